@@ -1,0 +1,23 @@
+package io.jvmm.ttrpc;
+
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import java.util.Objects;
+
+/** One registered method: its bare name, how to parse its requests and what serves it. */
+public record MethodDefinition<Req extends Message, Resp extends Message>(
+        String name, Parser<Req> requestParser, MethodHandler<Req, Resp> handler) {
+
+    public MethodDefinition {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(requestParser, "requestParser");
+        Objects.requireNonNull(handler, "handler");
+        if (name.isEmpty() || name.contains("/")) {
+            throw new IllegalArgumentException("invalid method name: '" + name + "'");
+        }
+    }
+
+    public MethodKind kind() {
+        return handler.kind();
+    }
+}

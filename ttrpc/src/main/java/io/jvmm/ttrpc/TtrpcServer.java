@@ -1,0 +1,206 @@
+package io.jvmm.ttrpc;
+
+import io.jvmm.ttrpc.transport.EventLoops;
+import io.jvmm.ttrpc.transport.ServerConnection;
+import io.jvmm.ttrpc.transport.ServerRuntime;
+import io.jvmm.ttrpc.wire.FrameDecoder;
+import io.jvmm.ttrpc.wire.FrameEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.DomainSocketChannel;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * A ttrpc server on a unix domain socket. Each call runs on its own virtual thread, so handlers may
+ * block; many calls per connection run concurrently and are answered in any order.
+ */
+public final class TtrpcServer implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(TtrpcServer.class);
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(1 << 20, 8 << 20);
+
+    private final Path socketPath;
+    private final ServerRuntime runtime;
+    private final boolean ownsExecutor;
+    private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    private Channel serverChannel;
+
+    private TtrpcServer(Path socketPath, ServerRuntime runtime, boolean ownsExecutor) {
+        this.socketPath = socketPath;
+        this.runtime = runtime;
+        this.ownsExecutor = ownsExecutor;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Path socketPath() {
+        return socketPath;
+    }
+
+    /** Calls in flight on all connections. */
+    public int activeCalls() {
+        return connections.stream().mapToInt(ServerConnection::activeCalls).sum();
+    }
+
+    public int connectionCount() {
+        return channels.size();
+    }
+
+    private void bind() throws IOException {
+        removeStaleSocket(socketPath);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(EventLoops.shared())
+                .channel(EpollServerDomainSocketChannel.class)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ChannelInitializer<DomainSocketChannel>() {
+                    @Override
+                    protected void initChannel(DomainSocketChannel ch) {
+                        ServerConnection connection = new ServerConnection(runtime);
+                        connections.add(connection);
+                        channels.add(ch);
+                        ch.closeFuture().addListener(f -> {
+                            connections.remove(connection);
+                            channels.remove(ch);
+                        });
+                        ch.pipeline().addLast("frameDecoder", new FrameDecoder())
+                                .addLast("frameEncoder", FrameEncoder.INSTANCE)
+                                .addLast("connection", connection);
+                    }
+                });
+        try {
+            serverChannel = bootstrap.bind(new DomainSocketAddress(socketPath.toFile())).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding " + socketPath, e);
+        } catch (Exception e) {
+            throw new IOException("cannot listen on " + socketPath + ": " + e.getMessage(), e);
+        }
+        // Only our user may talk to us; containerd's shims do the same (mode 0600).
+        Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
+        LOG.debug("ttrpc server listening on {}", socketPath);
+    }
+
+    /** A socket file left by a dead process is removed; one that still answers is an error. */
+    private static void removeStaleSocket(Path path) throws IOException {
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(path));
+            throw new IOException("address already in use: " + path);
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("address already in use")) {
+                throw e;
+            }
+            Files.deleteIfExists(path);
+        }
+    }
+
+    /**
+     * Stops accepting connections and new calls, lets calls in flight finish for up to {@code grace},
+     * then cancels the rest and closes every connection. Returns true when nothing had to be cancelled.
+     */
+    public boolean shutdown(Duration grace) {
+        runtime.startDraining();
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (activeCalls() > 0 && System.nanoTime() < deadline) {
+            sleepBriefly();
+        }
+        boolean clean = activeCalls() == 0;
+        Status stopping = new Status(Code.UNAVAILABLE, "ttrpc: server closed");
+        connections.forEach(c -> c.cancelAll(stopping));
+        for (Channel ch : channels) {
+            ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (ownsExecutor) {
+            runtime.executor().shutdownNow();
+        }
+        try {
+            Files.deleteIfExists(socketPath);
+        } catch (IOException e) {
+            LOG.warn("cannot remove socket {}: {}", socketPath, e.getMessage());
+        }
+        return clean;
+    }
+
+    private static void sleepBriefly() {
+        try {
+            Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ofSeconds(5));
+    }
+
+    public static final class Builder {
+        private final Map<String, ServiceDefinition> services = new LinkedHashMap<>();
+        private ExecutorService executor;
+        private boolean requireSameUser;
+
+        public Builder addService(ServiceDefinition service) {
+            if (services.putIfAbsent(service.name(), service) != null) {
+                throw new IllegalArgumentException("service " + service.name() + " registered twice");
+            }
+            return this;
+        }
+
+        /** Handler threads; by default one virtual thread per call, owned by the server. */
+        public Builder executor(ExecutorService value) {
+            this.executor = value;
+            return this;
+        }
+
+        /** Refuse peers that are neither root nor this process's user (SO_PEERCRED), as containerd's shims do. */
+        public Builder requireSameUser(boolean value) {
+            this.requireSameUser = value;
+            return this;
+        }
+
+        public TtrpcServer bind(Path socketPath) throws IOException {
+            boolean owns = executor == null;
+            ExecutorService exec = owns
+                    ? Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ttrpc-call-", 0).factory())
+                    : executor;
+            TtrpcServer server = new TtrpcServer(socketPath, new ServerRuntime(services, exec, requireSameUser), owns);
+            try {
+                server.bind();
+            } catch (IOException | RuntimeException e) {
+                if (owns) {
+                    exec.shutdownNow();
+                }
+                throw e;
+            }
+            return server;
+        }
+    }
+}

@@ -1,0 +1,273 @@
+package io.jvmm.ttrpc.transport;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.jvmm.ttrpc.CallContext;
+import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.Metadata;
+import io.jvmm.ttrpc.MethodDefinition;
+import io.jvmm.ttrpc.MethodHandler;
+import io.jvmm.ttrpc.RequestStream;
+import io.jvmm.ttrpc.ResponseSink;
+import io.jvmm.ttrpc.Status;
+import io.jvmm.ttrpc.Statuses;
+import io.jvmm.ttrpc.TtrpcException;
+import io.jvmm.ttrpc.wire.Flags;
+import io.jvmm.ttrpc.wire.Frame;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One call on the server: the handler's context, its inbound messages and its single terminal answer.
+ * The call ends exactly once — by the handler returning or failing, by its deadline, or by the
+ * connection going away — and removes itself from its connection then.
+ */
+final class ServerCall<Req extends Message, Resp extends Message> implements CallContext {
+    private static final Logger LOG = LogManager.getLogger(ServerCall.class);
+
+    private final ServerConnection connection;
+    private final int streamId;
+    private final String service;
+    private final MethodDefinition<Req, Resp> method;
+    private final Metadata metadata;
+    private final long deadlineNanos;
+    private final StreamInbox inbox;
+    private final Object sendLock = new Object();
+    private final List<Runnable> cancelListeners = new ArrayList<>();
+
+    private volatile boolean finished;
+    private volatile Status cancelStatus;
+    private volatile Thread handlerThread;
+    private ScheduledFuture<?> deadlineTimer;
+
+    ServerCall(ServerConnection connection, int streamId, String service, MethodDefinition<Req, Resp> method,
+               Metadata metadata, long timeoutNanos) {
+        this.connection = connection;
+        this.streamId = streamId;
+        this.service = service;
+        this.method = method;
+        this.metadata = metadata;
+        this.deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        this.inbox = method.kind().clientStreams() ? new StreamInbox(connection.flowControl()) : null;
+    }
+
+    int streamId() {
+        return streamId;
+    }
+
+    boolean acceptsData() {
+        return inbox != null;
+    }
+
+    /** Event loop: arms the deadline, queues the first message, hands the call to a handler thread. */
+    void start(ByteString requestPayload) {
+        if (deadlineNanos != 0) {
+            long delay = deadlineNanos - System.nanoTime();
+            deadlineTimer = connection.channel().eventLoop().schedule(
+                    () -> connection.executor().execute(
+                            () -> cancel(new Status(Code.DEADLINE_EXCEEDED, "context deadline exceeded"), true)),
+                    delay, TimeUnit.NANOSECONDS);
+        }
+        if (inbox != null && !requestPayload.isEmpty()) {
+            inbox.offerMessage(requestPayload);
+        }
+        connection.executor().execute(() -> run(requestPayload));
+    }
+
+    /** Event loop: a Data frame for this stream. */
+    void onData(Frame frame) {
+        if (inbox.isClosed()) {
+            connection.sendStatus(streamId, new Status(Code.INVALID_ARGUMENT, "data handling error: ttrpc: stream closed"));
+            return;
+        }
+        if (!frame.hasFlag(Flags.NO_DATA)) {
+            inbox.offerMessage(ByteString.copyFrom(frame.content().nioBuffer()));
+        }
+        if (frame.hasFlag(Flags.REMOTE_CLOSED)) {
+            inbox.end();
+        }
+    }
+
+    private void run(ByteString requestPayload) {
+        handlerThread = Thread.currentThread();
+        try {
+            if (cancelStatus != null) {
+                return;
+            }
+            switch (method.handler()) {
+                case MethodHandler.Unary<Req, Resp> h -> finishWithResponse(h.invoke(this, parse(requestPayload)));
+                case MethodHandler.ServerStreaming<Req, Resp> h -> {
+                    h.invoke(this, parse(requestPayload), sink());
+                    finishStream();
+                }
+                case MethodHandler.ClientStreaming<Req, Resp> h -> finishWithResponse(h.invoke(this, requestStream()));
+                case MethodHandler.BidiStreaming<Req, Resp> h -> {
+                    h.invoke(this, requestStream(), sink());
+                    finishStream();
+                }
+            }
+        } catch (Throwable t) {
+            Status status = cancelStatus != null ? cancelStatus : Statuses.fromThrowable(t);
+            if (status.code() == Code.UNKNOWN || status.code() == Code.INTERNAL) {
+                LOG.debug("{}/{} failed", service, method.name(), t);
+            }
+            finish(Frames.response(streamId, status, ByteString.EMPTY));
+        } finally {
+            handlerThread = null;
+            Thread.interrupted(); // a cancel may have interrupted us; do not leak it into the pool
+        }
+    }
+
+    private Req parse(ByteString payload) {
+        try {
+            return method.requestParser().parseFrom(payload);
+        } catch (InvalidProtocolBufferException e) {
+            throw new TtrpcException(Code.INVALID_ARGUMENT, "ttrpc: error unmarshalling payload: " + e.getMessage());
+        }
+    }
+
+    private void finishWithResponse(Resp response) {
+        if (response == null) {
+            throw new TtrpcException(Code.INTERNAL, "ttrpc: handler returned no response");
+        }
+        finish(Frames.response(streamId, Status.OK, response.toByteString()));
+    }
+
+    /** A streaming server's successful end: a Data frame that closes the stream and carries nothing. */
+    private void finishStream() {
+        finish(Frame.empty(streamId, io.jvmm.ttrpc.wire.MessageType.DATA, (byte) (Flags.REMOTE_CLOSED | Flags.NO_DATA)));
+    }
+
+    /** Sends the terminal frame unless the call already ended; then forgets the call. */
+    private void finish(Frame last) {
+        synchronized (sendLock) {
+            if (finished) {
+                last.release();
+                return;
+            }
+            finished = true;
+            connection.write(last);
+        }
+        cleanUp();
+    }
+
+    /**
+     * Ends the call with {@code status} (sent to the peer when {@code notifyPeer}) and interrupts the
+     * handler. Safe from any thread, any number of times.
+     */
+    void cancel(Status status, boolean notifyPeer) {
+        synchronized (sendLock) {
+            if (finished) {
+                return;
+            }
+            cancelStatus = status;
+            finished = true;
+            if (notifyPeer) {
+                connection.write(Frames.response(streamId, status, ByteString.EMPTY));
+            }
+        }
+        cleanUp();
+        Thread thread = handlerThread;
+        if (thread != null) {
+            thread.interrupt();
+        }
+        List<Runnable> listeners;
+        synchronized (cancelListeners) {
+            listeners = List.copyOf(cancelListeners);
+        }
+        listeners.forEach(ServerCall::runQuietly);
+    }
+
+    private void cleanUp() {
+        if (deadlineTimer != null) {
+            deadlineTimer.cancel(false);
+        }
+        if (inbox != null) {
+            inbox.fail(cancelStatus != null ? cancelStatus : new Status(Code.CANCELLED, "call finished"));
+        }
+        connection.callFinished(this);
+    }
+
+    private RequestStream<Req> requestStream() {
+        return () -> switch (inbox.take(deadlineNanos, () -> cancelStatus)) {
+            case StreamInbox.Item.Message m -> Optional.of(parse(m.bytes()));
+            case StreamInbox.Item.End e -> Optional.empty();
+            case StreamInbox.Item.Failure f -> throw new TtrpcException(f.status());
+        };
+    }
+
+    private ResponseSink<Resp> sink() {
+        return message -> {
+            ByteString bytes = message.toByteString();
+            Frames.checkSize(bytes.size());
+            connection.gate().awaitWritable(deadlineNanos, () -> cancelStatus);
+            synchronized (sendLock) {
+                if (finished) {
+                    throw new TtrpcException(cancelStatus != null ? cancelStatus
+                            : new Status(Code.FAILED_PRECONDITION, "ttrpc: stream closed"));
+                }
+                connection.write(Frames.data(streamId, (byte) 0, bytes));
+            }
+        };
+    }
+
+    private static void runQuietly(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.warn("cancel listener failed", e);
+        }
+    }
+
+    @Override
+    public String service() {
+        return service;
+    }
+
+    @Override
+    public String method() {
+        return method.name();
+    }
+
+    @Override
+    public Metadata metadata() {
+        return metadata;
+    }
+
+    @Override
+    public Optional<Duration> timeRemaining() {
+        return deadlineNanos == 0 ? Optional.empty()
+                : Optional.of(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())));
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return cancelStatus != null;
+    }
+
+    @Override
+    public void checkCancelled() {
+        Status status = cancelStatus;
+        if (status != null) {
+            throw new TtrpcException(status);
+        }
+    }
+
+    @Override
+    public void onCancel(Runnable action) {
+        synchronized (cancelListeners) {
+            if (cancelStatus == null) {
+                cancelListeners.add(action);
+                return;
+            }
+        }
+        runQuietly(action);
+    }
+}

@@ -1,0 +1,4 @@
+/**
+ * VM monitors (QEMU over QMP; Firecracker and Cloud Hypervisor over their HTTP APIs) and the VM lifecycle.
+ */
+package io.jvmm.vmm;
