@@ -64,6 +64,12 @@ public final class ServiceDefinition {
             return add(new MethodDefinition<>(method, parser, handler));
         }
 
+        /** A unary method whose handler never blocks; it runs on the I/O thread (see {@link Dispatch#EVENT_LOOP}). */
+        public <Req extends Message, Resp extends Message> Builder unaryNonBlocking(
+                String method, Parser<Req> parser, MethodHandler.Unary<Req, Resp> handler) {
+            return add(new MethodDefinition<>(method, parser, handler, Dispatch.EVENT_LOOP));
+        }
+
         public <Req extends Message, Resp extends Message> Builder serverStreaming(
                 String method, Parser<Req> parser, MethodHandler.ServerStreaming<Req, Resp> handler) {
             return add(new MethodDefinition<>(method, parser, handler));

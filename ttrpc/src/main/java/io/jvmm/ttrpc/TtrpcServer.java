@@ -32,8 +32,8 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * A ttrpc server on a unix domain socket. Each call runs on its own virtual thread, so handlers may
- * block; many calls per connection run concurrently and are answered in any order.
+ * A ttrpc server on a unix domain socket. Each call runs on a handler thread of its own, so handlers
+ * may block; many calls per connection run concurrently and are answered in any order.
  */
 public final class TtrpcServer implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(TtrpcServer.class);
@@ -162,6 +162,9 @@ public final class TtrpcServer implements AutoCloseable {
         shutdown(Duration.ofSeconds(5));
     }
 
+    private static final java.util.concurrent.ThreadFactory HANDLER_THREADS =
+            Thread.ofPlatform().name("ttrpc-call-", 0).daemon(true).factory();
+
     public static final class Builder {
         private final Map<String, ServiceDefinition> services = new LinkedHashMap<>();
         private ExecutorService executor;
@@ -174,7 +177,11 @@ public final class TtrpcServer implements AutoCloseable {
             return this;
         }
 
-        /** Handler threads; by default one virtual thread per call, owned by the server. */
+        /**
+         * Handler threads. By default a growing pool of daemon platform threads owned by the server:
+         * measured faster than a virtual thread per call at every load (docs/benchmarks.md), and it
+         * grows as blocking calls (containerd's Wait lasts a container's life) need it.
+         */
         public Builder executor(ExecutorService value) {
             this.executor = value;
             return this;
@@ -188,9 +195,7 @@ public final class TtrpcServer implements AutoCloseable {
 
         public TtrpcServer bind(Path socketPath) throws IOException {
             boolean owns = executor == null;
-            ExecutorService exec = owns
-                    ? Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ttrpc-call-", 0).factory())
-                    : executor;
+            ExecutorService exec = owns ? Executors.newCachedThreadPool(HANDLER_THREADS) : executor;
             TtrpcServer server = new TtrpcServer(socketPath, new ServerRuntime(services, exec, requireSameUser), owns);
             try {
                 server.bind();

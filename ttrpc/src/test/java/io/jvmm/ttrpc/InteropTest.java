@@ -40,6 +40,17 @@ class InteropTest {
         }
     }
 
+    @ParameterizedTest(name = "java client -> java server, Echo on the event loop: {0}")
+    @EnumSource(ClientScenarios.class)
+    void javaClientToJavaServerWithNonBlockingEcho(ClientScenarios scenario) throws Exception {
+        Path socket = dir.resolve("java.sock");
+        try (TtrpcServer server = TtrpcServer.builder().addService(InteropService.definition(true)).bind(socket);
+             TtrpcClient client = TtrpcClient.connect(socket)) {
+            scenario.run(client);
+            assertThat(client.pendingCalls()).isZero();
+        }
+    }
+
     @ParameterizedTest(name = "java client -> go server: {0}")
     @EnumSource(ClientScenarios.class)
     void javaClientToGoServer(ClientScenarios scenario) throws Exception {

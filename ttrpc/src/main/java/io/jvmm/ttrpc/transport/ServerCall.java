@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.jvmm.ttrpc.CallContext;
 import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.Dispatch;
 import io.jvmm.ttrpc.Metadata;
 import io.jvmm.ttrpc.MethodDefinition;
 import io.jvmm.ttrpc.MethodHandler;
@@ -78,7 +79,11 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
         if (inbox != null && !requestPayload.isEmpty()) {
             inbox.offerMessage(requestPayload);
         }
-        connection.executor().execute(() -> run(requestPayload));
+        if (method.dispatch() == Dispatch.EVENT_LOOP) {
+            run(requestPayload);
+        } else {
+            connection.executor().execute(() -> run(requestPayload));
+        }
     }
 
     /** Event loop: a Data frame for this stream. */
@@ -96,7 +101,8 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
     }
 
     private void run(ByteString requestPayload) {
-        handlerThread = Thread.currentThread();
+        // An event-loop handler is never interrupted: the interrupt would hit the I/O thread.
+        handlerThread = method.dispatch() == Dispatch.WORKER ? Thread.currentThread() : null;
         try {
             if (cancelStatus != null) {
                 return;
@@ -120,8 +126,10 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
             }
             finish(Frames.response(streamId, status, ByteString.EMPTY));
         } finally {
-            handlerThread = null;
-            Thread.interrupted(); // a cancel may have interrupted us; do not leak it into the pool
+            if (handlerThread != null) {
+                handlerThread = null;
+                Thread.interrupted(); // a cancel may have interrupted us; do not leak it into the pool
+            }
         }
     }
 

@@ -18,8 +18,18 @@ public final class InteropService {
     }
 
     public static ServiceDefinition definition() {
-        return ServiceDefinition.builder(InteropProto.getDescriptor().findServiceByName("Echo"))
-                .unary("Echo", BytesValue.parser(), (ctx, req) -> req)
+        return definition(false);
+    }
+
+    /** With {@code nonBlockingEcho}, Echo runs on the I/O thread ({@link io.jvmm.ttrpc.Dispatch#EVENT_LOOP}). */
+    public static ServiceDefinition definition(boolean nonBlockingEcho) {
+        ServiceDefinition.Builder builder = ServiceDefinition.builder(InteropProto.getDescriptor().findServiceByName("Echo"));
+        if (nonBlockingEcho) {
+            builder.unaryNonBlocking("Echo", BytesValue.parser(), (ctx, req) -> req);
+        } else {
+            builder.unary("Echo", BytesValue.parser(), (ctx, req) -> req);
+        }
+        return builder
                 .unary("Metadata", StringValue.parser(),
                         (ctx, req) -> StringValue.of(String.join(",", ctx.metadata().getAll(req.getValue()))))
                 .unary("Fail", StringValue.parser(), (ctx, req) -> {

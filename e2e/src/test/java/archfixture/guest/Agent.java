@@ -1,0 +1,8 @@
+package archfixture.guest;
+
+/** Fixture violation: the guest agent reaching into a host-side layer. */
+public class Agent {
+    public Object monitor() {
+        return new archfixture.vmm.Monitor();
+    }
+}

@@ -1,0 +1,8 @@
+package archfixture.vmm;
+
+/** Fixture: a VM monitor built on the api and ttrpc layers (allowed). */
+public class Monitor {
+    public Object wire() {
+        return new archfixture.ttrpc.Wire();
+    }
+}

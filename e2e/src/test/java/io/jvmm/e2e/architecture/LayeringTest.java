@@ -1,0 +1,50 @@
+package io.jvmm.e2e.architecture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.EvaluationResult;
+import org.junit.jupiter.api.Test;
+
+class LayeringTest {
+    private static final JavaClasses PRODUCTION = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.jvmm");
+
+    private static final JavaClasses FIXTURES = new ClassFileImporter().importPackages("archfixture");
+
+    @Test
+    void productionCodeIsImportedFromEveryModule() {
+        assertThat(PRODUCTION.containPackage("io.jvmm.ttrpc")).isTrue();
+        assertThat(PRODUCTION.containPackage("io.jvmm.ttrpc.transport")).isTrue();
+    }
+
+    @Test
+    void modulesRespectTheLayers() {
+        LayeringRules.layers("io.jvmm").check(PRODUCTION);
+    }
+
+    @Test
+    void onlyTheTtrpcModuleUsesNetty() {
+        LayeringRules.onlyTtrpcUsesNetty("io.jvmm").check(PRODUCTION);
+    }
+
+    @Test
+    void theRulesCatchALowerLayerImportingAHigherOne() {
+        EvaluationResult result = LayeringRules.layers("archfixture").evaluate(FIXTURES);
+        assertThat(result.hasViolation()).isTrue();
+        String report = String.join("\n", result.getFailureReport().getDetails());
+        assertThat(report).contains("archfixture.api.ReachesUp").contains("archfixture.shim.Top");
+        assertThat(report).contains("archfixture.guest.Agent").contains("archfixture.vmm.Monitor");
+        assertThat(report).doesNotContain("archfixture.task.Service");
+    }
+
+    @Test
+    void theRulesCatchNettyOutsideTtrpc() {
+        EvaluationResult result = LayeringRules.onlyTtrpcUsesNetty("archfixture").evaluate(FIXTURES);
+        String report = String.join("\n", result.getFailureReport().getDetails());
+        assertThat(report).contains("archfixture.api.UsesNetty").doesNotContain("archfixture.ttrpc.Wire");
+    }
+}
