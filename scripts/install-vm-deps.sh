@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/debian.sh"
 [[ $(id -u) -eq 0 ]] || { echo "run as root (apt-get and dpkg -x are used)" >&2; exit 1; }
 
-apt_install qemu-system-x86 qemu-utils cpio zstd xz-utils
+apt_install qemu-system-x86 qemu-utils cpio squashfs-tools util-linux
 
 VSOCK_PREFIX=/var/cache/jvmm/vhost-device-vsock
 if [[ ! -x $VSOCK_PREFIX/usr/bin/vhost-device-vsock ]]; then

@@ -9,6 +9,7 @@ import io.jvmm.ttrpc.transport.ClientConnection;
 import io.jvmm.ttrpc.transport.ClientStream;
 import io.jvmm.ttrpc.transport.EventLoops;
 import io.jvmm.ttrpc.transport.Frames;
+import io.jvmm.ttrpc.transport.HybridVsockHandshake;
 import io.jvmm.ttrpc.wire.Flags;
 import io.jvmm.ttrpc.wire.FrameDecoder;
 import io.jvmm.ttrpc.wire.FrameEncoder;
@@ -69,6 +70,43 @@ public final class TtrpcClient implements AutoCloseable {
         }
         if (!future.isSuccess()) {
             throw new IOException("cannot connect to " + socket + ": " + future.cause().getMessage(), future.cause());
+        }
+        return new TtrpcClient(future.channel(), connection);
+    }
+
+    /**
+     * Connects to a guest's vsock port through a hybrid vsock unix socket (vhost-device-vsock,
+     * Firecracker, Cloud Hypervisor): {@code CONNECT <port>} first, then ttrpc.
+     */
+    public static TtrpcClient connectHybridVsock(Path udsPath, int port, Duration timeout) throws IOException {
+        ClientConnection connection = new ClientConnection();
+        io.netty.util.concurrent.Promise<Void> handshake = EventLoops.shared().next().newPromise();
+        Bootstrap bootstrap = new Bootstrap()
+                .group(EventLoops.shared())
+                .channel(EpollDomainSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TtrpcServer.WATER_MARK)
+                .handler(new ChannelInitializer<EpollDomainSocketChannel>() {
+                    @Override
+                    protected void initChannel(EpollDomainSocketChannel ch) {
+                        ch.pipeline().addLast("handshake", new HybridVsockHandshake(port, handshake,
+                                () -> ch.pipeline().addLast("frameDecoder", new FrameDecoder())
+                                        .addLast("frameEncoder", FrameEncoder.INSTANCE)
+                                        .addLast("connection", connection)));
+                    }
+                });
+        ChannelFuture future = bootstrap.connect(new DomainSocketAddress(udsPath.toFile()));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!future.awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS) || !future.isSuccess()) {
+            future.channel().close();
+            Throwable cause = future.cause();
+            throw new IOException("cannot connect to " + udsPath + (cause == null ? ": timed out" : ": " + cause.getMessage()), cause);
+        }
+        long left = Math.max(0, deadline - System.nanoTime());
+        if (!handshake.awaitUninterruptibly(left, TimeUnit.NANOSECONDS) || !handshake.isSuccess()) {
+            future.channel().close();
+            Throwable cause = handshake.cause();
+            throw new IOException(cause == null ? "hybrid vsock: no answer to CONNECT " + port + " in time" : cause.getMessage(), cause);
         }
         return new TtrpcClient(future.channel(), connection);
     }

@@ -10,7 +10,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.jvmm.ttrpc.vsock.VsockListener;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketChannel;
 import java.io.IOException;
@@ -45,6 +47,8 @@ public final class TtrpcServer implements AutoCloseable {
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private Channel serverChannel;
+    private VsockListener vsockListener;
+    private Thread vsockAcceptor;
 
     private TtrpcServer(Path socketPath, ServerRuntime runtime, boolean ownsExecutor) {
         this.socketPath = socketPath;
@@ -78,16 +82,7 @@ public final class TtrpcServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<DomainSocketChannel>() {
                     @Override
                     protected void initChannel(DomainSocketChannel ch) {
-                        ServerConnection connection = new ServerConnection(runtime);
-                        connections.add(connection);
-                        channels.add(ch);
-                        ch.closeFuture().addListener(f -> {
-                            connections.remove(connection);
-                            channels.remove(ch);
-                        });
-                        ch.pipeline().addLast("frameDecoder", new FrameDecoder())
-                                .addLast("frameEncoder", FrameEncoder.INSTANCE)
-                                .addLast("connection", connection);
+                        initConnection(ch);
                     }
                 });
         try {
@@ -101,6 +96,52 @@ public final class TtrpcServer implements AutoCloseable {
         // Only our user may talk to us; containerd's shims do the same (mode 0600).
         Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
         LOG.debug("ttrpc server listening on {}", socketPath);
+    }
+
+    private void initConnection(Channel ch) {
+        ServerConnection connection = new ServerConnection(runtime);
+        connections.add(connection);
+        channels.add(ch);
+        ch.closeFuture().addListener(f -> {
+            connections.remove(connection);
+            channels.remove(ch);
+        });
+        ch.pipeline().addLast("frameDecoder", new FrameDecoder())
+                .addLast("frameEncoder", FrameEncoder.INSTANCE)
+                .addLast("connection", connection);
+    }
+
+    /**
+     * Listens on an AF_VSOCK port (inside a guest). The socket is created and accepted through libc
+     * (FFM); each accepted connection is handed to Netty as a stream channel on the shared event loops.
+     */
+    private void bindVsock(int port) throws IOException {
+        vsockListener = VsockListener.bind(port, 128);
+        vsockAcceptor = Thread.ofPlatform().name("ttrpc-vsock-accept-" + port).daemon(true).start(this::acceptVsock);
+        LOG.debug("ttrpc server listening on vsock port {}", port);
+    }
+
+    private void acceptVsock() {
+        while (!runtime.draining()) {
+            int fd;
+            try {
+                fd = vsockListener.accept();
+            } catch (IOException e) {
+                if (!runtime.draining()) {
+                    LOG.error("vsock accept failed, no longer accepting: {}", e.getMessage());
+                }
+                return;
+            }
+            EpollDomainSocketChannel ch = new EpollDomainSocketChannel(fd);
+            ch.config().setWriteBufferWaterMark(WATER_MARK);
+            initConnection(ch);
+            EventLoops.shared().register(ch).addListener(f -> {
+                if (!f.isSuccess()) {
+                    LOG.warn("cannot register vsock connection: {}", f.cause().getMessage());
+                    ch.close();
+                }
+            });
+        }
     }
 
     /** A socket file left by a dead process is removed; one that still answers is an error. */
@@ -128,6 +169,9 @@ public final class TtrpcServer implements AutoCloseable {
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
+        if (vsockListener != null) {
+            vsockListener.close();
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         while (activeCalls() > 0 && System.nanoTime() < deadline) {
             sleepBriefly();
@@ -141,10 +185,12 @@ public final class TtrpcServer implements AutoCloseable {
         if (ownsExecutor) {
             runtime.executor().shutdownNow();
         }
-        try {
-            Files.deleteIfExists(socketPath);
-        } catch (IOException e) {
-            LOG.warn("cannot remove socket {}: {}", socketPath, e.getMessage());
+        if (socketPath != null) {
+            try {
+                Files.deleteIfExists(socketPath);
+            } catch (IOException e) {
+                LOG.warn("cannot remove socket {}: {}", socketPath, e.getMessage());
+            }
         }
         return clean;
     }
@@ -194,14 +240,32 @@ public final class TtrpcServer implements AutoCloseable {
         }
 
         public TtrpcServer bind(Path socketPath) throws IOException {
+            TtrpcServer server = create(socketPath, requireSameUser);
+            return start(server, server::bind);
+        }
+
+        /** Serves on an AF_VSOCK port, inside a guest. Peer credentials do not exist on vsock. */
+        public TtrpcServer bindVsock(int port) throws IOException {
+            TtrpcServer server = create(null, false);
+            return start(server, () -> server.bindVsock(port));
+        }
+
+        private TtrpcServer create(Path socketPath, boolean sameUser) {
             boolean owns = executor == null;
             ExecutorService exec = owns ? Executors.newCachedThreadPool(HANDLER_THREADS) : executor;
-            TtrpcServer server = new TtrpcServer(socketPath, new ServerRuntime(services, exec, requireSameUser), owns);
+            return new TtrpcServer(socketPath, new ServerRuntime(services, exec, sameUser), owns);
+        }
+
+        private interface Starter {
+            void start() throws IOException;
+        }
+
+        private static TtrpcServer start(TtrpcServer server, Starter starter) throws IOException {
             try {
-                server.bind();
+                starter.start();
             } catch (IOException | RuntimeException e) {
-                if (owns) {
-                    exec.shutdownNow();
+                if (server.ownsExecutor) {
+                    server.runtime.executor().shutdownNow();
                 }
                 throw e;
             }

@@ -1,0 +1,31 @@
+package io.jvmm.guest;
+
+import io.jvmm.api.agent.AgentPorts;
+import io.jvmm.guest.sys.GuestSyscalls;
+import io.jvmm.ttrpc.TtrpcServer;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/** The guest agent: the container supervisor inside the VM, serving the host over vsock. */
+public final class AgentMain {
+    private AgentMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        long start = System.nanoTime();
+        GuestSyscalls.becomeSubreaper();
+        Path state = Path.of(System.getProperty("jvmm.agent.state", "/run/jvmm"));
+        Crun crun = new Crun(Path.of(System.getProperty("jvmm.agent.crun", "/usr/bin/crun")),
+                Path.of("/run/crun"), state.resolve("crun-logs"));
+        ContainerRegistry registry = new ContainerRegistry(state, crun);
+        int control = Integer.getInteger("jvmm.agent.port", AgentPorts.CONTROL);
+        int stdio = Integer.getInteger("jvmm.agent.stdioPort", AgentPorts.STDIO);
+        StdioServer.start(registry, stdio);
+        TtrpcServer server = TtrpcServer.builder().addService(new AgentService(registry).definition()).bindVsock(control);
+        System.out.printf("jvmm-agent %s listening on vsock ports %d/%d after %d ms%n",
+                AgentService.VERSION, control, stdio, (System.nanoTime() - start) / 1_000_000);
+        System.out.flush();
+        new CountDownLatch(1).await(); // serves until the VM powers off
+        server.close();
+    }
+}

@@ -1,0 +1,161 @@
+package io.jvmm.guest;
+
+import com.google.protobuf.ByteString;
+import io.jvmm.api.agent.v1.AgentProto;
+import io.jvmm.api.agent.v1.CloseStdinResponse;
+import io.jvmm.api.agent.v1.ContainerRef;
+import io.jvmm.api.agent.v1.CreateContainerRequest;
+import io.jvmm.api.agent.v1.CreateContainerResponse;
+import io.jvmm.api.agent.v1.DeleteContainerResponse;
+import io.jvmm.api.agent.v1.ExecProcessRequest;
+import io.jvmm.api.agent.v1.ExecProcessResponse;
+import io.jvmm.api.agent.v1.ListProcessesResponse;
+import io.jvmm.api.agent.v1.PingRequest;
+import io.jvmm.api.agent.v1.PingResponse;
+import io.jvmm.api.agent.v1.PowerOffRequest;
+import io.jvmm.api.agent.v1.PowerOffResponse;
+import io.jvmm.api.agent.v1.ProcessRef;
+import io.jvmm.api.agent.v1.ResizePtyRequest;
+import io.jvmm.api.agent.v1.ResizePtyResponse;
+import io.jvmm.api.agent.v1.SetupGuestRequest;
+import io.jvmm.api.agent.v1.SetupGuestResponse;
+import io.jvmm.api.agent.v1.SignalProcessRequest;
+import io.jvmm.api.agent.v1.SignalProcessResponse;
+import io.jvmm.api.agent.v1.StartContainerResponse;
+import io.jvmm.api.agent.v1.SyncRequest;
+import io.jvmm.api.agent.v1.SyncResponse;
+import io.jvmm.api.agent.v1.WaitProcessResponse;
+import io.jvmm.guest.sys.GuestSyscalls;
+import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.ServiceDefinition;
+import io.jvmm.ttrpc.TtrpcException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The agent's ttrpc service: validates, delegates to the registry, answers. */
+final class AgentService {
+    static final String VERSION = "0.1.0";
+    private static final int SIGTERM = 15;
+    private static final int SIGKILL = 9;
+
+    private final ContainerRegistry registry;
+
+    AgentService(ContainerRegistry registry) {
+        this.registry = registry;
+    }
+
+    ServiceDefinition definition() {
+        return ServiceDefinition.builder(AgentProto.getDescriptor().findServiceByName("Agent"))
+                .unary("Ping", PingRequest.parser(), (ctx, req) -> ping())
+                .unary("SetupGuest", SetupGuestRequest.parser(), (ctx, req) -> setup(req))
+                .unary("CreateContainer", CreateContainerRequest.parser(), (ctx, req) -> create(req))
+                .unary("StartContainer", ContainerRef.parser(), (ctx, req) ->
+                        StartContainerResponse.newBuilder().setPid(registry.start(req.getContainerId())).build())
+                .unary("ExecProcess", ExecProcessRequest.parser(), (ctx, req) -> exec(req))
+                .unary("SignalProcess", SignalProcessRequest.parser(), (ctx, req) -> signal(req))
+                .unary("WaitProcess", ProcessRef.parser(), (ctx, req) -> await(req))
+                .unary("CloseStdin", ProcessRef.parser(), (ctx, req) -> {
+                    registry.get(req.getContainerId()).process(req.getExecId()).stdio.closeStdin();
+                    return CloseStdinResponse.getDefaultInstance();
+                })
+                .unary("ResizePty", ResizePtyRequest.parser(), (ctx, req) -> {
+                    throw new TtrpcException(Code.UNIMPLEMENTED, "terminals are not supported by this agent yet");
+                })
+                .unary("ListProcesses", ContainerRef.parser(), (ctx, req) ->
+                        ListProcessesResponse.newBuilder().addAllPids(registry.processes(req.getContainerId())).build())
+                .unary("DeleteContainer", ContainerRef.parser(), (ctx, req) -> {
+                    registry.delete(req.getContainerId());
+                    return DeleteContainerResponse.getDefaultInstance();
+                })
+                .unary("Sync", SyncRequest.parser(), (ctx, req) -> {
+                    GuestSyscalls.sync();
+                    return SyncResponse.getDefaultInstance();
+                })
+                .unary("PowerOff", PowerOffRequest.parser(), (ctx, req) -> powerOff(req))
+                .build();
+    }
+
+    private PingResponse ping() throws IOException {
+        double uptime = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+        return PingResponse.newBuilder()
+                .setAgentVersion(VERSION)
+                .setBootId(Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip())
+                .setUptimeNs((long) (uptime * 1e9))
+                .setKernelRelease(Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip())
+                .build();
+    }
+
+    private SetupGuestResponse setup(SetupGuestRequest req) throws IOException {
+        if (req.getTimeUnixNano() > 0) {
+            GuestSyscalls.setRealtimeClock(req.getTimeUnixNano());
+        }
+        if (!req.getHostname().isEmpty()) {
+            GuestSyscalls.setHostname(req.getHostname());
+        }
+        if (!req.getEntropy().isEmpty()) {
+            GuestSyscalls.addEntropy(req.getEntropy().toByteArray());
+        }
+        return SetupGuestResponse.getDefaultInstance();
+    }
+
+    private CreateContainerResponse create(CreateContainerRequest req) throws IOException {
+        if (req.getConfigJson().isEmpty()) {
+            throw new IllegalArgumentException("config_json must not be empty");
+        }
+        Container c = registry.create(req.getContainerId(), req.getBundlePath(), req.getConfigJson().toByteArray(), req.getStdio());
+        return CreateContainerResponse.newBuilder().setPid(c.init.pid()).build();
+    }
+
+    private ExecProcessResponse exec(ExecProcessRequest req) throws IOException {
+        ByteString spec = req.getProcessJson();
+        if (spec.isEmpty()) {
+            throw new IllegalArgumentException("process_json must not be empty");
+        }
+        GuestProcess p = registry.exec(req.getContainerId(), req.getExecId(), spec.toByteArray(), req.getStdio());
+        return ExecProcessResponse.newBuilder().setPid(p.pid()).build();
+    }
+
+    private SignalProcessResponse signal(SignalProcessRequest req) throws IOException {
+        if (req.getSignal() == 0 || req.getSignal() > 64) {
+            throw new IllegalArgumentException("signal " + req.getSignal() + " is out of range 1-64");
+        }
+        registry.signal(req.getProcess().getContainerId(), req.getProcess().getExecId(), req.getSignal(), req.getAll());
+        return SignalProcessResponse.getDefaultInstance();
+    }
+
+    private WaitProcessResponse await(ProcessRef req) throws Exception {
+        GuestProcess.Exit exit = registry.get(req.getContainerId()).process(req.getExecId()).awaitExit();
+        return WaitProcessResponse.newBuilder()
+                .setExitStatus(exit.status())
+                .setExitedAtUnixNano(exit.at().getEpochSecond() * 1_000_000_000L + exit.at().getNano())
+                .build();
+    }
+
+    private PowerOffResponse powerOff(PowerOffRequest req) {
+        long grace = req.getGraceMs() == 0 ? 2000 : req.getGraceMs();
+        Thread.ofPlatform().name("power-off").start(() -> {
+            registry.signalAll(SIGTERM);
+            long deadline = System.nanoTime() + grace * 1_000_000L;
+            while (!registry.allExited() && System.nanoTime() < deadline) {
+                sleep(20);
+            }
+            registry.signalAll(SIGKILL);
+            sleep(100); // lets the answer reach the host
+            try {
+                GuestSyscalls.powerOff();
+            } catch (IOException e) {
+                System.err.println("jvmm-agent: power off failed: " + e.getMessage());
+            }
+        });
+        return PowerOffResponse.getDefaultInstance();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

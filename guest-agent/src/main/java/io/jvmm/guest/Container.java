@@ -1,0 +1,32 @@
+package io.jvmm.guest;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** A container in the guest: its bundle, its init process and its exec'd processes. */
+final class Container {
+    final String id;
+    final Path bundle;
+    final Path ioDir;
+    final GuestProcess init;
+    final Map<String, GuestProcess> execs = new ConcurrentHashMap<>();
+
+    Container(String id, Path bundle, Path ioDir, GuestProcess init) {
+        this.id = id;
+        this.bundle = bundle;
+        this.ioDir = ioDir;
+        this.init = init;
+    }
+
+    GuestProcess process(String execId) {
+        if (execId.isEmpty()) {
+            return init;
+        }
+        GuestProcess p = execs.get(execId);
+        if (p == null) {
+            throw new java.util.NoSuchElementException("exec " + execId + " not found in container " + id);
+        }
+        return p;
+    }
+}

@@ -1,0 +1,172 @@
+package io.jvmm.guest;
+
+import io.jvmm.api.Identifiers;
+import io.jvmm.api.agent.v1.StdioSpec;
+import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.TtrpcException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/** The containers of this guest and what can be done to them, each step delegated to crun. */
+final class ContainerRegistry {
+    private final Path bundles;
+    private final Path io;
+    private final Crun crun;
+    private final Map<String, Container> containers = new ConcurrentHashMap<>();
+
+    ContainerRegistry(Path stateDir, Crun crun) throws IOException {
+        this.bundles = Files.createDirectories(stateDir.resolve("bundles"));
+        this.io = Files.createDirectories(stateDir.resolve("io"));
+        this.crun = crun;
+    }
+
+    Container get(String id) {
+        Identifiers.validate("container", id);
+        Container c = containers.get(id);
+        if (c == null) {
+            throw new NoSuchElementException("container " + id + " not found");
+        }
+        return c;
+    }
+
+    /** Writes the bundle's config.json and runs crun create; the init process waits for start. */
+    synchronized Container create(String id, String bundlePath, byte[] configJson, StdioSpec stdio) throws IOException {
+        Identifiers.validate("container", id);
+        if (containers.containsKey(id)) {
+            throw new TtrpcException(Code.ALREADY_EXISTS, "container " + id + " already exists");
+        }
+        Path bundle = bundlePath.isEmpty() ? bundles.resolve(id) : Path.of(bundlePath);
+        Files.createDirectories(bundle);
+        Files.write(bundle.resolve("config.json"), configJson);
+        Path ioDir = io.resolve(id).resolve("init");
+        StdioPipes pipes = new StdioPipes(ioDir, stdio);
+        GuestProcess init = new GuestProcess(id, "", pipes);
+        Path pidFile = ioDir.resolve("pid");
+        try {
+            crun.run(id, List.of("create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString(), id),
+                    pipes.stdinRedirect(), pipes.stdoutRedirect(), pipes.stderrRedirect());
+        } catch (IOException e) {
+            pipes.close();
+            deleteTree(io.resolve(id));
+            throw e;
+        }
+        init.created(readPid(pidFile));
+        Container container = new Container(id, bundle, io.resolve(id), init);
+        containers.put(id, container);
+        return container;
+    }
+
+    int start(String id) throws IOException {
+        Container c = get(id);
+        c.init.markRunning("start");
+        crun.run(id, List.of("start", id));
+        return c.init.pid();
+    }
+
+    synchronized GuestProcess exec(String id, String execId, byte[] processJson, StdioSpec stdio) throws IOException {
+        Container c = get(id);
+        Identifiers.validate("exec", execId);
+        if (c.execs.containsKey(execId)) {
+            throw new TtrpcException(Code.ALREADY_EXISTS, "exec " + execId + " already exists in container " + id);
+        }
+        if (c.init.state() != ProcessState.RUNNING) {
+            throw new IllegalStateException("cannot exec in container " + id + ": it is " + c.init.state().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        Path ioDir = c.ioDir.resolve("exec-" + execId);
+        StdioPipes pipes = new StdioPipes(ioDir, stdio);
+        Path spec = ioDir.resolve("process.json");
+        Files.write(spec, processJson);
+        Path pidFile = ioDir.resolve("pid");
+        GuestProcess process = new GuestProcess(id, execId, pipes);
+        try {
+            crun.run(id, List.of("exec", "--detach", "--pid-file", pidFile.toString(), "--process", spec.toString(), id),
+                    pipes.stdinRedirect(), pipes.stdoutRedirect(), pipes.stderrRedirect());
+        } catch (IOException e) {
+            pipes.close();
+            throw e;
+        }
+        process.created(readPid(pidFile));
+        process.markRunning("exec");
+        c.execs.put(execId, process);
+        return process;
+    }
+
+    void signal(String id, String execId, int signal, boolean all) throws IOException {
+        Container c = get(id);
+        if (all) {
+            crun.run(id, List.of("kill", "--all", id, Integer.toString(signal)));
+        } else {
+            c.process(execId).signal(signal);
+        }
+    }
+
+    List<Integer> processes(String id) throws IOException {
+        Container c = get(id);
+        Path procs = Path.of("/sys/fs/cgroup").resolve(cgroupOf(c.init.pid())).resolve("cgroup.procs");
+        List<Integer> pids = new ArrayList<>();
+        if (Files.exists(procs)) {
+            for (String line : Files.readAllLines(procs)) {
+                if (!line.isBlank()) {
+                    pids.add(Integer.parseInt(line.strip()));
+                }
+            }
+        }
+        return pids;
+    }
+
+    private static String cgroupOf(int pid) throws IOException {
+        // cgroup v2: a single line "0::/path"
+        String line = Files.readString(Path.of("/proc", Integer.toString(pid), "cgroup")).strip();
+        return line.substring(line.indexOf("::") + 3);
+    }
+
+    synchronized void delete(String id) throws IOException {
+        Container c = get(id);
+        if (c.init.state() == ProcessState.RUNNING && !c.init.hasExited()) {
+            throw new IllegalStateException("cannot delete container " + id + ": it is running");
+        }
+        crun.run(id, List.of("delete", "--force", id));
+        c.init.stdio.close();
+        c.execs.values().forEach(p -> p.stdio.close());
+        containers.remove(id);
+        deleteTree(c.ioDir);
+    }
+
+    /** Every container's processes get {@code signal}; used by power-off. */
+    void signalAll(int signal) {
+        for (Container c : containers.values()) {
+            try {
+                crun.run(c.id, List.of("kill", "--all", c.id, Integer.toString(signal)));
+            } catch (IOException e) {
+                // already gone
+            }
+        }
+    }
+
+    boolean allExited() {
+        return containers.values().stream().allMatch(c -> c.init.hasExited() || c.init.state() == ProcessState.CREATED);
+    }
+
+    private static int readPid(Path pidFile) throws IOException {
+        return Integer.parseInt(Files.readString(pidFile).strip());
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

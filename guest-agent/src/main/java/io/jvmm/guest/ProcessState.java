@@ -1,0 +1,18 @@
+package io.jvmm.guest;
+
+/** The life of a process in the guest. Transitions only forward; anything else is a caller's error. */
+enum ProcessState {
+    CREATED, RUNNING, EXITED;
+
+    ProcessState to(ProcessState next, String what) {
+        boolean legal = switch (this) {
+            case CREATED -> next == RUNNING || next == EXITED;
+            case RUNNING -> next == EXITED;
+            case EXITED -> false;
+        };
+        if (!legal) {
+            throw new IllegalStateException("cannot " + what + ": process is " + name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return next;
+    }
+}

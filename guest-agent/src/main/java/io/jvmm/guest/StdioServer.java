@@ -1,0 +1,75 @@
+package io.jvmm.guest;
+
+import io.jvmm.ttrpc.vsock.VsockListener;
+import io.jvmm.ttrpc.vsock.VsockStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Accepts the host's stdio connections on the stdio port. Each starts with one line,
+ * {@code <stdin|stdout|stderr> <container> <exec|->}, after which it carries that stream's raw bytes.
+ */
+final class StdioServer {
+    private static final Logger LOG = LogManager.getLogger(StdioServer.class);
+    private static final int MAX_HEADER = 256;
+
+    private final ContainerRegistry registry;
+    private final VsockListener listener;
+
+    private StdioServer(ContainerRegistry registry, VsockListener listener) {
+        this.registry = registry;
+        this.listener = listener;
+    }
+
+    static StdioServer start(ContainerRegistry registry, int port) throws IOException {
+        StdioServer server = new StdioServer(registry, VsockListener.bind(port, 128));
+        Thread.ofPlatform().name("stdio-accept").daemon(true).start(server::acceptLoop);
+        return server;
+    }
+
+    private void acceptLoop() {
+        while (true) {
+            VsockStream stream;
+            try {
+                stream = listener.acceptStream();
+            } catch (IOException e) {
+                LOG.error("stdio accept failed: {}", e.getMessage());
+                return;
+            }
+            Thread.ofPlatform().name("stdio-attach").daemon(true).start(() -> attach(stream));
+        }
+    }
+
+    private void attach(VsockStream stream) {
+        try {
+            InputStream in = stream.inputStream();
+            String[] header = readHeader(in).split(" ");
+            if (header.length != 3) {
+                throw new IllegalArgumentException("bad stdio header");
+            }
+            GuestProcess process = registry.get(header[1]).process(header[2].equals("-") ? "" : header[2]);
+            switch (header[0]) {
+                case "stdout", "stderr" -> process.stdio.pumpOutput(header[0], stream.outputStream(), stream::close);
+                case "stdin" -> process.stdio.pumpInput(in, stream::close);
+                default -> throw new IllegalArgumentException("unknown stdio stream " + header[0]);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("refusing stdio connection: {}", e.getMessage());
+            stream.close();
+        }
+    }
+
+    private static String readHeader(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0 || line.length() >= MAX_HEADER) {
+                throw new IOException("stdio header missing or too long");
+            }
+            line.append((char) b);
+        }
+        return new String(line.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,135 @@
+package io.jvmm.guest.sys;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.jvmm.ttrpc.vsock.Libc;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+
+/** The Linux calls the guest agent makes that Java has no API for (FFM, errno checked). */
+public final class GuestSyscalls {
+    private static final MethodHandle PRCTL = Libc.handle("prctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle WAITID = Libc.handle("waitid",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle KILL = Libc.handle("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SETHOSTNAME = Libc.handle("sethostname", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle CLOCK_SETTIME = Libc.handle("clock_settime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle IOCTL = Libc.handle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    private static final MethodHandle OPEN = Libc.handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle MKFIFO = Libc.handle("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle FCNTL = Libc.handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SYNC = Libc.handle("sync", FunctionDescriptor.ofVoid());
+    private static final MethodHandle REBOOT = Libc.handle("reboot", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+    private static final int PR_SET_CHILD_SUBREAPER = 36;
+    private static final int P_PID = 1;
+    private static final int WEXITED = 4;
+    private static final int CLD_EXITED = 1;
+    private static final int CLOCK_REALTIME = 0;
+    private static final long RNDADDENTROPY = 0x40085203L;
+    private static final int RB_POWER_OFF = 0x4321fedc;
+
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+    private static final int F_SETFL = 4;
+
+    private GuestSyscalls() {
+    }
+
+    /** Orphaned descendants (a container's init once crun exits) become our children, so we can reap them. */
+    public static void becomeSubreaper() throws IOException {
+        Libc.invoke(PRCTL, PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L).orThrow("prctl(PR_SET_CHILD_SUBREAPER)");
+    }
+
+    /** Blocks until child {@code pid} exits and reaps it; returns the exit code or 128 + signal. */
+    public static int waitForExit(int pid) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(128, 8);
+            while (true) {
+                Libc.Result r = Libc.invoke(WAITID, P_PID, pid, info, WEXITED);
+                if (r.value() == 0) {
+                    break;
+                }
+                if (r.errno() != Libc.EINTR) {
+                    r.orThrow("waitid(" + pid + ")");
+                }
+            }
+            int code = info.get(ValueLayout.JAVA_INT, 8);
+            int status = info.get(ValueLayout.JAVA_INT, 24);
+            return code == CLD_EXITED ? status : 128 + status;
+        }
+    }
+
+    public static void kill(int pid, int signal) throws IOException {
+        Libc.invoke(KILL, pid, signal).orThrow("kill(" + pid + ", " + signal + ")");
+    }
+
+    public static void setHostname(String name) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+            MemorySegment s = arena.allocate(bytes.length + 1L);
+            s.copyFrom(MemorySegment.ofArray(bytes));
+            Libc.invoke(SETHOSTNAME, s, (long) bytes.length).orThrow("sethostname");
+        }
+    }
+
+    public static void setRealtimeClock(long unixNanos) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ts = arena.allocate(16, 8);
+            ts.set(ValueLayout.JAVA_LONG, 0, unixNanos / 1_000_000_000L);
+            ts.set(ValueLayout.JAVA_LONG, 8, unixNanos % 1_000_000_000L);
+            Libc.invoke(CLOCK_SETTIME, CLOCK_REALTIME, ts).orThrow("clock_settime");
+        }
+    }
+
+    /** Adds host entropy to the kernel pool and credits it (struct rand_pool_info). */
+    public static void addEntropy(byte[] entropy) throws IOException {
+        int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pool = arena.allocate(8L + entropy.length, 4);
+            pool.set(ValueLayout.JAVA_INT, 0, entropy.length * 8);
+            pool.set(ValueLayout.JAVA_INT, 4, entropy.length);
+            MemorySegment.copy(entropy, 0, pool, ValueLayout.JAVA_BYTE, 8, entropy.length);
+            Libc.invoke(IOCTL, fd, RNDADDENTROPY, pool).orThrow("ioctl(RNDADDENTROPY)");
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    public static int open(String path, int flags, int mode) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) Libc.invoke(OPEN, arena.allocateFrom(path), flags, mode).orThrow("open(" + path + ")");
+        }
+    }
+
+    public static void mkfifo(String path, int mode) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            Libc.invoke(MKFIFO, arena.allocateFrom(path), mode).orThrow("mkfifo(" + path + ")");
+        }
+    }
+
+    /** Makes a descriptor opened with O_NONBLOCK blocking again. */
+    public static void setBlocking(int fd) throws IOException {
+        Libc.invoke(FCNTL, fd, F_SETFL, 0).orThrow("fcntl(F_SETFL)");
+    }
+
+    public static void sync() {
+        Libc.invoke(SYNC);
+    }
+
+    public static void powerOff() throws IOException {
+        sync();
+        Libc.invoke(REBOOT, RB_POWER_OFF).orThrow("reboot(POWER_OFF)");
+    }
+}

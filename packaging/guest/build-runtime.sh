@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the guest's read-only runtime disk: a jlinked JRE and the agent's jars in an uncompressed,
+# reproducible squashfs, mounted at /opt/jvmm in the guest. Cached by content hash; prints its path.
+#   build-runtime.sh <guest-agent target dir> [cache-dir]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../scripts/lib/jdk.sh"
+target=${1:?usage: build-runtime.sh <guest-agent/target> [cache-dir]}
+cache=${2:-/var/cache/jvmm/guest}
+jdk=$(find_jdk25)
+command -v mksquashfs >/dev/null || { echo "mksquashfs missing: run scripts/install-vm-deps.sh" >&2; exit 1; }
+
+# Only what the agent loads: its own jars, protobuf, log4j-api and the few Netty parts it uses.
+mapfile -t jars < <(ls "$target"/jvmm-guest-agent-*.jar "$target"/lib/*.jar | grep -E \
+  '/(jvmm-[a-z-]+|protobuf-java|log4j-api|netty-(common|buffer|transport|codec-base|resolver|transport-native-unix-common|transport-classes-epoll)-4|netty-transport-native-epoll-.*linux-x86_64)[^/]*\.jar$' | grep -v -- '-tests.jar' | sort)
+modules=java.base,java.logging,jdk.jfr,jdk.unsupported
+hash=$( { "$jdk/bin/java" -version 2>&1; echo "$modules"; sha256sum "${jars[@]}" | cut -d' ' -f1; cat "$here/jvm.options" "$0"; } | sha256sum | cut -c1-16)
+out=$cache/runtime-$hash.sqfs
+if [[ -f $out ]]; then
+  echo "$out"
+  exit 0
+fi
+mkdir -p "$cache"
+work=$(mktemp -d "$cache/.runtime.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+"$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+  --generate-cds-archive --output "$work/root/jre" >/dev/null
+mkdir -p "$work/root/agent/lib"
+cp "${jars[@]}" "$work/root/agent/lib/"
+cp "$here/jvm.options" "$work/root/agent/jvm.options"
+mksquashfs "$work/root" "$work/runtime.sqfs" -noappend -all-root -noI -noId -noD -noF -noX \
+  -mkfs-time 0 -all-time 0 -quiet >/dev/null
+mv "$work/runtime.sqfs" "$out"
+echo "$out"

@@ -1,0 +1,136 @@
+package io.jvmm.ttrpc.vsock;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The few libc calls jvmm needs that Java has no API for, through the FFM API. Every call captures
+ * errno and turns a failure into an IOException naming the call and the error.
+ */
+public final class Libc {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayoutPath.ERRNO);
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle BIND = handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle LISTEN = handle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle ACCEPT4 = handle("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final MethodHandle CONNECT = handle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = handle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle SHUTDOWN = handle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+
+    public static final int EINTR = 4;
+    public static final int EAGAIN = 11;
+    public static final int ECHILD = 10;
+
+    private Libc() {
+    }
+
+    /** errno's layout name in the captured call state. */
+    private static final class MemoryLayoutPath {
+        static final java.lang.foreign.MemoryLayout.PathElement ERRNO =
+                java.lang.foreign.MemoryLayout.PathElement.groupElement("errno");
+    }
+
+    /** A downcall handle for a libc function that captures errno; use with {@link #invoke}. */
+    public static MethodHandle handle(String name, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor, CAPTURE_ERRNO);
+    }
+
+    /** The result of a call and the errno it left. */
+    public record Result(long value, int errno) {
+        public long orThrow(String call) throws IOException {
+            if (value < 0) {
+                throw new IOException(call + " failed: " + Errno.describe(errno) + " (errno " + errno + ")");
+            }
+            return value;
+        }
+    }
+
+    /** Calls a handle made by {@link #handle}; the arguments follow the function's own. */
+    public static Result invoke(MethodHandle handle, Object... args) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            Object[] all = new Object[args.length + 1];
+            all[0] = state;
+            System.arraycopy(args, 0, all, 1, args.length);
+            Object raw = handle.invokeWithArguments(all);
+            long value = raw == null ? 0 : raw instanceof Integer i ? i : (Long) raw;
+            return new Result(value, (int) ERRNO.get(state, 0L));
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed", t);
+        }
+    }
+
+    public static int socket(int domain, int type, int protocol) throws IOException {
+        return (int) invoke(SOCKET, domain, type, protocol).orThrow("socket");
+    }
+
+    public static void bind(int fd, MemorySegment address) throws IOException {
+        invoke(BIND, fd, address, (int) address.byteSize()).orThrow("bind");
+    }
+
+    public static void listen(int fd, int backlog) throws IOException {
+        invoke(LISTEN, fd, backlog).orThrow("listen");
+    }
+
+    public static int accept(int fd, int flags) throws IOException {
+        while (true) {
+            Result r = invoke(ACCEPT4, fd, MemorySegment.NULL, MemorySegment.NULL, flags);
+            if (r.value() >= 0 || r.errno() != EINTR) {
+                return (int) r.orThrow("accept4");
+            }
+        }
+    }
+
+    public static void connect(int fd, MemorySegment address) throws IOException {
+        while (true) {
+            Result r = invoke(CONNECT, fd, address, (int) address.byteSize());
+            if (r.value() >= 0 || r.errno() != EINTR) {
+                r.orThrow("connect");
+                return;
+            }
+        }
+    }
+
+    public static void close(int fd) {
+        invoke(CLOSE, fd);
+    }
+
+    public static void shutdown(int fd, int how) throws IOException {
+        invoke(SHUTDOWN, fd, how).orThrow("shutdown");
+    }
+
+    /** Reads up to {@code length} bytes into {@code buffer}; 0 at end of stream. */
+    public static int read(int fd, MemorySegment buffer, long length) throws IOException {
+        while (true) {
+            Result r = invoke(READ, fd, buffer, length);
+            if (r.value() >= 0 || r.errno() != EINTR) {
+                return (int) r.orThrow("read");
+            }
+        }
+    }
+
+    public static int write(int fd, MemorySegment buffer, long length) throws IOException {
+        while (true) {
+            Result r = invoke(WRITE, fd, buffer, length);
+            if (r.value() >= 0 || r.errno() != EINTR) {
+                return (int) r.orThrow("write");
+            }
+        }
+    }
+}
