@@ -116,6 +116,7 @@ public final class TtrpcServer implements AutoCloseable {
      * (FFM); each accepted connection is handed to Netty as a stream channel on the shared event loops.
      */
     private void bindVsock(int port) throws IOException {
+        EventLoops.shared(); // loads Netty's native transport, which wrapping an accepted fd needs
         vsockListener = VsockListener.bind(port, 128);
         vsockAcceptor = Thread.ofPlatform().name("ttrpc-vsock-accept-" + port).daemon(true).start(this::acceptVsock);
         LOG.debug("ttrpc server listening on vsock port {}", port);
@@ -132,15 +133,20 @@ public final class TtrpcServer implements AutoCloseable {
                 }
                 return;
             }
-            EpollDomainSocketChannel ch = new EpollDomainSocketChannel(fd);
-            ch.config().setWriteBufferWaterMark(WATER_MARK);
-            initConnection(ch);
-            EventLoops.shared().register(ch).addListener(f -> {
-                if (!f.isSuccess()) {
-                    LOG.warn("cannot register vsock connection: {}", f.cause().getMessage());
-                    ch.close();
-                }
-            });
+            try {
+                EpollDomainSocketChannel ch = new EpollDomainSocketChannel(fd);
+                ch.config().setWriteBufferWaterMark(WATER_MARK);
+                initConnection(ch);
+                EventLoops.shared().register(ch).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        LOG.warn("cannot register vsock connection: {}", f.cause().getMessage());
+                        ch.close();
+                    }
+                });
+            } catch (RuntimeException | LinkageError e) {
+                LOG.error("cannot serve vsock connection: {}", e.toString());
+                io.jvmm.ttrpc.vsock.Libc.close(fd);
+            }
         }
     }
 

@@ -1,0 +1,109 @@
+package io.jvmm.e2e.vm;
+
+import io.jvmm.agent.client.AgentClient;
+import io.jvmm.vmm.Accel;
+import io.jvmm.vmm.VmConfig;
+import io.jvmm.vmm.qemu.QemuVm;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A real QEMU VM (TCG here) with the jvmm guest image and a connected agent, for one test or one test
+ * class. Closing it stops every process it started and removes its directories, whatever happened.
+ */
+final class TestVm implements AutoCloseable {
+    static final Duration BOOT_TIMEOUT = Duration.ofSeconds(120);
+
+    final Path stateDir;
+    final Path shareDir;
+    final QemuVm vm;
+    AgentClient agent;
+
+    private TestVm(Path stateDir, Path shareDir, QemuVm vm) {
+        this.stateDir = stateDir;
+        this.shareDir = shareDir;
+        this.vm = vm;
+    }
+
+    static TestVm boot() throws IOException {
+        return boot(GuestImage.get().kernel(), GuestImage.get().initrd(), "");
+    }
+
+    static TestVm boot(Path kernel, Path initrd, String kernelArgs) throws IOException {
+        TestVm t = create(kernel, initrd, kernelArgs);
+        try {
+            t.vm.start(BOOT_TIMEOUT);
+            t.agent = AgentClient.connect(t.vm.config().vsockSocket(), BOOT_TIMEOUT);
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    static TestVm create(Path kernel, Path initrd, String kernelArgs) throws IOException {
+        Path state = Files.createTempDirectory(Path.of("/tmp"), "jvmm-vm");
+        Path share = Files.createTempDirectory(Path.of("/tmp"), "jvmm-share");
+        VmConfig config = new VmConfig(state, kernel, initrd, Optional.of(GuestImage.get().runtimeDisk()),
+                Optional.of(share), 2, 1024, 3, Accel.TCG, kernelArgs);
+        return new TestVm(state, share, new QemuVm(config, false));
+    }
+
+    /** Makes a busybox rootfs for a container in the share; returns its path inside the guest. */
+    String rootfs(String containerId) throws IOException {
+        BusyboxRootfs.create(shareDir.resolve(containerId).resolve("rootfs"));
+        return "/run/jvmm/share/" + containerId + "/rootfs";
+    }
+
+    @Override
+    public void close() {
+        if (agent != null) {
+            agent.close();
+        }
+        vm.close();
+        keepLogs();
+        deleteTree(stateDir);
+        deleteTree(shareDir);
+    }
+
+    /** Console and helper logs survive the VM under target/vm-logs, for diagnosing failures (and CI). */
+    private void keepLogs() {
+        try {
+            Path logs = Files.createDirectories(Path.of("target", "vm-logs", stateDir.getFileName().toString()));
+            try (Stream<Path> files = Files.list(stateDir)) {
+                for (Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {
+                    Files.copy(f, logs.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            // logs are a convenience
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot remove " + dir, e);
+        }
+    }
+
+    /** Processes whose command line mentions this VM's state directory: must be none after close. */
+    List<Long> leftoverProcesses() {
+        String marker = stateDir.toString();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false))
+                .map(ProcessHandle::pid).toList();
+    }
+}

@@ -1,0 +1,65 @@
+package io.jvmm.vmm;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Where the host programs a VM needs are: installed by scripts/install-vm-deps.sh. */
+public final class HostTools {
+    private HostTools() {
+    }
+
+    public static Path vhostDeviceVsock() {
+        return find("jvmm.vhostDeviceVsock", List.of(
+                Path.of("/var/cache/jvmm/vhost-device-vsock/usr/bin/vhost-device-vsock"),
+                Path.of("/usr/bin/vhost-device-vsock"), Path.of("/usr/libexec/vhost-device-vsock")), "vhost-device-vsock");
+    }
+
+    public static Path virtiofsd() {
+        return find("jvmm.virtiofsd", List.of(Path.of("/usr/lib/qemu/virtiofsd"), Path.of("/usr/libexec/virtiofsd"),
+                Path.of("/usr/bin/virtiofsd")), "virtiofsd");
+    }
+
+    private static Path find(String property, List<Path> candidates, String name) {
+        String configured = System.getProperty(property);
+        if (configured != null) {
+            return Path.of(configured);
+        }
+        return candidates.stream().filter(Files::isExecutable).findFirst()
+                .orElseThrow(() -> new VmException.BootFailed(name + " not found (looked in " + candidates
+                        + "); run scripts/install-vm-deps.sh", null));
+    }
+
+    /** Resident set size of a process in bytes, 0 if it is gone. */
+    public static long rssBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    /** Waits until a file exists or the process dies or the deadline passes. */
+    public static void awaitFile(Path path, SupervisedProcess owner, long deadlineNanos) {
+        while (!Files.exists(path)) {
+            if (!owner.isAlive()) {
+                throw new VmException.BootFailed(owner.name() + " exited (" + owner.exitValue() + ") before creating "
+                        + path.getFileName() + ": " + owner.logTail(), null);
+            }
+            if (System.nanoTime() > deadlineNanos) {
+                throw new VmException.Timeout(owner.name() + " did not create " + path.getFileName() + " in time");
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VmException.BootFailed("interrupted", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.jvmm.vmm;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Stops a VM gently first and harder only when needed: each step is tried, then the VM gets a bounded
+ * time to exit before the next step. The outcome of every step is logged and returned.
+ */
+public final class ShutdownLadder {
+    private static final Logger LOG = LogManager.getLogger(ShutdownLadder.class);
+
+    /** One rung: an action that asks the VM to stop, and how long to give it. */
+    public record Step(String name, Action action, Duration exitWait) {
+    }
+
+    @FunctionalInterface
+    public interface Action {
+        void run() throws Exception;
+    }
+
+    /** What happened at one step: tried (or failed to), and whether the VM had exited after it. */
+    public record Outcome(String step, boolean actionSucceeded, boolean exitedAfter, String detail) {
+    }
+
+    private ShutdownLadder() {
+    }
+
+    /** The standard ladder: agent, then power button, then SIGTERM, then SIGKILL. */
+    public static List<Step> standard(VirtualMachine vm, Action askAgent, Duration agentWait, Duration buttonWait, Duration termWait) {
+        return List.of(
+                new Step("agent", askAgent, agentWait),
+                new Step("power-button", () -> vm.pressPowerButton(Duration.ofSeconds(2)), buttonWait),
+                new Step("sigterm", () -> vm.terminateMonitor(termWait), Duration.ZERO),
+                new Step("sigkill", vm::close, Duration.ofSeconds(5)));
+    }
+
+    public static List<Outcome> run(VirtualMachine vm, List<Step> steps) {
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Step step : steps) {
+            if (vm.exitFuture().isDone()) {
+                break;
+            }
+            boolean ok = true;
+            String detail = "";
+            try {
+                step.action().run();
+            } catch (Exception e) {
+                ok = false;
+                detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            }
+            boolean exited = awaitExit(vm, step.exitWait());
+            Outcome outcome = new Outcome(step.name(), ok, exited, detail);
+            LOG.info("shutdown step {}: action {}, VM {}{}", step.name(), ok ? "done" : "failed",
+                    exited ? "exited" : "still running", detail.isEmpty() ? "" : " (" + detail + ")");
+            outcomes.add(outcome);
+            if (exited) {
+                break;
+            }
+        }
+        return outcomes;
+    }
+
+    private static boolean awaitExit(VirtualMachine vm, Duration wait) {
+        try {
+            vm.exitFuture().get(Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return vm.exitFuture().isDone();
+        }
+    }
+}

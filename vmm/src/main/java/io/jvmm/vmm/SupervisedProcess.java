@@ -1,0 +1,114 @@
+package io.jvmm.vmm;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * A child process the VM needs (the monitor, virtiofsd, vhost-device-vsock). It dies with us: it is
+ * started under {@code setpriv --pdeathsig KILL}, so the kernel kills it if this JVM dies, even by
+ * SIGKILL. Its output goes to a log file next to the VM's sockets.
+ */
+public final class SupervisedProcess implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(SupervisedProcess.class);
+    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+
+    private final String name;
+    private final Process process;
+    private final Path log;
+
+    private SupervisedProcess(String name, Process process, Path log) {
+        this.name = name;
+        this.process = process;
+        this.log = log;
+    }
+
+    public static SupervisedProcess start(String name, List<String> command, Path log) {
+        List<String> full = new ArrayList<>();
+        if (Files.isExecutable(SETPRIV)) {
+            full.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
+        }
+        full.addAll(command);
+        try {
+            Process p = new ProcessBuilder(full)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            LOG.debug("started {} (pid {}): {}", name, p.pid(), String.join(" ", command));
+            return new SupervisedProcess(name, p, log);
+        } catch (IOException e) {
+            throw new VmException.BootFailed("cannot start " + name + " (" + command.getFirst() + "): " + e.getMessage(), e);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public CompletableFuture<Process> onExit() {
+        return process.onExit();
+    }
+
+    public int exitValue() {
+        return process.exitValue();
+    }
+
+    /** The last lines of the process's log, for error messages. */
+    public String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after {@code grace}; returns true if it ended on SIGTERM. */
+    public boolean stop(Duration grace) {
+        if (!process.isAlive()) {
+            return true;
+        }
+        process.destroy();
+        if (waitFor(grace)) {
+            return true;
+        }
+        process.destroyForcibly();
+        waitFor(Duration.ofSeconds(5));
+        return false;
+    }
+
+    public void kill() {
+        process.destroyForcibly();
+        waitFor(Duration.ofSeconds(5));
+    }
+
+    public boolean waitFor(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ofSeconds(2));
+    }
+}

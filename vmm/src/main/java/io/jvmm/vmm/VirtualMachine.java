@@ -1,0 +1,40 @@
+package io.jvmm.vmm;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One VM, driven only through its monitor's control socket. A shim owns exactly one. Implemented
+ * once per monitor (QEMU over QMP; Firecracker and Cloud Hypervisor over their HTTP APIs).
+ */
+public interface VirtualMachine extends AutoCloseable {
+    VmConfig config();
+
+    VmState state();
+
+    /** Starts the helpers and the monitor and lets the guest run; returns once the monitor reports it running. */
+    void start(Duration timeout);
+
+    void pause(Duration timeout);
+
+    void resume(Duration timeout);
+
+    /** The ACPI power button (QEMU system_powerdown): asks the guest to shut down. */
+    void pressPowerButton(Duration timeout);
+
+    /** Completes when the monitor process has exited, for whatever reason. */
+    CompletableFuture<VmExit> exitFuture();
+
+    /** The monitor's pid, once started. */
+    long monitorPid();
+
+    /** Resident memory of the monitor and its helpers, in bytes (sum of their RSS). */
+    long hostMemoryBytes();
+
+    /** SIGTERM to the monitor, SIGKILL after {@code grace}; returns true if SIGTERM was enough. */
+    boolean terminateMonitor(Duration grace);
+
+    /** Stops every process of this VM at once and removes its sockets. Idempotent. */
+    @Override
+    void close();
+}

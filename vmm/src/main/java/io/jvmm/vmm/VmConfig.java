@@ -1,0 +1,84 @@
+package io.jvmm.vmm;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a VM is made of, validated when built so the drivers only ever see a VM that can exist.
+ *
+ * @param stateDir     a directory of this VM's own: sockets, logs (its path must be short: unix sockets)
+ * @param kernel       the guest kernel (bzImage)
+ * @param initrd       the guest initramfs
+ * @param runtimeDisk  the read-only runtime disk (JRE + agent), or empty for none
+ * @param shareDir     the directory shared into the guest over virtiofs (tag {@code jvmm}), or empty
+ * @param guestCid     the guest's vsock context id (3 or more)
+ */
+public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
+                       int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs) {
+    /** sun_path is 108 bytes; our longest socket name below stateDir is 20. */
+    private static final int MAX_STATE_DIR = 80;
+
+    public VmConfig {
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(runtimeDisk, "runtimeDisk");
+        Objects.requireNonNull(shareDir, "shareDir");
+        Objects.requireNonNull(accel, "accel");
+        extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs.strip();
+        requireFile("kernel", kernel);
+        requireFile("initrd", initrd);
+        runtimeDisk.ifPresent(p -> requireFile("runtime disk", p));
+        shareDir.ifPresent(p -> {
+            if (!Files.isDirectory(p)) {
+                throw new VmException.InvalidConfig("share directory " + p + " does not exist");
+            }
+        });
+        if (stateDir.toString().length() > MAX_STATE_DIR) {
+            throw new VmException.InvalidConfig("state directory path is longer than " + MAX_STATE_DIR
+                    + " characters (unix socket paths are limited): " + stateDir);
+        }
+        if (vcpus < 1 || vcpus > 64) {
+            throw new VmException.InvalidConfig("vcpus must be 1-64, not " + vcpus);
+        }
+        if (memoryMib < 64 || memoryMib > 1 << 20) {
+            throw new VmException.InvalidConfig("memory must be 64 MiB to 1 TiB, not " + memoryMib + " MiB");
+        }
+        if (guestCid < 3) {
+            throw new VmException.InvalidConfig("guest vsock CID must be 3 or more (0-2 are reserved), not " + guestCid);
+        }
+        if (extraKernelArgs.contains("\n")) {
+            throw new VmException.InvalidConfig("kernel arguments must be one line");
+        }
+    }
+
+    private static void requireFile(String what, Path path) {
+        if (path == null) {
+            throw new VmException.InvalidConfig(what + " is required");
+        }
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw new VmException.InvalidConfig(what + " " + path + " is not a readable file");
+        }
+    }
+
+    public Path qmpSocket() {
+        return stateDir.resolve("qmp.sock");
+    }
+
+    /** Where the host reaches the guest's vsock ports (hybrid vsock: CONNECT <port>). */
+    public Path vsockSocket() {
+        return stateDir.resolve("vsock.sock");
+    }
+
+    public Path vhostVsockSocket() {
+        return stateDir.resolve("vhost-vsock.sock");
+    }
+
+    public Path virtiofsSocket() {
+        return stateDir.resolve("virtiofs.sock");
+    }
+
+    public Path consoleLog() {
+        return stateDir.resolve("console.log");
+    }
+}

@@ -1,0 +1,50 @@
+package io.jvmm.vmm.qemu;
+
+import io.jvmm.vmm.VmConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The qemu-system-x86_64 command line for a jvmm VM: q35, shared memfd memory (vhost-user needs it),
+ * direct kernel boot, QMP on a unix socket, vhost-user vsock and virtiofs, the runtime disk read-only.
+ */
+final class QemuCommandLine {
+    static final String BINARY = "qemu-system-x86_64";
+
+    private QemuCommandLine() {
+    }
+
+    static List<String> build(VmConfig config, boolean kvm) {
+        String mem = config.memoryMib() + "M";
+        List<String> args = new ArrayList<>(List.of(BINARY,
+                "-machine", "q35,accel=" + (kvm ? "kvm" : "tcg"),
+                "-cpu", kvm ? "host" : "max",
+                "-smp", Integer.toString(config.vcpus()),
+                "-m", mem,
+                "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on",
+                "-numa", "node,memdev=mem",
+                "-kernel", config.kernel().toString(),
+                "-initrd", config.initrd().toString(),
+                "-append", kernelArgs(config),
+                "-qmp", "unix:" + config.qmpSocket() + ",server=on,wait=off",
+                "-serial", "file:" + config.consoleLog(),
+                "-chardev", "socket,id=vsock,path=" + config.vhostVsockSocket(),
+                "-device", "vhost-user-vsock-pci,chardev=vsock",
+                "-no-reboot", "-nodefaults", "-display", "none"));
+        config.runtimeDisk().ifPresent(disk -> {
+            args.addAll(List.of("-drive", "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
+                    "-device", "virtio-blk-pci,drive=runtime"));
+        });
+        config.shareDir().ifPresent(dir -> {
+            args.addAll(List.of("-chardev", "socket,id=fs,path=" + config.virtiofsSocket(),
+                    "-device", "vhost-user-fs-pci,chardev=fs,tag=jvmm"));
+        });
+        return args;
+    }
+
+    static String kernelArgs(VmConfig config) {
+        // panic=-1 with -no-reboot: a guest panic ends QEMU instead of hanging.
+        String base = "console=ttyS0 quiet panic=-1 reboot=k";
+        return config.extraKernelArgs().isEmpty() ? base : base + " " + config.extraKernelArgs();
+    }
+}

@@ -1,0 +1,190 @@
+package io.jvmm.agent.client;
+
+import com.google.protobuf.ByteString;
+import io.jvmm.api.agent.AgentPorts;
+import io.jvmm.api.agent.v1.ContainerRef;
+import io.jvmm.api.agent.v1.CreateContainerRequest;
+import io.jvmm.api.agent.v1.CreateContainerResponse;
+import io.jvmm.api.agent.v1.DeleteContainerResponse;
+import io.jvmm.api.agent.v1.ExecProcessRequest;
+import io.jvmm.api.agent.v1.ExecProcessResponse;
+import io.jvmm.api.agent.v1.ListProcessesResponse;
+import io.jvmm.api.agent.v1.PingRequest;
+import io.jvmm.api.agent.v1.PingResponse;
+import io.jvmm.api.agent.v1.PowerOffRequest;
+import io.jvmm.api.agent.v1.PowerOffResponse;
+import io.jvmm.api.agent.v1.ProcessRef;
+import io.jvmm.api.agent.v1.SetupGuestRequest;
+import io.jvmm.api.agent.v1.SetupGuestResponse;
+import io.jvmm.api.agent.v1.SignalProcessRequest;
+import io.jvmm.api.agent.v1.SignalProcessResponse;
+import io.jvmm.api.agent.v1.StartContainerResponse;
+import io.jvmm.api.agent.v1.StdioSpec;
+import io.jvmm.api.agent.v1.SyncRequest;
+import io.jvmm.api.agent.v1.SyncResponse;
+import io.jvmm.api.agent.v1.WaitProcessResponse;
+import io.jvmm.api.agent.v1.CloseStdinResponse;
+import io.jvmm.ttrpc.CallOptions;
+import io.jvmm.ttrpc.TtrpcClient;
+import io.jvmm.ttrpc.TtrpcException;
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The host side of the agent protocol: typed calls over ttrpc on the agent's control port, and raw
+ * stdio streams on its stdio port, both through the VM's hybrid vsock socket.
+ */
+public final class AgentClient implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(AgentClient.class);
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Path vsockSocket;
+    private final TtrpcClient ttrpc;
+
+    private AgentClient(Path vsockSocket, TtrpcClient ttrpc) {
+        this.vsockSocket = vsockSocket;
+        this.ttrpc = ttrpc;
+    }
+
+    /**
+     * Connects while the guest boots: retries until the agent answers a Ping or the deadline passes.
+     * No fixed sleeps: a refused connection is retried after a short, growing pause.
+     */
+    public static AgentClient connect(Path vsockSocket, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pauseMs = 10;
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            Duration left = Duration.ofNanos(deadline - System.nanoTime());
+            try {
+                TtrpcClient client = TtrpcClient.connectHybridVsock(vsockSocket, AgentPorts.CONTROL, left);
+                AgentClient agent = new AgentClient(vsockSocket, client);
+                try {
+                    agent.ping(Duration.ofMillis(Math.max(1, Math.min(left.toMillis(), 10_000))));
+                    return agent;
+                } catch (RuntimeException e) {
+                    agent.close();
+                    last = e;
+                }
+            } catch (IOException e) {
+                last = e;
+            }
+            sleep(Math.min(pauseMs, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+            pauseMs = Math.min(pauseMs * 2, 100);
+        }
+        throw new AgentUnavailableException("guest agent did not answer on " + vsockSocket + " within "
+                + timeout.toMillis() + " ms" + (last == null ? "" : ": " + last.getMessage()), last);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentUnavailableException("interrupted while connecting to the agent", e);
+        }
+    }
+
+    private <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message> Resp call(
+            String method, Req request, com.google.protobuf.Parser<Resp> parser, Duration timeout) {
+        try {
+            return ttrpc.unary(AgentPorts.SERVICE, method, request, parser, CallOptions.withTimeout(timeout));
+        } catch (TtrpcException e) {
+            if (!ttrpc.isOpen()) {
+                throw new AgentUnavailableException("agent connection lost during " + method + ": " + e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    public PingResponse ping(Duration timeout) {
+        return call("Ping", PingRequest.getDefaultInstance(), PingResponse.parser(), timeout);
+    }
+
+    public void setupGuest(long timeUnixNano, String hostname, byte[] entropy) {
+        call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
+                .setEntropy(ByteString.copyFrom(entropy)).build(), SetupGuestResponse.parser(), CALL_TIMEOUT);
+    }
+
+    public int createContainer(String id, String bundlePath, byte[] configJson, StdioSpec stdio) {
+        return call("CreateContainer", CreateContainerRequest.newBuilder().setContainerId(id).setBundlePath(bundlePath)
+                .setConfigJson(ByteString.copyFrom(configJson)).setStdio(stdio).build(),
+                CreateContainerResponse.parser(), CALL_TIMEOUT).getPid();
+    }
+
+    public int startContainer(String id) {
+        return call("StartContainer", ContainerRef.newBuilder().setContainerId(id).build(),
+                StartContainerResponse.parser(), CALL_TIMEOUT).getPid();
+    }
+
+    public int exec(String id, String execId, byte[] processJson, StdioSpec stdio) {
+        return call("ExecProcess", ExecProcessRequest.newBuilder().setContainerId(id).setExecId(execId)
+                .setProcessJson(ByteString.copyFrom(processJson)).setStdio(stdio).build(),
+                ExecProcessResponse.parser(), CALL_TIMEOUT).getPid();
+    }
+
+    public void signal(String id, String execId, int signal, boolean all) {
+        call("SignalProcess", SignalProcessRequest.newBuilder().setProcess(ref(id, execId)).setSignal(signal).setAll(all).build(),
+                SignalProcessResponse.parser(), CALL_TIMEOUT);
+    }
+
+    /** Blocks until the process exits and its output is drained, up to {@code timeout}. */
+    public WaitProcessResponse waitProcess(String id, String execId, Duration timeout) {
+        return call("WaitProcess", ref(id, execId), WaitProcessResponse.parser(), timeout);
+    }
+
+    public void closeStdin(String id, String execId) {
+        call("CloseStdin", ref(id, execId), CloseStdinResponse.parser(), CALL_TIMEOUT);
+    }
+
+    public List<Integer> listProcesses(String id) {
+        return call("ListProcesses", ContainerRef.newBuilder().setContainerId(id).build(),
+                ListProcessesResponse.parser(), CALL_TIMEOUT).getPidsList();
+    }
+
+    public void deleteContainer(String id) {
+        call("DeleteContainer", ContainerRef.newBuilder().setContainerId(id).build(), DeleteContainerResponse.parser(), CALL_TIMEOUT);
+    }
+
+    public void sync() {
+        call("Sync", SyncRequest.getDefaultInstance(), SyncResponse.parser(), CALL_TIMEOUT);
+    }
+
+    public void powerOff(Duration grace) {
+        call("PowerOff", PowerOffRequest.newBuilder().setGraceMs((int) grace.toMillis()).build(),
+                PowerOffResponse.parser(), CALL_TIMEOUT);
+    }
+
+    /** Opens one stdio stream of a process; exec id empty for the container's init process. */
+    public StdioStream openStdio(StdioStream.Kind kind, String containerId, String execId) throws IOException {
+        SocketChannel channel = HybridVsock.connect(vsockSocket, AgentPorts.STDIO);
+        try {
+            HybridVsock.write(channel, kind.name().toLowerCase(Locale.ROOT) + " " + containerId + " "
+                    + (execId.isEmpty() ? "-" : execId) + "\n");
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        return new StdioStream(channel);
+    }
+
+    private static ProcessRef ref(String id, String execId) {
+        return ProcessRef.newBuilder().setContainerId(id).setExecId(execId).build();
+    }
+
+    public boolean isConnected() {
+        return ttrpc.isOpen();
+    }
+
+    @Override
+    public void close() {
+        ttrpc.close();
+        LOG.debug("agent connection to {} closed", vsockSocket);
+    }
+}
