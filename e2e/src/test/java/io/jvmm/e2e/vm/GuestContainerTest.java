@@ -1,12 +1,18 @@
 package io.jvmm.e2e.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.agent.client.StdioStream;
 import io.jvmm.api.agent.v1.PingResponse;
 import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.api.agent.v1.WaitProcessResponse;
+import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.TtrpcException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,5 +60,103 @@ class GuestContainerTest {
         assertThat(out.text()).isEqualTo("hello from the guest\n");
         assertThat(err.text()).isEqualTo("oops\n");
         vm.agent.deleteContainer("c7");
+    }
+
+    @Test
+    void execRunsInsideARunningContainerAndSignalsMapTo128PlusN() throws Exception {
+        String rootfs = vm.rootfs("sleeper");
+        vm.agent.createContainer("sleeper", "", OciSpec.config("sleeper", rootfs, List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
+        vm.agent.startContainer("sleeper");
+
+        vm.agent.exec("sleeper", "e1", OciSpec.processJson(List.of("sh", "-c", "echo from exec $(hostname); exit 3")), OUT_ERR);
+        OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "sleeper", "e1"));
+        OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "sleeper", "e1"));
+        assertThat(vm.agent.waitProcess("sleeper", "e1", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(3);
+        assertThat(out.text()).isEqualTo("from exec sleeper\n");
+
+        vm.agent.exec("sleeper", "e2", OciSpec.processJson(List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
+        assertThat(vm.agent.listProcesses("sleeper")).hasSizeGreaterThanOrEqualTo(2);
+        vm.agent.signal("sleeper", "e2", 15, false);
+        assertThat(vm.agent.waitProcess("sleeper", "e2", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 15);
+
+        vm.agent.signal("sleeper", "", 9, false);
+        assertThat(vm.agent.waitProcess("sleeper", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
+        assertThatThrownBy(() -> vm.agent.signal("sleeper", "", 9, false))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
+        vm.agent.deleteContainer("sleeper");
+    }
+
+    @Test
+    void stdinIsPipedInAndItsEndIsSeen() throws Exception {
+        String rootfs = vm.rootfs("cat");
+        vm.agent.createContainer("cat", "", OciSpec.config("cat", rootfs, List.of("sh", "-c", "cat; echo done")),
+                OUT_ERR.toBuilder().setStdin(true).build());
+        OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "cat", ""));
+        OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "cat", ""));
+        StdioStream in = vm.agent.openStdio(StdioStream.Kind.STDIN, "cat", "");
+        vm.agent.startContainer("cat");
+        in.output().write("line one\nline two\n".getBytes(StandardCharsets.UTF_8));
+        in.closeOutput();
+        assertThat(vm.agent.waitProcess("cat", "", Duration.ofSeconds(60)).getExitStatus()).isZero();
+        assertThat(out.text()).isEqualTo("line one\nline two\ndone\n");
+        in.close();
+        vm.agent.deleteContainer("cat");
+    }
+
+    @Test
+    void fiftyMebibytesOfStdoutArriveWhole() throws Exception {
+        long size = 50L << 20;
+        String rootfs = vm.rootfs("flood");
+        vm.agent.createContainer("flood", "", OciSpec.config("flood", rootfs,
+                List.of("sh", "-c", "yes abcdefghij | head -c " + size)), OUT_ERR);
+        OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "flood", ""));
+        OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "flood", ""));
+        vm.agent.startContainer("flood");
+        assertThat(vm.agent.waitProcess("flood", "", Duration.ofSeconds(240)).getExitStatus()).isZero();
+        assertThat(out.awaitEnd()).isEqualTo(size);
+        assertThat(out.sha256Hex()).isEqualTo(expectedYesSha256(size));
+        vm.agent.deleteContainer("flood");
+    }
+
+    private static String expectedYesSha256(long size) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        byte[] line = "abcdefghij\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] block = new byte[line.length * 4096];
+        for (int i = 0; i < 4096; i++) {
+            System.arraycopy(line, 0, block, i * line.length, line.length);
+        }
+        long left = size;
+        while (left > 0) {
+            int n = (int) Math.min(block.length, left);
+            sha.update(block, 0, n);
+            left -= n;
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    @Test
+    void badRequestsGetClearStatuses() throws Exception {
+        assertThatThrownBy(() -> vm.agent.createContainer("../escape", "", "{}".getBytes(StandardCharsets.UTF_8), OUT_ERR))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> {
+                    assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT);
+                    assertThat(e.getMessage()).contains("container id \"../escape\" is invalid");
+                });
+        assertThatThrownBy(() -> vm.agent.startContainer("nosuch"))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
+        assertThatThrownBy(() -> vm.agent.createContainer("broken", "", "{not json".getBytes(StandardCharsets.UTF_8), OUT_ERR))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> {
+                    assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION);
+                    assertThat(e.getMessage()).contains("crun create failed");
+                });
+        String rootfs = vm.rootfs("twice");
+        byte[] spec = OciSpec.config("twice", rootfs, List.of("true"));
+        vm.agent.createContainer("twice", "", spec, StdioSpec.getDefaultInstance());
+        assertThatThrownBy(() -> vm.agent.createContainer("twice", "", spec, StdioSpec.getDefaultInstance()))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.ALREADY_EXISTS));
+        assertThatThrownBy(() -> vm.agent.exec("twice", "e1", OciSpec.processJson(List.of("true")), StdioSpec.getDefaultInstance()))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION));
+        vm.agent.deleteContainer("twice");
+        // After all that, the agent still serves.
+        assertThat(vm.agent.ping(Duration.ofSeconds(10)).getBootId()).isNotEmpty();
     }
 }
