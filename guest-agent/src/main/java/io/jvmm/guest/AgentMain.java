@@ -11,6 +11,14 @@ public final class AgentMain {
     private AgentMain() {
     }
 
+    private static java.util.List<String> kernelArgs() {
+        try {
+            return java.util.List.of(java.nio.file.Files.readString(Path.of("/proc/cmdline")).strip().split("\\s+"));
+        } catch (java.io.IOException e) {
+            return java.util.List.of();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         long start = System.nanoTime();
         GuestSyscalls.becomeSubreaper();
@@ -21,7 +29,11 @@ public final class AgentMain {
         int control = Integer.getInteger("jvmm.agent.port", AgentPorts.CONTROL);
         int stdio = Integer.getInteger("jvmm.agent.stdioPort", AgentPorts.STDIO);
         StdioServer.start(registry, stdio);
-        TtrpcServer server = TtrpcServer.builder().addService(new AgentService(registry).definition()).bindVsock(control);
+        AgentService service = new AgentService(registry);
+        TtrpcServer server = TtrpcServer.builder().addService(service.definition()).bindVsock(control);
+        if (!kernelArgs().contains("jvmm.ignore_power_button")) {
+            PowerButton.watch(() -> service.powerOff(2000));
+        }
         System.out.printf("jvmm-agent %s listening on vsock ports %d/%d after %d ms%n",
                 AgentService.VERSION, control, stdio, (System.nanoTime() - start) / 1_000_000);
         System.out.flush();

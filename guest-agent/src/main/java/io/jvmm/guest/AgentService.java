@@ -133,7 +133,12 @@ final class AgentService {
     }
 
     private PowerOffResponse powerOff(PowerOffRequest req) {
-        long grace = req.getGraceMs() == 0 ? 2000 : req.getGraceMs();
+        powerOff(req.getGraceMs() == 0 ? 2000 : req.getGraceMs());
+        return PowerOffResponse.getDefaultInstance();
+    }
+
+    /** Stops every container (SIGTERM, SIGKILL after the grace period), syncs and powers the guest off. */
+    void powerOff(long grace) {
         Thread.ofPlatform().name("power-off").start(() -> {
             registry.signalAll(SIGTERM);
             long deadline = System.nanoTime() + grace * 1_000_000L;
@@ -148,7 +153,6 @@ final class AgentService {
                 System.err.println("jvmm-agent: power off failed: " + e.getMessage());
             }
         });
-        return PowerOffResponse.getDefaultInstance();
     }
 
     private static void sleep(long ms) {

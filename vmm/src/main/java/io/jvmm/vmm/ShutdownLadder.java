@@ -37,7 +37,7 @@ public final class ShutdownLadder {
         return List.of(
                 new Step("agent", askAgent, agentWait),
                 new Step("power-button", () -> vm.pressPowerButton(Duration.ofSeconds(2)), buttonWait),
-                new Step("sigterm", () -> vm.terminateMonitor(termWait), Duration.ZERO),
+                new Step("sigterm", vm::terminateMonitor, termWait),
                 new Step("sigkill", vm::close, Duration.ofSeconds(5)));
     }
 

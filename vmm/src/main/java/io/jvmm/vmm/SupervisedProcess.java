@@ -93,6 +93,11 @@ public final class SupervisedProcess implements AutoCloseable {
         return false;
     }
 
+    /** SIGTERM, without waiting. */
+    public void terminate() {
+        process.destroy();
+    }
+
     public void kill() {
         process.destroyForcibly();
         waitFor(Duration.ofSeconds(5));

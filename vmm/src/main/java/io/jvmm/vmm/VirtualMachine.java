@@ -31,8 +31,11 @@ public interface VirtualMachine extends AutoCloseable {
     /** Resident memory of the monitor and its helpers, in bytes (sum of their RSS). */
     long hostMemoryBytes();
 
-    /** SIGTERM to the monitor, SIGKILL after {@code grace}; returns true if SIGTERM was enough. */
-    boolean terminateMonitor(Duration grace);
+    /** Sends SIGTERM to the monitor (QEMU then exits cleanly); does not wait. */
+    void terminateMonitor();
+
+    /** The last lines the guest wrote to its console, for error messages. */
+    String consoleTail(int lines);
 
     /** Stops every process of this VM at once and removes its sockets. Idempotent. */
     @Override

@@ -35,11 +35,15 @@ final class TestVm implements AutoCloseable {
         return boot(GuestImage.get().kernel(), GuestImage.get().initrd(), "");
     }
 
+    static TestVm boot(String kernelArgs) throws IOException {
+        return boot(GuestImage.get().kernel(), GuestImage.get().initrd(), kernelArgs);
+    }
+
     static TestVm boot(Path kernel, Path initrd, String kernelArgs) throws IOException {
         TestVm t = create(kernel, initrd, kernelArgs);
         try {
             t.vm.start(BOOT_TIMEOUT);
-            t.agent = AgentClient.connect(t.vm.config().vsockSocket(), BOOT_TIMEOUT);
+            t.agent = io.jvmm.task.sandbox.GuestConnector.connect(t.vm, BOOT_TIMEOUT);
             return t;
         } catch (RuntimeException e) {
             t.close();

@@ -174,8 +174,20 @@ public final class QemuVm implements VirtualMachine {
     }
 
     @Override
-    public boolean terminateMonitor(Duration grace) {
-        return qemu == null || qemu.stop(grace);
+    public void terminateMonitor() {
+        if (qemu != null) {
+            qemu.terminate();
+        }
+    }
+
+    @Override
+    public String consoleTail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(config.consoleLog());
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     @Override

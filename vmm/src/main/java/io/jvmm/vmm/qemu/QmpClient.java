@@ -57,8 +57,7 @@ public final class QmpClient implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         SocketChannel channel = null;
         try {
-            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-            channel.connect(UnixDomainSocketAddress.of(socket));
+            channel = openWhenListening(socket, deadline);
             QmpClient client = new QmpClient(channel);
             CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
             client.pending.put(0L, greeting);
@@ -69,6 +68,28 @@ public final class QmpClient implements AutoCloseable {
         } catch (IOException e) {
             closeQuietly(channel);
             throw new VmException.MonitorError("cannot connect to QMP socket " + socket + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** QEMU creates the socket file a moment before it listens: retry "refused" until the deadline. */
+    private static SocketChannel openWhenListening(Path socket, long deadline) throws IOException {
+        while (true) {
+            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                channel.connect(UnixDomainSocketAddress.of(socket));
+                return channel;
+            } catch (java.net.ConnectException e) {
+                channel.close();
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", ie);
+                }
+            }
         }
     }
 

@@ -1,0 +1,50 @@
+package io.jvmm.task.sandbox;
+
+import io.jvmm.agent.client.AgentClient;
+import io.jvmm.agent.client.AgentUnavailableException;
+import io.jvmm.vmm.VirtualMachine;
+import io.jvmm.vmm.VmException;
+import io.jvmm.vmm.VmExit;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Connects to a booting VM's agent, racing the connection against the VM's death: a guest that
+ * panics (corrupt initrd, broken kernel) fails at once with its console's last words instead of
+ * waiting for the deadline; an agent that never answers fails at the deadline.
+ */
+public final class GuestConnector {
+    private GuestConnector() {
+    }
+
+    public static AgentClient connect(VirtualMachine vm, Duration timeout) {
+        CompletableFuture<AgentClient> agent = CompletableFuture.supplyAsync(
+                () -> AgentClient.connect(vm.config().vsockSocket(), timeout),
+                r -> Thread.ofPlatform().daemon(true).name("agent-connect").start(r));
+        CompletableFuture<Object> first = CompletableFuture.anyOf(agent, vm.exitFuture());
+        try {
+            Object winner = first.get(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS);
+            if (winner instanceof VmExit exit) {
+                agent.thenAccept(AgentClient::close);
+                throw new VmException.BootFailed("VM exited before its agent answered (" + exit.reason() + "); console: "
+                        + vm.consoleTail(3).replace('\n', '|'), null);
+            }
+            return (AgentClient) winner;
+        } catch (ExecutionException e) {
+            if (vm.exitFuture().isDone()) {
+                VmExit exit = vm.exitFuture().join();
+                throw new VmException.BootFailed("VM exited before its agent answered (" + exit.reason() + "); console: "
+                        + vm.consoleTail(3).replace('\n', '|'), e.getCause());
+            }
+            throw e.getCause() instanceof RuntimeException r ? r : new AgentUnavailableException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new AgentUnavailableException("guest agent did not answer within " + timeout.toMillis() + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentUnavailableException("interrupted while connecting to the agent", e);
+        }
+    }
+}
