@@ -15,4 +15,6 @@ GO_PEER_PREFIX=/var/cache/jvmm/go-unstable
 if [[ ! -d $GO_PEER_PREFIX/usr/share/gocode/src/github.com/containerd/ttrpc ]]; then
   unstable_unpack "$GO_PEER_PREFIX" golang-github-containerd-ttrpc-dev golang-github-containerd-log-dev
 fi
+# QEMU, virtiofsd, vhost-device-vsock, squashfs-tools: the VM tests boot real guests.
+bash "$here/install-vm-deps.sh"
 echo "test dependencies installed (Go peer sources in $GO_PEER_PREFIX)"

@@ -28,6 +28,23 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/root/agent/lib"
 cp "${jars[@]}" "$work/root/agent/lib/"
 cp "$here/jvm.options" "$work/root/agent/jvm.options"
+# An explicit, sorted class path: the AOT cache is only used with the class path it was trained on.
+(cd "$work/root/agent/lib" && ls -1 *.jar | LC_ALL=C sort) >"$work/root/agent/classpath"
+# The squashfs stores every time as 0; the jars must look the same when training, or the JVM will
+# consider them changed and ignore the cache.
+find "$work/root" -exec touch -h -d @0 {} +
+
+# AOT cache (JDK 25): a training run of the agent records the classes it loads and links, so the
+# guest's JVM starts from them instead of loading and verifying everything under emulation.
+cp_host=$(sed "s|^|$work/root/agent/lib/|" "$work/root/agent/classpath" | paste -sd:)
+port=$(( 40000 + RANDOM % 20000 ))
+mapfile -t opts <"$here/jvm.options"
+"$work/root/jre/bin/java" "${opts[@]}" -XX:AOTCacheOutput="$work/agent.aot" \
+  -Djvmm.agent.training=true -Djvmm.agent.state="$work/state" -Djvmm.agent.port=$port -Djvmm.agent.stdioPort=$((port + 1)) \
+  -cp "$cp_host" io.jvmm.guest.AgentMain >"$work/training.log" 2>&1 \
+  || { echo "AOT training run failed:" >&2; cat "$work/training.log" >&2; exit 1; }
+mv "$work/agent.aot" "$work/root/agent/agent.aot"
+touch -h -d @0 "$work/root/agent/agent.aot"
 mksquashfs "$work/root" "$work/runtime.sqfs" -noappend -all-root -noI -noId -noD -noF -noX \
   -mkfs-time 0 -all-time 0 -quiet >/dev/null
 mv "$work/runtime.sqfs" "$out"

@@ -4,6 +4,7 @@ import io.jvmm.api.agent.AgentPorts;
 import io.jvmm.guest.sys.GuestSyscalls;
 import io.jvmm.ttrpc.TtrpcServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /** The guest agent: the container supervisor inside the VM, serving the host over vsock. */
@@ -28,15 +29,24 @@ public final class AgentMain {
         ContainerRegistry registry = new ContainerRegistry(state, crun);
         int control = Integer.getInteger("jvmm.agent.port", AgentPorts.CONTROL);
         int stdio = Integer.getInteger("jvmm.agent.stdioPort", AgentPorts.STDIO);
+        long prepared = System.nanoTime();
         StdioServer.start(registry, stdio);
         AgentService service = new AgentService(registry);
         TtrpcServer server = TtrpcServer.builder().addService(service.definition()).bindVsock(control);
         if (!kernelArgs().contains("jvmm.ignore_power_button")) {
             PowerButton.watch(() -> service.powerOff(2000));
         }
-        System.out.printf("jvmm-agent %s listening on vsock ports %d/%d after %d ms%n",
-                AgentService.VERSION, control, stdio, (System.nanoTime() - start) / 1_000_000);
+        long jvmUptime = ProcessHandle.current().info().startInstant()
+                .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+        System.out.printf("jvmm-agent %s listening on vsock ports %d/%d: JVM up %d ms, main %d ms (setup %d ms, servers %d ms)%n",
+                AgentService.VERSION, control, stdio, jvmUptime, (System.nanoTime() - start) / 1_000_000,
+                (prepared - start) / 1_000_000, (System.nanoTime() - prepared) / 1_000_000);
         System.out.flush();
+        if (Boolean.getBoolean("jvmm.agent.training")) {
+            Training.exercise(service.definition());
+            server.shutdown(Duration.ofSeconds(1));
+            System.exit(0);
+        }
         new CountDownLatch(1).await(); // serves until the VM powers off
         server.close();
     }

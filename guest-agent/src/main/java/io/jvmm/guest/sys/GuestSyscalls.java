@@ -15,19 +15,52 @@ import java.nio.charset.StandardCharsets;
 
 /** The Linux calls the guest agent makes that Java has no API for (FFM, errno checked). */
 public final class GuestSyscalls {
-    private static final MethodHandle PRCTL = Libc.handle("prctl",
+    private static final class Prctl {
+        static final MethodHandle H = Libc.handle("prctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle WAITID = Libc.handle("waitid",
+    }
+
+    private static final class Waitid {
+        static final MethodHandle H = Libc.handle("waitid",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle KILL = Libc.handle("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SETHOSTNAME = Libc.handle("sethostname", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle CLOCK_SETTIME = Libc.handle("clock_settime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle IOCTL = Libc.handle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
-    private static final MethodHandle OPEN = Libc.handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle MKFIFO = Libc.handle("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle FCNTL = Libc.handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SYNC = Libc.handle("sync", FunctionDescriptor.ofVoid());
-    private static final MethodHandle REBOOT = Libc.handle("reboot", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
+    private static final class Kill {
+        static final MethodHandle H = Libc.handle("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    private static final class Sethostname {
+        static final MethodHandle H = Libc.handle("sethostname", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+
+    private static final class ClockSettime {
+        static final MethodHandle H = Libc.handle("clock_settime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    }
+
+    private static final class Ioctl {
+        static final MethodHandle H = Libc.handle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    }
+
+    private static final class Open {
+        static final MethodHandle H = Libc.handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    }
+
+    private static final class Mkfifo {
+        static final MethodHandle H = Libc.handle("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    private static final class Fcntl {
+        static final MethodHandle H = Libc.handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    private static final class Sync {
+        static final MethodHandle H = Libc.handle("sync", FunctionDescriptor.ofVoid());
+    }
+
+    private static final class Reboot {
+        static final MethodHandle H = Libc.handle("reboot", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
 
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final int P_PID = 1;
@@ -49,7 +82,7 @@ public final class GuestSyscalls {
 
     /** Orphaned descendants (a container's init once crun exits) become our children, so we can reap them. */
     public static void becomeSubreaper() throws IOException {
-        Libc.invoke(PRCTL, PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L).orThrow("prctl(PR_SET_CHILD_SUBREAPER)");
+        Libc.invoke(Prctl.H, PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L).orThrow("prctl(PR_SET_CHILD_SUBREAPER)");
     }
 
     /** Blocks until child {@code pid} exits and reaps it; returns the exit code or 128 + signal. */
@@ -57,7 +90,7 @@ public final class GuestSyscalls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(128, 8);
             while (true) {
-                Libc.Result r = Libc.invoke(WAITID, P_PID, pid, info, WEXITED);
+                Libc.Result r = Libc.invoke(Waitid.H, P_PID, pid, info, WEXITED);
                 if (r.value() == 0) {
                     break;
                 }
@@ -72,7 +105,7 @@ public final class GuestSyscalls {
     }
 
     public static void kill(int pid, int signal) throws IOException {
-        Libc.invoke(KILL, pid, signal).orThrow("kill(" + pid + ", " + signal + ")");
+        Libc.invoke(Kill.H, pid, signal).orThrow("kill(" + pid + ", " + signal + ")");
     }
 
     public static void setHostname(String name) throws IOException {
@@ -80,7 +113,7 @@ public final class GuestSyscalls {
             byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
             MemorySegment s = arena.allocate(bytes.length + 1L);
             s.copyFrom(MemorySegment.ofArray(bytes));
-            Libc.invoke(SETHOSTNAME, s, (long) bytes.length).orThrow("sethostname");
+            Libc.invoke(Sethostname.H, s, (long) bytes.length).orThrow("sethostname");
         }
     }
 
@@ -89,7 +122,7 @@ public final class GuestSyscalls {
             MemorySegment ts = arena.allocate(16, 8);
             ts.set(ValueLayout.JAVA_LONG, 0, unixNanos / 1_000_000_000L);
             ts.set(ValueLayout.JAVA_LONG, 8, unixNanos % 1_000_000_000L);
-            Libc.invoke(CLOCK_SETTIME, CLOCK_REALTIME, ts).orThrow("clock_settime");
+            Libc.invoke(ClockSettime.H, CLOCK_REALTIME, ts).orThrow("clock_settime");
         }
     }
 
@@ -101,7 +134,7 @@ public final class GuestSyscalls {
             pool.set(ValueLayout.JAVA_INT, 0, entropy.length * 8);
             pool.set(ValueLayout.JAVA_INT, 4, entropy.length);
             MemorySegment.copy(entropy, 0, pool, ValueLayout.JAVA_BYTE, 8, entropy.length);
-            Libc.invoke(IOCTL, fd, RNDADDENTROPY, pool).orThrow("ioctl(RNDADDENTROPY)");
+            Libc.invoke(Ioctl.H, fd, RNDADDENTROPY, pool).orThrow("ioctl(RNDADDENTROPY)");
         } finally {
             Libc.close(fd);
         }
@@ -109,27 +142,27 @@ public final class GuestSyscalls {
 
     public static int open(String path, int flags, int mode) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) Libc.invoke(OPEN, arena.allocateFrom(path), flags, mode).orThrow("open(" + path + ")");
+            return (int) Libc.invoke(Open.H, arena.allocateFrom(path), flags, mode).orThrow("open(" + path + ")");
         }
     }
 
     public static void mkfifo(String path, int mode) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            Libc.invoke(MKFIFO, arena.allocateFrom(path), mode).orThrow("mkfifo(" + path + ")");
+            Libc.invoke(Mkfifo.H, arena.allocateFrom(path), mode).orThrow("mkfifo(" + path + ")");
         }
     }
 
     /** Makes a descriptor opened with O_NONBLOCK blocking again. */
     public static void setBlocking(int fd) throws IOException {
-        Libc.invoke(FCNTL, fd, F_SETFL, 0).orThrow("fcntl(F_SETFL)");
+        Libc.invoke(Fcntl.H, fd, F_SETFL, 0).orThrow("fcntl(F_SETFL)");
     }
 
     public static void sync() {
-        Libc.invoke(SYNC);
+        Libc.invoke(Sync.H);
     }
 
     public static void powerOff() throws IOException {
         sync();
-        Libc.invoke(REBOOT, RB_POWER_OFF).orThrow("reboot(POWER_OFF)");
+        Libc.invoke(Reboot.H, RB_POWER_OFF).orThrow("reboot(POWER_OFF)");
     }
 }

@@ -18,20 +18,49 @@ import java.lang.invoke.VarHandle;
  * errno and turns a failure into an IOException naming the call and the error.
  */
 public final class Libc {
+    // Each function's handle is made on first use (holder classes): linking a downcall is costly
+    // when the JVM is interpreted under emulation, and start-up needs only a few of them.
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayoutPath.ERRNO);
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
-    private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle BIND = handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle LISTEN = handle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle ACCEPT4 = handle("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    private static final MethodHandle CONNECT = handle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ = handle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle SHUTDOWN = handle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final class Socket {
+        static final MethodHandle H = handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    private static final class Bind {
+        static final MethodHandle H = handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    private static final class Listen {
+        static final MethodHandle H = handle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    private static final class Accept4 {
+        static final MethodHandle H = handle("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    }
+
+    private static final class Connect {
+        static final MethodHandle H = handle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    private static final class Close {
+        static final MethodHandle H = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
+    private static final class Read {
+        static final MethodHandle H = handle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+
+    private static final class Write {
+        static final MethodHandle H = handle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+
+    private static final class Shutdown {
+        static final MethodHandle H = handle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
 
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
@@ -77,20 +106,20 @@ public final class Libc {
     }
 
     public static int socket(int domain, int type, int protocol) throws IOException {
-        return (int) invoke(SOCKET, domain, type, protocol).orThrow("socket");
+        return (int) invoke(Socket.H, domain, type, protocol).orThrow("socket");
     }
 
     public static void bind(int fd, MemorySegment address) throws IOException {
-        invoke(BIND, fd, address, (int) address.byteSize()).orThrow("bind");
+        invoke(Bind.H, fd, address, (int) address.byteSize()).orThrow("bind");
     }
 
     public static void listen(int fd, int backlog) throws IOException {
-        invoke(LISTEN, fd, backlog).orThrow("listen");
+        invoke(Listen.H, fd, backlog).orThrow("listen");
     }
 
     public static int accept(int fd, int flags) throws IOException {
         while (true) {
-            Result r = invoke(ACCEPT4, fd, MemorySegment.NULL, MemorySegment.NULL, flags);
+            Result r = invoke(Accept4.H, fd, MemorySegment.NULL, MemorySegment.NULL, flags);
             if (r.value() >= 0 || r.errno() != EINTR) {
                 return (int) r.orThrow("accept4");
             }
@@ -99,7 +128,7 @@ public final class Libc {
 
     public static void connect(int fd, MemorySegment address) throws IOException {
         while (true) {
-            Result r = invoke(CONNECT, fd, address, (int) address.byteSize());
+            Result r = invoke(Connect.H, fd, address, (int) address.byteSize());
             if (r.value() >= 0 || r.errno() != EINTR) {
                 r.orThrow("connect");
                 return;
@@ -108,17 +137,17 @@ public final class Libc {
     }
 
     public static void close(int fd) {
-        invoke(CLOSE, fd);
+        invoke(Close.H, fd);
     }
 
     public static void shutdown(int fd, int how) throws IOException {
-        invoke(SHUTDOWN, fd, how).orThrow("shutdown");
+        invoke(Shutdown.H, fd, how).orThrow("shutdown");
     }
 
     /** Reads up to {@code length} bytes into {@code buffer}; 0 at end of stream. */
     public static int read(int fd, MemorySegment buffer, long length) throws IOException {
         while (true) {
-            Result r = invoke(READ, fd, buffer, length);
+            Result r = invoke(Read.H, fd, buffer, length);
             if (r.value() >= 0 || r.errno() != EINTR) {
                 return (int) r.orThrow("read");
             }
@@ -127,7 +156,7 @@ public final class Libc {
 
     public static int write(int fd, MemorySegment buffer, long length) throws IOException {
         while (true) {
-            Result r = invoke(WRITE, fd, buffer, length);
+            Result r = invoke(Write.H, fd, buffer, length);
             if (r.value() >= 0 || r.errno() != EINTR) {
                 return (int) r.orThrow("write");
             }

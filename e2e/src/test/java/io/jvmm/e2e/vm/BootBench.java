@@ -1,0 +1,94 @@
+package io.jvmm.e2e.vm;
+
+import io.jvmm.agent.client.AgentClient;
+import io.jvmm.api.agent.v1.StdioSpec;
+import io.jvmm.task.sandbox.GuestConnector;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * VM start-up, side by side in one run (scripts/bench-vm.sh): a bare QEMU boot of the same kernel and
+ * initrd to a console marker; jvmm's VM start to agent-ready; and on to a container's exit status.
+ * Also the host memory (RSS) of QEMU and its helpers. {@code BootBench <runs>}.
+ */
+public final class BootBench {
+    private BootBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        GuestImage image = GuestImage.get();
+        List<Double> bare = new ArrayList<>();
+        List<Double> ready = new ArrayList<>();
+        List<Double> exited = new ArrayList<>();
+        List<Double> rssMib = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            bare.add(bareBoot(image));
+            double[] jvmm = jvmmBoot();
+            ready.add(jvmm[0]);
+            exited.add(jvmm[1]);
+            rssMib.add(jvmm[2]);
+        }
+        System.out.printf(Locale.ROOT, "RESULT runs=%d bare_s=%.2f agent_ready_s=%.2f container_exit_s=%.2f ready_ratio=%.2f host_rss_mib=%.0f%n",
+                runs, median(bare), median(ready), median(exited), median(ready) / median(bare), median(rssMib));
+        System.out.println("bare: " + bare + " ready: " + ready + " exit: " + exited);
+        System.exit(0);
+    }
+
+    static double bareBoot(GuestImage image) throws Exception {
+        Path console = Files.createTempFile("jvmm-bare", ".log");
+        long start = System.nanoTime();
+        Process qemu = new ProcessBuilder("qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max", "-smp", "2",
+                "-m", "1024M", "-kernel", image.kernel().toString(), "-initrd", image.initrd().toString(),
+                "-append", "console=ttyS0 quiet panic=-1 jvmm.bare", "-no-reboot", "-nodefaults", "-display", "none",
+                "-serial", "file:" + console).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            while (!Files.readString(console).contains("JVMM-BARE-BOOT-DONE")) {
+                if (!qemu.isAlive() || System.nanoTime() - start > 120e9) {
+                    throw new IllegalStateException("bare boot did not reach its marker");
+                }
+                Thread.sleep(5);
+            }
+            return (System.nanoTime() - start) / 1e9;
+        } finally {
+            qemu.destroyForcibly().waitFor();
+            Files.deleteIfExists(console);
+        }
+    }
+
+    /** Seconds to agent-ready and to a container's exit status, and host RSS in MiB at agent-ready. */
+    static double[] jvmmBoot() throws Exception {
+        try (TestVm t = TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "")) {
+            String rootfs = t.rootfs("bench");
+            long start = System.nanoTime();
+            t.vm.start(TestVm.BOOT_TIMEOUT);
+            AgentClient agent = GuestConnector.connect(t.vm, TestVm.BOOT_TIMEOUT);
+            t.agent = agent;
+            double ready = (System.nanoTime() - start) / 1e9;
+            double rss = t.vm.hostMemoryBytes() / 1048576.0;
+            agent.createContainer("bench", "", OciSpec.config("bench", rootfs, List.of("true")), StdioSpec.getDefaultInstance());
+            agent.startContainer("bench");
+            int status = agent.waitProcess("bench", "", Duration.ofSeconds(60)).getExitStatus();
+            double exited = (System.nanoTime() - start) / 1e9;
+            if (status != 0) {
+                throw new IllegalStateException("container exited " + status);
+            }
+            return new double[] {ready, exited, rss};
+        }
+    }
+
+    static double median(List<Double> values) {
+        double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    }
+
+    static String list(double[] values) {
+        return Arrays.toString(values);
+    }
+}
