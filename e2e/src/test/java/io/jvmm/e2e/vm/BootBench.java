@@ -3,6 +3,7 @@ package io.jvmm.e2e.vm;
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.task.sandbox.GuestConnector;
+import io.jvmm.vmm.qemu.QemuVm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,16 +28,20 @@ public final class BootBench {
         List<Double> ready = new ArrayList<>();
         List<Double> exited = new ArrayList<>();
         List<Double> rssMib = new ArrayList<>();
+        List<Double> readyQmp = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
             bare.add(bareBoot(image));
-            double[] jvmm = jvmmBoot();
+            double[] jvmm = jvmmBoot(QemuVm.DeviceSetup.COMMAND_LINE);
             ready.add(jvmm[0]);
             exited.add(jvmm[1]);
             rssMib.add(jvmm[2]);
+            readyQmp.add(jvmmBoot(QemuVm.DeviceSetup.QMP)[0]);
         }
-        System.out.printf(Locale.ROOT, "RESULT runs=%d bare_s=%.2f agent_ready_s=%.2f container_exit_s=%.2f ready_ratio=%.2f host_rss_mib=%.0f%n",
-                runs, median(bare), median(ready), median(exited), median(ready) / median(bare), median(rssMib));
-        System.out.println("bare: " + bare + " ready: " + ready + " exit: " + exited);
+        System.out.printf(Locale.ROOT, "RESULT runs=%d bare_s=%.2f agent_ready_s=%.2f container_exit_s=%.2f ready_ratio=%.2f host_rss_mib=%.0f"
+                        + " agent_ready_qmp_setup_s=%.2f qmp_vs_cmdline=%.2f%n",
+                runs, median(bare), median(ready), median(exited), median(ready) / median(bare), median(rssMib),
+                median(readyQmp), median(readyQmp) / median(ready));
+        System.out.println("bare: " + bare + " ready: " + ready + " exit: " + exited + " ready(qmp): " + readyQmp);
         System.exit(0);
     }
 
@@ -62,8 +67,8 @@ public final class BootBench {
     }
 
     /** Seconds to agent-ready and to a container's exit status, and host RSS in MiB at agent-ready. */
-    static double[] jvmmBoot() throws Exception {
-        try (TestVm t = TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "")) {
+    static double[] jvmmBoot(QemuVm.DeviceSetup setup) throws Exception {
+        try (TestVm t = TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "", setup)) {
             String rootfs = t.rootfs("bench");
             long start = System.nanoTime();
             t.vm.start(TestVm.BOOT_TIMEOUT);

@@ -52,11 +52,15 @@ final class TestVm implements AutoCloseable {
     }
 
     static TestVm create(Path kernel, Path initrd, String kernelArgs) throws IOException {
+        return create(kernel, initrd, kernelArgs, QemuVm.DeviceSetup.COMMAND_LINE);
+    }
+
+    static TestVm create(Path kernel, Path initrd, String kernelArgs, QemuVm.DeviceSetup setup) throws IOException {
         Path state = Files.createTempDirectory(Path.of("/tmp"), "jvmm-vm");
         Path share = Files.createTempDirectory(Path.of("/tmp"), "jvmm-share");
         VmConfig config = new VmConfig(state, kernel, initrd, Optional.of(GuestImage.get().runtimeDisk()),
                 Optional.of(share), 2, 1024, 3, Accel.TCG, kernelArgs);
-        return new TestVm(state, share, new QemuVm(config, false));
+        return new TestVm(state, share, new QemuVm(config, false, setup));
     }
 
     /** Makes a busybox rootfs for a container in the share; returns its path inside the guest. */

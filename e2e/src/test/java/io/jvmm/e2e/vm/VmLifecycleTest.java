@@ -12,6 +12,7 @@ import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmExit;
 import io.jvmm.vmm.VmState;
 import io.jvmm.vmm.qemu.KvmProbe;
+import io.jvmm.vmm.qemu.QemuVm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,11 +32,29 @@ class VmLifecycleTest {
     }
 
     @Test
+    void devicesAddedOverQmpToAPausedVmWorkLikeTheCommandLine() throws Exception {
+        try (TestVm t = TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "", QemuVm.DeviceSetup.QMP)) {
+            t.vm.start(TestVm.BOOT_TIMEOUT);
+            t.agent = GuestConnector.connect(t.vm, TestVm.BOOT_TIMEOUT);
+            // The runtime disk (the agent runs), vsock (it answers) and virtiofs (the rootfs) all arrived over QMP.
+            String rootfs = t.rootfs("qmp");
+            t.agent.createContainer("qmp", "", OciSpec.config("qmp", rootfs, List.of("sh", "-c", "exit 5")),
+                    io.jvmm.api.agent.v1.StdioSpec.getDefaultInstance());
+            t.agent.startContainer("qmp");
+            assertThat(t.agent.waitProcess("qmp", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(5);
+        }
+    }
+
+    @Test
     void aKilledMonitorIsReportedWithinASecondAndLeavesNothingBehind() throws Exception {
         try (TestVm t = TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "")) {
             t.vm.start(TestVm.BOOT_TIMEOUT);
             assertThat(t.vm.state()).isEqualTo(VmState.RUNNING);
             assertThat(t.vm.hostMemoryBytes()).isPositive();
+            // Where cgroup2 is writable (it is here), QEMU and its helpers share a leaf of their own.
+            Path leaf = t.vm.cgroupPath().orElseThrow();
+            // QEMU, vhost-device-vsock and virtiofsd (which forks a sandboxed child of its own).
+            assertThat(Files.readAllLines(leaf.resolve("cgroup.procs"))).contains(Long.toString(t.vm.monitorPid())).hasSizeGreaterThanOrEqualTo(3);
             long killedAt = System.nanoTime();
             ProcessHandle.of(t.vm.monitorPid()).orElseThrow().destroyForcibly();
             VmExit exit = t.vm.exitFuture().get(5, TimeUnit.SECONDS);
@@ -46,6 +65,7 @@ class VmLifecycleTest {
             t.close();
             assertThat(t.leftoverProcesses()).isEmpty();
             assertThat(t.stateDir).doesNotExist();
+            assertThat(leaf).doesNotExist();
         }
     }
 

@@ -80,6 +80,12 @@ public final class HybridVsockHandshake extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    /** While the guest boots, the monitor resets connections to ports nobody listens on yet: an expected failure. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        fail(ctx, "hybrid vsock: CONNECT " + port + " failed: " + cause.getMessage());
+    }
+
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         line.release();

@@ -14,6 +14,40 @@ final class QemuCommandLine {
     private QemuCommandLine() {
     }
 
+    /** Root ports the QMP path plugs its devices into (q35's root bus takes no hot-plugged devices). */
+    static final List<String> ROOT_PORTS = List.of("rp-vsock", "rp-runtime", "rp-fs");
+
+    /**
+     * The minimal, paused variant: machine, memory, kernel and QMP only, plus empty PCIe root ports;
+     * the devices are added over QMP before {@code cont} (see {@link QemuVm.DeviceSetup#QMP}).
+     */
+    static List<String> buildPaused(VmConfig config, boolean kvm) {
+        List<String> args = new ArrayList<>(base(config, kvm));
+        args.add("-S");
+        for (int i = 0; i < ROOT_PORTS.size(); i++) {
+            args.addAll(List.of("-device", "pcie-root-port,id=" + ROOT_PORTS.get(i) + ",bus=pcie.0,chassis=" + (i + 1)
+                    + ",slot=" + (i + 1)));
+        }
+        return args;
+    }
+
+    private static List<String> base(VmConfig config, boolean kvm) {
+        String mem = config.memoryMib() + "M";
+        return List.of(BINARY,
+                "-machine", "q35,accel=" + (kvm ? "kvm" : "tcg"),
+                "-cpu", kvm ? "host" : "max",
+                "-smp", Integer.toString(config.vcpus()),
+                "-m", mem,
+                "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on",
+                "-numa", "node,memdev=mem",
+                "-kernel", config.kernel().toString(),
+                "-initrd", config.initrd().toString(),
+                "-append", kernelArgs(config),
+                "-qmp", "unix:" + config.qmpSocket() + ",server=on,wait=off",
+                "-serial", "file:" + config.consoleLog(),
+                "-no-reboot", "-nodefaults", "-display", "none");
+    }
+
     static List<String> build(VmConfig config, boolean kvm) {
         String mem = config.memoryMib() + "M";
         List<String> args = new ArrayList<>(List.of(BINARY,

@@ -27,18 +27,28 @@ import org.apache.logging.log4j.Logger;
 public final class QemuVm implements VirtualMachine {
     private static final Logger LOG = LogManager.getLogger(QemuVm.class);
 
+    /** How devices reach QEMU: all on the command line, or added over QMP to a paused VM (-S) before cont. */
+    public enum DeviceSetup { COMMAND_LINE, QMP }
+
     private final VmConfig config;
     private final boolean kvm;
+    private final DeviceSetup deviceSetup;
     private final List<SupervisedProcess> helpers = new ArrayList<>();
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private volatile VmState state = VmState.CREATED;
     private volatile boolean guestShutdown;
     private SupervisedProcess qemu;
     private QmpClient qmp;
+    private java.util.Optional<io.jvmm.vmm.CgroupLeaf> cgroup = java.util.Optional.empty();
 
     public QemuVm(VmConfig config, boolean kvm) {
+        this(config, kvm, DeviceSetup.COMMAND_LINE);
+    }
+
+    public QemuVm(VmConfig config, boolean kvm, DeviceSetup deviceSetup) {
         this.config = config;
         this.kvm = kvm;
+        this.deviceSetup = deviceSetup;
     }
 
     @Override
@@ -61,6 +71,7 @@ public final class QemuVm implements VirtualMachine {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             Files.createDirectories(config.stateDir());
+            cgroup = io.jvmm.vmm.CgroupLeaf.create("jvmm-" + config.stateDir().getFileName());
             startVsockDevice(deadline);
             config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
             startQemu(deadline);
@@ -89,6 +100,7 @@ public final class QemuVm implements VirtualMachine {
                 "guest-cid=" + config.guestCid() + ",socket=" + config.vhostVsockSocket() + ",uds-path=" + config.vsockSocket()),
                 config.stateDir().resolve("vhost-device-vsock.log"));
         helpers.add(vsock);
+        cgroup.ifPresent(c -> c.add(vsock.pid()));
         HostTools.awaitFile(config.vhostVsockSocket(), vsock, deadline);
     }
 
@@ -97,11 +109,15 @@ public final class QemuVm implements VirtualMachine {
                 "--socket-path=" + config.virtiofsSocket(), "-o", "source=" + dir, "-o", "cache=auto"),
                 config.stateDir().resolve("virtiofsd.log"));
         helpers.add(fs);
+        cgroup.ifPresent(c -> c.add(fs.pid()));
         HostTools.awaitFile(config.virtiofsSocket(), fs, deadline);
     }
 
     private void startQemu(long deadline) {
-        qemu = SupervisedProcess.start("qemu", QemuCommandLine.build(config, kvm), config.stateDir().resolve("qemu.log"));
+        List<String> command = deviceSetup == DeviceSetup.QMP
+                ? QemuCommandLine.buildPaused(config, kvm) : QemuCommandLine.build(config, kvm);
+        qemu = SupervisedProcess.start("qemu", command, config.stateDir().resolve("qemu.log"));
+        cgroup.ifPresent(c -> c.add(qemu.pid()));
         qemu.onExit().thenAccept(p -> onQemuExit(p.exitValue()));
         HostTools.awaitFile(config.qmpSocket(), qemu, deadline);
         qmp = QmpClient.connect(config.qmpSocket(), Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
@@ -112,6 +128,10 @@ public final class QemuVm implements VirtualMachine {
                 default -> LOG.debug("QMP event {}", event.name());
             }
         });
+        if (deviceSetup == DeviceSetup.QMP) {
+            QmpDevices.plugAll(qmp, config, Duration.ofSeconds(10));
+            qmp.execute("cont", null, Duration.ofSeconds(5));
+        }
         String status = qmp.execute("query-status", null, Duration.ofSeconds(5)).path("status").asText();
         if (!status.equals("running")) {
             throw new VmException.BootFailed("QEMU reports status '" + status + "' after start", null);
@@ -159,6 +179,11 @@ public final class QemuVm implements VirtualMachine {
         return exit;
     }
 
+    /** The VM's own cgroup, when the host lets us make one. */
+    public java.util.Optional<Path> cgroupPath() {
+        return cgroup.map(io.jvmm.vmm.CgroupLeaf::path);
+    }
+
     @Override
     public long monitorPid() {
         return qemu == null ? -1 : qemu.pid();
@@ -201,6 +226,7 @@ public final class QemuVm implements VirtualMachine {
         for (SupervisedProcess h : helpers) {
             h.kill();
         }
+        cgroup.ifPresent(io.jvmm.vmm.CgroupLeaf::close);
         synchronized (this) {
             if (!state.isFinal()) {
                 state = VmState.STOPPED;

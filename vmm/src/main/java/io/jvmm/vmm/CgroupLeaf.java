@@ -1,0 +1,96 @@
+package io.jvmm.vmm;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * A cgroup v2 leaf of its own for one VM's processes (monitor and helpers), below the shim's own
+ * cgroup, so their resources are accounted together and the whole VM can be found and limited.
+ * Used when a writable cgroup2 hierarchy exists; otherwise the VM runs without one (logged).
+ */
+public final class CgroupLeaf implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(CgroupLeaf.class);
+
+    private final Path dir;
+
+    private CgroupLeaf(Path dir) {
+        this.dir = dir;
+    }
+
+    public static Optional<CgroupLeaf> create(String name) {
+        Optional<Path> mount = cgroup2Mount();
+        if (mount.isEmpty()) {
+            LOG.info("no cgroup2 hierarchy: VM {} runs without a cgroup of its own", name);
+            return Optional.empty();
+        }
+        try {
+            Path dir = mount.get().resolve(ownCgroup().substring(1)).resolve(name);
+            Files.createDirectories(dir);
+            return Optional.of(new CgroupLeaf(dir));
+        } catch (IOException | RuntimeException e) {
+            LOG.info("cgroup2 not writable ({}): VM {} runs without a cgroup of its own", e.getMessage(), name);
+            return Optional.empty();
+        }
+    }
+
+    public Path path() {
+        return dir;
+    }
+
+    /** Moves a process (with all its threads) into this leaf. */
+    public void add(long pid) {
+        try {
+            Files.writeString(dir.resolve("cgroup.procs"), Long.toString(pid));
+        } catch (IOException e) {
+            LOG.warn("cannot move pid {} into {}: {}", pid, dir, e.getMessage());
+        }
+    }
+
+    /** Removes the leaf once its processes are gone (bounded wait). */
+    @Override
+    public void close() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try {
+                Files.deleteIfExists(dir);
+                return;
+            } catch (IOException e) {
+                sleep();
+            }
+        }
+        LOG.warn("cgroup {} still busy; left in place", dir);
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Where cgroup2 is mounted (/sys/fs/cgroup on pure v2 hosts, .../unified on hybrid ones). */
+    static Optional<Path> cgroup2Mount() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] halves = line.split(" - ", 2);
+                if (halves.length == 2 && halves[1].startsWith("cgroup2 ")) {
+                    return Optional.of(Path.of(halves[0].split(" ")[4]));
+                }
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    /** This process's cgroup2 path, from the "0::" line of /proc/self/cgroup. */
+    static String ownCgroup() throws IOException {
+        List<String> lines = Files.readAllLines(Path.of("/proc/self/cgroup"));
+        return lines.stream().filter(l -> l.startsWith("0::")).map(l -> l.substring(3)).findFirst().orElse("/");
+    }
+}
