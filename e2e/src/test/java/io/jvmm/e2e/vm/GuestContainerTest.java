@@ -48,6 +48,27 @@ class GuestContainerTest {
     }
 
     @Test
+    void theHostSetsTheGuestsClockHostnameAndEntropy() throws Exception {
+        long hostNow = System.currentTimeMillis() * 1_000_000L + 1_000_000_000L * 3600 * 24 * 365; // a year ahead: unmistakable
+        byte[] entropy = new byte[64];
+        new java.security.SecureRandom().nextBytes(entropy);
+        vm.agent.setupGuest(hostNow, "sandbox-42", entropy);
+        String rootfs = vm.rootfs("whoami");
+        // No hostname in the spec: the container's UTS namespace starts as a copy of the guest's.
+        vm.agent.createContainer("whoami", "", OciSpec.config("whoami", rootfs, List.of("sh", "-c", "hostname; date +%s"), false), OUT_ERR);
+        OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "whoami", ""));
+        OutputCollector err = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "whoami", ""));
+        vm.agent.startContainer("whoami");
+        assertThat(vm.agent.waitProcess("whoami", "", Duration.ofSeconds(60)).getExitStatus()).as(err.text()).isZero();
+        String[] lines = out.text().split("\n");
+        assertThat(lines[0]).isEqualTo("sandbox-42");
+        long guestSeconds = Long.parseLong(lines[1]);
+        assertThat(guestSeconds).isBetween(hostNow / 1_000_000_000L - 5, hostNow / 1_000_000_000L + 120);
+        vm.agent.deleteContainer("whoami");
+        vm.agent.setupGuest(System.currentTimeMillis() * 1_000_000L, "jvmm-guest", new byte[0]);
+    }
+
+    @Test
     void busyboxWritesToStdoutAndStderrAndExitsSeven() throws Exception {
         String rootfs = vm.rootfs("c7");
         vm.agent.createContainer("c7", "", OciSpec.config("c7", rootfs,

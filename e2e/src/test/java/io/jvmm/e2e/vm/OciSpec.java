@@ -31,11 +31,18 @@ final class OciSpec {
     }
 
     static byte[] config(String containerId, String rootfsInGuest, List<String> args) {
+        return config(containerId, rootfsInGuest, args, true);
+    }
+
+    /** With {@code setHostname} false the container keeps the guest's hostname (its UTS namespace starts as a copy). */
+    static byte[] config(String containerId, String rootfsInGuest, List<String> args, boolean setHostname) {
         ObjectNode spec = JSON.createObjectNode();
         spec.put("ociVersion", "1.0.2");
         spec.set("process", process(args));
         spec.putObject("root").put("path", rootfsInGuest).put("readonly", false);
-        spec.put("hostname", containerId);
+        if (setHostname) {
+            spec.put("hostname", containerId);
+        }
         ArrayNode mounts = spec.putArray("mounts");
         mounts.addObject().put("destination", "/proc").put("type", "proc").put("source", "proc");
         mounts.addObject().put("destination", "/dev").put("type", "tmpfs").put("source", "tmpfs")
