@@ -7,7 +7,9 @@ import io.jvmm.api.agent.v1.ContainerRef;
 import io.jvmm.api.agent.v1.CreateContainerRequest;
 import io.jvmm.api.agent.v1.CreateContainerResponse;
 import io.jvmm.api.agent.v1.DeleteContainerResponse;
+import io.jvmm.api.agent.v1.EventsRequest;
 import io.jvmm.api.agent.v1.ExecProcessRequest;
+import io.jvmm.api.agent.v1.GuestEvent;
 import io.jvmm.api.agent.v1.ExecProcessResponse;
 import io.jvmm.api.agent.v1.ListProcessesResponse;
 import io.jvmm.api.agent.v1.PingRequest;
@@ -64,6 +66,9 @@ final class AgentService {
                 })
                 .unary("ListProcesses", ContainerRef.parser(), (ctx, req) ->
                         ListProcessesResponse.newBuilder().addAllPids(registry.processes(req.getContainerId())).build())
+                .unary("ContainerStats", ContainerRef.parser(), (ctx, req) ->
+                        CgroupStats.read(registry.get(req.getContainerId()).cgroup))
+                .<EventsRequest, GuestEvent>serverStreaming("Events", EventsRequest.parser(), (ctx, req, out) -> streamEvents(ctx, out))
                 .unary("DeleteContainer", ContainerRef.parser(), (ctx, req) -> {
                     registry.delete(req.getContainerId());
                     return DeleteContainerResponse.getDefaultInstance();
@@ -74,6 +79,25 @@ final class AgentService {
                 })
                 .unary("PowerOff", PowerOffRequest.parser(), (ctx, req) -> powerOff(req))
                 .build();
+    }
+
+    /** Sends guest events until the caller goes away. */
+    private void streamEvents(io.jvmm.ttrpc.CallContext ctx, io.jvmm.ttrpc.ResponseSink<GuestEvent> out) throws InterruptedException {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        java.util.function.Consumer<GuestEvent> subscriber = event -> {
+            try {
+                out.send(event);
+            } catch (RuntimeException e) {
+                done.countDown();
+            }
+        };
+        ctx.onCancel(done::countDown);
+        registry.oomWatcher().subscribe(subscriber);
+        try {
+            done.await();
+        } finally {
+            registry.oomWatcher().unsubscribe(subscriber);
+        }
     }
 
     private PingResponse ping() throws IOException {

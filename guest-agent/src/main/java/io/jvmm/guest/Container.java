@@ -10,13 +10,16 @@ final class Container {
     final Path bundle;
     final Path ioDir;
     final GuestProcess init;
+    /** The cgroup crun put the container in (found from its init process). */
+    final Path cgroup;
     final Map<String, GuestProcess> execs = new ConcurrentHashMap<>();
 
-    Container(String id, Path bundle, Path ioDir, GuestProcess init) {
+    Container(String id, Path bundle, Path ioDir, GuestProcess init, Path cgroup) {
         this.id = id;
         this.bundle = bundle;
         this.ioDir = ioDir;
         this.init = init;
+        this.cgroup = cgroup;
     }
 
     GuestProcess process(String execId) {

@@ -21,6 +21,7 @@ final class ContainerRegistry {
     private final Path io;
     private final Crun crun;
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
+    private final OomWatcher oomWatcher = new OomWatcher();
 
     ContainerRegistry(Path stateDir, Crun crun) throws IOException {
         this.bundles = Files.createDirectories(stateDir.resolve("bundles"));
@@ -58,9 +59,11 @@ final class ContainerRegistry {
             deleteTree(io.resolve(id));
             throw e;
         }
-        init.created(readPid(pidFile));
-        Container container = new Container(id, bundle, io.resolve(id), init);
+        int pid = readPid(pidFile);
+        init.created(pid);
+        Container container = new Container(id, bundle, io.resolve(id), init, CgroupStats.cgroupOf(pid));
         containers.put(id, container);
+        oomWatcher.watch(id, container.cgroup);
         return container;
     }
 
@@ -108,9 +111,13 @@ final class ContainerRegistry {
         }
     }
 
+    OomWatcher oomWatcher() {
+        return oomWatcher;
+    }
+
     List<Integer> processes(String id) throws IOException {
         Container c = get(id);
-        Path procs = Path.of("/sys/fs/cgroup").resolve(cgroupOf(c.init.pid())).resolve("cgroup.procs");
+        Path procs = c.cgroup.resolve("cgroup.procs");
         List<Integer> pids = new ArrayList<>();
         if (Files.exists(procs)) {
             for (String line : Files.readAllLines(procs)) {
@@ -122,12 +129,6 @@ final class ContainerRegistry {
         return pids;
     }
 
-    private static String cgroupOf(int pid) throws IOException {
-        // cgroup v2: a single line "0::/path"
-        String line = Files.readString(Path.of("/proc", Integer.toString(pid), "cgroup")).strip();
-        return line.substring(line.indexOf("::") + 3);
-    }
-
     synchronized void delete(String id) throws IOException {
         Container c = get(id);
         if (c.init.state() == ProcessState.RUNNING && !c.init.hasExited()) {
@@ -137,6 +138,7 @@ final class ContainerRegistry {
         c.init.stdio.close();
         c.execs.values().forEach(p -> p.stdio.close());
         containers.remove(id);
+        oomWatcher.forget(id);
         deleteTree(c.ioDir);
     }
 

@@ -156,6 +156,29 @@ class GuestContainerTest {
     }
 
     @Test
+    void statsComeFromTheContainersCgroupAndOomKillsAreReported() throws Exception {
+        var events = vm.agent.events();
+        String rootfs = vm.rootfs("hog");
+        long limit = 24L << 20;
+        // dd's 64 MiB buffer cannot fit in 24 MiB: the kernel's OOM killer ends it.
+        vm.agent.createContainer("hog", "", OciSpec.config("hog", rootfs,
+                List.of("sh", "-c", "sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1"), true, limit), StdioSpec.getDefaultInstance());
+        vm.agent.startContainer("hog");
+        var stats = vm.agent.stats("hog");
+        assertThat(stats.getMemoryLimit()).isEqualTo(limit);
+        assertThat(stats.getPidsCurrent()).isPositive();
+        assertThat(stats.getMemoryUsage()).isPositive();
+        var event = events.receive().orElseThrow();
+        assertThat(event.getContainerId()).isEqualTo("hog");
+        assertThat(event.getOom().getOomKills()).isEqualTo(1);
+        assertThat(vm.agent.waitProcess("hog", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
+        assertThat(vm.agent.stats("hog").getMemoryOomKills()).isEqualTo(1);
+        assertThat(vm.agent.stats("hog").getCpuUsageUsec()).isPositive();
+        events.cancel();
+        vm.agent.deleteContainer("hog");
+    }
+
+    @Test
     void badRequestsGetClearStatuses() throws Exception {
         assertThatThrownBy(() -> vm.agent.createContainer("../escape", "", "{}".getBytes(StandardCharsets.UTF_8), OUT_ERR))
                 .isInstanceOfSatisfying(TtrpcException.class, e -> {

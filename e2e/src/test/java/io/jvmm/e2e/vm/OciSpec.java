@@ -36,6 +36,10 @@ final class OciSpec {
 
     /** With {@code setHostname} false the container keeps the guest's hostname (its UTS namespace starts as a copy). */
     static byte[] config(String containerId, String rootfsInGuest, List<String> args, boolean setHostname) {
+        return config(containerId, rootfsInGuest, args, setHostname, 0);
+    }
+
+    static byte[] config(String containerId, String rootfsInGuest, List<String> args, boolean setHostname, long memoryLimit) {
         ObjectNode spec = JSON.createObjectNode();
         spec.put("ociVersion", "1.0.2");
         spec.set("process", process(args));
@@ -53,6 +57,9 @@ final class OciSpec {
                 .set("options", JSON.createArrayNode().add("nosuid").add("noexec").add("nodev").add("ro"));
         ObjectNode linux = spec.putObject("linux");
         linux.put("cgroupsPath", "/jvmm/" + containerId);
+        if (memoryLimit > 0) {
+            linux.putObject("resources").putObject("memory").put("limit", memoryLimit).put("swap", memoryLimit);
+        }
         ArrayNode ns = linux.putArray("namespaces");
         for (String type : List.of("pid", "ipc", "uts", "mount")) {
             ns.addObject().put("type", type);

@@ -3,6 +3,11 @@ package io.jvmm.agent.client;
 import com.google.protobuf.ByteString;
 import io.jvmm.api.agent.AgentPorts;
 import io.jvmm.api.agent.v1.ContainerRef;
+import io.jvmm.api.agent.v1.ContainerStatsResponse;
+import io.jvmm.api.agent.v1.EventsRequest;
+import io.jvmm.api.agent.v1.GuestEvent;
+import io.jvmm.ttrpc.ClientCall;
+import io.jvmm.ttrpc.MethodKind;
 import io.jvmm.api.agent.v1.CreateContainerRequest;
 import io.jvmm.api.agent.v1.CreateContainerResponse;
 import io.jvmm.api.agent.v1.DeleteContainerResponse;
@@ -146,6 +151,16 @@ public final class AgentClient implements AutoCloseable {
     public List<Integer> listProcesses(String id) {
         return call("ListProcesses", ContainerRef.newBuilder().setContainerId(id).build(),
                 ListProcessesResponse.parser(), CALL_TIMEOUT).getPidsList();
+    }
+
+    public ContainerStatsResponse stats(String id) {
+        return call("ContainerStats", ContainerRef.newBuilder().setContainerId(id).build(), ContainerStatsResponse.parser(), CALL_TIMEOUT);
+    }
+
+    /** Guest events (OOM kills) as they happen; close the returned call to stop. */
+    public ClientCall<EventsRequest, GuestEvent> events() {
+        return ttrpc.stream(AgentPorts.SERVICE, "Events", MethodKind.SERVER_STREAMING, EventsRequest.getDefaultInstance(),
+                GuestEvent.parser(), CallOptions.DEFAULT);
     }
 
     public void deleteContainer(String id) {

@@ -1,0 +1,69 @@
+package io.jvmm.guest;
+
+import io.jvmm.api.agent.v1.GuestEvent;
+import io.jvmm.api.agent.v1.OomEvent;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Notices OOM kills in containers (memory.events oom_kill rising) and tells every subscriber. Polls
+ * only while someone listens, every 200 ms.
+ */
+final class OomWatcher {
+    private static final long POLL_MS = 200;
+
+    private final Map<String, Path> cgroups = new ConcurrentHashMap<>();
+    private final Map<String, Long> seen = new ConcurrentHashMap<>();
+    private final CopyOnWriteArrayList<Consumer<GuestEvent>> subscribers = new CopyOnWriteArrayList<>();
+    private Thread poller;
+
+    void watch(String containerId, Path cgroup) {
+        cgroups.put(containerId, cgroup);
+        seen.put(containerId, CgroupStats.oomKills(cgroup));
+    }
+
+    void forget(String containerId) {
+        cgroups.remove(containerId);
+        seen.remove(containerId);
+    }
+
+    synchronized void subscribe(Consumer<GuestEvent> subscriber) {
+        subscribers.add(subscriber);
+        if (poller == null) {
+            poller = Thread.ofPlatform().name("oom-watch").daemon(true).start(this::poll);
+        }
+    }
+
+    void unsubscribe(Consumer<GuestEvent> subscriber) {
+        subscribers.remove(subscriber);
+    }
+
+    private void poll() {
+        while (true) {
+            if (!subscribers.isEmpty()) {
+                cgroups.forEach(this::check);
+            }
+            try {
+                Thread.sleep(POLL_MS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void check(String containerId, Path cgroup) {
+        long kills = CgroupStats.oomKills(cgroup);
+        Long before = seen.put(containerId, kills);
+        if (before != null && kills > before) {
+            Instant now = Instant.now();
+            GuestEvent event = GuestEvent.newBuilder().setContainerId(containerId)
+                    .setAtUnixNano(now.getEpochSecond() * 1_000_000_000L + now.getNano())
+                    .setOom(OomEvent.newBuilder().setOomKills(kills)).build();
+            subscribers.forEach(s -> s.accept(event));
+        }
+    }
+}
