@@ -20,6 +20,24 @@ public final class HostTools {
                 Path.of("/usr/bin/virtiofsd")), "virtiofsd");
     }
 
+    public static Path firecracker() {
+        return findOrName("jvmm.firecracker", List.of(Path.of("/usr/bin/firecracker"), Path.of("/usr/local/bin/firecracker")), "firecracker");
+    }
+
+    public static Path cloudHypervisor() {
+        return findOrName("jvmm.cloudHypervisor", List.of(Path.of("/usr/bin/cloud-hypervisor"),
+                Path.of("/usr/local/bin/cloud-hypervisor")), "cloud-hypervisor");
+    }
+
+    /** Like {@link #find} but falls back to the bare name (resolved on PATH when launched). */
+    private static Path findOrName(String property, List<Path> candidates, String name) {
+        String configured = System.getProperty(property);
+        if (configured != null) {
+            return Path.of(configured);
+        }
+        return candidates.stream().filter(Files::isExecutable).findFirst().orElse(Path.of(name));
+    }
+
     private static Path find(String property, List<Path> candidates, String name) {
         String configured = System.getProperty(property);
         if (configured != null) {

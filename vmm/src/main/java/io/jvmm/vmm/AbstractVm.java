@@ -1,0 +1,222 @@
+package io.jvmm.vmm;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * What every driver shares: the state machine, the supervised monitor and helper processes, the
+ * VM's cgroup, its exit, and cleaning up. A driver adds only how to boot, pause, resume and press the
+ * power button through its monitor's API.
+ */
+public abstract class AbstractVm implements VirtualMachine {
+    private static final Logger LOG = LogManager.getLogger(AbstractVm.class);
+
+    protected final VmConfig config;
+    private final List<SupervisedProcess> helpers = new ArrayList<>();
+    private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    private volatile VmState state = VmState.CREATED;
+    private volatile boolean guestShutdown;
+    private volatile SupervisedProcess monitor;
+    private Optional<CgroupLeaf> cgroup = Optional.empty();
+
+    protected AbstractVm(VmConfig config) {
+        this.config = config;
+    }
+
+    /** Starts the helpers and the monitor, configures the VM and lets it run, before the deadline. */
+    protected abstract void boot(long deadlineNanos);
+
+    protected abstract void doPause(Duration timeout);
+
+    protected abstract void doResume(Duration timeout);
+
+    protected abstract void doPressPowerButton(Duration timeout);
+
+    /** Closes the connection to the monitor's control socket, if any. */
+    protected abstract void closeControl();
+
+    /** Sockets this driver's processes create, removed on close. */
+    protected abstract List<Path> sockets();
+
+    @Override
+    public VmConfig config() {
+        return config;
+    }
+
+    @Override
+    public VmState state() {
+        return state;
+    }
+
+    protected synchronized void transition(VmState target, String action) {
+        state = state.to(target, action);
+    }
+
+    @Override
+    public final void start(Duration timeout) {
+        transition(VmState.BOOTING, "start");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            Files.createDirectories(config.stateDir());
+            cgroup = CgroupLeaf.create("jvmm-" + config.stateDir().getFileName());
+            boot(deadline);
+            transition(VmState.RUNNING, "start");
+        } catch (IOException e) {
+            fail();
+            throw new VmException.BootFailed("cannot prepare " + config.stateDir() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            fail();
+            throw e;
+        }
+    }
+
+    /** A boot that failed ends FAILED (final, so cleaning up after it cannot turn it into STOPPED). */
+    private void fail() {
+        synchronized (this) {
+            if (!state.isFinal()) {
+                state = VmState.FAILED;
+            }
+        }
+        close();
+    }
+
+    protected final SupervisedProcess startHelper(String name, List<String> command) {
+        SupervisedProcess helper = SupervisedProcess.start(name, command, config.stateDir().resolve(name + ".log"));
+        helpers.add(helper);
+        cgroup.ifPresent(c -> c.add(helper.pid()));
+        return helper;
+    }
+
+    /** Adopts the monitor process: joins the cgroup, and its exit becomes the VM's exit. */
+    protected final void monitorStarted(SupervisedProcess process) {
+        monitor = process;
+        cgroup.ifPresent(c -> c.add(process.pid()));
+        process.onExit().thenAccept(p -> onMonitorExit(p.exitValue()));
+    }
+
+    /** The monitor reported that the guest shut itself down (QEMU's SHUTDOWN event with guest=true). */
+    protected final void guestShutdown(boolean value) {
+        guestShutdown = value;
+    }
+
+    protected final SupervisedProcess monitor() {
+        return monitor;
+    }
+
+    private void onMonitorExit(int code) {
+        synchronized (this) {
+            if (!state.isFinal()) {
+                state = VmState.STOPPED;
+            }
+        }
+        String reason = guestShutdown ? "guest shut down" : code == 0 ? "monitor quit" : "monitor exited with " + code;
+        LOG.info("{} (pid {}) exited: {}", monitor.name(), monitor.pid(), reason);
+        exit.complete(new VmExit(Instant.now(), guestShutdown, code, reason));
+        helpers.forEach(h -> h.stop(Duration.ofSeconds(2)));
+    }
+
+    @Override
+    public void pause(Duration timeout) {
+        transition(VmState.PAUSED, "pause");
+        doPause(timeout);
+    }
+
+    @Override
+    public void resume(Duration timeout) {
+        transition(VmState.RUNNING, "resume");
+        doResume(timeout);
+    }
+
+    @Override
+    public void pressPowerButton(Duration timeout) {
+        if (monitor == null || state.isFinal()) {
+            throw new VmException.IllegalTransition("cannot press the power button: VM is " + state.name().toLowerCase(Locale.ROOT));
+        }
+        doPressPowerButton(timeout);
+    }
+
+    @Override
+    public CompletableFuture<VmExit> exitFuture() {
+        return exit;
+    }
+
+    @Override
+    public long monitorPid() {
+        return monitor == null ? -1 : monitor.pid();
+    }
+
+    /** The VM's own cgroup, when the host lets us make one. */
+    public Optional<Path> cgroupPath() {
+        return cgroup.map(CgroupLeaf::path);
+    }
+
+    @Override
+    public long hostMemoryBytes() {
+        long total = monitor == null ? 0 : HostTools.rssBytes(monitor.pid());
+        for (SupervisedProcess h : helpers) {
+            total += HostTools.rssBytes(h.pid());
+        }
+        return total;
+    }
+
+    @Override
+    public void terminateMonitor() {
+        if (monitor != null) {
+            monitor.terminate();
+        }
+    }
+
+    @Override
+    public String consoleTail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(config.consoleLog());
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Override
+    public void close() {
+        closeControl();
+        if (monitor != null) {
+            monitor.kill();
+        }
+        helpers.forEach(SupervisedProcess::kill);
+        cgroup.ifPresent(CgroupLeaf::close);
+        synchronized (this) {
+            if (!state.isFinal()) {
+                state = VmState.STOPPED;
+            }
+        }
+        for (Path p : sockets()) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                LOG.warn("cannot remove {}: {}", p, e.getMessage());
+            }
+        }
+        deleteGuestInitiatedSockets();
+    }
+
+    /** Hybrid vsock creates {@code <uds>_<port>} sockets for guest-initiated connections. */
+    private void deleteGuestInitiatedSockets() {
+        try (var files = Files.list(config.stateDir())) {
+            for (Path p : files.filter(f -> f.getFileName().toString().startsWith("vsock.sock_")).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // state dir already gone
+        }
+    }
+}
