@@ -50,20 +50,8 @@ public final class TtrpcClient implements AutoCloseable {
 
     public static TtrpcClient connect(Path socket, Duration timeout) throws IOException {
         ClientConnection connection = new ClientConnection();
-        Bootstrap bootstrap = new Bootstrap()
-                .group(EventLoops.shared())
-                .channel(EpollDomainSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TtrpcServer.WATER_MARK)
-                .handler(new ChannelInitializer<EpollDomainSocketChannel>() {
-                    @Override
-                    protected void initChannel(EpollDomainSocketChannel ch) {
-                        ch.pipeline().addLast("frameDecoder", new FrameDecoder())
-                                .addLast("frameEncoder", FrameEncoder.INSTANCE)
-                                .addLast("connection", connection);
-                    }
-                });
-        ChannelFuture future = bootstrap.connect(new DomainSocketAddress(socket.toFile()));
+        ChannelFuture future = bootstrap(timeout, ch -> addTtrpcHandlers(ch, connection))
+                .connect(new DomainSocketAddress(socket.toFile()));
         if (!future.awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             future.channel().close();
             throw new IOException("timed out connecting to " + socket);
@@ -81,21 +69,9 @@ public final class TtrpcClient implements AutoCloseable {
     public static TtrpcClient connectHybridVsock(Path udsPath, int port, Duration timeout) throws IOException {
         ClientConnection connection = new ClientConnection();
         io.netty.util.concurrent.Promise<Void> handshake = EventLoops.shared().next().newPromise();
-        Bootstrap bootstrap = new Bootstrap()
-                .group(EventLoops.shared())
-                .channel(EpollDomainSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TtrpcServer.WATER_MARK)
-                .handler(new ChannelInitializer<EpollDomainSocketChannel>() {
-                    @Override
-                    protected void initChannel(EpollDomainSocketChannel ch) {
-                        ch.pipeline().addLast("handshake", new HybridVsockHandshake(port, handshake,
-                                () -> ch.pipeline().addLast("frameDecoder", new FrameDecoder())
-                                        .addLast("frameEncoder", FrameEncoder.INSTANCE)
-                                        .addLast("connection", connection)));
-                    }
-                });
-        ChannelFuture future = bootstrap.connect(new DomainSocketAddress(udsPath.toFile()));
+        ChannelFuture future = bootstrap(timeout, ch -> ch.pipeline().addLast("handshake",
+                        new HybridVsockHandshake(port, handshake, () -> addTtrpcHandlers(ch, connection))))
+                .connect(new DomainSocketAddress(udsPath.toFile()));
         long deadline = System.nanoTime() + timeout.toNanos();
         if (!future.awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS) || !future.isSuccess()) {
             future.channel().close();
@@ -109,6 +85,26 @@ public final class TtrpcClient implements AutoCloseable {
             throw new IOException(cause == null ? "hybrid vsock: no answer to CONNECT " + port + " in time" : cause.getMessage(), cause);
         }
         return new TtrpcClient(future.channel(), connection);
+    }
+
+    private static Bootstrap bootstrap(Duration timeout, java.util.function.Consumer<EpollDomainSocketChannel> init) {
+        return new Bootstrap()
+                .group(EventLoops.shared())
+                .channel(EpollDomainSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TtrpcServer.WATER_MARK)
+                .handler(new ChannelInitializer<EpollDomainSocketChannel>() {
+                    @Override
+                    protected void initChannel(EpollDomainSocketChannel ch) {
+                        init.accept(ch);
+                    }
+                });
+    }
+
+    private static void addTtrpcHandlers(Channel ch, ClientConnection connection) {
+        ch.pipeline().addLast("frameDecoder", new FrameDecoder())
+                .addLast("frameEncoder", FrameEncoder.INSTANCE)
+                .addLast("connection", connection);
     }
 
     public boolean isOpen() {

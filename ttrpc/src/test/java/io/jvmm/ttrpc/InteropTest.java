@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -29,22 +30,16 @@ class InteropTest {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "java client -> java server: {0}")
-    @EnumSource(ClientScenarios.class)
-    void javaClientToJavaServer(ClientScenarios scenario) throws Exception {
-        Path socket = dir.resolve("java.sock");
-        try (TtrpcServer server = TtrpcServer.builder().addService(InteropService.definition()).bind(socket);
-             TtrpcClient client = TtrpcClient.connect(socket)) {
-            scenario.run(client);
-            assertThat(client.pendingCalls()).isZero();
-        }
+    static Stream<Arguments> scenariosAndDispatch() {
+        return Arrays.stream(ClientScenarios.values())
+                .flatMap(s -> Stream.of(Arguments.of(s, false), Arguments.of(s, true)));
     }
 
-    @ParameterizedTest(name = "java client -> java server, Echo on the event loop: {0}")
-    @EnumSource(ClientScenarios.class)
-    void javaClientToJavaServerWithNonBlockingEcho(ClientScenarios scenario) throws Exception {
+    @ParameterizedTest(name = "java client -> java server (Echo on the event loop: {1}): {0}")
+    @MethodSource("scenariosAndDispatch")
+    void javaClientToJavaServer(ClientScenarios scenario, boolean nonBlockingEcho) throws Exception {
         Path socket = dir.resolve("java.sock");
-        try (TtrpcServer server = TtrpcServer.builder().addService(InteropService.definition(true)).bind(socket);
+        try (TtrpcServer server = TtrpcServer.builder().addService(InteropService.definition(nonBlockingEcho)).bind(socket);
              TtrpcClient client = TtrpcClient.connect(socket)) {
             scenario.run(client);
             assertThat(client.pendingCalls()).isZero();

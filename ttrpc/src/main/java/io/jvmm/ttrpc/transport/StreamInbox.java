@@ -77,18 +77,7 @@ public final class StreamInbox {
         }
         try {
             while (true) {
-                Status cancel = cancelled.get();
-                if (cancel != null) {
-                    throw new TtrpcException(cancel);
-                }
-                long wait = TimeUnit.MILLISECONDS.toNanos(50);
-                if (deadlineNanos != 0) {
-                    long left = deadlineNanos - System.nanoTime();
-                    if (left <= 0) {
-                        throw new TtrpcException(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
-                    }
-                    wait = Math.min(wait, left);
-                }
+                long wait = Waits.nextSlice(deadlineNanos, cancelled);
                 Item item = queue.poll(wait, TimeUnit.NANOSECONDS);
                 if (item != null) {
                     afterTake(item);

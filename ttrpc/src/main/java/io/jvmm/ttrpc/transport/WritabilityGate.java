@@ -4,7 +4,6 @@ import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Status;
 import io.jvmm.ttrpc.TtrpcException;
 import io.netty.channel.Channel;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -42,18 +41,7 @@ public final class WritabilityGate {
                 if (!channel.isActive()) {
                     throw new TtrpcException(Code.UNAVAILABLE, "ttrpc: closed");
                 }
-                Status cancel = cancelled.get();
-                if (cancel != null) {
-                    throw new TtrpcException(cancel);
-                }
-                long wait = TimeUnit.MILLISECONDS.toNanos(50);
-                if (deadlineNanos != 0) {
-                    long left = deadlineNanos - System.nanoTime();
-                    if (left <= 0) {
-                        throw new TtrpcException(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
-                    }
-                    wait = Math.min(wait, left);
-                }
+                long wait = Waits.nextSlice(deadlineNanos, cancelled);
                 writable.awaitNanos(wait);
             }
         } catch (InterruptedException e) {

@@ -49,22 +49,9 @@ final class QemuCommandLine {
     }
 
     static List<String> build(VmConfig config, boolean kvm) {
-        String mem = config.memoryMib() + "M";
-        List<String> args = new ArrayList<>(List.of(BINARY,
-                "-machine", "q35,accel=" + (kvm ? "kvm" : "tcg"),
-                "-cpu", kvm ? "host" : "max",
-                "-smp", Integer.toString(config.vcpus()),
-                "-m", mem,
-                "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on",
-                "-numa", "node,memdev=mem",
-                "-kernel", config.kernel().toString(),
-                "-initrd", config.initrd().toString(),
-                "-append", kernelArgs(config),
-                "-qmp", "unix:" + config.qmpSocket() + ",server=on,wait=off",
-                "-serial", "file:" + config.consoleLog(),
-                "-chardev", "socket,id=vsock,path=" + config.vhostVsockSocket(),
-                "-device", "vhost-user-vsock-pci,chardev=vsock",
-                "-no-reboot", "-nodefaults", "-display", "none"));
+        List<String> args = new ArrayList<>(base(config, kvm));
+        args.addAll(List.of("-chardev", "socket,id=vsock,path=" + config.vhostVsockSocket(),
+                "-device", "vhost-user-vsock-pci,chardev=vsock"));
         config.runtimeDisk().ifPresent(disk -> {
             args.addAll(List.of("-drive", "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
                     "-device", "virtio-blk-pci,drive=runtime"));
