@@ -62,7 +62,12 @@ final class AgentService {
                     return CloseStdinResponse.getDefaultInstance();
                 })
                 .unary("ResizePty", ResizePtyRequest.parser(), (ctx, req) -> {
-                    throw new TtrpcException(Code.UNIMPLEMENTED, "terminals are not supported by this agent yet");
+                    if (req.getWidth() == 0 || req.getHeight() == 0 || req.getWidth() > 65535 || req.getHeight() > 65535) {
+                        throw new IllegalArgumentException("terminal size " + req.getWidth() + "x" + req.getHeight() + " is out of range");
+                    }
+                    registry.get(req.getProcess().getContainerId()).process(req.getProcess().getExecId()).stdio
+                            .resize(req.getWidth(), req.getHeight());
+                    return ResizePtyResponse.getDefaultInstance();
                 })
                 .unary("ListProcesses", ContainerRef.parser(), (ctx, req) ->
                         ListProcessesResponse.newBuilder().addAllPids(registry.processes(req.getContainerId())).build())

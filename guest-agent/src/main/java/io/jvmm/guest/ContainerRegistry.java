@@ -2,6 +2,7 @@ package io.jvmm.guest;
 
 import io.jvmm.api.Identifiers;
 import io.jvmm.api.agent.v1.StdioSpec;
+import io.jvmm.guest.sys.ConsoleSocket;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.TtrpcException;
 import java.io.IOException;
@@ -48,17 +49,16 @@ final class ContainerRegistry {
         Files.createDirectories(bundle);
         Files.write(bundle.resolve("config.json"), configJson);
         Path ioDir = io.resolve(id).resolve("init");
-        StdioPipes pipes = new StdioPipes(ioDir, stdio);
-        GuestProcess init = new GuestProcess(id, "", pipes);
         Path pidFile = ioDir.resolve("pid");
+        StdioPipes pipes;
         try {
-            crun.run(id, List.of("create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString(), id),
-                    pipes.stdinRedirect(), pipes.stdoutRedirect(), pipes.stderrRedirect());
+            pipes = runWithStdio(id, ioDir, stdio,
+                    List.of("create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString()), id);
         } catch (IOException e) {
-            pipes.close();
             deleteTree(io.resolve(id));
             throw e;
         }
+        GuestProcess init = new GuestProcess(id, "", pipes);
         int pid = readPid(pidFile);
         init.created(pid);
         Container container = new Container(id, bundle, io.resolve(id), init, CgroupStats.cgroupOf(pid));
@@ -83,23 +83,58 @@ final class ContainerRegistry {
         if (c.init.state() != ProcessState.RUNNING) {
             throw new IllegalStateException("cannot exec in container " + id + ": it is " + c.init.state().name().toLowerCase(java.util.Locale.ROOT));
         }
-        Path ioDir = c.ioDir.resolve("exec-" + execId);
-        StdioPipes pipes = new StdioPipes(ioDir, stdio);
+        Path ioDir = Files.createDirectories(c.ioDir.resolve("exec-" + execId));
         Path spec = ioDir.resolve("process.json");
         Files.write(spec, processJson);
         Path pidFile = ioDir.resolve("pid");
+        StdioPipes pipes = runWithStdio(id, ioDir, stdio,
+                List.of("exec", "--detach", "--pid-file", pidFile.toString(), "--process", spec.toString()), id);
         GuestProcess process = new GuestProcess(id, execId, pipes);
-        try {
-            crun.run(id, List.of("exec", "--detach", "--pid-file", pidFile.toString(), "--process", spec.toString(), id),
-                    pipes.stdinRedirect(), pipes.stdoutRedirect(), pipes.stderrRedirect());
-        } catch (IOException e) {
-            pipes.close();
-            throw e;
-        }
         process.created(readPid(pidFile));
         process.markRunning("exec");
         c.execs.put(execId, process);
         return process;
+    }
+
+    /**
+     * Runs a crun command that creates a process, wired to its stdio: named pipes, or a terminal whose
+     * master crun sends to a console socket while the command runs.
+     */
+    private StdioPipes runWithStdio(String id, Path ioDir, StdioSpec stdio, List<String> command, String containerId)
+            throws IOException {
+        List<String> args = new ArrayList<>(command);
+        if (!stdio.getTerminal()) {
+            StdioPipes pipes = new StdioPipes(ioDir, stdio);
+            args.add(containerId);
+            try {
+                crun.run(id, args, pipes.stdinRedirect(), pipes.stdoutRedirect(), pipes.stderrRedirect());
+            } catch (IOException e) {
+                pipes.close();
+                throw e;
+            }
+            return pipes;
+        }
+        Files.createDirectories(ioDir);
+        Path socket = ioDir.resolve("console.sock");
+        try (ConsoleSocket console = ConsoleSocket.listen(socket)) {
+            java.util.concurrent.CompletableFuture<Integer> master = new java.util.concurrent.CompletableFuture<>();
+            Thread.ofPlatform().daemon(true).name("console-" + id).start(() -> {
+                try {
+                    master.complete(console.receiveTerminal());
+                } catch (IOException e) {
+                    master.completeExceptionally(e);
+                }
+            });
+            args.addAll(List.of("--console-socket", socket.toString(), containerId));
+            crun.run(id, args);
+            try {
+                return StdioPipes.terminal(ioDir, stdio, master.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            } catch (Exception e) {
+                throw new IOException("crun sent no terminal for " + id + ": " + e.getMessage(), e);
+            }
+        } finally {
+            Files.deleteIfExists(socket);
+        }
     }
 
     void signal(String id, String execId, int signal, boolean all) throws IOException {

@@ -20,15 +20,32 @@ import java.util.concurrent.CompletableFuture;
 final class StdioPipes implements AutoCloseable {
     private final Path dir;
     private final StdioSpec spec;
+    /** In terminal mode one pty master carries input and output. */
+    private final boolean terminal;
     private int stdinFd = -1;
     private int stdoutFd = -1;
     private int stderrFd = -1;
     final CompletableFuture<Void> stdoutDrained = new CompletableFuture<>();
     final CompletableFuture<Void> stderrDrained = new CompletableFuture<>();
 
+    /** A terminal: the pty master crun sent over the console socket is both the input and the output. */
+    static StdioPipes terminal(Path dir, StdioSpec spec, int master) {
+        return new StdioPipes(dir, spec, master);
+    }
+
+    private StdioPipes(Path dir, StdioSpec spec, int master) {
+        this.dir = dir;
+        this.spec = spec;
+        this.terminal = true;
+        this.stdinFd = master;
+        this.stdoutFd = master;
+        stderrDrained.complete(null); // a terminal has no separate stderr
+    }
+
     StdioPipes(Path dir, StdioSpec spec) throws IOException {
         this.dir = dir;
         this.spec = spec;
+        this.terminal = false;
         Files.createDirectories(dir);
         if (spec.getStdin()) {
             GuestSyscalls.mkfifo(path("stdin"), 0600);
@@ -57,15 +74,15 @@ final class StdioPipes implements AutoCloseable {
     }
 
     Redirect stdinRedirect() {
-        return spec.getStdin() ? Redirect.from(dir.resolve("stdin").toFile()) : Redirect.from(new java.io.File("/dev/null"));
+        return spec.getStdin() && !terminal ? Redirect.from(dir.resolve("stdin").toFile()) : Redirect.from(new java.io.File("/dev/null"));
     }
 
     Redirect stdoutRedirect() {
-        return spec.getStdout() ? Redirect.to(dir.resolve("stdout").toFile()) : Redirect.DISCARD;
+        return spec.getStdout() && !terminal ? Redirect.to(dir.resolve("stdout").toFile()) : Redirect.DISCARD;
     }
 
     Redirect stderrRedirect() {
-        return spec.getStderr() ? Redirect.to(dir.resolve("stderr").toFile()) : Redirect.DISCARD;
+        return spec.getStderr() && !terminal ? Redirect.to(dir.resolve("stderr").toFile()) : Redirect.DISCARD;
     }
 
     /** Copies one output pipe to the host's stream until the process side closes it. */
@@ -84,7 +101,9 @@ final class StdioPipes implements AutoCloseable {
             } finally {
                 closeHost.run();
                 synchronized (this) {
-                    Libc.close(fd);
+                    if (!terminal) {
+                        Libc.close(fd);
+                    }
                     if (stream.equals("stdout")) {
                         stdoutFd = -1;
                     } else {
@@ -114,20 +133,52 @@ final class StdioPipes implements AutoCloseable {
                 // the process closed its stdin, or the host went away
             } finally {
                 closeHost.run();
-                closeStdin();
+                if (!terminal) {
+                    closeStdin();
+                }
             }
         });
     }
 
+    /** End of input: the pipe is closed; on a terminal, EOT (Ctrl-D) is typed instead, as a person would. */
     synchronized void closeStdin() {
-        if (stdinFd >= 0) {
-            Libc.close(stdinFd);
-            stdinFd = -1;
+        if (stdinFd < 0) {
+            return;
         }
+        if (terminal) {
+            try {
+                new io.jvmm.ttrpc.vsock.VsockStream(stdinFd).outputStream().write(4);
+            } catch (IOException e) {
+                // the terminal is gone
+            }
+            return;
+        }
+        Libc.close(stdinFd);
+        stdinFd = -1;
+    }
+
+    void resize(int width, int height) throws IOException {
+        if (!terminal) {
+            throw new IllegalStateException("process has no terminal");
+        }
+        io.jvmm.guest.sys.GuestSyscalls.resizeTerminal(stdinFd, width, height);
+    }
+
+    boolean isTerminal() {
+        return terminal;
     }
 
     @Override
     public synchronized void close() {
+        if (terminal) {
+            if (stdinFd >= 0) {
+                Libc.close(stdinFd);
+            }
+            stdinFd = -1;
+            stdoutFd = -1;
+            stdoutDrained.complete(null);
+            return;
+        }
         closeStdin();
         if (stdoutFd >= 0) {
             Libc.close(stdoutFd);

@@ -8,7 +8,7 @@ import java.util.List;
 /** A container root file system with nothing but busybox-static in it, made offline from the Debian package. */
 final class BusyboxRootfs {
     private static final List<String> APPLETS = List.of("sh", "echo", "cat", "sleep", "yes", "head", "dd", "sha256sum",
-            "ls", "ps", "kill", "true", "false", "hostname", "wc", "seq", "tr", "env", "id");
+            "ls", "ps", "kill", "true", "false", "hostname", "wc", "seq", "tr", "env", "id", "stty", "tty");
 
     private BusyboxRootfs() {
     }

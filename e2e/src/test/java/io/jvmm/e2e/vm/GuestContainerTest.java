@@ -125,6 +125,25 @@ class GuestContainerTest {
     }
 
     @Test
+    void aTerminalCarriesInputAndOutputAndTakesItsSize() throws Exception {
+        String rootfs = vm.rootfs("tty");
+        vm.agent.createContainer("tty", "", OciSpec.terminalConfig("tty", rootfs, List.of("sh")),
+                StdioSpec.newBuilder().setStdin(true).setStdout(true).setTerminal(true).build());
+        OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "tty", ""));
+        StdioStream in = vm.agent.openStdio(StdioStream.Kind.STDIN, "tty", "");
+        vm.agent.resizePty("tty", "", 100, 40);
+        vm.agent.startContainer("tty");
+        in.output().write("tty; stty size; echo the-end; exit 3\n".getBytes(StandardCharsets.UTF_8));
+        assertThat(vm.agent.waitProcess("tty", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(3);
+        String text = out.text();
+        assertThat(text).contains("/dev/").contains("40 100").contains("the-end\r\n");
+        assertThatThrownBy(() -> vm.agent.resizePty("tty", "", 0, 10))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT));
+        in.close();
+        vm.agent.deleteContainer("tty");
+    }
+
+    @Test
     void fiftyMebibytesOfStdoutArriveWhole() throws Exception {
         long size = 50L << 20;
         String rootfs = vm.rootfs("flood");

@@ -71,6 +71,17 @@ final class OciSpec {
         }
     }
 
+    /** A spec whose process runs on a terminal (crun hands its pty master to the agent). */
+    static byte[] terminalConfig(String containerId, String rootfsInGuest, List<String> args) {
+        try {
+            ObjectNode spec = (ObjectNode) JSON.readTree(config(containerId, rootfsInGuest, args));
+            ((ObjectNode) spec.get("process")).put("terminal", true);
+            return JSON.writeValueAsBytes(spec);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static byte[] processJson(List<String> args) {
         try {
             return JSON.writeValueAsBytes(process(args));

@@ -152,6 +152,18 @@ public final class GuestSyscalls {
         }
     }
 
+    private static final long TIOCSWINSZ = 0x5414;
+
+    /** Sets a terminal's window size (struct winsize: rows, cols, xpixel, ypixel). */
+    public static void resizeTerminal(int fd, int width, int height) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment size = arena.allocate(8, 2);
+            size.set(ValueLayout.JAVA_SHORT, 0, (short) height);
+            size.set(ValueLayout.JAVA_SHORT, 2, (short) width);
+            Libc.invoke(Ioctl.H, fd, TIOCSWINSZ, size).orThrow("ioctl(TIOCSWINSZ)");
+        }
+    }
+
     /** Makes a descriptor opened with O_NONBLOCK blocking again. */
     public static void setBlocking(int fd) throws IOException {
         Libc.invoke(Fcntl.H, fd, F_SETFL, 0).orThrow("fcntl(F_SETFL)");

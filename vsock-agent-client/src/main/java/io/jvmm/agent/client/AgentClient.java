@@ -19,6 +19,8 @@ import io.jvmm.api.agent.v1.PingResponse;
 import io.jvmm.api.agent.v1.PowerOffRequest;
 import io.jvmm.api.agent.v1.PowerOffResponse;
 import io.jvmm.api.agent.v1.ProcessRef;
+import io.jvmm.api.agent.v1.ResizePtyRequest;
+import io.jvmm.api.agent.v1.ResizePtyResponse;
 import io.jvmm.api.agent.v1.SetupGuestRequest;
 import io.jvmm.api.agent.v1.SetupGuestResponse;
 import io.jvmm.api.agent.v1.SignalProcessRequest;
@@ -146,6 +148,11 @@ public final class AgentClient implements AutoCloseable {
 
     public void closeStdin(String id, String execId) {
         call("CloseStdin", ref(id, execId), CloseStdinResponse.parser(), CALL_TIMEOUT);
+    }
+
+    public void resizePty(String id, String execId, int width, int height) {
+        call("ResizePty", ResizePtyRequest.newBuilder().setProcess(ref(id, execId)).setWidth(width).setHeight(height).build(),
+                ResizePtyResponse.parser(), CALL_TIMEOUT);
     }
 
     public List<Integer> listProcesses(String id) {
