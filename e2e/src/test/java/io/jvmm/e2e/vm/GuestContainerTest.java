@@ -48,6 +48,19 @@ class GuestContainerTest {
     }
 
     @Test
+    void theGuestDrawsEntropyFromTheHostsVirtioRng() throws Exception {
+        String rootfs = vm.rootfs("rng");
+        byte[] spec = OciSpec.config("rng", rootfs, List.of("cat", "/sys/devices/virtual/misc/hw_random/rng_current"));
+        vm.agent.createContainer("rng", "", spec, OUT_ERR);
+        OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "rng", ""));
+        OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "rng", ""));
+        vm.agent.startContainer("rng");
+        assertThat(vm.agent.waitProcess("rng", "", Duration.ofSeconds(60)).getExitStatus()).isZero();
+        assertThat(out.text()).startsWith("virtio_rng");
+        vm.agent.deleteContainer("rng");
+    }
+
+    @Test
     void theHostSetsTheGuestsClockHostnameAndEntropy() throws Exception {
         long hostNow = System.currentTimeMillis() * 1_000_000L + 1_000_000_000L * 3600 * 24 * 365; // a year ahead: unmistakable
         byte[] entropy = new byte[64];

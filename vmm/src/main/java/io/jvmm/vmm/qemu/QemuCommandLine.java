@@ -45,6 +45,9 @@ final class QemuCommandLine {
                 "-append", kernelArgs(config),
                 "-qmp", "unix:" + config.qmpSocket() + ",server=on,wait=off",
                 "-serial", "file:" + config.consoleLog(),
+                // Entropy from the host at every boot (the guest loads virtio-rng).
+                "-object", "rng-random,id=rng,filename=/dev/urandom",
+                "-device", "virtio-rng-pci,rng=rng",
                 "-no-reboot", "-nodefaults", "-display", "none");
     }
 
