@@ -17,4 +17,6 @@ if [[ ! -d $GO_PEER_PREFIX/usr/share/gocode/src/github.com/containerd/ttrpc ]]; 
 fi
 # QEMU, virtiofsd, vhost-device-vsock, squashfs-tools: the VM tests boot real guests.
 bash "$here/install-vm-deps.sh"
+# containerd 2.1 (private, from unstable) and runc: the real containerd the end-to-end tests drive.
+bash "$here/install-containerd.sh"
 echo "test dependencies installed (Go peer sources in $GO_PEER_PREFIX)"

@@ -1,0 +1,182 @@
+package io.jvmm.e2e.containerd;
+
+import io.jvmm.ttrpc.testing.GoPeer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A containerd of the tests' own (2.1 from Debian unstable, installed by scripts/install-containerd.sh):
+ * its own config, root, state and socket under a temporary directory, never the system's. The offline
+ * busybox image (packaging/images) is imported at start. Closing it stops it and removes everything.
+ */
+public final class PrivateContainerd implements AutoCloseable {
+    public static final Path PREFIX = Path.of("/var/cache/jvmm/containerd/usr/bin");
+    public static final String IMAGE = "localhost/jvmm/busybox:latest";
+
+    private final Path dir;
+    private final Process process;
+
+    private PrivateContainerd(Path dir, Process process) {
+        this.dir = dir;
+        this.process = process;
+    }
+
+    public static PrivateContainerd start() throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ctd");
+        Files.writeString(dir.resolve("config.toml"), """
+                version = 3
+                root = "%1$s/root"
+                state = "%1$s/state"
+                # The CRI plugins come with the Kubernetes milestone.
+                disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]
+                [grpc]
+                  address = "%1$s/containerd.sock"
+                [ttrpc]
+                  address = "%1$s/containerd.sock.ttrpc"
+                """.formatted(dir));
+        ProcessBuilder pb = new ProcessBuilder(PREFIX.resolve("containerd").toString(), "--config", dir.resolve("config.toml").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile());
+        pb.environment().put("PATH", PREFIX + ":" + pb.environment().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
+        PrivateContainerd containerd = new PrivateContainerd(dir, pb.start());
+        try {
+            containerd.awaitSocket();
+            containerd.importImage();
+            return containerd;
+        } catch (IOException | RuntimeException e) {
+            containerd.close();
+            throw e;
+        }
+    }
+
+    private void awaitSocket() throws InterruptedException, IOException {
+        for (int i = 0; i < 300 && !Files.exists(socket()); i++) {
+            if (!process.isAlive()) {
+                throw new IOException("containerd exited: " + Files.readString(dir.resolve("containerd.log")));
+            }
+            Thread.sleep(20);
+        }
+        if (!Files.exists(socket())) {
+            throw new IOException("containerd did not listen on " + socket());
+        }
+    }
+
+    private void importImage() throws IOException, InterruptedException {
+        String archive = GoPeer.run(List.of("bash", GoPeer.repoRoot().resolve("packaging/images/build-busybox-image.sh").toString()), 300)
+                .stdout().strip();
+        // --local: import in the client; the transfer service of a default 2.1 config has no unpack platforms.
+        Result r = ctr(null, "images", "import", "--local", "--snapshotter", "native", archive);
+        if (r.exitCode() != 0) {
+            throw new IOException("image import failed: " + r.stderr());
+        }
+    }
+
+    public Path socket() {
+        return dir.resolve("containerd.sock");
+    }
+
+    /** The outcome of one ctr command. */
+    public record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    /** Starts {@code ctr -a <socket> <args>} without waiting (its output is discarded). */
+    public Process startCtr(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(PREFIX.resolve("ctr").toString(), "-a", socket().toString()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /** Runs {@code ctr -a <socket> <args>}, feeding it {@code stdin} (or nothing). */
+    public Result ctr(byte[] stdin, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(PREFIX.resolve("ctr").toString(), "-a", socket().toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
+        byte[][] out = new byte[2][];
+        Thread o = Thread.ofVirtual().start(() -> out[0] = readAll(p.getInputStream()));
+        Thread e = Thread.ofVirtual().start(() -> out[1] = readAll(p.getErrorStream()));
+        try (var in = p.getOutputStream()) {
+            if (stdin != null) {
+                in.write(stdin);
+            }
+        }
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new IOException("ctr " + String.join(" ", args) + " timed out");
+        }
+        o.join();
+        e.join();
+        return new Result(p.exitValue(), new String(out[0], StandardCharsets.UTF_8), new String(out[1], StandardCharsets.UTF_8));
+    }
+
+    /** containerd's shim socket for a task (pkg/shim SocketAddress): sha256 of address/namespace/id. */
+    Path shimSocket(String namespace, String id) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((socket() + "/" + namespace + "/" + id).getBytes(StandardCharsets.UTF_8));
+            return Path.of("/run/containerd/s", java.util.HexFormat.of().formatHex(digest));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<String> mountsUnder(Path dir) throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .map(l -> l.split(" ")[4]).filter(m -> m.startsWith(dir.toString()))
+                .sorted(Comparator.reverseOrder()).toList();
+    }
+
+    private static List<String> lines(String text) {
+        return text.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
+    private static byte[] readAll(InputStream in) {
+        try (in) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            return new byte[0];
+        }
+    }
+
+    /**
+     * Leaves nothing behind, even after a failed test: every task killed and deleted, every container
+     * deleted, containerd stopped, any shim still running ended by pid, mounts under our root undone,
+     * the shims' sockets (named by containerd as sha256 of address/namespace/id) removed, the directory deleted.
+     */
+    @Override
+    public void close() throws IOException, InterruptedException {
+        List<String> ids = process.isAlive() ? lines(ctr(null, "containers", "ls", "-q").stdout()) : List.of();
+        for (String id : ids) {
+            ctr(null, "task", "kill", "-s", "SIGKILL", id);
+            ctr(null, "task", "delete", "--force", id);
+            ctr(null, "containers", "delete", id);
+        }
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        String marker = dir.toString();
+        for (ProcessHandle leftover : ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false)).toList()) {
+            leftover.destroyForcibly();
+            leftover.onExit().completeOnTimeout(leftover, 10, TimeUnit.SECONDS).join();
+        }
+        for (String mount : mountsUnder(dir)) {
+            new ProcessBuilder("umount", "-l", mount).start().waitFor(10, TimeUnit.SECONDS);
+        }
+        for (String id : ids) {
+            Files.deleteIfExists(shimSocket("default", id));
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
