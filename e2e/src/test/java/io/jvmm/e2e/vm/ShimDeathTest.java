@@ -22,6 +22,7 @@ class ShimDeathTest {
                 "-cp", System.getProperty("java.class.path"), VmHolder.class.getName())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         Path stateDir = null;
+        Path shareDir = null;
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8));
             String line;
@@ -32,6 +33,7 @@ class ShimDeathTest {
             String[] parts = line.split(" ");
             long qemuPid = Long.parseLong(parts[1]);
             stateDir = Path.of(parts[2]);
+            shareDir = Path.of(parts[3]);
             String marker = stateDir.toString();
             List<ProcessHandle> vmProcesses = ProcessHandle.allProcesses()
                     .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false)).toList();
@@ -42,9 +44,13 @@ class ShimDeathTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> vmProcesses.stream().noneMatch(ProcessHandle::isAlive));
         } finally {
             owner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            // The owner died without cleaning up: that is this test's job.
             if (stateDir != null) {
                 TestVm.deleteTree(stateDir);
-                TestVm.deleteTree(Path.of(stateDir.toString().replace("jvmm-vm", "jvmm-share")));
+            }
+            if (shareDir != null) {
+                TestVm.deleteTree(shareDir);
+                assertThat(shareDir).doesNotExist();
             }
         }
     }

@@ -11,7 +11,7 @@ public final class VmHolder {
     public static void main(String[] args) throws Exception {
         TestVm t = TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "");
         t.vm.start(TestVm.BOOT_TIMEOUT);
-        System.out.println("STARTED " + t.vm.monitorPid() + " " + t.stateDir);
+        System.out.println("STARTED " + t.vm.monitorPid() + " " + t.stateDir + " " + t.shareDir);
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);
     }
