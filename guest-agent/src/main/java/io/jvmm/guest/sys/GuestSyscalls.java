@@ -89,15 +89,7 @@ public final class GuestSyscalls {
     public static int waitForExit(int pid) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(128, 8);
-            while (true) {
-                Libc.Result r = Libc.invoke(Waitid.H, P_PID, pid, info, WEXITED);
-                if (r.value() == 0) {
-                    break;
-                }
-                if (r.errno() != Libc.EINTR) {
-                    r.orThrow("waitid(" + pid + ")");
-                }
-            }
+            Libc.invokeRestarting(Waitid.H, P_PID, pid, info, WEXITED).orThrow("waitid(" + pid + ")");
             int code = info.get(ValueLayout.JAVA_INT, 8);
             int status = info.get(ValueLayout.JAVA_INT, 24);
             return code == CLD_EXITED ? status : 128 + status;

@@ -22,7 +22,7 @@ public final class Libc {
     // when the JVM is interpreted under emulation, and start-up needs only a few of them.
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayoutPath.ERRNO);
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     private static final class Socket {
@@ -62,17 +62,9 @@ public final class Libc {
     }
 
 
-    public static final int EINTR = 4;
-    public static final int EAGAIN = 11;
-    public static final int ECHILD = 10;
+    private static final int EINTR = 4;
 
     private Libc() {
-    }
-
-    /** errno's layout name in the captured call state. */
-    private static final class MemoryLayoutPath {
-        static final java.lang.foreign.MemoryLayout.PathElement ERRNO =
-                java.lang.foreign.MemoryLayout.PathElement.groupElement("errno");
     }
 
     /** A downcall handle for a libc function that captures errno; use with {@link #invoke}. */
@@ -105,6 +97,16 @@ public final class Libc {
         }
     }
 
+    /** Like {@link #invoke}, but a call interrupted by a signal (EINTR) is made again. */
+    public static Result invokeRestarting(MethodHandle handle, Object... args) {
+        while (true) {
+            Result r = invoke(handle, args);
+            if (r.value() >= 0 || r.errno() != EINTR) {
+                return r;
+            }
+        }
+    }
+
     public static int socket(int domain, int type, int protocol) throws IOException {
         return (int) invoke(Socket.H, domain, type, protocol).orThrow("socket");
     }
@@ -118,22 +120,11 @@ public final class Libc {
     }
 
     public static int accept(int fd, int flags) throws IOException {
-        while (true) {
-            Result r = invoke(Accept4.H, fd, MemorySegment.NULL, MemorySegment.NULL, flags);
-            if (r.value() >= 0 || r.errno() != EINTR) {
-                return (int) r.orThrow("accept4");
-            }
-        }
+        return (int) invokeRestarting(Accept4.H, fd, MemorySegment.NULL, MemorySegment.NULL, flags).orThrow("accept4");
     }
 
     public static void connect(int fd, MemorySegment address) throws IOException {
-        while (true) {
-            Result r = invoke(Connect.H, fd, address, (int) address.byteSize());
-            if (r.value() >= 0 || r.errno() != EINTR) {
-                r.orThrow("connect");
-                return;
-            }
-        }
+        invokeRestarting(Connect.H, fd, address, (int) address.byteSize()).orThrow("connect");
     }
 
     public static void close(int fd) {
@@ -146,20 +137,10 @@ public final class Libc {
 
     /** Reads up to {@code length} bytes into {@code buffer}; 0 at end of stream. */
     public static int read(int fd, MemorySegment buffer, long length) throws IOException {
-        while (true) {
-            Result r = invoke(Read.H, fd, buffer, length);
-            if (r.value() >= 0 || r.errno() != EINTR) {
-                return (int) r.orThrow("read");
-            }
-        }
+        return (int) invokeRestarting(Read.H, fd, buffer, length).orThrow("read");
     }
 
     public static int write(int fd, MemorySegment buffer, long length) throws IOException {
-        while (true) {
-            Result r = invoke(Write.H, fd, buffer, length);
-            if (r.value() >= 0 || r.errno() != EINTR) {
-                return (int) r.orThrow("write");
-            }
-        }
+        return (int) invokeRestarting(Write.H, fd, buffer, length).orThrow("write");
     }
 }
