@@ -53,7 +53,7 @@ final class ContainerRegistry {
         StdioPipes pipes;
         try {
             pipes = runWithStdio(id, ioDir, stdio,
-                    List.of("create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString()), id);
+                    List.of("create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString()));
         } catch (IOException e) {
             deleteTree(io.resolve(id));
             throw e;
@@ -88,7 +88,7 @@ final class ContainerRegistry {
         Files.write(spec, processJson);
         Path pidFile = ioDir.resolve("pid");
         StdioPipes pipes = runWithStdio(id, ioDir, stdio,
-                List.of("exec", "--detach", "--pid-file", pidFile.toString(), "--process", spec.toString()), id);
+                List.of("exec", "--detach", "--pid-file", pidFile.toString(), "--process", spec.toString()));
         GuestProcess process = new GuestProcess(id, execId, pipes);
         process.created(readPid(pidFile));
         process.markRunning("exec");
@@ -100,14 +100,14 @@ final class ContainerRegistry {
      * Runs a crun command that creates a process, wired to its stdio: named pipes, or a terminal whose
      * master crun sends to a console socket while the command runs.
      */
-    private StdioPipes runWithStdio(String id, Path ioDir, StdioSpec stdio, List<String> command, String containerId)
+    private StdioPipes runWithStdio(String containerId, Path ioDir, StdioSpec stdio, List<String> command)
             throws IOException {
         List<String> args = new ArrayList<>(command);
         if (!stdio.getTerminal()) {
             StdioPipes pipes = new StdioPipes(ioDir, stdio);
             args.add(containerId);
             try {
-                crun.run(id, args, pipes.stdinRedirect(), pipes.stdoutRedirect(), pipes.stderrRedirect());
+                crun.run(containerId, args, pipes.stdinRedirect(), pipes.stdoutRedirect(), pipes.stderrRedirect());
             } catch (IOException e) {
                 pipes.close();
                 throw e;
@@ -118,7 +118,7 @@ final class ContainerRegistry {
         Path socket = ioDir.resolve("console.sock");
         try (ConsoleSocket console = ConsoleSocket.listen(socket)) {
             java.util.concurrent.CompletableFuture<Integer> master = new java.util.concurrent.CompletableFuture<>();
-            Thread.ofPlatform().daemon(true).name("console-" + id).start(() -> {
+            Thread.ofPlatform().daemon(true).name("console-" + containerId).start(() -> {
                 try {
                     master.complete(console.receiveTerminal());
                 } catch (IOException e) {
@@ -126,11 +126,11 @@ final class ContainerRegistry {
                 }
             });
             args.addAll(List.of("--console-socket", socket.toString(), containerId));
-            crun.run(id, args);
+            crun.run(containerId, args);
             try {
                 return StdioPipes.terminal(ioDir, stdio, master.get(10, java.util.concurrent.TimeUnit.SECONDS));
             } catch (Exception e) {
-                throw new IOException("crun sent no terminal for " + id + ": " + e.getMessage(), e);
+                throw new IOException("crun sent no terminal for " + containerId + ": " + e.getMessage(), e);
             }
         } finally {
             Files.deleteIfExists(socket);
