@@ -29,15 +29,12 @@ public final class GuestConnector {
             Object winner = first.get(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS);
             if (winner instanceof VmExit exit) {
                 agent.thenAccept(AgentClient::close);
-                throw new VmException.BootFailed("VM exited before its agent answered (" + exit.reason() + "); console: "
-                        + vm.consoleTail(3).replace('\n', '|'), null);
+                throw diedWhileBooting(vm, exit, null);
             }
             return (AgentClient) winner;
         } catch (ExecutionException e) {
             if (vm.exitFuture().isDone()) {
-                VmExit exit = vm.exitFuture().join();
-                throw new VmException.BootFailed("VM exited before its agent answered (" + exit.reason() + "); console: "
-                        + vm.consoleTail(3).replace('\n', '|'), e.getCause());
+                throw diedWhileBooting(vm, vm.exitFuture().join(), e.getCause());
             }
             throw e.getCause() instanceof RuntimeException r ? r : new AgentUnavailableException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
@@ -46,5 +43,10 @@ public final class GuestConnector {
             Thread.currentThread().interrupt();
             throw new AgentUnavailableException("interrupted while connecting to the agent", e);
         }
+    }
+
+    private static VmException.BootFailed diedWhileBooting(VirtualMachine vm, VmExit exit, Throwable cause) {
+        return new VmException.BootFailed("VM exited before its agent answered (" + exit.reason() + "); console: "
+                + vm.consoleTail(3).replace('\n', '|'), cause);
     }
 }
