@@ -97,6 +97,13 @@ public abstract class AbstractVm implements VirtualMachine {
         return helper;
     }
 
+    /** virtiofsd exporting {@code dir} on the VM's virtiofs socket (QEMU and Cloud Hypervisor share it the same way). */
+    protected final void startVirtiofs(Path dir, long deadlineNanos) {
+        SupervisedProcess fs = startHelper("virtiofsd", List.of(HostTools.virtiofsd().toString(),
+                "--socket-path=" + config.virtiofsSocket(), "-o", "source=" + dir, "-o", "cache=auto"));
+        HostTools.awaitFile(config.virtiofsSocket(), fs, deadlineNanos);
+    }
+
     /** Adopts the monitor process: joins the cgroup, and its exit becomes the VM's exit. */
     protected final void monitorStarted(SupervisedProcess process) {
         monitor = process;

@@ -34,11 +34,7 @@ public final class CloudHypervisorVm extends AbstractVm {
 
     @Override
     protected void boot(long deadline) {
-        config.shareDir().ifPresent(dir -> {
-            SupervisedProcess fs = startHelper("virtiofsd", List.of(HostTools.virtiofsd().toString(),
-                    "--socket-path=" + config.virtiofsSocket(), "-o", "source=" + dir, "-o", "cache=auto"));
-            HostTools.awaitFile(config.virtiofsSocket(), fs, deadline);
-        });
+        config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
         SupervisedProcess ch = launcher.launch("cloud-hypervisor", List.of(HostTools.cloudHypervisor().toString(),
                 "--api-socket", "path=" + apiSocket()), apiSocket(), config.stateDir().resolve("cloud-hypervisor.log"));
         monitorStarted(ch);

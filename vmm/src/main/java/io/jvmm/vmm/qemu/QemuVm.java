@@ -41,11 +41,7 @@ public final class QemuVm extends AbstractVm {
                 HostTools.vhostDeviceVsock().toString(), "--vm",
                 "guest-cid=" + config.guestCid() + ",socket=" + config.vhostVsockSocket() + ",uds-path=" + config.vsockSocket()));
         HostTools.awaitFile(config.vhostVsockSocket(), vsock, deadline);
-        config.shareDir().ifPresent(dir -> {
-            SupervisedProcess fs = startHelper("virtiofsd", List.of(HostTools.virtiofsd().toString(),
-                    "--socket-path=" + config.virtiofsSocket(), "-o", "source=" + dir, "-o", "cache=auto"));
-            HostTools.awaitFile(config.virtiofsSocket(), fs, deadline);
-        });
+        config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
         startQemu(deadline);
     }
 
