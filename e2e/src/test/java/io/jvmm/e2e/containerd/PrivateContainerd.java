@@ -1,5 +1,6 @@
 package io.jvmm.e2e.containerd;
 
+import io.jvmm.e2e.Leftovers;
 import io.jvmm.ttrpc.testing.GoPeer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A containerd of the tests' own (2.1 from Debian unstable, installed by scripts/install-containerd.sh):
@@ -161,9 +161,7 @@ public final class PrivateContainerd implements AutoCloseable {
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
-        String marker = dir.toString();
-        for (ProcessHandle leftover : ProcessHandle.allProcesses()
-                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false)).toList()) {
+        for (ProcessHandle leftover : Leftovers.processesMentioning(dir.toString())) {
             leftover.destroyForcibly();
             leftover.onExit().completeOnTimeout(leftover, 10, TimeUnit.SECONDS).join();
         }
@@ -173,10 +171,6 @@ public final class PrivateContainerd implements AutoCloseable {
         for (String id : ids) {
             Files.deleteIfExists(shimSocket("default", id));
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        Leftovers.deleteTree(dir);
     }
 }

@@ -1,5 +1,6 @@
 package io.jvmm.e2e.vm;
 
+import io.jvmm.e2e.Leftovers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -34,9 +35,7 @@ class ShimDeathTest {
             long qemuPid = Long.parseLong(parts[1]);
             stateDir = Path.of(parts[2]);
             shareDir = Path.of(parts[3]);
-            String marker = stateDir.toString();
-            List<ProcessHandle> vmProcesses = ProcessHandle.allProcesses()
-                    .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false)).toList();
+            List<ProcessHandle> vmProcesses = Leftovers.processesMentioning(stateDir.toString());
             assertThat(vmProcesses).extracting(ProcessHandle::pid).contains(qemuPid).hasSizeGreaterThanOrEqualTo(3);
 
             owner.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup code runs

@@ -1,5 +1,6 @@
 package io.jvmm.e2e.vm;
 
+import io.jvmm.e2e.Leftovers;
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.VmConfig;
@@ -8,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -95,23 +95,11 @@ final class TestVm implements AutoCloseable {
     }
 
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot remove " + dir, e);
-        }
+        Leftovers.deleteTree(dir);
     }
 
     /** Processes whose command line mentions this VM's state directory: must be none after close. */
     List<Long> leftoverProcesses() {
-        String marker = stateDir.toString();
-        return ProcessHandle.allProcesses()
-                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false))
-                .map(ProcessHandle::pid).toList();
+        return Leftovers.processesMentioning(stateDir.toString()).stream().map(ProcessHandle::pid).toList();
     }
 }
