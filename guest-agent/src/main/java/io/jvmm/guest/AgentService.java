@@ -73,6 +73,10 @@ final class AgentService {
                         ListProcessesResponse.newBuilder().addAllPids(registry.processes(req.getContainerId())).build())
                 .unary("ContainerStats", ContainerRef.parser(), (ctx, req) ->
                         CgroupStats.read(registry.get(req.getContainerId()).cgroup))
+                .unary("UpdateContainer", io.jvmm.api.agent.v1.UpdateContainerRequest.parser(), (ctx, req) -> {
+                    registry.update(req.getContainerId(), req.getResourcesJson().toByteArray());
+                    return io.jvmm.api.agent.v1.UpdateContainerResponse.getDefaultInstance();
+                })
                 .<EventsRequest, GuestEvent>serverStreaming("Events", EventsRequest.parser(), (ctx, req, out) -> streamEvents(ctx, out))
                 .unary("DeleteContainer", ContainerRef.parser(), (ctx, req) -> {
                     registry.delete(req.getContainerId());

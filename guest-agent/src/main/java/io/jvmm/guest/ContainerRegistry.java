@@ -146,6 +146,17 @@ final class ContainerRegistry {
         }
     }
 
+    /** Applies OCI LinuxResources (JSON) to a created or running container's cgroup. */
+    void update(String id, byte[] resourcesJson) throws IOException {
+        Container c = get(id);
+        if (c.init.hasExited()) {
+            throw new IllegalStateException("cannot update container " + id + ": it has exited");
+        }
+        Path file = c.ioDir.resolve("resources.json");
+        Files.write(file, resourcesJson);
+        crun.run(id, List.of("update", "--resources", file.toString(), id));
+    }
+
     OomWatcher oomWatcher() {
         return oomWatcher;
     }

@@ -162,7 +162,17 @@ public abstract class AbstractVm implements VirtualMachine {
         return monitor == null ? -1 : monitor.pid();
     }
 
-    /** The VM's own cgroup, when the host lets us make one. */
+    @Override
+    public List<Long> processIds() {
+        List<Long> pids = new ArrayList<>();
+        if (monitor != null) {
+            pids.add(monitor.pid());
+        }
+        helpers.forEach(h -> pids.add(h.pid()));
+        return pids;
+    }
+
+    @Override
     public Optional<Path> cgroupPath() {
         return cgroup.map(CgroupLeaf::path);
     }

@@ -28,6 +28,14 @@ public interface VirtualMachine extends AutoCloseable {
     /** The monitor's pid, once started. */
     long monitorPid();
 
+    /** The pids of the monitor and its helper processes that are running now. */
+    java.util.List<Long> processIds();
+
+    /** The VM's own cgroup on the host, when the host let us make one. */
+    default java.util.Optional<java.nio.file.Path> cgroupPath() {
+        return java.util.Optional.empty();
+    }
+
     /** Resident memory of the monitor and its helpers, in bytes (sum of their RSS). */
     long hostMemoryBytes();
 

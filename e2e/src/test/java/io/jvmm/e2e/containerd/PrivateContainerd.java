@@ -30,6 +30,11 @@ public final class PrivateContainerd implements AutoCloseable {
     }
 
     public static PrivateContainerd start() throws IOException, InterruptedException {
+        return start(List.of());
+    }
+
+    /** A containerd whose PATH also has {@code extraBinDirs} first (where it finds runtimes' shims). */
+    public static PrivateContainerd start(List<Path> extraBinDirs) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ctd");
         Files.writeString(dir.resolve("config.toml"), """
                 version = 3
@@ -44,7 +49,10 @@ public final class PrivateContainerd implements AutoCloseable {
                 """.formatted(dir));
         ProcessBuilder pb = new ProcessBuilder(PREFIX.resolve("containerd").toString(), "--config", dir.resolve("config.toml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile());
-        pb.environment().put("PATH", PREFIX + ":" + pb.environment().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
+        StringBuilder path = new StringBuilder();
+        extraBinDirs.forEach(d -> path.append(d).append(':'));
+        path.append(PREFIX).append(':').append(pb.environment().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
+        pb.environment().put("PATH", path.toString());
         PrivateContainerd containerd = new PrivateContainerd(dir, pb.start());
         try {
             containerd.awaitSocket();
@@ -76,6 +84,10 @@ public final class PrivateContainerd implements AutoCloseable {
         if (r.exitCode() != 0) {
             throw new IOException("image import failed: " + r.stderr());
         }
+    }
+
+    public Path dir() {
+        return dir;
     }
 
     public Path socket() {

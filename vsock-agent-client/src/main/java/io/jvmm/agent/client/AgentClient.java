@@ -164,6 +164,12 @@ public final class AgentClient implements AutoCloseable {
         return call("ContainerStats", ContainerRef.newBuilder().setContainerId(id).build(), ContainerStatsResponse.parser(), CALL_TIMEOUT);
     }
 
+    public void updateContainer(String id, byte[] resourcesJson) {
+        call("UpdateContainer", io.jvmm.api.agent.v1.UpdateContainerRequest.newBuilder().setContainerId(id)
+                .setResourcesJson(ByteString.copyFrom(resourcesJson)).build(),
+                io.jvmm.api.agent.v1.UpdateContainerResponse.parser(), CALL_TIMEOUT);
+    }
+
     /** Guest events (OOM kills) as they happen; close the returned call to stop. */
     public ClientCall<EventsRequest, GuestEvent> events() {
         return ttrpc.stream(AgentPorts.SERVICE, "Events", MethodKind.SERVER_STREAMING, EventsRequest.getDefaultInstance(),

@@ -1,0 +1,213 @@
+package io.jvmm.e2e.containerd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvmm.e2e.Leftovers;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The jvmm shim run by a real containerd (2.1, private to the test) through {@code ctr}, each scenario
+ * also run with containerd's own runc shim where the two must behave the same. Every jvmm container
+ * is a QEMU VM (TCG here). Afterwards nothing of ours may be left: shims, VMs, helpers, sockets, mounts.
+ */
+class JvmmContainerdTest {
+    private static final String RUNC = "io.containerd.runc.v2";
+    private static final String JVMM = JvmmRuntime.RUNTIME;
+    private static final long RUN_TIMEOUT = 180;
+    private static PrivateContainerd containerd;
+    private static JvmmRuntime jvmm;
+
+    @BeforeAll
+    static void start() throws Exception {
+        jvmm = JvmmRuntime.get();
+        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
+    }
+
+    @AfterAll
+    static void nothingIsLeftBehind() throws Exception {
+        if (containerd == null) {
+            return;
+        }
+        String address = containerd.socket().toString();
+        containerd.close();
+        // Everything below was created by the jvmm shims: containerd's cleanup alone must have removed it.
+        assertThat(Leftovers.processesMentioning(jvmm.stateRoot().toString())).as("VM processes left").isEmpty();
+        assertThat(Leftovers.processesMentioning(address)).as("shims left").isEmpty();
+        assertThat(jvmm.leftoverSandboxes()).as("sandbox state left").isEmpty();
+        assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/mountinfo")))
+                .as("mounts left").doesNotContain(jvmm.stateRoot().toString());
+    }
+
+    private static List<String> run(String runtime, String id, String... command) {
+        List<String> args = new ArrayList<>(List.of("run", "--rm", "--snapshotter", "native", "--runtime", runtime,
+                PrivateContainerd.IMAGE, id));
+        args.addAll(List.of(command));
+        return args;
+    }
+
+    private static String id(String runtime, String name) {
+        return (runtime.equals(JVMM) ? "j-" : "r-") + name;
+    }
+
+    private static void awaitRunning(String id) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RUN_TIMEOUT);
+        while (!containerd.ctr(null, "task", "ls").stdout().matches("(?s).*\\b" + id + "\\s+\\d+\\s+RUNNING.*")) {
+            assertThat(System.nanoTime()).as("task " + id + " running").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {RUNC, JVMM})
+    void stdoutAndExitStatusComeThrough(String runtime) throws Exception {
+        try (CtrRun ctr = CtrRun.start(containerd, run(runtime, id(runtime, "out7"), "sh", "-c", "echo hello from the container; echo to stderr >&2; exit 7"))) {
+            ctr.stdin().close();
+            assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stderr()).isEqualTo(7);
+            assertThat(ctr.stdout()).isEqualTo("hello from the container\n");
+            assertThat(ctr.stderr()).contains("to stderr\n");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {RUNC, JVMM})
+    void aSigkilledTaskExitsWith137(String runtime) throws Exception {
+        String id = id(runtime, "kill9");
+        try (CtrRun ctr = CtrRun.start(containerd, run(runtime, id, "sleep", "1000"))) {
+            awaitRunning(id);
+            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
+            assertThat(ctr.await(RUN_TIMEOUT)).isEqualTo(137);
+        }
+    }
+
+    /** A container's init ignores SIGTERM it has no handler for, so --all reaches the child the shell waits on. */
+    @ParameterizedTest
+    @ValueSource(strings = {RUNC, JVMM})
+    void aSigtermedTaskExitsWith143(String runtime) throws Exception {
+        String id = id(runtime, "term");
+        try (CtrRun ctr = CtrRun.start(containerd, run(runtime, id, "sh", "-c", "sleep 1000 & wait $!"))) {
+            awaitRunning(id);
+            Thread.sleep(500);
+            assertThat(containerd.ctr(null, "task", "kill", "--all", "-s", "SIGTERM", id).exitCode()).isZero();
+            assertThat(ctr.await(RUN_TIMEOUT)).isEqualTo(143);
+        }
+    }
+
+    /**
+     * ctr only closes the task's stdin at end of input if that end comes after the task started (its
+     * closer is installed after NewTask), for runc as for jvmm: the test writes once the task runs.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {RUNC, JVMM})
+    void stdinPipedInReachesTheProcessAndItsEndFinishesIt(String runtime) throws Exception {
+        String id = id(runtime, "stdin");
+        try (CtrRun ctr = CtrRun.start(containerd, run(runtime, id, "sh", "-c", "wc -l; tr a-z A-Z"))) {
+            awaitRunning(id);
+            ctr.stdin().write("one\ntwo\nthree\n".getBytes(StandardCharsets.UTF_8));
+            ctr.stdin().close();
+            assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stderr()).isZero();
+            assertThat(ctr.stdout()).isEqualTo("3\n");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {RUNC, JVMM})
+    void aTerminalGivesTheProcessATty(String runtime) throws Exception {
+        List<String> args = new ArrayList<>(List.of("run", "--rm", "-t", "--snapshotter", "native", "--runtime", runtime,
+                PrivateContainerd.IMAGE, id(runtime, "tty"), "sh", "-c", "tty; stty size; exit 5"));
+        try (CtrRun ctr = CtrRun.start(containerd, args, true)) {
+            assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stdout()).isEqualTo(5);
+            assertThat(ctr.stdout()).contains("/dev/pts/0").doesNotContain("not a tty");
+        }
+    }
+
+    @Test
+    void fiftyMebibytesOfOutputArriveIntact() throws Exception {
+        String script = "head -c 52428800 /dev/urandom > /tmp/data && sha256sum /tmp/data >&2 && cat /tmp/data";
+        try (CtrRun ctr = CtrRun.start(containerd, run(JVMM, "j-big", "sh", "-c", script))) {
+            ctr.stdin().close();
+            assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stderr()).isZero();
+            byte[] out = ctr.stdoutBytes();
+            assertThat(out).hasSize(52428800);
+            String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(out));
+            assertThat(ctr.stderr()).startsWith(digest);
+        }
+    }
+
+    /** One running container: exec, ps, pause/resume, metrics, a duplicate exec id, then kill. */
+    @Test
+    void aRunningContainerCanBeInspectedExecutedIntoPausedAndKilled() throws Exception {
+        String id = "j-long";
+        try (CtrRun ctr = CtrRun.start(containerd, run(JVMM, id, "sh", "-c", "sleep 1000 & wait $!"))) {
+            awaitRunning(id);
+            PrivateContainerd.Result exec = containerd.ctr(null, "task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo in exec; exit 3");
+            assertThat(exec.exitCode()).as(exec.stderr()).isEqualTo(3);
+            assertThat(exec.stdout()).isEqualTo("in exec\n");
+
+            PrivateContainerd.Result ps = containerd.ctr(null, "task", "ps", id);
+            assertThat(ps.stdout().lines().skip(1).filter(l -> l.matches("\\d+\\s+.*")).count()).as(ps.stdout()).isEqualTo(2);
+
+            assertThat(containerd.ctr(null, "task", "pause", id).exitCode()).isZero();
+            assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+PAUSED");
+            assertThat(containerd.ctr(null, "task", "resume", id).exitCode()).isZero();
+            assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+RUNNING");
+
+            PrivateContainerd.Result metrics = containerd.ctr(null, "task", "metrics", id);
+            assertThat(metrics.exitCode()).as(metrics.stderr()).isZero();
+            assertThat(metrics.stdout()).containsPattern("memory.usage\\s+[1-9]\\d*").containsPattern("pids.current\\s+2");
+
+            Process longExec = containerd.startCtr("task", "exec", "--exec-id", "e2", id, "sleep", "1000");
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                PrivateContainerd.Result dup;
+                do {
+                    Thread.sleep(200);
+                    dup = containerd.ctr(null, "task", "exec", "--exec-id", "e2", id, "true");
+                } while (!dup.stderr().contains("already exists") && System.nanoTime() < deadline);
+                assertThat(dup.exitCode()).isNotZero();
+                assertThat(dup.stderr()).contains("already exists");
+            } finally {
+                longExec.destroyForcibly();
+            }
+
+            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
+            assertThat(ctr.await(RUN_TIMEOUT)).isEqualTo(137);
+        }
+    }
+
+    @Test
+    void tenContainersRunInParallelEachInItsOwnVm() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(10);
+        try {
+            List<Future<String>> results = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                String id = "j-par" + i;
+                results.add(pool.submit((Callable<String>) () -> {
+                    try (CtrRun ctr = CtrRun.start(containerd, run(JVMM, id, "sh", "-c", "echo $(hostname) ran"))) {
+                        ctr.stdin().close();
+                        int code = ctr.await(600);
+                        return code + ":" + ctr.stdout() + (code == 0 ? "" : ctr.stderr());
+                    }
+                }));
+            }
+            for (int i = 0; i < 10; i++) {
+                assertThat(results.get(i).get(660, TimeUnit.SECONDS)).isEqualTo("0:j-par" + i + " ran\n");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.jvmm.e2e.containerd;
+
+import io.jvmm.e2e.Leftovers;
+import io.jvmm.ttrpc.testing.GoPeer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The jvmm runtime as packaging/shim/install.sh installs it, into a private prefix for the tests: the
+ * launcher {@code bin/containerd-shim-jvmm-v2}, its jars, a configuration (TCG here, 2 vCPUs) and a
+ * state root of its own. Installed once per test JVM, removed when it exits.
+ */
+public final class JvmmRuntime {
+    public static final String RUNTIME = "io.containerd.jvmm.v2";
+    private static JvmmRuntime installed;
+
+    private final Path dir;
+
+    private JvmmRuntime(Path dir) {
+        this.dir = dir;
+    }
+
+    public static synchronized JvmmRuntime get() throws IOException {
+        if (installed == null) {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-rt");
+            Files.createDirectories(dir.resolve("state"));
+            GoPeer.Result r = GoPeer.run(List.of("bash", GoPeer.repoRoot().resolve("packaging/shim/install.sh").toString(),
+                    "--prefix", dir.toString(), "--config", dir.resolve("config.json").toString(), "--accel", "tcg",
+                    "--vcpus", "2", "--memory-mib", "1024", "--boot-timeout", "400", "--state-root", dir.resolve("state").toString()), 900);
+            if (r.exitCode() != 0) {
+                Leftovers.deleteTree(dir);
+                throw new IOException("packaging/shim/install.sh failed: " + r.stderr());
+            }
+            installed = new JvmmRuntime(dir);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> Leftovers.deleteTree(dir)));
+        }
+        return installed;
+    }
+
+    public Path binDir() {
+        return dir.resolve("bin");
+    }
+
+    public Path shim() {
+        return binDir().resolve("containerd-shim-jvmm-v2");
+    }
+
+    public Path config() {
+        return dir.resolve("config.json");
+    }
+
+    /** Where sandboxes keep their state: must hold nothing once every test is done. */
+    public Path stateRoot() {
+        return dir.resolve("state");
+    }
+
+    /** Sandbox directories left under the state root (none when every VM was cleaned up). */
+    public List<Path> leftoverSandboxes() throws IOException {
+        Path s = stateRoot().resolve("s");
+        if (!Files.isDirectory(s)) {
+            return List.of();
+        }
+        try (var dirs = Files.list(s)) {
+            return dirs.toList();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs the jvmm runtime for containerd: the guest image (built from Debian packages, cached), the
+# shim's jars, the containerd-shim-jvmm-v2 launcher on PATH and the runtime configuration. Expects
+# `scripts/mvn package` to have built shim/ and guest-agent/.
+#   install.sh [--prefix /usr/local] [--config /etc/jvmm/config.json] [--accel auto|kvm|tcg]
+#              [--state-root /run/jvmm] [--vcpus N] [--memory-mib N] [--boot-timeout SECONDS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+source "$root/scripts/lib/jdk.sh"
+
+prefix=/usr/local
+config=/etc/jvmm/config.json
+accel=auto
+state_root=/run/jvmm
+vcpus=1
+memory=512
+boot_timeout=120
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --prefix) prefix=$2; shift 2 ;;
+    --config) config=$2; shift 2 ;;
+    --accel) accel=$2; shift 2 ;;
+    --state-root) state_root=$2; shift 2 ;;
+    --vcpus) vcpus=$2; shift 2 ;;
+    --memory-mib) memory=$2; shift 2 ;;
+    --boot-timeout) boot_timeout=$2; shift 2 ;;
+    *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+case $accel in auto|kvm|tcg) ;; *) echo "install.sh: --accel must be auto, kvm or tcg" >&2; exit 2 ;; esac
+
+jdk=$(find_jdk25)
+shim_jar=$(ls "$root"/shim/target/jvmm-shim-*.jar 2>/dev/null | grep -v -- '-tests.jar' | head -1 || true)
+[[ -n $shim_jar && -d $root/shim/target/lib ]] || { echo "shim not built: run scripts/mvn -DskipTests package" >&2; exit 1; }
+
+initrd_dir=$(bash "$root/packaging/guest/build-initrd.sh" | tail -1)
+runtime_disk=$(bash "$root/packaging/guest/build-runtime.sh" "$root/guest-agent/target" | tail -1)
+
+lib=$prefix/lib/jvmm/shim
+rm -rf "$lib"
+mkdir -p "$lib" "$prefix/bin" "$(dirname "$config")"
+# Only what the shim loads: a shorter class path starts faster (netty-all's other codecs are never used).
+mapfile -t jars < <(ls "$root"/shim/target/lib/*.jar | grep -E \
+  '/(jvmm-[a-z-]+|protobuf-java|jackson-(core|databind|annotations)|log4j-(api|core)|micrometer-(core|commons|observation)|HdrHistogram|LatencyUtils|netty-(common|buffer|transport|codec-base|resolver|transport-native-unix-common|transport-classes-epoll)-4|netty-transport-native-epoll-.*linux-x86_64)[^/]*\.jar$')
+cp "$shim_jar" "${jars[@]}" "$lib/"
+
+# One JVM per pod: small heap, serial GC, and class data sharing keep its start quick and its memory low.
+launcher=$prefix/bin/containerd-shim-jvmm-v2
+cat > "$launcher.tmp" <<LAUNCHER
+#!/bin/sh
+# containerd-shim-jvmm-v2, installed by jvmm's packaging/shim/install.sh
+JVMM_SHIM_BINARY="\$0"
+JVMM_CONFIG="\${JVMM_CONFIG:-$config}"
+export JVMM_SHIM_BINARY JVMM_CONFIG
+exec "$jdk/bin/java" -XX:+UseSerialGC -Xms4m -Xmx64m -XX:MaxMetaspaceSize=64m -Xss512k \\
+  -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xshare:auto \\
+  --enable-native-access=ALL-UNNAMED -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1 \\
+  -cp "$lib/*" io.jvmm.shim.ShimMain "\$@"
+LAUNCHER
+chmod 0755 "$launcher.tmp"
+mv "$launcher.tmp" "$launcher"
+
+cat > "$config.tmp" <<CONFIG
+{
+  "vmm": "qemu",
+  "kernel": "$initrd_dir/vmlinuz",
+  "initrd": "$initrd_dir/initrd.img",
+  "runtimeDisk": "$runtime_disk",
+  "vcpus": $vcpus,
+  "memoryMib": $memory,
+  "accel": "$accel",
+  "stateRoot": "$state_root",
+  "bootTimeoutSeconds": $boot_timeout
+}
+CONFIG
+mv "$config.tmp" "$config"
+echo "$launcher"

@@ -1,0 +1,55 @@
+package io.jvmm.shim;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvmm.task.sandbox.SandboxSettings;
+import io.jvmm.vmm.Accel;
+import io.jvmm.vmm.VmmType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The runtime's configuration file (JSON; {@code $JVMM_CONFIG}, else /etc/jvmm/config.json): the guest
+ * image and VM defaults for every sandbox. Unknown keys are errors, so a typo never goes unnoticed.
+ */
+public record RuntimeConfig(String vmm, String kernel, String initrd, String runtimeDisk, Integer vcpus, Integer memoryMib,
+                            String accel, String stateRoot, Integer bootTimeoutSeconds, String kernelArgs) {
+    public static final Path DEFAULT_PATH = Path.of("/etc/jvmm/config.json");
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    public static Path location() {
+        String env = System.getenv("JVMM_CONFIG");
+        return env == null || env.isEmpty() ? DEFAULT_PATH : Path.of(env);
+    }
+
+    public static RuntimeConfig load(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("jvmm configuration " + file + " does not exist (packaging/install.sh writes it)");
+        }
+        try {
+            return JSON.readValue(file.toFile(), RuntimeConfig.class);
+        } catch (IOException e) {
+            throw new IOException("jvmm configuration " + file + " is invalid: " + e.getMessage(), e);
+        }
+    }
+
+    public Path stateRootPath() {
+        return Path.of(stateRoot == null ? "/run/jvmm" : stateRoot);
+    }
+
+    public SandboxSettings settings() {
+        if (kernel == null || initrd == null) {
+            throw new IllegalArgumentException("jvmm configuration needs \"kernel\" and \"initrd\"");
+        }
+        return new SandboxSettings(
+                VmmType.valueOf((vmm == null ? "qemu" : vmm).toUpperCase(Locale.ROOT).replace('-', '_')),
+                Path.of(kernel), Path.of(initrd), Optional.ofNullable(runtimeDisk).map(Path::of),
+                vcpus == null ? 1 : vcpus, memoryMib == null ? 512 : memoryMib,
+                Accel.valueOf((accel == null ? "auto" : accel).toUpperCase(Locale.ROOT)), stateRootPath(),
+                Duration.ofSeconds(bootTimeoutSeconds == null ? 120 : bootTimeoutSeconds), kernelArgs);
+    }
+}

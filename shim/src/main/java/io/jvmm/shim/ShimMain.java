@@ -1,0 +1,86 @@
+package io.jvmm.shim;
+
+import io.jvmm.shim.cli.ShimFlags;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code containerd-shim-jvmm-v2}: {@code -v}, {@code start}, {@code delete}, or (no action) the
+ * long-running server, exactly as containerd invokes its shims. The working directory is the bundle.
+ * No logger is touched before the server has pointed logging at the bundle's log fifo.
+ */
+public final class ShimMain {
+    public static final String VERSION = "0.1.0";
+    public static final String RUNTIME = "io.containerd.jvmm.v2";
+
+    private ShimMain() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(List.of(args)));
+    }
+
+    static int run(List<String> args) {
+        PrintStream err = System.err;
+        ShimFlags flags;
+        try {
+            flags = ShimFlags.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+        if (flags.version()) {
+            System.out.println("containerd-shim-jvmm-v2:\n  Version:  " + VERSION + "\n  Runtime:  " + RUNTIME);
+            return 0;
+        }
+        if (flags.info()) {
+            err.println("-info is not supported by " + RUNTIME);
+            return 1;
+        }
+        Path bundle = flags.bundle().orElse(Path.of("").toAbsolutePath());
+        try {
+            return switch (flags.action()) {
+                case "start" -> {
+                    requireIdentity(flags);
+                    new StartAction(flags, bundle).run(System.in.readAllBytes(), System.out);
+                    yield 0;
+                }
+                case "delete" -> {
+                    requireIdentity(flags);
+                    new DeleteAction(flags, bundle, RuntimeConfig.load(RuntimeConfig.location())).run(System.out);
+                    yield 0;
+                }
+                case "" -> serve(flags, bundle);
+                default -> {
+                    err.println("unknown action " + flags.action() + " (expected start or delete)");
+                    yield 2;
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            err.println(RUNTIME + " " + flags.action() + ": " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+
+    private static int serve(ShimFlags flags, Path bundle) throws IOException, InterruptedException {
+        requireIdentity(flags);
+        ShimLogging.init(bundle, flags.debug());
+        Path socket = flags.socket().orElseThrow(() -> new IllegalArgumentException("the server needs -socket"));
+        RuntimeConfig config = RuntimeConfig.load(RuntimeConfig.location());
+        new ShimServer(flags, bundle, socket, config.settings()).serve();
+        return 0;
+    }
+
+    private static void requireIdentity(ShimFlags flags) {
+        if (flags.namespace().isEmpty() || flags.id().isEmpty() || flags.address().isEmpty()) {
+            throw new IllegalArgumentException("-namespace, -id and -address are required");
+        }
+        io.jvmm.api.Identifiers.validate("namespace", flags.namespace());
+        io.jvmm.api.Identifiers.validate("container", flags.id());
+    }
+}

@@ -1,0 +1,68 @@
+package io.jvmm.shim;
+
+import io.jvmm.shim.cli.GroupId;
+import io.jvmm.shim.cli.ShimFlags;
+import io.jvmm.shim.events.EventPublisher;
+import io.jvmm.task.TaskService;
+import io.jvmm.task.sandbox.SandboxSettings;
+import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.ttrpc.TaskEndpoint;
+import io.jvmm.ttrpc.ServiceDefinition;
+import io.jvmm.ttrpc.TtrpcServer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The long-running shim: serves Task v2 and v3 on its socket for the containers of one sandbox, publishes
+ * their events to containerd, and exits (removing its socket) after a Shutdown that leaves no task.
+ * It owns, in order of creation: the event publisher, the task service (and through it the VM), the
+ * ttrpc server; it closes them in reverse.
+ */
+final class ShimServer {
+    private static final Logger LOG = LogManager.getLogger(ShimServer.class);
+    private static final Duration CALLS_GRACE = Duration.ofSeconds(5);
+    private static final Duration EVENTS_FLUSH = Duration.ofSeconds(10);
+
+    private final ShimFlags flags;
+    private final Path bundle;
+    private final Path socket;
+    private final SandboxSettings settings;
+    private final CountDownLatch exit = new CountDownLatch(1);
+
+    ShimServer(ShimFlags flags, Path bundle, Path socket, SandboxSettings settings) {
+        this.flags = flags;
+        this.bundle = bundle;
+        this.socket = socket;
+        this.settings = settings;
+    }
+
+    void serve() throws IOException, InterruptedException {
+        String group = GroupId.of(bundle, flags.id());
+        EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
+        TaskService tasks = new TaskService(flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group), events);
+        TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
+        for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown).definitions()) {
+            builder.addService(d);
+        }
+        TtrpcServer server = builder.bind(socket);
+        Runtime.getRuntime().addShutdownHook(new Thread(exit::countDown, "shim-signal"));
+        LOG.info("jvmm shim {} serving sandbox {} on {}", ShimMain.VERSION, group, socket);
+        exit.await();
+        LOG.info("shutting down");
+        server.shutdown(CALLS_GRACE);
+        tasks.close();
+        events.close(EVENTS_FLUSH);
+    }
+
+    private Path ttrpcAddress() {
+        String env = System.getenv("TTRPC_ADDRESS");
+        if (env != null && !env.isEmpty()) {
+            return Path.of(env.replaceFirst("^unix://", ""));
+        }
+        return Path.of(flags.address() + ".ttrpc");
+    }
+}

@@ -1,0 +1,106 @@
+package io.jvmm.shim;
+
+import io.jvmm.shim.cli.BootstrapAnswer;
+import io.jvmm.shim.cli.GroupId;
+import io.jvmm.shim.cli.ShimFlags;
+import io.jvmm.shim.cli.SocketAddress;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code containerd-shim-jvmm-v2 start}: finds or starts the server of the container's group (its pod),
+ * waits until it accepts connections, writes the bundle's {@code address} file and prints the bootstrap
+ * answer. The server is fully detached: a new session, no inherited stdio, not containerd's child.
+ */
+final class StartAction {
+    private static final Duration SERVER_READY = Duration.ofSeconds(20);
+
+    private final ShimFlags flags;
+    private final Path bundle;
+
+    StartAction(ShimFlags flags, Path bundle) {
+        this.flags = flags;
+        this.bundle = bundle;
+    }
+
+    void run(byte[] stdin, OutputStream out) throws IOException, InterruptedException {
+        var params = BootstrapAnswer.bootstrapParams(stdin, flags.id(), flags.namespace());
+        Path dir = params.filter(p -> p.hasSocketDir() && !p.getSocketDir().isEmpty())
+                .map(p -> Path.of(p.getSocketDir())).orElse(SocketAddress.DEFAULT_DIR);
+        String group = GroupId.of(bundle, flags.id());
+        Path socket = SocketAddress.socketPath(dir, flags.address(), flags.namespace(), group);
+        if (!accepts(socket)) {
+            Files.deleteIfExists(socket);
+            Files.createDirectories(dir);
+            startServer(socket);
+        }
+        String address = SocketAddress.uri(socket);
+        Files.writeString(bundle.resolve("address"), address);
+        byte[] answer = params.isPresent() ? BootstrapAnswer.forBootstrapParams(address)
+                : BootstrapAnswer.forVersion(BootstrapAnswer.containerdVersion(flags.publishBinary()), address);
+        out.write(answer);
+        out.flush();
+    }
+
+    private void startServer(Path socket) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("setsid"));
+        command.addAll(selfCommand());
+        command.addAll(flags.serverArgs(socket));
+        Path err = bundle.resolve("shim.err");
+        Process server = new ProcessBuilder(command).directory(bundle.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(err.toFile())
+                .start();
+        long deadline = System.nanoTime() + SERVER_READY.toNanos();
+        while (!accepts(socket)) {
+            if (!server.isAlive()) {
+                throw new IOException("the shim server exited with " + server.exitValue() + ": " + tail(err));
+            }
+            if (System.nanoTime() > deadline) {
+                server.destroyForcibly();
+                throw new IOException("the shim server did not listen on " + socket + " within " + SERVER_READY.toSeconds() + " s");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** How to run this binary again: the wrapper script names itself; otherwise this JVM's command line. */
+    private static List<String> selfCommand() {
+        String wrapper = System.getenv("JVMM_SHIM_BINARY");
+        if (wrapper != null && !wrapper.isEmpty()) {
+            return List.of(wrapper);
+        }
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        return List.of(java, "-cp", System.getProperty("java.class.path"), ShimMain.class.getName());
+    }
+
+    static boolean accepts(Path socket) {
+        if (!Files.exists(socket)) {
+            return false;
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String tail(Path file) {
+        try {
+            String text = Files.readString(file).strip();
+            return text.length() > 2000 ? text.substring(text.length() - 2000) : text;
+        } catch (IOException e) {
+            return "(no output)";
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package io.jvmm.shim.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Where a shim listens, derived as containerd's own shims do (pkg/shim SocketAddress): the hex SHA-256 of
+ * {@code <containerd address>/<namespace>/<group id>} under /run/containerd/s.
+ */
+public final class SocketAddress {
+    public static final Path DEFAULT_DIR = Path.of("/run/containerd/s");
+
+    private SocketAddress() {
+    }
+
+    public static Path socketPath(Path dir, String containerdAddress, String namespace, String groupId) {
+        // filepath.Join: cleans the joined path (a trailing slash on the address does not change the hash).
+        String joined = Path.of(containerdAddress, namespace, groupId).normalize().toString();
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(joined.getBytes(StandardCharsets.UTF_8));
+            return dir.resolve(HexFormat.of().formatHex(digest));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static String uri(Path socket) {
+        return "unix://" + socket;
+    }
+}

@@ -1,0 +1,533 @@
+package io.jvmm.task;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvmm.agent.client.AgentClient;
+import io.jvmm.agent.client.AgentUnavailableException;
+import io.jvmm.api.Identifiers;
+import io.jvmm.api.agent.v1.ContainerStatsResponse;
+import io.jvmm.api.agent.v1.GuestEvent;
+import io.jvmm.api.agent.v1.StdioSpec;
+import io.jvmm.task.event.EventSink;
+import io.jvmm.task.event.TaskEvent;
+import io.jvmm.task.io.ProcessIo;
+import io.jvmm.task.io.StdioConfig;
+import io.jvmm.task.process.Container;
+import io.jvmm.task.process.ExitStatus;
+import io.jvmm.task.process.ProcessState;
+import io.jvmm.task.process.TaskProcess;
+import io.jvmm.task.sandbox.GuestSpec;
+import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.TtrpcException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * containerd's Task service for the containers of one sandbox, in domain terms: every request is checked
+ * against the process state machines, carried out by the guest agent, and reported as events. The VM is
+ * booted by the first Create and powered off by Shutdown once no container is left.
+ */
+public final class TaskService implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(TaskService.class);
+    private static final Duration WAIT_SLICE = Duration.ofMinutes(10);
+    private static final Duration OUTPUT_DRAIN = Duration.ofSeconds(30);
+    private static final Duration EXECS_AFTER_INIT = Duration.ofSeconds(10);
+    private static final Duration CREATED_EXIT_AFTER_DELETE = Duration.ofSeconds(10);
+    private static final Duration MONITOR_CALL = Duration.ofSeconds(30);
+
+    /** Makes the sandbox (state directory and share, not yet the VM) when the first container needs it. */
+    @FunctionalInterface
+    public interface SandboxFactory {
+        VmSandbox prepare() throws IOException;
+    }
+
+    private final String namespace;
+    private final SandboxFactory sandboxes;
+    private final EventSink events;
+    private final Map<String, Container> containers = new ConcurrentHashMap<>();
+    /** Serialises what changes the set of containers or the sandbox: create, delete, pause, shutdown. */
+    private final Object lifecycle = new Object();
+    private VmSandbox sandbox;
+
+    public TaskService(String namespace, SandboxFactory sandboxes, EventSink events) {
+        this.namespace = namespace;
+        this.sandboxes = sandboxes;
+        this.events = events;
+    }
+
+    public int create(CreateTask request) {
+        String id = validId(request.id());
+        if (!request.checkpoint().isEmpty()) {
+            throw TaskException.unimplemented("restoring a task from a checkpoint is not supported yet");
+        }
+        synchronized (lifecycle) {
+            if (containers.containsKey(id)) {
+                throw TaskException.alreadyExists("container " + id + ": already exists");
+            }
+            ObjectNode spec = GuestSpec.parse(readConfig(request));
+            VmSandbox sb = sandbox();
+            String guestRoot = mountRootfs(sb, request);
+            try {
+                return createInGuest(sb, request, spec, guestRoot);
+            } catch (RuntimeException | IOException e) {
+                sb.unmountContainer(id);
+                throw e instanceof RuntimeException r ? r : new IllegalStateException("create " + id + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private int createInGuest(VmSandbox sb, CreateTask request, ObjectNode spec, String guestRoot) throws IOException {
+        String id = request.id();
+        bootIfNeeded(sb);
+        byte[] guestSpec = GuestSpec.translate(spec, id, guestRoot, (host, i, ro) -> sb.shareHostPath(id, host, i, ro));
+        AgentClient agent = sb.agent();
+        TaskProcess init = new TaskProcess(id, "", request.stdio(), new byte[0]);
+        init.pid(agent.createContainer(id, "", guestSpec, stdioSpec(request.stdio())));
+        try {
+            init.io(ProcessIo.start(id, request.stdio(), kind -> agent.openStdio(kind, id, ""), binaryEnv(id)));
+        } catch (IOException | RuntimeException e) {
+            agent.deleteContainer(id);
+            throw e;
+        }
+        Container container = new Container(id, request.bundle(), init);
+        containers.put(id, container);
+        watchExit(container, init);
+        events.publish(new TaskEvent.Created(id, request.bundle(), request.rootfs(), request.stdio(), init.pid()));
+        return init.pid();
+    }
+
+    private static byte[] readConfig(CreateTask request) {
+        try {
+            return Files.readAllBytes(request.bundle().resolve("config.json"));
+        } catch (IOException e) {
+            throw TaskException.invalidArgument("cannot read the bundle's config.json: " + e.getMessage(), e);
+        }
+    }
+
+    private static String mountRootfs(VmSandbox sb, CreateTask request) {
+        try {
+            return sb.mountRootfs(request.id(), request.rootfs(), request.bundle());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot mount the root file system of " + request.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private VmSandbox sandbox() {
+        if (sandbox == null) {
+            try {
+                sandbox = sandboxes.prepare();
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot prepare the sandbox: " + e.getMessage(), e);
+            }
+        }
+        return sandbox;
+    }
+
+    private void bootIfNeeded(VmSandbox sb) throws IOException {
+        if (sb.isBooted()) {
+            return;
+        }
+        try {
+            sb.boot();
+        } catch (IOException | RuntimeException e) {
+            LOG.error("sandbox VM failed to boot: {}", e.getMessage());
+            sb.close();
+            sandbox = null;
+            throw e;
+        }
+        forwardGuestEvents(sb.agent());
+        sb.exitFuture().thenAccept(exit -> LOG.warn("sandbox VM exited: {}", exit.reason()));
+    }
+
+    /** OOM kills in the guest become /tasks/oom events for as long as the agent connection lives. */
+    private void forwardGuestEvents(AgentClient agent) {
+        var call = agent.events();
+        Thread.ofPlatform().daemon(true).name("guest-events").start(() -> {
+            try {
+                for (Optional<GuestEvent> e = call.receive(); e.isPresent(); e = call.receive()) {
+                    if (e.get().hasOom() && containers.containsKey(e.get().getContainerId())) {
+                        events.publish(new TaskEvent.Oom(e.get().getContainerId()));
+                    }
+                }
+            } catch (RuntimeException e) {
+                LOG.debug("guest event stream ended: {}", e.getMessage());
+            }
+        });
+    }
+
+    public int start(String id, String execId) {
+        Container c = container(id);
+        TaskProcess p = c.process(execId);
+        return p.isInit() ? startInit(c, p) : startExec(c, p);
+    }
+
+    private int startInit(Container c, TaskProcess init) {
+        synchronized (init) {
+            init.require(ProcessState.CREATED, "start");
+            sandboxAgent().startContainer(c.id());
+            init.transition(ProcessState.RUNNING, "start");
+        }
+        events.publish(new TaskEvent.Started(c.id(), init.pid()));
+        return init.pid();
+    }
+
+    private int startExec(Container c, TaskProcess exec) {
+        AgentClient agent = sandboxAgent();
+        synchronized (exec) {
+            exec.require(ProcessState.CREATED, "start");
+            if (c.init().state() != ProcessState.RUNNING) {
+                throw TaskException.failedPrecondition("cannot exec in a " + c.init().state().adjective() + " state");
+            }
+            exec.pid(agent.exec(c.id(), exec.execId(), exec.processJson(), stdioSpec(exec.stdio())));
+            try {
+                exec.io(ProcessIo.start(c.id() + "-" + exec.execId(), exec.stdio(),
+                        kind -> agent.openStdio(kind, c.id(), exec.execId()), binaryEnv(c.id())));
+            } catch (IOException e) {
+                agent.signal(c.id(), exec.execId(), 9, false);
+                throw new IllegalStateException("cannot connect the stdio of exec " + exec.execId() + ": " + e.getMessage(), e);
+            }
+            exec.transition(ProcessState.RUNNING, "start");
+        }
+        watchExit(c, exec);
+        events.publish(new TaskEvent.ExecStarted(c.id(), exec.execId(), exec.pid()));
+        return exec.pid();
+    }
+
+    public void exec(String id, String execId, StdioConfig stdio, byte[] processJson) {
+        Container c = container(id);
+        validId(execId);
+        if (c.init().state() != ProcessState.RUNNING) {
+            throw TaskException.failedPrecondition("cannot exec in a " + c.init().state().adjective() + " state");
+        }
+        GuestSpec.parseProcess(processJson);
+        c.addExec(new TaskProcess(id, execId, stdio, processJson));
+        events.publish(new TaskEvent.ExecAdded(id, execId));
+    }
+
+    /** Removes a stopped (or never started) process; for init, the whole container. */
+    public DeleteResult delete(String id, String execId) {
+        Container c = container(id);
+        TaskProcess p = c.process(execId);
+        return p.isInit() ? deleteContainer(c) : deleteExec(c, p);
+    }
+
+    private DeleteResult deleteExec(Container c, TaskProcess exec) {
+        exec.transition(ProcessState.DELETED, "delete");
+        c.removeExec(exec.execId());
+        exec.io().ifPresent(ProcessIo::close);
+        ExitStatus exit = exec.exitStatus().orElse(new ExitStatus(0, Instant.EPOCH));
+        return new DeleteResult(exec.pid(), exit);
+    }
+
+    private DeleteResult deleteContainer(Container c) {
+        synchronized (lifecycle) {
+            TaskProcess init = c.init();
+            ProcessState before = init.state();
+            if (!before.canBecome(ProcessState.DELETED)) {
+                throw TaskException.failedPrecondition("cannot delete a " + before.adjective() + " process");
+            }
+            deleteInGuest(c.id());
+            if (before == ProcessState.CREATED) {
+                // crun deleted the never-started init: its exit (reported by the watcher) comes first.
+                awaitQuietly(init.exitFuture(), CREATED_EXIT_AFTER_DELETE);
+                reportExit(init, ExitStatus.killedNow());
+            }
+            init.transition(ProcessState.DELETED, "delete");
+            init.io().ifPresent(ProcessIo::close);
+            c.execs().forEach(e -> e.io().ifPresent(ProcessIo::close));
+            sandbox.unmountContainer(c.id());
+            containers.remove(c.id());
+            ExitStatus exit = init.exitStatus().orElseGet(ExitStatus::killedNow);
+            events.publish(new TaskEvent.Deleted(c.id(), init.pid(), exit.status(), exit.exitedAt()));
+            return new DeleteResult(init.pid(), exit);
+        }
+    }
+
+    private void deleteInGuest(String id) {
+        try {
+            sandboxAgent().deleteContainer(id);
+        } catch (AgentUnavailableException e) {
+            LOG.warn("agent gone while deleting {}: {}", id, e.getMessage());
+        } catch (TtrpcException e) {
+            if (e.code() != Code.NOT_FOUND) {
+                throw e;
+            }
+        }
+    }
+
+    public ProcessView state(String id, String execId) {
+        Container c = container(id);
+        TaskProcess p = c.process(execId);
+        return new ProcessView(id, p.execId(), c.bundle(), p.pid(), p.state(), p.stdio(), p.exitStatus());
+    }
+
+    /** The container's processes in the guest; exec processes carry their exec id. */
+    public List<PidInfo> pids(String id) {
+        Container c = container(id);
+        List<PidInfo> result = new ArrayList<>();
+        for (int pid : sandboxAgent().listProcesses(id)) {
+            String execId = c.execs().stream().filter(e -> e.pid() == pid).map(TaskProcess::execId).findFirst().orElse("");
+            result.add(new PidInfo(pid, execId));
+        }
+        return result;
+    }
+
+    public void kill(String id, String execId, int signal, boolean all) {
+        Container c = container(id);
+        TaskProcess p = c.process(execId);
+        if (signal < 1 || signal > 64) {
+            throw TaskException.invalidArgument("signal " + signal + " is out of range 1-64");
+        }
+        ProcessState state = p.state();
+        if (state == ProcessState.STOPPED || state == ProcessState.DELETED) {
+            throw TaskException.notFound("process already finished");
+        }
+        sandboxAgent().signal(id, p.execId(), signal, all);
+    }
+
+    /** Blocks until the process exits (or the timeout passes / the call is cancelled). */
+    public ExitStatus await(String id, String execId, Optional<Duration> timeout, CompletableFuture<?> cancelled) {
+        TaskProcess p = container(id).process(execId);
+        CompletableFuture<ExitStatus> exit = p.exitFuture();
+        CompletableFuture<Object> either = CompletableFuture.anyOf(exit, cancelled);
+        try {
+            Object r = timeout.isPresent() ? either.get(timeout.get().toNanos(), TimeUnit.NANOSECONDS) : either.get();
+            if (r instanceof ExitStatus s) {
+                return s;
+            }
+            throw new CancellationException("wait for " + p.eventId() + " cancelled");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted");
+        } catch (ExecutionException e) {
+            throw new CancellationException("wait for " + p.eventId() + " cancelled: " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw new TtrpcException(Code.DEADLINE_EXCEEDED, "process " + p.eventId() + " still running at the deadline");
+        }
+    }
+
+    public void closeIo(String id, String execId, boolean stdin) {
+        TaskProcess p = container(id).process(execId);
+        if (stdin) {
+            p.io().ifPresent(ProcessIo::closeStdin);
+        }
+    }
+
+    public void resizePty(String id, String execId, int width, int height) {
+        TaskProcess p = container(id).process(execId);
+        if (!p.stdio().terminal()) {
+            throw TaskException.failedPrecondition("process " + p.eventId() + " has no terminal");
+        }
+        if (p.state() != ProcessState.RUNNING && p.state() != ProcessState.CREATED) {
+            throw TaskException.failedPrecondition("cannot resize the terminal of a " + p.state().adjective() + " process");
+        }
+        sandboxAgent().resizePty(id, p.execId(), width, height);
+    }
+
+    /** Pauses the whole VM (every container of the sandbox stops with it). */
+    public void pause(String id) {
+        Container c = container(id);
+        synchronized (lifecycle) {
+            c.init().require(ProcessState.RUNNING, "pause");
+            sandbox.pause(MONITOR_CALL);
+            for (Container each : containers.values()) {
+                if (markAll(each, ProcessState.RUNNING, ProcessState.PAUSED, "pause")) {
+                    events.publish(new TaskEvent.Paused(each.id()));
+                }
+            }
+        }
+    }
+
+    public void resume(String id) {
+        Container c = container(id);
+        synchronized (lifecycle) {
+            c.init().require(ProcessState.PAUSED, "resume");
+            sandbox.resume(MONITOR_CALL);
+            for (Container each : containers.values()) {
+                if (markAll(each, ProcessState.PAUSED, ProcessState.RUNNING, "resume")) {
+                    events.publish(new TaskEvent.Resumed(each.id()));
+                }
+            }
+        }
+    }
+
+    private static boolean markAll(Container c, ProcessState from, ProcessState to, String action) {
+        boolean initChanged = false;
+        List<TaskProcess> all = new ArrayList<>(c.execs());
+        all.add(c.init());
+        for (TaskProcess p : all) {
+            synchronized (p) {
+                if (p.state() == from) {
+                    p.transition(to, action);
+                    initChanged |= p.isInit();
+                }
+            }
+        }
+        return initChanged;
+    }
+
+    public void update(String id, byte[] resourcesJson) {
+        Container c = container(id);
+        ProcessState state = c.init().state();
+        if (state != ProcessState.RUNNING && state != ProcessState.CREATED) {
+            throw TaskException.failedPrecondition("cannot update a " + state.adjective() + " process");
+        }
+        GuestSpec.parseResources(resourcesJson);
+        sandboxAgent().updateContainer(id, resourcesJson);
+    }
+
+    public ContainerStatsResponse stats(String id) {
+        container(id);
+        return sandboxAgent().stats(id);
+    }
+
+    /** The init pid of a container, for Connect (0 if unknown). */
+    public int taskPid(String id) {
+        Container c = containers.get(id);
+        return c == null ? 0 : c.init().pid();
+    }
+
+    public boolean hasContainers() {
+        return !containers.isEmpty();
+    }
+
+    /**
+     * Shutdown: ignored while containers remain (unless {@code now}); otherwise the VM is powered off and
+     * the sandbox removed. Returns whether the shim should now exit.
+     */
+    public boolean shutdown(boolean now) {
+        synchronized (lifecycle) {
+            if (!containers.isEmpty() && !now) {
+                return false;
+            }
+            close();
+            return true;
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            for (Container c : containers.values()) {
+                c.init().io().ifPresent(ProcessIo::close);
+                c.execs().forEach(e -> e.io().ifPresent(ProcessIo::close));
+            }
+            if (sandbox != null) {
+                sandbox.close();
+                sandbox = null;
+            }
+        }
+    }
+
+    private Container container(String id) {
+        validId(id);
+        Container c = containers.get(id);
+        if (c == null) {
+            throw TaskException.notFound("container " + id + ": container not created");
+        }
+        return c;
+    }
+
+    private AgentClient sandboxAgent() {
+        VmSandbox sb = sandbox;
+        if (sb == null || !sb.isBooted()) {
+            throw TaskException.failedPrecondition("the sandbox VM is not running");
+        }
+        return sb.agent();
+    }
+
+    private static String validId(String id) {
+        try {
+            return Identifiers.validate("container", id);
+        } catch (IllegalArgumentException e) {
+            throw TaskException.invalidArgument(e.getMessage());
+        }
+    }
+
+    private Map<String, String> binaryEnv(String id) {
+        return Map.of("CONTAINER_ID", id, "CONTAINER_NAMESPACE", namespace);
+    }
+
+    private static StdioSpec stdioSpec(StdioConfig stdio) {
+        return StdioSpec.newBuilder().setStdin(stdio.hasStdin()).setStdout(stdio.hasStdout())
+                .setStderr(stdio.hasStderr()).setTerminal(stdio.terminal()).build();
+    }
+
+    /** One thread per started process: waits for its exit in the guest, drains its output, reports it. */
+    private void watchExit(Container c, TaskProcess p) {
+        Thread.ofPlatform().daemon(true).name("exit-" + p.eventId()).start(() -> {
+            ExitStatus status = awaitGuestExit(p);
+            p.io().ifPresent(io -> {
+                if (!io.awaitOutput(OUTPUT_DRAIN)) {
+                    LOG.warn("output of {} not drained within {}", p.eventId(), OUTPUT_DRAIN);
+                }
+            });
+            if (p.isInit()) {
+                for (TaskProcess exec : c.execs()) {
+                    ProcessState s = exec.state();
+                    if (s == ProcessState.RUNNING || s == ProcessState.PAUSED) {
+                        awaitQuietly(exec.exitFuture(), EXECS_AFTER_INIT);
+                    }
+                }
+            }
+            reportExit(p, status);
+        });
+    }
+
+    /** Publishes the exit, then records it (so Wait returns only what was already published); once per process. */
+    private void reportExit(TaskProcess p, ExitStatus status) {
+        if (p.claimExitReport()) {
+            events.publish(new TaskEvent.Exited(p.containerId(), p.eventId(), p.pid(), status.status(), status.exitedAt()));
+            p.exited(status);
+        }
+    }
+
+    private ExitStatus awaitGuestExit(TaskProcess p) {
+        while (true) {
+            try {
+                var r = sandboxAgent().waitProcess(p.containerId(), p.execId(), WAIT_SLICE);
+                return new ExitStatus(r.getExitStatus(), Instant.ofEpochSecond(0, r.getExitedAtUnixNano()));
+            } catch (TtrpcException e) {
+                if (e.code() != Code.DEADLINE_EXCEEDED) {
+                    LOG.warn("waiting for {} failed ({}): reporting it killed", p.eventId(), e.getMessage());
+                    return ExitStatus.killedNow();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("lost the guest while waiting for {} ({}): reporting it killed", p.eventId(), e.getMessage());
+                return ExitStatus.killedNow();
+            }
+        }
+    }
+
+    private static void awaitQuietly(CompletableFuture<?> f, Duration timeout) {
+        try {
+            f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // the caller decides what a missing exit means
+        }
+    }
+
+    /** A Delete's answer. */
+    public record DeleteResult(int pid, ExitStatus exit) {
+    }
+
+    /** One process of a container for Pids. */
+    public record PidInfo(int pid, String execId) {
+    }
+}

@@ -1,0 +1,182 @@
+package io.jvmm.task.io;
+
+import io.jvmm.agent.client.StdioStream;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Copies one process's stdio between containerd's side (fifos, files, a logging binary) and the
+ * guest's vsock streams, one thread per stream. Output is complete when {@link #awaitOutput} returns
+ * true: only then may the process's exit be reported. The copier threads are this object's; closing it
+ * ends them.
+ */
+public final class ProcessIo implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(ProcessIo.class);
+
+    /** Opens one of the process's streams in the guest. */
+    @FunctionalInterface
+    public interface GuestStreams {
+        StdioStream open(StdioStream.Kind kind) throws IOException;
+    }
+
+    private final String label;
+    private final List<Thread> outputCopiers = new ArrayList<>();
+    private final List<AutoCloseable> open = new ArrayList<>();
+    private volatile StdioStream stdin;
+    private volatile InputStream stdinSource;
+    private volatile boolean stdinClosed;
+    private BinaryLogger binary;
+
+    private ProcessIo(String label) {
+        this.label = label;
+    }
+
+    /** Starts copying; returns at once (opening a fifo waits for its other end, in the copier). */
+    public static ProcessIo start(String label, StdioConfig config, GuestStreams guest, Map<String, String> binaryEnv)
+            throws IOException {
+        ProcessIo io = new ProcessIo(label);
+        try {
+            io.startOutputs(config, guest, binaryEnv);
+            if (config.hasStdin()) {
+                io.startStdin(IoTarget.parse(config.stdin(), "stdin"), guest);
+            }
+            return io;
+        } catch (IOException | RuntimeException e) {
+            io.close();
+            throw e;
+        }
+    }
+
+    private void startOutputs(StdioConfig config, GuestStreams guest, Map<String, String> binaryEnv) throws IOException {
+        IoTarget out = IoTarget.parse(config.stdout(), "stdout");
+        IoTarget err = config.terminal() ? new IoTarget.None() : IoTarget.parse(config.stderr(), "stderr");
+        if (out instanceof IoTarget.Binary b) {
+            binary = BinaryLogger.start(b, binaryEnv);
+        } else if (err instanceof IoTarget.Binary b) {
+            binary = BinaryLogger.start(b, binaryEnv);
+        }
+        if (!(out instanceof IoTarget.None)) {
+            copyOut(StdioStream.Kind.STDOUT, guest, () -> sink(out, true));
+        }
+        if (!(err instanceof IoTarget.None)) {
+            copyOut(StdioStream.Kind.STDERR, guest, () -> sink(err, false));
+        }
+    }
+
+    private interface SinkOpener {
+        OutputStream open() throws IOException;
+    }
+
+    private OutputStream sink(IoTarget target, boolean isStdout) throws IOException {
+        return switch (target) {
+            case IoTarget.Fifo f -> new FileOutputStream(f.path().toFile());
+            case IoTarget.File f -> {
+                Files.createDirectories(f.path().getParent());
+                yield new FileOutputStream(f.path().toFile(), true);
+            }
+            case IoTarget.Binary b -> isStdout ? binary.stdout() : binary.stderr();
+            case IoTarget.None n -> OutputStream.nullOutputStream();
+        };
+    }
+
+    private void copyOut(StdioStream.Kind kind, GuestStreams guest, SinkOpener sinkOpener) throws IOException {
+        StdioStream stream = guest.open(kind);
+        track(stream);
+        Thread t = Thread.ofPlatform().daemon(true).name(kind.name().toLowerCase() + "-" + label).unstarted(() -> {
+            try (stream; OutputStream out = sinkOpener.open()) {
+                stream.input().transferTo(out);
+            } catch (IOException e) {
+                LOG.debug("{} of {} ended: {}", kind, label, e.getMessage());
+            }
+        });
+        outputCopiers.add(t);
+        t.start();
+    }
+
+    private void startStdin(IoTarget source, GuestStreams guest) throws IOException {
+        if (!(source instanceof IoTarget.Fifo fifo)) {
+            throw new IOException("stdin must be a fifo path, not " + source);
+        }
+        stdin = guest.open(StdioStream.Kind.STDIN);
+        track(stdin);
+        Thread.ofPlatform().daemon(true).name("stdin-" + label).start(() -> {
+            try (InputStream in = new FileInputStream(fifo.path().toFile())) {
+                stdinSource = in;
+                if (!stdinClosed) {
+                    in.transferTo(stdin.output());
+                }
+            } catch (IOException e) {
+                LOG.debug("stdin of {} ended: {}", label, e.getMessage());
+            } finally {
+                closeStdin();
+            }
+        });
+    }
+
+    private synchronized void track(AutoCloseable c) {
+        open.add(c);
+    }
+
+    /** End of file for the process's stdin (CloseIO): what was copied so far stays delivered. */
+    public void closeStdin() {
+        stdinClosed = true;
+        StdioStream s = stdin;
+        if (s != null) {
+            try {
+                s.closeOutput();
+            } catch (IOException e) {
+                LOG.debug("closing stdin of {}: {}", label, e.getMessage());
+            }
+        }
+    }
+
+    /** Waits until every output stream reached its end and was written out; false at the deadline. */
+    public boolean awaitOutput(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            for (Thread t : outputCopiers) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !t.join(Duration.ofNanos(left))) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        for (AutoCloseable c : open) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debug("closing stdio of {}: {}", label, e.getMessage());
+            }
+        }
+        open.clear();
+        InputStream in = stdinSource;
+        if (in != null) {
+            try {
+                in.close();
+            } catch (IOException e) {
+                // the copier ends either way
+            }
+        }
+        if (binary != null) {
+            binary.close();
+        }
+    }
+}

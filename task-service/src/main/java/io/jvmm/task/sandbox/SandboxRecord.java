@@ -1,0 +1,44 @@
+package io.jvmm.task.sandbox;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a dead shim's {@code delete} needs to clean up after its sandbox: the VM's processes (pid and start
+ * time, so a reused pid is never killed) and its cgroup. Written atomically next to the sandbox's state.
+ */
+public record SandboxRecord(long shimPid, List<ProcessRecord> processes, String cgroup) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String FILE = "sandbox.json";
+
+    public record ProcessRecord(long pid, long startMillis) {
+        static ProcessRecord of(long pid) {
+            long start = ProcessHandle.of(pid).flatMap(h -> h.info().startInstant()).map(i -> i.toEpochMilli()).orElse(0L);
+            return new ProcessRecord(pid, start);
+        }
+
+        /** The process, if it is still the one recorded. */
+        Optional<ProcessHandle> live() {
+            return ProcessHandle.of(pid).filter(h -> h.info().startInstant().map(i -> i.toEpochMilli() == startMillis).orElse(false));
+        }
+    }
+
+    void write(Path stateDir) throws IOException {
+        Path tmp = stateDir.resolve(FILE + ".tmp");
+        Files.write(tmp, JSON.writeValueAsBytes(this));
+        Files.move(tmp, stateDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static Optional<SandboxRecord> read(Path stateDir) {
+        try {
+            return Optional.of(JSON.readValue(stateDir.resolve(FILE).toFile(), SandboxRecord.class));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+}

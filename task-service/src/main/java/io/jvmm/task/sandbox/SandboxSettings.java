@@ -1,0 +1,29 @@
+package io.jvmm.task.sandbox;
+
+import io.jvmm.vmm.Accel;
+import io.jvmm.vmm.VmmType;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What every sandbox VM of this runtime is made of (the runtime's configuration file): the guest image,
+ * the VM's size and accelerator, and where sandboxes keep their state.
+ */
+public record SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
+                              Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs) {
+    public SandboxSettings {
+        Objects.requireNonNull(vmm, "vmm");
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(initrd, "initrd");
+        Objects.requireNonNull(runtimeDisk, "runtimeDisk");
+        Objects.requireNonNull(accel, "accel");
+        Objects.requireNonNull(stateRoot, "stateRoot");
+        Objects.requireNonNull(bootTimeout, "bootTimeout");
+        extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs;
+        if (stateRoot.toString().length() > 40) {
+            throw new IllegalArgumentException("state root " + stateRoot + " is longer than 40 characters (unix socket paths below it are limited)");
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package io.jvmm.task.sandbox;
+
+import io.jvmm.agent.client.AgentClient;
+import io.jvmm.vmm.MonitorLauncher;
+import io.jvmm.vmm.VirtualMachine;
+import io.jvmm.vmm.VmConfig;
+import io.jvmm.vmm.VmExit;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The one VM of a shim and everything on the host that belongs to it: its state directory (sockets,
+ * logs, the record {@code delete} reads after a crash), the virtiofs share with each container's root,
+ * the VM and the agent connection. The shim's task service is its only owner.
+ */
+public final class VmSandbox implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(VmSandbox.class);
+    private static final Duration POWER_OFF_GRACE = Duration.ofSeconds(2);
+    /** Where the guest's init mounts the virtiofs share. */
+    static final String GUEST_SHARE = "/run/jvmm/share";
+
+    private final String sandboxId;
+    private final SandboxSettings settings;
+    private final Path stateDir;
+    private final Path share;
+    private VirtualMachine vm;
+    private AgentClient agent;
+
+    private VmSandbox(String sandboxId, SandboxSettings settings, Path stateDir) {
+        this.sandboxId = sandboxId;
+        this.settings = settings;
+        this.stateDir = stateDir;
+        this.share = stateDir.resolve("share");
+    }
+
+    /** The state directory of a sandbox: short (unix socket paths), unique per namespace and sandbox id. */
+    public static Path stateDir(SandboxSettings settings, String namespace, String sandboxId) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest((namespace + "/" + sandboxId).getBytes(StandardCharsets.UTF_8));
+            return settings.stateRoot().resolve("s").resolve(HexFormat.of().formatHex(digest, 0, 10));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Creates the state directory and the share (a shared mount point, so later mounts reach virtiofsd). */
+    public static VmSandbox prepare(SandboxSettings settings, String namespace, String sandboxId) throws IOException {
+        Path dir = stateDir(settings, namespace, sandboxId);
+        VmSandbox sandbox = new VmSandbox(sandboxId, settings, dir);
+        Files.createDirectories(sandbox.share);
+        try {
+            HostMounts.makeSharedMountPoint(sandbox.share);
+            new SandboxRecord(ProcessHandle.current().pid(), List.of(), "").write(dir);
+        } catch (IOException e) {
+            sandbox.close();
+            throw e;
+        }
+        return sandbox;
+    }
+
+    public boolean isBooted() {
+        return agent != null;
+    }
+
+    /** Boots the VM and connects to its agent; then tells the guest the time, its hostname and some entropy. */
+    public void boot() throws IOException {
+        VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
+                Optional.of(share), settings.vcpus(), settings.memoryMib(), 3, AccelChoice.resolve(settings),
+                settings.extraKernelArgs());
+        vm = settings.vmm().create(config, MonitorLauncher.PROCESS);
+        long begin = System.nanoTime();
+        vm.start(settings.bootTimeout());
+        long started = System.nanoTime();
+        recordProcesses();
+        agent = GuestConnector.connect(vm, settings.bootTimeout());
+        byte[] entropy = new byte[64];
+        new SecureRandom().nextBytes(entropy);
+        agent.setupGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy);
+        LOG.info("sandbox {} booted: VM pid {}, monitor up in {} ms, agent ready {} ms later ({})", sandboxId, vm.monitorPid(),
+                (started - begin) / 1_000_000, (System.nanoTime() - started) / 1_000_000, config.accel());
+    }
+
+    private String hostname() {
+        return sandboxId.length() > 63 ? sandboxId.substring(0, 63) : sandboxId;
+    }
+
+    private void recordProcesses() throws IOException {
+        new SandboxRecord(ProcessHandle.current().pid(),
+                vm.processIds().stream().map(SandboxRecord.ProcessRecord::of).toList(),
+                vm.cgroupPath().map(Path::toString).orElse("")).write(stateDir);
+    }
+
+    public AgentClient agent() {
+        if (agent == null) {
+            throw new IllegalStateException("sandbox " + sandboxId + " is not running");
+        }
+        return agent;
+    }
+
+    public CompletableFuture<VmExit> exitFuture() {
+        return vm.exitFuture();
+    }
+
+    /**
+     * Assembles a container's root file system from containerd's mounts (or its bundle's rootfs when
+     * there are none) in the share; returns its path in the guest.
+     */
+    public String mountRootfs(String containerId, List<RootfsMount> mounts, Path bundle) throws IOException {
+        Path target = Files.createDirectories(containerDir(containerId).resolve("rootfs"));
+        try {
+            if (mounts.isEmpty()) {
+                HostMounts.bind(bundle.resolve("rootfs"), target, false);
+            }
+            for (RootfsMount m : mounts) {
+                Path at = m.target().isEmpty() ? target : target.resolve(m.target()).normalize();
+                if (!at.startsWith(target)) {
+                    throw new IOException("rootfs mount target " + m.target() + " leaves the root");
+                }
+                HostMounts.mount(m.type(), m.source(), at, m.options());
+            }
+        } catch (IOException e) {
+            unmountContainer(containerId);
+            throw e;
+        }
+        return GUEST_SHARE + "/" + containerId + "/rootfs";
+    }
+
+    /** Shares a host path (a bind mount of the spec) with the guest; returns its guest path. */
+    public String shareHostPath(String containerId, Path hostPath, int index, boolean readOnly) throws IOException {
+        if (!Files.exists(hostPath)) {
+            throw new IOException("bind mount source " + hostPath + " does not exist");
+        }
+        Path dir = Files.createDirectories(containerDir(containerId).resolve("mounts"));
+        Path target = dir.resolve(Integer.toString(index));
+        if (Files.isDirectory(hostPath)) {
+            Files.createDirectories(target);
+        } else if (!Files.exists(target)) {
+            Files.createFile(target);
+        }
+        HostMounts.bind(hostPath, target, readOnly);
+        return GUEST_SHARE + "/" + containerId + "/mounts/" + index;
+    }
+
+    public void unmountContainer(String containerId) {
+        Path dir = containerDir(containerId);
+        try {
+            HostMounts.unmountAll(dir);
+            deleteTree(dir);
+        } catch (IOException e) {
+            LOG.warn("cannot clean up {}: {}", dir, e.getMessage());
+        }
+    }
+
+    private Path containerDir(String containerId) {
+        return share.resolve(containerId);
+    }
+
+    public void pause(Duration timeout) {
+        vm.pause(timeout);
+    }
+
+    public void resume(Duration timeout) {
+        vm.resume(timeout);
+    }
+
+    /** Powers the guest off (briefly graceful when it still answers), stops the VM, undoes every mount. */
+    @Override
+    public void close() {
+        if (agent != null) {
+            try {
+                agent.powerOff(POWER_OFF_GRACE);
+            } catch (RuntimeException e) {
+                LOG.debug("power-off request: {}", e.getMessage());
+            }
+            agent.close();
+        }
+        if (vm != null) {
+            vm.close();
+            LOG.debug("console of sandbox {}:\n{}", sandboxId, vm.consoleTail(200));
+            if (System.getenv("JVMM_KEEP_CONSOLE") != null) {
+                try {
+                    Files.copy(vm.config().consoleLog(), Path.of(System.getenv("JVMM_KEEP_CONSOLE")),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } catch (IOException e) {
+                    LOG.debug("cannot keep the console log: {}", e.getMessage());
+                }
+            }
+        }
+        cleanUp(stateDir);
+    }
+
+    /** Removes what a sandbox left on the host, from its record: used by close and by a dead shim's delete. */
+    public static void cleanUp(Path stateDir) {
+        SandboxRecord.read(stateDir).ifPresent(r -> r.processes().forEach(p -> p.live().ifPresent(ProcessHandle::destroyForcibly)));
+        try {
+            HostMounts.unmountAll(stateDir);
+        } catch (IOException e) {
+            LOG.warn("cannot unmount below {}: {}", stateDir, e.getMessage());
+        }
+        deleteTree(stateDir);
+    }
+
+    /** Deletes a directory tree, but never while something is mounted in it (that would delete an image's files). */
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try {
+            if (!HostMounts.mountsUnder(dir).isEmpty()) {
+                LOG.warn("not removing {}: mounts remain below it", dir);
+                return;
+            }
+        } catch (IOException e) {
+            LOG.warn("not removing {}: cannot read the mount table: {}", dir, e.getMessage());
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot remove {}: {}", dir, e.getMessage());
+        }
+    }
+}
