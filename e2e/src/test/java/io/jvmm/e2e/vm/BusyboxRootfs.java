@@ -6,14 +6,14 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** A container root file system with nothing but busybox-static in it, made offline from the Debian package. */
-final class BusyboxRootfs {
+public final class BusyboxRootfs {
     private static final List<String> APPLETS = List.of("sh", "echo", "cat", "sleep", "yes", "head", "dd", "sha256sum",
             "ls", "ps", "kill", "true", "false", "hostname", "wc", "seq", "tr", "env", "id", "stty", "tty");
 
     private BusyboxRootfs() {
     }
 
-    static Path create(Path dir) throws IOException {
+    public static Path create(Path dir) throws IOException {
         Path unpacked = Files.createTempDirectory("jvmm-busybox");
         try {
             GuestImage.run(List.of("dpkg", "-x", GuestImage.busyboxDeb().toString(), unpacked.toString()));

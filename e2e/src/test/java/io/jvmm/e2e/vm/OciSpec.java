@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
 /** A minimal OCI runtime spec (what `ctr run` would give crun for a busybox image). */
-final class OciSpec {
+public final class OciSpec {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private OciSpec() {
@@ -30,7 +30,7 @@ final class OciSpec {
         return p;
     }
 
-    static byte[] config(String containerId, String rootfsInGuest, List<String> args) {
+    public static byte[] config(String containerId, String rootfsInGuest, List<String> args) {
         return config(containerId, rootfsInGuest, args, true);
     }
 
@@ -82,7 +82,7 @@ final class OciSpec {
         }
     }
 
-    static byte[] processJson(List<String> args) {
+    public static byte[] processJson(List<String> args) {
         try {
             return JSON.writeValueAsBytes(process(args));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -1,0 +1,313 @@
+package io.jvmm.e2e.containerd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Empty;
+import io.jvmm.api.containerd.bootstrap.BootstrapParams;
+import io.jvmm.api.containerd.bootstrap.BootstrapResult;
+import io.jvmm.api.containerd.events.TaskExit;
+import io.jvmm.api.containerd.events.ttrpc.ForwardRequest;
+import io.jvmm.api.containerd.task.Status;
+import io.jvmm.api.containerd.task.v3.CheckpointTaskRequest;
+import io.jvmm.api.containerd.task.v3.CreateTaskRequest;
+import io.jvmm.api.containerd.task.v3.CreateTaskResponse;
+import io.jvmm.api.containerd.task.v3.DeleteRequest;
+import io.jvmm.api.containerd.task.v3.DeleteResponse;
+import io.jvmm.api.containerd.task.v3.ExecProcessRequest;
+import io.jvmm.api.containerd.task.v3.KillRequest;
+import io.jvmm.api.containerd.task.v3.PidsRequest;
+import io.jvmm.api.containerd.task.v3.PidsResponse;
+import io.jvmm.api.containerd.task.v3.ShutdownRequest;
+import io.jvmm.api.containerd.task.v3.StartRequest;
+import io.jvmm.api.containerd.task.v3.StartResponse;
+import io.jvmm.api.containerd.task.v3.StateRequest;
+import io.jvmm.api.containerd.task.v3.StateResponse;
+import io.jvmm.api.containerd.task.v3.WaitRequest;
+import io.jvmm.api.containerd.task.v3.WaitResponse;
+import io.jvmm.api.containerd.types.Envelope;
+import io.jvmm.e2e.Leftovers;
+import io.jvmm.e2e.vm.BusyboxRootfs;
+import io.jvmm.e2e.vm.OciSpec;
+import io.jvmm.ttrpc.CallOptions;
+import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.ServiceDefinition;
+import io.jvmm.ttrpc.TtrpcClient;
+import io.jvmm.ttrpc.TtrpcException;
+import io.jvmm.ttrpc.TtrpcServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The installed shim binary as a real process, driven the way containerd drives it (start, ttrpc Task
+ * calls, delete) without containerd in between, so that each protocol detail can be checked: the
+ * bootstrap formats, the server's reuse per group, every error status, the events' order and names.
+ * A recording ttrpc server stands in for containerd's events service.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ShimProcessTest {
+    private static final String NS = "shimtest";
+    private static final String ID = "s1";
+    private static final String V3 = "containerd.task.v3.Task";
+    private static final String V2 = "containerd.task.v2.Task";
+    private static final CallOptions CALL = CallOptions.withTimeout(Duration.ofSeconds(300));
+    private static final List<Envelope> EVENTS = new CopyOnWriteArrayList<>();
+
+    private static Path dir;
+    private static Path bundle;
+    private static TtrpcServer events;
+    private static JvmmRuntime jvmm;
+    private static String address;
+    private static TtrpcClient shim;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        jvmm = JvmmRuntime.get();
+        dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-shimtest");
+        events = TtrpcServer.builder().addService(ServiceDefinition.builder("containerd.services.events.ttrpc.v1.Events")
+                .unary("Forward", ForwardRequest.parser(), (ctx, r) -> {
+                    EVENTS.add(r.getEnvelope());
+                    return Empty.getDefaultInstance();
+                }).build()).bind(dir.resolve("ttrpc.sock"));
+        bundle = bundle("bundle", Map.of());
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (shim != null) {
+            shim.close();
+        }
+        for (ProcessHandle p : Leftovers.processesMentioning(dir.toString())) {
+            p.destroyForcibly();
+            p.onExit().get(10, TimeUnit.SECONDS);
+        }
+        if (events != null) {
+            events.close();
+        }
+        runShim(bundle, new byte[0], "delete");
+        Leftovers.deleteTree(dir);
+    }
+
+    private static Path bundle(String name, Map<String, String> annotations) throws IOException {
+        Path b = Files.createDirectories(dir.resolve(name));
+        BusyboxRootfs.create(b.resolve("rootfs"));
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var spec = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+                OciSpec.config(ID, "rootfs", List.of("sh", "-c", "echo hello from s1; sleep 1000 & wait $!")));
+        annotations.forEach((k, v) -> spec.with("annotations").put(k, v));
+        Files.write(b.resolve("config.json"), json.writeValueAsBytes(spec));
+        return b;
+    }
+
+    private record Run(int code, byte[] stdout, String stderr) {
+        String out() {
+            return new String(stdout, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Run runShim(Path cwd, byte[] stdin, String action) throws Exception {
+        return runShim(cwd, stdin, action, PrivateContainerd.PREFIX.resolve("containerd").toString(), ID);
+    }
+
+    private static Run runShim(Path cwd, byte[] stdin, String action, String publishBinary, String id) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(jvmm.shim().toString(), "-namespace", NS, "-address",
+                dir.resolve("containerd.sock").toString(), "-publish-binary", publishBinary, "-id", id, action)
+                .directory(cwd.toFile());
+        pb.environment().put("TTRPC_ADDRESS", dir.resolve("ttrpc.sock").toString());
+        Process p = pb.start();
+        p.getOutputStream().write(stdin);
+        p.getOutputStream().close();
+        byte[] out = p.getInputStream().readAllBytes();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), out, err);
+    }
+
+    private static <R extends com.google.protobuf.Message> R call(String method, com.google.protobuf.Message req,
+                                                                  com.google.protobuf.Parser<R> parser) {
+        return shim.unary(V3, method, req, parser, CALL);
+    }
+
+    private static Code codeOf(Runnable call) {
+        try {
+            call.run();
+            return Code.OK;
+        } catch (TtrpcException e) {
+            return e.code();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void startPrintsTheVersion3BootstrapForContainerd2AndWritesTheAddressFile() throws Exception {
+        Run r = runShim(bundle, new byte[0], "start");
+        assertThat(r.code()).as(r.stderr()).isZero();
+        String expectedSocket = "/run/containerd/s/" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
+                .getInstance("SHA-256").digest((dir.resolve("containerd.sock") + "/" + NS + "/" + ID).getBytes(StandardCharsets.UTF_8)));
+        assertThat(r.out()).isEqualTo("{\"version\":3,\"address\":\"unix://" + expectedSocket + "\",\"protocol\":\"ttrpc\"}");
+        address = "unix://" + expectedSocket;
+        assertThat(Files.readString(bundle.resolve("address"))).isEqualTo(address);
+        shim = TtrpcClient.connect(Path.of(expectedSocket));
+    }
+
+    @Test
+    @Order(2)
+    void aContainerOfTheSameGroupReusesTheRunningServerWhateverTheAnswerFormat() throws Exception {
+        Path other = bundle("other", Map.of("io.kubernetes.cri.sandbox-id", ID));
+        long serversBefore = Leftovers.processesMentioning(dir.resolve("containerd.sock").toString()).size();
+
+        Run plain = runShim(other, new byte[0], "start", "/bin/true", "c2");
+        assertThat(plain.code()).as(plain.stderr()).isZero();
+        assertThat(plain.out()).as("unknown containerd version: the plain address").isEqualTo(address);
+
+        byte[] params = BootstrapParams.newBuilder().setInstanceId("c2").setNamespace(NS).setContainerdVersion("2.3.0").build().toByteArray();
+        Run proto = runShim(other, params, "start", "/bin/true", "c2");
+        assertThat(proto.code()).as(proto.stderr()).isZero();
+        BootstrapResult result = BootstrapResult.parseFrom(proto.stdout());
+        assertThat(result.getVersion()).isEqualTo(3);
+        assertThat(result.getAddress()).isEqualTo(address);
+        assertThat(result.getProtocol()).isEqualTo("ttrpc");
+
+        assertThat(Leftovers.processesMentioning(dir.resolve("containerd.sock").toString())).hasSize((int) serversBefore);
+    }
+
+    @Test
+    @Order(3)
+    void badRequestsGetClearStatusesWithoutAVm() throws Exception {
+        assertThat(codeOf(() -> call("State", StateRequest.newBuilder().setId("nope").build(), StateResponse.parser())))
+                .isEqualTo(Code.NOT_FOUND);
+        assertThat(codeOf(() -> call("Kill", KillRequest.newBuilder().setId("nope").setSignal(9).build(), Empty.parser())))
+                .isEqualTo(Code.NOT_FOUND);
+        assertThat(codeOf(() -> call("Create", create("../evil").build(), CreateTaskResponse.parser())))
+                .isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() -> call("Create", create("x1").setBundle(dir.resolve("missing").toString()).build(),
+                CreateTaskResponse.parser()))).isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() -> call("Create", create("x2").setOptions(Any.newBuilder().setTypeUrl("example.Unknown")).build(),
+                CreateTaskResponse.parser()))).isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() -> call("Create", create("x3").setStdout("ftp://host/x").build(), CreateTaskResponse.parser())))
+                .isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() -> call("Checkpoint", CheckpointTaskRequest.newBuilder().setId(ID).build(), Empty.parser())))
+                .isEqualTo(Code.UNIMPLEMENTED);
+        assertThatThrownBy(() -> shim.unary(V3, "NoSuchMethod", Empty.getDefaultInstance(), Empty.parser(), CALL))
+                .isInstanceOf(TtrpcException.class).extracting(e -> ((TtrpcException) e).code()).isEqualTo(Code.UNIMPLEMENTED);
+        assertThat(EVENTS).isEmpty();
+    }
+
+    private static CreateTaskRequest.Builder create(String id) {
+        return CreateTaskRequest.newBuilder().setId(id).setBundle(bundle.toString())
+                .setStdout("file://" + dir.resolve("out-" + id + ".log"));
+    }
+
+    @Test
+    @Order(4)
+    void aTaskGoesThroughItsLifeWithStateChecksAndOrderedEvents() throws Exception {
+        int pid = call("Create", create(ID).build(), CreateTaskResponse.parser()).getPid();
+        assertThat(pid).isPositive();
+        assertThat(codeOf(() -> call("Create", create(ID).build(), CreateTaskResponse.parser()))).isEqualTo(Code.ALREADY_EXISTS);
+        StateResponse created = call("State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser());
+        assertThat(created.getStatus()).isEqualTo(Status.CREATED);
+        assertThat(created.getPid()).isEqualTo(pid);
+        assertThat(created.getBundle()).isEqualTo(bundle.toString());
+
+        assertThat(call("Start", StartRequest.newBuilder().setId(ID).build(), StartResponse.parser()).getPid()).isEqualTo(pid);
+        assertThatThrownBy(() -> call("Start", StartRequest.newBuilder().setId(ID).build(), StartResponse.parser()))
+                .isInstanceOf(TtrpcException.class).hasMessageContaining("cannot start a running process")
+                .extracting(e -> ((TtrpcException) e).code()).isEqualTo(Code.FAILED_PRECONDITION);
+        assertThat(shim.unary(V2, "State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser(), CALL).getStatus())
+                .as("the same task through Task v2").isEqualTo(Status.RUNNING);
+
+        Any process = Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
+                .setValue(ByteString.copyFrom(OciSpec.processJson(List.of("sh", "-c", "echo exec ran; exit 4")))).build();
+        ExecProcessRequest exec = ExecProcessRequest.newBuilder().setId(ID).setExecId("e1").setSpec(process)
+                .setStdout("file://" + dir.resolve("out-e1.log")).build();
+        call("Exec", exec, Empty.parser());
+        assertThat(codeOf(() -> call("Exec", exec, Empty.parser()))).isEqualTo(Code.ALREADY_EXISTS);
+        call("Start", StartRequest.newBuilder().setId(ID).setExecId("e1").build(), StartResponse.parser());
+        WaitResponse execExit = call("Wait", WaitRequest.newBuilder().setId(ID).setExecId("e1").build(), WaitResponse.parser());
+        assertThat(execExit.getExitStatus()).isEqualTo(4);
+        assertThat(Files.readString(dir.resolve("out-e1.log"))).isEqualTo("exec ran\n");
+        call("Delete", DeleteRequest.newBuilder().setId(ID).setExecId("e1").build(), DeleteResponse.parser());
+        assertThat(codeOf(() -> call("State", StateRequest.newBuilder().setId(ID).setExecId("e1").build(), StateResponse.parser())))
+                .isEqualTo(Code.NOT_FOUND);
+
+        PidsResponse pids = call("Pids", PidsRequest.newBuilder().setId(ID).build(), PidsResponse.parser());
+        assertThat(pids.getProcessesList()).extracting(p -> p.getPid()).contains(pid);
+        assertThat(codeOf(() -> call("Kill", KillRequest.newBuilder().setId(ID).setSignal(0).build(), Empty.parser())))
+                .isEqualTo(Code.INVALID_ARGUMENT);
+        assertThatThrownBy(() -> call("Delete", DeleteRequest.newBuilder().setId(ID).build(), DeleteResponse.parser()))
+                .hasMessageContaining("cannot delete a running process");
+
+        call("Kill", KillRequest.newBuilder().setId(ID).setSignal(9).build(), Empty.parser());
+        WaitResponse exit = call("Wait", WaitRequest.newBuilder().setId(ID).build(), WaitResponse.parser());
+        assertThat(exit.getExitStatus()).isEqualTo(137);
+        assertThat(codeOf(() -> call("Kill", KillRequest.newBuilder().setId(ID).setSignal(9).build(), Empty.parser())))
+                .as("process already finished").isEqualTo(Code.NOT_FOUND);
+        StateResponse stopped = call("State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser());
+        assertThat(stopped.getStatus()).isEqualTo(Status.STOPPED);
+        assertThat(stopped.getExitStatus()).isEqualTo(137);
+        assertThat(Files.readString(dir.resolve("out-" + ID + ".log"))).isEqualTo("hello from s1\n");
+
+        DeleteResponse deleted = call("Delete", DeleteRequest.newBuilder().setId(ID).build(), DeleteResponse.parser());
+        assertThat(deleted.getExitStatus()).isEqualTo(137);
+        assertThat(deleted.getPid()).isEqualTo(pid);
+
+        awaitEvents(7);
+        assertThat(EVENTS).extracting(Envelope::getTopic).containsExactly("/tasks/create", "/tasks/start",
+                "/tasks/exec-added", "/tasks/exec-started", "/tasks/exit", "/tasks/exit", "/tasks/delete");
+        assertThat(EVENTS).extracting(e -> e.getEvent().getTypeUrl()).containsExactly("containerd.events.TaskCreate",
+                "containerd.events.TaskStart", "containerd.events.TaskExecAdded", "containerd.events.TaskExecStarted",
+                "containerd.events.TaskExit", "containerd.events.TaskExit", "containerd.events.TaskDelete");
+        assertThat(EVENTS).extracting(Envelope::getNamespace).containsOnly(NS);
+        TaskExit execEvent = TaskExit.parseFrom(EVENTS.get(4).getEvent().getValue());
+        TaskExit initEvent = TaskExit.parseFrom(EVENTS.get(5).getEvent().getValue());
+        assertThat(execEvent.getId()).isEqualTo("e1");
+        assertThat(execEvent.getExitStatus()).isEqualTo(4);
+        assertThat(initEvent.getId()).isEqualTo(ID);
+        assertThat(initEvent.getPid()).isEqualTo(pid);
+        assertThat(initEvent.getExitStatus()).isEqualTo(137);
+    }
+
+    private static void awaitEvents(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (EVENTS.size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    @Order(5)
+    void shutdownWithNoTaskLeftEndsTheServerAndDeleteCleansUpIdempotently() throws Exception {
+        Path socket = Path.of(address.substring("unix://".length()));
+        List<ProcessHandle> servers = new ArrayList<>(Leftovers.processesMentioning(dir.resolve("containerd.sock").toString()));
+        assertThat(servers).hasSize(1);
+        shim.unary(V3, "Shutdown", ShutdownRequest.newBuilder().setId(ID).build(), Empty.parser(), CALL);
+        assertThat(servers.get(0).onExit().get(30, TimeUnit.SECONDS).isAlive()).isFalse();
+        assertThat(socket).doesNotExist();
+        assertThat(Leftovers.processesMentioning(jvmm.stateRoot().toString())).isEmpty();
+
+        for (int i = 0; i < 2; i++) {
+            Run delete = runShim(bundle, new byte[0], "delete");
+            assertThat(delete.code()).as(delete.stderr()).isZero();
+            DeleteResponse answer = DeleteResponse.parseFrom(delete.stdout());
+            assertThat(answer.getExitStatus()).isEqualTo(137);
+            assertThat(answer.getExitedAt().getSeconds()).isPositive();
+        }
+        assertThat(jvmm.leftoverSandboxes()).isEmpty();
+    }
+}
