@@ -62,6 +62,7 @@ public final class TaskService implements AutoCloseable {
     /** Serialises what changes the set of containers or the sandbox: create, delete, pause, shutdown. */
     private final Object lifecycle = new Object();
     private VmSandbox sandbox;
+    private volatile boolean closing;
 
     public TaskService(String namespace, SandboxFactory sandboxes, EventSink events) {
         this.namespace = namespace;
@@ -150,7 +151,11 @@ public final class TaskService implements AutoCloseable {
             throw e;
         }
         forwardGuestEvents(sb.agent());
-        sb.exitFuture().thenAccept(exit -> LOG.warn("sandbox VM exited: {}", exit.reason()));
+        sb.exitFuture().thenAccept(exit -> {
+            if (!closing) {
+                LOG.warn("sandbox VM exited unexpectedly: {}; its processes are reported killed", exit.reason());
+            }
+        });
     }
 
     /** OOM kills in the guest become /tasks/oom events for as long as the agent connection lives. */
@@ -421,6 +426,7 @@ public final class TaskService implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         synchronized (lifecycle) {
             for (Container c : containers.values()) {
                 c.init().io().ifPresent(ProcessIo::close);

@@ -1,0 +1,81 @@
+package io.jvmm.shim.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Empty;
+import io.jvmm.api.containerd.events.TaskExit;
+import io.jvmm.api.containerd.events.ttrpc.ForwardRequest;
+import io.jvmm.api.containerd.types.Envelope;
+import io.jvmm.task.event.TaskEvent;
+import io.jvmm.ttrpc.ServiceDefinition;
+import io.jvmm.ttrpc.TtrpcServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The publisher against a real ttrpc server standing in for containerd's events service. */
+class EventPublisherTest {
+    @TempDir
+    Path dir;
+
+    private TtrpcServer server(List<Envelope> received, AtomicInteger failFirst) throws Exception {
+        return TtrpcServer.builder().addService(ServiceDefinition.builder(EventPublisher.SERVICE)
+                .unary("Forward", ForwardRequest.parser(), (ctx, r) -> {
+                    if (failFirst.getAndDecrement() > 0) {
+                        throw new IllegalStateException("containerd is busy");
+                    }
+                    received.add(r.getEnvelope());
+                    return Empty.getDefaultInstance();
+                }).build()).bind(dir.resolve("ttrpc.sock"));
+    }
+
+    @Test
+    void eventsArriveInOrderWithContainerdsTopicsAndTypeNames() throws Exception {
+        List<Envelope> received = new CopyOnWriteArrayList<>();
+        try (TtrpcServer s = server(received, new AtomicInteger())) {
+            EventPublisher p = new EventPublisher(dir.resolve("ttrpc.sock"), "ns1", Duration.ofMillis(10));
+            p.publish(new TaskEvent.Started("c", 7));
+            p.publish(new TaskEvent.Exited("c", "c", 7, 137, Instant.ofEpochSecond(100, 5)));
+            p.publish(new TaskEvent.Deleted("c", 7, 137, Instant.ofEpochSecond(100, 5)));
+            p.close(Duration.ofSeconds(10));
+        }
+        assertThat(received).extracting(Envelope::getTopic).containsExactly("/tasks/start", "/tasks/exit", "/tasks/delete");
+        assertThat(received).extracting(e -> e.getEvent().getTypeUrl())
+                .containsExactly("containerd.events.TaskStart", "containerd.events.TaskExit", "containerd.events.TaskDelete");
+        TaskExit exit = TaskExit.parseFrom(received.get(1).getEvent().getValue());
+        assertThat(exit.getExitStatus()).isEqualTo(137);
+        assertThat(exit.getExitedAt().getSeconds()).isEqualTo(100);
+        assertThat(received.get(0).getNamespace()).isEqualTo("ns1");
+    }
+
+    @Test
+    void aFailedForwardIsRetriedWithoutLosingOrder() throws Exception {
+        List<Envelope> received = new CopyOnWriteArrayList<>();
+        try (TtrpcServer s = server(received, new AtomicInteger(2))) {
+            EventPublisher p = new EventPublisher(dir.resolve("ttrpc.sock"), "ns1", Duration.ofMillis(10));
+            p.publish(new TaskEvent.Paused("a"));
+            p.publish(new TaskEvent.Resumed("a"));
+            p.close(Duration.ofSeconds(10));
+        }
+        assertThat(received).extracting(Envelope::getTopic).containsExactly("/tasks/paused", "/tasks/resumed");
+    }
+
+    @Test
+    void containerdStartingLateStillGetsTheEvent() throws Exception {
+        List<Envelope> received = new CopyOnWriteArrayList<>();
+        EventPublisher p = new EventPublisher(dir.resolve("ttrpc.sock"), "ns1", Duration.ofMillis(50));
+        p.publish(new TaskEvent.Oom("a"));
+        Thread.sleep(100);
+        assertThat(Files.exists(dir.resolve("ttrpc.sock"))).isFalse();
+        try (TtrpcServer s = server(received, new AtomicInteger())) {
+            p.close(Duration.ofSeconds(10));
+        }
+        assertThat(received).extracting(Envelope::getTopic).containsExactly("/tasks/oom");
+    }
+}

@@ -1,0 +1,61 @@
+package io.jvmm.task.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvmm.task.TaskException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GuestSpecTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String HOST_SPEC = """
+            {"ociVersion":"1.2.1","process":{"args":["sh"],"cwd":"/","apparmorProfile":"docker-default"},
+             "root":{"path":"rootfs"},
+             "hooks":{"prestart":[{"path":"/usr/bin/hook"}]},
+             "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+                       {"destination":"/etc/hosts","type":"bind","source":"/etc/hosts","options":["rbind","ro"]},
+                       {"destination":"/data","source":"/srv/data","options":["rbind","rw"]}],
+             "linux":{"cgroupsPath":"kubepods-besteffort.slice:cri-containerd:abc","devices":[{"path":"/dev/fuse"}],
+                      "namespaces":[{"type":"pid"},{"type":"network","path":"/var/run/netns/cni-1"},{"type":"mount"}]}}
+            """;
+
+    @Test
+    void hostOnlyPartsAreDroppedAndPathsPointIntoTheShare() throws Exception {
+        List<String> shared = new ArrayList<>();
+        byte[] out = GuestSpec.translate(GuestSpec.parse(HOST_SPEC.getBytes(StandardCharsets.UTF_8)), "c1", "/run/jvmm/share/c1/rootfs",
+                (Path host, int index, boolean ro) -> {
+                    shared.add(host + ":" + index + ":" + ro);
+                    return "/run/jvmm/share/c1/mounts/" + index;
+                });
+        JsonNode spec = JSON.readTree(out);
+        assertThat(spec.path("ociVersion").asText()).isEqualTo(GuestSpec.GUEST_OCI_VERSION);
+        assertThat(spec.path("root").path("path").asText()).isEqualTo("/run/jvmm/share/c1/rootfs");
+        assertThat(spec.has("hooks")).isFalse();
+        assertThat(spec.path("process").has("apparmorProfile")).isFalse();
+        assertThat(spec.path("linux").path("cgroupsPath").asText()).isEqualTo("/jvmm/c1");
+        assertThat(spec.path("linux").has("devices")).isFalse();
+        assertThat(spec.path("linux").path("namespaces").findValuesAsText("type")).containsExactly("pid", "mount");
+        assertThat(shared).containsExactly("/etc/hosts:1:true", "/srv/data:2:false");
+        assertThat(spec.path("mounts").get(0).path("source").asText()).isEqualTo("proc");
+        assertThat(spec.path("mounts").get(1).path("source").asText()).isEqualTo("/run/jvmm/share/c1/mounts/1");
+    }
+
+    @Test
+    void malformedSpecsAreInvalidArguments() {
+        for (String bad : List.of("not json", "[]", "{}", "{\"process\":{\"args\":[]}}", "{\"process\":{}}")) {
+            assertThatThrownBy(() -> GuestSpec.parse(bad.getBytes(StandardCharsets.UTF_8))).as(bad)
+                    .isInstanceOf(TaskException.class)
+                    .extracting(e -> ((TaskException) e).statusCode()).isEqualTo(io.jvmm.ttrpc.Code.INVALID_ARGUMENT);
+        }
+        assertThatThrownBy(() -> GuestSpec.translate(GuestSpec.parse("""
+                {"process":{"args":["sh"]},"mounts":[{"destination":"/x","type":"bind","source":"relative"}]}
+                """.getBytes(StandardCharsets.UTF_8)), "c", "/r", (h, i, ro) -> "/x"))
+                .isInstanceOf(TaskException.class).hasMessageContaining("not an absolute path");
+    }
+}
