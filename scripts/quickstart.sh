@@ -1,25 +1,52 @@
 #!/usr/bin/env bash
-# Fresh machine to a working jvmm: installs what is needed, builds, and shows it working.
-# Today that is the ttrpc layer: an echo server and client talking ttrpc over a unix socket.
+# Fresh machine to a container in a VM: installs QEMU and its helpers, containerd 2.1 and runc, builds
+# jvmm, installs the runtime (guest image, shim launcher on PATH, /etc/jvmm/config.json), then starts a
+# containerd of its own (its own root, state and socket; any system containerd is left alone) and runs
+#   ctr run --rm --runtime io.containerd.jvmm.v2 localhost/jvmm/busybox:latest hello echo ...
+# KVM is used when it works on this host; otherwise the guest runs under TCG (slower, same result).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-source "$root/scripts/lib/jdk.sh"
-JAVA_HOME=$(find_jdk25)
+[[ $(id -u) -eq 0 ]] || { echo "run as root: containerd, mounts and VMs need it" >&2; exit 1; }
+
+echo "==> installing QEMU, virtiofsd, vhost-device-vsock, containerd 2.1, runc"
+bash "$root/scripts/install-vm-deps.sh" >/dev/null
+bash "$root/scripts/install-containerd.sh" >/dev/null
+containerd_bin=/var/cache/jvmm/containerd/usr/bin
 
 echo "==> building jvmm"
-"$root/scripts/mvn" -q -B -DskipTests -pl ttrpc -am package
+"$root/scripts/mvn" -q -B -DskipTests package
+
+echo "==> installing the jvmm runtime (containerd-shim-jvmm-v2 on PATH, guest image, /etc/jvmm/config.json)"
+bash "$root/packaging/shim/install.sh" --prefix /usr/local --config /etc/jvmm/config.json --accel auto --vcpus 2 --memory-mib 1024
+image=$(bash "$root/packaging/images/build-busybox-image.sh" | tail -1)
 
 work=$(mktemp -d /tmp/jvmm-quickstart.XXXXXX)
-sock=$work/echo.sock
-cp="$root/ttrpc/target/classes:$root/ttrpc/target/lib/*"
-java=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dlog4j2.configurationFile="$root/config/log4j2.xml" -cp "$cp" io.jvmm.ttrpc.demo.EchoDemo)
-
-"${java[@]}" server "$sock" &
-server=$!
-cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"; }
+cat >"$work/config.toml" <<TOML
+version = 3
+root = "$work/root"
+state = "$work/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]
+[grpc]
+  address = "$work/containerd.sock"
+[ttrpc]
+  address = "$work/containerd.sock.ttrpc"
+TOML
+PATH=/usr/local/bin:$containerd_bin:$PATH "$containerd_bin/containerd" --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
+containerd_pid=$!
+ctr() { "$containerd_bin/ctr" -a "$work/containerd.sock" "$@"; }
+cleanup() {
+  ctr task kill -s SIGKILL hello >/dev/null 2>&1 || true
+  ctr task delete hello >/dev/null 2>&1 || true
+  ctr containers delete hello >/dev/null 2>&1 || true
+  kill "$containerd_pid" 2>/dev/null || true
+  wait "$containerd_pid" 2>/dev/null || true
+  grep -o " $work/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
-for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.1; done
-[[ -S $sock ]] || { echo "echo server did not start" >&2; exit 1; }
+for _ in $(seq 100); do [[ -S $work/containerd.sock ]] && break; sleep 0.1; done
+ctr images import --local --snapshotter native "$image" >/dev/null
 
-echo "==> ttrpc call through $sock"
-"${java[@]}" client "$sock" "hello from jvmm"
+echo "==> ctr run --rm --runtime io.containerd.jvmm.v2 (the first run also probes KVM)"
+ctr run --rm --snapshotter native --runtime io.containerd.jvmm.v2 localhost/jvmm/busybox:latest hello \
+  sh -c 'echo "Hello from jvmm: a container in its own VM (kernel $(uname -r))"' </dev/null
