@@ -45,18 +45,22 @@ mapfile -t jars < <(ls "$root"/shim/target/lib/*.jar | grep -E \
   '/(jvmm-[a-z-]+|protobuf-java|jackson-(core|databind|annotations)|log4j-(api|core)|micrometer-(core|commons|observation)|HdrHistogram|LatencyUtils|netty-(common|buffer|transport|codec-base|resolver|transport-native-unix-common|transport-classes-epoll)-4|netty-transport-native-epoll-.*linux-x86_64)[^/]*\.jar$')
 cp "$shim_jar" "${jars[@]}" "$lib/"
 
-# One JVM per pod: small heap, serial GC, and class data sharing keep its start quick and its memory low.
+# One JVM per pod: small heap, serial GC, and an AOT cache (JDK 25, trained below) keep its start quick
+# and its memory low.
 launcher=$prefix/bin/containerd-shim-jvmm-v2
+jvm_opts="-XX:+UseSerialGC -Xms4m -Xmx64m -XX:MaxMetaspaceSize=64m -Xss512k -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
+  -XX:-UsePerfData --enable-native-access=ALL-UNNAMED -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1"
+# The AOT cache is only valid for the class path it was trained with: list it explicitly, in order.
+classpath=$(ls "$lib"/*.jar | LC_ALL=C sort | paste -sd:)
 cat > "$launcher.tmp" <<LAUNCHER
 #!/bin/sh
 # containerd-shim-jvmm-v2, installed by jvmm's packaging/shim/install.sh
 JVMM_SHIM_BINARY="\$0"
 JVMM_CONFIG="\${JVMM_CONFIG:-$config}"
 export JVMM_SHIM_BINARY JVMM_CONFIG
-exec "$jdk/bin/java" -XX:+UseSerialGC -Xms4m -Xmx64m -XX:MaxMetaspaceSize=64m -Xss512k \\
-  -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xshare:auto \\
-  --enable-native-access=ALL-UNNAMED -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1 \\
-  -cp "$lib/*" io.jvmm.shim.ShimMain "\$@"
+aot=""
+[ -f "$lib/shim.aot" ] && aot="-XX:AOTCache=$lib/shim.aot"
+exec "$jdk/bin/java" $jvm_opts \$aot -cp "$classpath" io.jvmm.shim.ShimMain "\$@"
 LAUNCHER
 chmod 0755 "$launcher.tmp"
 mv "$launcher.tmp" "$launcher"
@@ -75,4 +79,9 @@ cat > "$config.tmp" <<CONFIG
 }
 CONFIG
 mv "$config.tmp" "$config"
+
+# AOT training run: what start and a serving shim load and link, recorded once per installation.
+JVMM_CONFIG=$config "$jdk/bin/java" $jvm_opts -XX:AOTCacheOutput="$lib/shim.aot" -cp "$classpath" \
+  io.jvmm.shim.ShimMain aot-training >"$lib/aot-training.log" 2>&1 \
+  || { echo "shim AOT training failed (the shim still works, only slower):" >&2; cat "$lib/aot-training.log" >&2; rm -f "$lib/shim.aot"; }
 echo "$launcher"

@@ -53,6 +53,8 @@ public final class ShimMain {
                     yield 0;
                 }
                 case "" -> serve(flags, bundle);
+                // Not a containerd action: the AOT training run of packaging/shim/install.sh.
+                case "aot-training" -> ShimTraining.run(RuntimeConfig.location());
                 default -> {
                     err.println("unknown action " + flags.action() + " (expected start or delete)");
                     yield 2;

@@ -49,6 +49,8 @@ final class ShimServer {
             builder.addService(d);
         }
         TtrpcServer server = builder.bind(socket);
+        // As containerd's shims do: the server's pid in the bundle, for operators and tools.
+        java.nio.file.Files.writeString(bundle.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
         Runtime.getRuntime().addShutdownHook(new Thread(exit::countDown, "shim-signal"));
         LOG.info("jvmm shim {} serving sandbox {} on {}", ShimMain.VERSION, group, socket);
         exit.await();

@@ -45,7 +45,7 @@ public final class BootBench {
         System.exit(0);
     }
 
-    static double bareBoot(GuestImage image) throws Exception {
+    public static double bareBoot(GuestImage image) throws Exception {
         Path console = Files.createTempFile("jvmm-bare", ".log");
         long start = System.nanoTime();
         Process qemu = new ProcessBuilder("qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max", "-smp", "2",

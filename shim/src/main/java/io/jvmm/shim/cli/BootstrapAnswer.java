@@ -81,7 +81,7 @@ public final class BootstrapAnswer {
         }
     }
 
-    static Optional<int[]> parseVersion(String versionOutput) {
+    public static Optional<int[]> parseVersion(String versionOutput) {
         String[] words = versionOutput.strip().split("\\s+");
         // "containerd <package> <version> <revision>": the version is the third word.
         String candidate = words.length >= 3 ? words[2] : versionOutput;

@@ -1,0 +1,141 @@
+package io.jvmm.e2e.containerd;
+
+import io.jvmm.e2e.Leftovers;
+import io.jvmm.e2e.vm.BootBench;
+import io.jvmm.e2e.vm.GuestImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The shim benchmark, side by side in one run (scripts/bench-shim.sh): {@code ctr run --rm} of busybox
+ * {@code true} with runc and with jvmm, a bare QEMU boot of the same guest, the {@code start} action of
+ * each shim, and the jvmm shim's resident memory while it serves a running container.
+ * {@code ShimBench <runs>}; prints one RESULT line with the ratios the targets are stated in.
+ */
+public final class ShimBench {
+    private static final String RUNC = "io.containerd.runc.v2";
+
+    private ShimBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        JvmmRuntime jvmm = JvmmRuntime.get();
+        List<Double> bare = new ArrayList<>();
+        List<Double> runc = new ArrayList<>();
+        List<Double> vm = new ArrayList<>();
+        List<Double> jvmmStart = new ArrayList<>();
+        List<Double> runcStart = new ArrayList<>();
+        List<Double> rss = new ArrayList<>();
+        List<Double> rssNoVm = new ArrayList<>();
+        try (PrivateContainerd containerd = PrivateContainerd.start(List.of(jvmm.binDir()))) {
+            ctrRun(containerd, RUNC, "warm-runc");
+            for (int i = 0; i < runs; i++) {
+                bare.add(BootBench.bareBoot(GuestImage.get()));
+                runc.add(ctrRun(containerd, RUNC, "b-runc-" + i));
+                vm.add(ctrRun(containerd, JvmmRuntime.RUNTIME, "b-jvmm-" + i));
+                double[] j = startAction(containerd, jvmm.shim(), "sj" + i);
+                jvmmStart.add(j[0]);
+                rssNoVm.add(j[1]);
+                runcStart.add(startAction(containerd, PrivateContainerd.PREFIX.resolve("containerd-shim-runc-v2"), "sr" + i)[0]);
+                rss.add(runningShimRss(containerd, "b-rss-" + i));
+            }
+        }
+        double total = median(vm) / (median(bare) + median(runc));
+        System.out.printf(Locale.ROOT, "RESULT runs=%d runc_run_s=%.2f jvmm_run_s=%.2f bare_boot_s=%.2f total_ratio=%.2f"
+                        + " runc_start_s=%.3f jvmm_start_s=%.3f start_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f%n",
+                runs, median(runc), median(vm), median(bare), total, median(runcStart), median(jvmmStart),
+                median(jvmmStart) / median(runcStart), median(rss), median(rssNoVm));
+        System.out.println("runc: " + runc + " jvmm: " + vm + " bare: " + bare + " start runc: " + runcStart
+                + " start jvmm: " + jvmmStart + " rss: " + rss);
+        System.exit(0);
+    }
+
+    private static double ctrRun(PrivateContainerd containerd, String runtime, String id) throws Exception {
+        long t0 = System.nanoTime();
+        PrivateContainerd.Result r = containerd.ctr(new byte[0], "run", "--rm", "--snapshotter", "native", "--runtime", runtime,
+                PrivateContainerd.IMAGE, id, "true");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException(runtime + " run failed: " + r.stderr());
+        }
+        return seconds;
+    }
+
+    /** Times one shim's start action in a fresh bundle; returns {seconds, RSS of the server it started in MiB}. */
+    private static double[] startAction(PrivateContainerd containerd, Path shim, String id) throws Exception {
+        Path bundle = Files.createDirectories(containerd.dir().resolve("bench-bundles").resolve(id));
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
+        ProcessBuilder pb = new ProcessBuilder(shim.toString(), "-namespace", "bench", "-address", containerd.socket().toString(),
+                "-publish-binary", PrivateContainerd.PREFIX.resolve("containerd").toString(), "-id", id, "start")
+                .directory(bundle.toFile()).redirectErrorStream(true);
+        pb.environment().put("TTRPC_ADDRESS", containerd.socket() + ".ttrpc");
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(60, TimeUnit.SECONDS);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(shim + " start failed: " + out);
+        }
+        double rss = -1;
+        // The jvmm server records its pid in the bundle; runc's 2.1 shim records nothing there (and its
+        // server, never given a task, exits by itself).
+        if (Files.exists(awaitFile(bundle.resolve("shim.pid")))) {
+            long pid = Long.parseLong(Files.readString(bundle.resolve("shim.pid")).strip());
+            Thread.sleep(2000);
+            rss = rssMib(pid);
+            ProcessHandle.of(pid).ifPresent(h -> {
+                h.destroy();
+                h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join();
+            });
+        }
+        Files.deleteIfExists(Path.of(out.replaceAll(".*unix://([^\"]*).*", "$1").strip()));
+        Leftovers.deleteTree(bundle);
+        return new double[] {seconds, rss};
+    }
+
+    /** RSS of the jvmm shim serving one running container (its VM booted), after it settled. */
+    private static double runningShimRss(PrivateContainerd containerd, String id) throws Exception {
+        PrivateContainerd.Result r = containerd.ctr(null, "run", "-d", "--snapshotter", "native", "--runtime", JvmmRuntime.RUNTIME,
+                PrivateContainerd.IMAGE, id, "sleep", "1000");
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException("detached run failed: " + r.stderr());
+        }
+        Path pidFile = containerd.dir().resolve("state/io.containerd.runtime.v2.task/default").resolve(id).resolve("shim.pid");
+        long pid = Long.parseLong(Files.readString(awaitFile(pidFile)).strip());
+        Thread.sleep(5000);
+        double rss = rssMib(pid);
+        containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
+        containerd.ctr(null, "task", "delete", id);
+        containerd.ctr(null, "containers", "delete", id);
+        return rss;
+    }
+
+    private static Path awaitFile(Path file) throws InterruptedException {
+        for (int i = 0; i < 200 && !Files.exists(file); i++) {
+            Thread.sleep(10);
+        }
+        return file;
+    }
+
+    private static double rssMib(long pid) throws java.io.IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+            }
+        }
+        return -1;
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+}
