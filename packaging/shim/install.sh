@@ -48,7 +48,8 @@ cp "$shim_jar" "${jars[@]}" "$lib/"
 # One JVM per pod: small heap, serial GC, and an AOT cache (JDK 25, trained below) keep its start quick
 # and its memory low.
 launcher=$prefix/bin/containerd-shim-jvmm-v2
-jvm_opts="-XX:+UseSerialGC -Xms4m -Xmx64m -XX:MaxMetaspaceSize=64m -Xss512k -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
+# -Xlog:disable: the JVM's own warnings would otherwise reach stdout, which containerd parses after start.
+jvm_opts="-Xlog:disable -Xlog:all=error:stderr -XX:+UseSerialGC -Xms4m -Xmx64m -XX:MaxMetaspaceSize=64m -Xss512k -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
   -XX:-UsePerfData --enable-native-access=ALL-UNNAMED -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1"
 # The AOT cache is only valid for the class path it was trained with: list it explicitly, in order.
 classpath=$(ls "$lib"/*.jar | LC_ALL=C sort | paste -sd:)

@@ -32,6 +32,7 @@ final class ShimServer {
     private final Path socket;
     private final SandboxSettings settings;
     private final CountDownLatch exit = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
 
     ShimServer(ShimFlags flags, Path bundle, Path socket, SandboxSettings settings) {
         this.flags = flags;
@@ -51,13 +52,27 @@ final class ShimServer {
         TtrpcServer server = builder.bind(socket);
         // As containerd's shims do: the server's pid in the bundle, for operators and tools.
         java.nio.file.Files.writeString(bundle.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
-        Runtime.getRuntime().addShutdownHook(new Thread(exit::countDown, "shim-signal"));
+        // SIGTERM: the JVM halts once its shutdown hooks return, so the hook waits for the cleanup below.
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stopAndWait, "shim-signal"));
         LOG.info("jvmm shim {} serving sandbox {} on {}", ShimMain.VERSION, group, socket);
         exit.await();
         LOG.info("shutting down");
-        server.shutdown(CALLS_GRACE);
-        tasks.close();
-        events.close(EVENTS_FLUSH);
+        try {
+            server.shutdown(CALLS_GRACE);
+            tasks.close();
+            events.close(EVENTS_FLUSH);
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private void stopAndWait() {
+        exit.countDown();
+        try {
+            stopped.await(CALLS_GRACE.plus(EVENTS_FLUSH).plusSeconds(10).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private Path ttrpcAddress() {
