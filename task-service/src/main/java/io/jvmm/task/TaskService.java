@@ -345,26 +345,28 @@ public final class TaskService implements AutoCloseable {
 
     /** Pauses the whole VM (every container of the sandbox stops with it). */
     public void pause(String id) {
-        Container c = container(id);
-        synchronized (lifecycle) {
-            c.init().require(ProcessState.RUNNING, "pause");
-            sandbox.pause(MONITOR_CALL);
-            for (Container each : containers.values()) {
-                if (markAll(each, ProcessState.RUNNING, ProcessState.PAUSED, "pause")) {
-                    events.publish(new TaskEvent.Paused(each.id()));
-                }
-            }
-        }
+        freeze(id, true);
     }
 
     public void resume(String id) {
+        freeze(id, false);
+    }
+
+    private void freeze(String id, boolean pause) {
         Container c = container(id);
+        ProcessState from = pause ? ProcessState.RUNNING : ProcessState.PAUSED;
+        ProcessState to = pause ? ProcessState.PAUSED : ProcessState.RUNNING;
+        String action = pause ? "pause" : "resume";
         synchronized (lifecycle) {
-            c.init().require(ProcessState.PAUSED, "resume");
-            sandbox.resume(MONITOR_CALL);
+            c.init().require(from, action);
+            if (pause) {
+                sandbox.pause(MONITOR_CALL);
+            } else {
+                sandbox.resume(MONITOR_CALL);
+            }
             for (Container each : containers.values()) {
-                if (markAll(each, ProcessState.PAUSED, ProcessState.RUNNING, "resume")) {
-                    events.publish(new TaskEvent.Resumed(each.id()));
+                if (markAll(each, from, to, action)) {
+                    events.publish(pause ? new TaskEvent.Paused(each.id()) : new TaskEvent.Resumed(each.id()));
                 }
             }
         }

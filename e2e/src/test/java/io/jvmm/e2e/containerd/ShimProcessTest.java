@@ -27,6 +27,10 @@ import io.jvmm.api.containerd.task.v3.StateRequest;
 import io.jvmm.api.containerd.task.v3.StateResponse;
 import io.jvmm.api.containerd.task.v3.WaitRequest;
 import io.jvmm.api.containerd.task.v3.WaitResponse;
+import io.jvmm.api.containerd.task.v3.StatsRequest;
+import io.jvmm.api.containerd.task.v3.StatsResponse;
+import io.jvmm.api.containerd.task.v3.UpdateTaskRequest;
+import io.jvmm.api.containerd.cgroups.v2.Metrics;
 import io.jvmm.api.containerd.types.Envelope;
 import io.jvmm.e2e.Leftovers;
 import io.jvmm.e2e.vm.BusyboxRootfs;
@@ -246,6 +250,37 @@ class ShimProcessTest {
         assertThat(codeOf(() -> call("State", StateRequest.newBuilder().setId(ID).setExecId("e1").build(), StateResponse.parser())))
                 .isEqualTo(Code.NOT_FOUND);
 
+        // binary:// logging: the program reads stdout on fd 3 and stderr on fd 4, and closes fd 5 when ready.
+        Path logger = dir.resolve("logger.sh");
+        Files.writeString(logger, "#!/bin/sh\necho \"$CONTAINER_NAMESPACE/$CONTAINER_ID\" > \"$1.env\"\n"
+                + "cat <&3 > \"$1\" & cat <&4 > \"$2\" & exec 5>&-\nwait\n");
+        logger.toFile().setExecutable(true);
+        String binary = "binary://" + logger + "?" + dir.resolve("b-out") + "&" + dir.resolve("b-err");
+        Any both = Any.newBuilder().setTypeUrl(process.getTypeUrl())
+                .setValue(ByteString.copyFrom(OciSpec.processJson(List.of("sh", "-c", "echo out3; echo err3 >&2")))).build();
+        call("Exec", ExecProcessRequest.newBuilder().setId(ID).setExecId("e3").setSpec(both).setStdout(binary).setStderr(binary).build(),
+                Empty.parser());
+        call("Start", StartRequest.newBuilder().setId(ID).setExecId("e3").build(), StartResponse.parser());
+        assertThat(call("Wait", WaitRequest.newBuilder().setId(ID).setExecId("e3").build(), WaitResponse.parser()).getExitStatus()).isZero();
+        call("Delete", DeleteRequest.newBuilder().setId(ID).setExecId("e3").build(), DeleteResponse.parser());
+        assertThat(Files.readString(dir.resolve("b-out"))).isEqualTo("out3\n");
+        assertThat(Files.readString(dir.resolve("b-err"))).isEqualTo("err3\n");
+        assertThat(Files.readString(dir.resolve("b-out.env"))).isEqualTo(NS + "/" + ID + "\n");
+
+        // Update applies LinuxResources in the guest; Stats reads them back as cgroup v2 metrics.
+        Any resources = Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")
+                .setValue(ByteString.copyFromUtf8("{\"memory\":{\"limit\":67108864}}")).build();
+        call("Update", UpdateTaskRequest.newBuilder().setId(ID).setResources(resources).build(), Empty.parser());
+        StatsResponse stats = call("Stats", StatsRequest.newBuilder().setId(ID).build(), StatsResponse.parser());
+        assertThat(stats.getStats().getTypeUrl()).isEqualTo("io.containerd.cgroups.v2.Metrics");
+        Metrics metrics = Metrics.parseFrom(stats.getStats().getValue());
+        assertThat(metrics.getMemory().getUsageLimit()).isEqualTo(67108864L);
+        assertThat(metrics.getMemory().getUsage()).isPositive();
+        assertThat(metrics.getPids().getCurrent()).isEqualTo(2);
+        assertThat(codeOf(() -> call("Update", UpdateTaskRequest.newBuilder().setId(ID)
+                .setResources(Any.newBuilder().setValue(ByteString.copyFromUtf8("{not json"))).build(), Empty.parser())))
+                .isEqualTo(Code.INVALID_ARGUMENT);
+
         PidsResponse pids = call("Pids", PidsRequest.newBuilder().setId(ID).build(), PidsResponse.parser());
         assertThat(pids.getProcessesList()).extracting(p -> p.getPid()).contains(pid);
         assertThat(codeOf(() -> call("Kill", KillRequest.newBuilder().setId(ID).setSignal(0).build(), Empty.parser())))
@@ -267,15 +302,17 @@ class ShimProcessTest {
         assertThat(deleted.getExitStatus()).isEqualTo(137);
         assertThat(deleted.getPid()).isEqualTo(pid);
 
-        awaitEvents(7);
+        awaitEvents(10);
         assertThat(EVENTS).extracting(Envelope::getTopic).containsExactly("/tasks/create", "/tasks/start",
+                "/tasks/exec-added", "/tasks/exec-started", "/tasks/exit",
                 "/tasks/exec-added", "/tasks/exec-started", "/tasks/exit", "/tasks/exit", "/tasks/delete");
         assertThat(EVENTS).extracting(e -> e.getEvent().getTypeUrl()).containsExactly("containerd.events.TaskCreate",
                 "containerd.events.TaskStart", "containerd.events.TaskExecAdded", "containerd.events.TaskExecStarted",
+                "containerd.events.TaskExit", "containerd.events.TaskExecAdded", "containerd.events.TaskExecStarted",
                 "containerd.events.TaskExit", "containerd.events.TaskExit", "containerd.events.TaskDelete");
         assertThat(EVENTS).extracting(Envelope::getNamespace).containsOnly(NS);
         TaskExit execEvent = TaskExit.parseFrom(EVENTS.get(4).getEvent().getValue());
-        TaskExit initEvent = TaskExit.parseFrom(EVENTS.get(5).getEvent().getValue());
+        TaskExit initEvent = TaskExit.parseFrom(EVENTS.get(8).getEvent().getValue());
         assertThat(execEvent.getId()).isEqualTo("e1");
         assertThat(execEvent.getExitStatus()).isEqualTo(4);
         assertThat(initEvent.getId()).isEqualTo(ID);
