@@ -50,6 +50,7 @@ import org.apache.logging.log4j.Logger;
 public final class AgentClient implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(AgentClient.class);
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
 
     private final Path vsockSocket;
     private final TtrpcClient ttrpc;
@@ -70,7 +71,10 @@ public final class AgentClient implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             Duration left = Duration.ofNanos(deadline - System.nanoTime());
             try {
-                TtrpcClient client = TtrpcClient.connectHybridVsock(vsockSocket, AgentPorts.CONTROL, left);
+                // One attempt never takes the whole deadline: a CONNECT the guest never answers (seen once
+                // under load, with the agent already listening) is dropped and tried again.
+                Duration attempt = left.compareTo(ATTEMPT_TIMEOUT) < 0 ? left : ATTEMPT_TIMEOUT;
+                TtrpcClient client = TtrpcClient.connectHybridVsock(vsockSocket, AgentPorts.CONTROL, attempt);
                 AgentClient agent = new AgentClient(vsockSocket, client);
                 try {
                     agent.ping(Duration.ofMillis(Math.max(1, Math.min(left.toMillis(), 10_000))));
