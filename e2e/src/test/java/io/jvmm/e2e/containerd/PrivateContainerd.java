@@ -18,14 +18,19 @@ import java.util.concurrent.TimeUnit;
  * busybox image (packaging/images) is imported at start. Closing it stops it and removes everything.
  */
 public final class PrivateContainerd implements AutoCloseable {
+    /** containerd 2.1 from Debian unstable: the main peer. */
     public static final Path PREFIX = Path.of("/var/cache/jvmm/containerd/usr/bin");
+    /** containerd 1.6 from bookworm: the old peer (Task v2 API, plain bootstrap address, config version 2). */
+    public static final Path PREFIX_1_6 = Path.of("/var/cache/jvmm/containerd-1.6/usr/bin");
     public static final String IMAGE = "localhost/jvmm/busybox:latest";
 
     private final Path dir;
+    private final Path prefix;
     private final Process process;
 
-    private PrivateContainerd(Path dir, Process process) {
+    private PrivateContainerd(Path dir, Path prefix, Process process) {
         this.dir = dir;
+        this.prefix = prefix;
         this.process = process;
     }
 
@@ -33,27 +38,34 @@ public final class PrivateContainerd implements AutoCloseable {
         return start(List.of());
     }
 
-    /** A containerd whose PATH also has {@code extraBinDirs} first (where it finds runtimes' shims). */
+    /** A containerd 2.1 whose PATH also has {@code extraBinDirs} first (where it finds runtimes' shims). */
     public static PrivateContainerd start(List<Path> extraBinDirs) throws IOException, InterruptedException {
+        return start(PREFIX, extraBinDirs);
+    }
+
+    /** The containerd installed under {@code prefix} (2.x or 1.6), configured in the format its version reads. */
+    public static PrivateContainerd start(Path prefix, List<Path> extraBinDirs) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ctd");
+        boolean old = prefix.equals(PREFIX_1_6);
         Files.writeString(dir.resolve("config.toml"), """
-                version = 3
+                version = %2$d
                 root = "%1$s/root"
                 state = "%1$s/state"
                 # The CRI plugins come with the Kubernetes milestone.
-                disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]
+                disabled_plugins = [%3$s]
                 [grpc]
                   address = "%1$s/containerd.sock"
                 [ttrpc]
                   address = "%1$s/containerd.sock.ttrpc"
-                """.formatted(dir));
-        ProcessBuilder pb = new ProcessBuilder(PREFIX.resolve("containerd").toString(), "--config", dir.resolve("config.toml").toString())
+                """.formatted(dir, old ? 2 : 3, old ? "\"io.containerd.grpc.v1.cri\""
+                        : "\"io.containerd.grpc.v1.cri\", \"io.containerd.cri.v1.images\", \"io.containerd.cri.v1.runtime\""));
+        ProcessBuilder pb = new ProcessBuilder(prefix.resolve("containerd").toString(), "--config", dir.resolve("config.toml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile());
         StringBuilder path = new StringBuilder();
         extraBinDirs.forEach(d -> path.append(d).append(':'));
-        path.append(PREFIX).append(':').append(pb.environment().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
+        path.append(prefix).append(':').append(pb.environment().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
         pb.environment().put("PATH", path.toString());
-        PrivateContainerd containerd = new PrivateContainerd(dir, pb.start());
+        PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start());
         try {
             containerd.awaitSocket();
             containerd.importImage();
@@ -80,10 +92,19 @@ public final class PrivateContainerd implements AutoCloseable {
         String archive = GoPeer.run(List.of("bash", GoPeer.repoRoot().resolve("packaging/images/build-busybox-image.sh").toString()), 300)
                 .stdout().strip();
         // --local: import in the client; the transfer service of a default 2.1 config has no unpack platforms.
-        Result r = ctr(null, "images", "import", "--local", "--snapshotter", "native", archive);
+        Result r = prefix.equals(PREFIX_1_6) ? ctr(null, "images", "import", "--snapshotter", "native", archive)
+                : ctr(null, "images", "import", "--local", "--snapshotter", "native", archive);
         if (r.exitCode() != 0) {
             throw new IOException("image import failed: " + r.stderr());
         }
+    }
+
+    public Path ctrBinary() {
+        return prefix.resolve("ctr");
+    }
+
+    public Path containerdBinary() {
+        return prefix.resolve("containerd");
     }
 
     public Path dir() {
@@ -100,14 +121,14 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** Starts {@code ctr -a <socket> <args>} without waiting (its output is discarded). */
     public Process startCtr(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(PREFIX.resolve("ctr").toString(), "-a", socket().toString()));
+        List<String> command = new ArrayList<>(List.of(ctrBinary().toString(), "-a", socket().toString()));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     /** Runs {@code ctr -a <socket> <args>}, feeding it {@code stdin} (or nothing). */
     public Result ctr(byte[] stdin, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(PREFIX.resolve("ctr").toString(), "-a", socket().toString()));
+        List<String> command = new ArrayList<>(List.of(ctrBinary().toString(), "-a", socket().toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).start();
         byte[][] out = new byte[2][];

@@ -1,0 +1,56 @@
+package io.jvmm.e2e.containerd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvmm.e2e.Leftovers;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The same shim binary under bookworm's containerd 1.6.20: 1.6 accepts only a plain address from
+ * {@code start} and speaks Task v2. One container, inspected through its life.
+ */
+class OldContainerdTest {
+    private static PrivateContainerd containerd;
+    private static JvmmRuntime jvmm;
+
+    @BeforeAll
+    static void start() throws Exception {
+        jvmm = JvmmRuntime.get();
+        containerd = PrivateContainerd.start(PrivateContainerd.PREFIX_1_6, List.of(jvmm.binDir()));
+    }
+
+    @AfterAll
+    static void nothingIsLeftBehind() throws Exception {
+        if (containerd == null) {
+            return;
+        }
+        String address = containerd.socket().toString();
+        containerd.close();
+        assertThat(Leftovers.processesMentioning(address)).as("shims left").isEmpty();
+        assertThat(jvmm.leftoverSandboxes()).as("sandbox state left").isEmpty();
+    }
+
+    @Test
+    void containerd16RunsAJvmmContainerExecsIntoItAndSeesItsExit() throws Exception {
+        assertThat(containerd.ctr(null, "version").stdout()).contains("1.6.");
+        String id = "old16";
+        try (CtrRun ctr = CtrRun.start(containerd, List.of("run", "--rm", "--snapshotter", "native", "--runtime",
+                JvmmRuntime.RUNTIME, PrivateContainerd.IMAGE, id, "sh", "-c", "echo hello from 1.6; sleep 1000 & wait $!"))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+            while (!containerd.ctr(null, "task", "ls").stdout().matches("(?s).*\\b" + id + "\\s+\\d+\\s+RUNNING.*")) {
+                assertThat(System.nanoTime()).as("task running; ctr said: " + ctr.stderr()).isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            PrivateContainerd.Result exec = containerd.ctr(null, "task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo in exec; exit 3");
+            assertThat(exec.exitCode()).as(exec.stderr()).isEqualTo(3);
+            assertThat(exec.stdout()).isEqualTo("in exec\n");
+            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
+            assertThat(ctr.await(120)).isEqualTo(137);
+            assertThat(ctr.stdout()).isEqualTo("hello from 1.6\n");
+        }
+    }
+}
