@@ -26,7 +26,8 @@ public final class PrivateContainerd implements AutoCloseable {
 
     private final Path dir;
     private final Path prefix;
-    private final Process process;
+    private Process process;
+    private ProcessBuilder command;
 
     private PrivateContainerd(Path dir, Path prefix, Process process) {
         this.dir = dir;
@@ -66,6 +67,7 @@ public final class PrivateContainerd implements AutoCloseable {
         path.append(prefix).append(':').append(pb.environment().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
         pb.environment().put("PATH", path.toString());
         PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start());
+        containerd.command = pb;
         try {
             containerd.awaitSocket();
             containerd.importImage();
@@ -97,6 +99,18 @@ public final class PrivateContainerd implements AutoCloseable {
         if (r.exitCode() != 0) {
             throw new IOException("image import failed: " + r.stderr());
         }
+    }
+
+    /** Stops containerd (SIGTERM, as a service manager would) and starts it again on the same state. */
+    public void restart() throws IOException, InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IOException("containerd did not stop within 30 s");
+        }
+        Files.deleteIfExists(socket());
+        command.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("containerd.log").toFile()));
+        process = command.start();
+        awaitSocket();
     }
 
     public Path ctrBinary() {
