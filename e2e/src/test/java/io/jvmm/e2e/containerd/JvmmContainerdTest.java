@@ -188,6 +188,40 @@ class JvmmContainerdTest {
         }
     }
 
+    /** The VM's death is the death of its processes: reported as killed (137), then cleaned up as usual. */
+    @Test
+    void aTaskWhoseVmDiesExitsWith137() throws Exception {
+        String id = "j-vmdies";
+        try (CtrRun ctr = CtrRun.start(containerd, run(JVMM, id, "sleep", "1000"))) {
+            awaitRunning(id);
+            ProcessHandle qemu = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
+                    .filter(p -> p.info().command().orElse("").contains("qemu-system")).findFirst().orElseThrow();
+            qemu.destroyForcibly();
+            assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stderr()).isEqualTo(137);
+        }
+    }
+
+    /** An OOM kill in the guest reaches containerd's event stream as /tasks/oom for the container. */
+    @Test
+    void anOomKillInTheGuestBecomesATaskOomEvent() throws Exception {
+        String id = "j-oom";
+        try (CtrRun events = CtrRun.start(containerd, List.of("events"))) {
+            List<String> args = new ArrayList<>(List.of("run", "--rm", "--snapshotter", "native", "--runtime", JVMM,
+                    "--memory-limit", "33554432", PrivateContainerd.IMAGE, id, "sh", "-c",
+                    "a=$(head -c 200000000 /dev/zero | tr '\\0' x); echo survived"));
+            try (CtrRun ctr = CtrRun.start(containerd, args)) {
+                ctr.stdin().close();
+                assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stderr()).isNotZero();
+                assertThat(ctr.stdout()).doesNotContain("survived");
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!events.stdout().contains("/tasks/oom") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(events.stdout()).containsPattern("/tasks/oom.*" + id);
+        }
+    }
+
     @Test
     void tenContainersRunInParallelEachInItsOwnVm() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(10);
