@@ -188,6 +188,45 @@ class JvmmContainerdTest {
         }
     }
 
+    /**
+     * Requests the shim must refuse (or accept) exactly as runc's does, as ctr reports them: a duplicate
+     * exec id, resuming a running task, killing an exited one; then delete.
+     */
+    @Test
+    void refusalsMatchTheRuncShims() throws Exception {
+        assertThat(outcomes(JVMM)).isEqualTo(outcomes(RUNC));
+    }
+
+    private static List<String> outcomes(String runtime) throws Exception {
+        String id = id(runtime, "parity");
+        List<String> outcomes = new ArrayList<>();
+        PrivateContainerd.Result run = containerd.ctr(null, "run", "-d", "--snapshotter", "native", "--runtime", runtime,
+                PrivateContainerd.IMAGE, id, "sh", "-c", "sleep 1000 & wait $!");
+        assertThat(run.exitCode()).as(run.stderr()).isZero();
+        awaitRunning(id);
+        Process longExec = containerd.startCtr("task", "exec", "--exec-id", "dup", id, "sleep", "1000");
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!containerd.ctr(null, "task", "ps", id).stdout().matches("(?s)(.*\\n\\d+\\s+.*){2}.*") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            PrivateContainerd.Result dup = containerd.ctr(null, "task", "exec", "--exec-id", "dup", id, "true");
+            outcomes.add("duplicate exec: " + dup.exitCode() + (dup.stderr().contains("already exists") ? " already exists" : ""));
+        } finally {
+            longExec.destroyForcibly();
+        }
+        outcomes.add("resume running: " + (containerd.ctr(null, "task", "resume", id).exitCode() == 0 ? "ok" : "refused"));
+        outcomes.add("kill: " + containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!containerd.ctr(null, "task", "ls").stdout().matches("(?s).*\\b" + id + "\\s+\\d+\\s+STOPPED.*") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        outcomes.add("kill exited: " + containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode());
+        outcomes.add("delete: " + containerd.ctr(null, "task", "delete", id).exitCode());
+        outcomes.add("container delete: " + containerd.ctr(null, "containers", "delete", id).exitCode());
+        return outcomes;
+    }
+
     /** The VM's death is the death of its processes: reported as killed (137), then cleaned up as usual. */
     @Test
     void aTaskWhoseVmDiesExitsWith137() throws Exception {
