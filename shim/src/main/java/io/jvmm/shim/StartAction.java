@@ -63,6 +63,10 @@ final class StartAction {
         long deadline = System.nanoTime() + SERVER_READY.toNanos();
         while (!accepts(socket)) {
             if (!server.isAlive()) {
+                // Two starts for one group can race; the loser's server finds the socket taken and exits.
+                if (accepts(socket)) {
+                    return;
+                }
                 throw new IOException("the shim server exited with " + server.exitValue() + ": " + tail(err));
             }
             if (System.nanoTime() > deadline) {
