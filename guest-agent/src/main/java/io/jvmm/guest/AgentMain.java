@@ -38,7 +38,7 @@ public final class AgentMain {
         }
         long jvmUptime = ProcessHandle.current().info().startInstant()
                 .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
-        System.out.printf("jvmm-agent %s listening on vsock ports %d/%d: JVM up %d ms, main %d ms (setup %d ms, servers %d ms)%n",
+        System.out.printf("jvmm-agent %s " + io.jvmm.api.agent.AgentPorts.READY_ANNOUNCEMENT + " %d/%d: JVM up %d ms, main %d ms (setup %d ms, servers %d ms)%n",
                 AgentService.VERSION, control, stdio, jvmUptime, (System.nanoTime() - start) / 1_000_000,
                 (prepared - start) / 1_000_000, (System.nanoTime() - prepared) / 1_000_000);
         System.out.flush();

@@ -5,6 +5,11 @@ import io.jvmm.agent.client.AgentUnavailableException;
 import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmExit;
+import io.jvmm.api.agent.AgentPorts;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -21,8 +26,11 @@ public final class GuestConnector {
     }
 
     public static AgentClient connect(VirtualMachine vm, Duration timeout) {
-        CompletableFuture<AgentClient> agent = CompletableFuture.supplyAsync(
-                () -> AgentClient.connect(vm.config().vsockSocket(), timeout),
+        long deadline = System.nanoTime() + timeout.toNanos();
+        CompletableFuture<AgentClient> agent = CompletableFuture.supplyAsync(() -> {
+                    awaitAnnouncement(vm, deadline);
+                    return AgentClient.connect(vm.config().vsockSocket(), Duration.ofNanos(Math.max(1_000_000_000L, deadline - System.nanoTime())));
+                },
                 r -> Thread.ofPlatform().daemon(true).name("agent-connect").start(r));
         CompletableFuture<Object> first = CompletableFuture.anyOf(agent, vm.exitFuture());
         try {
@@ -42,6 +50,27 @@ public final class GuestConnector {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AgentUnavailableException("interrupted while connecting to the agent", e);
+        }
+    }
+
+    /**
+     * Waits until the agent says on the console that it listens (see {@link AgentPorts#READY_ANNOUNCEMENT}),
+     * the VM exits, or the deadline passes; the connection attempt follows in every case.
+     */
+    private static void awaitAnnouncement(VirtualMachine vm, long deadline) {
+        Path console = vm.config().consoleLog();
+        while (System.nanoTime() < deadline && !vm.exitFuture().isDone()) {
+            try {
+                if (Files.exists(console) && Files.readString(console, StandardCharsets.ISO_8859_1).contains(AgentPorts.READY_ANNOUNCEMENT)) {
+                    return;
+                }
+                Thread.sleep(20);
+            } catch (IOException e) {
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
