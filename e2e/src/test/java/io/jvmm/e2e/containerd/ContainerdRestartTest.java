@@ -25,25 +25,13 @@ class ContainerdRestartTest {
 
     @AfterAll
     static void nothingIsLeftBehind() throws Exception {
-        if (containerd == null) {
-            return;
+        if (containerd != null) {
+            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
         }
-        String address = containerd.socket().toString();
-        containerd.close();
-        assertThat(Leftovers.processesMentioning(address)).as("shims left").isEmpty();
-        assertThat(jvmm.leftoverSandboxes()).as("sandbox state left").isEmpty();
-    }
-
-    private static boolean taskIs(String id, String status) throws Exception {
-        return containerd.ctr(null, "task", "ls").stdout().matches("(?s).*\\b" + id + "\\s+\\d+\\s+" + status + ".*");
     }
 
     private static void await(String id, String status) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-        while (!taskIs(id, status)) {
-            assertThat(System.nanoTime()).as("task " + id + " " + status).isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        containerd.awaitTask(id, status, 300);
     }
 
     @Test

@@ -39,17 +39,9 @@ class JvmmContainerdTest {
 
     @AfterAll
     static void nothingIsLeftBehind() throws Exception {
-        if (containerd == null) {
-            return;
+        if (containerd != null) {
+            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
         }
-        String address = containerd.socket().toString();
-        containerd.close();
-        // Everything below was created by the jvmm shims: containerd's cleanup alone must have removed it.
-        assertThat(Leftovers.processesMentioning(jvmm.stateRoot().toString())).as("VM processes left").isEmpty();
-        assertThat(Leftovers.processesMentioning(address)).as("shims left").isEmpty();
-        assertThat(jvmm.leftoverSandboxes()).as("sandbox state left").isEmpty();
-        assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/mountinfo")))
-                .as("mounts left").doesNotContain(jvmm.stateRoot().toString());
     }
 
     private static List<String> run(String runtime, String id, String... command) {
@@ -64,11 +56,7 @@ class JvmmContainerdTest {
     }
 
     private static void awaitRunning(String id) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RUN_TIMEOUT);
-        while (!containerd.ctr(null, "task", "ls").stdout().matches("(?s).*\\b" + id + "\\s+\\d+\\s+RUNNING.*")) {
-            assertThat(System.nanoTime()).as("task " + id + " running").isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        containerd.awaitTask(id, "RUNNING", RUN_TIMEOUT);
     }
 
     @ParameterizedTest
@@ -217,10 +205,7 @@ class JvmmContainerdTest {
         }
         outcomes.add("resume running: " + (containerd.ctr(null, "task", "resume", id).exitCode() == 0 ? "ok" : "refused"));
         outcomes.add("kill: " + containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!containerd.ctr(null, "task", "ls").stdout().matches("(?s).*\\b" + id + "\\s+\\d+\\s+STOPPED.*") && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        containerd.awaitTask(id, "STOPPED", 60);
         outcomes.add("kill exited: " + containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode());
         outcomes.add("delete: " + containerd.ctr(null, "task", "delete", id).exitCode());
         outcomes.add("container delete: " + containerd.ctr(null, "containers", "delete", id).exitCode());

@@ -56,6 +56,23 @@ public final class JvmmRuntime {
         return dir.resolve("state");
     }
 
+    /**
+     * Closes {@code containerd} (whose own cleanup must be enough), then lists what jvmm left behind:
+     * shims, VM processes, sandbox state, mounts. Empty when everything was cleaned up.
+     */
+    public List<String> closeAndListLeftovers(PrivateContainerd containerd) throws IOException, InterruptedException {
+        String address = containerd.socket().toString();
+        containerd.close();
+        List<String> left = new java.util.ArrayList<>();
+        Leftovers.processesMentioning(stateRoot().toString()).forEach(p -> left.add("VM process " + p.pid()));
+        Leftovers.processesMentioning(address).forEach(p -> left.add("shim " + p.pid()));
+        leftoverSandboxes().forEach(d -> left.add("sandbox state " + d));
+        if (Files.readString(Path.of("/proc/self/mountinfo")).contains(stateRoot().toString())) {
+            left.add("mounts below " + stateRoot());
+        }
+        return left;
+    }
+
     /** Sandbox directories left under the state root (none when every VM was cleaned up). */
     public List<Path> leftoverSandboxes() throws IOException {
         Path s = stateRoot().resolve("s");

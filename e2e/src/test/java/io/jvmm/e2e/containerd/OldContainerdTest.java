@@ -2,9 +2,7 @@ package io.jvmm.e2e.containerd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jvmm.e2e.Leftovers;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,13 +23,9 @@ class OldContainerdTest {
 
     @AfterAll
     static void nothingIsLeftBehind() throws Exception {
-        if (containerd == null) {
-            return;
+        if (containerd != null) {
+            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
         }
-        String address = containerd.socket().toString();
-        containerd.close();
-        assertThat(Leftovers.processesMentioning(address)).as("shims left").isEmpty();
-        assertThat(jvmm.leftoverSandboxes()).as("sandbox state left").isEmpty();
     }
 
     @Test
@@ -40,11 +34,7 @@ class OldContainerdTest {
         String id = "old16";
         try (CtrRun ctr = CtrRun.start(containerd, List.of("run", "--rm", "--snapshotter", "native", "--runtime",
                 JvmmRuntime.RUNTIME, PrivateContainerd.IMAGE, id, "sh", "-c", "echo hello from 1.6; sleep 1000 & wait $!"))) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-            while (!containerd.ctr(null, "task", "ls").stdout().matches("(?s).*\\b" + id + "\\s+\\d+\\s+RUNNING.*")) {
-                assertThat(System.nanoTime()).as("task running; ctr said: " + ctr.stderr()).isLessThan(deadline);
-                Thread.sleep(100);
-            }
+            containerd.awaitTask(id, "RUNNING", 300);
             PrivateContainerd.Result exec = containerd.ctr(null, "task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo in exec; exit 3");
             assertThat(exec.exitCode()).as(exec.stderr()).isEqualTo(3);
             assertThat(exec.stdout()).isEqualTo("in exec\n");

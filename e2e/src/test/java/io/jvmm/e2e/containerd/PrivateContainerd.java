@@ -101,6 +101,17 @@ public final class PrivateContainerd implements AutoCloseable {
         }
     }
 
+    /** Waits until {@code ctr task ls} shows task {@code id} in {@code status}; fails at the deadline. */
+    public void awaitTask(String id, String status, long seconds) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!ctr(null, "task", "ls").stdout().matches("(?s).*\\b" + id + "\\s+\\d+\\s+" + status + ".*")) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("task " + id + " not " + status + " within " + seconds + " s");
+            }
+            Thread.sleep(100);
+        }
+    }
+
     /** Stops containerd (SIGTERM, as a service manager would) and starts it again on the same state. */
     public void restart() throws IOException, InterruptedException {
         process.destroy();
