@@ -32,30 +32,22 @@ public final class GuestSpec {
     }
 
     public static ObjectNode parse(byte[] configJson) {
-        try {
-            JsonNode node = JSON.readTree(configJson);
-            if (!(node instanceof ObjectNode spec)) {
-                throw TaskException.invalidArgument("config.json is not a JSON object");
-            }
-            if (!(spec.get("process") instanceof ObjectNode)) {
-                throw TaskException.invalidArgument("config.json has no process");
-            }
-            JsonNode args = spec.get("process").get("args");
-            if (!(args instanceof ArrayNode a) || a.isEmpty()) {
-                throw TaskException.invalidArgument("config.json: process.args must be a non-empty array");
-            }
-            return spec;
-        } catch (IOException e) {
-            throw TaskException.invalidArgument("config.json is not valid JSON: " + e.getMessage(), e);
+        ObjectNode spec = readObject(configJson, "config.json");
+        if (!(spec.get("process") instanceof ObjectNode process)) {
+            throw TaskException.invalidArgument("config.json has no process");
         }
+        requireArgs(process, "config.json: process.args");
+        return spec;
     }
 
     /** Checks an exec's OCI process spec (JSON) before it reaches the guest. */
     public static void parseProcess(byte[] processJson) {
-        JsonNode node = readObject(processJson, "exec process spec");
-        JsonNode args = node.get("args");
-        if (!(args instanceof ArrayNode a) || a.isEmpty()) {
-            throw TaskException.invalidArgument("exec process spec: args must be a non-empty array");
+        requireArgs(readObject(processJson, "exec process spec"), "exec process spec: args");
+    }
+
+    private static void requireArgs(JsonNode process, String what) {
+        if (!(process.get("args") instanceof ArrayNode a) || a.isEmpty()) {
+            throw TaskException.invalidArgument(what + " must be a non-empty array");
         }
     }
 
@@ -64,10 +56,9 @@ public final class GuestSpec {
         readObject(resourcesJson, "resources");
     }
 
-    private static JsonNode readObject(byte[] json, String what) {
+    private static ObjectNode readObject(byte[] json, String what) {
         try {
-            JsonNode node = JSON.readTree(json);
-            if (!(node instanceof ObjectNode)) {
+            if (!(JSON.readTree(json) instanceof ObjectNode node)) {
                 throw TaskException.invalidArgument(what + " is not a JSON object");
             }
             return node;
