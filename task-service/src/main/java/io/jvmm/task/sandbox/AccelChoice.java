@@ -34,9 +34,7 @@ final class AccelChoice {
         boolean kvm = KvmProbe.works(settings.kernel(), settings.initrd(), PROBE_TIMEOUT);
         try {
             Files.createDirectories(settings.stateRoot());
-            Path tmp = Files.createTempFile(settings.stateRoot(), "accel", ".tmp");
-            Files.writeString(tmp, kvm ? "kvm" : "tcg");
-            Files.move(tmp, cache, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            AtomicFile.write(cache, (kvm ? "kvm" : "tcg").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         } catch (IOException e) {
             // only a cache
         }

@@ -2,9 +2,7 @@ package io.jvmm.task.sandbox;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Optional;
 
@@ -29,9 +27,7 @@ public record SandboxRecord(long shimPid, List<ProcessRecord> processes, String 
     }
 
     void write(Path stateDir) throws IOException {
-        Path tmp = stateDir.resolve(FILE + ".tmp");
-        Files.write(tmp, JSON.writeValueAsBytes(this));
-        Files.move(tmp, stateDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFile.write(stateDir.resolve(FILE), JSON.writeValueAsBytes(this));
     }
 
     static Optional<SandboxRecord> read(Path stateDir) {
