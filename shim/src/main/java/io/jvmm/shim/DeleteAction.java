@@ -1,11 +1,11 @@
 package io.jvmm.shim;
 
-import com.google.protobuf.Timestamp;
 import io.jvmm.api.containerd.task.v3.DeleteResponse;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
 import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.ttrpc.TaskEndpoint;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -39,9 +39,7 @@ final class DeleteAction {
             }
             Files.deleteIfExists(socket);
         }
-        Instant now = Instant.now();
-        DeleteResponse.newBuilder().setExitStatus(128 + 9)
-                .setExitedAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+        DeleteResponse.newBuilder().setExitStatus(128 + 9).setExitedAt(TaskEndpoint.timestamp(Instant.now()))
                 .build().writeTo(out);
         out.flush();
     }

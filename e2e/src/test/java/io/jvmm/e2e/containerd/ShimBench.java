@@ -46,11 +46,11 @@ public final class ShimBench {
                 rss.add(runningShimRss(containerd, "b-rss-" + i));
             }
         }
-        double total = median(vm) / (median(bare) + median(runc));
+        double total = BootBench.median(vm) / (BootBench.median(bare) + BootBench.median(runc));
         System.out.printf(Locale.ROOT, "RESULT runs=%d runc_run_s=%.2f jvmm_run_s=%.2f bare_boot_s=%.2f total_ratio=%.2f"
                         + " runc_start_s=%.3f jvmm_start_s=%.3f start_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f%n",
-                runs, median(runc), median(vm), median(bare), total, median(runcStart), median(jvmmStart),
-                median(jvmmStart) / median(runcStart), median(rss), median(rssNoVm));
+                runs, BootBench.median(runc), BootBench.median(vm), BootBench.median(bare), total, BootBench.median(runcStart), BootBench.median(jvmmStart),
+                BootBench.median(jvmmStart) / BootBench.median(runcStart), BootBench.median(rss), BootBench.median(rssNoVm));
         System.out.println("runc: " + runc + " jvmm: " + vm + " bare: " + bare + " start runc: " + runcStart
                 + " start jvmm: " + jvmmStart + " rss: " + rss);
         System.exit(0);
@@ -134,8 +134,4 @@ public final class ShimBench {
         return -1;
     }
 
-    private static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        return sorted.get(sorted.size() / 2);
-    }
 }
