@@ -2,12 +2,13 @@
 # Installs the containerd that the end-to-end tests drive, without touching any system containerd:
 # containerd 2.1 from Debian unstable unpacked into /var/cache/jvmm/containerd (it runs on bookworm),
 # runc from bookworm as the reference runtime, and bookworm's containerd 1.6 (also private) as the old
-# peer. Idempotent.
+# peer; the CNI plugins (bookworm's containernetworking-plugins, /usr/lib/cni) containerd's CRI runs for
+# pods. Idempotent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/debian.sh"
 [[ $(id -u) -eq 0 ]] || { echo "run as root (apt-get and dpkg -x are used)" >&2; exit 1; }
-apt_install runc
+apt_install runc containernetworking-plugins
 PREFIX=/var/cache/jvmm/containerd
 if [[ ! -x $PREFIX/usr/bin/containerd ]]; then
   unstable_unpack "$PREFIX" containerd

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds an OCI image archive of busybox from Debian's busybox-static package, offline and reproducibly,
-# for `ctr images import`. Its name is localhost/jvmm/busybox:latest. Prints the archive's path.
+# for `ctr images import`. Its name is localhost/jvmm/busybox:latest; the same archive also holds
+# localhost/jvmm/pause:latest (the same layer, whose command sleeps forever), the pod sandbox image CRI
+# needs without a registry. Prints the archive's path.
 #   build-busybox-image.sh [cache-dir]    (default /var/cache/jvmm/images)
 set -euo pipefail
 cache=${1:-/var/cache/jvmm/images}
@@ -34,20 +36,30 @@ layer_digest=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
 layer_size=$(stat -c %s "$work/layer.tar")
 mv "$work/layer.tar" "$blobs/$layer_digest"
 
-printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-  "$layer_digest" >"$work/config.json"
-config_digest=$(sha256sum "$work/config.json" | cut -d' ' -f1)
-config_size=$(stat -c %s "$work/config.json")
-mv "$work/config.json" "$blobs/$config_digest"
+# Writes one blob from stdin and prints "<digest> <size>".
+blob() {
+  cat >"$work/blob"
+  local digest size
+  digest=$(sha256sum "$work/blob" | cut -d' ' -f1)
+  size=$(stat -c %s "$work/blob")
+  mv "$work/blob" "$blobs/$digest"
+  echo "$digest $size"
+}
 
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
-  "$config_digest" "$config_size" "$layer_digest" "$layer_size" >"$work/manifest.json"
-manifest_digest=$(sha256sum "$work/manifest.json" | cut -d' ' -f1)
-manifest_size=$(stat -c %s "$work/manifest.json")
-mv "$work/manifest.json" "$blobs/$manifest_digest"
+# Writes an image (config with the given Cmd, the busybox layer) and prints its index entry.
+image() {
+  local name=$1 cmd=$2 config manifest
+  config=$(printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":%s,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$cmd" "$layer_digest" | blob)
+  manifest=$(printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
+    "${config% *}" "${config#* }" "$layer_digest" "$layer_size" | blob)
+  printf '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"latest"}}' \
+    "${manifest% *}" "${manifest#* }" "$name"
+}
 
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"localhost/jvmm/busybox:latest","org.opencontainers.image.ref.name":"latest"}}]}' \
-  "$manifest_digest" "$manifest_size" >"$work/oci/index.json"
+busybox=$(image localhost/jvmm/busybox:latest '["sh"]')
+pause=$(image localhost/jvmm/pause:latest '["sleep","2147483647"]')
+printf '{"schemaVersion":2,"manifests":[%s,%s]}' "$busybox" "$pause" >"$work/oci/index.json"
 printf '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$work/oci" -cf "$out.tmp" oci-layout index.json blobs
 mv "$out.tmp" "$out"

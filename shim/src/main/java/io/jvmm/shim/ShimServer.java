@@ -7,6 +7,9 @@ import io.jvmm.task.TaskService;
 import io.jvmm.task.sandbox.SandboxSettings;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.ttrpc.TaskEndpoint;
+import io.jvmm.task.ttrpc.SandboxEndpoint;
+import io.jvmm.task.pod.SandboxService;
+import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.TtrpcServer;
 import java.io.IOException;
@@ -17,7 +20,8 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * The long-running shim: serves Task v2 and v3 on its socket for the containers of one sandbox, publishes
+ * The long-running shim: serves Task v2 and v3 and the Sandbox service on its socket for one sandbox (a
+ * pod, or a lone container), publishes
  * their events to containerd, and exits (removing its socket) after a Shutdown that leaves no task.
  * It owns, in order of creation: the event publisher, the task service (and through it the VM), the
  * ttrpc server; it closes them in reverse.
@@ -45,10 +49,12 @@ final class ShimServer {
         String group = GroupId.of(bundle, flags.id());
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
         TaskService tasks = new TaskService(flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group), events);
+        SandboxService sandbox = new SandboxService(group, tasks, VmSize.of(settings));
         TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
-        for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown).definitions()) {
+        for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown, sandbox::holdsShim).definitions()) {
             builder.addService(d);
         }
+        builder.addService(new SandboxEndpoint(sandbox, exit::countDown).definition());
         TtrpcServer server = builder.bind(socket);
         // As containerd's shims do: the server's pid in the bundle, for operators and tools.
         java.nio.file.Files.writeString(bundle.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));

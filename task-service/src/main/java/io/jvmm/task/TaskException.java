@@ -44,6 +44,10 @@ public final class TaskException extends RuntimeException implements StatusCarri
         return new TaskException(Code.UNIMPLEMENTED, message, null);
     }
 
+    public static TaskException deadlineExceeded(String message) {
+        return new TaskException(Code.DEADLINE_EXCEEDED, message, null);
+    }
+
     public static TaskException unavailable(String message, Throwable cause) {
         return new TaskException(Code.UNAVAILABLE, message, cause);
     }

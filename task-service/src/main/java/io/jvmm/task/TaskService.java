@@ -17,6 +17,8 @@ import io.jvmm.task.process.ProcessState;
 import io.jvmm.task.process.TaskProcess;
 import io.jvmm.task.sandbox.GuestSpec;
 import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.sandbox.VmSize;
+import io.jvmm.vmm.VmExit;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.TtrpcException;
 import java.io.IOException;
@@ -63,6 +65,8 @@ public final class TaskService implements AutoCloseable {
     private final Object lifecycle = new Object();
     private VmSandbox sandbox;
     private volatile boolean closing;
+    /** The Sandbox service stopped the pod: its VM is gone for good and no container may be created. */
+    private volatile boolean sandboxStopped;
 
     public TaskService(String namespace, SandboxFactory sandboxes, EventSink events) {
         this.namespace = namespace;
@@ -78,6 +82,9 @@ public final class TaskService implements AutoCloseable {
         synchronized (lifecycle) {
             if (containers.containsKey(id)) {
                 throw TaskException.alreadyExists("container " + id + ": already exists");
+            }
+            if (sandboxStopped) {
+                throw TaskException.failedPrecondition("container " + id + ": the sandbox is stopped");
             }
             ObjectNode spec = GuestSpec.parse(readConfig(request));
             VmSandbox sb = sandbox();
@@ -138,12 +145,63 @@ public final class TaskService implements AutoCloseable {
         return sandbox;
     }
 
+    /**
+     * The Sandbox service's StartSandbox: prepares the sandbox and boots its VM at {@code size} before any
+     * container exists. Returns the VM's status (the monitor's pid is the sandbox's pid).
+     */
+    public VmSandbox.VmStatus startSandbox(VmSize size) {
+        synchronized (lifecycle) {
+            if (sandboxStopped) {
+                throw TaskException.failedPrecondition("the sandbox is stopped");
+            }
+            VmSandbox sb = sandbox();
+            if (sb.isBooted()) {
+                throw TaskException.failedPrecondition("the sandbox VM is already running");
+            }
+            try {
+                boot(sb, size);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot boot the sandbox VM: " + e.getMessage(), e);
+            }
+            return sb.status();
+        }
+    }
+
+    /** When the sandbox's VM ended (for whatever reason); empty when it never booted. */
+    public Optional<CompletableFuture<VmExit>> sandboxExit() {
+        VmSandbox sb = sandbox;
+        return sb == null || !sb.hasVm() ? Optional.empty() : Optional.of(sb.exitFuture());
+    }
+
+    /** The running VM's status, if it runs. */
+    public Optional<VmSandbox.VmStatus> sandboxStatus() {
+        VmSandbox sb = sandbox;
+        return sb == null || !sb.isBooted() ? Optional.empty() : Optional.of(sb.status());
+    }
+
+    /**
+     * The Sandbox service's StopSandbox: the VM is stopped within {@code timeout} (gracefully first); the
+     * containers still in it are reported killed; no container can be created afterwards. Idempotent.
+     */
+    public void stopSandbox(Duration timeout) {
+        synchronized (lifecycle) {
+            sandboxStopped = true;
+            if (sandbox != null) {
+                sandbox.stop(timeout);
+            }
+        }
+    }
+
     private void bootIfNeeded(VmSandbox sb) throws IOException {
         if (sb.isBooted()) {
             return;
         }
+        boot(sb, VmSize.of(sb.settings()));
+    }
+
+    private void boot(VmSandbox sb, VmSize size) throws IOException {
         try {
-            sb.boot();
+            sb.boot(size);
         } catch (IOException | RuntimeException e) {
             LOG.error("sandbox VM failed to boot: {}", e.getMessage());
             sb.close();
@@ -152,7 +210,7 @@ public final class TaskService implements AutoCloseable {
         }
         forwardGuestEvents(sb.agent());
         sb.exitFuture().thenAccept(exit -> {
-            if (!closing) {
+            if (!closing && !sandboxStopped) {
                 LOG.warn("sandbox VM exited unexpectedly: {}; its processes are reported killed", exit.reason());
             }
         });
@@ -263,6 +321,9 @@ public final class TaskService implements AutoCloseable {
     }
 
     private void deleteInGuest(String id) {
+        if (sandbox == null || !sandbox.isBooted()) {
+            return; // the VM stopped: nothing of the container is left in it
+        }
         try {
             sandboxAgent().deleteContainer(id);
         } catch (AgentUnavailableException e) {

@@ -62,6 +62,19 @@ public final class HostTools {
         return 0;
     }
 
+    /** User and system CPU time a process has used, in microseconds ({user, system}); zeros if it is gone. */
+    public static long[] cpuMicros(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticksPerSecond = 100; // USER_HZ, fixed at 100 on Linux for /proc
+            return new long[] {Long.parseLong(f[11]) * 1_000_000 / ticksPerSecond, Long.parseLong(f[12]) * 1_000_000 / ticksPerSecond};
+        } catch (java.io.IOException | RuntimeException e) {
+            return new long[] {0, 0};
+        }
+    }
+
     /** Waits until a file exists or the process dies or the deadline passes. */
     public static void awaitFile(Path path, SupervisedProcess owner, long deadlineNanos) {
         while (!Files.exists(path)) {

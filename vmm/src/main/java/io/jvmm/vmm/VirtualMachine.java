@@ -39,6 +39,17 @@ public interface VirtualMachine extends AutoCloseable {
     /** Resident memory of the monitor and its helpers, in bytes (sum of their RSS). */
     long hostMemoryBytes();
 
+    /** CPU time the monitor and its helpers have used on the host, in microseconds: {user, system}. */
+    default long[] hostCpuMicros() {
+        long[] total = new long[2];
+        for (long pid : processIds()) {
+            long[] one = HostTools.cpuMicros(pid);
+            total[0] += one[0];
+            total[1] += one[1];
+        }
+        return total;
+    }
+
     /** Sends SIGTERM to the monitor (QEMU then exits cleanly); does not wait. */
     void terminateMonitor();
 

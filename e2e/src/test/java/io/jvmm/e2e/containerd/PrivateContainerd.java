@@ -28,6 +28,7 @@ public final class PrivateContainerd implements AutoCloseable {
     private final Path prefix;
     private Process process;
     private ProcessBuilder command;
+    private boolean cri;
 
     private PrivateContainerd(Path dir, Path prefix, Process process) {
         this.dir = dir;
@@ -46,20 +47,36 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** The containerd installed under {@code prefix} (2.x or 1.6), configured in the format its version reads. */
     public static PrivateContainerd start(Path prefix, List<Path> extraBinDirs) throws IOException, InterruptedException {
+        return start(prefix, extraBinDirs, false);
+    }
+
+    /**
+     * A containerd 2.1 with its CRI server on: runtimes {@code runc} (the pause-container model, the
+     * reference) and {@code jvmm} (containerd's shim sandboxer: the Sandbox service in jvmm's shim), CNI
+     * from /usr/lib/cni with a bridge network of its own, and the offline images in namespace k8s.io.
+     */
+    public static PrivateContainerd startWithCri(List<Path> extraBinDirs) throws IOException, InterruptedException {
+        return start(PREFIX, extraBinDirs, true);
+    }
+
+    private static PrivateContainerd start(Path prefix, List<Path> extraBinDirs, boolean cri) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ctd");
         boolean old = prefix.equals(PREFIX_1_6);
+        String disabled = cri ? "" : old ? "\"io.containerd.grpc.v1.cri\""
+                : "\"io.containerd.grpc.v1.cri\", \"io.containerd.cri.v1.images\", \"io.containerd.cri.v1.runtime\"";
         Files.writeString(dir.resolve("config.toml"), """
                 version = %2$d
                 root = "%1$s/root"
                 state = "%1$s/state"
-                # The CRI plugins come with the Kubernetes milestone.
                 disabled_plugins = [%3$s]
                 [grpc]
                   address = "%1$s/containerd.sock"
                 [ttrpc]
                   address = "%1$s/containerd.sock.ttrpc"
-                """.formatted(dir, old ? 2 : 3, old ? "\"io.containerd.grpc.v1.cri\""
-                        : "\"io.containerd.grpc.v1.cri\", \"io.containerd.cri.v1.images\", \"io.containerd.cri.v1.runtime\""));
+                """.formatted(dir, old ? 2 : 3, disabled) + (cri ? CriNetwork.containerdConfig(dir) : ""));
+        if (cri) {
+            CriNetwork.writeConfig(dir);
+        }
         ProcessBuilder pb = new ProcessBuilder(prefix.resolve("containerd").toString(), "--config", dir.resolve("config.toml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile());
         StringBuilder path = new StringBuilder();
@@ -68,9 +85,13 @@ public final class PrivateContainerd implements AutoCloseable {
         pb.environment().put("PATH", path.toString());
         PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start());
         containerd.command = pb;
+        containerd.cri = cri;
         try {
             containerd.awaitSocket();
-            containerd.importImage();
+            containerd.importImage(null);
+            if (cri) {
+                containerd.importImage(CriNetwork.NAMESPACE);
+            }
             return containerd;
         } catch (IOException | RuntimeException e) {
             containerd.close();
@@ -90,12 +111,18 @@ public final class PrivateContainerd implements AutoCloseable {
         }
     }
 
-    private void importImage() throws IOException, InterruptedException {
+    /** Imports the offline images into {@code namespace} (null: ctr's default namespace). */
+    private void importImage(String namespace) throws IOException, InterruptedException {
         String archive = GoPeer.run(List.of("bash", GoPeer.repoRoot().resolve("packaging/images/build-busybox-image.sh").toString()), 300)
                 .stdout().strip();
+        List<String> args = new ArrayList<>();
+        if (namespace != null) {
+            args.addAll(List.of("-n", namespace));
+        }
         // --local: import in the client; the transfer service of a default 2.1 config has no unpack platforms.
-        Result r = prefix.equals(PREFIX_1_6) ? ctr(null, "images", "import", "--snapshotter", "native", archive)
-                : ctr(null, "images", "import", "--local", "--snapshotter", "native", archive);
+        args.addAll(prefix.equals(PREFIX_1_6) ? List.of("images", "import", "--snapshotter", "native", archive)
+                : List.of("images", "import", "--local", "--snapshotter", "native", archive));
+        Result r = ctr(null, args.toArray(String[]::new));
         if (r.exitCode() != 0) {
             throw new IOException("image import failed: " + r.stderr());
         }
@@ -184,6 +211,22 @@ public final class PrivateContainerd implements AutoCloseable {
         }
     }
 
+    /** What a failed CRI test left in namespace k8s.io: tasks, containers and sandboxes, removed; returns their ids. */
+    private List<String> removeCriLeftovers() throws IOException, InterruptedException {
+        String ns = CriNetwork.NAMESPACE;
+        List<String> ids = new ArrayList<>(lines(ctr(null, "-n", ns, "containers", "ls", "-q").stdout()));
+        for (String id : ids) {
+            ctr(null, "-n", ns, "task", "kill", "-s", "SIGKILL", id);
+            ctr(null, "-n", ns, "task", "delete", "--force", id);
+            ctr(null, "-n", ns, "containers", "delete", id);
+        }
+        for (String id : lines(ctr(null, "-n", ns, "sandboxes", "ls").stdout()).stream().skip(1).map(l -> l.split("\\s+")[0]).toList()) {
+            ctr(null, "-n", ns, "sandboxes", "rm", "--force", id);
+            ids.add(id);
+        }
+        return ids;
+    }
+
     private static List<String> mountsUnder(Path dir) throws IOException {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
                 .map(l -> l.split(" ")[4]).filter(m -> m.startsWith(dir.toString()))
@@ -215,6 +258,7 @@ public final class PrivateContainerd implements AutoCloseable {
             ctr(null, "task", "delete", "--force", id);
             ctr(null, "containers", "delete", id);
         }
+        List<String> criIds = cri && process.isAlive() ? removeCriLeftovers() : List.of();
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -228,6 +272,12 @@ public final class PrivateContainerd implements AutoCloseable {
         }
         for (String id : ids) {
             Files.deleteIfExists(shimSocket("default", id));
+        }
+        for (String id : criIds) {
+            Files.deleteIfExists(shimSocket(CriNetwork.NAMESPACE, id));
+        }
+        if (cri) {
+            CriNetwork.removeBridge();
         }
         Leftovers.deleteTree(dir);
     }

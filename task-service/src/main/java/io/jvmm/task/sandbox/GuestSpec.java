@@ -125,6 +125,15 @@ public final class GuestSpec {
         return false;
     }
 
+    private static boolean hasNamespace(ArrayNode namespaces, String type) {
+        for (JsonNode ns : namespaces) {
+            if (ns.path("type").asText("").equals(type)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static void translateLinux(ObjectNode linux, String containerId) {
         // The host's cgroup path (often systemd-style) means nothing in the guest, which has no systemd.
         linux.put("cgroupsPath", "/jvmm/" + containerId);
@@ -137,6 +146,11 @@ public final class GuestSpec {
                 if (ns.path("path").asText("").isEmpty()) {
                     kept.add(ns);
                 }
+            }
+            // The guest is always cgroup v2: give the container its own cgroup namespace, as containerd does on
+            // cgroup v2 hosts, so it sees its cgroup as the root (not the agent's tree) whatever the host runs.
+            if (!hasNamespace(kept, "cgroup")) {
+                kept.addObject().put("type", "cgroup");
             }
             linux.set("namespaces", kept);
         }

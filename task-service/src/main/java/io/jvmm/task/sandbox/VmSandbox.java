@@ -2,6 +2,7 @@ package io.jvmm.task.sandbox;
 
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.vmm.MonitorLauncher;
+import io.jvmm.vmm.ShutdownLadder;
 import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmExit;
@@ -75,10 +76,24 @@ public final class VmSandbox implements AutoCloseable {
         return agent != null;
     }
 
-    /** Boots the VM and connects to its agent; then tells the guest the time, its hostname and some entropy. */
+    /** Whether a VM was made (it may have stopped since). */
+    public boolean hasVm() {
+        return vm != null;
+    }
+
+    public SandboxSettings settings() {
+        return settings;
+    }
+
+    /** Boots the VM of the configured size and connects to its agent. */
     public void boot() throws IOException {
+        boot(VmSize.of(settings));
+    }
+
+    /** Boots the VM and connects to its agent; then tells the guest the time, its hostname and some entropy. */
+    public void boot(VmSize size) throws IOException {
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
-                Optional.of(share), settings.vcpus(), settings.memoryMib(), 3, AccelChoice.resolve(settings),
+                Optional.of(share), size.vcpus(), size.memoryMib(), 3, AccelChoice.resolve(settings),
                 settings.extraKernelArgs());
         vm = settings.vmm().create(config, MonitorLauncher.PROCESS);
         long begin = System.nanoTime();
@@ -166,6 +181,44 @@ public final class VmSandbox implements AutoCloseable {
 
     private Path containerDir(String containerId) {
         return share.resolve(containerId);
+    }
+
+    /** The VM as it runs: its monitor's pid, size and accelerator, and what it uses on the host. */
+    public VmStatus status() {
+        if (vm == null) {
+            throw new IllegalStateException("sandbox " + sandboxId + " has no VM");
+        }
+        VmConfig c = vm.config();
+        return new VmStatus(vm.monitorPid(), new VmSize(c.vcpus(), c.memoryMib()), c.accel().name().toLowerCase(java.util.Locale.ROOT),
+                vm.state().name(), vm.hostMemoryBytes(), vm.hostCpuMicros());
+    }
+
+    /** What {@link #status()} reports. */
+    public record VmStatus(long monitorPid, VmSize size, String accel, String state, long hostMemoryBytes, long[] hostCpuMicros) {
+    }
+
+    /**
+     * Stops the VM within {@code timeout}: the agent syncs and powers the guest off, then the power button,
+     * SIGTERM and SIGKILL each get a share of what is left. Mounts and the state directory stay until
+     * {@link #close()} (containers may still be deleted after their pod stopped).
+     */
+    public void stop(Duration timeout) {
+        if (vm == null) {
+            return;
+        }
+        Duration share = timeout.dividedBy(3).compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : timeout.dividedBy(3);
+        AgentClient a = agent;
+        ShutdownLadder.run(vm, ShutdownLadder.standard(vm, () -> {
+            if (a == null) {
+                throw new IllegalStateException("no agent connection");
+            }
+            a.powerOff(share);
+        }, share, share, share));
+        vm.close();
+        agent = null;
+        if (a != null) {
+            a.close();
+        }
     }
 
     public void pause(Duration timeout) {

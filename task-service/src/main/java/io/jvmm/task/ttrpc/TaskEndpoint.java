@@ -76,10 +76,20 @@ public final class TaskEndpoint {
 
     private final TaskService tasks;
     private final ExitRequest exit;
+    private final java.util.function.BooleanSupplier sandboxHeld;
 
     public TaskEndpoint(TaskService tasks, ExitRequest exit) {
+        this(tasks, exit, () -> false);
+    }
+
+    /**
+     * @param sandboxHeld whether containerd's Sandbox service owns the pod: then Task Shutdown leaves the VM
+     *                    and the shim alone (only ShutdownSandbox ends them)
+     */
+    public TaskEndpoint(TaskService tasks, ExitRequest exit, java.util.function.BooleanSupplier sandboxHeld) {
         this.tasks = tasks;
         this.exit = exit;
+        this.sandboxHeld = sandboxHeld;
     }
 
     /** The service under both of containerd's names. */
@@ -115,7 +125,7 @@ public final class TaskEndpoint {
                 .unary("Connect", ConnectRequest.parser(), (ctx, r) -> ConnectResponse.newBuilder()
                         .setShimPid((int) ProcessHandle.current().pid()).setTaskPid(tasks.taskPid(r.getId())).build())
                 .unary("Shutdown", ShutdownRequest.parser(), (ctx, r) -> {
-                    if (tasks.shutdown(r.getNow())) {
+                    if (!sandboxHeld.getAsBoolean() && tasks.shutdown(r.getNow())) {
                         exit.exitSoon();
                     }
                     return Empty.getDefaultInstance();

@@ -40,7 +40,7 @@ class GuestSpecTest {
         assertThat(spec.path("process").has("apparmorProfile")).isFalse();
         assertThat(spec.path("linux").path("cgroupsPath").asText()).isEqualTo("/jvmm/c1");
         assertThat(spec.path("linux").has("devices")).isFalse();
-        assertThat(spec.path("linux").path("namespaces").findValuesAsText("type")).containsExactly("pid", "mount");
+        assertThat(spec.path("linux").path("namespaces").findValuesAsText("type")).containsExactly("pid", "mount", "cgroup");
         assertThat(shared).containsExactly("/etc/hosts:1:true", "/srv/data:2:false");
         assertThat(spec.path("mounts").get(0).path("source").asText()).isEqualTo("proc");
         assertThat(spec.path("mounts").get(1).path("source").asText()).isEqualTo("/run/jvmm/share/c1/mounts/1");

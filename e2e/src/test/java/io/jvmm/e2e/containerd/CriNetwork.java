@@ -1,0 +1,80 @@
+package io.jvmm.e2e.containerd;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The CRI part of a private containerd's configuration: the runc and jvmm runtimes, and a CNI bridge
+ * network of the tests' own (no gateway, no masquerading: pods get addresses inside their namespaces and
+ * the host gets nothing but an address-less bridge, removed at the end). IPAM state and network
+ * namespaces live under the containerd's own directory.
+ */
+public final class CriNetwork {
+    /** containerd's namespace for CRI. */
+    public static final String NAMESPACE = "k8s.io";
+    /** The pause image CRI needs for the pause-container model, built offline with busybox. */
+    public static final String PAUSE_IMAGE = "localhost/jvmm/pause:latest";
+    static final String BRIDGE = "jvmmcni0";
+    public static final String SUBNET_PREFIX = "10.244.77.";
+
+    private CriNetwork() {
+    }
+
+    static String containerdConfig(Path dir) {
+        return """
+                [plugins.'io.containerd.cri.v1.images']
+                  snapshotter = 'native'
+                  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+                    sandbox = '%2$s'
+                [plugins.'io.containerd.cri.v1.runtime']
+                  # Lowering oom_score_adj is refused on this kind of machine.
+                  restrict_oom_score_adj = true
+                  netns_mounts_under_state_dir = true
+                  enable_selinux = false
+                  [plugins.'io.containerd.cri.v1.runtime'.cni]
+                    bin_dirs = ['/usr/lib/cni']
+                    conf_dir = '%1$s/cni'
+                  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+                    default_runtime_name = 'runc'
+                    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+                      runtime_type = 'io.containerd.runc.v2'
+                      snapshotter = 'native'
+                    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.jvmm]
+                      runtime_type = 'io.containerd.jvmm.v2'
+                      sandboxer = 'shim'
+                      snapshotter = 'native'
+                """.formatted(dir, PAUSE_IMAGE);
+    }
+
+    static void writeConfig(Path dir) throws IOException {
+        Path conf = Files.createDirectories(dir.resolve("cni"));
+        Files.writeString(conf.resolve("10-jvmm-test.conflist"), """
+                {
+                  "cniVersion": "1.0.0",
+                  "name": "jvmm-test",
+                  "plugins": [
+                    {
+                      "type": "bridge",
+                      "bridge": "%2$s",
+                      "isGateway": false,
+                      "ipMasq": false,
+                      "ipam": {
+                        "type": "host-local",
+                        "dataDir": "%1$s/cni-ipam",
+                        "ranges": [[{"subnet": "%3$s0/24"}]]
+                      }
+                    }
+                  ]
+                }
+                """.formatted(dir, BRIDGE, SUBNET_PREFIX));
+    }
+
+    /** Removes the tests' bridge from the host (the bridge plugin made it; CNI DEL leaves it). */
+    static void removeBridge() throws IOException, InterruptedException {
+        if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
+            new ProcessBuilder("ip", "link", "del", BRIDGE).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package io.jvmm.e2e.cri;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvmm.api.cri.v1.ContainerConfig;
+import io.jvmm.api.cri.v1.ContainerMetadata;
+import io.jvmm.api.cri.v1.ContainerState;
+import io.jvmm.api.cri.v1.CreateContainerRequest;
+import io.jvmm.api.cri.v1.ExecSyncResponse;
+import io.jvmm.api.cri.v1.ImageSpec;
+import io.jvmm.api.cri.v1.LinuxContainerResources;
+import io.jvmm.api.cri.v1.LinuxPodSandboxConfig;
+import io.jvmm.api.cri.v1.PodSandboxConfig;
+import io.jvmm.api.cri.v1.PodSandboxMetadata;
+import io.jvmm.api.cri.v1.PodSandboxState;
+import io.jvmm.api.cri.v1.PodSandboxStatus;
+import io.jvmm.api.cri.v1.RunPodSandboxRequest;
+import io.jvmm.api.cri.v1.UpdateContainerResourcesRequest;
+import io.jvmm.e2e.Leftovers;
+import io.jvmm.e2e.containerd.CriNetwork;
+import io.jvmm.e2e.containerd.JvmmRuntime;
+import io.jvmm.e2e.containerd.PrivateContainerd;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A Kubernetes pod through containerd's CRI server, as the kubelet drives it, with the RuntimeClass
+ * handler {@code jvmm} (containerd's shim sandboxer: jvmm's Sandbox service boots one VM for the pod) and
+ * with {@code runc} as the reference: two containers in one pod, reaching each other over localhost,
+ * exec, logs, a resource update, stop and remove. With jvmm both containers must be in one VM (one
+ * guest boot id, not the host's) sized from the pod's resources, and nothing may be left afterwards.
+ */
+class PodTest {
+    private static final Duration CALL_DEADLINE = Duration.ofSeconds(400);
+    private static final long POD_MEMORY = 1024L * 1024 * 1024;
+    private static PrivateContainerd containerd;
+    private static JvmmRuntime jvmm;
+    private static CriClient cri;
+
+    @BeforeAll
+    static void start() throws Exception {
+        jvmm = JvmmRuntime.get();
+        containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()));
+        cri = CriClient.connect(containerd.socket(), CALL_DEADLINE);
+        assertThat(cri.version().getRuntimeName()).isEqualTo("containerd");
+    }
+
+    @AfterAll
+    static void nothingIsLeftBehind() throws Exception {
+        if (cri != null) {
+            cri.close();
+        }
+        if (containerd != null) {
+            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
+        }
+    }
+
+    /** What one pod scenario observed, for comparing the two handlers. */
+    private record Observed(String httpAnswer, String execStdout, String execStderr, int execExit, String logLine,
+                            String bootIdServer, String bootIdClient, String memoryMax, long guestMemTotalKib) {
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "jvmm"})
+    void twoContainersShareAPod(String handler) throws Exception {
+        Path logs = Files.createTempDirectory(containerd.dir(), "logs-" + handler);
+        PodSandboxConfig pod = PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName("pod-" + handler).setNamespace("default")
+                        .setUid(UUID.randomUUID().toString()))
+                .setHostname("pod-" + handler).setLogDirectory(logs.toString())
+                .setLinux(LinuxPodSandboxConfig.newBuilder().setResources(LinuxContainerResources.newBuilder()
+                        .setMemoryLimitInBytes(POD_MEMORY).setCpuPeriod(100_000).setCpuQuota(100_000)))
+                .build();
+        String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build())
+                .getPodSandboxId();
+        PodSandboxStatus status = cri.podSandboxStatus(podId, false).getStatus();
+        assertThat(status.getState()).isEqualTo(PodSandboxState.SANDBOX_READY);
+        assertThat(status.getNetwork().getIp()).startsWith(CriNetwork.SUBNET_PREFIX);
+
+        String server = createAndStart(podId, pod, "server",
+                "mkdir -p /www && echo pong > /www/index.html && echo server up && exec httpd -f -p 127.0.0.1:8080 -h /www");
+        String client = createAndStart(podId, pod, "client", "echo client up; exec sleep 3600");
+
+        String answer = awaitHttp(client);
+        ExecSyncResponse exec = cri.execSync(client, 60, "sh", "-c", "echo out; echo err >&2; exit 3");
+        String bootServer = output(server, "cat", "/proc/sys/kernel/random/boot_id");
+        String bootClient = output(client, "cat", "/proc/sys/kernel/random/boot_id");
+        cri.updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(client)
+                .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(64L * 1024 * 1024)).build());
+        // cgroup v1 (this host, runc) or v2 (the guest): the container's own memory limit either way.
+        String memoryMax = output(client, "sh", "-c", "if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; "
+                + "then cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                + "else cat /sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)/memory.max; fi");
+        long memTotal = memTotalKib(output(client, "cat", "/proc/meminfo"));
+        String logLine = awaitLogLine(logs.resolve("server.log"), "server up");
+
+        for (String c : List.of(server, client)) {
+            cri.stopContainer(c, 5);
+            assertThat(cri.containerStatus(c).getStatus().getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
+        }
+        cri.stopPodSandbox(podId);
+        assertThat(cri.podSandboxStatus(podId, false).getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_NOTREADY);
+        cri.removeContainer(server);
+        cri.removeContainer(client);
+        cri.removePodSandbox(podId);
+
+        Observed seen = new Observed(answer, exec.getStdout().toStringUtf8(), exec.getStderr().toStringUtf8(), exec.getExitCode(),
+                logLine, bootServer, bootClient, memoryMax, memTotal);
+        assertThat(seen.httpAnswer()).isEqualTo("pong\n");
+        assertThat(seen.execStdout()).isEqualTo("out\n");
+        assertThat(seen.execStderr()).isEqualTo("err\n");
+        assertThat(seen.execExit()).isEqualTo(3);
+        assertThat(seen.logLine()).matches("\\S+ stdout F server up");
+        assertThat(seen.memoryMax()).isEqualTo(Long.toString(64L * 1024 * 1024));
+        assertThat(seen.bootIdServer()).isEqualTo(seen.bootIdClient()).isNotEmpty();
+        String hostBootId = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+        if (handler.equals("jvmm")) {
+            // One VM for the pod: a kernel of its own, sized from the pod's 1 GiB plus the guest overhead.
+            assertThat(seen.bootIdServer()).isNotEqualTo(hostBootId);
+            assertThat(seen.guestMemTotalKib()).isBetween(1024L * 1024, (1024L + 256) * 1024);
+            awaitNoJvmmLeftovers();
+        } else {
+            assertThat(seen.bootIdServer()).isEqualTo(hostBootId);
+        }
+    }
+
+    /** An exec's stdout (stripped); it must succeed. */
+    private static String output(String container, String... cmd) {
+        ExecSyncResponse r = cri.execSync(container, 60, cmd);
+        assertThat(r.getExitCode()).as("%s: %s", String.join(" ", cmd), r.getStderr().toStringUtf8()).isZero();
+        return r.getStdout().toStringUtf8().strip();
+    }
+
+    private static String createAndStart(String podId, PodSandboxConfig pod, String name, String script) {
+        String id = cri.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setSandboxConfig(pod)
+                .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
+                        .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
+                        .addAllCommand(List.of("sh", "-c", script)).setLogPath(name + ".log"))
+                .build()).getContainerId();
+        cri.startContainer(id);
+        return id;
+    }
+
+    /** The server container starts listening a moment after it starts: ask until it answers. */
+    private static String awaitHttp(String client) throws InterruptedException {
+        ExecSyncResponse r = null;
+        for (int i = 0; i < 60; i++) {
+            r = cri.execSync(client, 30, "wget", "-q", "-O", "-", "http://127.0.0.1:8080/");
+            if (r.getExitCode() == 0) {
+                return r.getStdout().toStringUtf8();
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("no answer over localhost: " + r.getStderr().toStringUtf8());
+    }
+
+    private static String awaitLogLine(Path log, String text) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            if (Files.exists(log)) {
+                for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                    if (line.endsWith(text)) {
+                        return line;
+                    }
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no \"" + text + "\" in " + log + (Files.exists(log) ? ": " + Files.readString(log) : " (missing)"));
+    }
+
+    private static long memTotalKib(String meminfo) {
+        return meminfo.lines().filter(l -> l.startsWith("MemTotal:")).findFirst()
+                .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).orElse(0L);
+    }
+
+    /** After RemovePodSandbox: the pod's shim, VM processes and sandbox state are gone (within a few seconds). */
+    private static void awaitNoJvmmLeftovers() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            List<ProcessHandle> vms = Leftovers.processesMentioning(jvmm.stateRoot().toString());
+            List<Path> dirs = jvmm.leftoverSandboxes();
+            if (vms.isEmpty() && dirs.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("left after RemovePodSandbox: VM processes " + vms + ", sandbox state " + dirs);
+            }
+            Thread.sleep(200);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.jvmm.task.pod;
+
+import io.jvmm.task.TaskException;
+import io.jvmm.task.TaskService;
+import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.sandbox.VmSize;
+import io.jvmm.vmm.VmExit;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * containerd's Sandbox service for the one pod a shim serves, in domain terms: CreateSandbox records the
+ * pod, StartSandbox boots its VM (sized from the pod's resources), StopSandbox stops the VM, WaitSandbox
+ * waits for that, ShutdownSandbox removes everything. The containers themselves go through the task
+ * service, into the same VM. Every call is checked against {@link SandboxState}.
+ */
+public final class SandboxService {
+    private static final Logger LOG = LogManager.getLogger(SandboxService.class);
+    /** StopSandbox without a timeout: containerd's default grace for a pod. */
+    static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(10);
+
+    private final String sandboxId;
+    private final TaskService tasks;
+    private final VmSize configuredSize;
+    private final Object lock = new Object();
+    private final CompletableFuture<SandboxExit> exit = new CompletableFuture<>();
+    private SandboxState state;
+    private Pod pod;
+    private Instant createdAt;
+    private long pid;
+    private volatile boolean stopRequested;
+
+    /** What CreateSandbox told about the pod. */
+    public record Pod(String id, Path bundle, String netnsPath, PodResources resources, String hostname) {
+    }
+
+    /** How the sandbox ended: 0 when stopped on request or powered off from inside, else 128+signal or the monitor's code. */
+    public record SandboxExit(int status, Instant exitedAt) {
+    }
+
+    /** What SandboxStatus reports. */
+    public record View(String id, SandboxState state, long pid, Instant createdAt, Optional<SandboxExit> exit,
+                       Map<String, String> info) {
+    }
+
+    /** What StartSandbox answers. */
+    public record Started(long pid, Instant createdAt) {
+    }
+
+    /** @param sandboxId the one sandbox this shim serves (its group id) */
+    public SandboxService(String sandboxId, TaskService tasks, VmSize configuredSize) {
+        this.sandboxId = sandboxId;
+        this.tasks = tasks;
+        this.configuredSize = configuredSize;
+    }
+
+    public void create(Pod request) {
+        synchronized (lock) {
+            if (!request.id().equals(sandboxId)) {
+                throw TaskException.invalidArgument("sandbox " + request.id() + ": this shim serves sandbox " + sandboxId);
+            }
+            if (state != null) {
+                throw TaskException.alreadyExists("sandbox " + request.id() + ": already exists");
+            }
+            pod = request;
+            createdAt = Instant.now();
+            state = SandboxState.CREATED;
+            LOG.info("sandbox {} created (netns {}, resources {})", sandboxId,
+                    request.netnsPath().isEmpty() ? "host" : request.netnsPath(), request.resources());
+        }
+    }
+
+    public Started start(String id) {
+        synchronized (lock) {
+            transition(id, SandboxState.READY, "start");
+            VmSize size = PodSizing.size(pod.resources(), configuredSize, Runtime.getRuntime().availableProcessors());
+            VmSandbox.VmStatus vm;
+            try {
+                vm = tasks.startSandbox(size);
+            } catch (RuntimeException e) {
+                state = SandboxState.STOPPED;
+                exit.complete(new SandboxExit(255, Instant.now()));
+                throw e;
+            }
+            pid = vm.monitorPid();
+            tasks.sandboxExit().ifPresent(f -> f.thenAccept(this::vmEnded));
+            LOG.info("sandbox {} ready: VM pid {}, {} vCPU, {} MiB", sandboxId, pid, size.vcpus(), size.memoryMib());
+            return new Started(pid, createdAt);
+        }
+    }
+
+    /** The VM ended (on request or not): the sandbox is stopped and WaitSandbox returns. */
+    private void vmEnded(VmExit vmExit) {
+        int status = stopRequested || vmExit.guestInitiated() ? 0
+                : vmExit.monitorExitCode() < 0 ? 128 - vmExit.monitorExitCode() : vmExit.monitorExitCode();
+        synchronized (lock) {
+            if (state == SandboxState.READY) {
+                state = SandboxState.STOPPED;
+            }
+        }
+        if (exit.complete(new SandboxExit(status, vmExit.at()))) {
+            LOG.info("sandbox {} stopped with status {} ({})", sandboxId, status, vmExit.reason());
+        }
+    }
+
+    /** Stops the VM within the timeout (none: {@link #DEFAULT_STOP_TIMEOUT}); a stopped sandbox stays stopped. */
+    public void stop(String id, Optional<Duration> timeout) {
+        synchronized (lock) {
+            requireSandbox(id);
+            if (state == SandboxState.STOPPED) {
+                return;
+            }
+            transition(id, SandboxState.STOPPED, "stop");
+            stopRequested = true;
+        }
+        tasks.stopSandbox(timeout.orElse(DEFAULT_STOP_TIMEOUT));
+        // A sandbox that never booted has no VM to report its end.
+        exit.complete(new SandboxExit(0, Instant.now()));
+    }
+
+    /** Blocks until the sandbox has stopped, the caller's deadline passes or it goes away. */
+    public SandboxExit await(String id, Optional<Duration> timeout, CompletableFuture<?> cancelled) {
+        synchronized (lock) {
+            requireSandbox(id);
+        }
+        try {
+            Object r = CompletableFuture.anyOf(exit, cancelled).get(timeout.orElse(Duration.ofDays(3650)).toMillis(), TimeUnit.MILLISECONDS);
+            if (r instanceof SandboxExit e) {
+                return e;
+            }
+            throw new CancellationException("wait for sandbox " + id + " cancelled");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted");
+        } catch (ExecutionException e) {
+            throw new CancellationException("wait for sandbox " + id + " cancelled: " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw TaskException.deadlineExceeded("sandbox " + id + " still running at the deadline");
+        }
+    }
+
+    public View status(String id, boolean verbose) {
+        synchronized (lock) {
+            requireSandbox(id);
+            Map<String, String> info = new LinkedHashMap<>();
+            if (verbose) {
+                info.put("bundle", pod.bundle().toString());
+                info.put("netns", pod.netnsPath());
+                tasks.sandboxStatus().ifPresent(vm -> {
+                    info.put("vcpus", Integer.toString(vm.size().vcpus()));
+                    info.put("memoryMib", Integer.toString(vm.size().memoryMib()));
+                    info.put("accel", vm.accel());
+                    info.put("vmState", vm.state());
+                    info.put("hostRssBytes", Long.toString(vm.hostMemoryBytes()));
+                });
+            }
+            return new View(id, state, pid, createdAt, Optional.ofNullable(exit.getNow(null)), info);
+        }
+    }
+
+    /** Answers while the shim serves this sandbox. */
+    public void ping(String id) {
+        synchronized (lock) {
+            requireSandbox(id);
+        }
+    }
+
+    /** The running VM's numbers (host CPU and memory of the VM's processes). */
+    public VmSandbox.VmStatus metrics(String id) {
+        synchronized (lock) {
+            requireSandbox(id);
+            return tasks.sandboxStatus().orElseThrow(() ->
+                    TaskException.failedPrecondition("sandbox " + id + " is " + state.name().toLowerCase() + ": no VM to measure"));
+        }
+    }
+
+    /** Removes the VM (if still running), every container and every mount; the shim may exit afterwards. */
+    public void shutdown(String id) {
+        synchronized (lock) {
+            requireSandbox(id);
+            if (state == SandboxState.SHUTDOWN) {
+                return;
+            }
+            state = SandboxState.SHUTDOWN;
+            stopRequested = true;
+        }
+        tasks.close();
+        exit.complete(new SandboxExit(0, Instant.now()));
+    }
+
+    /** Whether containerd created a sandbox here that it has not shut down: then only ShutdownSandbox ends the shim. */
+    public boolean holdsShim() {
+        synchronized (lock) {
+            return state != null && state != SandboxState.SHUTDOWN;
+        }
+    }
+
+    private void requireSandbox(String id) {
+        if (state == null || !id.equals(sandboxId)) {
+            throw TaskException.notFound("sandbox " + id + ": not found");
+        }
+    }
+
+    private void transition(String id, SandboxState target, String action) {
+        requireSandbox(id);
+        if (!state.canBecome(target)) {
+            throw TaskException.failedPrecondition("cannot " + action + " sandbox " + id + ": it is " + state.name().toLowerCase());
+        }
+        state = target;
+    }
+}

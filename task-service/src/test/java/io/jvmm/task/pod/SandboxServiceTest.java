@@ -1,0 +1,114 @@
+package io.jvmm.task.pod;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jvmm.task.TaskException;
+import io.jvmm.task.TaskService;
+import io.jvmm.task.event.TaskEvent;
+import io.jvmm.task.sandbox.VmSize;
+import io.jvmm.ttrpc.Code;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Sandbox service's state machine and refusals, without a VM (the boot itself is proved by the CRI
+ * end-to-end test). A sandbox factory that fails stands in for a VM that cannot be made.
+ */
+class SandboxServiceTest {
+    private static final String ID = "pod1";
+    private final List<TaskEvent> events = new ArrayList<>();
+    private final TaskService tasks = new TaskService("k8s.io", () -> {
+        throw new IOException("no VM here");
+    }, events::add);
+    private final SandboxService sandbox = new SandboxService(ID, tasks, new VmSize(2, 1024));
+
+    private static SandboxService.Pod pod(String id) {
+        return new SandboxService.Pod(id, Path.of("/run/bundle/" + id), "/var/run/netns/cni-1", PodResources.NONE, "pod1");
+    }
+
+    private static Code codeOf(Runnable call) {
+        try {
+            call.run();
+        } catch (TaskException e) {
+            return e.statusCode();
+        }
+        throw new AssertionError("the call was accepted");
+    }
+
+    @Test
+    void everyCallBeforeCreateAnswersNotFound() {
+        assertThat(codeOf(() -> sandbox.start(ID))).isEqualTo(Code.NOT_FOUND);
+        assertThat(codeOf(() -> sandbox.ping(ID))).isEqualTo(Code.NOT_FOUND);
+        assertThat(codeOf(() -> sandbox.status(ID, true))).isEqualTo(Code.NOT_FOUND);
+        assertThat(codeOf(() -> sandbox.stop(ID, Optional.empty()))).isEqualTo(Code.NOT_FOUND);
+        assertThat(codeOf(() -> sandbox.shutdown(ID))).isEqualTo(Code.NOT_FOUND);
+        assertThat(sandbox.holdsShim()).isFalse();
+    }
+
+    @Test
+    void aShimServesOnlyItsOwnSandbox() {
+        assertThat(codeOf(() -> sandbox.create(pod("other")))).isEqualTo(Code.INVALID_ARGUMENT);
+        sandbox.create(pod(ID));
+        assertThat(codeOf(() -> sandbox.ping("other"))).isEqualTo(Code.NOT_FOUND);
+        assertThat(codeOf(() -> sandbox.create(pod(ID)))).isEqualTo(Code.ALREADY_EXISTS);
+    }
+
+    @Test
+    void createdSandboxReportsNotReadyAndHoldsTheShim() {
+        sandbox.create(pod(ID));
+        SandboxService.View v = sandbox.status(ID, true);
+        assertThat(v.state()).isEqualTo(SandboxState.CREATED);
+        assertThat(v.state().criName()).isEqualTo("SANDBOX_NOTREADY");
+        assertThat(v.info()).containsEntry("netns", "/var/run/netns/cni-1").containsEntry("bundle", "/run/bundle/pod1");
+        assertThat(v.exit()).isEmpty();
+        assertThat(sandbox.holdsShim()).isTrue();
+        assertThat(codeOf(() -> sandbox.metrics(ID))).isEqualTo(Code.FAILED_PRECONDITION);
+    }
+
+    @Test
+    void stopBeforeStartEndsTheWaitAndRefusesAStart() {
+        sandbox.create(pod(ID));
+        sandbox.stop(ID, Optional.of(Duration.ofSeconds(1)));
+        assertThat(sandbox.await(ID, Optional.of(Duration.ofSeconds(5)), new CompletableFuture<>()).status()).isZero();
+        assertThat(sandbox.status(ID, false).state()).isEqualTo(SandboxState.STOPPED);
+        assertThat(codeOf(() -> sandbox.start(ID))).isEqualTo(Code.FAILED_PRECONDITION);
+        sandbox.stop(ID, Optional.empty()); // idempotent
+        sandbox.shutdown(ID);
+        assertThat(sandbox.holdsShim()).isFalse();
+        sandbox.shutdown(ID); // idempotent
+    }
+
+    @Test
+    void aVmThatCannotBeMadeFailsTheStartAndStopsTheSandbox() {
+        sandbox.create(pod(ID));
+        assertThatThrownBy(() -> sandbox.start(ID)).hasMessageContaining("no VM here");
+        assertThat(sandbox.status(ID, false).state()).isEqualTo(SandboxState.STOPPED);
+        assertThat(sandbox.await(ID, Optional.of(Duration.ofSeconds(5)), new CompletableFuture<>()).status()).isEqualTo(255);
+    }
+
+    @Test
+    void waitEndsAtItsDeadlineOrWhenTheCallerGoes() {
+        sandbox.create(pod(ID));
+        assertThat(codeOf(() -> sandbox.await(ID, Optional.of(Duration.ofMillis(100)), new CompletableFuture<>())))
+                .isEqualTo(Code.DEADLINE_EXCEEDED);
+        assertThatThrownBy(() -> sandbox.await(ID, Optional.empty(), CompletableFuture.completedFuture(null)))
+                .isInstanceOf(CancellationException.class);
+    }
+
+    @Test
+    void containersCannotBeCreatedInAStoppedSandbox() {
+        sandbox.create(pod(ID));
+        sandbox.stop(ID, Optional.of(Duration.ofSeconds(1)));
+        assertThat(codeOf(() -> tasks.create(new io.jvmm.task.CreateTask("c1", Path.of("/nonexistent"), List.of(),
+                new io.jvmm.task.io.StdioConfig("", "", "", false), "")))).isEqualTo(Code.FAILED_PRECONDITION);
+        assertThat(events).isEmpty();
+    }
+}
