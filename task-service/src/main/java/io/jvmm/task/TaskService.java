@@ -147,9 +147,10 @@ public final class TaskService implements AutoCloseable {
 
     /**
      * The Sandbox service's StartSandbox: prepares the sandbox and boots its VM at {@code size} before any
-     * container exists. Returns the VM's status (the monitor's pid is the sandbox's pid).
+     * container exists, wired into the pod's network namespace when there is one. Returns the VM's status
+     * (the monitor's pid is the sandbox's pid).
      */
-    public VmSandbox.VmStatus startSandbox(VmSize size) {
+    public VmSandbox.VmStatus startSandbox(VmSize size, Optional<java.nio.file.Path> netns) {
         synchronized (lifecycle) {
             if (sandboxStopped) {
                 throw TaskException.failedPrecondition("the sandbox is stopped");
@@ -159,7 +160,7 @@ public final class TaskService implements AutoCloseable {
                 throw TaskException.failedPrecondition("the sandbox VM is already running");
             }
             try {
-                boot(sb, size);
+                boot(sb, size, netns);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot boot the sandbox VM: " + e.getMessage(), e);
             }
@@ -196,12 +197,12 @@ public final class TaskService implements AutoCloseable {
         if (sb.isBooted()) {
             return;
         }
-        boot(sb, VmSize.of(sb.settings()));
+        boot(sb, VmSize.of(sb.settings()), Optional.empty());
     }
 
-    private void boot(VmSandbox sb, VmSize size) throws IOException {
+    private void boot(VmSandbox sb, VmSize size, Optional<java.nio.file.Path> netns) throws IOException {
         try {
-            sb.boot(size);
+            sb.boot(size, netns);
         } catch (IOException | RuntimeException e) {
             LOG.error("sandbox VM failed to boot: {}", e.getMessage());
             sb.close();

@@ -14,14 +14,22 @@ import java.util.Optional;
  * @param runtimeDisk  the read-only runtime disk (JRE + agent), or empty for none
  * @param shareDir     the directory shared into the guest over virtiofs (tag {@code jvmm}), or empty
  * @param guestCid     the guest's vsock context id (3 or more)
+ * @param nic          the guest's network card in a pod's network namespace, or empty for none
  */
 public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
-                       int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs) {
+                       int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs, Optional<GuestNic> nic) {
     /** sun_path is 108 bytes; our longest socket name below stateDir is 20. */
     private static final int MAX_STATE_DIR = 80;
 
+    /** A VM without a network card (a lone container, or a pod on the host's network). */
+    public VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
+                    int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs) {
+        this(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel, extraKernelArgs, Optional.empty());
+    }
+
     public VmConfig {
         Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(nic, "nic");
         Objects.requireNonNull(runtimeDisk, "runtimeDisk");
         Objects.requireNonNull(shareDir, "shareDir");
         Objects.requireNonNull(accel, "accel");

@@ -87,10 +87,11 @@ class PodTest {
         assertThat(status.getNetwork().getIp()).startsWith(CriNetwork.SUBNET_PREFIX);
 
         String server = createAndStart(podId, pod, "server",
-                "mkdir -p /www && echo pong > /www/index.html && echo server up && exec httpd -f -p 127.0.0.1:8080 -h /www");
+                "mkdir -p /www && echo pong > /www/index.html && echo server up && exec httpd -f -p 8080 -h /www");
         String client = createAndStart(podId, pod, "client", "echo client up; exec sleep 3600");
 
-        String answer = awaitHttp(client);
+        String answer = awaitHttp(client, "127.0.0.1");
+        String podAddresses = output(client, "ip", "-4", "addr", "show", "eth0");
         ExecSyncResponse exec = cri.execSync(client, 60, "sh", "-c", "echo out; echo err >&2; exit 3");
         String bootServer = output(server, "cat", "/proc/sys/kernel/random/boot_id");
         String bootClient = output(client, "cat", "/proc/sys/kernel/random/boot_id");
@@ -116,6 +117,8 @@ class PodTest {
         Observed seen = new Observed(answer, exec.getStdout().toStringUtf8(), exec.getStderr().toStringUtf8(), exec.getExitCode(),
                 logLine, bootServer, bootClient, memoryMax, memTotal);
         assertThat(seen.httpAnswer()).isEqualTo("pong\n");
+        // The pod's address (CNI's, in the pod's namespace on the host) is on the containers' eth0.
+        assertThat(podAddresses).contains("inet " + status.getNetwork().getIp() + "/24");
         assertThat(seen.execStdout()).isEqualTo("out\n");
         assertThat(seen.execStderr()).isEqualTo("err\n");
         assertThat(seen.execExit()).isEqualTo(3);
@@ -150,17 +153,56 @@ class PodTest {
         return id;
     }
 
-    /** The server container starts listening a moment after it starts: ask until it answers. */
-    private static String awaitHttp(String client) throws InterruptedException {
+    /**
+     * A jvmm pod and a runc pod on the same CNI bridge reach each other at their pod IPs: the jvmm pod's
+     * address answers from inside its VM.
+     */
+    @org.junit.jupiter.api.Test
+    void podIpsReachEachOtherAcrossRuntimes() throws Exception {
+        String script = "mkdir -p /www && echo pong-$POD > /www/index.html && httpd -p 8080 -h /www && exec sleep 3600";
+        Pod jvmmPod = servingPod("jvmm", "net-jvmm", script);
+        Pod runcPod = servingPod("runc", "net-runc", script);
+        try {
+            assertThat(awaitHttp(runcPod.container(), jvmmPod.ip())).isEqualTo("pong-net-jvmm\n");
+            assertThat(awaitHttp(jvmmPod.container(), runcPod.ip())).isEqualTo("pong-net-runc\n");
+        } finally {
+            for (Pod p : List.of(jvmmPod, runcPod)) {
+                cri.stopPodSandbox(p.id());
+                cri.removePodSandbox(p.id());
+            }
+        }
+        awaitNoJvmmLeftovers();
+    }
+
+    private record Pod(String id, String container, String ip) {
+    }
+
+    private static Pod servingPod(String handler, String name, String script) throws Exception {
+        PodSandboxConfig pod = PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid(UUID.randomUUID().toString()))
+                .setHostname(name).setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs-" + name).toString()).build();
+        String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build()).getPodSandboxId();
+        String container = cri.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(id).setSandboxConfig(pod)
+                .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName("web"))
+                        .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
+                        .addEnvs(io.jvmm.api.cri.v1.KeyValue.newBuilder().setKey("POD").setValue(name))
+                        .addAllCommand(List.of("sh", "-c", script)).setLogPath("web.log"))
+                .build()).getContainerId();
+        cri.startContainer(container);
+        return new Pod(id, container, cri.podSandboxStatus(id, false).getStatus().getNetwork().getIp());
+    }
+
+    /** A server starts listening a moment after its container starts: ask until it answers. */
+    private static String awaitHttp(String client, String address) throws InterruptedException {
         ExecSyncResponse r = null;
         for (int i = 0; i < 60; i++) {
-            r = cri.execSync(client, 30, "wget", "-q", "-O", "-", "http://127.0.0.1:8080/");
+            r = cri.execSync(client, 30, "wget", "-q", "-O", "-", "http://" + address + ":8080/");
             if (r.getExitCode() == 0) {
                 return r.getStdout().toStringUtf8();
             }
             Thread.sleep(500);
         }
-        throw new AssertionError("no answer over localhost: " + r.getStderr().toStringUtf8());
+        throw new AssertionError("no answer from " + address + ": " + r.getStderr().toStringUtf8());
     }
 
     private static String awaitLogLine(Path log, String text) throws Exception {

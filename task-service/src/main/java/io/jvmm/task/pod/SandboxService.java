@@ -87,7 +87,7 @@ public final class SandboxService {
             VmSize size = PodSizing.size(pod.resources(), configuredSize, Runtime.getRuntime().availableProcessors());
             VmSandbox.VmStatus vm;
             try {
-                vm = tasks.startSandbox(size);
+                vm = tasks.startSandbox(size, pod.netnsPath().isEmpty() ? Optional.empty() : Optional.of(Path.of(pod.netnsPath())));
             } catch (RuntimeException e) {
                 state = SandboxState.STOPPED;
                 exit.complete(new SandboxExit(255, Instant.now()));

@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 
 /** Mounts on the host, through mount(8) and umount(8) so every option containerd's snapshotters use works. */
 public final class HostMounts {
-    private static final long TIMEOUT_SECONDS = 30;
 
     private HostMounts() {
     }
@@ -68,25 +67,10 @@ public final class HostMounts {
     }
 
     private static void run(List<String> command) throws IOException {
-        run(command, false);
+        HostCommand.run(command);
     }
 
     private static void run(List<String> command, boolean ignoreNotMounted) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try {
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " timed out");
-            }
-            String text = new String(out, StandardCharsets.UTF_8).strip();
-            if (p.exitValue() != 0 && !(ignoreNotMounted && text.contains("not mounted"))) {
-                throw new IOException(String.join(" ", command) + " failed: " + text);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new IOException("interrupted: " + String.join(" ", command), e);
-        }
+        HostCommand.run(command, ignoreNotMounted ? "not mounted" : null);
     }
 }

@@ -38,6 +38,7 @@ public final class VmSandbox implements AutoCloseable {
     private final Path share;
     private VirtualMachine vm;
     private AgentClient agent;
+    private PodNetwork network;
 
     private VmSandbox(String sandboxId, SandboxSettings settings, Path stateDir) {
         this.sandboxId = sandboxId;
@@ -85,16 +86,25 @@ public final class VmSandbox implements AutoCloseable {
         return settings;
     }
 
-    /** Boots the VM of the configured size and connects to its agent. */
+    /** Boots the VM of the configured size, without a network card, and connects to its agent. */
     public void boot() throws IOException {
-        boot(VmSize.of(settings));
+        boot(VmSize.of(settings), Optional.empty());
     }
 
-    /** Boots the VM and connects to its agent; then tells the guest the time, its hostname and some entropy. */
-    public void boot(VmSize size) throws IOException {
+    /**
+     * Boots the VM and connects to its agent; then tells the guest the time, its hostname and some entropy.
+     * With {@code netns} (a pod's network namespace) the guest gets a card wired into it, with the pod's address.
+     */
+    public void boot(VmSize size, Optional<Path> netns) throws IOException {
+        String kernelArgs = settings.extraKernelArgs();
+        Optional<io.jvmm.vmm.GuestNic> nic = Optional.empty();
+        if (netns.isPresent()) {
+            network = PodNetwork.attach(netns.get());
+            nic = Optional.of(network.nic());
+            kernelArgs = (kernelArgs + " " + network.kernelArgument()).strip();
+        }
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
-                Optional.of(share), size.vcpus(), size.memoryMib(), 3, AccelChoice.resolve(settings),
-                settings.extraKernelArgs());
+                Optional.of(share), size.vcpus(), size.memoryMib(), 3, AccelChoice.resolve(settings), kernelArgs, nic);
         vm = settings.vmm().create(config, MonitorLauncher.PROCESS);
         long begin = System.nanoTime();
         vm.start(settings.bootTimeout());
@@ -215,6 +225,7 @@ public final class VmSandbox implements AutoCloseable {
             a.powerOff(share);
         }, share, share, share));
         vm.close();
+        detachNetwork();
         agent = null;
         if (a != null) {
             a.close();
@@ -252,7 +263,15 @@ public final class VmSandbox implements AutoCloseable {
                 }
             }
         }
+        detachNetwork();
         cleanUp(stateDir);
+    }
+
+    private void detachNetwork() {
+        if (network != null) {
+            network.detach();
+            network = null;
+        }
     }
 
     /** Removes what a sandbox left on the host, from its record: used by close and by a dead shim's delete. */

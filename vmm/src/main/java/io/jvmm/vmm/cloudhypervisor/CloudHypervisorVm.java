@@ -25,6 +25,10 @@ public final class CloudHypervisorVm extends AbstractVm {
 
     public CloudHypervisorVm(VmConfig config, MonitorLauncher launcher) {
         super(config);
+        if (config.nic().isPresent()) {
+            // Not silently ignored: pod networking is wired for QEMU only so far.
+            throw new io.jvmm.vmm.VmException.InvalidConfig("a network card in a pod's namespace is only supported with QEMU");
+        }
         this.launcher = launcher;
     }
 

@@ -23,6 +23,10 @@ public final class FirecrackerVm extends AbstractVm {
 
     public FirecrackerVm(VmConfig config, MonitorLauncher launcher) {
         super(config);
+        if (config.nic().isPresent()) {
+            // Not silently ignored: pod networking is wired for QEMU only so far.
+            throw new io.jvmm.vmm.VmException.InvalidConfig("a network card in a pod's namespace is only supported with QEMU");
+        }
         if (config.shareDir().isPresent()) {
             throw new VmException.InvalidConfig("Firecracker has no virtio-fs: a shared directory cannot be used with it");
         }

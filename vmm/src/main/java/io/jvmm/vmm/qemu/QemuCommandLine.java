@@ -33,7 +33,12 @@ final class QemuCommandLine {
 
     private static List<String> base(VmConfig config, boolean kvm) {
         String mem = config.memoryMib() + "M";
-        return List.of(BINARY,
+        List<String> args = new ArrayList<>();
+        config.nic().ifPresent(nic -> {
+            // The tap lives in the pod's network namespace: QEMU opens it there (nsenter execs QEMU, same pid).
+            args.addAll(List.of("nsenter", "--net=" + nic.netns(), "--"));
+        });
+        args.addAll(List.of(BINARY,
                 "-machine", "q35,accel=" + (kvm ? "kvm" : "tcg"),
                 "-cpu", kvm ? "host" : "max",
                 "-smp", Integer.toString(config.vcpus()),
@@ -48,7 +53,11 @@ final class QemuCommandLine {
                 // Entropy from the host at every boot (the guest loads virtio-rng).
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
                 "-device", "virtio-rng-pci,rng=rng",
-                "-no-reboot", "-nodefaults", "-display", "none");
+                "-no-reboot", "-nodefaults", "-display", "none"));
+        config.nic().ifPresent(nic -> args.addAll(List.of(
+                "-netdev", "tap,id=net0,ifname=" + nic.tap() + ",script=no,downscript=no",
+                "-device", "virtio-net-pci,netdev=net0,mac=" + nic.mac())));
+        return args;
     }
 
     static List<String> build(VmConfig config, boolean kvm) {
