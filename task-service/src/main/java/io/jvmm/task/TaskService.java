@@ -17,6 +17,8 @@ import io.jvmm.task.process.ProcessState;
 import io.jvmm.task.process.TaskProcess;
 import io.jvmm.task.sandbox.GuestSpec;
 import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.sandbox.PauseContainer;
+import io.jvmm.task.sandbox.PodSizing;
 import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.vmm.VmExit;
 import io.jvmm.ttrpc.Code;
@@ -100,7 +102,7 @@ public final class TaskService implements AutoCloseable {
 
     private int createInGuest(VmSandbox sb, CreateTask request, ObjectNode spec, String guestRoot) throws IOException {
         String id = request.id();
-        bootIfNeeded(sb);
+        bootIfNeeded(sb, PauseContainer.of(spec));
         byte[] guestSpec = GuestSpec.translate(spec, id, guestRoot, (host, i, ro) -> sb.shareHostPath(id, host, i, ro));
         AgentClient agent = sb.agent();
         TaskProcess init = new TaskProcess(id, "", request.stdio(), new byte[0]);
@@ -193,11 +195,14 @@ public final class TaskService implements AutoCloseable {
         }
     }
 
-    private void bootIfNeeded(VmSandbox sb) throws IOException {
+    /** The first Create boots the VM: a pod's sandbox container sizes it and wires it into the pod's network. */
+    private void bootIfNeeded(VmSandbox sb, Optional<PauseContainer> pod) throws IOException {
         if (sb.isBooted()) {
             return;
         }
-        boot(sb, VmSize.of(sb.settings()), Optional.empty());
+        VmSize configured = VmSize.of(sb.settings());
+        VmSize size = pod.map(p -> PodSizing.size(p.resources(), configured, Runtime.getRuntime().availableProcessors())).orElse(configured);
+        boot(sb, size, pod.flatMap(PauseContainer::netns));
     }
 
     private void boot(VmSandbox sb, VmSize size, Optional<java.nio.file.Path> netns) throws IOException {

@@ -6,7 +6,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The CRI part of a private containerd's configuration: the runc and jvmm runtimes, and a CNI bridge
+ * The CRI part of a private containerd's configuration: the runc and jvmm runtimes (jvmm twice: the shim
+ * sandboxer and the pause-container model), and a CNI bridge
  * network of the tests' own (no gateway, no masquerading: pods get addresses inside their namespaces and
  * the host gets nothing but an address-less bridge, removed at the end). IPAM state and network
  * namespaces live under the containerd's own directory.
@@ -44,6 +45,11 @@ public final class CriNetwork {
                     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.jvmm]
                       runtime_type = 'io.containerd.jvmm.v2'
                       sandboxer = 'shim'
+                      snapshotter = 'native'
+                    # The same runtime in the pause-container model (containerd's default sandboxer; 1.6/1.7's only one).
+                    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.jvmm-podsandbox]
+                      runtime_type = 'io.containerd.jvmm.v2'
+                      sandboxer = 'podsandbox'
                       snapshotter = 'native'
                 """.formatted(dir, PAUSE_IMAGE);
     }

@@ -35,7 +35,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A Kubernetes pod through containerd's CRI server, as the kubelet drives it, with the RuntimeClass
  * handler {@code jvmm} (containerd's shim sandboxer: jvmm's Sandbox service boots one VM for the pod) and
- * with {@code runc} as the reference: two containers in one pod, reaching each other over localhost,
+ * with {@code runc} as the reference, and with jvmm in containerd's pause-container model
+ * ({@code jvmm-podsandbox}: the pod's sandbox container boots the VM): two containers in one pod, reaching each other over localhost,
  * exec, logs, a resource update, stop and remove. With jvmm both containers must be in one VM (one
  * guest boot id, not the host's) sized from the pod's resources, and nothing may be left afterwards.
  */
@@ -70,7 +71,7 @@ class PodTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"runc", "jvmm"})
+    @ValueSource(strings = {"runc", "jvmm", "jvmm-podsandbox"})
     void twoContainersShareAPod(String handler) throws Exception {
         Path logs = Files.createTempDirectory(containerd.dir(), "logs-" + handler);
         PodSandboxConfig pod = PodSandboxConfig.newBuilder()
@@ -126,7 +127,7 @@ class PodTest {
         assertThat(seen.memoryMax()).isEqualTo(Long.toString(64L * 1024 * 1024));
         assertThat(seen.bootIdServer()).isEqualTo(seen.bootIdClient()).isNotEmpty();
         String hostBootId = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
-        if (handler.equals("jvmm")) {
+        if (handler.startsWith("jvmm")) {
             // One VM for the pod: a kernel of its own, sized from the pod's 1 GiB plus the guest overhead.
             assertThat(seen.bootIdServer()).isNotEqualTo(hostBootId);
             assertThat(seen.guestMemTotalKib()).isBetween(1024L * 1024, (1024L + 256) * 1024);

@@ -3,6 +3,8 @@ package io.jvmm.task.pod;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.sandbox.PodResources;
+import io.jvmm.task.sandbox.PodSizing;
 import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.vmm.VmExit;
 import java.nio.file.Path;

@@ -140,7 +140,9 @@ public final class GuestSpec {
         linux.remove(List.of("devices", "mountLabel", "intelRdt"));
         if (linux.get("namespaces") instanceof ArrayNode namespaces) {
             ArrayNode kept = JSON.createArrayNode();
+            boolean joinsPodNetwork = false;
             for (JsonNode ns : namespaces) {
+                joinsPodNetwork |= ns.path("type").asText("").equals("network") && !ns.path("path").asText("").isEmpty();
                 // A path names a host namespace (the pod's netns from CNI, say): the VM is that boundary, so
                 // the container shares the guest's instead of joining one it cannot reach.
                 if (ns.path("path").asText("").isEmpty()) {
@@ -153,6 +155,11 @@ public final class GuestSpec {
                 kept.addObject().put("type", "cgroup");
             }
             linux.set("namespaces", kept);
+            if (joinsPodNetwork && linux.get("sysctl") instanceof ObjectNode sysctls) {
+                // net.* sysctls need a network namespace of the container's own (crun refuses them otherwise);
+                // the pod's network is the guest's, which the VM alone uses, so they are left to the guest.
+                sysctls.remove(sysctls.properties().stream().map(java.util.Map.Entry::getKey).filter(k -> k.startsWith("net.")).toList());
+            }
         }
     }
 }

@@ -2,7 +2,7 @@ package io.jvmm.task.sandbox;
 
 /**
  * How big a sandbox's VM is: its vCPUs and memory. The runtime's configuration gives the default; a pod's
- * resources can ask for more (see {@code io.jvmm.task.pod.PodSizing}).
+ * resources can ask for more (see {@link PodSizing}).
  */
 public record VmSize(int vcpus, int memoryMib) {
     public VmSize {

@@ -28,7 +28,7 @@ import io.jvmm.api.containerd.types.Platform;
 import io.jvmm.api.cri.v1.LinuxContainerResources;
 import io.jvmm.api.cri.v1.PodSandboxConfig;
 import io.jvmm.task.TaskException;
-import io.jvmm.task.pod.PodResources;
+import io.jvmm.task.sandbox.PodResources;
 import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.ttrpc.CallContext;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.event.TaskEvent;
+import io.jvmm.task.sandbox.PodResources;
 import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.ttrpc.Code;
 import java.io.IOException;

@@ -58,4 +58,25 @@ class GuestSpecTest {
                 """.getBytes(StandardCharsets.UTF_8)), "c", "/r", (h, i, ro) -> "/x"))
                 .isInstanceOf(TaskException.class).hasMessageContaining("not an absolute path");
     }
+
+    @Test
+    void aContainerJoiningThePodNetworkLeavesNetSysctlsToTheGuest() throws Exception {
+        String pause = """
+                {"process":{"args":["pause"]},"annotations":{"io.kubernetes.cri.container-type":"sandbox",
+                  "io.kubernetes.cri.sandbox-memory":"1073741824","io.kubernetes.cri.sandbox-cpu-quota":"200000",
+                  "io.kubernetes.cri.sandbox-cpu-period":"100000"},
+                 "linux":{"sysctl":{"net.ipv4.ip_unprivileged_port_start":"0","kernel.shm_rmid_forced":"1"},
+                          "namespaces":[{"type":"network","path":"/run/netns/cni-2"},{"type":"cgroup"}]}}
+                """;
+        var spec = GuestSpec.parse(pause.getBytes(StandardCharsets.UTF_8));
+        JsonNode out = JSON.readTree(GuestSpec.translate(spec, "p", "/r", (h, i, ro) -> "/x"));
+        assertThat(out.path("linux").path("sysctl").properties()).extracting(java.util.Map.Entry::getKey)
+                .containsExactly("kernel.shm_rmid_forced");
+        assertThat(out.path("linux").path("namespaces").findValuesAsText("type")).containsExactly("cgroup");
+        PauseContainer pod = PauseContainer.of(spec).orElseThrow();
+        assertThat(pod.netns()).contains(Path.of("/run/netns/cni-2"));
+        assertThat(pod.resources().cpus()).contains(2);
+        assertThat(pod.resources().memoryMib()).hasValue(1024);
+        assertThat(PauseContainer.of(GuestSpec.parse(HOST_SPEC.getBytes(StandardCharsets.UTF_8)))).isEmpty();
+    }
 }

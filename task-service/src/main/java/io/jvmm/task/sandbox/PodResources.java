@@ -1,4 +1,4 @@
-package io.jvmm.task.pod;
+package io.jvmm.task.sandbox;
 
 import java.util.Optional;
 import java.util.OptionalLong;

@@ -1,8 +1,7 @@
-package io.jvmm.task.pod;
+package io.jvmm.task.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jvmm.task.sandbox.VmSize;
 import org.junit.jupiter.api.Test;
 
 class PodSizingTest {

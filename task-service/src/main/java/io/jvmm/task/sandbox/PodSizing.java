@@ -1,6 +1,5 @@
-package io.jvmm.task.pod;
+package io.jvmm.task.sandbox;
 
-import io.jvmm.task.sandbox.VmSize;
 
 /**
  * Sizes a pod's VM: the pod's limits plus a fixed overhead for what runs beside the containers in the

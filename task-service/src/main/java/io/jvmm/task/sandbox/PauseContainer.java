@@ -1,0 +1,41 @@
+package io.jvmm.task.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A pod in containerd's pause-container model ({@code sandboxer = "podsandbox"}, and every pod on 1.6
+ * and 1.7): the first container of the pod is its sandbox container, whose spec carries the pod's
+ * resources as {@code io.kubernetes.cri.sandbox-*} annotations and the pod's network namespace (made by
+ * CNI) as a path. Its Create boots the pod's VM, sized and wired from those.
+ */
+public record PauseContainer(PodResources resources, Optional<Path> netns) {
+    static final String CONTAINER_TYPE = "io.kubernetes.cri.container-type";
+
+    /** The pod as the sandbox container's spec describes it; empty for any other container. */
+    public static Optional<PauseContainer> of(ObjectNode spec) {
+        if (!GuestSpec.annotation(spec, CONTAINER_TYPE).equals("sandbox")) {
+            return Optional.empty();
+        }
+        PodResources resources = PodResources.of(number(spec, "io.kubernetes.cri.sandbox-cpu-quota"),
+                number(spec, "io.kubernetes.cri.sandbox-cpu-period"), number(spec, "io.kubernetes.cri.sandbox-memory"));
+        Optional<Path> netns = Optional.empty();
+        for (JsonNode ns : spec.path("linux").path("namespaces")) {
+            String path = ns.path("path").asText("");
+            if (ns.path("type").asText("").equals("network") && path.startsWith("/")) {
+                netns = Optional.of(Path.of(path));
+            }
+        }
+        return Optional.of(new PauseContainer(resources, netns));
+    }
+
+    private static long number(ObjectNode spec, String annotation) {
+        try {
+            return Long.parseLong(GuestSpec.annotation(spec, annotation));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}
