@@ -1,0 +1,93 @@
+package io.jvmm.e2e.cri;
+
+import io.jvmm.api.cri.v1.ContainerConfig;
+import io.jvmm.api.cri.v1.ContainerMetadata;
+import io.jvmm.api.cri.v1.CreateContainerRequest;
+import io.jvmm.api.cri.v1.ImageSpec;
+import io.jvmm.api.cri.v1.PodSandboxConfig;
+import io.jvmm.api.cri.v1.PodSandboxMetadata;
+import io.jvmm.api.cri.v1.RunPodSandboxRequest;
+import io.jvmm.e2e.Leftovers;
+import io.jvmm.e2e.containerd.JvmmRuntime;
+import io.jvmm.e2e.containerd.PrivateContainerd;
+import io.jvmm.e2e.vm.BootBench;
+import io.jvmm.e2e.vm.GuestImage;
+import io.jvmm.vmm.HostTools;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Pod start, side by side in one run (scripts/bench-pod.sh): through containerd's CRI, RunPodSandbox
+ * plus one container created and started, with the runc handler and with jvmm's (shim sandboxer, TCG
+ * here), and a bare QEMU boot of the same guest. For jvmm also the host memory the pod costs beside its
+ * containers: the RSS of its shim and its VM's processes (QEMU, virtiofsd, vhost-device-vsock) with one
+ * idle container — the figure behind the RuntimeClass overhead. Prints one RESULT line.
+ */
+public final class PodBench {
+    private PodBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        JvmmRuntime jvmm = JvmmRuntime.get();
+        List<Double> runc = new ArrayList<>();
+        List<Double> vm = new ArrayList<>();
+        List<Double> bare = new ArrayList<>();
+        List<Double> overhead = new ArrayList<>();
+        try (PrivateContainerd containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()));
+             CriClient cri = CriClient.connect(containerd.socket(), Duration.ofSeconds(400))) {
+            for (int i = 0; i < runs; i++) {
+                runc.add(podStart(cri, containerd, "runc", i, null));
+                double[] mib = new double[1];
+                vm.add(podStart(cri, containerd, "jvmm", i, () -> mib[0] = podHostMib(jvmm, containerd)));
+                overhead.add(mib[0]);
+                bare.add(BootBench.bareBoot(GuestImage.get()));
+            }
+        }
+        double ratio = BootBench.median(vm) / (BootBench.median(bare) + BootBench.median(runc));
+        System.out.printf(Locale.ROOT, "RESULT runs=%d runc_pod_s=%.2f jvmm_pod_s=%.2f bare_boot_s=%.2f pod_ratio=%.2f jvmm_pod_host_mib=%.1f%n",
+                runs, BootBench.median(runc), BootBench.median(vm), BootBench.median(bare), ratio, BootBench.median(overhead));
+        System.out.println("runc: " + runc + " jvmm: " + vm + " bare: " + bare + " host MiB: " + overhead);
+    }
+
+    /** Seconds from RunPodSandbox to its first container started; then measures (if asked) and removes the pod. */
+    private static double podStart(CriClient cri, PrivateContainerd containerd, String handler, int run, Runnable measure) throws Exception {
+        String name = "bench-" + handler + "-" + run;
+        PodSandboxConfig pod = PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid(UUID.randomUUID().toString()))
+                .setHostname(name).setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs").toString()).build();
+        long begin = System.nanoTime();
+        String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build()).getPodSandboxId();
+        String container = cri.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(id).setSandboxConfig(pod)
+                .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName("app"))
+                        .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
+                        .addAllCommand(List.of("sleep", "3600")).setLogPath("app.log")).build()).getContainerId();
+        cri.startContainer(container);
+        double seconds = (System.nanoTime() - begin) / 1e9;
+        if (measure != null) {
+            Thread.sleep(5000);
+            measure.run();
+        }
+        cri.stopPodSandbox(id);
+        cri.removePodSandbox(id);
+        return seconds;
+    }
+
+    /** RSS of the jvmm shim and of the VM's processes, in MiB. */
+    private static double podHostMib(JvmmRuntime jvmm, PrivateContainerd containerd) {
+        long bytes = 0;
+        for (ProcessHandle p : Leftovers.processesMentioning(jvmm.stateRoot().toString())) {
+            bytes += HostTools.rssBytes(p.pid());
+        }
+        for (ProcessHandle p : Leftovers.processesMentioning(containerd.socket().toString())) {
+            if (p.info().commandLine().orElse("").contains("jvmm")) {
+                bytes += HostTools.rssBytes(p.pid());
+            }
+        }
+        return bytes / (1024.0 * 1024);
+    }
+}
