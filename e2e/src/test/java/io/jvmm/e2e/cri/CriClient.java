@@ -108,6 +108,16 @@ public final class CriClient implements AutoCloseable {
                 .setTimeout(timeoutSeconds).build(), ExecSyncResponse.getDefaultInstance());
     }
 
+    /** Exec through containerd's streaming server: answers the URL where the streams run. */
+    public String exec(io.jvmm.api.cri.v1.ExecRequest r) {
+        return call("Exec", r, io.jvmm.api.cri.v1.ExecResponse.getDefaultInstance()).getUrl();
+    }
+
+    /** Attach to a container's stdio through containerd's streaming server: answers the URL. */
+    public String attach(io.jvmm.api.cri.v1.AttachRequest r) {
+        return call("Attach", r, io.jvmm.api.cri.v1.AttachResponse.getDefaultInstance()).getUrl();
+    }
+
     private <Q extends Message, R extends Message> R call(String method, Q request, R responseType) {
         @SuppressWarnings("unchecked")
         MethodDescriptor<Q, R> descriptor = MethodDescriptor.<Q, R>newBuilder()

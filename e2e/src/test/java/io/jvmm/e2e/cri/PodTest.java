@@ -89,7 +89,7 @@ class PodTest {
 
         String server = createAndStart(podId, pod, "server",
                 "mkdir -p /www && echo pong > /www/index.html && echo server up && exec httpd -f -p 8080 -h /www");
-        String client = createAndStart(podId, pod, "client", "echo client up; exec sleep 3600");
+        String client = createAndStart(podId, pod, "client", "echo client up; while read line; do echo got:$line; done; exec sleep 3600");
 
         String answer = awaitHttp(client, "127.0.0.1");
         String podAddresses = output(client, "ip", "-4", "addr", "show", "eth0");
@@ -104,6 +104,8 @@ class PodTest {
                 + "else cat /sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)/memory.max; fi");
         long memTotal = memTotalKib(output(client, "cat", "/proc/meminfo"));
         String logLine = awaitLogLine(logs.resolve("server.log"), "server up");
+        StreamedExec streamed = streamedExec(client);
+        String attached = attachAndSay(client, "hello through attach");
 
         for (String c : List.of(server, client)) {
             cri.stopContainer(c, 5);
@@ -123,6 +125,11 @@ class PodTest {
         assertThat(seen.execStdout()).isEqualTo("out\n");
         assertThat(seen.execStderr()).isEqualTo("err\n");
         assertThat(seen.execExit()).isEqualTo(3);
+        // Exec and attach through containerd's streaming server (WebSocket, as kubectl's path uses).
+        assertThat(streamed.stdout()).isEqualTo("out\n");
+        assertThat(streamed.stderr()).isEqualTo("err\n");
+        assertThat(streamed.status()).contains("NonZeroExitCode").contains("\"message\":\"4\"");
+        assertThat(attached).contains("got:hello through attach");
         assertThat(seen.logLine()).matches("\\S+ stdout F server up");
         assertThat(seen.memoryMax()).isEqualTo(Long.toString(64L * 1024 * 1024));
         assertThat(seen.bootIdServer()).isEqualTo(seen.bootIdClient()).isNotEmpty();
@@ -144,9 +151,33 @@ class PodTest {
         return r.getStdout().toStringUtf8().strip();
     }
 
+    private record StreamedExec(String stdout, String stderr, String status) {
+    }
+
+    private static StreamedExec streamedExec(String container) throws InterruptedException {
+        String url = cri.exec(io.jvmm.api.cri.v1.ExecRequest.newBuilder().setContainerId(container)
+                .addAllCmd(List.of("sh", "-c", "echo out; echo err >&2; exit 4")).setStdout(true).setStderr(true).build());
+        try (StreamSession s = StreamSession.open(url)) {
+            assertThat(s.awaitEnd(Duration.ofSeconds(60))).as("exec session ended").isTrue();
+            return new StreamedExec(s.stdout(), s.stderr(), s.status());
+        }
+    }
+
+    /** Attaches to the container's stdin and stdout, writes a line, returns what the container answered. */
+    private static String attachAndSay(String container, String line) throws InterruptedException {
+        String url = cri.attach(io.jvmm.api.cri.v1.AttachRequest.newBuilder().setContainerId(container)
+                .setStdin(true).setStdout(true).build());
+        try (StreamSession s = StreamSession.open(url)) {
+            s.writeStdin(line + "\n");
+            s.awaitStdout("got:" + line, Duration.ofSeconds(30));
+            return s.stdout();
+        }
+    }
+
     private static String createAndStart(String podId, PodSandboxConfig pod, String name, String script) {
         String id = cri.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setSandboxConfig(pod)
                 .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
+                        .setStdin(true)
                         .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
                         .addAllCommand(List.of("sh", "-c", script)).setLogPath(name + ".log"))
                 .build()).getContainerId();
