@@ -209,6 +209,29 @@ class PodTest {
     private record Pod(String id, String container, String ip) {
     }
 
+    /**
+     * The VM of a running pod is killed on the host: WaitSandbox returns, CRI marks the pod not ready and
+     * its container exited (137, as for a SIGKILL), and the pod can still be stopped and removed cleanly.
+     */
+    @org.junit.jupiter.api.Test
+    void aPodWhoseVmDiesIsNotReadyAndCanBeRemoved() throws Exception {
+        Pod pod = servingPod("jvmm", "dying", "exec sleep 3600");
+        List<ProcessHandle> qemu = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
+                .filter(p -> p.info().command().orElse("").endsWith("qemu-system-x86_64")).toList();
+        assertThat(qemu).hasSize(1);
+        qemu.get(0).destroyForcibly();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (cri.podSandboxStatus(pod.id(), false).getStatus().getState() != PodSandboxState.SANDBOX_NOTREADY
+                || cri.containerStatus(pod.container()).getStatus().getState() != ContainerState.CONTAINER_EXITED) {
+            assertThat(System.nanoTime()).as("pod not ready and container exited within 60 s").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+        assertThat(cri.containerStatus(pod.container()).getStatus().getExitCode()).isEqualTo(137);
+        cri.stopPodSandbox(pod.id());
+        cri.removePodSandbox(pod.id());
+        awaitNoJvmmLeftovers();
+    }
+
     private static Pod servingPod(String handler, String name, String script) throws Exception {
         PodSandboxConfig pod = PodSandboxConfig.newBuilder()
                 .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid(UUID.randomUUID().toString()))
