@@ -13,7 +13,8 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The runtime's configuration file (JSON; {@code $JVMM_CONFIG}, else /etc/jvmm/config.json): the guest
+ * The runtime's configuration file (JSON; the {@code ConfigPath} of containerd's runtime options, else
+ * {@code $JVMM_CONFIG}, else /etc/jvmm/config.json): the guest
  * image and VM defaults for every sandbox. Unknown keys are errors, so a typo never goes unnoticed.
  */
 public record RuntimeConfig(String vmm, String kernel, String initrd, String runtimeDisk, Integer vcpus, Integer memoryMib,
@@ -21,9 +22,21 @@ public record RuntimeConfig(String vmm, String kernel, String initrd, String run
     public static final Path DEFAULT_PATH = Path.of("/etc/jvmm/config.json");
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    /** The file in a bundle where {@code start} notes the configuration containerd's runtime options named. */
+    public static final String BUNDLE_NOTE = "jvmm-config";
+
     public static Path location() {
         String env = System.getenv("JVMM_CONFIG");
         return env == null || env.isEmpty() ? DEFAULT_PATH : Path.of(env);
+    }
+
+    /**
+     * The configuration for the sandbox of {@code bundle}: the one containerd's runtime options named (noted
+     * in the bundle by {@code start}), else {@link #location()}.
+     */
+    public static Path location(Path bundle) throws IOException {
+        Path note = bundle.resolve(BUNDLE_NOTE);
+        return Files.isRegularFile(note) ? Path.of(Files.readString(note).strip()) : location();
     }
 
     public static RuntimeConfig load(Path file) throws IOException {

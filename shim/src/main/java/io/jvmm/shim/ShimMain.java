@@ -49,7 +49,7 @@ public final class ShimMain {
                 }
                 case "delete" -> {
                     requireIdentity(flags);
-                    new DeleteAction(flags, bundle, RuntimeConfig.load(RuntimeConfig.location())).run(System.out);
+                    new DeleteAction(flags, bundle, RuntimeConfig.load(RuntimeConfig.location(bundle))).run(System.out);
                     yield 0;
                 }
                 case "" -> serve(flags, bundle);
@@ -73,7 +73,7 @@ public final class ShimMain {
         requireIdentity(flags);
         ShimLogging.init(bundle, flags.debug());
         Path socket = flags.socket().orElseThrow(() -> new IllegalArgumentException("the server needs -socket"));
-        RuntimeConfig config = RuntimeConfig.load(RuntimeConfig.location());
+        RuntimeConfig config = RuntimeConfig.load(RuntimeConfig.location(bundle));
         new ShimServer(flags, bundle, socket, config.settings()).serve();
         return 0;
     }

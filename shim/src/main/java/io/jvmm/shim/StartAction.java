@@ -1,6 +1,8 @@
 package io.jvmm.shim;
 
 import io.jvmm.shim.cli.BootstrapAnswer;
+import io.jvmm.shim.cli.RuntimeOptions;
+import java.util.Optional;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
@@ -35,6 +37,11 @@ final class StartAction {
         var params = BootstrapAnswer.bootstrapParams(stdin, flags.id(), flags.namespace());
         Path dir = params.filter(p -> p.hasSocketDir() && !p.getSocketDir().isEmpty())
                 .map(p -> Path.of(p.getSocketDir())).orElse(SocketAddress.DEFAULT_DIR);
+        Optional<Path> configPath = RuntimeOptions.configPath(stdin);
+        if (configPath.isPresent()) {
+            // The server and a later delete read it from the bundle (they get no options of their own).
+            Files.writeString(bundle.resolve(RuntimeConfig.BUNDLE_NOTE), configPath.get().toString());
+        }
         String group = GroupId.of(bundle, flags.id());
         Path socket = SocketAddress.socketPath(dir, flags.address(), flags.namespace(), group);
         if (!accepts(socket)) {

@@ -23,7 +23,7 @@ public final class CriNetwork {
     private CriNetwork() {
     }
 
-    static String containerdConfig(Path dir) {
+    static String containerdConfig(Path dir, Path jvmmConfig) {
         return """
                 [plugins.'io.containerd.cri.v1.images']
                   snapshotter = 'native'
@@ -46,12 +46,18 @@ public final class CriNetwork {
                       runtime_type = 'io.containerd.jvmm.v2'
                       sandboxer = 'shim'
                       snapshotter = 'native'
+                      # No options table here: containerd 2.1-2.3 then fail every container start in the pod
+                      # ("can't unmarshal type runtimeoptions.v1.Options to output containerd.runc.v1.Options",
+                      # client WithTaskAPIEndpoint; fixed in 2.4.0). The shim reads $JVMM_CONFIG instead.
                     # The same runtime in the pause-container model (containerd's default sandboxer; 1.6/1.7's only one).
                     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.jvmm-podsandbox]
                       runtime_type = 'io.containerd.jvmm.v2'
                       sandboxer = 'podsandbox'
                       snapshotter = 'native'
-                """.formatted(dir, PAUSE_IMAGE);
+                      # Its configuration named through CRI's runtime options (runtimeoptions.v1.Options).
+                      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.jvmm-podsandbox.options]
+                        ConfigPath = '%3$s'
+                """.formatted(dir, PAUSE_IMAGE, jvmmConfig);
     }
 
     static void writeConfig(Path dir) throws IOException {

@@ -47,7 +47,7 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** The containerd installed under {@code prefix} (2.x or 1.6), configured in the format its version reads. */
     public static PrivateContainerd start(Path prefix, List<Path> extraBinDirs) throws IOException, InterruptedException {
-        return start(prefix, extraBinDirs, false);
+        return start(prefix, extraBinDirs, null);
     }
 
     /**
@@ -55,11 +55,13 @@ public final class PrivateContainerd implements AutoCloseable {
      * reference) and {@code jvmm} (containerd's shim sandboxer: the Sandbox service in jvmm's shim), CNI
      * from /usr/lib/cni with a bridge network of its own, and the offline images in namespace k8s.io.
      */
-    public static PrivateContainerd startWithCri(List<Path> extraBinDirs) throws IOException, InterruptedException {
-        return start(PREFIX, extraBinDirs, true);
+    public static PrivateContainerd startWithCri(List<Path> extraBinDirs, Path jvmmConfig) throws IOException, InterruptedException {
+        return start(PREFIX, extraBinDirs, jvmmConfig);
     }
 
-    private static PrivateContainerd start(Path prefix, List<Path> extraBinDirs, boolean cri) throws IOException, InterruptedException {
+    /** {@code jvmmConfig} null: no CRI; else CRI on, the jvmm runtimes' options naming that configuration file. */
+    private static PrivateContainerd start(Path prefix, List<Path> extraBinDirs, Path jvmmConfig) throws IOException, InterruptedException {
+        boolean cri = jvmmConfig != null;
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ctd");
         boolean old = prefix.equals(PREFIX_1_6);
         String disabled = cri ? "" : old ? "\"io.containerd.grpc.v1.cri\""
@@ -73,7 +75,7 @@ public final class PrivateContainerd implements AutoCloseable {
                   address = "%1$s/containerd.sock"
                 [ttrpc]
                   address = "%1$s/containerd.sock.ttrpc"
-                """.formatted(dir, old ? 2 : 3, disabled) + (cri ? CriNetwork.containerdConfig(dir) : ""));
+                """.formatted(dir, old ? 2 : 3, disabled) + (cri ? CriNetwork.containerdConfig(dir, jvmmConfig) : ""));
         if (cri) {
             CriNetwork.writeConfig(dir);
         }

@@ -38,7 +38,7 @@ public final class PodBench {
         List<Double> vm = new ArrayList<>();
         List<Double> bare = new ArrayList<>();
         List<Double> overhead = new ArrayList<>();
-        try (PrivateContainerd containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()));
+        try (PrivateContainerd containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), jvmm.config());
              CriClient cri = CriClient.connect(containerd.socket(), Duration.ofSeconds(400))) {
             for (int i = 0; i < runs; i++) {
                 runc.add(podStart(cri, containerd, "runc", i, null));

@@ -46,11 +46,18 @@ class PodTest {
     private static PrivateContainerd containerd;
     private static JvmmRuntime jvmm;
     private static CriClient cri;
+    private static final int CONFIG_MEMORY_MIB = 768;
+    private static Path configCopy;
 
     @BeforeAll
     static void start() throws Exception {
         jvmm = JvmmRuntime.get();
-        containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()));
+        // jvmm-podsandbox names its configuration through containerd's runtime options (ConfigPath): a copy
+        // of the installed one with a smaller VM, which its pods without resources must get.
+        Path config = Files.createTempFile(Path.of("/tmp"), "jvmm-cri-config", ".json");
+        Files.writeString(config, Files.readString(jvmm.config()).replaceAll("\"memoryMib\"\\s*:\\s*\\d+", "\"memoryMib\": " + CONFIG_MEMORY_MIB));
+        configCopy = config;
+        containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), config);
         cri = CriClient.connect(containerd.socket(), CALL_DEADLINE);
         assertThat(cri.version().getRuntimeName()).isEqualTo("containerd");
     }
@@ -59,6 +66,9 @@ class PodTest {
     static void nothingIsLeftBehind() throws Exception {
         if (cri != null) {
             cri.close();
+        }
+        if (configCopy != null) {
+            Files.deleteIfExists(configCopy);
         }
         if (containerd != null) {
             assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
@@ -83,6 +93,27 @@ class PodTest {
                 .build();
         String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build())
                 .getPodSandboxId();
+        try {
+            scenario(handler, podId, pod, logs);
+        } finally {
+            removeQuietly(podId);
+        }
+        if (handler.startsWith("jvmm")) {
+            awaitNoJvmmLeftovers();
+        }
+    }
+
+    /** Stops and removes a pod, whatever state a failed test left it in (both calls are idempotent in CRI). */
+    private static void removeQuietly(String podId) {
+        try {
+            cri.stopPodSandbox(podId);
+            cri.removePodSandbox(podId);
+        } catch (RuntimeException e) {
+            System.err.println("cleaning up pod " + podId + ": " + e.getMessage());
+        }
+    }
+
+    private void scenario(String handler, String podId, PodSandboxConfig pod, Path logs) throws Exception {
         PodSandboxStatus status = cri.podSandboxStatus(podId, false).getStatus();
         assertThat(status.getState()).isEqualTo(PodSandboxState.SANDBOX_READY);
         assertThat(status.getNetwork().getIp()).startsWith(CriNetwork.SUBNET_PREFIX);
@@ -138,7 +169,6 @@ class PodTest {
             // One VM for the pod: a kernel of its own, sized from the pod's 1 GiB plus the guest overhead.
             assertThat(seen.bootIdServer()).isNotEqualTo(hostBootId);
             assertThat(seen.guestMemTotalKib()).isBetween(1024L * 1024, (1024L + 256) * 1024);
-            awaitNoJvmmLeftovers();
         } else {
             assertThat(seen.bootIdServer()).isEqualTo(hostBootId);
         }
@@ -210,25 +240,34 @@ class PodTest {
     }
 
     /**
-     * The VM of a running pod is killed on the host: WaitSandbox returns, CRI marks the pod not ready and
-     * its container exited (137, as for a SIGKILL), and the pod can still be stopped and removed cleanly.
+     * The VM of a running pod is killed on the host: the pod becomes not ready (shim sandboxer: WaitSandbox
+     * returns; pause model: the sandbox container exits), its container exited 137 as for a SIGKILL, and the
+     * pod can still be stopped and removed cleanly. The pod has no resources, so its VM has the size of the
+     * configuration its runtime names (jvmm-podsandbox: the ConfigPath of its runtime options).
      */
-    @org.junit.jupiter.api.Test
-    void aPodWhoseVmDiesIsNotReadyAndCanBeRemoved() throws Exception {
-        Pod pod = servingPod("jvmm", "dying", "exec sleep 3600");
-        List<ProcessHandle> qemu = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
-                .filter(p -> p.info().command().orElse("").endsWith("qemu-system-x86_64")).toList();
-        assertThat(qemu).hasSize(1);
-        qemu.get(0).destroyForcibly();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (cri.podSandboxStatus(pod.id(), false).getStatus().getState() != PodSandboxState.SANDBOX_NOTREADY
-                || cri.containerStatus(pod.container()).getStatus().getState() != ContainerState.CONTAINER_EXITED) {
-            assertThat(System.nanoTime()).as("pod not ready and container exited within 60 s").isLessThan(deadline);
-            Thread.sleep(200);
+    @ParameterizedTest
+    @ValueSource(strings = {"jvmm", "jvmm-podsandbox"})
+    void aPodWhoseVmDiesIsNotReadyAndCanBeRemoved(String handler) throws Exception {
+        Pod pod = servingPod(handler, "dying-" + handler, "exec sleep 3600");
+        try {
+            long memTotal = memTotalKib(output(pod.container(), "cat", "/proc/meminfo"));
+            int configured = handler.equals("jvmm") ? 1024 : CONFIG_MEMORY_MIB;
+            assertThat(memTotal).isBetween((configured - 160) * 1024L, configured * 1024L);
+            List<ProcessHandle> qemu = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
+                    .filter(p -> p.info().command().orElse("").endsWith("qemu-system-x86_64")).toList();
+            assertThat(qemu).hasSize(1);
+            qemu.get(0).destroyForcibly();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (cri.podSandboxStatus(pod.id(), false).getStatus().getState() != PodSandboxState.SANDBOX_NOTREADY
+                    || cri.containerStatus(pod.container()).getStatus().getState() != ContainerState.CONTAINER_EXITED) {
+                assertThat(System.nanoTime()).as("pod not ready and container exited within 60 s").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            assertThat(cri.containerStatus(pod.container()).getStatus().getExitCode()).isEqualTo(137);
+        } finally {
+            cri.stopPodSandbox(pod.id());
+            cri.removePodSandbox(pod.id());
         }
-        assertThat(cri.containerStatus(pod.container()).getStatus().getExitCode()).isEqualTo(137);
-        cri.stopPodSandbox(pod.id());
-        cri.removePodSandbox(pod.id());
         awaitNoJvmmLeftovers();
     }
 
