@@ -38,6 +38,7 @@ final class DeleteAction {
                 VmSandbox.cleanUp(stateDir);
             }
             Files.deleteIfExists(socket);
+            Files.deleteIfExists(StartAction.lockPath(socket));
         }
         DeleteResponse.newBuilder().setExitStatus(128 + 9).setExitedAt(TaskEndpoint.timestamp(Instant.now()))
                 .build().writeTo(out);

@@ -21,8 +21,8 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * The long-running shim: serves Task v2 and v3 and the Sandbox service on its socket for one sandbox (a
- * pod, or a lone container), publishes
- * their events to containerd, and exits (removing its socket) after a Shutdown that leaves no task.
+ * pod, or a lone container), publishes their events to containerd, and exits (removing its socket) after
+ * ShutdownSandbox, or after a Task Shutdown that leaves no task when the Sandbox service holds no pod.
  * It owns, in order of creation: the event publisher, the task service (and through it the VM), the
  * ttrpc server; it closes them in reverse.
  */
@@ -65,6 +65,8 @@ final class ShimServer {
         LOG.info("shutting down");
         try {
             server.shutdown(CALLS_GRACE);
+            // The group's start lock goes with its socket (a start racing this exit may see a fresh lock file).
+            java.nio.file.Files.deleteIfExists(StartAction.lockPath(socket));
             tasks.close();
             events.close(EVENTS_FLUSH);
         } finally {

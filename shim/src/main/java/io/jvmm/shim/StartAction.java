@@ -2,6 +2,9 @@ package io.jvmm.shim;
 
 import io.jvmm.shim.cli.BootstrapAnswer;
 import io.jvmm.shim.cli.RuntimeOptions;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
@@ -44,10 +47,15 @@ final class StartAction {
         }
         String group = GroupId.of(bundle, flags.id());
         Path socket = SocketAddress.socketPath(dir, flags.address(), flags.namespace(), group);
-        if (!accepts(socket)) {
-            Files.deleteIfExists(socket);
-            Files.createDirectories(dir);
-            startServer(socket);
+        Files.createDirectories(dir);
+        // One start at a time per group: without it a second start could delete the socket the first one's
+        // server has just bound (as stale) and start a second server for the same group.
+        try (FileChannel lock = FileChannel.open(lockPath(socket), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock held = lock.lock()) {
+            if (!accepts(socket)) {
+                Files.deleteIfExists(socket);
+                startServer(socket);
+            }
         }
         String address = SocketAddress.uri(socket);
         Files.writeString(bundle.resolve("address"), address);
@@ -55,6 +63,11 @@ final class StartAction {
                 : BootstrapAnswer.forVersion(BootstrapAnswer.containerdVersion(flags.publishBinary()), address);
         out.write(answer);
         out.flush();
+    }
+
+    /** The lock file of a group's socket (removed by {@code delete} with the socket). */
+    static Path lockPath(Path socket) {
+        return socket.resolveSibling(socket.getFileName() + ".lock");
     }
 
     private void startServer(Path socket) throws IOException, InterruptedException {

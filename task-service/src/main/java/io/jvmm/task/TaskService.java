@@ -17,6 +17,7 @@ import io.jvmm.task.process.ProcessState;
 import io.jvmm.task.process.TaskProcess;
 import io.jvmm.task.sandbox.GuestSpec;
 import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.sandbox.NetworkPlan;
 import io.jvmm.task.sandbox.PauseContainer;
 import io.jvmm.task.sandbox.PodSizing;
 import io.jvmm.task.sandbox.VmSize;
@@ -102,7 +103,7 @@ public final class TaskService implements AutoCloseable {
 
     private int createInGuest(VmSandbox sb, CreateTask request, ObjectNode spec, String guestRoot) throws IOException {
         String id = request.id();
-        bootIfNeeded(sb, PauseContainer.of(spec));
+        bootIfNeeded(sb, spec);
         byte[] guestSpec = GuestSpec.translate(spec, id, guestRoot, (host, i, ro) -> sb.shareHostPath(id, host, i, ro));
         AgentClient agent = sb.agent();
         TaskProcess init = new TaskProcess(id, "", request.stdio(), new byte[0]);
@@ -152,7 +153,7 @@ public final class TaskService implements AutoCloseable {
      * container exists, wired into the pod's network namespace when there is one. Returns the VM's status
      * (the monitor's pid is the sandbox's pid).
      */
-    public VmSandbox.VmStatus startSandbox(VmSize size, Optional<java.nio.file.Path> netns) {
+    public VmSandbox.VmStatus startSandbox(VmSize size, NetworkPlan network) {
         synchronized (lifecycle) {
             if (sandboxStopped) {
                 throw TaskException.failedPrecondition("the sandbox is stopped");
@@ -162,7 +163,7 @@ public final class TaskService implements AutoCloseable {
                 throw TaskException.failedPrecondition("the sandbox VM is already running");
             }
             try {
-                boot(sb, size, netns);
+                boot(sb, size, network);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot boot the sandbox VM: " + e.getMessage(), e);
             }
@@ -195,19 +196,23 @@ public final class TaskService implements AutoCloseable {
         }
     }
 
-    /** The first Create boots the VM: a pod's sandbox container sizes it and wires it into the pod's network. */
-    private void bootIfNeeded(VmSandbox sb, Optional<PauseContainer> pod) throws IOException {
+    /**
+     * The first Create boots the VM: a pod's sandbox container sizes it; the first container's spec says
+     * which network the VM gets (the pod's namespace, the host's, or none).
+     */
+    private void bootIfNeeded(VmSandbox sb, ObjectNode spec) throws IOException {
         if (sb.isBooted()) {
             return;
         }
         VmSize configured = VmSize.of(sb.settings());
-        VmSize size = pod.map(p -> PodSizing.size(p.resources(), configured, Runtime.getRuntime().availableProcessors())).orElse(configured);
-        boot(sb, size, pod.flatMap(PauseContainer::netns));
+        VmSize size = PauseContainer.of(spec)
+                .map(p -> PodSizing.size(p.resources(), configured, Runtime.getRuntime().availableProcessors())).orElse(configured);
+        boot(sb, size, PauseContainer.networkOf(spec));
     }
 
-    private void boot(VmSandbox sb, VmSize size, Optional<java.nio.file.Path> netns) throws IOException {
+    private void boot(VmSandbox sb, VmSize size, NetworkPlan network) throws IOException {
         try {
-            sb.boot(size, netns);
+            sb.boot(size, network);
         } catch (IOException | RuntimeException e) {
             LOG.error("sandbox VM failed to boot: {}", e.getMessage());
             sb.close();
@@ -278,7 +283,7 @@ public final class TaskService implements AutoCloseable {
 
     public void exec(String id, String execId, StdioConfig stdio, byte[] processJson) {
         Container c = container(id);
-        validId(execId);
+        validId("exec", execId);
         if (c.init().state() != ProcessState.RUNNING) {
             throw TaskException.failedPrecondition("cannot exec in a " + c.init().state().adjective() + " state");
         }
@@ -469,6 +474,19 @@ public final class TaskService implements AutoCloseable {
         return sandboxAgent().stats(id);
     }
 
+    /** Processes running in the guest over all containers of the sandbox (containers gone meanwhile count 0). */
+    public long guestProcessCount() {
+        long total = 0;
+        for (String id : containers.keySet()) {
+            try {
+                total += sandboxAgent().stats(id).getPidsCurrent();
+            } catch (RuntimeException e) {
+                LOG.debug("no stats for {}: {}", id, e.getMessage());
+            }
+        }
+        return total;
+    }
+
     /** The init pid of a container, for Connect (0 if unknown). */
     public int taskPid(String id) {
         Container c = containers.get(id);
@@ -526,8 +544,13 @@ public final class TaskService implements AutoCloseable {
     }
 
     private static String validId(String id) {
+        return validId("container", id);
+    }
+
+    /** containerd's identifier rules (no path traversal, no separators); INVALID_ARGUMENT naming the kind of id. */
+    private static String validId(String kind, String id) {
         try {
-            return Identifiers.validate("container", id);
+            return Identifiers.validate(kind, id);
         } catch (IllegalArgumentException e) {
             throw TaskException.invalidArgument(e.getMessage());
         }

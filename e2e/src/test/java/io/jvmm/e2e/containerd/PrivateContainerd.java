@@ -203,7 +203,7 @@ public final class PrivateContainerd implements AutoCloseable {
     }
 
     /** containerd's shim socket for a task (pkg/shim SocketAddress): sha256 of address/namespace/id. */
-    Path shimSocket(String namespace, String id) {
+    public Path shimSocket(String namespace, String id) {
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
                     .digest((socket() + "/" + namespace + "/" + id).getBytes(StandardCharsets.UTF_8));

@@ -192,6 +192,42 @@ class ShimProcessTest {
     }
 
     @Test
+    @Order(2)
+    void concurrentStartsOfOneGroupMakeOneServer() throws Exception {
+        int starts = 4;
+        List<Path> bundles = new java.util.ArrayList<>();
+        for (int i = 0; i < starts; i++) {
+            bundles.add(bundle("race" + i, Map.of("io.containerd.jvmm.v2.group", "race")));
+        }
+        List<java.util.concurrent.Future<Run>> runs = new java.util.ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(starts)) {
+            for (int i = 0; i < starts; i++) {
+                Path b = bundles.get(i);
+                String id = "race" + i;
+                runs.add(pool.submit(() -> runShim(b, new byte[0], "start", "/bin/true", id)));
+            }
+        }
+        java.util.Set<String> addresses = new java.util.HashSet<>();
+        for (var f : runs) {
+            Run r = f.get();
+            assertThat(r.code()).as(r.stderr()).isZero();
+            addresses.add(r.out());
+        }
+        assertThat(addresses).hasSize(1);
+        Path socket = Path.of(addresses.iterator().next().replaceFirst("^unix://", ""));
+        assertThat(Leftovers.processesMentioning(socket.toString())).as("servers for group race").hasSize(1);
+        try (TtrpcClient race = TtrpcClient.connect(socket)) {
+            race.unary(V3, "Shutdown", ShutdownRequest.newBuilder().setId("race0").build(), com.google.protobuf.Empty.parser(), CALL);
+        }
+        for (int i = 0; i < 300 && !Leftovers.processesMentioning(socket.toString()).isEmpty(); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(Leftovers.processesMentioning(socket.toString())).as("the race group's server exited").isEmpty();
+        assertThat(socket).doesNotExist();
+        assertThat(socket.resolveSibling(socket.getFileName() + ".lock")).doesNotExist();
+    }
+
+    @Test
     @Order(3)
     void badRequestsGetClearStatusesWithoutAVm() throws Exception {
         assertThat(codeOf(() -> call("State", StateRequest.newBuilder().setId("nope").build(), StateResponse.parser())))

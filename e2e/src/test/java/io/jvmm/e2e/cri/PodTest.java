@@ -47,6 +47,8 @@ class PodTest {
     private static JvmmRuntime jvmm;
     private static CriClient cri;
     private static final int CONFIG_MEMORY_MIB = 768;
+    private static final io.jvmm.api.cri.v1.NamespaceOption SHARED_PIDS = io.jvmm.api.cri.v1.NamespaceOption.newBuilder()
+            .setPid(io.jvmm.api.cri.v1.NamespaceMode.POD).build();
     private static Path configCopy;
 
     @BeforeAll
@@ -89,7 +91,10 @@ class PodTest {
                         .setUid(UUID.randomUUID().toString()))
                 .setHostname("pod-" + handler).setLogDirectory(logs.toString())
                 .setLinux(LinuxPodSandboxConfig.newBuilder().setResources(LinuxContainerResources.newBuilder()
-                        .setMemoryLimitInBytes(POD_MEMORY).setCpuPeriod(100_000).setCpuQuota(100_000)))
+                        .setMemoryLimitInBytes(POD_MEMORY).setCpuPeriod(100_000).setCpuQuota(100_000))
+                        // shareProcessNamespace: the pod's containers see each other's processes.
+                        .setSecurityContext(io.jvmm.api.cri.v1.LinuxSandboxSecurityContext.newBuilder()
+                                .setNamespaceOptions(SHARED_PIDS)))
                 .build();
         String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build())
                 .getPodSandboxId();
@@ -124,6 +129,7 @@ class PodTest {
 
         String answer = awaitHttp(client, "127.0.0.1");
         String podAddresses = output(client, "ip", "-4", "addr", "show", "eth0");
+        String processes = output(client, "ps");
         ExecSyncResponse exec = cri.execSync(client, 60, "sh", "-c", "echo out; echo err >&2; exit 3");
         String bootServer = output(server, "cat", "/proc/sys/kernel/random/boot_id");
         String bootClient = output(client, "cat", "/proc/sys/kernel/random/boot_id");
@@ -135,6 +141,9 @@ class PodTest {
                 + "else cat /sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)/memory.max; fi");
         long memTotal = memTotalKib(output(client, "cat", "/proc/meminfo"));
         String logLine = awaitLogLine(logs.resolve("server.log"), "server up");
+        if (handler.equals("jvmm")) {
+            checkTheSandboxServiceDirectly(podId);
+        }
         StreamedExec streamed = streamedExec(client);
         String attached = attachAndSay(client, "hello through attach");
 
@@ -153,6 +162,8 @@ class PodTest {
         assertThat(seen.httpAnswer()).isEqualTo("pong\n");
         // The pod's address (CNI's, in the pod's namespace on the host) is on the containers' eth0.
         assertThat(podAddresses).contains("inet " + status.getNetwork().getIp() + "/24");
+        // The pod shares its PID namespace: the client sees the server's process.
+        assertThat(processes).contains("httpd -f -p 8080");
         assertThat(seen.execStdout()).isEqualTo("out\n");
         assertThat(seen.execStderr()).isEqualTo("err\n");
         assertThat(seen.execExit()).isEqualTo(3);
@@ -179,6 +190,35 @@ class PodTest {
         ExecSyncResponse r = cri.execSync(container, 60, cmd);
         assertThat(r.getExitCode()).as("%s: %s", String.join(" ", cmd), r.getStderr().toStringUtf8()).isZero();
         return r.getStdout().toStringUtf8().strip();
+    }
+
+    /**
+     * The pod's shim answers containerd's Sandbox service on its socket (CRI 2.1 does not ask for
+     * SandboxMetrics itself): ping, verbose status and metrics with real numbers from the VM and guest.
+     */
+    private static void checkTheSandboxServiceDirectly(String podId) throws Exception {
+        String service = "containerd.runtime.sandbox.v1.Sandbox";
+        io.jvmm.ttrpc.CallOptions call = io.jvmm.ttrpc.CallOptions.withTimeout(Duration.ofSeconds(30));
+        try (io.jvmm.ttrpc.TtrpcClient shim = io.jvmm.ttrpc.TtrpcClient.connect(containerd.shimSocket(CriNetwork.NAMESPACE, podId))) {
+            shim.unary(service, "PingSandbox", io.jvmm.api.containerd.sandbox.v1.PingRequest.newBuilder().setSandboxId(podId).build(),
+                    io.jvmm.api.containerd.sandbox.v1.PingResponse.parser(), call);
+            var status = shim.unary(service, "SandboxStatus", io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest.newBuilder()
+                    .setSandboxId(podId).setVerbose(true).build(), io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse.parser(), call);
+            assertThat(status.getState()).isEqualTo("SANDBOX_READY");
+            assertThat(status.getInfoMap()).containsEntry("memoryMib", "1280").containsEntry("accel", "tcg");
+            var metric = shim.unary(service, "SandboxMetrics", io.jvmm.api.containerd.sandbox.v1.SandboxMetricsRequest.newBuilder()
+                    .setSandboxId(podId).build(), io.jvmm.api.containerd.sandbox.v1.SandboxMetricsResponse.parser(), call).getMetrics();
+            assertThat(metric.getData().getTypeUrl()).isEqualTo("io.containerd.cgroups.v2.Metrics");
+            var m = io.jvmm.api.containerd.cgroups.v2.Metrics.parseFrom(metric.getData().getValue());
+            assertThat(m.getCpu().getUsageUsec()).isPositive();
+            assertThat(m.getMemory().getUsage()).isGreaterThan(64L * 1024 * 1024);
+            assertThat(m.getMemory().getUsageLimit()).isEqualTo(1280L * 1024 * 1024);
+            assertThat(m.getPids().getCurrent()).as("httpd, the client's sh").isGreaterThanOrEqualTo(2);
+            var wrong = org.assertj.core.api.Assertions.catchThrowableOfType(io.jvmm.ttrpc.TtrpcException.class, () -> shim.unary(service,
+                    "PingSandbox", io.jvmm.api.containerd.sandbox.v1.PingRequest.newBuilder().setSandboxId("another-pod").build(),
+                    io.jvmm.api.containerd.sandbox.v1.PingResponse.parser(), call));
+            assertThat(wrong.code()).isEqualTo(io.jvmm.ttrpc.Code.NOT_FOUND);
+        }
     }
 
     private record StreamedExec(String stdout, String stderr, String status) {
@@ -208,6 +248,8 @@ class PodTest {
         String id = cri.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setSandboxConfig(pod)
                 .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
                         .setStdin(true)
+                        .setLinux(io.jvmm.api.cri.v1.LinuxContainerConfig.newBuilder().setSecurityContext(
+                                io.jvmm.api.cri.v1.LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(SHARED_PIDS)))
                         .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
                         .addAllCommand(List.of("sh", "-c", script)).setLogPath(name + ".log"))
                 .build()).getContainerId();
@@ -271,6 +313,45 @@ class PodTest {
         awaitNoJvmmLeftovers();
     }
 
+    /**
+     * A host-network pod (pause-container model; containerd 2.1 crashes on host-network pods with the shim
+     * sandboxer): its containers reach a service on the host. runc's share the host's stack (127.0.0.1);
+     * jvmm's VM gets user-mode networking, whose gateway stands for the host's loopback.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "jvmm-podsandbox"})
+    void aHostNetworkPodReachesTheHost(String handler) throws Exception {
+        com.sun.net.httpserver.HttpServer host = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        host.createContext("/", exchange -> {
+            byte[] body = "hello from the host\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        host.start();
+        String name = "hostnet-" + handler;
+        PodSandboxConfig pod = PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid(UUID.randomUUID().toString()))
+                // No hostname: a host-network pod keeps the host's (the kubelet sets none either).
+                .setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs-" + name).toString())
+                .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(io.jvmm.api.cri.v1.LinuxSandboxSecurityContext.newBuilder()
+                        .setNamespaceOptions(io.jvmm.api.cri.v1.NamespaceOption.newBuilder().setNetwork(io.jvmm.api.cri.v1.NamespaceMode.NODE))))
+                .build();
+        String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build()).getPodSandboxId();
+        try {
+            String container = createAndStart(podId, pod, "app", "exec sleep 3600");
+            String address = handler.equals("runc") ? "127.0.0.1" : io.jvmm.vmm.GuestNic.HostUser.GATEWAY;
+            assertThat(awaitHttp(container, address + ":" + host.getAddress().getPort())).isEqualTo("hello from the host\n");
+        } finally {
+            removeQuietly(podId);
+            host.stop(0);
+        }
+        if (handler.startsWith("jvmm")) {
+            awaitNoJvmmLeftovers();
+        }
+    }
+
     private static Pod servingPod(String handler, String name, String script) throws Exception {
         PodSandboxConfig pod = PodSandboxConfig.newBuilder()
                 .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid(UUID.randomUUID().toString()))
@@ -290,7 +371,7 @@ class PodTest {
     private static String awaitHttp(String client, String address) throws InterruptedException {
         ExecSyncResponse r = null;
         for (int i = 0; i < 60; i++) {
-            r = cri.execSync(client, 30, "wget", "-q", "-O", "-", "http://" + address + ":8080/");
+            r = cri.execSync(client, 30, "wget", "-q", "-O", "-", "http://" + (address.contains(":") ? address : address + ":8080") + "/");
             if (r.getExitCode() == 0) {
                 return r.getStdout().toStringUtf8();
             }

@@ -3,6 +3,7 @@ package io.jvmm.task.pod;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.sandbox.NetworkPlan;
 import io.jvmm.task.sandbox.PodResources;
 import io.jvmm.task.sandbox.PodSizing;
 import io.jvmm.task.sandbox.VmSize;
@@ -89,7 +90,8 @@ public final class SandboxService {
             VmSize size = PodSizing.size(pod.resources(), configuredSize, Runtime.getRuntime().availableProcessors());
             VmSandbox.VmStatus vm;
             try {
-                vm = tasks.startSandbox(size, pod.netnsPath().isEmpty() ? Optional.empty() : Optional.of(Path.of(pod.netnsPath())));
+                // CRI leaves the netns path empty for a host-network pod.
+                vm = tasks.startSandbox(size, pod.netnsPath().isEmpty() ? NetworkPlan.HOST : new NetworkPlan.PodNamespace(Path.of(pod.netnsPath())));
             } catch (RuntimeException e) {
                 state = SandboxState.STOPPED;
                 exit.complete(new SandboxExit(255, Instant.now()));
@@ -178,13 +180,19 @@ public final class SandboxService {
         }
     }
 
-    /** The running VM's numbers (host CPU and memory of the VM's processes). */
-    public VmSandbox.VmStatus metrics(String id) {
+    /** The running VM's numbers: host CPU and memory of the VM's processes, and the guest's container processes. */
+    public Measured metrics(String id) {
+        VmSandbox.VmStatus vm;
         synchronized (lock) {
             requireSandbox(id);
-            return tasks.sandboxStatus().orElseThrow(() ->
+            vm = tasks.sandboxStatus().orElseThrow(() ->
                     TaskException.failedPrecondition("sandbox " + id + " is " + state.name().toLowerCase() + ": no VM to measure"));
         }
+        return new Measured(vm, tasks.guestProcessCount());
+    }
+
+    /** What SandboxMetrics reports. */
+    public record Measured(VmSandbox.VmStatus vm, long guestProcesses) {
     }
 
     /** Removes the VM (if still running), every container and every mount; the shim may exit afterwards. */

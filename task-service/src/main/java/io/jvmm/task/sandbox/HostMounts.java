@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** Mounts on the host, through mount(8) and umount(8) so every option containerd's snapshotters use works. */
 public final class HostMounts {

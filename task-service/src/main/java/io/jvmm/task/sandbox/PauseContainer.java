@@ -9,9 +9,10 @@ import java.util.Optional;
  * A pod in containerd's pause-container model ({@code sandboxer = "podsandbox"}, and every pod on 1.6
  * and 1.7): the first container of the pod is its sandbox container, whose spec carries the pod's
  * resources as {@code io.kubernetes.cri.sandbox-*} annotations and the pod's network namespace (made by
- * CNI) as a path. Its Create boots the pod's VM, sized and wired from those.
+ * CNI) as a path (or no network namespace: a host-network pod). Its Create boots the pod's VM, sized and
+ * wired from those.
  */
-public record PauseContainer(PodResources resources, Optional<Path> netns) {
+public record PauseContainer(PodResources resources, NetworkPlan network) {
     static final String CONTAINER_TYPE = "io.kubernetes.cri.container-type";
 
     /** The pod as the sandbox container's spec describes it; empty for any other container. */
@@ -21,14 +22,21 @@ public record PauseContainer(PodResources resources, Optional<Path> netns) {
         }
         PodResources resources = PodResources.of(number(spec, "io.kubernetes.cri.sandbox-cpu-quota"),
                 number(spec, "io.kubernetes.cri.sandbox-cpu-period"), number(spec, "io.kubernetes.cri.sandbox-memory"));
-        Optional<Path> netns = Optional.empty();
+        return Optional.of(new PauseContainer(resources, networkOf(spec)));
+    }
+
+    /**
+     * The network a spec asks for: a network namespace by path (the pod's, from CNI), one of its own
+     * (isolated), or none at all (the host's network).
+     */
+    public static NetworkPlan networkOf(ObjectNode spec) {
         for (JsonNode ns : spec.path("linux").path("namespaces")) {
-            String path = ns.path("path").asText("");
-            if (ns.path("type").asText("").equals("network") && path.startsWith("/")) {
-                netns = Optional.of(Path.of(path));
+            if (ns.path("type").asText("").equals("network")) {
+                String path = ns.path("path").asText("");
+                return path.startsWith("/") ? new NetworkPlan.PodNamespace(Path.of(path)) : NetworkPlan.ISOLATED;
             }
         }
-        return Optional.of(new PauseContainer(resources, netns));
+        return NetworkPlan.HOST;
     }
 
     private static long number(ObjectNode spec, String annotation) {

@@ -89,12 +89,17 @@ public final class PodNetwork {
 
     /** The guest's card: in the pod's namespace, on the tap, with the pod interface's MAC. */
     public GuestNic nic() {
-        return new GuestNic(netns, TAP, mac);
+        return new GuestNic.PodTap(netns, TAP, mac);
     }
 
     /** What the guest's init reads to configure its card: {@code jvmm.net=<address/prefix>,<gateway>,<mtu>}. */
     public String kernelArgument() {
-        return "jvmm.net=" + cidr + "," + gateway.orElse("") + "," + mtu;
+        return kernelArgument(cidr, gateway.orElse(""), mtu);
+    }
+
+    /** {@code jvmm.net=<address/prefix>,<gateway or empty>,<mtu>}: read by the guest's init. */
+    static String kernelArgument(String cidr, String gateway, int mtu) {
+        return "jvmm.net=" + cidr + "," + gateway + "," + mtu;
     }
 
     /** Removes the tap and the filters (best effort: CNI may already have removed the namespace). */

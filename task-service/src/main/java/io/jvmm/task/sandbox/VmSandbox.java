@@ -88,20 +88,29 @@ public final class VmSandbox implements AutoCloseable {
 
     /** Boots the VM of the configured size, without a network card, and connects to its agent. */
     public void boot() throws IOException {
-        boot(VmSize.of(settings), Optional.empty());
+        boot(VmSize.of(settings), NetworkPlan.ISOLATED);
     }
 
     /**
      * Boots the VM and connects to its agent; then tells the guest the time, its hostname and some entropy.
-     * With {@code netns} (a pod's network namespace) the guest gets a card wired into it, with the pod's address.
+     * A pod's namespace gets a card wired into it, with the pod's address; the host's network a user-mode card.
      */
-    public void boot(VmSize size, Optional<Path> netns) throws IOException {
+    public void boot(VmSize size, NetworkPlan plan) throws IOException {
         String kernelArgs = settings.extraKernelArgs();
         Optional<io.jvmm.vmm.GuestNic> nic = Optional.empty();
-        if (netns.isPresent()) {
-            network = PodNetwork.attach(netns.get());
-            nic = Optional.of(network.nic());
-            kernelArgs = (kernelArgs + " " + network.kernelArgument()).strip();
+        switch (plan) {
+            case NetworkPlan.PodNamespace pod -> {
+                network = PodNetwork.attach(pod.netns());
+                nic = Optional.of(network.nic());
+                kernelArgs = (kernelArgs + " " + network.kernelArgument()).strip();
+            }
+            case NetworkPlan.Host host -> {
+                nic = Optional.of(new io.jvmm.vmm.GuestNic.HostUser());
+                kernelArgs = (kernelArgs + " " + PodNetwork.kernelArgument(io.jvmm.vmm.GuestNic.HostUser.GUEST_ADDRESS,
+                        io.jvmm.vmm.GuestNic.HostUser.GATEWAY, 1500)).strip();
+            }
+            case NetworkPlan.Isolated none -> {
+            }
         }
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
                 Optional.of(share), size.vcpus(), size.memoryMib(), 3, AccelChoice.resolve(settings), kernelArgs, nic);

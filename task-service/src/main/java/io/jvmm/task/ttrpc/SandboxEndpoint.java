@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.jvmm.api.containerd.cgroups.v2.CPUStat;
 import io.jvmm.api.containerd.cgroups.v2.MemoryStat;
 import io.jvmm.api.containerd.cgroups.v2.Metrics;
+import io.jvmm.api.containerd.cgroups.v2.PidsStat;
 import io.jvmm.api.containerd.sandbox.v1.CreateSandboxRequest;
 import io.jvmm.api.containerd.sandbox.v1.CreateSandboxResponse;
 import io.jvmm.api.containerd.sandbox.v1.PingRequest;
@@ -146,10 +147,12 @@ public final class SandboxEndpoint {
     }
 
     private SandboxMetricsResponse metrics(SandboxMetricsRequest r) {
-        VmSandbox.VmStatus vm = sandboxes.metrics(r.getSandboxId());
+        SandboxService.Measured measured = sandboxes.metrics(r.getSandboxId());
+        VmSandbox.VmStatus vm = measured.vm();
         long user = vm.hostCpuMicros()[0];
         long system = vm.hostCpuMicros()[1];
         Metrics m = Metrics.newBuilder()
+                .setPids(PidsStat.newBuilder().setCurrent(measured.guestProcesses()))
                 .setCpu(CPUStat.newBuilder().setUsageUsec(user + system).setUserUsec(user).setSystemUsec(system))
                 .setMemory(MemoryStat.newBuilder().setUsage(vm.hostMemoryBytes())
                         .setUsageLimit((long) vm.size().memoryMib() * 1024 * 1024))

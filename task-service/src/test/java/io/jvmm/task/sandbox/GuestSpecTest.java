@@ -74,9 +74,21 @@ class GuestSpecTest {
                 .containsExactly("kernel.shm_rmid_forced");
         assertThat(out.path("linux").path("namespaces").findValuesAsText("type")).containsExactly("cgroup");
         PauseContainer pod = PauseContainer.of(spec).orElseThrow();
-        assertThat(pod.netns()).contains(Path.of("/run/netns/cni-2"));
+        assertThat(pod.network()).isEqualTo(new NetworkPlan.PodNamespace(Path.of("/run/netns/cni-2")));
         assertThat(pod.resources().cpus()).contains(2);
         assertThat(pod.resources().memoryMib()).hasValue(1024);
         assertThat(PauseContainer.of(GuestSpec.parse(HOST_SPEC.getBytes(StandardCharsets.UTF_8)))).isEmpty();
+    }
+
+    @Test
+    void theFirstSpecSaysWhichNetworkTheVmGets() {
+        assertThat(PauseContainer.networkOf(GuestSpec.parse(HOST_SPEC.getBytes(StandardCharsets.UTF_8))))
+                .isEqualTo(new NetworkPlan.PodNamespace(Path.of("/var/run/netns/cni-1")));
+        assertThat(PauseContainer.networkOf(GuestSpec.parse("""
+                {"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"network"},{"type":"pid"}]}}
+                """.getBytes(StandardCharsets.UTF_8)))).isEqualTo(NetworkPlan.ISOLATED);
+        assertThat(PauseContainer.networkOf(GuestSpec.parse("""
+                {"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"pid"}]}}
+                """.getBytes(StandardCharsets.UTF_8)))).isEqualTo(NetworkPlan.HOST);
     }
 }

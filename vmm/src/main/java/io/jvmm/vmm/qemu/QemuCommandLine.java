@@ -1,5 +1,6 @@
 package io.jvmm.vmm.qemu;
 
+import io.jvmm.vmm.GuestNic;
 import io.jvmm.vmm.VmConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,10 +35,10 @@ final class QemuCommandLine {
     private static List<String> base(VmConfig config, boolean kvm) {
         String mem = config.memoryMib() + "M";
         List<String> args = new ArrayList<>();
-        config.nic().ifPresent(nic -> {
+        if (config.nic().orElse(null) instanceof GuestNic.PodTap tap) {
             // The tap lives in the pod's network namespace: QEMU opens it there (nsenter execs QEMU, same pid).
-            args.addAll(List.of("nsenter", "--net=" + nic.netns(), "--"));
-        });
+            args.addAll(List.of("nsenter", "--net=" + tap.netns(), "--"));
+        }
         args.addAll(List.of(BINARY,
                 "-machine", "q35,accel=" + (kvm ? "kvm" : "tcg"),
                 "-cpu", kvm ? "host" : "max",
@@ -54,9 +55,11 @@ final class QemuCommandLine {
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
                 "-device", "virtio-rng-pci,rng=rng",
                 "-no-reboot", "-nodefaults", "-display", "none"));
-        config.nic().ifPresent(nic -> args.addAll(List.of(
-                "-netdev", "tap,id=net0,ifname=" + nic.tap() + ",script=no,downscript=no",
-                "-device", "virtio-net-pci,netdev=net0,mac=" + nic.mac())));
+        config.nic().ifPresent(nic -> args.addAll(switch (nic) {
+            case GuestNic.PodTap tap -> List.of("-netdev", "tap,id=net0,ifname=" + tap.tap() + ",script=no,downscript=no",
+                    "-device", "virtio-net-pci,netdev=net0,mac=" + tap.mac());
+            case GuestNic.HostUser user -> List.of("-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0");
+        }));
         return args;
     }
 
