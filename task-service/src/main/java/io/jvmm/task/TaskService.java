@@ -206,7 +206,7 @@ public final class TaskService implements AutoCloseable {
         }
         VmSize configured = VmSize.of(sb.settings());
         VmSize size = PauseContainer.of(spec)
-                .map(p -> PodSizing.size(p.resources(), configured, Runtime.getRuntime().availableProcessors())).orElse(configured);
+                .map(p -> PodSizing.size(p.resources(), configured)).orElse(configured);
         boot(sb, size, PauseContainer.networkOf(spec));
     }
 

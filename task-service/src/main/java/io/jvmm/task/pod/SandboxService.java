@@ -87,7 +87,7 @@ public final class SandboxService {
     public Started start(String id) {
         synchronized (lock) {
             transition(id, SandboxState.READY, "start");
-            VmSize size = PodSizing.size(pod.resources(), configuredSize, Runtime.getRuntime().availableProcessors());
+            VmSize size = PodSizing.size(pod.resources(), configuredSize);
             VmSandbox.VmStatus vm;
             try {
                 // CRI leaves the netns path empty for a host-network pod.

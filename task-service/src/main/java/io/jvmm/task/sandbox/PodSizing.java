@@ -13,6 +13,11 @@ public final class PodSizing {
     private PodSizing() {
     }
 
+    /** The VM for {@code pod} on this host. */
+    public static VmSize size(PodResources pod, VmSize configured) {
+        return size(pod, configured, Runtime.getRuntime().availableProcessors());
+    }
+
     /** The VM for {@code pod}; {@code hostCpus} caps the vCPUs (more vCPUs than host CPUs only slow a guest down). */
     public static VmSize size(PodResources pod, VmSize configured, int hostCpus) {
         int vcpus = Math.max(configured.vcpus(), pod.cpus().orElse(0));
