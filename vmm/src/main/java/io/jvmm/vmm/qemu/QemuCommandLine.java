@@ -63,6 +63,28 @@ final class QemuCommandLine {
         return args;
     }
 
+    /** The root port the vsock device is plugged into (and out of) in the snapshot layout. */
+    static final String VSOCK_PORT = "rp-vsock";
+
+    /**
+     * The snapshot layout: everything QEMU 7.2 can migrate on the command line (the runtime disk), and an
+     * empty root port for the vsock device, which it cannot migrate: plugged over QMP while the guest runs,
+     * unplugged before a snapshot. No virtiofs (not migratable either). With {@code incoming}, QEMU waits
+     * for the state in that file instead of booting.
+     */
+    static List<String> buildSnapshottable(VmConfig config, boolean kvm, java.util.Optional<java.nio.file.Path> incoming) {
+        if (config.shareDir().isPresent()) {
+            throw new io.jvmm.vmm.VmException.InvalidConfig("a snapshottable VM has no virtiofs share (QEMU cannot migrate it)");
+        }
+        List<String> args = new ArrayList<>(base(config, kvm));
+        args.addAll(List.of("-device", "pcie-root-port,id=" + VSOCK_PORT + ",bus=pcie.0,chassis=1,slot=1"));
+        config.runtimeDisk().ifPresent(disk -> args.addAll(List.of(
+                "-drive", "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
+                "-device", "virtio-blk-pci,drive=runtime")));
+        incoming.ifPresent(file -> args.addAll(List.of("-incoming", "exec:cat " + file)));
+        return args;
+    }
+
     static List<String> build(VmConfig config, boolean kvm) {
         List<String> args = new ArrayList<>(base(config, kvm));
         args.addAll(List.of("-chardev", "socket,id=vsock,path=" + config.vhostVsockSocket(),

@@ -5,9 +5,11 @@ import io.jvmm.vmm.HostTools;
 import io.jvmm.vmm.SupervisedProcess;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -18,11 +20,18 @@ import org.apache.logging.log4j.Logger;
 public final class QemuVm extends AbstractVm {
     private static final Logger LOG = LogManager.getLogger(QemuVm.class);
 
-    /** How devices reach QEMU: all on the command line, or added over QMP to a paused VM (-S) before cont. */
-    public enum DeviceSetup { COMMAND_LINE, QMP }
+    /**
+     * How devices reach QEMU: all on the command line; added over QMP to a paused VM (-S) before cont; or
+     * the snapshot layout, where only what QEMU can migrate is on the command line and the vsock device is
+     * plugged over QMP (see {@link #saveSnapshot} and {@link #restoring}).
+     */
+    public enum DeviceSetup { COMMAND_LINE, QMP, SNAPSHOTTABLE }
+
+    private static final Duration MIGRATION_POLL = Duration.ofMillis(20);
 
     private final boolean kvm;
     private final DeviceSetup deviceSetup;
+    private final Optional<Path> incoming;
     private QmpClient qmp;
 
     public QemuVm(VmConfig config, boolean kvm) {
@@ -30,9 +39,26 @@ public final class QemuVm extends AbstractVm {
     }
 
     public QemuVm(VmConfig config, boolean kvm, DeviceSetup deviceSetup) {
+        this(config, kvm, deviceSetup, Optional.empty());
+    }
+
+    private QemuVm(VmConfig config, boolean kvm, DeviceSetup deviceSetup, Optional<Path> incoming) {
         super(config);
         this.kvm = kvm;
         this.deviceSetup = deviceSetup;
+        this.incoming = incoming;
+    }
+
+    /**
+     * A VM that {@link #start} restores from {@code snapshot} (written by {@link #saveSnapshot}) instead of
+     * booting: same kernel, memory size and device layout as the VM that saved it; a vsock device of its own
+     * is plugged once it runs, so the agent that was listening answers again.
+     */
+    public static QemuVm restoring(VmConfig config, boolean kvm, Path snapshot) {
+        if (!Files.isRegularFile(snapshot)) {
+            throw new VmException.InvalidConfig("snapshot " + snapshot + " does not exist");
+        }
+        return new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.of(snapshot));
     }
 
     @Override
@@ -46,8 +72,11 @@ public final class QemuVm extends AbstractVm {
     }
 
     private void startQemu(long deadline) {
-        List<String> command = deviceSetup == DeviceSetup.QMP
-                ? QemuCommandLine.buildPaused(config, kvm) : QemuCommandLine.build(config, kvm);
+        List<String> command = switch (deviceSetup) {
+            case QMP -> QemuCommandLine.buildPaused(config, kvm);
+            case COMMAND_LINE -> QemuCommandLine.build(config, kvm);
+            case SNAPSHOTTABLE -> QemuCommandLine.buildSnapshottable(config, kvm, incoming);
+        };
         SupervisedProcess qemu = SupervisedProcess.start("qemu", command, config.stateDir().resolve("qemu.log"));
         monitorStarted(qemu);
         HostTools.awaitFile(config.qmpSocket(), qemu, deadline);
@@ -63,9 +92,72 @@ public final class QemuVm extends AbstractVm {
             QmpDevices.plugAll(qmp, config, Duration.ofSeconds(10));
             qmp.execute("cont", null, Duration.ofSeconds(5));
         }
+        if (deviceSetup == DeviceSetup.SNAPSHOTTABLE) {
+            if (incoming.isPresent()) {
+                awaitMigration("restore from " + incoming.get(), deadline);
+                qmp.execute("cont", null, Duration.ofSeconds(5));
+            }
+            QmpDevices.plugVsock(qmp, config, QemuCommandLine.VSOCK_PORT, Duration.ofSeconds(10));
+        }
         String status = qmp.execute("query-status", null, Duration.ofSeconds(5)).path("status").asText();
         if (!status.equals("running")) {
             throw new VmException.BootFailed("QEMU reports status '" + status + "' after start", null);
+        }
+    }
+
+    /**
+     * Saves the running guest's whole state to {@code file}, crash-safe: the vsock device is unplugged
+     * first (QEMU 7.2 cannot migrate vhost-user-vsock; open agent connections end), the VM is stopped, its
+     * state streamed to a temporary file that is fsynced and renamed into place. The VM stays paused; a
+     * restored copy starts where it stopped. Only in the {@link DeviceSetup#SNAPSHOTTABLE} layout.
+     */
+    public void saveSnapshot(Path file, Duration timeout) {
+        if (deviceSetup != DeviceSetup.SNAPSHOTTABLE) {
+            throw new VmException.InvalidConfig("only a VM in the snapshottable device layout can be saved");
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        QmpDevices.unplugVsock(qmp, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        pause(Duration.ofSeconds(5));
+        Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        try {
+            Files.deleteIfExists(partial);
+            qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + partial), Duration.ofSeconds(5));
+            awaitMigration("snapshot to " + file, deadline);
+            try (var channel = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+            Files.move(partial, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.io.IOException e) {
+            throw new VmException.MonitorError("cannot write snapshot " + file + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (java.io.IOException e) {
+                LOG.warn("cannot remove {}: {}", partial, e.getMessage());
+            }
+        }
+    }
+
+    /** Waits until an outgoing or incoming migration has completed; fails on its failure or at the deadline. */
+    private void awaitMigration(String what, long deadline) {
+        while (true) {
+            var status = qmp.execute("query-migrate", null, Duration.ofSeconds(5));
+            String s = status.path("status").asText("");
+            if (s.equals("completed")) {
+                return;
+            }
+            if (s.equals("failed") || s.equals("cancelled")) {
+                throw new VmException.MonitorError(what + " failed: " + status.path("error-desc").asText(s), null);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new VmException.Timeout(what + " did not complete in time (" + s + ")");
+            }
+            try {
+                Thread.sleep(MIGRATION_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VmException.MonitorError(what + " interrupted", e);
+            }
         }
     }
 

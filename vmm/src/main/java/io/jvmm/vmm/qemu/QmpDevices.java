@@ -4,7 +4,10 @@ import io.jvmm.vmm.VmConfig;
 import java.time.Duration;
 import java.util.Map;
 
-/** The QMP commands that add a paused VM's devices: the same devices the command line would give. */
+/**
+ * The QMP commands that add a paused VM's devices (the same devices the command line would give), and
+ * that plug the vsock device in and out of a running one (around snapshots).
+ */
 final class QmpDevices {
     private QmpDevices() {
     }
@@ -24,6 +27,57 @@ final class QmpDevices {
             qmp.execute("device_add", Map.of("driver", "vhost-user-fs-pci", "id", "fs0", "chardev", "fs", "tag", "jvmm",
                     "bus", QemuCommandLine.ROOT_PORTS.get(2)), timeout);
         });
+    }
+
+    /** Plugs the vsock device (vhost-user, on the VM's vhost-vsock socket) into an empty root port of a running VM. */
+    static void plugVsock(QmpClient qmp, VmConfig config, String rootPort, Duration timeout) {
+        qmp.execute("chardev-add", socketChardev("vsock", config.vhostVsockSocket().toString()), timeout);
+        qmp.execute("device_add", Map.of("driver", "vhost-user-vsock-pci", "id", "vsock0", "chardev", "vsock",
+                "bus", rootPort), timeout);
+    }
+
+    /** Unplugs the vsock device and waits until QEMU has removed it (the guest released it), then its chardev. */
+    static void unplugVsock(QmpClient qmp, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        qmp.execute("device_del", Map.of("id", "vsock0"), timeout);
+        while (present(qmp, "vsock0", timeout)) {
+            if (System.nanoTime() > deadline) {
+                throw new io.jvmm.vmm.VmException.Timeout("the guest did not release its vsock device within " + timeout);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new io.jvmm.vmm.VmException.MonitorError("interrupted while unplugging vsock", e);
+            }
+        }
+        // The chardev stays busy a moment after the device is gone; it is not part of a snapshot, so if it
+        // is still busy at the deadline it is simply left (closed with QEMU).
+        while (true) {
+            try {
+                qmp.execute("chardev-remove", Map.of("id", "vsock"), timeout);
+                return;
+            } catch (io.jvmm.vmm.VmException e) {
+                if (!e.getMessage().contains("busy") || System.nanoTime() > deadline) {
+                    return;
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static boolean present(QmpClient qmp, String deviceId, Duration timeout) {
+        for (var d : qmp.execute("qom-list", Map.of("path", "/machine/peripheral"), timeout)) {
+            if (d.path("name").asText("").equals(deviceId)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Map<String, Object> socketChardev(String id, String path) {
