@@ -129,6 +129,12 @@ final class AgentService {
         if (!req.getEntropy().isEmpty()) {
             GuestSyscalls.addEntropy(req.getEntropy().toByteArray());
         }
+        if (!req.getShareTag().isEmpty()) {
+            RestoredGuest.mountShare(req.getShareTag());
+        }
+        if (!req.getNetwork().isEmpty()) {
+            RestoredGuest.configureNetwork(req.getNetwork());
+        }
         return SetupGuestResponse.getDefaultInstance();
     }
 

@@ -18,7 +18,7 @@ import java.util.Optional;
  * image and VM defaults for every sandbox. Unknown keys are errors, so a typo never goes unnoticed.
  */
 public record RuntimeConfig(String vmm, String kernel, String initrd, String runtimeDisk, Integer vcpus, Integer memoryMib,
-                            String accel, String stateRoot, Integer bootTimeoutSeconds, String kernelArgs) {
+                            String accel, String stateRoot, Integer bootTimeoutSeconds, String kernelArgs, Boolean templates) {
     public static final Path DEFAULT_PATH = Path.of("/etc/jvmm/config.json");
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -63,6 +63,7 @@ public record RuntimeConfig(String vmm, String kernel, String initrd, String run
                 Path.of(kernel), Path.of(initrd), Optional.ofNullable(runtimeDisk).map(Path::of),
                 vcpus == null ? 1 : vcpus, memoryMib == null ? 512 : memoryMib,
                 Accel.valueOf((accel == null ? "auto" : accel).toUpperCase(Locale.ROOT)), stateRootPath(),
-                Duration.ofSeconds(bootTimeoutSeconds == null ? 120 : bootTimeoutSeconds), kernelArgs);
+                Duration.ofSeconds(bootTimeoutSeconds == null ? 120 : bootTimeoutSeconds), kernelArgs,
+                Boolean.TRUE.equals(templates));
     }
 }

@@ -55,9 +55,10 @@ class PodTest {
     static void start() throws Exception {
         jvmm = JvmmRuntime.get();
         // jvmm-podsandbox names its configuration through containerd's runtime options (ConfigPath): a copy
-        // of the installed one with a smaller VM, which its pods without resources must get.
+        // of the installed one with a smaller VM, which its pods without resources must get, and VM templates
+        // on (its pods' VMs are restored from saved guests, their share and network card plugged in after).
         Path config = Files.createTempFile(Path.of("/tmp"), "jvmm-cri-config", ".json");
-        Files.writeString(config, Files.readString(jvmm.config()).replaceAll("\"memoryMib\"\\s*:\\s*\\d+", "\"memoryMib\": " + CONFIG_MEMORY_MIB));
+        Files.writeString(config, Files.readString(jvmm.config()).replaceAll("\"memoryMib\"\\s*:\\s*\\d+", "\"memoryMib\": " + CONFIG_MEMORY_MIB + ", \"templates\": true"));
         configCopy = config;
         containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), config);
         cri = CriClient.connect(containerd.socket(), CALL_DEADLINE);
@@ -143,6 +144,13 @@ class PodTest {
         String logLine = awaitLogLine(logs.resolve("server.log"), "server up");
         if (handler.equals("jvmm")) {
             checkTheSandboxServiceDirectly(podId);
+        }
+        if (handler.startsWith("jvmm")) {
+            // jvmm-podsandbox's configuration has templates on: its VM was restored (QEMU got -incoming), not booted.
+            List<String> qemu = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
+                    .map(p -> p.info().commandLine().orElse("")).filter(c -> c.contains("qemu-system-x86_64")).toList();
+            assertThat(qemu).hasSize(1);
+            assertThat(qemu.get(0).contains("-incoming")).as(qemu.get(0)).isEqualTo(handler.equals("jvmm-podsandbox"));
         }
         StreamedExec streamed = streamedExec(client);
         String attached = attachAndSay(client, "hello through attach");

@@ -92,14 +92,17 @@ public final class PodNetwork {
         return new GuestNic.PodTap(netns, TAP, mac);
     }
 
-    /** What the guest's init reads to configure its card: {@code jvmm.net=<address/prefix>,<gateway>,<mtu>}. */
-    public String kernelArgument() {
-        return kernelArgument(cidr, gateway.orElse(""), mtu);
+    /** What the guest configures on its card (see {@link #guestConfig(String, String, int)}). */
+    public String guestConfig() {
+        return guestConfig(cidr, gateway.orElse(""), mtu);
     }
 
-    /** {@code jvmm.net=<address/prefix>,<gateway or empty>,<mtu>}: read by the guest's init. */
-    static String kernelArgument(String cidr, String gateway, int mtu) {
-        return "jvmm.net=" + cidr + "," + gateway + "," + mtu;
+    /**
+     * {@code <address/prefix>,<gateway or empty>,<mtu>}: what the guest configures on its card, read by its
+     * init from {@code jvmm.net=} at boot, or sent by SetupGuest to a guest restored from a template.
+     */
+    static String guestConfig(String cidr, String gateway, int mtu) {
+        return cidr + "," + gateway + "," + mtu;
     }
 
     /** Removes the tap and the filters (best effort: CNI may already have removed the namespace). */

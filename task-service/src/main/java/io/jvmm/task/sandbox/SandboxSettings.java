@@ -10,9 +10,12 @@ import java.util.Optional;
 /**
  * What every sandbox VM of this runtime is made of (the runtime's configuration file): the guest image,
  * the VM's size and accelerator, and where sandboxes keep their state.
+ *
+ * @param templates start VMs by restoring a saved, agent-ready guest of the same size (QEMU only; see
+ *                  {@link VmTemplates}) instead of booting each one
  */
 public record SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
-                              Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs) {
+                              Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates) {
     public SandboxSettings {
         Objects.requireNonNull(vmm, "vmm");
         Objects.requireNonNull(kernel, "kernel");

@@ -96,34 +96,50 @@ public final class VmSandbox implements AutoCloseable {
      * A pod's namespace gets a card wired into it, with the pod's address; the host's network a user-mode card.
      */
     public void boot(VmSize size, NetworkPlan plan) throws IOException {
-        String kernelArgs = settings.extraKernelArgs();
         Optional<io.jvmm.vmm.GuestNic> nic = Optional.empty();
+        String guestNetwork = "";
         switch (plan) {
             case NetworkPlan.PodNamespace pod -> {
                 network = PodNetwork.attach(pod.netns());
                 nic = Optional.of(network.nic());
-                kernelArgs = (kernelArgs + " " + network.kernelArgument()).strip();
+                guestNetwork = network.guestConfig();
             }
             case NetworkPlan.Host host -> {
                 nic = Optional.of(new io.jvmm.vmm.GuestNic.HostUser());
-                kernelArgs = (kernelArgs + " " + PodNetwork.kernelArgument(io.jvmm.vmm.GuestNic.HostUser.GUEST_ADDRESS,
-                        io.jvmm.vmm.GuestNic.HostUser.GATEWAY, 1500)).strip();
+                guestNetwork = PodNetwork.guestConfig(io.jvmm.vmm.GuestNic.HostUser.GUEST_ADDRESS, io.jvmm.vmm.GuestNic.HostUser.GATEWAY, 1500);
             }
             case NetworkPlan.Isolated none -> {
             }
         }
+        io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
+        boolean fromTemplate = settings.templates() && settings.vmm() == io.jvmm.vmm.VmmType.QEMU;
+        String kernelArgs = fromTemplate || guestNetwork.isEmpty() ? settings.extraKernelArgs()
+                : (settings.extraKernelArgs() + " jvmm.net=" + guestNetwork).strip();
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
-                Optional.of(share), size.vcpus(), size.memoryMib(), 3, AccelChoice.resolve(settings), kernelArgs, nic);
-        vm = settings.vmm().create(config, MonitorLauncher.PROCESS);
+                Optional.of(share), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic);
         long begin = System.nanoTime();
+        if (fromTemplate) {
+            Path template = VmTemplates.ensure(settings, size, accel);
+            begin = System.nanoTime();
+            vm = io.jvmm.vmm.qemu.QemuVm.restoring(config, accel == io.jvmm.vmm.Accel.KVM, template);
+        } else {
+            vm = settings.vmm().create(config, MonitorLauncher.PROCESS);
+        }
         vm.start(settings.bootTimeout());
         long started = System.nanoTime();
         recordProcesses();
-        agent = GuestConnector.connect(vm, settings.bootTimeout());
         byte[] entropy = new byte[64];
         new SecureRandom().nextBytes(entropy);
-        agent.setupGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy);
-        LOG.info("sandbox {} booted: VM pid {}, monitor up in {} ms, agent ready {} ms later ({})", sandboxId, vm.monitorPid(),
+        if (fromTemplate) {
+            // The agent was listening when the template was saved: no console announcement this time.
+            agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
+            agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, "jvmm", guestNetwork);
+        } else {
+            agent = GuestConnector.connect(vm, settings.bootTimeout());
+            agent.setupGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy);
+        }
+        LOG.info("sandbox {} {}: VM pid {}, monitor up in {} ms, agent ready {} ms later ({})", sandboxId,
+                fromTemplate ? "restored from a template" : "booted", vm.monitorPid(),
                 (started - begin) / 1_000_000, (System.nanoTime() - started) / 1_000_000, config.accel());
     }
 

@@ -33,6 +33,24 @@ final class QemuCommandLine {
     }
 
     private static List<String> base(VmConfig config, boolean kvm) {
+        List<String> args = machine(config, kvm);
+        config.nic().ifPresent(nic -> args.addAll(switch (nic) {
+            case GuestNic.PodTap tap -> List.of("-netdev", netdev(nic), "-device", "virtio-net-pci,netdev=net0,mac=" + tap.mac());
+            case GuestNic.HostUser user -> List.of("-netdev", netdev(nic), "-device", "virtio-net-pci,netdev=net0");
+        }));
+        return args;
+    }
+
+    /** QEMU's -netdev (and QMP netdev_add) description of the guest's card backend, id net0. */
+    static String netdev(GuestNic nic) {
+        return switch (nic) {
+            case GuestNic.PodTap tap -> "tap,id=net0,ifname=" + tap.tap() + ",script=no,downscript=no";
+            case GuestNic.HostUser user -> "user,id=net0";
+        };
+    }
+
+    /** The machine without devices that come and go: CPU, memory, kernel, QMP, console, entropy. */
+    private static List<String> machine(VmConfig config, boolean kvm) {
         String mem = config.memoryMib() + "M";
         List<String> args = new ArrayList<>();
         if (config.nic().orElse(null) instanceof GuestNic.PodTap tap) {
@@ -55,29 +73,26 @@ final class QemuCommandLine {
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
                 "-device", "virtio-rng-pci,rng=rng",
                 "-no-reboot", "-nodefaults", "-display", "none"));
-        config.nic().ifPresent(nic -> args.addAll(switch (nic) {
-            case GuestNic.PodTap tap -> List.of("-netdev", "tap,id=net0,ifname=" + tap.tap() + ",script=no,downscript=no",
-                    "-device", "virtio-net-pci,netdev=net0,mac=" + tap.mac());
-            case GuestNic.HostUser user -> List.of("-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0");
-        }));
         return args;
     }
 
-    /** The root port the vsock device is plugged into (and out of) in the snapshot layout. */
+    /** Root ports of the snapshot layout: vsock, the virtiofs share and the network card are plugged into them. */
     static final String VSOCK_PORT = "rp-vsock";
+    static final String FS_PORT = "rp-fs";
+    static final String NET_PORT = "rp-net";
 
     /**
-     * The snapshot layout: everything QEMU 7.2 can migrate on the command line (the runtime disk), and an
-     * empty root port for the vsock device, which it cannot migrate: plugged over QMP while the guest runs,
-     * unplugged before a snapshot. No virtiofs (not migratable either). With {@code incoming}, QEMU waits
-     * for the state in that file instead of booting.
+     * The snapshot layout: on the command line only what QEMU 7.2 can migrate and every snapshot of the
+     * same configuration has (machine, runtime disk), plus empty root ports; the vsock device and the
+     * virtiofs share (which it cannot migrate) and the network card (which differs per VM) are plugged over
+     * QMP once the guest runs. With {@code incoming}, QEMU waits for the state in that file instead of booting.
      */
     static List<String> buildSnapshottable(VmConfig config, boolean kvm, java.util.Optional<java.nio.file.Path> incoming) {
-        if (config.shareDir().isPresent()) {
-            throw new io.jvmm.vmm.VmException.InvalidConfig("a snapshottable VM has no virtiofs share (QEMU cannot migrate it)");
+        List<String> args = machine(config, kvm);
+        List<String> ports = List.of(VSOCK_PORT, FS_PORT, NET_PORT);
+        for (int i = 0; i < ports.size(); i++) {
+            args.addAll(List.of("-device", "pcie-root-port,id=" + ports.get(i) + ",bus=pcie.0,chassis=" + (i + 1) + ",slot=" + (i + 1)));
         }
-        List<String> args = new ArrayList<>(base(config, kvm));
-        args.addAll(List.of("-device", "pcie-root-port,id=" + VSOCK_PORT + ",bus=pcie.0,chassis=1,slot=1"));
         config.runtimeDisk().ifPresent(disk -> args.addAll(List.of(
                 "-drive", "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
                 "-device", "virtio-blk-pci,drive=runtime")));

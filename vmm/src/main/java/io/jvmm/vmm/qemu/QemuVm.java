@@ -98,6 +98,10 @@ public final class QemuVm extends AbstractVm {
                 qmp.execute("cont", null, Duration.ofSeconds(5));
             }
             QmpDevices.plugVsock(qmp, config, QemuCommandLine.VSOCK_PORT, Duration.ofSeconds(10));
+            if (config.shareDir().isPresent()) {
+                QmpDevices.plugShare(qmp, config, QemuCommandLine.FS_PORT, Duration.ofSeconds(10));
+            }
+            config.nic().ifPresent(nic -> QmpDevices.plugNic(qmp, nic, QemuCommandLine.NET_PORT, Duration.ofSeconds(10)));
         }
         String status = qmp.execute("query-status", null, Duration.ofSeconds(5)).path("status").asText();
         if (!status.equals("running")) {
@@ -114,6 +118,10 @@ public final class QemuVm extends AbstractVm {
     public void saveSnapshot(Path file, Duration timeout) {
         if (deviceSetup != DeviceSetup.SNAPSHOTTABLE) {
             throw new VmException.InvalidConfig("only a VM in the snapshottable device layout can be saved");
+        }
+        if (config.shareDir().isPresent() || config.nic().isPresent()) {
+            // A template is saved before any container or network exists; each restored VM gets its own.
+            throw new VmException.InvalidConfig("a VM with a virtiofs share or a network card cannot be saved");
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         QmpDevices.unplugVsock(qmp, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));

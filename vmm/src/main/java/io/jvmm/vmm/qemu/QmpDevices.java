@@ -36,6 +36,33 @@ final class QmpDevices {
                 "bus", rootPort), timeout);
     }
 
+    /** Plugs the virtiofs device (vhost-user, on the VM's virtiofs socket, tag jvmm) into an empty root port. */
+    static void plugShare(QmpClient qmp, VmConfig config, String rootPort, Duration timeout) {
+        qmp.execute("chardev-add", socketChardev("fs", config.virtiofsSocket().toString()), timeout);
+        qmp.execute("device_add", Map.of("driver", "vhost-user-fs-pci", "id", "fs0", "chardev", "fs", "tag", "jvmm",
+                "bus", rootPort), timeout);
+    }
+
+    /** Plugs the network card the configuration names into an empty root port. */
+    static void plugNic(QmpClient qmp, io.jvmm.vmm.GuestNic nic, String rootPort, Duration timeout) {
+        Map<String, Object> netdev = new java.util.LinkedHashMap<>();
+        for (String part : QemuCommandLine.netdev(nic).split(",")) {
+            String[] kv = part.split("=", 2);
+            if (kv.length == 1) {
+                netdev.put("type", kv[0]);
+            } else {
+                netdev.put(kv[0], kv[1]);
+            }
+        }
+        qmp.execute("netdev_add", netdev, timeout);
+        Map<String, Object> device = new java.util.LinkedHashMap<>(Map.of("driver", "virtio-net-pci", "id", "nic0", "netdev", "net0",
+                "bus", rootPort));
+        if (nic instanceof io.jvmm.vmm.GuestNic.PodTap tap) {
+            device.put("mac", tap.mac());
+        }
+        qmp.execute("device_add", device, timeout);
+    }
+
     /** Unplugs the vsock device and waits until QEMU has removed it (the guest released it), then its chardev. */
     static void unplugVsock(QmpClient qmp, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();

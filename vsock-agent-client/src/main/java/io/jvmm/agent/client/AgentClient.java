@@ -123,6 +123,17 @@ public final class AgentClient implements AutoCloseable {
                 .setEntropy(ByteString.copyFrom(entropy)).build(), SetupGuestResponse.parser(), CALL_TIMEOUT);
     }
 
+    /**
+     * The same for a guest restored from a snapshot, whose devices arrived after the restore: it also
+     * mounts the virtiofs share {@code shareTag} and configures its card from {@code network}
+     * ("<address/prefix>,<gateway>,<mtu>"); either may be empty.
+     */
+    public void setupRestoredGuest(long timeUnixNano, String hostname, byte[] entropy, String shareTag, String network) {
+        call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
+                .setEntropy(ByteString.copyFrom(entropy)).setShareTag(shareTag).setNetwork(network).build(),
+                SetupGuestResponse.parser(), CALL_TIMEOUT);
+    }
+
     public int createContainer(String id, String bundlePath, byte[] configJson, StdioSpec stdio) {
         return call("CreateContainer", CreateContainerRequest.newBuilder().setContainerId(id).setBundlePath(bundlePath)
                 .setConfigJson(ByteString.copyFrom(configJson)).setStdio(stdio).build(),
