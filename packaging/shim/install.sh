@@ -3,7 +3,7 @@
 # shim's jars, the containerd-shim-jvmm-v2 launcher on PATH and the runtime configuration. Expects
 # `scripts/mvn package` to have built shim/ and guest-agent/.
 #   install.sh [--prefix /usr/local] [--config /etc/jvmm/config.json] [--accel auto|kvm|tcg]
-#              [--state-root /run/jvmm] [--vcpus N] [--memory-mib N] [--boot-timeout SECONDS]
+#              [--state-root /run/jvmm] [--vcpus N] [--memory-mib N] [--boot-timeout SECONDS] [--templates]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -16,6 +16,7 @@ state_root=/run/jvmm
 vcpus=1
 memory=512
 boot_timeout=120
+templates=false
 while [[ $# -gt 0 ]]; do
   case $1 in
     --prefix) prefix=$2; shift 2 ;;
@@ -25,6 +26,7 @@ while [[ $# -gt 0 ]]; do
     --vcpus) vcpus=$2; shift 2 ;;
     --memory-mib) memory=$2; shift 2 ;;
     --boot-timeout) boot_timeout=$2; shift 2 ;;
+    --templates) templates=true; shift ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -76,7 +78,8 @@ cat > "$config.tmp" <<CONFIG
   "memoryMib": $memory,
   "accel": "$accel",
   "stateRoot": "$state_root",
-  "bootTimeoutSeconds": $boot_timeout
+  "bootTimeoutSeconds": $boot_timeout,
+  "templates": $templates
 }
 CONFIG
 mv "$config.tmp" "$config"

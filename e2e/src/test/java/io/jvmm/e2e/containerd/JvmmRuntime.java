@@ -51,6 +51,14 @@ public final class JvmmRuntime {
         return dir.resolve("config.json");
     }
 
+    /** The installed configuration (JSON) with some keys set to other values. */
+    public String configWith(java.util.Map<String, Object> changes) throws IOException {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var node = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(config().toFile());
+        changes.forEach((k, v) -> node.set(k, json.valueToTree(v)));
+        return json.writerWithDefaultPrettyPrinter().writeValueAsString(node);
+    }
+
     /** Where sandboxes keep their state: must hold nothing once every test is done. */
     public Path stateRoot() {
         return dir.resolve("state");

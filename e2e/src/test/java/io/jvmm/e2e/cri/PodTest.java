@@ -58,7 +58,7 @@ class PodTest {
         // of the installed one with a smaller VM, which its pods without resources must get, and VM templates
         // on (its pods' VMs are restored from saved guests, their share and network card plugged in after).
         Path config = Files.createTempFile(Path.of("/tmp"), "jvmm-cri-config", ".json");
-        Files.writeString(config, Files.readString(jvmm.config()).replaceAll("\"memoryMib\"\\s*:\\s*\\d+", "\"memoryMib\": " + CONFIG_MEMORY_MIB + ", \"templates\": true"));
+        Files.writeString(config, jvmm.configWith(java.util.Map.of("memoryMib", CONFIG_MEMORY_MIB, "templates", true)));
         configCopy = config;
         containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), config);
         cri = CriClient.connect(containerd.socket(), CALL_DEADLINE);

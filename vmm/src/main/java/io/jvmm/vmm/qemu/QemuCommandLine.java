@@ -72,6 +72,9 @@ final class QemuCommandLine {
                 // Entropy from the host at every boot (the guest loads virtio-rng).
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
                 "-device", "virtio-rng-pci,rng=rng",
+                // The guest hands back the memory it does not use (free page reporting), so a VM restored
+                // from a template, whose load touches every page, shrinks to what the guest really holds.
+                "-device", "virtio-balloon-pci,free-page-reporting=on",
                 "-no-reboot", "-nodefaults", "-display", "none"));
         return args;
     }
