@@ -84,6 +84,10 @@ final class AgentService {
                 })
                 .unary("Sync", SyncRequest.parser(), (ctx, req) -> {
                     GuestSyscalls.sync();
+                    if (req.getDropCaches()) {
+                        java.nio.file.Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
+                        java.nio.file.Files.writeString(Path.of("/proc/sys/vm/compact_memory"), "1");
+                    }
                     return SyncResponse.getDefaultInstance();
                 })
                 .unary("PowerOff", PowerOffRequest.parser(), (ctx, req) -> powerOff(req))

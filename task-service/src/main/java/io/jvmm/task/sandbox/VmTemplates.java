@@ -60,6 +60,7 @@ public final class VmTemplates {
             vm.start(settings.bootTimeout());
             try (AgentClient agent = GuestConnector.connect(vm, settings.bootTimeout())) {
                 agent.ping(Duration.ofSeconds(10));
+                agent.syncAndShrink();
             }
             vm.saveSnapshot(file, settings.bootTimeout());
             LOG.info("made VM template {} ({} vCPU, {} MiB, {}) in {} ms", file, size.vcpus(), size.memoryMib(), accel,
