@@ -12,7 +12,6 @@ import io.jvmm.e2e.containerd.JvmmRuntime;
 import io.jvmm.e2e.containerd.PrivateContainerd;
 import io.jvmm.e2e.vm.BootBench;
 import io.jvmm.e2e.vm.GuestImage;
-import io.jvmm.vmm.HostTools;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +23,7 @@ import java.util.UUID;
  * Pod start, side by side in one run (scripts/bench-pod.sh): through containerd's CRI, RunPodSandbox
  * plus one container created and started, with the runc handler and with jvmm's (shim sandboxer, TCG
  * here), and a bare QEMU boot of the same guest. For jvmm also the host memory the pod costs beside its
- * containers: the RSS of its shim and its VM's processes (QEMU, virtiofsd, vhost-device-vsock) with one
+ * containers: the PSS of its shim and its VM's processes (QEMU, virtiofsd, vhost-device-vsock) with one
  * idle container — the figure behind the RuntimeClass overhead. Prints one RESULT line.
  */
 public final class PodBench {
@@ -91,17 +90,34 @@ public final class PodBench {
         return seconds;
     }
 
-    /** RSS of the jvmm shim and of the VM's processes, in MiB. */
+    /**
+     * Proportional set size (PSS) of the jvmm shim and of the VM's processes, in MiB: the guest's memory is a
+     * memfd that QEMU, virtiofsd and vhost-device-vsock all map, so summing their RSS would count it up to
+     * three times.
+     */
     private static double podHostMib(JvmmRuntime jvmm, PrivateContainerd containerd) {
         long bytes = 0;
         for (ProcessHandle p : Leftovers.processesMentioning(jvmm.stateRoot().toString())) {
-            bytes += HostTools.rssBytes(p.pid());
+            bytes += pssBytes(p.pid());
         }
         for (ProcessHandle p : Leftovers.processesMentioning(containerd.socket().toString())) {
             if (p.info().commandLine().orElse("").contains("jvmm")) {
-                bytes += HostTools.rssBytes(p.pid());
+                bytes += pssBytes(p.pid());
             }
         }
         return bytes / (1024.0 * 1024);
+    }
+
+    private static long pssBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
+                if (line.startsWith("Pss:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
     }
 }
