@@ -62,6 +62,23 @@ public final class HostTools {
         return 0;
     }
 
+    /**
+     * Proportional set size of a process in bytes (0 if it is gone): pages it shares with others count by
+     * their share, which matters for a VM's guest memory, a memfd that QEMU and its vhost-user helpers all map.
+     */
+    public static long pssBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
+                if (line.startsWith("Pss:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
+    }
+
     /** User and system CPU time a process has used, in microseconds ({user, system}); zeros if it is gone. */
     public static long[] cpuMicros(long pid) {
         try {

@@ -39,6 +39,15 @@ public interface VirtualMachine extends AutoCloseable {
     /** Resident memory of the monitor and its helpers, in bytes (sum of their RSS). */
     long hostMemoryBytes();
 
+    /** Proportional memory of the monitor and its helpers, in bytes (the guest's memory counted once). */
+    default long hostMemoryPssBytes() {
+        long total = 0;
+        for (long pid : processIds()) {
+            total += HostTools.pssBytes(pid);
+        }
+        return total;
+    }
+
     /** CPU time the monitor and its helpers have used on the host, in microseconds: {user, system}. */
     default long[] hostCpuMicros() {
         long[] total = new long[2];

@@ -98,26 +98,13 @@ public final class PodBench {
     private static double podHostMib(JvmmRuntime jvmm, PrivateContainerd containerd) {
         long bytes = 0;
         for (ProcessHandle p : Leftovers.processesMentioning(jvmm.stateRoot().toString())) {
-            bytes += pssBytes(p.pid());
+            bytes += io.jvmm.vmm.HostTools.pssBytes(p.pid());
         }
         for (ProcessHandle p : Leftovers.processesMentioning(containerd.socket().toString())) {
             if (p.info().commandLine().orElse("").contains("jvmm")) {
-                bytes += pssBytes(p.pid());
+                bytes += io.jvmm.vmm.HostTools.pssBytes(p.pid());
             }
         }
         return bytes / (1024.0 * 1024);
-    }
-
-    private static long pssBytes(long pid) {
-        try {
-            for (String line : Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
-                if (line.startsWith("Pss:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            return 0;
-        }
-        return 0;
     }
 }

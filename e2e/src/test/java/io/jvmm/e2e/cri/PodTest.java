@@ -375,11 +375,11 @@ class PodTest {
         return new Pod(id, container, cri.podSandboxStatus(id, false).getStatus().getNetwork().getIp());
     }
 
-    /** A server starts listening a moment after its container starts: ask until it answers. */
+    /** A server starts listening a moment after its container starts: ask until it answers (at most 20 x 10 s). */
     private static String awaitHttp(String client, String address) throws InterruptedException {
         ExecSyncResponse r = null;
-        for (int i = 0; i < 60; i++) {
-            r = cri.execSync(client, 30, "wget", "-q", "-O", "-", "http://" + (address.contains(":") ? address : address + ":8080") + "/");
+        for (int i = 0; i < 20; i++) {
+            r = cri.execSync(client, 10, "wget", "-q", "-O", "-", "http://" + (address.contains(":") ? address : address + ":8080") + "/");
             if (r.getExitCode() == 0) {
                 return r.getStdout().toStringUtf8();
             }

@@ -166,7 +166,7 @@ public final class SandboxService {
                     info.put("memoryMib", Integer.toString(vm.size().memoryMib()));
                     info.put("accel", vm.accel());
                     info.put("vmState", vm.state());
-                    info.put("hostRssBytes", Long.toString(vm.hostMemoryBytes()));
+                    info.put("hostPssBytes", Long.toString(vm.hostMemoryBytes()));
                 });
             }
             return new View(id, state, pid, createdAt, Optional.ofNullable(exit.getNow(null)), info);

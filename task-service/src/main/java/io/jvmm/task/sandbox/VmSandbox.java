@@ -225,10 +225,10 @@ public final class VmSandbox implements AutoCloseable {
         }
         VmConfig c = vm.config();
         return new VmStatus(vm.monitorPid(), new VmSize(c.vcpus(), c.memoryMib()), c.accel().name().toLowerCase(java.util.Locale.ROOT),
-                vm.state().name(), vm.hostMemoryBytes(), vm.hostCpuMicros());
+                vm.state().name(), vm.hostMemoryPssBytes(), vm.hostCpuMicros());
     }
 
-    /** What {@link #status()} reports. */
+    /** What {@link #status()} reports; host memory as PSS (the guest's memfd is mapped by QEMU and its helpers). */
     public record VmStatus(long monitorPid, VmSize size, String accel, String state, long hostMemoryBytes, long[] hostCpuMicros) {
     }
 

@@ -99,6 +99,9 @@ final class QemuCommandLine {
         config.runtimeDisk().ifPresent(disk -> args.addAll(List.of(
                 "-drive", "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
                 "-device", "virtio-blk-pci,drive=runtime")));
+        // Booting: paused (-S) until the devices are plugged, so the guest finds them at boot, not in the
+        // middle of it. Restoring: QEMU waits for the state and the devices come after cont.
+        args.add("-S");
         incoming.ifPresent(file -> args.addAll(List.of("-incoming", "exec:cat " + file)));
         return args;
     }

@@ -28,6 +28,8 @@ public final class QemuVm extends AbstractVm {
     public enum DeviceSetup { COMMAND_LINE, QMP, SNAPSHOTTABLE }
 
     private static final Duration MIGRATION_POLL = Duration.ofMillis(20);
+    /** A PCIe unplug the guest has not acknowledged by then will not come (pciehp waits 5 s at most). */
+    private static final Duration UNPLUG_TIMEOUT = Duration.ofSeconds(30);
 
     private final boolean kvm;
     private final DeviceSetup deviceSetup;
@@ -96,17 +98,25 @@ public final class QemuVm extends AbstractVm {
             if (incoming.isPresent()) {
                 awaitMigration("restore from " + incoming.get(), deadline);
                 qmp.execute("cont", null, Duration.ofSeconds(5));
+                plugSnapshotDevices();
+            } else {
+                plugSnapshotDevices();
+                qmp.execute("cont", null, Duration.ofSeconds(5));
             }
-            QmpDevices.plugVsock(qmp, config, QemuCommandLine.VSOCK_PORT, Duration.ofSeconds(10));
-            if (config.shareDir().isPresent()) {
-                QmpDevices.plugShare(qmp, config, QemuCommandLine.FS_PORT, Duration.ofSeconds(10));
-            }
-            config.nic().ifPresent(nic -> QmpDevices.plugNic(qmp, nic, QemuCommandLine.NET_PORT, Duration.ofSeconds(10)));
         }
         String status = qmp.execute("query-status", null, Duration.ofSeconds(5)).path("status").asText();
         if (!status.equals("running")) {
             throw new VmException.BootFailed("QEMU reports status '" + status + "' after start", null);
         }
+    }
+
+    /** The devices of the snapshot layout that are not on the command line: vsock, the share, the card. */
+    private void plugSnapshotDevices() {
+        QmpDevices.plugVsock(qmp, config, QemuCommandLine.VSOCK_PORT, Duration.ofSeconds(10));
+        if (config.shareDir().isPresent()) {
+            QmpDevices.plugShare(qmp, config, QemuCommandLine.FS_PORT, Duration.ofSeconds(10));
+        }
+        config.nic().ifPresent(nic -> QmpDevices.plugNic(qmp, nic, QemuCommandLine.NET_PORT, Duration.ofSeconds(10)));
     }
 
     /**
@@ -124,7 +134,7 @@ public final class QemuVm extends AbstractVm {
             throw new VmException.InvalidConfig("a VM with a virtiofs share or a network card cannot be saved");
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        QmpDevices.unplugVsock(qmp, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        QmpDevices.unplugVsock(qmp, UNPLUG_TIMEOUT.compareTo(timeout) < 0 ? UNPLUG_TIMEOUT : timeout);
         pause(Duration.ofSeconds(5));
         Path partial = file.resolveSibling(file.getFileName() + ".partial");
         try {
