@@ -311,7 +311,7 @@ public final class VmSandbox implements AutoCloseable {
     }
 
     /** Deletes a directory tree, but never while something is mounted in it (that would delete an image's files). */
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

@@ -67,7 +67,7 @@ public final class VmTemplates {
                     (System.nanoTime() - begin) / 1_000_000);
         } finally {
             vm.close();
-            deleteTree(work);
+            VmSandbox.deleteTree(work);
         }
     }
 
@@ -85,19 +85,6 @@ public final class VmTemplates {
             return HexFormat.of().formatHex(digest, 0, 10);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            LOG.warn("cannot remove {}: {}", dir, e.getMessage());
         }
     }
 }
