@@ -159,8 +159,8 @@ public final class TaskService implements AutoCloseable {
                 throw TaskException.failedPrecondition("the sandbox is stopped");
             }
             VmSandbox sb = sandbox();
-            if (sb.isBooted()) {
-                throw TaskException.failedPrecondition("the sandbox VM is already running");
+            if (sb.hasVm()) {
+                throw TaskException.failedPrecondition("the sandbox VM was already started");
             }
             try {
                 boot(sb, size, network);
@@ -203,6 +203,9 @@ public final class TaskService implements AutoCloseable {
     private void bootIfNeeded(VmSandbox sb, ObjectNode spec) throws IOException {
         if (sb.isBooted()) {
             return;
+        }
+        if (sb.hasVm()) {
+            throw TaskException.failedPrecondition("the sandbox VM has stopped: no container can be created in it");
         }
         VmSize configured = VmSize.of(sb.settings());
         VmSize size = PauseContainer.of(spec)

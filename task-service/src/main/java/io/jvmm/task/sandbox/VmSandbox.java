@@ -73,8 +73,9 @@ public final class VmSandbox implements AutoCloseable {
         return sandbox;
     }
 
+    /** Booted, and its VM has not ended since. */
     public boolean isBooted() {
-        return agent != null;
+        return agent != null && (vm == null || !vm.exitFuture().isDone());
     }
 
     /** Whether a VM was made (it may have stopped since). */
@@ -269,10 +270,13 @@ public final class VmSandbox implements AutoCloseable {
     @Override
     public void close() {
         if (agent != null) {
-            try {
-                agent.powerOff(POWER_OFF_GRACE);
-            } catch (RuntimeException e) {
-                LOG.debug("power-off request: {}", e.getMessage());
+            // A VM that already ended has no agent to ask: the call could only wait for its timeout.
+            if (vm == null || !vm.exitFuture().isDone()) {
+                try {
+                    agent.powerOff(POWER_OFF_GRACE);
+                } catch (RuntimeException e) {
+                    LOG.debug("power-off request: {}", e.getMessage());
+                }
             }
             agent.close();
         }
