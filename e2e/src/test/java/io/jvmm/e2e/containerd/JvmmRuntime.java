@@ -78,7 +78,26 @@ public final class JvmmRuntime {
         if (Files.readString(Path.of("/proc/self/mountinfo")).contains(stateRoot().toString())) {
             left.add("mounts below " + stateRoot());
         }
+        if (!left.isEmpty()) {
+            removeLeftovers();
+        }
         return left;
+    }
+
+    /** After a failure: VM processes killed and mounts undone below the state root, so the next test starts clean. */
+    private void removeLeftovers() throws IOException, InterruptedException {
+        for (ProcessHandle p : Leftovers.processesMentioning(stateRoot().toString())) {
+            p.destroyForcibly();
+            p.onExit().completeOnTimeout(p, 10, java.util.concurrent.TimeUnit.SECONDS).join();
+        }
+        List<String> mounts = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" ")[4])
+                .filter(m -> m.startsWith(stateRoot().toString())).sorted(java.util.Comparator.reverseOrder()).toList();
+        for (String m : mounts) {
+            new ProcessBuilder("umount", "-l", m).start().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        for (Path sandbox : leftoverSandboxes()) {
+            Leftovers.deleteTree(sandbox);
+        }
     }
 
     /** Sandbox directories left under the state root (none when every VM was cleaned up). */

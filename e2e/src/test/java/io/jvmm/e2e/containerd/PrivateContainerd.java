@@ -266,8 +266,15 @@ public final class PrivateContainerd implements AutoCloseable {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
         for (ProcessHandle leftover : Leftovers.processesMentioning(dir.toString())) {
+            List<String> args = List.of(leftover.info().arguments().orElse(new String[0]));
             leftover.destroyForcibly();
             leftover.onExit().completeOnTimeout(leftover, 10, TimeUnit.SECONDS).join();
+            // A shim killed here cannot remove its socket (nor its start lock): do it for it.
+            int at = args.indexOf("-socket");
+            if (at >= 0 && at + 1 < args.size() && args.get(at + 1).startsWith("/run/containerd/s/")) {
+                Files.deleteIfExists(Path.of(args.get(at + 1)));
+                Files.deleteIfExists(Path.of(args.get(at + 1) + ".lock"));
+            }
         }
         for (String mount : mountsUnder(dir)) {
             new ProcessBuilder("umount", "-l", mount).start().waitFor(10, TimeUnit.SECONDS);
