@@ -50,16 +50,7 @@ public final class HostTools {
 
     /** Resident set size of a process in bytes, 0 if it is gone. */
     public static long rssBytes(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            return 0;
-        }
-        return 0;
+        return procKib(pid, "status", "VmRSS:") * 1024;
     }
 
     /**
@@ -67,10 +58,15 @@ public final class HostTools {
      * their share, which matters for a VM's guest memory, a memfd that QEMU and its vhost-user helpers all map.
      */
     public static long pssBytes(long pid) {
+        return procKib(pid, "smaps_rollup", "Pss:") * 1024;
+    }
+
+    /** The kB figure of the line starting with {@code key} in /proc/<pid>/<file>; 0 if the process or line is gone. */
+    private static long procKib(long pid, String file, String key) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
-                if (line.startsWith("Pss:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), file))) {
+                if (line.startsWith(key)) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
                 }
             }
         } catch (java.io.IOException | NumberFormatException e) {

@@ -49,10 +49,14 @@ public final class VmSandbox implements AutoCloseable {
 
     /** The state directory of a sandbox: short (unix socket paths), unique per namespace and sandbox id. */
     public static Path stateDir(SandboxSettings settings, String namespace, String sandboxId) {
+        return settings.stateRoot().resolve("s").resolve(shortHash(namespace + "/" + sandboxId));
+    }
+
+    /** 20 hex digits of SHA-256: short names for directories under the state root (unix socket paths are limited). */
+    static String shortHash(String text) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest((namespace + "/" + sandboxId).getBytes(StandardCharsets.UTF_8));
-            return settings.stateRoot().resolve("s").resolve(HexFormat.of().formatHex(digest, 0, 10));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 10);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -38,7 +38,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * containerd's Sandbox service on the wire ({@code containerd.runtime.sandbox.v1.Sandbox}): each request
@@ -132,9 +131,7 @@ public final class SandboxEndpoint {
     }
 
     private WaitSandboxResponse await(CallContext ctx, WaitSandboxRequest r) {
-        CompletableFuture<Void> cancelled = new CompletableFuture<>();
-        ctx.onCancel(() -> cancelled.complete(null));
-        SandboxService.SandboxExit e = sandboxes.await(r.getSandboxId(), ctx.timeRemaining(), cancelled);
+        SandboxService.SandboxExit e = sandboxes.await(r.getSandboxId(), ctx.timeRemaining(), TaskEndpoint.cancellation(ctx));
         return WaitSandboxResponse.newBuilder().setExitStatus(e.status()).setExitedAt(TaskEndpoint.timestamp(e.exitedAt())).build();
     }
 

@@ -204,9 +204,7 @@ public final class TaskEndpoint {
 
     /** Wait ends with the exit, or when the caller's deadline passes or its connection goes. */
     private WaitResponse await(CallContext ctx, WaitRequest r) {
-        CompletableFuture<Void> cancelled = new CompletableFuture<>();
-        ctx.onCancel(() -> cancelled.complete(null));
-        ExitStatus e = tasks.await(r.getId(), r.getExecId(), ctx.timeRemaining(), cancelled);
+        ExitStatus e = tasks.await(r.getId(), r.getExecId(), ctx.timeRemaining(), cancellation(ctx));
         return WaitResponse.newBuilder().setExitStatus(e.status()).setExitedAt(timestamp(e.exitedAt())).build();
     }
 
@@ -220,6 +218,13 @@ public final class TaskEndpoint {
                         .setAnon(s.getMemoryAnon()).setFile(s.getMemoryFile()))
                 .setMemoryEvents(MemoryEvents.newBuilder().setOomKill(s.getMemoryOomKills()))
                 .build();
+    }
+
+    /** Completes when the caller of a long wait goes away (its connection closes or it cancels). */
+    static CompletableFuture<Void> cancellation(CallContext ctx) {
+        CompletableFuture<Void> cancelled = new CompletableFuture<>();
+        ctx.onCancel(() -> cancelled.complete(null));
+        return cancelled;
     }
 
     public static Timestamp timestamp(Instant i) {

@@ -35,18 +35,37 @@ final class QemuCommandLine {
     private static List<String> base(VmConfig config, boolean kvm) {
         List<String> args = machine(config, kvm);
         config.nic().ifPresent(nic -> args.addAll(switch (nic) {
-            case GuestNic.PodTap tap -> List.of("-netdev", netdev(nic), "-device", "virtio-net-pci,netdev=net0,mac=" + tap.mac());
-            case GuestNic.HostUser user -> List.of("-netdev", netdev(nic), "-device", "virtio-net-pci,netdev=net0");
+            case GuestNic.PodTap tap -> List.of("-netdev", netdevOption(nic), "-device", "virtio-net-pci,netdev=net0,mac=" + tap.mac());
+            case GuestNic.HostUser user -> List.of("-netdev", netdevOption(nic), "-device", "virtio-net-pci,netdev=net0");
         }));
         return args;
     }
 
-    /** QEMU's -netdev (and QMP netdev_add) description of the guest's card backend, id net0. */
-    static String netdev(GuestNic nic) {
-        return switch (nic) {
-            case GuestNic.PodTap tap -> "tap,id=net0,ifname=" + tap.tap() + ",script=no,downscript=no";
-            case GuestNic.HostUser user -> "user,id=net0";
-        };
+    /** The guest's card backend, id net0, as QMP's netdev_add takes it (type first). */
+    static java.util.Map<String, Object> netdev(GuestNic nic) {
+        java.util.Map<String, Object> netdev = new java.util.LinkedHashMap<>();
+        switch (nic) {
+            case GuestNic.PodTap tap -> {
+                netdev.put("type", "tap");
+                netdev.put("id", "net0");
+                netdev.put("ifname", tap.tap());
+                netdev.put("script", "no");
+                netdev.put("downscript", "no");
+            }
+            case GuestNic.HostUser user -> {
+                netdev.put("type", "user");
+                netdev.put("id", "net0");
+            }
+        }
+        return netdev;
+    }
+
+    /** The same backend as a -netdev option: {@code tap,id=net0,ifname=...}. */
+    private static String netdevOption(GuestNic nic) {
+        StringBuilder option = new StringBuilder();
+        netdev(nic).forEach((key, value) -> option.append(option.isEmpty() ? "" : ",")
+                .append(key.equals("type") ? value : key + "=" + value));
+        return option.toString();
     }
 
     /** The machine without devices that come and go: CPU, memory, kernel, QMP, console, entropy. */

@@ -13,23 +13,19 @@ final class QmpDevices {
     }
 
     static void plugAll(QmpClient qmp, VmConfig config, Duration timeout) {
-        qmp.execute("chardev-add", socketChardev("vsock", config.vhostVsockSocket().toString()), timeout);
-        qmp.execute("device_add", Map.of("driver", "vhost-user-vsock-pci", "id", "vsock0", "chardev", "vsock",
-                "bus", QemuCommandLine.ROOT_PORTS.get(0)), timeout);
+        plugVsock(qmp, config, QemuCommandLine.ROOT_PORTS.get(0), timeout);
         config.runtimeDisk().ifPresent(disk -> {
             qmp.execute("blockdev-add", Map.of("driver", "raw", "node-name", "runtime", "read-only", true,
                     "file", Map.of("driver", "file", "filename", disk.toString(), "read-only", true)), timeout);
             qmp.execute("device_add", Map.of("driver", "virtio-blk-pci", "id", "runtime0", "drive", "runtime",
                     "bus", QemuCommandLine.ROOT_PORTS.get(1)), timeout);
         });
-        config.shareDir().ifPresent(dir -> {
-            qmp.execute("chardev-add", socketChardev("fs", config.virtiofsSocket().toString()), timeout);
-            qmp.execute("device_add", Map.of("driver", "vhost-user-fs-pci", "id", "fs0", "chardev", "fs", "tag", "jvmm",
-                    "bus", QemuCommandLine.ROOT_PORTS.get(2)), timeout);
-        });
+        if (config.shareDir().isPresent()) {
+            plugShare(qmp, config, QemuCommandLine.ROOT_PORTS.get(2), timeout);
+        }
     }
 
-    /** Plugs the vsock device (vhost-user, on the VM's vhost-vsock socket) into an empty root port of a running VM. */
+    /** Plugs the vsock device (vhost-user, on the VM's vhost-vsock socket) into an empty root port. */
     static void plugVsock(QmpClient qmp, VmConfig config, String rootPort, Duration timeout) {
         qmp.execute("chardev-add", socketChardev("vsock", config.vhostVsockSocket().toString()), timeout);
         qmp.execute("device_add", Map.of("driver", "vhost-user-vsock-pci", "id", "vsock0", "chardev", "vsock",
@@ -45,16 +41,7 @@ final class QmpDevices {
 
     /** Plugs the network card the configuration names into an empty root port. */
     static void plugNic(QmpClient qmp, io.jvmm.vmm.GuestNic nic, String rootPort, Duration timeout) {
-        Map<String, Object> netdev = new java.util.LinkedHashMap<>();
-        for (String part : QemuCommandLine.netdev(nic).split(",")) {
-            String[] kv = part.split("=", 2);
-            if (kv.length == 1) {
-                netdev.put("type", kv[0]);
-            } else {
-                netdev.put(kv[0], kv[1]);
-            }
-        }
-        qmp.execute("netdev_add", netdev, timeout);
+        qmp.execute("netdev_add", QemuCommandLine.netdev(nic), timeout);
         Map<String, Object> device = new java.util.LinkedHashMap<>(Map.of("driver", "virtio-net-pci", "id", "nic0", "netdev", "net0",
                 "bus", rootPort));
         if (nic instanceof io.jvmm.vmm.GuestNic.PodTap tap) {

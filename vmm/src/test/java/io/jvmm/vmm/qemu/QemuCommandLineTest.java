@@ -1,0 +1,52 @@
+package io.jvmm.vmm.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvmm.vmm.Accel;
+import io.jvmm.vmm.GuestNic;
+import io.jvmm.vmm.VmConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The network card as QEMU is told of it: one description for the command line and for QMP's netdev_add. */
+class QemuCommandLineTest {
+    @TempDir
+    Path dir;
+
+    private VmConfig config(Optional<GuestNic> nic) throws Exception {
+        Path kernel = Files.writeString(dir.resolve("vmlinuz"), "k");
+        Path initrd = Files.writeString(dir.resolve("initrd.img"), "i");
+        return new VmConfig(dir.resolve("state"), kernel, initrd, Optional.empty(), Optional.empty(), 1, 256, 3, Accel.TCG, "", nic);
+    }
+
+    @Test
+    void aPodTapCardRunsQemuInThePodNamespaceWithTheSameBackendAsQmp() throws Exception {
+        GuestNic tap = new GuestNic.PodTap(Path.of("/run/netns/cni-1"), "jvmmtap0", "aa:bb:cc:dd:ee:ff");
+        List<String> args = QemuCommandLine.build(config(Optional.of(tap)), false);
+        assertThat(args.subList(0, 3)).containsExactly("nsenter", "--net=/run/netns/cni-1", "--");
+        assertThat(args).containsSubsequence("-netdev", "tap,id=net0,ifname=jvmmtap0,script=no,downscript=no",
+                "-device", "virtio-net-pci,netdev=net0,mac=aa:bb:cc:dd:ee:ff");
+        assertThat(QemuCommandLine.netdev(tap)).containsExactlyInAnyOrderEntriesOf(
+                Map.of("type", "tap", "id", "net0", "ifname", "jvmmtap0", "script", "no", "downscript", "no"));
+    }
+
+    @Test
+    void aUserModeCardNeedsNoNamespace() throws Exception {
+        List<String> args = QemuCommandLine.build(config(Optional.of(new GuestNic.HostUser())), false);
+        assertThat(args.get(0)).isEqualTo(QemuCommandLine.BINARY);
+        assertThat(args).containsSubsequence("-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0");
+    }
+
+    @Test
+    void theSnapshotLayoutPlugsTheCardLaterAndStartsPaused() throws Exception {
+        GuestNic tap = new GuestNic.PodTap(Path.of("/run/netns/cni-1"), "jvmmtap0", "aa:bb:cc:dd:ee:ff");
+        List<String> args = QemuCommandLine.buildSnapshottable(config(Optional.of(tap)), false, Optional.of(Path.of("/t/guest.vmstate")));
+        assertThat(args.get(0)).isEqualTo("nsenter");
+        assertThat(args).doesNotContain("-netdev").contains("-S").containsSubsequence("-incoming", "exec:cat /t/guest.vmstate");
+    }
+}
