@@ -12,6 +12,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.jvmm.ttrpc.vsock.FdAcceptor;
 import io.jvmm.ttrpc.vsock.VsockListener;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketChannel;
@@ -47,8 +48,8 @@ public final class TtrpcServer implements AutoCloseable {
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private Channel serverChannel;
-    private VsockListener vsockListener;
-    private Thread vsockAcceptor;
+    private FdAcceptor acceptor;
+    private Thread acceptThread;
 
     private TtrpcServer(Path socketPath, ServerRuntime runtime, boolean ownsExecutor) {
         this.socketPath = socketPath;
@@ -116,17 +117,22 @@ public final class TtrpcServer implements AutoCloseable {
      * (FFM); each accepted connection is handed to Netty as a stream channel on the shared event loops.
      */
     private void bindVsock(int port) throws IOException {
-        EventLoops.shared(); // loads Netty's native transport, which wrapping an accepted fd needs
-        vsockListener = VsockListener.bind(port, 128);
-        vsockAcceptor = Thread.ofPlatform().name("ttrpc-vsock-accept-" + port).daemon(true).start(this::acceptVsock);
-        LOG.debug("ttrpc server listening on vsock port {}", port);
+        serveAccepted(VsockListener.bind(port, 128), "vsock port " + port);
     }
 
-    private void acceptVsock() {
+    /** Serves the connections {@code acceptor} hands out (a vsock listener, or a port of a stream mux). */
+    private void serveAccepted(FdAcceptor acceptor, String what) {
+        EventLoops.shared(); // loads Netty's native transport, which wrapping an accepted fd needs
+        this.acceptor = acceptor;
+        acceptThread = Thread.ofPlatform().name("ttrpc-accept " + what).daemon(true).start(this::acceptLoop);
+        LOG.debug("ttrpc server listening on {}", what);
+    }
+
+    private void acceptLoop() {
         while (!runtime.draining()) {
             int fd;
             try {
-                fd = vsockListener.accept();
+                fd = acceptor.accept();
             } catch (IOException e) {
                 if (!runtime.draining()) {
                     LOG.error("vsock accept failed, no longer accepting: {}", e.getMessage());
@@ -175,8 +181,8 @@ public final class TtrpcServer implements AutoCloseable {
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
-        if (vsockListener != null) {
-            vsockListener.close();
+        if (acceptor != null) {
+            acceptor.close();
         }
         long deadline = System.nanoTime() + grace.toNanos();
         while (activeCalls() > 0 && System.nanoTime() < deadline) {
@@ -254,6 +260,12 @@ public final class TtrpcServer implements AutoCloseable {
         public TtrpcServer bindVsock(int port) throws IOException {
             TtrpcServer server = create(null, false);
             return start(server, () -> server.bindVsock(port));
+        }
+
+        /** Serves the fds {@code acceptor} hands out (the server closes it); {@code what} names it in logs. */
+        public TtrpcServer serve(FdAcceptor acceptor, String what) throws IOException {
+            TtrpcServer server = create(null, false);
+            return start(server, () -> server.serveAccepted(acceptor, what));
         }
 
         private TtrpcServer create(Path socketPath, boolean sameUser) {

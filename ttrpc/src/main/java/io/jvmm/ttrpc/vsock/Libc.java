@@ -57,6 +57,10 @@ public final class Libc {
         static final MethodHandle H = handle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     }
 
+    private static final class SocketPair {
+        static final MethodHandle H = handle("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    }
+
     private static final class Shutdown {
         static final MethodHandle H = handle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     }
@@ -125,6 +129,17 @@ public final class Libc {
 
     public static void connect(int fd, MemorySegment address) throws IOException {
         invokeRestarting(Connect.H, fd, address, (int) address.byteSize()).orThrow("connect");
+    }
+
+    /** A connected pair of AF_UNIX stream sockets, close-on-exec: {@code [a, b]}. */
+    public static int[] socketPair() throws IOException {
+        final int afUnix = 1;
+        final int sockStreamCloexec = 1 | 0x80000;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            invoke(SocketPair.H, afUnix, sockStreamCloexec, 0, fds).orThrow("socketpair");
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        }
     }
 
     public static void close(int fd) {

@@ -1,11 +1,10 @@
 package io.jvmm.ttrpc.vsock;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 
 /** A listening AF_VSOCK socket; {@link #accept()} blocks and returns the new connection's fd. */
-public final class VsockListener implements Closeable {
+public final class VsockListener implements FdAcceptor {
     private static final int SOCK_STREAM = 1;
     private static final int SOCK_CLOEXEC = 0x80000;
 
@@ -35,16 +34,12 @@ public final class VsockListener implements Closeable {
     }
 
     /** Blocks until a peer connects; the returned fd is blocking and close-on-exec. */
+    @Override
     public int accept() throws IOException {
         if (closed) {
             throw new IOException("listener closed");
         }
         return Libc.accept(fd, SOCK_CLOEXEC);
-    }
-
-    /** Blocks until a peer connects and wraps the connection as a blocking stream. */
-    public VsockStream acceptStream() throws IOException {
-        return new VsockStream(accept());
     }
 
     @Override

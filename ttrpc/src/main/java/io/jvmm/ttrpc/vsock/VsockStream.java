@@ -89,6 +89,17 @@ public final class VsockStream implements Closeable {
         }
     }
 
+    /** Ends both directions (the peer reads end of stream, a local reader wakes); the fd stays open. */
+    public void shutdownBoth() {
+        if (!closed.get()) {
+            try {
+                Libc.shutdown(fd, 2);
+            } catch (IOException e) {
+                // already disconnected
+            }
+        }
+    }
+
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
