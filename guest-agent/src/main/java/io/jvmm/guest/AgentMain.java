@@ -33,6 +33,10 @@ public final class AgentMain {
         StdioServer.start(registry, stdio);
         AgentService service = new AgentService(registry);
         TtrpcServer server = TtrpcServer.builder().addService(service.definition()).bindVsock(control);
+        var serialPort = SerialAgentPort.find();
+        if (serialPort.isPresent()) {
+            SerialAgentPort.serve(serialPort.get(), service.definition(), registry, control, stdio);
+        }
         if (!kernelArgs().contains("jvmm.ignore_power_button")) {
             PowerButton.watch(() -> service.powerOff(2000));
         }

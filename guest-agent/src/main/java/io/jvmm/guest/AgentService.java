@@ -132,14 +132,31 @@ final class AgentService {
         }
         if (!req.getEntropy().isEmpty()) {
             GuestSyscalls.addEntropy(req.getEntropy().toByteArray());
+            // Credited entropy alone does not reseed a kernel CSPRNG that is already initialised: clones of
+            // one snapshot would read the same /dev/urandom stream until its next periodic reseed.
+            GuestSyscalls.reseedCrng();
         }
+        String machineId = newMachineId();
         if (!req.getShareTag().isEmpty()) {
             RestoredGuest.mountShare(req.getShareTag());
         }
         if (!req.getNetwork().isEmpty()) {
             RestoredGuest.configureNetwork(req.getNetwork());
         }
-        return SetupGuestResponse.getDefaultInstance();
+        return SetupGuestResponse.newBuilder().setMachineId(machineId).build();
+    }
+
+    /** A fresh machine id from the kernel's CSPRNG, written to /etc/machine-id. */
+    private static String newMachineId() throws IOException {
+        byte[] id = new byte[16];
+        try (var urandom = new java.io.FileInputStream("/dev/urandom")) {
+            if (urandom.readNBytes(id, 0, id.length) != id.length) {
+                throw new IOException("short read from /dev/urandom");
+            }
+        }
+        String hex = java.util.HexFormat.of().formatHex(id);
+        Files.writeString(Path.of("/etc/machine-id"), hex + "\n");
+        return hex;
     }
 
     private CreateContainerResponse create(CreateContainerRequest req) throws IOException {

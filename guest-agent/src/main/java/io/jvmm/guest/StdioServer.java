@@ -1,5 +1,6 @@
 package io.jvmm.guest;
 
+import io.jvmm.ttrpc.vsock.FdAcceptor;
 import io.jvmm.ttrpc.vsock.VsockListener;
 import io.jvmm.ttrpc.vsock.VsockStream;
 import java.io.IOException;
@@ -17,15 +18,20 @@ final class StdioServer {
     private static final int MAX_HEADER = 256;
 
     private final ContainerRegistry registry;
-    private final VsockListener listener;
+    private final FdAcceptor listener;
 
-    private StdioServer(ContainerRegistry registry, VsockListener listener) {
+    private StdioServer(ContainerRegistry registry, FdAcceptor listener) {
         this.registry = registry;
         this.listener = listener;
     }
 
     static StdioServer start(ContainerRegistry registry, int port) throws IOException {
-        StdioServer server = new StdioServer(registry, VsockListener.bind(port, 128));
+        return start(registry, VsockListener.bind(port, 128));
+    }
+
+    /** Serves the stdio connections {@code listener} hands out (a vsock port, or a port of the serial mux). */
+    static StdioServer start(ContainerRegistry registry, FdAcceptor listener) {
+        StdioServer server = new StdioServer(registry, listener);
         Thread.ofPlatform().name("stdio-accept").daemon(true).start(server::acceptLoop);
         return server;
     }

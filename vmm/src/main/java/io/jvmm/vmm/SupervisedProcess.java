@@ -19,6 +19,14 @@ import org.apache.logging.log4j.Logger;
 public final class SupervisedProcess implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(SupervisedProcess.class);
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+    /**
+     * The kernel sends the parent-death signal when the <em>thread</em> that started the child ends, not
+     * the process: a VM started from a pooled handler thread was killed when that thread retired (seen:
+     * twenty clones started from a pool all died with 137 when the pool shut down). Every child is started
+     * from this one thread, which lives as long as the JVM.
+     */
+    private static final java.util.concurrent.ExecutorService SPAWNER = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().daemon(true).name("process-spawner").unstarted(r));
 
     private final String name;
     private final Process process;
@@ -36,16 +44,27 @@ public final class SupervisedProcess implements AutoCloseable {
             full.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
         }
         full.addAll(command);
+        ProcessBuilder builder = new ProcessBuilder(full)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         try {
-            Process p = new ProcessBuilder(full)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
+            Process p = spawn(builder);
             LOG.debug("started {} (pid {}): {}", name, p.pid(), String.join(" ", command));
             return new SupervisedProcess(name, p, log);
         } catch (IOException e) {
             throw new VmException.BootFailed("cannot start " + name + " (" + command.getFirst() + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static Process spawn(ProcessBuilder builder) throws IOException {
+        try {
+            return SPAWNER.submit(builder::start).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + builder.command().getFirst(), e);
         }
     }
 

@@ -25,6 +25,23 @@ public abstract sealed class VmException extends RuntimeException implements Sta
         }
     }
 
+    /**
+     * A snapshot that does not fit the VM it would be restored into (size, kernel, image, format), or whose
+     * files are not the ones its manifest describes: refused before any process is started.
+     */
+    public static final class SnapshotMismatch extends VmException {
+        private static final long serialVersionUID = 1L;
+
+        public SnapshotMismatch(String message) {
+            super(message, null);
+        }
+
+        @Override
+        public Code statusCode() {
+            return Code.FAILED_PRECONDITION;
+        }
+    }
+
     /** The VM is not in a state where the action makes sense. */
     public static final class IllegalTransition extends VmException {
         private static final long serialVersionUID = 1L;

@@ -68,6 +68,7 @@ public final class GuestSyscalls {
     private static final int CLD_EXITED = 1;
     private static final int CLOCK_REALTIME = 0;
     private static final long RNDADDENTROPY = 0x40085203L;
+    private static final long RNDRESEEDCRNG = 0x5207L;
     private static final int RB_POWER_OFF = 0x4321fedc;
 
     public static final int O_RDONLY = 0;
@@ -115,6 +116,16 @@ public final class GuestSyscalls {
             ts.set(ValueLayout.JAVA_LONG, 0, unixNanos / 1_000_000_000L);
             ts.set(ValueLayout.JAVA_LONG, 8, unixNanos % 1_000_000_000L);
             Libc.invoke(ClockSettime.H, CLOCK_REALTIME, ts).orThrow("clock_settime");
+        }
+    }
+
+    /** Makes the kernel's CSPRNG take a new key from its input pool now (RNDRESEEDCRNG; root only). */
+    public static void reseedCrng() throws IOException {
+        int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC, 0);
+        try {
+            Libc.invoke(Ioctl.H, fd, RNDRESEEDCRNG, MemorySegment.NULL).orThrow("ioctl(RNDRESEEDCRNG)");
+        } finally {
+            Libc.close(fd);
         }
     }
 

@@ -124,7 +124,7 @@ public final class VmSandbox implements AutoCloseable {
                 Optional.of(share), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic);
         long begin = System.nanoTime();
         if (fromTemplate) {
-            Path template = VmTemplates.ensure(settings, size, accel);
+            io.jvmm.vmm.GuestSnapshot template = VmTemplates.ensure(settings, size, accel);
             begin = System.nanoTime();
             vm = io.jvmm.vmm.qemu.QemuVm.restoring(config, accel == io.jvmm.vmm.Accel.KVM, template);
         } else {

@@ -2,6 +2,7 @@ package io.jvmm.task.sandbox;
 
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.vmm.Accel;
+import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.qemu.QemuVm;
 import java.io.IOException;
@@ -17,36 +18,39 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * Saved, agent-ready guests that sandboxes restore instead of booting (QEMU): one per guest image
- * (kernel, initrd, runtime disk with the agent), VM size and accelerator, in
- * {@code <stateRoot>/t/<key>/guest.vmstate}. The first sandbox that needs one makes it, under a lock so
- * concurrent shims make it once; the file appears only complete ({@link QemuVm#saveSnapshot} writes a
- * temporary file, fsyncs and renames it).
+ * (kernel, initrd, runtime disk with the agent), VM size and accelerator, a {@link GuestSnapshot} in
+ * {@code <stateRoot>/t/<key>/snapshot}. The first sandbox that needs one makes it, under a lock so
+ * concurrent shims make it once; the directory appears only complete ({@link QemuVm#saveSnapshot} writes
+ * it as {@code snapshot.partial}, fsyncs and renames it); what a crash left half-written is removed
+ * under the same lock before the next attempt.
  */
 public final class VmTemplates {
     private static final Logger LOG = LogManager.getLogger(VmTemplates.class);
-    static final String FILE = "guest.vmstate";
+    static final String SNAPSHOT = "snapshot";
 
     private VmTemplates() {
     }
 
     /** The template for this image, size and accelerator, made now if there is none. */
-    public static Path ensure(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
-        Path dir = settings.stateRoot().resolve("t").resolve(key(settings, size, accel));
-        Path file = dir.resolve(FILE);
-        if (Files.isRegularFile(file)) {
-            return file;
+    public static GuestSnapshot ensure(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
+        GuestSnapshot snapshot = locate(settings, size, accel);
+        Path dir = snapshot.dir().getParent();
+        if (snapshot.exists()) {
+            return snapshot;
         }
         Files.createDirectories(dir);
         try (FileChannel channel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = channel.lock()) {
-            if (!Files.isRegularFile(file)) {
-                make(settings, size, accel, dir, file);
+            if (!snapshot.exists()) {
+                snapshot.removePartial();
+                VmSandbox.deleteTree(dir.resolve("vm"));
+                make(settings, size, accel, dir, snapshot);
             }
         }
-        return file;
+        return snapshot;
     }
 
-    private static void make(SandboxSettings settings, VmSize size, Accel accel, Path dir, Path file) throws IOException {
+    private static void make(SandboxSettings settings, VmSize size, Accel accel, Path dir, GuestSnapshot snapshot) throws IOException {
         long begin = System.nanoTime();
         Path work = dir.resolve("vm");
         VmConfig config = new VmConfig(work, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
@@ -58,12 +62,29 @@ public final class VmTemplates {
                 agent.ping(Duration.ofSeconds(10));
                 agent.syncAndShrink();
             }
-            vm.saveSnapshot(file, settings.bootTimeout());
-            LOG.info("made VM template {} ({} vCPU, {} MiB, {}) in {} ms", file, size.vcpus(), size.memoryMib(), accel,
+            vm.saveSnapshot(snapshot, settings.bootTimeout());
+            LOG.info("made VM template {} ({} vCPU, {} MiB, {}) in {} ms", snapshot.dir(), size.vcpus(), size.memoryMib(), accel,
                     (System.nanoTime() - begin) / 1_000_000);
         } finally {
             vm.close();
             VmSandbox.deleteTree(work);
+        }
+    }
+
+    /** Where the template for this image, size and accelerator is, whether or not it exists yet. */
+    public static GuestSnapshot locate(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
+        return new GuestSnapshot(settings.stateRoot().resolve("t").resolve(key(settings, size, accel)).resolve(SNAPSHOT));
+    }
+
+    /** The complete templates under {@code stateRoot} (a half-written one is never listed). */
+    public static java.util.List<GuestSnapshot> list(Path stateRoot) throws IOException {
+        Path root = stateRoot.resolve("t");
+        if (!Files.isDirectory(root)) {
+            return java.util.List.of();
+        }
+        try (var keys = Files.list(root)) {
+            return keys.map(k -> new GuestSnapshot(k.resolve(SNAPSHOT))).filter(GuestSnapshot::exists).sorted(
+                    java.util.Comparator.comparing(GuestSnapshot::dir)).toList();
         }
     }
 

@@ -99,6 +99,17 @@ public final class StreamMux implements Closeable {
      * side ends it. Fails with {@link IOException} when the guest refuses, the pipe ends, or at the timeout.
      */
     public void open(int port, MuxEndpoint local, Duration timeout) throws IOException {
+        open(port, local, timeout, () -> { });
+    }
+
+    /** Runs before the stream's first byte reaches {@code local}, once the guest accepted it. */
+    @FunctionalInterface
+    public interface Accepted {
+        void run() throws IOException;
+    }
+
+    /** Like {@link #open(int, MuxEndpoint, Duration)}; {@code accepted} runs before any byte is carried. */
+    public void open(int port, MuxEndpoint local, Duration timeout, Accepted accepted) throws IOException {
         if (role != Role.HOST) {
             throw new IllegalStateException("only the host opens streams");
         }
@@ -115,7 +126,12 @@ public final class StreamMux implements Closeable {
                 streams.remove(id);
                 throw new IOException("guest port " + port + " refused the stream");
             }
+            accepted.run();
         } catch (IOException e) {
+            if (answer.isDone() && !answer.isCompletedExceptionally() && answer.join()) {
+                sendQuietly(new MuxFrame(MuxFrame.Kind.RESET, id, new byte[0]));
+            }
+            stream.resetQuietly();
             streams.remove(id);
             opening.remove(id);
             throw e;
@@ -156,6 +172,14 @@ public final class StreamMux implements Closeable {
             }
             out.write(bytes);
             out.flush();
+        }
+    }
+
+    private void sendQuietly(MuxFrame frame) {
+        try {
+            send(frame);
+        } catch (IOException e) {
+            // the pipe is gone: the peer drops the stream with it
         }
     }
 

@@ -33,7 +33,7 @@ final class QemuCommandLine {
     }
 
     private static List<String> base(VmConfig config, boolean kvm) {
-        List<String> args = machine(config, kvm);
+        List<String> args = machine(config, kvm, memfd(config));
         config.nic().ifPresent(nic -> args.addAll(switch (nic) {
             case GuestNic.PodTap tap -> List.of("-netdev", netdevOption(nic), "-device", "virtio-net-pci,netdev=net0,mac=" + tap.mac());
             case GuestNic.HostUser user -> List.of("-netdev", netdevOption(nic), "-device", "virtio-net-pci,netdev=net0");
@@ -68,8 +68,21 @@ final class QemuCommandLine {
         return option.toString();
     }
 
+    /** Guest memory in a shared memfd: what vhost-user back-ends (vsock, virtiofs) need to map. */
+    static String memfd(VmConfig config) {
+        return "memory-backend-memfd,id=mem,size=" + config.memoryMib() + "M,share=on";
+    }
+
+    /**
+     * Guest memory in {@code file}: shared (the VM writes the file: a VM that will be saved, or a clone's
+     * own copy), or private (a copy-on-write mapping of a template's memory: clones share its pages).
+     */
+    static String memoryFile(VmConfig config, java.nio.file.Path file, boolean shared) {
+        return "memory-backend-file,id=mem,size=" + config.memoryMib() + "M,mem-path=" + file + ",share=" + (shared ? "on" : "off");
+    }
+
     /** The machine without devices that come and go: CPU, memory, kernel, QMP, console, entropy. */
-    private static List<String> machine(VmConfig config, boolean kvm) {
+    private static List<String> machine(VmConfig config, boolean kvm, String memory) {
         String mem = config.memoryMib() + "M";
         List<String> args = new ArrayList<>();
         if (config.nic().orElse(null) instanceof GuestNic.PodTap tap) {
@@ -81,7 +94,7 @@ final class QemuCommandLine {
                 "-cpu", kvm ? "host" : "max",
                 "-smp", Integer.toString(config.vcpus()),
                 "-m", mem,
-                "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on",
+                "-object", memory,
                 "-numa", "node,memdev=mem",
                 "-kernel", config.kernel().toString(),
                 "-initrd", config.initrd().toString(),
@@ -98,31 +111,44 @@ final class QemuCommandLine {
         return args;
     }
 
-    /** Root ports of the snapshot layout: vsock, the virtiofs share and the network card are plugged into them. */
-    static final String VSOCK_PORT = "rp-vsock";
+    /** Root ports of the snapshot layout: the virtiofs share and the network card are plugged into them. */
     static final String FS_PORT = "rp-fs";
     static final String NET_PORT = "rp-net";
+    /** The virtio-serial port the agent is reached through in the snapshot layout. */
+    static final String AGENT_PORT_NAME = "jvmm.agent";
 
     /**
      * The snapshot layout: on the command line only what QEMU 7.2 can migrate and every snapshot of the
-     * same configuration has (machine, runtime disk), plus empty root ports; the vsock device and the
-     * virtiofs share (which it cannot migrate) and the network card (which differs per VM) are plugged over
-     * QMP once the guest runs. With {@code incoming}, QEMU waits for the state in that file instead of booting.
+     * same configuration has (machine, runtime disk, the agent's virtio-serial port), plus empty root
+     * ports; the virtiofs share (which it cannot migrate) and the network card (which differs per VM) are
+     * plugged over QMP once the guest runs. No vhost-user device is on it, so its memory can be a
+     * private mapping ({@code memory}). With {@code incoming}, QEMU waits for the device state
+     * ({@code -incoming defer}: the migration capabilities are set first).
      */
-    static List<String> buildSnapshottable(VmConfig config, boolean kvm, java.util.Optional<java.nio.file.Path> incoming) {
-        List<String> args = machine(config, kvm);
-        List<String> ports = List.of(VSOCK_PORT, FS_PORT, NET_PORT);
+    static List<String> buildSnapshottable(VmConfig config, boolean kvm, String memory, boolean incoming) {
+        List<String> args = machine(config, kvm, memory);
+        List<String> ports = List.of(FS_PORT, NET_PORT);
         for (int i = 0; i < ports.size(); i++) {
             args.addAll(List.of("-device", "pcie-root-port,id=" + ports.get(i) + ",bus=pcie.0,chassis=" + (i + 1) + ",slot=" + (i + 1)));
         }
         config.runtimeDisk().ifPresent(disk -> args.addAll(List.of(
                 "-drive", "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
                 "-device", "virtio-blk-pci,drive=runtime")));
+        args.addAll(List.of(
+                "-device", "virtio-serial-pci,id=serial0,max_ports=2",
+                "-chardev", "socket,id=agent,path=" + agentSerialSocket(config) + ",server=on,wait=off",
+                "-device", "virtserialport,bus=serial0.0,chardev=agent,name=" + AGENT_PORT_NAME));
         // Booting: paused (-S) until the devices are plugged, so the guest finds them at boot, not in the
         // middle of it. Restoring: QEMU waits for the state and the devices come after cont.
         args.add("-S");
-        incoming.ifPresent(file -> args.addAll(List.of("-incoming", "exec:cat " + file)));
+        if (incoming) {
+            args.addAll(List.of("-incoming", "defer"));
+        }
         return args;
+    }
+
+    static java.nio.file.Path agentSerialSocket(VmConfig config) {
+        return config.stateDir().resolve("agent-serial.sock");
     }
 
     static List<String> build(VmConfig config, boolean kvm) {

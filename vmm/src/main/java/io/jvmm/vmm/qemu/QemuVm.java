@@ -1,6 +1,7 @@
 package io.jvmm.vmm.qemu;
 
 import io.jvmm.vmm.AbstractVm;
+import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.HostTools;
 import io.jvmm.vmm.SupervisedProcess;
 import io.jvmm.vmm.VmConfig;
@@ -22,19 +23,22 @@ public final class QemuVm extends AbstractVm {
 
     /**
      * How devices reach QEMU: all on the command line; added over QMP to a paused VM (-S) before cont; or
-     * the snapshot layout, where only what QEMU can migrate is on the command line and the vsock device is
-     * plugged over QMP (see {@link #saveSnapshot} and {@link #restoring}).
+     * the snapshot layout, where only what QEMU can migrate is on the command line (the agent's channel is
+     * a virtio-serial port) and the share and card are plugged over QMP (see {@link #saveSnapshot} and
+     * {@link #restoring}).
      */
     public enum DeviceSetup { COMMAND_LINE, QMP, SNAPSHOTTABLE }
 
     private static final Duration MIGRATION_POLL = Duration.ofMillis(20);
-    /** A PCIe unplug the guest has not acknowledged by then will not come (pciehp waits 5 s at most). */
-    private static final Duration UNPLUG_TIMEOUT = Duration.ofSeconds(30);
+    /** The memory file of a VM in the snapshot layout that is its own (saved, or a clone's copy). */
+    private static final String MEMORY_FILE = "guest.mem";
 
     private final boolean kvm;
     private final DeviceSetup deviceSetup;
-    private final Optional<Path> incoming;
+    private final Optional<GuestSnapshot> restoreFrom;
     private QmpClient qmp;
+    private SerialAgentBridge agentBridge;
+    private java.io.Closeable snapshotLease;
 
     public QemuVm(VmConfig config, boolean kvm) {
         this(config, kvm, DeviceSetup.COMMAND_LINE);
@@ -44,27 +48,38 @@ public final class QemuVm extends AbstractVm {
         this(config, kvm, deviceSetup, Optional.empty());
     }
 
-    private QemuVm(VmConfig config, boolean kvm, DeviceSetup deviceSetup, Optional<Path> incoming) {
+    private QemuVm(VmConfig config, boolean kvm, DeviceSetup deviceSetup, Optional<GuestSnapshot> restoreFrom) {
         super(config);
         this.kvm = kvm;
         this.deviceSetup = deviceSetup;
-        this.incoming = incoming;
+        this.restoreFrom = restoreFrom;
     }
 
     /**
      * A VM that {@link #start} restores from {@code snapshot} (written by {@link #saveSnapshot}) instead of
-     * booting: same kernel, memory size and device layout as the VM that saved it; a vsock device of its own
-     * is plugged once it runs, so the agent that was listening answers again.
+     * booting. The snapshot is checked against {@code config} first (size, image, format, device-state
+     * hash): a mismatch is refused here, before anything is started. A VM without a virtiofs share maps the
+     * snapshot's memory privately, copy-on-write: every clone of one snapshot shares the pages it does not
+     * write. A VM with a share (vhost-user maps guest memory shared) runs on its own copy of the memory.
      */
-    public static QemuVm restoring(VmConfig config, boolean kvm, Path snapshot) {
-        if (!Files.isRegularFile(snapshot)) {
-            throw new VmException.InvalidConfig("snapshot " + snapshot + " does not exist");
-        }
+    public static QemuVm restoring(VmConfig config, boolean kvm, GuestSnapshot snapshot) {
+        snapshot.verifyFor(config);
         return new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.of(snapshot));
+    }
+
+    /** Whether this VM's memory is a copy-on-write mapping of a snapshot shared with its other clones. */
+    public boolean sharesSnapshotMemory() {
+        return restoreFrom.isPresent() && config.shareDir().isEmpty();
     }
 
     @Override
     protected void boot(long deadline) {
+        if (deviceSetup == DeviceSetup.SNAPSHOTTABLE) {
+            // The agent's channel is a virtio-serial port QEMU serves itself: no vsock helper.
+            config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
+            startQemu(deadline);
+            return;
+        }
         SupervisedProcess vsock = startHelper("vhost-device-vsock", List.of(
                 HostTools.vhostDeviceVsock().toString(), "--vm",
                 "guest-cid=" + config.guestCid() + ",socket=" + config.vhostVsockSocket() + ",uds-path=" + config.vsockSocket()));
@@ -73,11 +88,51 @@ public final class QemuVm extends AbstractVm {
         startQemu(deadline);
     }
 
+    /** The memory of a VM in the snapshot layout (see {@link #restoring}). */
+    private String snapshotLayoutMemory() {
+        Path own = config.stateDir().resolve(MEMORY_FILE);
+        if (restoreFrom.isEmpty()) {
+            return QemuCommandLine.memoryFile(config, own, true);
+        }
+        if (sharesSnapshotMemory()) {
+            try {
+                snapshotLease = restoreFrom.get().lease(); // the snapshot is not deleted while this VM maps it
+            } catch (java.io.IOException e) {
+                throw new VmException.BootFailed("cannot lease snapshot " + restoreFrom.get().dir() + ": " + e.getMessage(), e);
+            }
+            return QemuCommandLine.memoryFile(config, restoreFrom.get().memory(), false);
+        }
+        copySparse(restoreFrom.get().memory(), own);
+        return QemuCommandLine.memoryFile(config, own, true);
+    }
+
+    /** Copies a memory file keeping its holes (pages the guest never touched cost nothing). */
+    private static void copySparse(Path from, Path to) {
+        try {
+            Process cp = new ProcessBuilder("cp", "--sparse=always", from.toString(), to.toString())
+                    .redirectErrorStream(true).start();
+            if (!cp.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+                cp.destroyForcibly();
+                throw new VmException.BootFailed("copying " + from + " took longer than 120 s", null);
+            }
+            String out = new String(cp.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            if (cp.exitValue() != 0) {
+                throw new VmException.BootFailed("cannot copy " + from + ": " + out, null);
+            }
+            to.toFile().setWritable(true, true);
+        } catch (java.io.IOException e) {
+            throw new VmException.BootFailed("cannot copy " + from + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException.BootFailed("interrupted while copying " + from, e);
+        }
+    }
+
     private void startQemu(long deadline) {
         List<String> command = switch (deviceSetup) {
             case QMP -> QemuCommandLine.buildPaused(config, kvm);
             case COMMAND_LINE -> QemuCommandLine.build(config, kvm);
-            case SNAPSHOTTABLE -> QemuCommandLine.buildSnapshottable(config, kvm, incoming);
+            case SNAPSHOTTABLE -> QemuCommandLine.buildSnapshottable(config, kvm, snapshotLayoutMemory(), restoreFrom.isPresent());
         };
         SupervisedProcess qemu = SupervisedProcess.start("qemu", command, config.stateDir().resolve("qemu.log"));
         monitorStarted(qemu);
@@ -95,8 +150,11 @@ public final class QemuVm extends AbstractVm {
             qmp.execute("cont", null, Duration.ofSeconds(5));
         }
         if (deviceSetup == DeviceSetup.SNAPSHOTTABLE) {
-            if (incoming.isPresent()) {
-                awaitMigration("restore from " + incoming.get(), deadline);
+            agentBridge = SerialAgentBridge.start(QemuCommandLine.agentSerialSocket(config), config.vsockSocket());
+            if (restoreFrom.isPresent()) {
+                ignoreSharedMemory();
+                qmp.execute("migrate-incoming", java.util.Map.of("uri", "exec:cat " + restoreFrom.get().vmstate()), Duration.ofSeconds(5));
+                awaitMigration("restore from " + restoreFrom.get().dir(), deadline);
                 qmp.execute("cont", null, Duration.ofSeconds(5));
                 plugSnapshotDevices();
             } else {
@@ -110,9 +168,8 @@ public final class QemuVm extends AbstractVm {
         }
     }
 
-    /** The devices of the snapshot layout that are not on the command line: vsock, the share, the card. */
+    /** The devices of the snapshot layout that are not on the command line: the share, the card. */
     private void plugSnapshotDevices() {
-        QmpDevices.plugVsock(qmp, config, QemuCommandLine.VSOCK_PORT, Duration.ofSeconds(10));
         if (config.shareDir().isPresent()) {
             QmpDevices.plugShare(qmp, config, QemuCommandLine.FS_PORT, Duration.ofSeconds(10));
         }
@@ -120,36 +177,48 @@ public final class QemuVm extends AbstractVm {
     }
 
     /**
-     * Saves the running guest's whole state to {@code file}, crash-safe: the vsock device is unplugged
-     * first (QEMU 7.2 cannot migrate vhost-user-vsock; open agent connections end), the VM is stopped, its
-     * state streamed to a temporary file that is fsynced and renamed into place. The VM stays paused; a
-     * restored copy starts where it stopped. Only in the {@link DeviceSetup#SNAPSHOTTABLE} layout.
+     * Guest memory is not part of the migration stream (x-ignore-shared): it is the file the VM ran on,
+     * which the snapshot keeps. Set on both ends of a save and a restore.
      */
-    public void saveSnapshot(Path file, Duration timeout) {
-        if (deviceSetup != DeviceSetup.SNAPSHOTTABLE) {
-            throw new VmException.InvalidConfig("only a VM in the snapshottable device layout can be saved");
+    private void ignoreSharedMemory() {
+        qmp.execute("migrate-set-capabilities", java.util.Map.of("capabilities",
+                List.of(java.util.Map.of("capability", "x-ignore-shared", "state", true))), Duration.ofSeconds(5));
+    }
+
+    /**
+     * Saves the running guest as {@code target}, crash-safe: the agent's connections end (its serial port
+     * is let go of), the VM is stopped, its device state streamed into {@code <target>.partial} next to
+     * its memory file, then {@link GuestSnapshot#commit} fsyncs, writes the manifest and renames the
+     * directory into place. The VM stays paused; a restored copy starts where it stopped. Only in the
+     * {@link DeviceSetup#SNAPSHOTTABLE} layout, for a VM that was not itself restored.
+     */
+    public void saveSnapshot(GuestSnapshot target, Duration timeout) {
+        if (deviceSetup != DeviceSetup.SNAPSHOTTABLE || restoreFrom.isPresent()) {
+            throw new VmException.InvalidConfig("only a VM booted in the snapshottable device layout can be saved");
         }
         if (config.shareDir().isPresent() || config.nic().isPresent()) {
             // A template is saved before any container or network exists; each restored VM gets its own.
             throw new VmException.InvalidConfig("a VM with a virtiofs share or a network card cannot be saved");
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        QmpDevices.unplugVsock(qmp, UNPLUG_TIMEOUT.compareTo(timeout) < 0 ? UNPLUG_TIMEOUT : timeout);
+        agentBridge.close();
         pause(Duration.ofSeconds(5));
-        Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        Path partial = target.partialDir();
         try {
-            Files.deleteIfExists(partial);
-            qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + partial), Duration.ofSeconds(5));
-            awaitMigration("snapshot to " + file, deadline);
-            try (var channel = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            Files.move(partial, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            target.removePartial();
+            Files.createDirectories(partial);
+            ignoreSharedMemory();
+            qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + partial.resolve(target.vmstate().getFileName())),
+                    Duration.ofSeconds(5));
+            awaitMigration("snapshot to " + target.dir(), deadline);
+            Files.move(config.stateDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
+            var version = qmp.execute("query-version", null, Duration.ofSeconds(5)).path("qemu");
+            target.commit(config, version.path("major").asInt() + "." + version.path("minor").asInt() + "." + version.path("micro").asInt());
         } catch (java.io.IOException e) {
-            throw new VmException.MonitorError("cannot write snapshot " + file + ": " + e.getMessage(), e);
+            throw new VmException.MonitorError("cannot write snapshot " + target.dir() + ": " + e.getMessage(), e);
         } finally {
             try {
-                Files.deleteIfExists(partial);
+                target.removePartial();
             } catch (java.io.IOException e) {
                 LOG.warn("cannot remove {}: {}", partial, e.getMessage());
             }
@@ -196,13 +265,29 @@ public final class QemuVm extends AbstractVm {
 
     @Override
     protected void closeControl() {
+        if (agentBridge != null) {
+            agentBridge.close();
+        }
         if (qmp != null) {
             qmp.close();
         }
     }
 
     @Override
+    public void close() {
+        super.close();
+        if (snapshotLease != null) {
+            try {
+                snapshotLease.close(); // after the monitor has gone: it no longer maps the memory
+            } catch (java.io.IOException e) {
+                LOG.warn("cannot release the snapshot lease: {}", e.getMessage());
+            }
+        }
+    }
+
+    @Override
     protected List<Path> sockets() {
-        return List.of(config.qmpSocket(), config.vsockSocket(), config.vhostVsockSocket(), config.virtiofsSocket());
+        return List.of(config.qmpSocket(), config.vsockSocket(), config.vhostVsockSocket(), config.virtiofsSocket(),
+                QemuCommandLine.agentSerialSocket(config), config.stateDir().resolve(MEMORY_FILE));
     }
 }

@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * The QMP commands that add a paused VM's devices (the same devices the command line would give), and
- * that plug the vsock device in and out of a running one (around snapshots).
+ * that plug the share and the card into a VM in the snapshot layout.
  */
 final class QmpDevices {
     private QmpDevices() {
@@ -48,50 +48,6 @@ final class QmpDevices {
             device.put("mac", tap.mac());
         }
         qmp.execute("device_add", device, timeout);
-    }
-
-    /** Unplugs the vsock device and waits until QEMU has removed it (the guest released it), then its chardev. */
-    static void unplugVsock(QmpClient qmp, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        qmp.execute("device_del", Map.of("id", "vsock0"), timeout);
-        while (present(qmp, "vsock0", timeout)) {
-            if (System.nanoTime() > deadline) {
-                throw new io.jvmm.vmm.VmException.Timeout("the guest did not release its vsock device within " + timeout);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new io.jvmm.vmm.VmException.MonitorError("interrupted while unplugging vsock", e);
-            }
-        }
-        // The chardev stays busy a moment after the device is gone; it is not part of a snapshot, so if it
-        // is still busy at the deadline it is simply left (closed with QEMU).
-        while (true) {
-            try {
-                qmp.execute("chardev-remove", Map.of("id", "vsock"), timeout);
-                return;
-            } catch (io.jvmm.vmm.VmException e) {
-                if (!e.getMessage().contains("busy") || System.nanoTime() > deadline) {
-                    return;
-                }
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    private static boolean present(QmpClient qmp, String deviceId, Duration timeout) {
-        for (var d : qmp.execute("qom-list", Map.of("path", "/machine/peripheral"), timeout)) {
-            if (d.path("name").asText("").equals(deviceId)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static Map<String, Object> socketChardev(String id, String path) {

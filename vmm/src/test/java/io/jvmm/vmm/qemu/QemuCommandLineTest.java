@@ -45,8 +45,21 @@ class QemuCommandLineTest {
     @Test
     void theSnapshotLayoutPlugsTheCardLaterAndStartsPaused() throws Exception {
         GuestNic tap = new GuestNic.PodTap(Path.of("/run/netns/cni-1"), "jvmmtap0", "aa:bb:cc:dd:ee:ff");
-        List<String> args = QemuCommandLine.buildSnapshottable(config(Optional.of(tap)), false, Optional.of(Path.of("/t/guest.vmstate")));
+        VmConfig config = config(Optional.of(tap));
+        List<String> args = QemuCommandLine.buildSnapshottable(config, false,
+                QemuCommandLine.memoryFile(config, Path.of("/t/guest.mem"), false), true);
         assertThat(args.get(0)).isEqualTo("nsenter");
-        assertThat(args).doesNotContain("-netdev").contains("-S").containsSubsequence("-incoming", "exec:cat /t/guest.vmstate");
+        assertThat(args).doesNotContain("-netdev").contains("-S").containsSubsequence("-incoming", "defer");
+    }
+
+    @Test
+    void theSnapshotLayoutHasNoVhostUserDeviceAndItsMemoryIsTheGivenFile() throws Exception {
+        VmConfig config = config(Optional.empty());
+        List<String> args = QemuCommandLine.buildSnapshottable(config, false,
+                QemuCommandLine.memoryFile(config, Path.of("/t/guest.mem"), false), false);
+        assertThat(String.join(" ", args)).doesNotContain("vhost-user").doesNotContain("-incoming")
+                .contains("memory-backend-file,id=mem,size=" + config.memoryMib() + "M,mem-path=/t/guest.mem,share=off")
+                .contains("virtserialport,bus=serial0.0,chardev=agent,name=jvmm.agent");
+        assertThat(String.join(" ", QemuCommandLine.build(config, false))).contains("memory-backend-memfd").contains("share=on");
     }
 }

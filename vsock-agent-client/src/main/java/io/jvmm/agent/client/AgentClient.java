@@ -118,9 +118,10 @@ public final class AgentClient implements AutoCloseable {
         return call("Ping", PingRequest.getDefaultInstance(), PingResponse.parser(), timeout);
     }
 
-    public void setupGuest(long timeUnixNano, String hostname, byte[] entropy) {
-        call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
-                .setEntropy(ByteString.copyFrom(entropy)).build(), SetupGuestResponse.parser(), CALL_TIMEOUT);
+    /** Sets the guest's time, hostname and entropy (reseeding its CSPRNG); answers its new machine id. */
+    public String setupGuest(long timeUnixNano, String hostname, byte[] entropy) {
+        return call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
+                .setEntropy(ByteString.copyFrom(entropy)).build(), SetupGuestResponse.parser(), CALL_TIMEOUT).getMachineId();
     }
 
     /**
@@ -128,10 +129,10 @@ public final class AgentClient implements AutoCloseable {
      * mounts the virtiofs share {@code shareTag} and configures its card from {@code network}
      * ("<address/prefix>,<gateway>,<mtu>"); either may be empty.
      */
-    public void setupRestoredGuest(long timeUnixNano, String hostname, byte[] entropy, String shareTag, String network) {
-        call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
+    public String setupRestoredGuest(long timeUnixNano, String hostname, byte[] entropy, String shareTag, String network) {
+        return call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
                 .setEntropy(ByteString.copyFrom(entropy)).setShareTag(shareTag).setNetwork(network).build(),
-                SetupGuestResponse.parser(), CALL_TIMEOUT);
+                SetupGuestResponse.parser(), CALL_TIMEOUT).getMachineId();
     }
 
     public int createContainer(String id, String bundlePath, byte[] configJson, StdioSpec stdio) {

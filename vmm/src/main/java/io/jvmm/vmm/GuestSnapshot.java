@@ -1,0 +1,260 @@
+package io.jvmm.vmm;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A saved guest on disk, one directory: {@code guest.vmstate} (device state, the migration stream without
+ * RAM), {@code guest.mem} (the guest's memory, the file its VM ran on) and {@code manifest.json}. It is
+ * written as {@code <dir>.partial} and renamed into place once every file is fsynced, so a directory
+ * without that suffix is always whole; its files are then read-only.
+ */
+public record GuestSnapshot(Path dir) {
+    /** Raised whenever the layout of the files or the meaning of a manifest field changes. */
+    public static final int FORMAT = 1;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public Path vmstate() {
+        return dir.resolve("guest.vmstate");
+    }
+
+    public Path memory() {
+        return dir.resolve("guest.mem");
+    }
+
+    public Path manifestFile() {
+        return dir.resolve("manifest.json");
+    }
+
+    /** Where the snapshot is written before it is complete. */
+    public Path partialDir() {
+        return dir.resolveSibling(dir.getFileName() + ".partial");
+    }
+
+    /** The VM a snapshot was taken of, and the files it consists of. */
+    public record Manifest(int format, String creator, String qemuVersion, int vcpus, int memoryMib, String accel,
+                           List<String> image, String kernelArgs, String vmstateSha256, long memoryBytes) {
+        static Manifest of(VmConfig config, String creator, String qemuVersion, String vmstateSha256, long memoryBytes) throws IOException {
+            return new Manifest(FORMAT, creator, qemuVersion, config.vcpus(), config.memoryMib(), config.accel().name(),
+                    imageOf(config), config.extraKernelArgs(), vmstateSha256, memoryBytes);
+        }
+    }
+
+    /** The guest image a VM boots, each file as path, size and modification time (they are content-named). */
+    static List<String> imageOf(VmConfig config) throws IOException {
+        List<String> image = new java.util.ArrayList<>();
+        for (Path p : new Path[] {config.kernel(), config.initrd(), config.runtimeDisk().orElse(null)}) {
+            if (p != null) {
+                image.add(p + ":" + Files.size(p) + ":" + Files.getLastModifiedTime(p).toMillis());
+            }
+        }
+        return image;
+    }
+
+    public boolean exists() {
+        return Files.isRegularFile(manifestFile());
+    }
+
+    public Manifest manifest() {
+        try {
+            return JSON.readValue(manifestFile().toFile(), Manifest.class);
+        } catch (IOException e) {
+            throw new VmException.SnapshotMismatch("snapshot " + dir + " has no readable manifest: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Checks, before anything is started, that this snapshot can be restored into {@code config}: format,
+     * size, accelerator, guest image and kernel arguments as recorded, files present with the recorded
+     * size, the device state with its recorded hash.
+     */
+    public Manifest verifyFor(VmConfig config) {
+        Manifest m = manifest();
+        List<String> problems = new java.util.ArrayList<>();
+        if (m.format() != FORMAT) {
+            problems.add("format " + m.format() + ", this runtime reads " + FORMAT);
+        }
+        if (m.vcpus() != config.vcpus() || m.memoryMib() != config.memoryMib()) {
+            problems.add("saved with " + m.vcpus() + " vCPU / " + m.memoryMib() + " MiB, asked for " + config.vcpus()
+                    + " / " + config.memoryMib());
+        }
+        if (!m.accel().equals(config.accel().name())) {
+            problems.add("saved under " + m.accel() + ", asked for " + config.accel());
+        }
+        try {
+            if (!m.image().equals(imageOf(config))) {
+                problems.add("saved from guest image " + m.image() + ", asked for " + imageOf(config));
+            }
+            if (!m.kernelArgs().equals(config.extraKernelArgs())) {
+                problems.add("saved with kernel arguments \"" + m.kernelArgs() + "\"");
+            }
+            if (!Files.isRegularFile(memory()) || Files.size(memory()) != m.memoryBytes()) {
+                problems.add("memory file missing or not " + m.memoryBytes() + " bytes");
+            }
+            if (!Files.isRegularFile(vmstate()) || !sha256(vmstate()).equals(m.vmstateSha256())) {
+                problems.add("device state missing or not the one the manifest hashes");
+            }
+        } catch (IOException e) {
+            problems.add("cannot read its files: " + e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            throw new VmException.SnapshotMismatch("snapshot " + dir + " does not fit: " + String.join("; ", problems));
+        }
+        return m;
+    }
+
+    /**
+     * Completes a snapshot whose device state and memory are in {@link #partialDir()}: writes the manifest,
+     * makes the files read-only, fsyncs them and the directory, renames it into place.
+     */
+    public void commit(VmConfig config, String qemuVersion) throws IOException {
+        Path partial = partialDir();
+        Path state = partial.resolve(vmstate().getFileName());
+        Path mem = partial.resolve(memory().getFileName());
+        Manifest m = Manifest.of(config, "jvmm " + Optional.ofNullable(GuestSnapshot.class.getPackage().getImplementationVersion()).orElse("dev"),
+                qemuVersion, sha256(state), Files.size(mem));
+        Path manifest = partial.resolve(manifestFile().getFileName());
+        Files.write(manifest, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+        for (Path p : List.of(state, mem, manifest)) {
+            fsync(p);
+            p.toFile().setReadOnly();
+        }
+        fsync(partial);
+        Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
+        fsync(dir.getParent());
+    }
+
+    /**
+     * Marks the snapshot in use for as long as the returned lease is open (a shared lock on its manifest):
+     * a VM that maps its memory holds one, and {@link #deleteUnlessInUse} refuses while any is held.
+     */
+    public java.io.Closeable lease() throws IOException {
+        Path key = manifestFile().toAbsolutePath().normalize();
+        synchronized (LEASES) {
+            SharedLock held = LEASES.get(key);
+            if (held == null) {
+                held = SharedLock.take(key);
+                LEASES.put(key, held);
+            }
+            held.users++;
+        }
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (released.compareAndSet(false, true)) {
+                release(key);
+            }
+        };
+    }
+
+    /**
+     * One shared lock per snapshot and process, counted: a JVM cannot hold two overlapping locks on one
+     * file (an in-process test runs many clones), and the lock is what other processes see.
+     */
+    private static final java.util.Map<Path, SharedLock> LEASES = new java.util.HashMap<>();
+
+    private static final class SharedLock {
+        private final FileChannel channel;
+        private final java.nio.channels.FileLock lock;
+        private int users;
+
+        private SharedLock(FileChannel channel, java.nio.channels.FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        static SharedLock take(Path file) throws IOException {
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+            try {
+                return new SharedLock(channel, channel.lock(0, Long.MAX_VALUE, true));
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+        }
+    }
+
+    private static void release(Path key) throws IOException {
+        synchronized (LEASES) {
+            SharedLock held = LEASES.get(key);
+            if (held != null && --held.users == 0) {
+                LEASES.remove(key);
+                held.lock.release();
+                held.channel.close();
+            }
+        }
+    }
+
+    /**
+     * Deletes the snapshot unless a VM maps it (holds a {@link #lease}); answers whether it was deleted.
+     * The directory is first renamed aside, so no one finds it half-deleted.
+     */
+    public boolean deleteUnlessInUse() throws IOException {
+        if (!exists()) {
+            return false;
+        }
+        synchronized (LEASES) {
+            if (LEASES.containsKey(manifestFile().toAbsolutePath().normalize())) {
+                return false; // this process has a VM on it
+            }
+        }
+        try (FileChannel channel = FileChannel.open(manifestFile(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+             var lock = channel.tryLock()) {
+            if (lock == null) {
+                return false;
+            }
+            Path aside = dir.resolveSibling(dir.getFileName() + ".deleting");
+            deleteTree(aside);
+            Files.move(dir, aside, StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return false; // this process holds a lease
+        }
+        deleteTree(dir.resolveSibling(dir.getFileName() + ".deleting"));
+        return true;
+    }
+
+    /** Removes what a crash left of an unfinished snapshot of this name. */
+    public void removePartial() throws IOException {
+        deleteTree(partialDir());
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static void fsync(Path p) throws IOException {
+        try (FileChannel channel = FileChannel.open(p, Files.isDirectory(p) ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
