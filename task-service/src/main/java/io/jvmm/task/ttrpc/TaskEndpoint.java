@@ -108,7 +108,8 @@ public final class TaskEndpoint {
                 .unary("Pause", PauseRequest.parser(), (ctx, r) -> empty(() -> tasks.pause(r.getId())))
                 .unary("Resume", ResumeRequest.parser(), (ctx, r) -> empty(() -> tasks.resume(r.getId())))
                 .unary("Checkpoint", CheckpointTaskRequest.parser(), (ctx, r) -> {
-                    throw TaskException.unimplemented("checkpoint is not supported yet: VM snapshots are not implemented");
+                    throw TaskException.unimplemented("checkpoint is not supported yet: a container's VM has a virtiofs"
+                            + " share, which QEMU 7.2 cannot save (only VMs without one are snapshotted; docs/snapshots.md)");
                 })
                 .unary("Kill", KillRequest.parser(), (ctx, r) ->
                         empty(() -> tasks.kill(r.getId(), r.getExecId(), r.getSignal(), r.getAll())))
