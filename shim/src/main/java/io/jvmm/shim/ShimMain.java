@@ -24,6 +24,9 @@ public final class ShimMain {
 
     static int run(List<String> args) {
         PrintStream err = System.err;
+        if (!args.isEmpty() && args.getFirst().equals("templates")) {
+            return templates(args.subList(1, args.size()), System.out, err);
+        }
         ShimFlags flags;
         try {
             flags = ShimFlags.parse(args);
@@ -65,6 +68,17 @@ public final class ShimMain {
             return 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+
+    /** The operators' command over the template registry (not a containerd action). */
+    static int templates(List<String> args, PrintStream out, PrintStream err) {
+        try {
+            Path stateRoot = RuntimeConfig.load(RuntimeConfig.location()).stateRootPath();
+            return new TemplatesCommand(stateRoot, out, err).run(args);
+        } catch (IOException | RuntimeException e) {
+            err.println(RUNTIME + " templates: " + e.getMessage());
             return 1;
         }
     }

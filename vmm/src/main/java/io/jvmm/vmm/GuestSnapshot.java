@@ -195,6 +195,19 @@ public record GuestSnapshot(Path dir) {
         }
     }
 
+    /** Whether a VM (of any process) maps this snapshot's memory now, i.e. holds a {@link #lease}. */
+    public boolean inUse() throws IOException {
+        synchronized (LEASES) {
+            if (LEASES.containsKey(manifestFile().toAbsolutePath().normalize())) {
+                return true;
+            }
+        }
+        try (FileChannel channel = FileChannel.open(manifestFile(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+             var lock = channel.tryLock()) {
+            return lock == null;
+        }
+    }
+
     /**
      * Deletes the snapshot unless a VM maps it (holds a {@link #lease}); answers whether it was deleted.
      * The directory is first renamed aside, so no one finds it half-deleted.

@@ -1,0 +1,120 @@
+package io.jvmm.shim;
+
+import io.jvmm.task.sandbox.VmTemplates;
+import io.jvmm.vmm.GuestSnapshot;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code containerd-shim-jvmm-v2 templates <list|pin|unpin|delete> [template|--all]}: the registry of VM
+ * templates under the runtime's state root (not a containerd action; for operators). A template is named
+ * by its key, the directory below {@code <stateRoot>/t}. A pinned template is kept by {@code delete --all};
+ * a template a running VM maps is never deleted.
+ */
+final class TemplatesCommand {
+    private static final String PIN = "pinned";
+
+    private final Path stateRoot;
+    private final PrintStream out;
+    private final PrintStream err;
+
+    TemplatesCommand(Path stateRoot, PrintStream out, PrintStream err) {
+        this.stateRoot = stateRoot;
+        this.out = out;
+        this.err = err;
+    }
+
+    int run(List<String> args) throws IOException {
+        String verb = args.isEmpty() ? "list" : args.getFirst();
+        List<String> names = args.size() > 1 ? args.subList(1, args.size()) : List.of();
+        return switch (verb) {
+            case "list" -> list();
+            case "pin", "unpin", "delete" -> {
+                if (names.isEmpty()) {
+                    err.println("templates " + verb + ": name a template (see templates list)" + (verb.equals("delete") ? " or --all" : ""));
+                    yield 2;
+                }
+                yield verb.equals("delete") ? delete(names) : pin(names, verb.equals("pin"));
+            }
+            default -> {
+                err.println("unknown templates command " + verb + " (expected list, pin, unpin or delete)");
+                yield 2;
+            }
+        };
+    }
+
+    private int list() throws IOException {
+        for (GuestSnapshot t : VmTemplates.list(stateRoot)) {
+            GuestSnapshot.Manifest m = t.manifest();
+            out.printf("%s\t%d vCPU\t%d MiB\t%s\tformat %d\tqemu %s\t%s%s%n", name(t), m.vcpus(), m.memoryMib(), m.accel(),
+                    m.format(), m.qemuVersion(), m.creator(), (pinned(t) ? "\tpinned" : "") + (t.inUse() ? "\tin use" : ""));
+        }
+        return 0;
+    }
+
+    private int pin(List<String> names, boolean pin) throws IOException {
+        int status = 0;
+        for (String name : names) {
+            GuestSnapshot t = find(name);
+            if (t == null) {
+                status = 1;
+            } else if (pin) {
+                Files.writeString(t.dir().resolveSibling(PIN), "");
+            } else {
+                Files.deleteIfExists(t.dir().resolveSibling(PIN));
+            }
+        }
+        return status;
+    }
+
+    private int delete(List<String> names) throws IOException {
+        boolean all = names.equals(List.of("--all"));
+        List<GuestSnapshot> targets = all ? VmTemplates.list(stateRoot).stream().filter(t -> !pinned(t)).toList() : null;
+        if (!all) {
+            targets = new java.util.ArrayList<>();
+            for (String name : names) {
+                GuestSnapshot t = find(name);
+                if (t == null) {
+                    return 1;
+                }
+                if (pinned(t)) {
+                    err.println("template " + name + " is pinned (templates unpin " + name + " first)");
+                    return 1;
+                }
+                targets.add(t);
+            }
+        }
+        int status = 0;
+        for (GuestSnapshot t : targets) {
+            if (t.deleteUnlessInUse()) {
+                Files.deleteIfExists(t.dir().resolveSibling(PIN));
+                out.println("deleted " + name(t));
+            } else {
+                err.println("template " + name(t) + " is in use by a running VM: not deleted");
+                status = 1;
+            }
+        }
+        return status;
+    }
+
+    private GuestSnapshot find(String name) throws IOException {
+        for (GuestSnapshot t : VmTemplates.list(stateRoot)) {
+            if (name(t).equals(name)) {
+                return t;
+            }
+        }
+        err.println("no template " + name + " under " + stateRoot);
+        return null;
+    }
+
+    private static String name(GuestSnapshot t) {
+        return t.dir().getParent().getFileName().toString();
+    }
+
+    private static boolean pinned(GuestSnapshot t) {
+        return Files.exists(t.dir().resolveSibling(PIN));
+    }
+}

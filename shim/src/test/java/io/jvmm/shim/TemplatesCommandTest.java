@@ -1,0 +1,79 @@
+package io.jvmm.shim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvmm.vmm.Accel;
+import io.jvmm.vmm.GuestSnapshot;
+import io.jvmm.vmm.VmConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The template registry command over real snapshot directories (committed by {@link GuestSnapshot#commit},
+ * as a save does, from stand-in device state and memory: the registry never reads them as a VM).
+ */
+class TemplatesCommandTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private GuestSnapshot template(Path stateRoot, String key) throws Exception {
+        Path kernel = Files.writeString(stateRoot.resolve("vmlinuz"), "k");
+        Path initrd = Files.writeString(stateRoot.resolve("initrd.img"), "i");
+        VmConfig config = new VmConfig(Files.createDirectories(stateRoot.resolve("vm-" + key)), kernel, initrd, Optional.empty(),
+                Optional.empty(), 1, 512, 3, Accel.TCG, "");
+        GuestSnapshot snapshot = new GuestSnapshot(Files.createDirectories(stateRoot.resolve("t").resolve(key)).resolve("snapshot"));
+        Files.createDirectories(snapshot.partialDir());
+        Files.write(snapshot.partialDir().resolve("guest.vmstate"), new byte[] {1, 2, 3});
+        Files.write(snapshot.partialDir().resolve("guest.mem"), new byte[4096]);
+        snapshot.commit(config, "7.2.0");
+        return snapshot;
+    }
+
+    private int run(Path stateRoot, String... args) throws Exception {
+        out.reset();
+        err.reset();
+        return new TemplatesCommand(stateRoot, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8)).run(List.of(args));
+    }
+
+    @Test
+    void listsPinsAndDeletesButNeverATemplateInUse(@TempDir Path stateRoot) throws Exception {
+        GuestSnapshot a = template(stateRoot, "aaaa");
+        GuestSnapshot b = template(stateRoot, "bbbb");
+        Files.createDirectories(stateRoot.resolve("t").resolve("cccc").resolve("snapshot.partial"));
+
+        assertThat(run(stateRoot, "list")).isZero();
+        assertThat(out.toString()).contains("aaaa\t1 vCPU\t512 MiB\tTCG\tformat 1\tqemu 7.2.0").contains("bbbb")
+                .as("a half-written snapshot is not listed").doesNotContain("cccc");
+
+        assertThat(run(stateRoot, "pin", "aaaa")).isZero();
+        assertThat(run(stateRoot, "delete", "aaaa")).isEqualTo(1);
+        assertThat(err.toString()).contains("pinned");
+        try (Closeable lease = b.lease()) {
+            assertThat(run(stateRoot, "list")).isZero();
+            assertThat(out.toString()).contains("aaaa").containsPattern("bbbb.*in use");
+            assertThat(run(stateRoot, "delete", "--all")).isEqualTo(1);
+            assertThat(err.toString()).contains("bbbb is in use");
+            assertThat(b.exists()).isTrue();
+        }
+        assertThat(run(stateRoot, "delete", "--all")).isZero();
+        assertThat(out.toString()).contains("deleted bbbb");
+        assertThat(b.exists()).isFalse();
+        assertThat(a.exists()).as("pinned: kept by --all").isTrue();
+
+        assertThat(run(stateRoot, "unpin", "aaaa")).isZero();
+        assertThat(run(stateRoot, "delete", "aaaa")).isZero();
+        assertThat(a.exists()).isFalse();
+        assertThat(run(stateRoot, "delete", "nope")).isEqualTo(1);
+        assertThat(err.toString()).contains("no template nope");
+        assertThat(run(stateRoot, "frobnicate")).isEqualTo(2);
+    }
+}
