@@ -52,7 +52,7 @@ public record GuestSnapshot(Path dir) {
     }
 
     /** The guest image a VM boots, each file as path, size and modification time (they are content-named). */
-    static List<String> imageOf(VmConfig config) throws IOException {
+    public static List<String> imageOf(VmConfig config) throws IOException {
         List<String> image = new java.util.ArrayList<>();
         for (Path p : new Path[] {config.kernel(), config.initrd(), config.runtimeDisk().orElse(null)}) {
             if (p != null) {

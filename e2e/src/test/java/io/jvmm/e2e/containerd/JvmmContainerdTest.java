@@ -77,7 +77,7 @@ class JvmmContainerdTest {
         try (CtrRun ctr = CtrRun.start(containerd, run(runtime, id, "sleep", "1000"))) {
             awaitRunning(id);
             assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
-            assertThat(ctr.await(RUN_TIMEOUT)).isEqualTo(137);
+            assertThat(awaitOrDiagnose(ctr)).isEqualTo(137);
         }
     }
 
@@ -172,7 +172,7 @@ class JvmmContainerdTest {
             }
 
             assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
-            assertThat(ctr.await(RUN_TIMEOUT)).isEqualTo(137);
+            assertThat(awaitOrDiagnose(ctr)).isEqualTo(137);
         }
     }
 
@@ -216,12 +216,30 @@ class JvmmContainerdTest {
     @Test
     void aTaskWhoseVmDiesExitsWith137() throws Exception {
         String id = "j-vmdies";
+        // This task's QEMU, not one another test may have left behind: the one that was not there before.
+        List<Long> before = qemus().stream().map(ProcessHandle::pid).toList();
         try (CtrRun ctr = CtrRun.start(containerd, run(JVMM, id, "sleep", "1000"))) {
             awaitRunning(id);
-            ProcessHandle qemu = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
-                    .filter(p -> p.info().command().orElse("").contains("qemu-system")).findFirst().orElseThrow();
-            qemu.destroyForcibly();
-            assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stderr()).isEqualTo(137);
+            List<ProcessHandle> started = qemus().stream().filter(p -> !before.contains(p.pid())).toList();
+            assertThat(started).as("QEMU processes this task started").hasSize(1);
+            started.getFirst().destroyForcibly();
+            assertThat(awaitOrDiagnose(ctr)).as(ctr.stderr()).isEqualTo(137);
+        }
+    }
+
+    private static List<ProcessHandle> qemus() {
+        return Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
+                .filter(p -> p.info().command().orElse("").contains("qemu-system")).toList();
+    }
+
+    /** Waits for a foreground ctr; if it hangs, the failure carries containerd's view and log (with the shims' lines). */
+    private static int awaitOrDiagnose(CtrRun ctr) throws Exception {
+        try {
+            return ctr.await(RUN_TIMEOUT);
+        } catch (java.io.IOException e) {
+            String log = java.nio.file.Files.readString(containerd.dir().resolve("containerd.log"));
+            throw new java.io.IOException(e.getMessage() + "\ntasks:\n" + containerd.ctr(null, "task", "ls").stdout()
+                    + "\ncontainerd log (end):\n" + log.substring(Math.max(0, log.length() - 6000)), e);
         }
     }
 

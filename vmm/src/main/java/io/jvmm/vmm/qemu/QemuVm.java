@@ -39,6 +39,7 @@ public final class QemuVm extends AbstractVm {
     private QmpClient qmp;
     private SerialAgentBridge agentBridge;
     private java.io.Closeable snapshotLease;
+    private boolean holdAtReset;
 
     public QemuVm(VmConfig config, boolean kvm) {
         this(config, kvm, DeviceSetup.COMMAND_LINE);
@@ -65,6 +66,17 @@ public final class QemuVm extends AbstractVm {
     public static QemuVm restoring(VmConfig config, boolean kvm, GuestSnapshot snapshot) {
         snapshot.verifyFor(config);
         return new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.of(snapshot));
+    }
+
+    /**
+     * A VM in the snapshot layout that {@link #start} leaves paused at reset, before its first instruction:
+     * saved, it is the device layout's state with nothing of a guest in it (memory all holes), small
+     * enough to commit as the golden fixture that every later build must still restore.
+     */
+    public static QemuVm heldAtReset(VmConfig config, boolean kvm) {
+        QemuVm vm = new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.empty());
+        vm.holdAtReset = true;
+        return vm;
     }
 
     /** Whether this VM's memory is a copy-on-write mapping of a snapshot shared with its other clones. */
@@ -159,6 +171,9 @@ public final class QemuVm extends AbstractVm {
                 plugSnapshotDevices();
             } else {
                 plugSnapshotDevices();
+                if (holdAtReset) {
+                    return;
+                }
                 qmp.execute("cont", null, Duration.ofSeconds(5));
             }
         }
