@@ -135,7 +135,10 @@ public final class PrivateContainerd implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!ctr(null, "task", "ls").stdout().matches("(?s).*\\b" + id + "\\s+\\d+\\s+" + status + ".*")) {
             if (System.nanoTime() > deadline) {
-                throw new IOException("task " + id + " not " + status + " within " + seconds + " s");
+                String log = Files.readString(dir.resolve("containerd.log"));
+                throw new IOException("task " + id + " not " + status + " within " + seconds + " s; tasks:\n"
+                        + ctr(null, "task", "ls").stdout() + "containerd log (end, with the shims' warnings):\n"
+                        + log.substring(Math.max(0, log.length() - 6000)));
             }
             Thread.sleep(100);
         }
