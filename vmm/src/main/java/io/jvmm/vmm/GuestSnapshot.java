@@ -53,8 +53,13 @@ public record GuestSnapshot(Path dir) {
 
     /** The guest image a VM boots, each file as path, size and modification time (they are content-named). */
     public static List<String> imageOf(VmConfig config) throws IOException {
+        return imageOf(config.kernel(), config.initrd(), config.runtimeDisk());
+    }
+
+    /** The same for the image files themselves (a VM's configuration may not exist yet). */
+    public static List<String> imageOf(Path kernel, Path initrd, Optional<Path> runtimeDisk) throws IOException {
         List<String> image = new java.util.ArrayList<>();
-        for (Path p : new Path[] {config.kernel(), config.initrd(), config.runtimeDisk().orElse(null)}) {
+        for (Path p : new Path[] {kernel, initrd, runtimeDisk.orElse(null)}) {
             if (p != null) {
                 image.add(p + ":" + Files.size(p) + ":" + Files.getLastModifiedTime(p).toMillis());
             }

@@ -91,10 +91,8 @@ public final class VmTemplates {
     /** Identifies a template: the image files (path, size, modification time: they are content-named), size, accelerator. */
     static String key(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
         StringBuilder id = new StringBuilder();
-        for (Path p : new Path[] {settings.kernel(), settings.initrd(), settings.runtimeDisk().orElse(null)}) {
-            if (p != null) {
-                id.append(p).append(':').append(Files.size(p)).append(':').append(Files.getLastModifiedTime(p).toMillis()).append('\n');
-            }
+        for (String file : GuestSnapshot.imageOf(settings.kernel(), settings.initrd(), settings.runtimeDisk())) {
+            id.append(file).append('\n');
         }
         id.append(size.vcpus()).append('/').append(size.memoryMib()).append('/').append(accel).append('/').append(settings.extraKernelArgs());
         return VmSandbox.shortHash(id.toString());
