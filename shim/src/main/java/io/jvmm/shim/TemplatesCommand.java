@@ -49,8 +49,8 @@ final class TemplatesCommand {
     private int list() throws IOException {
         for (GuestSnapshot t : VmTemplates.list(stateRoot)) {
             GuestSnapshot.Manifest m = t.manifest();
-            out.printf("%s\t%d vCPU\t%d MiB\t%s\tformat %d\tqemu %s\t%s%s%n", name(t), m.vcpus(), m.memoryMib(), m.accel(),
-                    m.format(), m.qemuVersion(), m.creator(), (pinned(t) ? "\tpinned" : "") + (t.inUse() ? "\tin use" : ""));
+            out.printf("%s\t%d vCPU\t%d MiB\t%s\tformat %d\t%s %s\t%s%s%n", name(t), m.vcpus(), m.memoryMib(), m.accel(),
+                    m.format(), m.monitor().toLowerCase(java.util.Locale.ROOT), m.monitorVersion(), m.creator(), (pinned(t) ? "\tpinned" : "") + (t.inUse() ? "\tin use" : ""));
         }
         return 0;
     }

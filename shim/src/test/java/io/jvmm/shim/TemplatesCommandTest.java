@@ -33,7 +33,7 @@ class TemplatesCommandTest {
         Files.createDirectories(snapshot.partialDir());
         Files.write(snapshot.partialDir().resolve("guest.vmstate"), new byte[] {1, 2, 3});
         Files.write(snapshot.partialDir().resolve("guest.mem"), new byte[4096]);
-        snapshot.commit(config, "7.2.0");
+        snapshot.commit(config, io.jvmm.vmm.VmmType.QEMU, "7.2.0");
         return snapshot;
     }
 

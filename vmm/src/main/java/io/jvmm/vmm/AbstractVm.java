@@ -28,6 +28,7 @@ public abstract class AbstractVm implements VirtualMachine {
     private volatile boolean guestShutdown;
     private volatile SupervisedProcess monitor;
     private Optional<CgroupLeaf> cgroup = Optional.empty();
+    private java.io.Closeable snapshotLease;
 
     protected AbstractVm(VmConfig config) {
         this.config = config;
@@ -77,6 +78,53 @@ public abstract class AbstractVm implements VirtualMachine {
         } catch (RuntimeException e) {
             fail();
             throw e;
+        }
+    }
+
+    /**
+     * Marks {@code snapshot} in use by this VM (its monitor maps or reads the snapshot's memory) until
+     * {@link #close}: the registry refuses to delete it meanwhile.
+     */
+    protected final void leaseSnapshot(GuestSnapshot snapshot) {
+        try {
+            snapshotLease = snapshot.lease();
+        } catch (IOException e) {
+            throw new VmException.BootFailed("cannot lease snapshot " + snapshot.dir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** What a driver does to save its guest into a snapshot's partial directory; answers the monitor's version. */
+    @FunctionalInterface
+    protected interface SnapshotWriter {
+        String writeInto(Path partialDir) throws IOException;
+    }
+
+    /**
+     * The crash-safe frame of every driver's save: an old partial directory removed, a new one made, the
+     * driver's writer fills it, {@link GuestSnapshot#commit} completes it; on failure nothing is left.
+     */
+    protected final void writeSnapshot(GuestSnapshot target, VmmType monitor, SnapshotWriter writer) {
+        Path partial = target.partialDir();
+        try {
+            target.removePartial();
+            Files.createDirectories(partial);
+            String version = writer.writeInto(partial);
+            target.commit(config, monitor, version);
+        } catch (IOException e) {
+            throw new VmException.MonitorError("cannot write snapshot " + target.dir() + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                target.removePartial();
+            } catch (IOException e) {
+                LOG.warn("cannot remove {}: {}", partial, e.getMessage());
+            }
+        }
+    }
+
+    /** Saving needs a running guest that nothing else is changing. */
+    protected final void requireRunningForSnapshot() {
+        if (state != VmState.RUNNING) {
+            throw new VmException.IllegalTransition("cannot save a snapshot: VM is " + state.name().toLowerCase(Locale.ROOT));
         }
     }
 
@@ -224,6 +272,13 @@ public abstract class AbstractVm implements VirtualMachine {
             }
         }
         deleteGuestInitiatedSockets();
+        if (snapshotLease != null) {
+            try {
+                snapshotLease.close(); // after the monitor has gone: it no longer maps the memory
+            } catch (IOException e) {
+                LOG.warn("cannot release the snapshot lease: {}", e.getMessage());
+            }
+        }
     }
 
     /** Hybrid vsock creates {@code <uds>_<port>} sockets for guest-initiated connections. */

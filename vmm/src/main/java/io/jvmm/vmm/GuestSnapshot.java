@@ -15,10 +15,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A saved guest on disk, one directory: {@code guest.vmstate} (device state, the migration stream without
- * RAM), {@code guest.mem} (the guest's memory, the file its VM ran on) and {@code manifest.json}. It is
- * written as {@code <dir>.partial} and renamed into place once every file is fsynced, so a directory
- * without that suffix is always whole; its files are then read-only.
+ * A saved guest on disk, one directory: the device state, the guest's memory and {@code manifest.json}.
+ * QEMU and Firecracker write {@code guest.vmstate} (device state; for QEMU the migration stream without
+ * RAM) and {@code guest.mem} (the memory file); Cloud Hypervisor writes its own {@code config.json},
+ * {@code state.json} and {@code memory-ranges} (see {@link #stateFiles}). It is written as
+ * {@code <dir>.partial} and renamed into place once every file is fsynced, so a directory without that
+ * suffix is always whole; its files are then read-only.
  */
 public record GuestSnapshot(Path dir) {
     /** Raised whenever the layout of the files or the meaning of a manifest field changes. */
@@ -33,6 +35,24 @@ public record GuestSnapshot(Path dir) {
         return dir.resolve("guest.mem");
     }
 
+    /** The files holding the device state for {@code monitor}, in the order the manifest hashes them. */
+    public List<Path> stateFiles(VmmType monitor) {
+        return stateNames(monitor).stream().map(dir::resolve).toList();
+    }
+
+    /** The guest-memory file for {@code monitor}. */
+    public Path memoryFile(VmmType monitor) {
+        return dir.resolve(memoryName(monitor));
+    }
+
+    private static List<String> stateNames(VmmType monitor) {
+        return monitor == VmmType.CLOUD_HYPERVISOR ? List.of("config.json", "state.json") : List.of("guest.vmstate");
+    }
+
+    private static String memoryName(VmmType monitor) {
+        return monitor == VmmType.CLOUD_HYPERVISOR ? "memory-ranges" : "guest.mem";
+    }
+
     public Path manifestFile() {
         return dir.resolve("manifest.json");
     }
@@ -42,12 +62,22 @@ public record GuestSnapshot(Path dir) {
         return dir.resolveSibling(dir.getFileName() + ".partial");
     }
 
-    /** The VM a snapshot was taken of, and the files it consists of. */
-    public record Manifest(int format, String creator, String qemuVersion, int vcpus, int memoryMib, String accel,
+    /**
+     * The VM a snapshot was taken of, and the files it consists of. Format 1 began QEMU-only: a manifest
+     * without {@code monitor} is QEMU's, and its monitor version was called {@code qemuVersion}.
+     */
+    public record Manifest(int format, String creator, String monitor,
+                           @com.fasterxml.jackson.annotation.JsonAlias("qemuVersion") String monitorVersion,
+                           int vcpus, int memoryMib, String accel,
                            List<String> image, String kernelArgs, String vmstateSha256, long memoryBytes) {
-        static Manifest of(VmConfig config, String creator, String qemuVersion, String vmstateSha256, long memoryBytes) throws IOException {
-            return new Manifest(FORMAT, creator, qemuVersion, config.vcpus(), config.memoryMib(), config.accel().name(),
-                    imageOf(config), config.extraKernelArgs(), vmstateSha256, memoryBytes);
+        public Manifest {
+            monitor = monitor == null ? VmmType.QEMU.name() : monitor;
+        }
+
+        static Manifest of(VmConfig config, VmmType monitor, String creator, String monitorVersion, String vmstateSha256,
+                           long memoryBytes) throws IOException {
+            return new Manifest(FORMAT, creator, monitor.name(), monitorVersion, config.vcpus(), config.memoryMib(),
+                    config.accel().name(), imageOf(config), config.extraKernelArgs(), vmstateSha256, memoryBytes);
         }
     }
 
@@ -84,11 +114,14 @@ public record GuestSnapshot(Path dir) {
      * size, accelerator, guest image and kernel arguments as recorded, files present with the recorded
      * size, the device state with its recorded hash.
      */
-    public Manifest verifyFor(VmConfig config) {
+    public Manifest verifyFor(VmConfig config, VmmType monitor) {
         Manifest m = manifest();
         List<String> problems = new java.util.ArrayList<>();
         if (m.format() != FORMAT) {
             problems.add("format " + m.format() + ", this runtime reads " + FORMAT);
+        }
+        if (!m.monitor().equals(monitor.name())) {
+            problems.add("saved by " + m.monitor() + ", asked to restore with " + monitor);
         }
         if (m.vcpus() != config.vcpus() || m.memoryMib() != config.memoryMib()) {
             problems.add("saved with " + m.vcpus() + " vCPU / " + m.memoryMib() + " MiB, asked for " + config.vcpus()
@@ -104,10 +137,12 @@ public record GuestSnapshot(Path dir) {
             if (!m.kernelArgs().equals(config.extraKernelArgs())) {
                 problems.add("saved with kernel arguments \"" + m.kernelArgs() + "\"");
             }
-            if (!Files.isRegularFile(memory()) || Files.size(memory()) != m.memoryBytes()) {
+            Path memory = memoryFile(monitor);
+            if (!Files.isRegularFile(memory) || Files.size(memory) != m.memoryBytes()) {
                 problems.add("memory file missing or not " + m.memoryBytes() + " bytes");
             }
-            if (!Files.isRegularFile(vmstate()) || !sha256(vmstate()).equals(m.vmstateSha256())) {
+            List<Path> state = stateFiles(monitor);
+            if (!state.stream().allMatch(Files::isRegularFile) || !sha256(state).equals(m.vmstateSha256())) {
                 problems.add("device state missing or not the one the manifest hashes");
             }
         } catch (IOException e) {
@@ -123,15 +158,18 @@ public record GuestSnapshot(Path dir) {
      * Completes a snapshot whose device state and memory are in {@link #partialDir()}: writes the manifest,
      * makes the files read-only, fsyncs them and the directory, renames it into place.
      */
-    public void commit(VmConfig config, String qemuVersion) throws IOException {
+    public void commit(VmConfig config, VmmType monitor, String monitorVersion) throws IOException {
         Path partial = partialDir();
-        Path state = partial.resolve(vmstate().getFileName());
-        Path mem = partial.resolve(memory().getFileName());
-        Manifest m = Manifest.of(config, "jvmm " + Optional.ofNullable(GuestSnapshot.class.getPackage().getImplementationVersion()).orElse("dev"),
-                qemuVersion, sha256(state), Files.size(mem));
+        List<Path> state = stateNames(monitor).stream().map(partial::resolve).toList();
+        Path mem = partial.resolve(memoryName(monitor));
+        Manifest m = Manifest.of(config, monitor, "jvmm " + Optional.ofNullable(GuestSnapshot.class.getPackage().getImplementationVersion()).orElse("dev"),
+                monitorVersion, sha256(state), Files.size(mem));
         Path manifest = partial.resolve(manifestFile().getFileName());
         Files.write(manifest, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
-        for (Path p : List.of(state, mem, manifest)) {
+        List<Path> files = new java.util.ArrayList<>(state);
+        files.add(mem);
+        files.add(manifest);
+        for (Path p : files) {
             fsync(p);
             p.toFile().setReadOnly();
         }
@@ -263,16 +301,22 @@ public record GuestSnapshot(Path dir) {
         }
     }
 
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[1 << 16];
-            for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
-                digest.update(buffer, 0, n);
-            }
-            return HexFormat.of().formatHex(digest.digest());
+    /** SHA-256 of the files' contents one after the other (of the one file, for QEMU and Firecracker). */
+    static String sha256(List<Path> files) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+        byte[] buffer = new byte[1 << 16];
+        for (Path file : files) {
+            try (InputStream in = Files.newInputStream(file)) {
+                for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
+                    digest.update(buffer, 0, n);
+                }
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
 }

@@ -19,6 +19,14 @@ public interface VirtualMachine extends AutoCloseable {
 
     void resume(Duration timeout);
 
+    /**
+     * Saves the running guest as {@code target} through the monitor's snapshot API (QEMU migration to a
+     * file, Firecracker /snapshot/create, Cloud Hypervisor vm.snapshot), crash-safe: written into
+     * {@code <target>.partial}, then {@link GuestSnapshot#commit} fsyncs it, writes the manifest and renames
+     * it into place. The VM is left paused. {@link VmmType#restore} starts a new VM from it.
+     */
+    void saveSnapshot(GuestSnapshot target, Duration timeout);
+
     /** The ACPI power button (QEMU system_powerdown): asks the guest to shut down. */
     void pressPowerButton(Duration timeout);
 

@@ -18,6 +18,27 @@ public enum VmmType {
         };
     }
 
+    /**
+     * A VM that {@link VirtualMachine#start} restores from {@code snapshot} instead of booting. The snapshot
+     * is checked against {@code config} and this monitor first; a mismatch is refused here
+     * ({@link VmException.SnapshotMismatch}), before anything is started.
+     */
+    public VirtualMachine restore(VmConfig config, MonitorLauncher launcher, GuestSnapshot snapshot) {
+        return switch (this) {
+            case QEMU -> QemuVm.restoring(config, useKvm(config), snapshot);
+            case FIRECRACKER -> FirecrackerVm.restoring(config, launcher, snapshot);
+            case CLOUD_HYPERVISOR -> CloudHypervisorVm.restoring(config, launcher, snapshot);
+        };
+    }
+
+    /**
+     * A VM to boot and then save as a template: for QEMU the snapshot device layout (no vhost-user
+     * devices); Firecracker and Cloud Hypervisor save their usual layout.
+     */
+    public VirtualMachine createSnapshottable(VmConfig config, MonitorLauncher launcher) {
+        return this == QEMU ? new QemuVm(config, useKvm(config), QemuVm.DeviceSetup.SNAPSHOTTABLE) : create(config, launcher);
+    }
+
     private static boolean useKvm(VmConfig config) {
         return switch (config.accel()) {
             case KVM -> true;

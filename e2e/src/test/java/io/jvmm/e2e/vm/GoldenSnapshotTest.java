@@ -52,7 +52,7 @@ class GoldenSnapshotTest {
         VmConfig config = config(Files.createDirectories(work.resolve("vm")));
         GuestSnapshot golden = unpack(work.resolve("golden"), config);
 
-        GuestSnapshot.Manifest manifest = golden.verifyFor(config);
+        GuestSnapshot.Manifest manifest = golden.verifyFor(config, io.jvmm.vmm.VmmType.QEMU);
         assertThat(manifest.format()).isEqualTo(1);
         assertThat(manifest.memoryMib()).isEqualTo(256);
         try (QemuVm vm = QemuVm.restoring(config, false, golden)) {

@@ -107,7 +107,7 @@ class SnapshotTest {
         GuestSnapshot.Manifest manifest = snapshot.manifest();
         assertThat(manifest.format()).isEqualTo(GuestSnapshot.FORMAT);
         assertThat(manifest.memoryMib()).isEqualTo(MEMORY_MIB);
-        assertThat(manifest.qemuVersion()).matches("\\d+\\.\\d+\\.\\d+");
+        assertThat(manifest.monitorVersion()).matches("\\d+\\.\\d+\\.\\d+");
         assertThat(manifest.memoryBytes()).isEqualTo(MEMORY_MIB * 1024L * 1024L);
     }
 
@@ -170,7 +170,7 @@ class SnapshotTest {
         // Fails unless the virtiofs share plugged after the restore mounts in the guest.
         String id = agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, "with-share", new byte[32], "jvmm", "");
         assertThat(id).matches("[0-9a-f]{32}");
-        assertThat(snapshot.verifyFor(config(MEMORY_MIB, Optional.empty())).memoryMib())
+        assertThat(snapshot.verifyFor(config(MEMORY_MIB, Optional.empty()), io.jvmm.vmm.VmmType.QEMU).memoryMib())
                 .as("the snapshot is unchanged by a clone that wrote its own copy").isEqualTo(MEMORY_MIB);
     }
 

@@ -126,7 +126,7 @@ public final class VmSandbox implements AutoCloseable {
         if (fromTemplate) {
             io.jvmm.vmm.GuestSnapshot template = VmTemplates.ensure(settings, size, accel);
             begin = System.nanoTime();
-            vm = io.jvmm.vmm.qemu.QemuVm.restoring(config, accel == io.jvmm.vmm.Accel.KVM, template);
+            vm = settings.vmm().restore(config, MonitorLauncher.PROCESS, template);
         } else {
             vm = settings.vmm().create(config, MonitorLauncher.PROCESS);
         }

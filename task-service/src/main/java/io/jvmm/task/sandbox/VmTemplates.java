@@ -4,7 +4,9 @@ import io.jvmm.agent.client.AgentClient;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
-import io.jvmm.vmm.qemu.QemuVm;
+import io.jvmm.vmm.MonitorLauncher;
+import io.jvmm.vmm.VirtualMachine;
+import io.jvmm.vmm.VmmType;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -20,7 +22,7 @@ import org.apache.logging.log4j.Logger;
  * Saved, agent-ready guests that sandboxes restore instead of booting (QEMU): one per guest image
  * (kernel, initrd, runtime disk with the agent), VM size and accelerator, a {@link GuestSnapshot} in
  * {@code <stateRoot>/t/<key>/snapshot}. The first sandbox that needs one makes it, under a lock so
- * concurrent shims make it once; the directory appears only complete ({@link QemuVm#saveSnapshot} writes
+ * concurrent shims make it once; the directory appears only complete ({@link VirtualMachine#saveSnapshot} writes
  * it as {@code snapshot.partial}, fsyncs and renames it); what a crash left half-written is removed
  * under the same lock before the next attempt.
  */
@@ -55,7 +57,7 @@ public final class VmTemplates {
         Path work = dir.resolve("vm");
         VmConfig config = new VmConfig(work, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
                 size.vcpus(), size.memoryMib(), 3, accel, settings.extraKernelArgs());
-        QemuVm vm = new QemuVm(config, accel == Accel.KVM, QemuVm.DeviceSetup.SNAPSHOTTABLE);
+        VirtualMachine vm = VmmType.QEMU.createSnapshottable(config, MonitorLauncher.PROCESS);
         try {
             vm.start(settings.bootTimeout());
             try (AgentClient agent = GuestConnector.connect(vm, settings.bootTimeout())) {

@@ -38,7 +38,6 @@ public final class QemuVm extends AbstractVm {
     private final Optional<GuestSnapshot> restoreFrom;
     private QmpClient qmp;
     private SerialAgentBridge agentBridge;
-    private java.io.Closeable snapshotLease;
     private boolean holdAtReset;
 
     public QemuVm(VmConfig config, boolean kvm) {
@@ -64,7 +63,7 @@ public final class QemuVm extends AbstractVm {
      * write. A VM with a share (vhost-user maps guest memory shared) runs on its own copy of the memory.
      */
     public static QemuVm restoring(VmConfig config, boolean kvm, GuestSnapshot snapshot) {
-        snapshot.verifyFor(config);
+        snapshot.verifyFor(config, io.jvmm.vmm.VmmType.QEMU);
         return new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.of(snapshot));
     }
 
@@ -107,11 +106,7 @@ public final class QemuVm extends AbstractVm {
             return QemuCommandLine.memoryFile(config, own, true);
         }
         if (sharesSnapshotMemory()) {
-            try {
-                snapshotLease = restoreFrom.get().lease(); // the snapshot is not deleted while this VM maps it
-            } catch (java.io.IOException e) {
-                throw new VmException.BootFailed("cannot lease snapshot " + restoreFrom.get().dir() + ": " + e.getMessage(), e);
-            }
+            leaseSnapshot(restoreFrom.get()); // the snapshot is not deleted while this VM maps it
             return QemuCommandLine.memoryFile(config, restoreFrom.get().memory(), false);
         }
         copySparse(restoreFrom.get().memory(), own);
@@ -207,6 +202,7 @@ public final class QemuVm extends AbstractVm {
      * directory into place. The VM stays paused; a restored copy starts where it stopped. Only in the
      * {@link DeviceSetup#SNAPSHOTTABLE} layout, for a VM that was not itself restored.
      */
+    @Override
     public void saveSnapshot(GuestSnapshot target, Duration timeout) {
         if (deviceSetup != DeviceSetup.SNAPSHOTTABLE || restoreFrom.isPresent()) {
             throw new VmException.InvalidConfig("only a VM booted in the snapshottable device layout can be saved");
@@ -215,29 +211,19 @@ public final class QemuVm extends AbstractVm {
             // A template is saved before any container or network exists; each restored VM gets its own.
             throw new VmException.InvalidConfig("a VM with a virtiofs share or a network card cannot be saved");
         }
+        requireRunningForSnapshot();
         long deadline = System.nanoTime() + timeout.toNanos();
         agentBridge.close();
         pause(Duration.ofSeconds(5));
-        Path partial = target.partialDir();
-        try {
-            target.removePartial();
-            Files.createDirectories(partial);
+        writeSnapshot(target, io.jvmm.vmm.VmmType.QEMU, partial -> {
             ignoreSharedMemory();
             qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + partial.resolve(target.vmstate().getFileName())),
                     Duration.ofSeconds(5));
             awaitMigration("snapshot to " + target.dir(), deadline);
             Files.move(config.stateDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
             var version = qmp.execute("query-version", null, Duration.ofSeconds(5)).path("qemu");
-            target.commit(config, version.path("major").asInt() + "." + version.path("minor").asInt() + "." + version.path("micro").asInt());
-        } catch (java.io.IOException e) {
-            throw new VmException.MonitorError("cannot write snapshot " + target.dir() + ": " + e.getMessage(), e);
-        } finally {
-            try {
-                target.removePartial();
-            } catch (java.io.IOException e) {
-                LOG.warn("cannot remove {}: {}", partial, e.getMessage());
-            }
-        }
+            return version.path("major").asInt() + "." + version.path("minor").asInt() + "." + version.path("micro").asInt();
+        });
     }
 
     /** Waits until an outgoing or incoming migration has completed; fails on its failure or at the deadline. */
@@ -285,18 +271,6 @@ public final class QemuVm extends AbstractVm {
         }
         if (qmp != null) {
             qmp.close();
-        }
-    }
-
-    @Override
-    public void close() {
-        super.close();
-        if (snapshotLease != null) {
-            try {
-                snapshotLease.close(); // after the monitor has gone: it no longer maps the memory
-            } catch (java.io.IOException e) {
-                LOG.warn("cannot release the snapshot lease: {}", e.getMessage());
-            }
         }
     }
 

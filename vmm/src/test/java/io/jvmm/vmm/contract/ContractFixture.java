@@ -21,7 +21,9 @@ import java.util.stream.Stream;
 final class ContractFixture implements AutoCloseable {
     final Path dir;
     final OpenApiSpec spec;
+    /** The API server of the monitor launched last. */
     RecordingApiServer api;
+    private final List<RecordingApiServer> servers = new java.util.ArrayList<>();
 
     ContractFixture(String specFile, String basePath) throws IOException {
         this.dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ct");
@@ -33,7 +35,12 @@ final class ContractFixture implements AutoCloseable {
     }
 
     VmConfig config(boolean withShare) {
-        return new VmConfig(dir.resolve("vm"), dir.resolve("vmlinuz"), dir.resolve("initrd.img"),
+        return config("vm", withShare);
+    }
+
+    /** A VM of its own state directory {@code name}, for a second VM (a restored one) in one test. */
+    VmConfig config(String name, boolean withShare) {
+        return new VmConfig(dir.resolve(name), dir.resolve("vmlinuz"), dir.resolve("initrd.img"),
                 Optional.of(dir.resolve("runtime.sqfs")), withShare ? Optional.of(dir.resolve("share")) : Optional.empty(),
                 2, 512, 3, Accel.TCG, "");
     }
@@ -42,6 +49,7 @@ final class ContractFixture implements AutoCloseable {
         return (name, command, apiSocket, log) -> {
             try {
                 api = new RecordingApiServer(spec, apiSocket);
+                servers.add(api);
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -51,8 +59,8 @@ final class ContractFixture implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        if (api != null) {
-            api.close();
+        for (RecordingApiServer server : servers) {
+            server.close();
         }
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {

@@ -39,6 +39,7 @@ final class RecordingApiServer implements AutoCloseable {
     private final List<Recorded> requests = new CopyOnWriteArrayList<>();
     private final Map<String, String> failures = new ConcurrentHashMap<>();
     private final Map<String, String> answers = new ConcurrentHashMap<>();
+    private final Map<String, java.util.function.Consumer<JsonNode>> effects = new ConcurrentHashMap<>();
 
     RecordingApiServer(OpenApiSpec spec, Path socket) throws IOException {
         this.spec = spec;
@@ -60,6 +61,14 @@ final class RecordingApiServer implements AutoCloseable {
     /** A 200 answer with this JSON for {@code method path}. */
     void answer(String method, String path, String json) {
         answers.put(method + " " + path, json);
+    }
+
+    /**
+     * What the real monitor does on a successful {@code method path} besides answering, for instance
+     * writing the snapshot files the request names; run before the answer is sent.
+     */
+    void onSuccess(String method, String path, java.util.function.Consumer<JsonNode> effect) {
+        effects.put(method + " " + path, effect);
     }
 
     private void serve() {
@@ -90,7 +99,10 @@ final class RecordingApiServer implements AutoCloseable {
         if (!errors.isEmpty() || injected != null) {
             String message = injected != null ? injected : String.join("; ", errors);
             respond(out, 400, JSON.writeValueAsString(Map.of("fault_message", message)));
-        } else if (answers.containsKey(method + " " + path)) {
+            return;
+        }
+        effects.getOrDefault(method + " " + path, b -> { }).accept(json);
+        if (answers.containsKey(method + " " + path)) {
             respond(out, 200, answers.get(method + " " + path));
         } else {
             respond(out, 204, "");
