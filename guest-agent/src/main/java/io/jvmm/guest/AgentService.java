@@ -163,7 +163,8 @@ final class AgentService {
         if (req.getConfigJson().isEmpty()) {
             throw new IllegalArgumentException("config_json must not be empty");
         }
-        Container c = registry.create(req.getContainerId(), req.getBundlePath(), req.getConfigJson().toByteArray(), req.getStdio());
+        Container c = registry.create(req.getContainerId(), req.getBundlePath(), req.getConfigJson().toByteArray(), req.getStdio(),
+                req.getRootfsDiskSerial());
         return CreateContainerResponse.newBuilder().setPid(c.init.pid()).build();
     }
 

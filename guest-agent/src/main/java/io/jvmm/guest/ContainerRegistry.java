@@ -39,8 +39,12 @@ final class ContainerRegistry {
         return c;
     }
 
-    /** Writes the bundle's config.json and runs crun create; the init process waits for start. */
-    synchronized Container create(String id, String bundlePath, byte[] configJson, StdioSpec stdio) throws IOException {
+    /**
+     * Writes the bundle's config.json, mounts the root disk if there is one, and runs crun create; the
+     * init process waits for start.
+     */
+    synchronized Container create(String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial)
+            throws IOException {
         Identifiers.validate("container", id);
         if (containers.containsKey(id)) {
             throw new TtrpcException(Code.ALREADY_EXISTS, "container " + id + " already exists");
@@ -48,6 +52,9 @@ final class ContainerRegistry {
         Path bundle = bundlePath.isEmpty() ? bundles.resolve(id) : Path.of(bundlePath);
         Files.createDirectories(bundle);
         Files.write(bundle.resolve("config.json"), configJson);
+        if (!rootfsDiskSerial.isEmpty()) {
+            RootfsDisk.mount(rootfsDiskSerial, bundle.resolve("rootfs"));
+        }
         Path ioDir = io.resolve(id).resolve("init");
         Path pidFile = ioDir.resolve("pid");
         StdioPipes pipes;
@@ -56,6 +63,7 @@ final class ContainerRegistry {
                     List.of("create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString()));
         } catch (IOException e) {
             deleteTree(io.resolve(id));
+            RootfsDisk.unmountIfMounted(bundle.resolve("rootfs"));
             throw e;
         }
         GuestProcess init = new GuestProcess(id, "", pipes);
@@ -186,6 +194,7 @@ final class ContainerRegistry {
         containers.remove(id);
         oomWatcher.forget(id);
         deleteTree(c.ioDir);
+        RootfsDisk.unmountIfMounted(c.bundle.resolve("rootfs"));
     }
 
     /** Every container's processes get {@code signal}; used by power-off. */

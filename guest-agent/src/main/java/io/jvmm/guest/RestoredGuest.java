@@ -71,7 +71,8 @@ final class RestoredGuest {
         }
     }
 
-    private static void run(List<String> command) throws IOException {
+    /** Runs a busybox command, bounded in time; its output is the error message when it fails. */
+    static void run(List<String> command) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

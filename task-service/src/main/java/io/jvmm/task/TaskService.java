@@ -91,9 +91,9 @@ public final class TaskService implements AutoCloseable {
             }
             ObjectNode spec = GuestSpec.parse(readConfig(request));
             VmSandbox sb = sandbox();
-            String guestRoot = mountRootfs(sb, request);
+            mountRootfs(sb, request);
             try {
-                return createInGuest(sb, request, spec, guestRoot);
+                return createInGuest(sb, request, spec);
             } catch (RuntimeException | IOException e) {
                 sb.unmountContainer(id);
                 throw e instanceof RuntimeException r ? r : new IllegalStateException("create " + id + ": " + e.getMessage(), e);
@@ -101,13 +101,14 @@ public final class TaskService implements AutoCloseable {
         }
     }
 
-    private int createInGuest(VmSandbox sb, CreateTask request, ObjectNode spec, String guestRoot) throws IOException {
+    private int createInGuest(VmSandbox sb, CreateTask request, ObjectNode spec) throws IOException {
         String id = request.id();
         bootIfNeeded(sb, spec);
-        byte[] guestSpec = GuestSpec.translate(spec, id, guestRoot, (host, i, ro) -> sb.shareHostPath(id, host, i, ro));
+        VmSandbox.GuestRoot root = sb.attachRoot(id);
+        byte[] guestSpec = GuestSpec.translate(spec, id, root.specPath(), (host, i, ro) -> sb.shareHostPath(id, host, i, ro));
         AgentClient agent = sb.agent();
         TaskProcess init = new TaskProcess(id, "", request.stdio(), new byte[0]);
-        init.pid(agent.createContainer(id, "", guestSpec, stdioSpec(request.stdio())));
+        init.pid(agent.createContainer(id, "", guestSpec, stdioSpec(request.stdio()), root.diskSerial()));
         try {
             init.io(ProcessIo.start(id, request.stdio(), kind -> agent.openStdio(kind, id, ""), binaryEnv(id)));
         } catch (IOException | RuntimeException e) {
@@ -129,9 +130,9 @@ public final class TaskService implements AutoCloseable {
         }
     }
 
-    private static String mountRootfs(VmSandbox sb, CreateTask request) {
+    private static void mountRootfs(VmSandbox sb, CreateTask request) {
         try {
-            return sb.mountRootfs(request.id(), request.rootfs(), request.bundle());
+            sb.mountRootfs(request.id(), request.rootfs(), request.bundle());
         } catch (IOException e) {
             throw new IllegalStateException("cannot mount the root file system of " + request.id() + ": " + e.getMessage(), e);
         }
@@ -163,7 +164,7 @@ public final class TaskService implements AutoCloseable {
                 throw TaskException.failedPrecondition("the sandbox VM was already started");
             }
             try {
-                boot(sb, size, network);
+                boot(sb, size, network, false);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot boot the sandbox VM: " + e.getMessage(), e);
             }
@@ -210,12 +211,14 @@ public final class TaskService implements AutoCloseable {
         VmSize configured = VmSize.of(sb.settings());
         VmSize size = PauseContainer.of(spec)
                 .map(p -> PodSizing.size(p.resources(), configured)).orElse(configured);
-        boot(sb, size, PauseContainer.networkOf(spec));
+        // A lone container that needs no host path but its root can have it as a disk (from a template).
+        boolean loneWithoutBinds = PauseContainer.of(spec).isEmpty() && !GuestSpec.hasHostBinds(spec);
+        boot(sb, size, PauseContainer.networkOf(spec), loneWithoutBinds);
     }
 
-    private void boot(VmSandbox sb, VmSize size, NetworkPlan network) throws IOException {
+    private void boot(VmSandbox sb, VmSize size, NetworkPlan network, boolean rootOnDiskIfTemplated) throws IOException {
         try {
-            sb.boot(size, network);
+            sb.boot(size, network, rootOnDiskIfTemplated);
         } catch (IOException | RuntimeException e) {
             LOG.error("sandbox VM failed to boot: {}", e.getMessage());
             sb.close();

@@ -1,5 +1,6 @@
 package io.jvmm.vmm;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -26,6 +27,15 @@ public interface VirtualMachine extends AutoCloseable {
      * it into place. The VM is left paused. {@link VmmType#restore} starts a new VM from it.
      */
     void saveSnapshot(GuestSnapshot target, Duration timeout);
+
+    /**
+     * Hot-plugs a writable disk image into the running guest, found there by {@code serial} (a container's
+     * root file system when the VM has no virtiofs share). Monitors or layouts that cannot answer
+     * {@link VmException.InvalidConfig}.
+     */
+    default void plugDisk(Path image, String serial, Duration timeout) {
+        throw new VmException.InvalidConfig("this VM cannot take a disk after boot");
+    }
 
     /** The ACPI power button (QEMU system_powerdown): asks the guest to shut down. */
     void pressPowerButton(Duration timeout);

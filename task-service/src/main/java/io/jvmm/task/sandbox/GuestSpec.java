@@ -108,6 +108,16 @@ public final class GuestSpec {
         }
     }
 
+    /** Whether the spec bind-mounts host paths, which only the share can bring into the guest. */
+    public static boolean hasHostBinds(ObjectNode spec) {
+        for (JsonNode m : spec.path("mounts")) {
+            if (m instanceof ObjectNode mount && isBind(mount)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean isBind(ObjectNode mount) {
         String type = mount.path("type").asText("");
         if (KERNEL_FILE_SYSTEMS.contains(type)) {

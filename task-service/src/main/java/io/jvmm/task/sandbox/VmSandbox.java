@@ -39,6 +39,17 @@ public final class VmSandbox implements AutoCloseable {
     private VirtualMachine vm;
     private AgentClient agent;
     private PodNetwork network;
+    private boolean rootOnDisk;
+
+    /** The serial of a container's root disk: a sandbox that has one has no other. */
+    static final String ROOT_DISK_SERIAL = "jvmm-rootfs";
+
+    /**
+     * How a container's root reaches the guest: as a path in the config (the share, or "rootfs" in the
+     * bundle when it is a disk) and the serial of that disk (empty when on the share).
+     */
+    public record GuestRoot(String specPath, String diskSerial) {
+    }
 
     private VmSandbox(String sandboxId, SandboxSettings settings, Path stateDir) {
         this.sandboxId = sandboxId;
@@ -93,14 +104,18 @@ public final class VmSandbox implements AutoCloseable {
 
     /** Boots the VM of the configured size, without a network card, and connects to its agent. */
     public void boot() throws IOException {
-        boot(VmSize.of(settings), NetworkPlan.ISOLATED);
+        boot(VmSize.of(settings), NetworkPlan.ISOLATED, false);
     }
 
     /**
      * Boots the VM and connects to its agent; then tells the guest the time, its hostname and some entropy.
      * A pod's namespace gets a card wired into it, with the pod's address; the host's network a user-mode card.
+     *
+     * <p>{@code rootOnDiskIfTemplated}: the one container of this sandbox needs nothing from the host but its
+     * root, so a VM restored from a template gets that root as a disk and no share: without vhost-user its
+     * memory stays a copy-on-write mapping of the template's (docs/snapshots.md).
      */
-    public void boot(VmSize size, NetworkPlan plan) throws IOException {
+    public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException {
         Optional<io.jvmm.vmm.GuestNic> nic = Optional.empty();
         String guestNetwork = "";
         switch (plan) {
@@ -120,8 +135,9 @@ public final class VmSandbox implements AutoCloseable {
         boolean fromTemplate = settings.templates() && settings.vmm() == io.jvmm.vmm.VmmType.QEMU;
         String kernelArgs = fromTemplate || guestNetwork.isEmpty() ? settings.extraKernelArgs()
                 : (settings.extraKernelArgs() + " jvmm.net=" + guestNetwork).strip();
+        rootOnDisk = fromTemplate && rootOnDiskIfTemplated && plan instanceof NetworkPlan.Isolated;
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
-                Optional.of(share), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic);
+                rootOnDisk ? Optional.empty() : Optional.of(share), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic);
         long begin = System.nanoTime();
         if (fromTemplate) {
             io.jvmm.vmm.GuestSnapshot template = VmTemplates.ensure(settings, size, accel);
@@ -138,7 +154,7 @@ public final class VmSandbox implements AutoCloseable {
         if (fromTemplate) {
             // The agent was listening when the template was saved: no console announcement this time.
             agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
-            agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, "jvmm", guestNetwork);
+            agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, rootOnDisk ? "" : "jvmm", guestNetwork);
         } else {
             agent = GuestConnector.connect(vm, settings.bootTimeout());
             agent.setupGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy);
@@ -171,9 +187,9 @@ public final class VmSandbox implements AutoCloseable {
 
     /**
      * Assembles a container's root file system from containerd's mounts (or its bundle's rootfs when
-     * there are none) in the share; returns its path in the guest.
+     * there are none) in the share directory on the host; {@link #attachRoot} then gives it to the guest.
      */
-    public String mountRootfs(String containerId, List<RootfsMount> mounts, Path bundle) throws IOException {
+    public void mountRootfs(String containerId, List<RootfsMount> mounts, Path bundle) throws IOException {
         Path target = Files.createDirectories(containerDir(containerId).resolve("rootfs"));
         try {
             if (mounts.isEmpty()) {
@@ -190,7 +206,27 @@ public final class VmSandbox implements AutoCloseable {
             unmountContainer(containerId);
             throw e;
         }
-        return GUEST_SHARE + "/" + containerId + "/rootfs";
+    }
+
+    /**
+     * Gives the guest a container's root assembled by {@link #mountRootfs}: the path on the share, or, in a
+     * sandbox without one, an ext4 image of it plugged as a disk.
+     */
+    public GuestRoot attachRoot(String containerId) throws IOException {
+        if (!rootOnDisk) {
+            return new GuestRoot(GUEST_SHARE + "/" + containerId + "/rootfs", "");
+        }
+        long begin = System.nanoTime();
+        Path image = rootDiskImage(containerId);
+        RootfsImage.build(containerDir(containerId).resolve("rootfs"), image);
+        vm.plugDisk(image, ROOT_DISK_SERIAL, Duration.ofSeconds(10));
+        LOG.info("root of {} plugged as a disk ({} MiB image) in {} ms", containerId, Files.size(image) >> 20,
+                (System.nanoTime() - begin) / 1_000_000);
+        return new GuestRoot("rootfs", ROOT_DISK_SERIAL);
+    }
+
+    private Path rootDiskImage(String containerId) {
+        return stateDir.resolve("disks").resolve(shortHash(containerId) + ".img");
     }
 
     /** Shares a host path (a bind mount of the spec) with the guest; returns its guest path. */
@@ -214,6 +250,7 @@ public final class VmSandbox implements AutoCloseable {
         try {
             HostMounts.unmountAll(dir);
             deleteTree(dir);
+            Files.deleteIfExists(rootDiskImage(containerId)); // a VM still running keeps its open file
         } catch (IOException e) {
             LOG.warn("cannot clean up {}: {}", dir, e.getMessage());
         }

@@ -39,6 +39,7 @@ public final class QemuVm extends AbstractVm {
     private QmpClient qmp;
     private SerialAgentBridge agentBridge;
     private boolean holdAtReset;
+    private boolean diskPlugged;
 
     public QemuVm(VmConfig config, boolean kvm) {
         this(config, kvm, DeviceSetup.COMMAND_LINE);
@@ -176,6 +177,24 @@ public final class QemuVm extends AbstractVm {
         if (!status.equals("running")) {
             throw new VmException.BootFailed("QEMU reports status '" + status + "' after start", null);
         }
+    }
+
+    /**
+     * In the snapshot layout without a share, the share's root port is free: a container's root disk
+     * goes there (one per VM: a lone container's sandbox).
+     */
+    @Override
+    public void plugDisk(Path image, String serial, Duration timeout) {
+        if (deviceSetup != DeviceSetup.SNAPSHOTTABLE || config.shareDir().isPresent()) {
+            throw new VmException.InvalidConfig("a disk is plugged only into a snapshot-layout VM without a share");
+        }
+        synchronized (this) {
+            if (diskPlugged) {
+                throw new VmException.InvalidConfig("this VM already has its container disk");
+            }
+            diskPlugged = true;
+        }
+        QmpDevices.plugDisk(qmp, "rootfs0", image, serial, QemuCommandLine.FS_PORT, timeout);
     }
 
     /** The devices of the snapshot layout that are not on the command line: the share, the card. */

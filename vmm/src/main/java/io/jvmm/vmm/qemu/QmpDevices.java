@@ -39,6 +39,17 @@ final class QmpDevices {
                 "bus", rootPort), timeout);
     }
 
+    /**
+     * Plugs a writable raw disk image (a container's root file system) into an empty root port, with a
+     * serial the guest finds it by. Cache and flushes as QEMU defaults (writeback, guest flushes honoured).
+     */
+    static void plugDisk(QmpClient qmp, String id, java.nio.file.Path image, String serial, String rootPort, Duration timeout) {
+        qmp.execute("blockdev-add", Map.of("driver", "raw", "node-name", id,
+                "file", Map.of("driver", "file", "filename", image.toString())), timeout);
+        qmp.execute("device_add", Map.of("driver", "virtio-blk-pci", "id", id + "-dev", "drive", id, "serial", serial,
+                "bus", rootPort), timeout);
+    }
+
     /** Plugs the network card the configuration names into an empty root port. */
     static void plugNic(QmpClient qmp, io.jvmm.vmm.GuestNic nic, String rootPort, Duration timeout) {
         qmp.execute("netdev_add", QemuCommandLine.netdev(nic), timeout);

@@ -136,8 +136,13 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public int createContainer(String id, String bundlePath, byte[] configJson, StdioSpec stdio) {
+        return createContainer(id, bundlePath, configJson, stdio, "");
+    }
+
+    /** With {@code rootfsDiskSerial} set, the guest mounts that disk as the container's root (see the proto). */
+    public int createContainer(String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial) {
         return call("CreateContainer", CreateContainerRequest.newBuilder().setContainerId(id).setBundlePath(bundlePath)
-                .setConfigJson(ByteString.copyFrom(configJson)).setStdio(stdio).build(),
+                .setConfigJson(ByteString.copyFrom(configJson)).setStdio(stdio).setRootfsDiskSerial(rootfsDiskSerial).build(),
                 CreateContainerResponse.parser(), CALL_TIMEOUT).getPid();
     }
 
