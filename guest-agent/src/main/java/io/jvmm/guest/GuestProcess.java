@@ -65,6 +65,7 @@ final class GuestProcess {
     /** Waits for the exit and then for the output to be drained (bounded), as containerd expects. */
     Exit awaitExit() throws Exception {
         Exit result = exit.get();
+        stdio.processExited();
         try {
             CompletableFuture.allOf(stdio.stdoutDrained, stdio.stderrDrained).get(DRAIN_SECONDS, TimeUnit.SECONDS);
         } catch (TimeoutException e) {

@@ -23,10 +23,11 @@ final class StdioPipes implements AutoCloseable {
     /** In terminal mode one pty master carries input and output. */
     private final boolean terminal;
     private int stdinFd = -1;
-    private int stdoutFd = -1;
-    private int stderrFd = -1;
-    final CompletableFuture<Void> stdoutDrained = new CompletableFuture<>();
-    final CompletableFuture<Void> stderrDrained = new CompletableFuture<>();
+    /** Absent when the process has no such output. */
+    private final OutputPump stdout;
+    private final OutputPump stderr;
+    final CompletableFuture<Void> stdoutDrained;
+    final CompletableFuture<Void> stderrDrained;
 
     /** A terminal: the pty master crun sent over the console socket is both the input and the output. */
     static StdioPipes terminal(Path dir, StdioSpec spec, int master) {
@@ -38,8 +39,10 @@ final class StdioPipes implements AutoCloseable {
         this.spec = spec;
         this.terminal = true;
         this.stdinFd = master;
-        this.stdoutFd = master;
-        stderrDrained.complete(null); // a terminal has no separate stderr
+        this.stdout = new OutputPump("stdout", master, fd -> { }); // the master is closed with stdin
+        this.stderr = null; // a terminal has no separate stderr
+        this.stdoutDrained = stdout.drained;
+        this.stderrDrained = CompletableFuture.completedFuture(null);
     }
 
     StdioPipes(Path dir, StdioSpec spec) throws IOException {
@@ -52,14 +55,10 @@ final class StdioPipes implements AutoCloseable {
             // Read-write, so this open does not wait for a reader; closing it is the container's EOF.
             stdinFd = GuestSyscalls.open(path("stdin"), GuestSyscalls.O_RDWR | GuestSyscalls.O_CLOEXEC, 0);
         }
-        stdoutFd = spec.getStdout() ? openReader("stdout") : -1;
-        stderrFd = spec.getStderr() ? openReader("stderr") : -1;
-        if (!spec.getStdout()) {
-            stdoutDrained.complete(null);
-        }
-        if (!spec.getStderr()) {
-            stderrDrained.complete(null);
-        }
+        stdout = spec.getStdout() ? new OutputPump("stdout", openReader("stdout"), Libc::close) : null;
+        stderr = spec.getStderr() ? new OutputPump("stderr", openReader("stderr"), Libc::close) : null;
+        stdoutDrained = stdout == null ? CompletableFuture.completedFuture(null) : stdout.drained;
+        stderrDrained = stderr == null ? CompletableFuture.completedFuture(null) : stderr.drained;
     }
 
     private int openReader(String name) throws IOException {
@@ -85,34 +84,27 @@ final class StdioPipes implements AutoCloseable {
         return spec.getStderr() && !terminal ? Redirect.to(dir.resolve("stderr").toFile()) : Redirect.DISCARD;
     }
 
-    /** Copies one output pipe to the host's stream until the process side closes it. */
+    /**
+     * Copies one output to the host's stream until the process side closes it; a later call for the same
+     * output (a new host, after a restore) takes over from where the failed stream left off.
+     */
     void pumpOutput(String stream, OutputStream host, Runnable closeHost) {
-        int fd = stream.equals("stdout") ? stdoutFd : stderrFd;
-        CompletableFuture<Void> drained = stream.equals("stdout") ? stdoutDrained : stderrDrained;
-        if (fd < 0) {
+        OutputPump pump = stream.equals("stdout") ? stdout : stderr;
+        if (pump == null) {
             closeHost.run();
             return;
         }
-        Thread.ofPlatform().name("stdio-" + stream).daemon(true).start(() -> {
-            try (InputStream in = new io.jvmm.ttrpc.vsock.VsockStream(fd).inputStream()) {
-                in.transferTo(host);
-            } catch (IOException e) {
-                // the host went away: the process's output has nowhere to go
-            } finally {
-                closeHost.run();
-                synchronized (this) {
-                    if (!terminal) {
-                        Libc.close(fd);
-                    }
-                    if (stream.equals("stdout")) {
-                        stdoutFd = -1;
-                    } else {
-                        stderrFd = -1;
-                    }
-                }
-                drained.complete(null);
-            }
-        });
+        pump.attach(host, closeHost);
+    }
+
+    /** The process has exited: output no host is attached for is dropped, so its exit is not held up. */
+    void processExited() {
+        if (stdout != null) {
+            stdout.processExited();
+        }
+        if (stderr != null) {
+            stderr.processExited();
+        }
     }
 
     /** Copies the host's stdin stream into the process until the host closes it. */
@@ -175,20 +167,14 @@ final class StdioPipes implements AutoCloseable {
                 Libc.close(stdinFd);
             }
             stdinFd = -1;
-            stdoutFd = -1;
-            stdoutDrained.complete(null);
-            return;
+        } else {
+            closeStdin();
         }
-        closeStdin();
-        if (stdoutFd >= 0) {
-            Libc.close(stdoutFd);
-            stdoutFd = -1;
+        if (stdout != null) {
+            stdout.end();
         }
-        if (stderrFd >= 0) {
-            Libc.close(stderrFd);
-            stderrFd = -1;
+        if (stderr != null) {
+            stderr.end();
         }
-        stdoutDrained.complete(null);
-        stderrDrained.complete(null);
     }
 }

@@ -15,6 +15,7 @@ import io.jvmm.task.process.Container;
 import io.jvmm.task.process.ExitStatus;
 import io.jvmm.task.process.ProcessState;
 import io.jvmm.task.process.TaskProcess;
+import io.jvmm.task.sandbox.ContainerCheckpoint;
 import io.jvmm.task.sandbox.GuestSpec;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.sandbox.NetworkPlan;
@@ -26,6 +27,7 @@ import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.TtrpcException;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,7 +82,7 @@ public final class TaskService implements AutoCloseable {
     public int create(CreateTask request) {
         String id = validId(request.id());
         if (!request.checkpoint().isEmpty()) {
-            throw TaskException.unimplemented("restoring a task from a checkpoint is not supported yet");
+            return restore(request);
         }
         synchronized (lifecycle) {
             if (containers.containsKey(id)) {
@@ -99,6 +101,71 @@ public final class TaskService implements AutoCloseable {
                 throw e instanceof RuntimeException r ? r : new IllegalStateException("create " + id + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    /**
+     * Create with a checkpoint: the sandbox's VM is restored from it, with the container running on in it
+     * (its memory as it was), and the output of its init is given to this request's IO. Start then only
+     * records it as started. The sandbox must be new: a checkpoint brings its own VM.
+     */
+    private int restore(CreateTask request) {
+        String id = request.id();
+        synchronized (lifecycle) {
+            if (containers.containsKey(id)) {
+                throw TaskException.alreadyExists("container " + id + ": already exists");
+            }
+            VmSandbox sb = sandbox();
+            if (sb.hasVm()) {
+                throw TaskException.failedPrecondition("container " + id + ": a checkpoint is restored into a sandbox of its own");
+            }
+            try {
+                ContainerCheckpoint.Manifest m = bootFrom(sb, () -> sb.bootFromCheckpoint(id, new ContainerCheckpoint(Path.of(request.checkpoint()))));
+                TaskProcess init = new TaskProcess(id, "", request.stdio(), new byte[0]);
+                init.pid(m.initPid());
+                AgentClient agent = sb.agent();
+                init.io(ProcessIo.start(id, request.stdio(), kind -> agent.openStdio(kind, id, ""), binaryEnv(id)));
+                Container container = new Container(id, request.bundle(), init, true);
+                containers.put(id, container);
+                watchExit(container, init);
+                events.publish(new TaskEvent.Created(id, request.bundle(), request.rootfs(), request.stdio(), init.pid()));
+                return init.pid();
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot restore " + id + " from " + request.checkpoint() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Checkpoint: the container's VM is saved whole into {@code path} (with its root disk), then runs on, or
+     * with {@code exit} its container is killed (runc's --exit). Refused while execs run: a restore brings
+     * back the container's init, and an exec would come back unknown to the new shim.
+     */
+    public void checkpoint(String id, Path path, boolean exit) {
+        Container c = container(id);
+        synchronized (lifecycle) {
+            ProcessState state = c.init().state();
+            if (state != ProcessState.RUNNING && state != ProcessState.PAUSED) {
+                throw TaskException.failedPrecondition("container " + id + " cannot be checkpointed: it is " + state.adjective());
+            }
+            if (c.execs().stream().anyMatch(e -> e.state() == ProcessState.RUNNING)) {
+                throw TaskException.failedPrecondition("container " + id + " cannot be checkpointed while execs run in it");
+            }
+            try {
+                sandbox.checkpoint(id, c.init().pid(), new ContainerCheckpoint(path));
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot checkpoint " + id + " into " + path + ": " + e.getMessage(), e);
+            }
+            if (state == ProcessState.RUNNING || exit) {
+                sandbox.resume(MONITOR_CALL); // a task containerd paused first stays paused until its Resume
+            }
+            if (exit) {
+                if (state == ProcessState.PAUSED) {
+                    markAll(c, ProcessState.PAUSED, ProcessState.RUNNING, "checkpoint");
+                }
+                sandboxAgent().signal(id, "", 9, true);
+            }
+        }
+        events.publish(new TaskEvent.Checkpointed(id, path.toString()));
     }
 
     private int createInGuest(VmSandbox sb, CreateTask request, ObjectNode spec) throws IOException {
@@ -217,8 +284,22 @@ public final class TaskService implements AutoCloseable {
     }
 
     private void boot(VmSandbox sb, VmSize size, NetworkPlan network, boolean rootOnDiskIfTemplated) throws IOException {
-        try {
+        bootFrom(sb, () -> {
             sb.boot(size, network, rootOnDiskIfTemplated);
+            return null;
+        });
+    }
+
+    /** How a sandbox's VM comes up: booted, or restored from a checkpoint. */
+    private interface VmStart<T> {
+        T start() throws IOException;
+    }
+
+    /** Starts the VM one way or the other; a failure closes the sandbox; success wires its events and exit. */
+    private <T> T bootFrom(VmSandbox sb, VmStart<T> how) throws IOException {
+        T result;
+        try {
+            result = how.start();
         } catch (IOException | RuntimeException e) {
             LOG.error("sandbox VM failed to boot: {}", e.getMessage());
             sb.close();
@@ -231,6 +312,7 @@ public final class TaskService implements AutoCloseable {
                 LOG.warn("sandbox VM exited unexpectedly: {}; its processes are reported killed", exit.reason());
             }
         });
+        return result;
     }
 
     /** OOM kills in the guest become /tasks/oom events for as long as the agent connection lives. */
@@ -258,7 +340,9 @@ public final class TaskService implements AutoCloseable {
     private int startInit(Container c, TaskProcess init) {
         synchronized (init) {
             init.require(ProcessState.CREATED, "start");
-            sandboxAgent().startContainer(c.id());
+            if (!c.restored()) {
+                sandboxAgent().startContainer(c.id());
+            }
             init.transition(ProcessState.RUNNING, "start");
         }
         events.publish(new TaskEvent.Started(c.id(), init.pid()));

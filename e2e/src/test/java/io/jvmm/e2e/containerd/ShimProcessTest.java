@@ -243,7 +243,11 @@ class ShimProcessTest {
         assertThat(codeOf(() -> call("Create", create("x3").setStdout("ftp://host/x").build(), CreateTaskResponse.parser())))
                 .isEqualTo(Code.INVALID_ARGUMENT);
         assertThat(codeOf(() -> call("Checkpoint", CheckpointTaskRequest.newBuilder().setId(ID).build(), Empty.parser())))
-                .isEqualTo(Code.UNIMPLEMENTED);
+                .as("no checkpoint path").isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() -> call("Checkpoint", CheckpointTaskRequest.newBuilder().setId(ID).setPath("/tmp/ck")
+                .setOptions(Any.newBuilder().setTypeUrl("example.Unknown")).build(), Empty.parser()))).isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() -> call("Checkpoint", CheckpointTaskRequest.newBuilder().setId("no-such-task").setPath("/tmp/ck").build(),
+                Empty.parser()))).isEqualTo(Code.NOT_FOUND);
         assertThatThrownBy(() -> shim.unary(V3, "NoSuchMethod", Empty.getDefaultInstance(), Empty.parser(), CALL))
                 .isInstanceOf(TtrpcException.class).extracting(e -> ((TtrpcException) e).code()).isEqualTo(Code.UNIMPLEMENTED);
         assertThat(EVENTS).isEmpty();

@@ -2,6 +2,7 @@ package io.jvmm.shim.events;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Message;
+import io.jvmm.api.containerd.events.TaskCheckpointed;
 import io.jvmm.api.containerd.events.TaskCreate;
 import io.jvmm.api.containerd.events.TaskDelete;
 import io.jvmm.api.containerd.events.TaskExecAdded;
@@ -33,6 +34,7 @@ public final class EventEnvelopes {
             case TaskEvent.Oom e -> "/tasks/oom";
             case TaskEvent.Paused e -> "/tasks/paused";
             case TaskEvent.Resumed e -> "/tasks/resumed";
+            case TaskEvent.Checkpointed e -> "/tasks/checkpointed";
         };
     }
 
@@ -54,6 +56,8 @@ public final class EventEnvelopes {
             case TaskEvent.Oom e -> TaskOOM.newBuilder().setContainerId(e.containerId()).build();
             case TaskEvent.Paused e -> TaskPaused.newBuilder().setContainerId(e.containerId()).build();
             case TaskEvent.Resumed e -> TaskResumed.newBuilder().setContainerId(e.containerId()).build();
+            case TaskEvent.Checkpointed e -> TaskCheckpointed.newBuilder().setContainerId(e.containerId())
+                    .setCheckpoint(e.checkpoint()).build();
         };
     }
 

@@ -37,4 +37,8 @@ public sealed interface TaskEvent {
 
     record Resumed(String containerId) implements TaskEvent {
     }
+
+    /** {@code checkpoint}: the directory the checkpoint was written to. */
+    record Checkpointed(String containerId, String checkpoint) implements TaskEvent {
+    }
 }

@@ -12,11 +12,22 @@ public final class Container {
     private final Path bundle;
     private final TaskProcess init;
     private final Map<String, TaskProcess> execs = new ConcurrentHashMap<>();
+    private final boolean restored;
 
     public Container(String id, Path bundle, TaskProcess init) {
+        this(id, bundle, init, false);
+    }
+
+    /** {@code restored}: restored from a checkpoint, its init already runs in the guest (Start only records it). */
+    public Container(String id, Path bundle, TaskProcess init, boolean restored) {
         this.id = id;
         this.bundle = bundle;
         this.init = init;
+        this.restored = restored;
+    }
+
+    public boolean restored() {
+        return restored;
     }
 
     public String id() {

@@ -225,6 +225,74 @@ public final class VmSandbox implements AutoCloseable {
         return new GuestRoot("rootfs", ROOT_DISK_SERIAL);
     }
 
+    /**
+     * Saves this sandbox's VM, memory and all, and its container's root disk into {@code checkpoint}; the VM
+     * is left paused. Only a sandbox whose container has its root on a disk and no share: QEMU cannot save
+     * a VM with vhost-user devices (docs/snapshots.md).
+     */
+    public void checkpoint(String containerId, int initPid, ContainerCheckpoint checkpoint) throws IOException {
+        if (!rootOnDisk || !(vm instanceof io.jvmm.vmm.qemu.QemuVm qemu)) {
+            throw io.jvmm.task.TaskException.failedPrecondition("container " + containerId + " cannot be checkpointed: only a"
+                    + " container whose VM was restored from a template (its root on a disk, no virtiofs share) can be;"
+                    + " turn templates on in the runtime configuration");
+        }
+        long begin = System.nanoTime();
+        Files.createDirectories(checkpoint.dir());
+        qemu.saveCheckpoint(checkpoint.state(), settings.bootTimeout());
+        checkpoint.saveRootDisk(rootDiskImage(containerId));
+        VmConfig c = vm.config();
+        checkpoint.writeManifest(new ContainerCheckpoint.Manifest(ContainerCheckpoint.FORMAT, containerId, initPid, c.vcpus(),
+                c.memoryMib(), c.accel().name(), io.jvmm.vmm.GuestSnapshot.imageOf(c), c.extraKernelArgs(), ROOT_DISK_SERIAL));
+        LOG.info("checkpointed {} into {} in {} ms ({} MiB of VM state)", containerId, checkpoint.dir(),
+                (System.nanoTime() - begin) / 1_000_000, Files.size(checkpoint.state()) >> 20);
+    }
+
+    /**
+     * Starts this sandbox's VM from a container's checkpoint instead of booting it: the guest runs on from
+     * where it was saved, its container with it. Refused before anything starts when the checkpoint is of
+     * another container id, guest image, kernel arguments or accelerator.
+     */
+    public ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint) throws IOException {
+        ContainerCheckpoint.Manifest m = checkpoint.manifest();
+        io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
+        List<String> problems = new java.util.ArrayList<>();
+        if (m.format() != ContainerCheckpoint.FORMAT) {
+            problems.add("format " + m.format() + ", this runtime reads " + ContainerCheckpoint.FORMAT);
+        }
+        if (!m.containerId().equals(containerId)) {
+            problems.add("it is of container " + m.containerId() + " (the guest knows it by that id: restore it under that id)");
+        }
+        if (!m.image().equals(io.jvmm.vmm.GuestSnapshot.imageOf(settings.kernel(), settings.initrd(), settings.runtimeDisk()))) {
+            problems.add("saved from another guest image");
+        }
+        if (!m.kernelArgs().equals(settings.extraKernelArgs()) || !m.accel().equals(accel.name())) {
+            problems.add("saved with other kernel arguments or accelerator (" + m.accel() + ")");
+        }
+        if (settings.vmm() != io.jvmm.vmm.VmmType.QEMU) {
+            problems.add("only QEMU restores checkpoints");
+        }
+        if (!problems.isEmpty()) {
+            throw io.jvmm.task.TaskException.failedPrecondition("checkpoint " + checkpoint.dir() + " cannot be restored: "
+                    + String.join("; ", problems));
+        }
+        Path image = rootDiskImage(containerId);
+        checkpoint.restoreRootDisk(image);
+        VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
+                m.vcpus(), m.memoryMib(), 3, accel, settings.extraKernelArgs());
+        rootOnDisk = true;
+        long begin = System.nanoTime();
+        vm = io.jvmm.vmm.qemu.QemuVm.fromCheckpoint(config, accel == io.jvmm.vmm.Accel.KVM,
+                new io.jvmm.vmm.qemu.QemuVm.CheckpointFiles(checkpoint.state(), Optional.of(image), m.rootDiskSerial()));
+        vm.start(settings.bootTimeout());
+        recordProcesses();
+        byte[] entropy = new byte[64];
+        new SecureRandom().nextBytes(entropy);
+        agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
+        agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, "", "");
+        LOG.info("sandbox {} restored from checkpoint {} in {} ms", sandboxId, checkpoint.dir(), (System.nanoTime() - begin) / 1_000_000);
+        return m;
+    }
+
     private Path rootDiskImage(String containerId) {
         return stateDir.resolve("disks").resolve(shortHash(containerId) + ".img");
     }

@@ -97,6 +97,29 @@ public final class TaskEndpoint {
         return List.of(definition(V2), definition(V3));
     }
 
+    /**
+     * The options ctr and containerd send are runc's CheckpointOptions; of them only {@code exit} means
+     * something for a whole VM (its TCP connections, locks and terminals are saved with it anyway).
+     */
+    private Empty checkpoint(CheckpointTaskRequest r) {
+        if (r.getPath().isEmpty() || !r.getPath().startsWith("/")) {
+            throw TaskException.invalidArgument("checkpoint path must be absolute, not \"" + r.getPath() + "\"");
+        }
+        boolean exit = false;
+        if (r.hasOptions() && !r.getOptions().getTypeUrl().isEmpty()) {
+            if (!r.getOptions().getTypeUrl().endsWith("containerd.runc.v1.CheckpointOptions")) {
+                throw TaskException.invalidArgument("checkpoint options of type " + r.getOptions().getTypeUrl() + " are not understood");
+            }
+            try {
+                exit = io.jvmm.api.containerd.runc.CheckpointOptions.parseFrom(r.getOptions().getValue()).getExit();
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw TaskException.invalidArgument("malformed checkpoint options: " + e.getMessage(), e);
+            }
+        }
+        tasks.checkpoint(r.getId(), Path.of(r.getPath()), exit);
+        return Empty.getDefaultInstance();
+    }
+
     private ServiceDefinition definition(String name) {
         return ServiceDefinition.builder(name)
                 .unary("State", StateRequest.parser(), (ctx, r) -> state(r))
@@ -107,10 +130,7 @@ public final class TaskEndpoint {
                 .unary("Pids", PidsRequest.parser(), (ctx, r) -> pids(r))
                 .unary("Pause", PauseRequest.parser(), (ctx, r) -> empty(() -> tasks.pause(r.getId())))
                 .unary("Resume", ResumeRequest.parser(), (ctx, r) -> empty(() -> tasks.resume(r.getId())))
-                .unary("Checkpoint", CheckpointTaskRequest.parser(), (ctx, r) -> {
-                    throw TaskException.unimplemented("checkpoint is not supported yet: a container's VM has a virtiofs"
-                            + " share, which QEMU 7.2 cannot save (only VMs without one are snapshotted; docs/snapshots.md)");
-                })
+                .unary("Checkpoint", CheckpointTaskRequest.parser(), (ctx, r) -> checkpoint(r))
                 .unary("Kill", KillRequest.parser(), (ctx, r) ->
                         empty(() -> tasks.kill(r.getId(), r.getExecId(), r.getSignal(), r.getAll())))
                 .unary("Exec", ExecProcessRequest.parser(), (ctx, r) -> exec(r))

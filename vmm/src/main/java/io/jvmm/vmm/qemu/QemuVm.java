@@ -36,6 +36,12 @@ public final class QemuVm extends AbstractVm {
     private final boolean kvm;
     private final DeviceSetup deviceSetup;
     private final Optional<GuestSnapshot> restoreFrom;
+    /** A whole guest saved by {@link #saveCheckpoint} that {@link #start} restores, and the disk it had. */
+    private Optional<CheckpointFiles> checkpoint = Optional.empty();
+
+    /** The device state with memory of a checkpointed VM, and its container's root disk if it had one. */
+    public record CheckpointFiles(Path state, Optional<Path> rootDisk, String rootDiskSerial) {
+    }
     private QmpClient qmp;
     private SerialAgentBridge agentBridge;
     private boolean holdAtReset;
@@ -66,6 +72,42 @@ public final class QemuVm extends AbstractVm {
     public static QemuVm restoring(VmConfig config, boolean kvm, GuestSnapshot snapshot) {
         snapshot.verifyFor(config, io.jvmm.vmm.VmmType.QEMU);
         return new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.of(snapshot));
+    }
+
+    /**
+     * A VM that {@link #start} restores from a checkpoint written by {@link #saveCheckpoint}: the same
+     * layout and size (the caller checks them against what the checkpoint recorded), its root disk plugged
+     * where it was before the state is loaded, then running on from where it was saved.
+     */
+    public static QemuVm fromCheckpoint(VmConfig config, boolean kvm, CheckpointFiles files) {
+        if (config.shareDir().isPresent() || config.nic().isPresent()) {
+            throw new VmException.InvalidConfig("a checkpointed VM is restored without a share or a network card");
+        }
+        QemuVm vm = new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.empty());
+        vm.checkpoint = Optional.of(files);
+        return vm;
+    }
+
+    /**
+     * Saves this guest whole, device state and every page of memory, into {@code file} (a task checkpoint;
+     * a template keeps its memory as a file instead, {@link #saveSnapshot}). Only a VM without vhost-user
+     * devices can be saved: the snapshot layout, no share. The VM is left paused; the agent's connections
+     * stay (a restored copy starts a new session with its host).
+     */
+    public void saveCheckpoint(Path file, Duration timeout) {
+        if (deviceSetup != DeviceSetup.SNAPSHOTTABLE || config.shareDir().isPresent() || config.nic().isPresent()) {
+            throw new VmException.InvalidConfig("only a VM without a virtiofs share or a network card can be checkpointed"
+                    + " (QEMU cannot save vhost-user devices)");
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (state() == io.jvmm.vmm.VmState.RUNNING) {
+            pause(Duration.ofSeconds(5));
+        } else if (state() != io.jvmm.vmm.VmState.PAUSED) {
+            throw new VmException.IllegalTransition("cannot checkpoint: VM is " + state().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        setIgnoreSharedMemory(false); // the memory goes into the stream
+        qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + file), Duration.ofSeconds(5));
+        awaitMigration("checkpoint to " + file, deadline);
     }
 
     /**
@@ -140,7 +182,8 @@ public final class QemuVm extends AbstractVm {
         List<String> command = switch (deviceSetup) {
             case QMP -> QemuCommandLine.buildPaused(config, kvm);
             case COMMAND_LINE -> QemuCommandLine.build(config, kvm);
-            case SNAPSHOTTABLE -> QemuCommandLine.buildSnapshottable(config, kvm, snapshotLayoutMemory(), restoreFrom.isPresent());
+            case SNAPSHOTTABLE -> QemuCommandLine.buildSnapshottable(config, kvm, snapshotLayoutMemory(),
+                    restoreFrom.isPresent() || checkpoint.isPresent());
         };
         SupervisedProcess qemu = SupervisedProcess.start("qemu", command, config.stateDir().resolve("qemu.log"));
         monitorStarted(qemu);
@@ -159,7 +202,9 @@ public final class QemuVm extends AbstractVm {
         }
         if (deviceSetup == DeviceSetup.SNAPSHOTTABLE) {
             agentBridge = SerialAgentBridge.start(QemuCommandLine.agentSerialSocket(config), config.vsockSocket());
-            if (restoreFrom.isPresent()) {
+            if (checkpoint.isPresent()) {
+                restoreCheckpoint(checkpoint.get(), deadline);
+            } else if (restoreFrom.isPresent()) {
                 ignoreSharedMemory();
                 qmp.execute("migrate-incoming", java.util.Map.of("uri", "exec:cat " + restoreFrom.get().vmstate()), Duration.ofSeconds(5));
                 awaitMigration("restore from " + restoreFrom.get().dir(), deadline);
@@ -197,6 +242,18 @@ public final class QemuVm extends AbstractVm {
         QmpDevices.plugDisk(qmp, "rootfs0", image, serial, QemuCommandLine.FS_PORT, timeout);
     }
 
+    /** The disk goes back where it was (same id, port, serial): the saved device state expects it there. */
+    private void restoreCheckpoint(CheckpointFiles files, long deadline) {
+        files.rootDisk().ifPresent(disk -> {
+            diskPlugged = true;
+            QmpDevices.plugDisk(qmp, "rootfs0", disk, files.rootDiskSerial(), QemuCommandLine.FS_PORT, Duration.ofSeconds(10));
+        });
+        setIgnoreSharedMemory(false);
+        qmp.execute("migrate-incoming", java.util.Map.of("uri", "exec:cat " + files.state()), Duration.ofSeconds(5));
+        awaitMigration("restore from checkpoint " + files.state(), deadline);
+        qmp.execute("cont", null, Duration.ofSeconds(5));
+    }
+
     /** The devices of the snapshot layout that are not on the command line: the share, the card. */
     private void plugSnapshotDevices() {
         if (config.shareDir().isPresent()) {
@@ -210,8 +267,12 @@ public final class QemuVm extends AbstractVm {
      * which the snapshot keeps. Set on both ends of a save and a restore.
      */
     private void ignoreSharedMemory() {
+        setIgnoreSharedMemory(true);
+    }
+
+    private void setIgnoreSharedMemory(boolean ignore) {
         qmp.execute("migrate-set-capabilities", java.util.Map.of("capabilities",
-                List.of(java.util.Map.of("capability", "x-ignore-shared", "state", true))), Duration.ofSeconds(5));
+                List.of(java.util.Map.of("capability", "x-ignore-shared", "state", ignore))), Duration.ofSeconds(5));
     }
 
     /**

@@ -1,0 +1,130 @@
+package io.jvmm.e2e.containerd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvmm.e2e.Leftovers;
+import io.jvmm.task.sandbox.VmTemplates;
+import io.jvmm.vmm.GuestSnapshot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Checkpoint and restore of a running container through real containerd: {@code ctr task checkpoint
+ * --exit} saves its whole VM into a checkpoint image, {@code ctr run --checkpoint} starts a new shim whose
+ * VM is restored from it, and the container's counter goes on counting from where it was, its output
+ * reaching the new ctr. Containers whose VM comes from a template (root on a disk, no share) can be
+ * checkpointed; others are refused with a clear reason.
+ */
+class CheckpointTest {
+    private static final String COUNTER = "i=0; while true; do echo $i; i=$((i+1)); sleep 0.5; done";
+    private static PrivateContainerd containerd;
+    private static JvmmRuntime jvmm;
+    private static Path templated;
+
+    @BeforeAll
+    static void start() throws Exception {
+        jvmm = JvmmRuntime.get();
+        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
+        templated = containerd.dir().resolve("jvmm-ck.json");
+        Files.writeString(templated, jvmm.configWith(Map.of("vcpus", 1, "memoryMib", 512, "templates", true)));
+    }
+
+    @AfterAll
+    static void nothingIsLeftBehind() throws Exception {
+        if (containerd != null) {
+            List<String> left = jvmm.closeAndListLeftovers(containerd);
+            for (GuestSnapshot template : VmTemplates.list(jvmm.stateRoot())) {
+                template.deleteUnlessInUse();
+            }
+            Leftovers.deleteTree(jvmm.stateRoot().resolve("t"));
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
+    void aCheckpointedCounterKeepsCountingInANewShimAndItsOutputReachesTheNewClient() throws Exception {
+        String id = "ck-counter";
+        String checkpoint;
+        List<Integer> before;
+        try (CtrRun events = CtrRun.start(containerd, List.of("events"));
+             CtrRun first = CtrRun.start(containerd, run(id, List.of(), "sh", "-c", COUNTER))) {
+            awaitLine(first, "3");
+            PrivateContainerd.Result ck = containerd.ctr(null, "task", "checkpoint", "--exit", id);
+            assertThat(ck.exitCode()).as(ck.stderr()).isZero();
+            checkpoint = ck.stdout().strip();
+            assertThat(checkpoint).as("the checkpoint image's name").startsWith(id);
+            assertThat(first.await(120)).as("--exit ends the checkpointed container").isEqualTo(137);
+            before = numbers(first.stdout());
+            awaitLine(events, "/tasks/checkpointed");
+        }
+        assertThat(containerd.ctr(null, "containers", "delete", id).exitCode()).isZero();
+        assertThat(containerd.ctr(null, "images", "ls", "-q").stdout()).contains(checkpoint);
+
+        try (CtrRun restored = CtrRun.start(containerd, run(id, List.of("--checkpoint", checkpoint)))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+            while (numbers(restored.stdout()).size() < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            List<Integer> after = numbers(restored.stdout());
+            assertThat(after).as("the restored counter's output; ctr stderr: %s", restored.stderr()).hasSizeGreaterThanOrEqualTo(4);
+            int last = before.getLast();
+            // It goes on from the saved state: not from 0, at most one line past what the first client saw
+            // (the checkpoint is taken before --exit kills it), and in steps of one.
+            assertThat(after.getFirst()).as("first number after the restore, %s before", before).isBetween(3, last + 1);
+            for (int i = 1; i < after.size(); i++) {
+                assertThat(after.get(i)).isEqualTo(after.get(i - 1) + 1);
+            }
+            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
+            assertThat(restored.await(120)).isEqualTo(137);
+        } finally {
+            containerd.ctr(null, "images", "rm", checkpoint);
+        }
+    }
+
+    @Test
+    void aContainerOnTheShareIsRefusedWithTheReason() throws Exception {
+        String id = "ck-shared";
+        PrivateContainerd.Result run = containerd.ctr(null, "run", "-d", "--snapshotter", "native", "--runtime", JvmmRuntime.RUNTIME,
+                PrivateContainerd.IMAGE, id, "sleep", "1000");
+        assertThat(run.exitCode()).as(run.stderr()).isZero();
+        try {
+            containerd.awaitTask(id, "RUNNING", 600);
+            PrivateContainerd.Result ck = containerd.ctr(null, "task", "checkpoint", id);
+            assertThat(ck.exitCode()).isNotZero();
+            assertThat(ck.stderr()).contains("failed precondition").contains("templates");
+            assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+RUNNING");
+        } finally {
+            containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
+            containerd.awaitTask(id, "STOPPED", 120);
+            containerd.ctr(null, "task", "delete", id);
+            containerd.ctr(null, "containers", "delete", id);
+        }
+    }
+
+    private static List<String> run(String id, List<String> flags, String... command) {
+        List<String> args = new java.util.ArrayList<>(List.of("run", "--snapshotter", "native", "--runtime", JvmmRuntime.RUNTIME,
+                "--runtime-config-path", templated.toString()));
+        args.addAll(flags);
+        args.addAll(List.of(PrivateContainerd.IMAGE, id));
+        args.addAll(List.of(command));
+        return args;
+    }
+
+    private static List<Integer> numbers(String output) {
+        return output.lines().filter(l -> l.matches("\\d+")).map(Integer::parseInt).toList();
+    }
+
+    private static void awaitLine(CtrRun ctr, String line) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
+        while (ctr.stdout().lines().noneMatch(l -> l.contains(line)) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(ctr.stdout()).as("waiting for \"%s\"; stderr: %s", line, ctr.stderr()).contains(line);
+    }
+}
