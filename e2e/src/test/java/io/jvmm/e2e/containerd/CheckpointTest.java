@@ -58,7 +58,7 @@ class CheckpointTest {
             PrivateContainerd.Result ck = containerd.ctr(null, "task", "checkpoint", "--exit", id);
             assertThat(ck.exitCode()).as(ck.stderr()).isZero();
             checkpoint = ck.stdout().strip();
-            assertThat(checkpoint).as("the checkpoint image's name").startsWith(id);
+            assertThat(checkpoint).as("the checkpoint image's name").startsWith("containerd.io/checkpoint/" + id + ":");
             assertThat(first.await(120)).as("--exit ends the checkpointed container").isEqualTo(137);
             before = numbers(first.stdout());
             awaitLine(events, "/tasks/checkpointed");
@@ -97,7 +97,7 @@ class CheckpointTest {
             containerd.awaitTask(id, "RUNNING", 600);
             PrivateContainerd.Result ck = containerd.ctr(null, "task", "checkpoint", id);
             assertThat(ck.exitCode()).isNotZero();
-            assertThat(ck.stderr()).contains("failed precondition").contains("templates");
+            assertThat(ck.stderr()).contains("cannot be checkpointed").contains("turn templates on");
             assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+RUNNING");
         } finally {
             containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
