@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Checkpoint and restore of a running container through real containerd: {@code ctr task checkpoint
- * --exit} saves its whole VM into a checkpoint image, {@code ctr run --checkpoint} starts a new shim whose
- * VM is restored from it, and the container's counter goes on counting from where it was, its output
- * reaching the new ctr. Containers whose VM comes from a template (root on a disk, no share) can be
+ * --exit} saves its whole VM into a checkpoint image, {@code ctr containers restore --live} starts a new
+ * shim whose VM is restored from it, and the container's counter goes on counting from where it was, its
+ * output reaching the new clients. Containers whose VM comes from a template (root on a disk, no share) can be
  * checkpointed; others are refused with a clear reason.
  */
 class CheckpointTest {
@@ -63,26 +63,37 @@ class CheckpointTest {
             before = numbers(first.stdout());
             awaitLine(events, "/tasks/checkpointed");
         }
+        containerd.ctr(null, "task", "delete", id);
         assertThat(containerd.ctr(null, "containers", "delete", id).exitCode()).isZero();
         assertThat(containerd.ctr(null, "images", "ls", "-q").stdout()).contains(checkpoint);
 
-        try (CtrRun restored = CtrRun.start(containerd, run(id, List.of("--checkpoint", checkpoint)))) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-            while (numbers(restored.stdout()).size() < 4 && System.nanoTime() < deadline) {
-                Thread.sleep(200);
+        try {
+            // ctr 2.1's restore path (its "run --checkpoint" flag is gone): the container comes back from the
+            // checkpoint image with its runtime and options, --live restores its task; without a terminal
+            // ctr returns after Start, and "task attach" reopens the task's fifos to follow its output.
+            PrivateContainerd.Result restore = containerd.ctr(null, "containers", "restore", "--live", id, checkpoint);
+            assertThat(restore.exitCode()).as(restore.stderr()).isZero();
+            try (CtrRun attached = CtrRun.start(containerd, List.of("task", "attach", id))) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (numbers(restore.stdout() + attached.stdout()).size() < 4 && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                List<Integer> after = numbers(restore.stdout() + attached.stdout());
+                assertThat(after).as("the restored counter's output; attach stderr: %s", attached.stderr()).hasSizeGreaterThanOrEqualTo(4);
+                int last = before.getLast();
+                // It goes on from the saved state: not from 0, at most one line past what the first client
+                // saw (the checkpoint is taken before --exit kills it), in steps of one.
+                assertThat(after.getFirst()).as("first number after the restore, %s before", before).isBetween(3, last + 1);
+                for (int i = 1; i < after.size(); i++) {
+                    assertThat(after.get(i)).isEqualTo(after.get(i - 1) + 1);
+                }
+                assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
+                assertThat(attached.await(120)).isEqualTo(137);
             }
-            List<Integer> after = numbers(restored.stdout());
-            assertThat(after).as("the restored counter's output; ctr stderr: %s", restored.stderr()).hasSizeGreaterThanOrEqualTo(4);
-            int last = before.getLast();
-            // It goes on from the saved state: not from 0, at most one line past what the first client saw
-            // (the checkpoint is taken before --exit kills it), and in steps of one.
-            assertThat(after.getFirst()).as("first number after the restore, %s before", before).isBetween(3, last + 1);
-            for (int i = 1; i < after.size(); i++) {
-                assertThat(after.get(i)).isEqualTo(after.get(i - 1) + 1);
-            }
-            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
-            assertThat(restored.await(120)).isEqualTo(137);
         } finally {
+            containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
+            containerd.ctr(null, "task", "delete", id);
+            containerd.ctr(null, "containers", "delete", id);
             containerd.ctr(null, "images", "rm", checkpoint);
         }
     }

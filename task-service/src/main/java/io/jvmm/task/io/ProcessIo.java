@@ -79,7 +79,7 @@ public final class ProcessIo implements AutoCloseable {
 
     private OutputStream sink(IoTarget target, boolean isStdout) throws IOException {
         return switch (target) {
-            case IoTarget.Fifo f -> new FileOutputStream(f.path().toFile());
+            case IoTarget.Fifo f -> fifoWriter(f.path());
             case IoTarget.File f -> {
                 Files.createDirectories(f.path().getParent());
                 yield new FileOutputStream(f.path().toFile(), true);
@@ -87,6 +87,22 @@ public final class ProcessIo implements AutoCloseable {
             case IoTarget.Binary b -> isStdout ? binary.stdout() : binary.stderr();
             case IoTarget.None n -> OutputStream.nullOutputStream();
         };
+    }
+
+    /**
+     * Opens an output fifo read-write, as runc's shim does: the open does not wait for a reader, and while
+     * this end is open a client that goes away (ctr killed, or a non-terminal {@code ctr container restore}
+     * that returns) does not make the writes fail: they fill the fifo and wait, and a client that opens it
+     * again ({@code ctr task attach}) reads on from there. The client still sees end-of-file once the
+     * stream ends, because this is then the last writer closing.
+     */
+    private static OutputStream fifoWriter(java.nio.file.Path fifo) throws IOException {
+        if (!Files.exists(fifo)) {
+            throw new IOException("output fifo " + fifo + " does not exist");
+        }
+        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(fifo,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+        return java.nio.channels.Channels.newOutputStream(channel);
     }
 
     private void copyOut(StdioStream.Kind kind, GuestStreams guest, SinkOpener sinkOpener) throws IOException {
