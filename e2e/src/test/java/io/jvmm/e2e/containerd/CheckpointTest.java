@@ -88,6 +88,7 @@ class CheckpointTest {
                     Thread.sleep(200);
                 }
                 List<Integer> after = numbers(restore.stdout() + attached.stdout());
+                System.out.printf("counter before the restore: %s; after: %s%n", before, after);
                 assertThat(after).as("the restored counter's output; attach stderr: %s", attached.stderr()).hasSizeGreaterThanOrEqualTo(4);
                 int last = before.getLast();
                 // It goes on from the saved state: not from 0, not past what the first client saw (it ran on
