@@ -4,6 +4,7 @@
 # `scripts/mvn package` to have built shim/ and guest-agent/.
 #   install.sh [--prefix /usr/local] [--config /etc/jvmm/config.json] [--accel auto|kvm|tcg]
 #              [--state-root /run/jvmm] [--vcpus N] [--memory-mib N] [--boot-timeout SECONDS] [--templates]
+#              [--huge-pages]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -17,6 +18,7 @@ vcpus=1
 memory=512
 boot_timeout=120
 templates=false
+huge_pages=false
 while [[ $# -gt 0 ]]; do
   case $1 in
     --prefix) prefix=$2; shift 2 ;;
@@ -27,6 +29,7 @@ while [[ $# -gt 0 ]]; do
     --memory-mib) memory=$2; shift 2 ;;
     --boot-timeout) boot_timeout=$2; shift 2 ;;
     --templates) templates=true; shift ;;
+    --huge-pages) huge_pages=true; shift ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -79,7 +82,8 @@ cat > "$config.tmp" <<CONFIG
   "accel": "$accel",
   "stateRoot": "$state_root",
   "bootTimeoutSeconds": $boot_timeout,
-  "templates": $templates
+  "templates": $templates,
+  "hugePages": $huge_pages
 }
 CONFIG
 mv "$config.tmp" "$config"

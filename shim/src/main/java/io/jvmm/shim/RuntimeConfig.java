@@ -18,7 +18,8 @@ import java.util.Optional;
  * image and VM defaults for every sandbox. Unknown keys are errors, so a typo never goes unnoticed.
  */
 public record RuntimeConfig(String vmm, String kernel, String initrd, String runtimeDisk, Integer vcpus, Integer memoryMib,
-                            String accel, String stateRoot, Integer bootTimeoutSeconds, String kernelArgs, Boolean templates) {
+                            String accel, String stateRoot, Integer bootTimeoutSeconds, String kernelArgs, Boolean templates,
+                            Boolean hugePages) {
     public static final Path DEFAULT_PATH = Path.of("/etc/jvmm/config.json");
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -64,6 +65,6 @@ public record RuntimeConfig(String vmm, String kernel, String initrd, String run
                 vcpus == null ? 1 : vcpus, memoryMib == null ? 512 : memoryMib,
                 Accel.valueOf((accel == null ? "auto" : accel).toUpperCase(Locale.ROOT)), stateRootPath(),
                 Duration.ofSeconds(bootTimeoutSeconds == null ? 120 : bootTimeoutSeconds), kernelArgs,
-                Boolean.TRUE.equals(templates));
+                Boolean.TRUE.equals(templates), Boolean.TRUE.equals(hugePages));
     }
 }

@@ -270,18 +270,30 @@ public record GuestSnapshot(Path dir) {
                 return false;
             }
             Path aside = dir.resolveSibling(dir.getFileName() + ".deleting");
-            deleteTree(aside);
+            deleteWithLinkedMemory(aside);
             Files.move(dir, aside, StandardCopyOption.ATOMIC_MOVE);
         } catch (java.nio.channels.OverlappingFileLockException e) {
             return false; // this process holds a lease
         }
-        deleteTree(dir.resolveSibling(dir.getFileName() + ".deleting"));
+        deleteWithLinkedMemory(dir.resolveSibling(dir.getFileName() + ".deleting"));
         return true;
     }
 
     /** Removes what a crash left of an unfinished snapshot of this name. */
     public void removePartial() throws IOException {
-        deleteTree(partialDir());
+        deleteWithLinkedMemory(partialDir());
+    }
+
+    /**
+     * Deletes a snapshot directory, and the memory file its {@code guest.mem} links to when that is a link
+     * (memory on hugetlbfs, {@link HugePages}): deleting only the link would keep the huge pages taken.
+     */
+    private static void deleteWithLinkedMemory(Path snapshotDir) throws IOException {
+        Path link = snapshotDir.resolve("guest.mem");
+        if (Files.isSymbolicLink(link)) {
+            Files.deleteIfExists(Files.readSymbolicLink(link));
+        }
+        deleteTree(snapshotDir);
     }
 
     static void deleteTree(Path root) throws IOException {

@@ -13,9 +13,18 @@ import java.util.Optional;
  *
  * @param templates start VMs by restoring a saved, agent-ready guest of the same size (QEMU only; see
  *                  {@link VmTemplates}) instead of booting each one
+ * @param hugePages keep template memory on the host's huge pages when its hugetlbfs pool can hold it
+ *                  (otherwise ordinary memory, as without); see {@link io.jvmm.vmm.HugePages}
  */
 public record SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
-                              Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates) {
+                              Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates,
+                              boolean hugePages) {
+    /** Without huge pages for templates. */
+    public SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
+                           Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates) {
+        this(vmm, kernel, initrd, runtimeDisk, vcpus, memoryMib, accel, stateRoot, bootTimeout, extraKernelArgs, templates, false);
+    }
+
     public SandboxSettings {
         Objects.requireNonNull(vmm, "vmm");
         Objects.requireNonNull(kernel, "kernel");

@@ -5,6 +5,7 @@ import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.MonitorLauncher;
+import io.jvmm.vmm.qemu.QemuVm;
 import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmmType;
 import java.io.IOException;
@@ -37,27 +38,56 @@ public final class VmTemplates {
     public static GuestSnapshot ensure(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
         GuestSnapshot snapshot = locate(settings, size, accel);
         Path dir = snapshot.dir().getParent();
-        if (snapshot.exists()) {
+        if (isWhole(snapshot)) {
             return snapshot;
         }
         Files.createDirectories(dir);
         try (FileChannel channel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = channel.lock()) {
-            if (!snapshot.exists()) {
+            if (!isWhole(snapshot)) {
+                if (snapshot.exists() && !snapshot.deleteUnlessInUse()) {
+                    throw new IOException("template " + snapshot.dir() + " lost its memory file but a VM still maps it");
+                }
                 snapshot.removePartial();
                 VmSandbox.deleteTree(dir.resolve("vm"));
+                deleteHugeLeftovers(dir.getFileName().toString());
                 make(settings, size, accel, dir, snapshot);
             }
         }
         return snapshot;
     }
 
+    /**
+     * Complete, and its memory still there: a template on huge pages links to a hugetlbfs file, which the
+     * host's reboot (or an operator) may have removed; it is then made again.
+     */
+    private static boolean isWhole(GuestSnapshot snapshot) {
+        return snapshot.exists() && Files.exists(snapshot.memory());
+    }
+
+    /** Huge-page memory files a killed maker of this template left (they hold pool pages until deleted). */
+    private static void deleteHugeLeftovers(String key) throws IOException {
+        var pool = io.jvmm.vmm.HugePages.mounted();
+        if (pool.isEmpty()) {
+            return;
+        }
+        try (var files = Files.list(pool.get().mount())) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(HUGE_PREFIX + key + "-")).toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    private static final String HUGE_PREFIX = "jvmm-t-";
+
     private static void make(SandboxSettings settings, VmSize size, Accel accel, Path dir, GuestSnapshot snapshot) throws IOException {
         long begin = System.nanoTime();
         Path work = dir.resolve("vm");
         VmConfig config = new VmConfig(work, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
                 size.vcpus(), size.memoryMib(), 3, accel, settings.extraKernelArgs());
-        VirtualMachine vm = VmmType.QEMU.createSnapshottable(config, MonitorLauncher.PROCESS);
+        VirtualMachine vm = hugeMemoryFile(settings, size, dir.getFileName().toString())
+                .<VirtualMachine>map(file -> QemuVm.onHugePages(config, accel == Accel.KVM, file))
+                .orElseGet(() -> VmmType.QEMU.createSnapshottable(config, MonitorLauncher.PROCESS));
         try {
             vm.start(settings.bootTimeout());
             try (AgentClient agent = GuestConnector.connect(vm, settings.bootTimeout())) {
@@ -71,6 +101,23 @@ public final class VmTemplates {
             vm.close();
             VmSandbox.deleteTree(work);
         }
+    }
+
+    /**
+     * A memory file on huge pages for a new template, when the configuration asks for them and the pool can
+     * hold the template and one clone's reservation (a clone maps the file privately; see HugePages).
+     */
+    private static Optional<Path> hugeMemoryFile(SandboxSettings settings, VmSize size, String key) {
+        if (!settings.hugePages()) {
+            return Optional.empty();
+        }
+        long bytes = (long) size.memoryMib() << 20;
+        Optional<io.jvmm.vmm.HugePages> pool = io.jvmm.vmm.HugePages.withFree(2 * bytes);
+        if (pool.isEmpty()) {
+            LOG.info("huge pages asked for, but no hugetlbfs pool with {} MiB free: the template uses ordinary memory", 2 * size.memoryMib());
+            return Optional.empty();
+        }
+        return Optional.of(pool.get().mount().resolve(HUGE_PREFIX + key + "-" + Long.toHexString(System.nanoTime()) + ".mem"));
     }
 
     /** Where the template for this image, size and accelerator is, whether or not it exists yet. */

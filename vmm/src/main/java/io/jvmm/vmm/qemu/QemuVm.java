@@ -46,6 +46,13 @@ public final class QemuVm extends AbstractVm {
     private SerialAgentBridge agentBridge;
     private boolean holdAtReset;
     private boolean diskPlugged;
+    /** A VM to be saved whose memory is a file on hugetlbfs (a template on huge pages). */
+    private Optional<Path> hugeMemory = Optional.empty();
+    private boolean memorySaved;
+    /** Whether this restored VM maps the snapshot's memory (copy-on-write) rather than running on a copy. */
+    private boolean mapsSnapshot;
+    /** Held from "the pool has room" until QEMU has mapped its memory. */
+    private java.io.Closeable hugePoolLock;
 
     public QemuVm(VmConfig config, boolean kvm) {
         this(config, kvm, DeviceSetup.COMMAND_LINE);
@@ -121,9 +128,19 @@ public final class QemuVm extends AbstractVm {
         return vm;
     }
 
-    /** Whether this VM's memory is a copy-on-write mapping of a snapshot shared with its other clones. */
+    /**
+     * A VM in the snapshot layout, to be saved, whose memory is {@code memoryFile} on a hugetlbfs (see
+     * {@link io.jvmm.vmm.HugePages}); the snapshot then links to that file, which keeps the memory.
+     */
+    public static QemuVm onHugePages(VmConfig config, boolean kvm, Path memoryFile) {
+        QemuVm vm = new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.empty());
+        vm.hugeMemory = Optional.of(memoryFile);
+        return vm;
+    }
+
+    /** Whether this VM's memory is a copy-on-write mapping of a snapshot shared with its other clones (once started). */
     public boolean sharesSnapshotMemory() {
-        return restoreFrom.isPresent() && config.shareDir().isEmpty();
+        return mapsSnapshot;
     }
 
     @Override
@@ -146,14 +163,50 @@ public final class QemuVm extends AbstractVm {
     private String snapshotLayoutMemory() {
         Path own = config.stateDir().resolve(MEMORY_FILE);
         if (restoreFrom.isEmpty()) {
-            return QemuCommandLine.memoryFile(config, own, true);
+            return QemuCommandLine.memoryFile(config, hugeMemory.orElse(own), true);
         }
-        if (sharesSnapshotMemory()) {
-            leaseSnapshot(restoreFrom.get()); // the snapshot is not deleted while this VM maps it
-            return QemuCommandLine.memoryFile(config, restoreFrom.get().memory(), false);
+        GuestSnapshot snapshot = restoreFrom.get();
+        if (config.shareDir().isEmpty() && (!io.jvmm.vmm.HugePages.holds(snapshot.memory()) || reserveHugePages())) {
+            mapsSnapshot = true;
+            leaseSnapshot(snapshot); // the snapshot is not deleted while this VM maps it
+            return QemuCommandLine.memoryFile(config, snapshot.memory(), false);
         }
-        copySparse(restoreFrom.get().memory(), own);
+        copySparse(snapshot.memory(), own);
         return QemuCommandLine.memoryFile(config, own, true);
+    }
+
+    /**
+     * A private mapping of a hugetlbfs file reserves its whole size from the pool when QEMU maps it: true
+     * (with the pool locked until then) when the pool has that room, false when the clone must run on a
+     * copy in ordinary memory instead.
+     */
+    private boolean reserveHugePages() {
+        var pool = io.jvmm.vmm.HugePages.mounted();
+        if (pool.isEmpty()) {
+            return false;
+        }
+        try {
+            hugePoolLock = pool.get().lockPool();
+            if (pool.get().freeBytes() >= (long) config.memoryMib() << 20) {
+                return true;
+            }
+            releaseHugePool();
+            LOG.info("huge page pool cannot hold another {} MiB: this clone runs on a copy of the template's memory", config.memoryMib());
+            return false;
+        } catch (java.io.IOException e) {
+            throw new VmException.BootFailed("cannot lock the huge page pool: " + e.getMessage(), e);
+        }
+    }
+
+    private void releaseHugePool() {
+        if (hugePoolLock != null) {
+            try {
+                hugePoolLock.close();
+            } catch (java.io.IOException e) {
+                LOG.warn("cannot release the huge page pool lock: {}", e.getMessage());
+            }
+            hugePoolLock = null;
+        }
     }
 
     /** Copies a memory file keeping its holes (pages the guest never touched cost nothing). */
@@ -188,7 +241,11 @@ public final class QemuVm extends AbstractVm {
         SupervisedProcess qemu = SupervisedProcess.start("qemu", command, config.stateDir().resolve("qemu.log"));
         monitorStarted(qemu);
         HostTools.awaitFile(config.qmpSocket(), qemu, deadline);
-        qmp = QmpClient.connect(config.qmpSocket(), Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        try {
+            qmp = QmpClient.connect(config.qmpSocket(), Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        } finally {
+            releaseHugePool(); // QMP answers once the machine exists: its memory is mapped (and reserved)
+        }
         qmp.onEvent(event -> {
             switch (event.name()) {
                 case "SHUTDOWN" -> guestShutdown(event.data().path("guest").asBoolean(false));
@@ -300,10 +357,16 @@ public final class QemuVm extends AbstractVm {
             qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + partial.resolve(target.vmstate().getFileName())),
                     Duration.ofSeconds(5));
             awaitMigration("snapshot to " + target.dir(), deadline);
-            Files.move(config.stateDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
+            if (hugeMemory.isPresent()) {
+                // hugetlbfs files cannot be written or moved to another file system: the snapshot links to it
+                Files.createSymbolicLink(partial.resolve(target.memory().getFileName()), hugeMemory.get());
+            } else {
+                Files.move(config.stateDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
+            }
             var version = qmp.execute("query-version", null, Duration.ofSeconds(5)).path("qemu");
             return version.path("major").asInt() + "." + version.path("minor").asInt() + "." + version.path("micro").asInt();
         });
+        memorySaved = true; // committed: the snapshot owns the memory file now
     }
 
     /** Waits until an outgoing or incoming migration has completed; fails on its failure or at the deadline. */
@@ -351,6 +414,19 @@ public final class QemuVm extends AbstractVm {
         }
         if (qmp != null) {
             qmp.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        releaseHugePool();
+        if (hugeMemory.isPresent() && !memorySaved) {
+            try {
+                Files.deleteIfExists(hugeMemory.get()); // gives its huge pages back to the pool
+            } catch (java.io.IOException e) {
+                LOG.warn("cannot remove {}: {}", hugeMemory.get(), e.getMessage());
+            }
         }
     }
 
