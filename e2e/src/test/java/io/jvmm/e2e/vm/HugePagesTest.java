@@ -50,7 +50,7 @@ class HugePagesTest {
         Assumptions.assumeTrue(pool != null, "no hugetlbfs could be mounted here");
         long needed = 3L * MIB << 20;
         if (pool.freeBytes() < needed && Files.isWritable(NR_HUGEPAGES)) {
-            originalPages = Long.parseLong(Files.readString(NR_HUGEPAGES).strip());
+            originalPages = poolPages();
             setPoolPages(originalPages + needed / pool.pageBytes());
         }
         Assumptions.assumeTrue(pool.freeBytes() >= needed, "the host's huge page pool has no room and cannot be grown here");
@@ -86,7 +86,7 @@ class HugePagesTest {
             assertThat(guestMemoryPageKib(clone.monitorPid(), template)).as("the clone's guest memory mapping").isEqualTo(2048);
 
             // No room left in the pool for another clone's reservation: it runs on a copy instead.
-            long total = Long.parseLong(Files.readString(NR_HUGEPAGES).strip());
+            long total = poolPages();
             long spare = pool.freeBytes() / pool.pageBytes();
             VmConfig second = config(settings, "copy");
             try {
@@ -109,7 +109,7 @@ class HugePagesTest {
 
     @Test
     void withNoRoomInThePoolATemplateIsMadeInOrdinaryMemory() throws Exception {
-        long total = Long.parseLong(Files.readString(NR_HUGEPAGES).strip());
+        long total = poolPages();
         long free = pool.freeBytes() / pool.pageBytes();
         SandboxSettings settings = settings(true);
         GuestSnapshot template;
@@ -157,6 +157,14 @@ class HugePagesTest {
             }
         }
         throw new AssertionError("no mapping of " + target + " in process " + pid);
+    }
+
+    /**
+     * nr_hugepages, read in one read(2): a sysctl file answers nothing at a nonzero offset, and
+     * Files.readString's first read of a zero-size file is one byte.
+     */
+    private static long poolPages() throws Exception {
+        return Long.parseLong(Files.readAllLines(NR_HUGEPAGES).getFirst().strip());
     }
 
     private static void setPoolPages(long pages) throws Exception {
