@@ -248,6 +248,10 @@ class ShimProcessTest {
                 .setOptions(Any.newBuilder().setTypeUrl("example.Unknown")).build(), Empty.parser()))).isEqualTo(Code.INVALID_ARGUMENT);
         assertThat(codeOf(() -> call("Checkpoint", CheckpointTaskRequest.newBuilder().setId("no-such-task").setPath("/tmp/ck").build(),
                 Empty.parser()))).isEqualTo(Code.NOT_FOUND);
+        // A checkpoint directory that is not a jvmm checkpoint (runc's CRIU images, or nothing) is refused
+        // before any VM starts.
+        assertThat(codeOf(() -> call("Create", create("x4").setCheckpoint(dir.toString()).build(), CreateTaskResponse.parser())))
+                .isEqualTo(Code.INVALID_ARGUMENT);
         assertThatThrownBy(() -> shim.unary(V3, "NoSuchMethod", Empty.getDefaultInstance(), Empty.parser(), CALL))
                 .isInstanceOf(TtrpcException.class).extracting(e -> ((TtrpcException) e).code()).isEqualTo(Code.UNIMPLEMENTED);
         assertThat(EVENTS).isEmpty();

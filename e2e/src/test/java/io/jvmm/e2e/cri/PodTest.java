@@ -55,11 +55,10 @@ class PodTest {
     static void start() throws Exception {
         jvmm = JvmmRuntime.get();
         // jvmm-podsandbox names its configuration through containerd's runtime options (ConfigPath): a copy
-        // of the installed one with a smaller VM, which its pods without resources must get. (VM templates
-        // are not on here: a templated pod whose VM was killed once left its state behind in a full run,
-        // not understood yet; see docs/snapshots.md.)
+        // of the installed one with a smaller VM, which its pods without resources must get, and VM templates
+        // on (its pods' VMs are restored from saved guests, their share and network card plugged in after).
         Path config = Files.createTempFile(Path.of("/tmp"), "jvmm-cri-config", ".json");
-        Files.writeString(config, jvmm.configWith(java.util.Map.of("memoryMib", CONFIG_MEMORY_MIB)));
+        Files.writeString(config, jvmm.configWith(java.util.Map.of("memoryMib", CONFIG_MEMORY_MIB, "templates", true)));
         configCopy = config;
         containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), config);
         cri = CriClient.connect(containerd.socket(), CALL_DEADLINE);
@@ -145,6 +144,13 @@ class PodTest {
         String logLine = awaitLogLine(logs.resolve("server.log"), "server up");
         if (handler.equals("jvmm")) {
             checkTheSandboxServiceDirectly(podId);
+        }
+        if (handler.startsWith("jvmm")) {
+            // jvmm-podsandbox's configuration has templates on: its VM was restored (QEMU got -incoming), not booted.
+            List<String> qemu = Leftovers.processesMentioning(jvmm.stateRoot().resolve("s").toString()).stream()
+                    .map(p -> p.info().commandLine().orElse("")).filter(c -> c.contains("qemu-system-x86_64")).toList();
+            assertThat(qemu).hasSize(1);
+            assertThat(qemu.get(0).contains("-incoming")).as(qemu.get(0)).isEqualTo(handler.equals("jvmm-podsandbox"));
         }
         StreamedExec streamed = streamedExec(client);
         String attached = attachAndSay(client, "hello through attach");

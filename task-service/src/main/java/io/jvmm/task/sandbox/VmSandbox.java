@@ -253,7 +253,12 @@ public final class VmSandbox implements AutoCloseable {
      * another container id, guest image, kernel arguments or accelerator.
      */
     public ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint) throws IOException {
-        ContainerCheckpoint.Manifest m = checkpoint.manifest();
+        ContainerCheckpoint.Manifest m;
+        try {
+            m = checkpoint.manifest();
+        } catch (IOException e) {
+            throw io.jvmm.task.TaskException.invalidArgument("checkpoint " + checkpoint.dir() + " cannot be read: " + e.getMessage(), e);
+        }
         io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
         List<String> problems = new java.util.ArrayList<>();
         if (m.format() != ContainerCheckpoint.FORMAT) {
