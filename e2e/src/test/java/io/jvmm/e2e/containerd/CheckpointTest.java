@@ -2,9 +2,6 @@ package io.jvmm.e2e.containerd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jvmm.e2e.Leftovers;
-import io.jvmm.task.sandbox.VmTemplates;
-import io.jvmm.vmm.GuestSnapshot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,10 +36,7 @@ class CheckpointTest {
     static void nothingIsLeftBehind() throws Exception {
         if (containerd != null) {
             List<String> left = jvmm.closeAndListLeftovers(containerd);
-            for (GuestSnapshot template : VmTemplates.list(jvmm.stateRoot())) {
-                template.deleteUnlessInUse();
-            }
-            Leftovers.deleteTree(jvmm.stateRoot().resolve("t"));
+            jvmm.deleteTemplates();
             assertThat(left).isEmpty();
         }
     }

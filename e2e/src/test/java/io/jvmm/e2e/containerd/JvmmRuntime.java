@@ -65,6 +65,21 @@ public final class JvmmRuntime {
     }
 
     /**
+     * Deletes every VM template the suite's shims made (and their directory); answers the ones a VM still
+     * mapped, which were not deleted.
+     */
+    public List<io.jvmm.vmm.GuestSnapshot> deleteTemplates() throws IOException {
+        List<io.jvmm.vmm.GuestSnapshot> kept = new java.util.ArrayList<>();
+        for (io.jvmm.vmm.GuestSnapshot template : io.jvmm.task.sandbox.VmTemplates.list(stateRoot())) {
+            if (!template.deleteUnlessInUse()) {
+                kept.add(template);
+            }
+        }
+        Leftovers.deleteTree(stateRoot().resolve("t"));
+        return kept;
+    }
+
+    /**
      * Closes {@code containerd} (whose own cleanup must be enough), then lists what jvmm left behind:
      * shims, VM processes, sandbox state, mounts. Empty when everything was cleaned up.
      */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvmm.e2e.Leftovers;
 import io.jvmm.task.sandbox.VmTemplates;
-import io.jvmm.vmm.GuestSnapshot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -37,10 +36,7 @@ class TemplateTest {
     static void nothingIsLeftBehind() throws Exception {
         if (containerd != null) {
             List<String> left = jvmm.closeAndListLeftovers(containerd);
-            for (GuestSnapshot template : VmTemplates.list(jvmm.stateRoot())) {
-                assertThat(template.deleteUnlessInUse()).as("no VM maps %s any more", template.dir()).isTrue();
-            }
-            Leftovers.deleteTree(jvmm.stateRoot().resolve("t"));
+            assertThat(jvmm.deleteTemplates()).as("templates a VM still maps").isEmpty();
             assertThat(left).isEmpty();
         }
     }

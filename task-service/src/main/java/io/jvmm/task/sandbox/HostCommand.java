@@ -14,10 +14,15 @@ final class HostCommand {
 
     /** Runs {@code command}; returns its output (stdout and stderr). Fails on a non-zero exit unless {@code tolerated} is in the output. */
     static String run(List<String> command, String tolerated) throws IOException {
+        return run(command, tolerated, TIMEOUT_SECONDS);
+    }
+
+    /** The same with its own time limit, for a tool whose work grows with its input (mkfs of a large tree). */
+    static String run(List<String> command, String tolerated, long timeoutSeconds) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException(String.join(" ", command) + " timed out");
             }

@@ -1,14 +1,12 @@
 package io.jvmm.task.sandbox;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A container's root file system copied into an ext4 image ({@code mkfs.ext4 -d}), for a VM that gets
@@ -20,6 +18,7 @@ final class RootfsImage {
     private static final long HEADROOM = 256 * MIB;
     /** ext4's cost per file, roughly: an inode and the last partial block. */
     private static final long PER_FILE = 4096;
+    private static final long MKFS_TIMEOUT_SECONDS = 120;
     private static final List<Path> MKFS = List.of(Path.of("/usr/sbin/mkfs.ext4"), Path.of("/sbin/mkfs.ext4"));
 
     private RootfsImage() {
@@ -30,8 +29,8 @@ final class RootfsImage {
         long sizeMib = (2 * usedBytes(root) + HEADROOM + MIB - 1) / MIB;
         Files.createDirectories(image.getParent());
         Files.deleteIfExists(image);
-        run(List.of(mkfs().toString(), "-q", "-F", "-t", "ext4", "-E", "root_owner=0:0", "-L", "rootfs",
-                "-d", root.toString(), image.toString(), sizeMib + "M"));
+        HostCommand.run(List.of(mkfs().toString(), "-q", "-F", "-t", "ext4", "-E", "root_owner=0:0", "-L", "rootfs",
+                "-d", root.toString(), image.toString(), sizeMib + "M"), null, MKFS_TIMEOUT_SECONDS);
     }
 
     private static Path mkfs() throws IOException {
@@ -60,22 +59,5 @@ final class RootfsImage {
             }
         });
         return total[0];
-    }
-
-    private static void run(List<String> command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try {
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("mkfs.ext4 took longer than 120 s");
-            }
-            if (p.exitValue() != 0) {
-                throw new IOException("mkfs.ext4 failed (" + p.exitValue() + "): " + out);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while making a root disk", e);
-        }
     }
 }
