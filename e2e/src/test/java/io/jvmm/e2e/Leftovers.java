@@ -19,6 +19,38 @@ public final class Leftovers {
                 .toList();
     }
 
+    /**
+     * For a failure message: the stacks of the threads named {@code exit-*} (one per process whose exit a
+     * shim awaits) in every JVM whose command line mentions {@code marker}, so a hang shows where it waits.
+     */
+    public static String awaitingThreads(String marker) {
+        StringBuilder out = new StringBuilder();
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        for (ProcessHandle p : processesMentioning(marker)) {
+            if (!p.info().command().orElse("").endsWith("/java")) {
+                continue;
+            }
+            try {
+                Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(p.pid()), "Thread.print")
+                        .redirectErrorStream(true).start();
+                String text = new String(dump.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                dump.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+                out.append("threads of ").append(p.pid()).append(" awaiting exits:\n");
+                for (String section : text.split("\n\n")) {
+                    if (section.startsWith("\"exit-")) {
+                        out.append(section).append("\n");
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (IOException e) {
+                out.append("no thread dump of ").append(p.pid()).append(": ").append(e.getMessage()).append("\n");
+            }
+        }
+        return out.toString();
+    }
+
     /** Deletes a directory tree; a missing one is fine. */
     public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {

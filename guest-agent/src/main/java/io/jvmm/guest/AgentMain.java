@@ -27,6 +27,8 @@ public final class AgentMain {
         Crun crun = new Crun(Path.of(System.getProperty("jvmm.agent.crun", "/usr/bin/crun")),
                 Path.of("/run/crun"), state.resolve("crun-logs"));
         ContainerRegistry registry = new ContainerRegistry(state, crun);
+        // Creation holds the registry's lock until the new pid is registered: the reaper waits for it.
+        new OrphanReaper(registry, registry::ownsProcess).start(Duration.ofSeconds(1));
         int control = Integer.getInteger("jvmm.agent.port", AgentPorts.CONTROL);
         int stdio = Integer.getInteger("jvmm.agent.stdioPort", AgentPorts.STDIO);
         long prepared = System.nanoTime();

@@ -7,6 +7,7 @@ import io.jvmm.api.agent.v1.ContainerRef;
 import io.jvmm.api.agent.v1.CreateContainerRequest;
 import io.jvmm.api.agent.v1.CreateContainerResponse;
 import io.jvmm.api.agent.v1.DeleteContainerResponse;
+import io.jvmm.api.agent.v1.DeleteProcessResponse;
 import io.jvmm.api.agent.v1.EventsRequest;
 import io.jvmm.api.agent.v1.ExecProcessRequest;
 import io.jvmm.api.agent.v1.GuestEvent;
@@ -81,6 +82,10 @@ final class AgentService {
                 .unary("DeleteContainer", ContainerRef.parser(), (ctx, req) -> {
                     registry.delete(req.getContainerId());
                     return DeleteContainerResponse.getDefaultInstance();
+                })
+                .unary("DeleteProcess", ProcessRef.parser(), (ctx, req) -> {
+                    registry.deleteExec(req.getContainerId(), req.getExecId());
+                    return DeleteProcessResponse.getDefaultInstance();
                 })
                 .unary("Sync", SyncRequest.parser(), (ctx, req) -> {
                     GuestSyscalls.sync();

@@ -197,6 +197,31 @@ final class ContainerRegistry {
         RootfsDisk.unmountIfMounted(c.bundle.resolve("rootfs"));
     }
 
+    /** Forgets an exited exec process: its pipes closed, its io directory removed, its id free again. */
+    synchronized void deleteExec(String id, String execId) throws IOException {
+        Container c = get(id);
+        if (execId.isEmpty()) {
+            throw new IllegalArgumentException("the init process is deleted with its container");
+        }
+        GuestProcess p = c.process(execId);
+        if (!p.hasExited()) {
+            throw new IllegalStateException("cannot delete exec " + execId + " of " + id + ": it is running");
+        }
+        c.execs.remove(execId);
+        p.stdio.close();
+        deleteTree(c.ioDir.resolve("exec-" + execId));
+    }
+
+    /** Whether {@code pid} is a container process of ours (its own reaper waits for it and reports it). */
+    boolean ownsProcess(int pid) {
+        for (Container c : containers.values()) {
+            if (c.init.pid() == pid || c.execs.values().stream().anyMatch(p -> p.pid() == pid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Every container's processes get {@code signal}; used by power-off. */
     void signalAll(int signal) {
         for (Container c : containers.values()) {

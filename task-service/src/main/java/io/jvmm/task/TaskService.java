@@ -390,11 +390,24 @@ public final class TaskService implements AutoCloseable {
     }
 
     private DeleteResult deleteExec(Container c, TaskProcess exec) {
+        boolean startedInGuest = exec.pid() > 0;
         exec.transition(ProcessState.DELETED, "delete");
         c.removeExec(exec.execId());
         exec.io().ifPresent(ProcessIo::close);
+        if (startedInGuest) {
+            forgetInGuest(c, exec);
+        }
         ExitStatus exit = exec.exitStatus().orElse(new ExitStatus(0, Instant.EPOCH));
         return new DeleteResult(exec.pid(), exit);
+    }
+
+    /** The guest forgets the exec too (so the id can be reused); a guest that is gone has nothing to forget. */
+    private void forgetInGuest(Container c, TaskProcess exec) {
+        try {
+            sandboxAgent().deleteProcess(c.id(), exec.execId());
+        } catch (RuntimeException e) {
+            LOG.warn("the guest could not forget exec {}: {}", exec.eventId(), e.getMessage());
+        }
     }
 
     private DeleteResult deleteContainer(Container c) {

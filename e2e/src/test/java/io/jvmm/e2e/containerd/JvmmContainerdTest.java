@@ -145,6 +145,12 @@ class JvmmContainerdTest {
             assertThat(exec.exitCode()).as(exec.stderr()).isEqualTo(3);
             assertThat(exec.stdout()).isEqualTo("in exec\n");
 
+            // A failed exec (crun forked it into the container before finding no such program) is
+            // refused, and must not keep the container from dying at the end.
+            PrivateContainerd.Result missing = containerd.ctr(null, "task", "exec", "--exec-id", "bad", id, "/no/such/program");
+            assertThat(missing.exitCode()).isNotZero();
+            assertThat(missing.stderr()).contains("no/such/program");
+
             PrivateContainerd.Result ps = containerd.ctr(null, "task", "ps", id);
             assertThat(ps.stdout().lines().skip(1).filter(l -> l.matches("\\d+\\s+.*")).count()).as(ps.stdout()).isEqualTo(2);
 
@@ -239,6 +245,7 @@ class JvmmContainerdTest {
         } catch (java.io.IOException e) {
             String log = java.nio.file.Files.readString(containerd.dir().resolve("containerd.log"));
             throw new java.io.IOException(e.getMessage() + "\ntasks:\n" + containerd.ctr(null, "task", "ls").stdout()
+                    + "\n" + Leftovers.awaitingThreads(containerd.socket().toString())
                     + "\ncontainerd log (end):\n" + log.substring(Math.max(0, log.length() - 6000)), e);
         }
     }

@@ -205,6 +205,18 @@ public final class PrivateContainerd implements AutoCloseable {
         return new Result(p.exitValue(), new String(out[0], StandardCharsets.UTF_8), new String(out[1], StandardCharsets.UTF_8));
     }
 
+    /**
+     * A clean-up step that may fail (a task that never exits makes {@code delete --force} time out): the
+     * failure is printed and clean-up goes on, so containerd and every shim are still ended by pid below.
+     */
+    private void bestEffort(String... args) throws InterruptedException {
+        try {
+            ctr(null, args);
+        } catch (IOException e) {
+            System.err.println("clean-up step failed, going on: " + e.getMessage());
+        }
+    }
+
     /** containerd's shim socket for a task (pkg/shim SocketAddress): sha256 of address/namespace/id. */
     public Path shimSocket(String namespace, String id) {
         try {
@@ -221,12 +233,12 @@ public final class PrivateContainerd implements AutoCloseable {
         String ns = CriNetwork.NAMESPACE;
         List<String> ids = new ArrayList<>(lines(ctr(null, "-n", ns, "containers", "ls", "-q").stdout()));
         for (String id : ids) {
-            ctr(null, "-n", ns, "task", "kill", "-s", "SIGKILL", id);
-            ctr(null, "-n", ns, "task", "delete", "--force", id);
-            ctr(null, "-n", ns, "containers", "delete", id);
+            bestEffort("-n", ns, "task", "kill", "-s", "SIGKILL", id);
+            bestEffort("-n", ns, "task", "delete", "--force", id);
+            bestEffort("-n", ns, "containers", "delete", id);
         }
         for (String id : lines(ctr(null, "-n", ns, "sandboxes", "ls").stdout()).stream().skip(1).map(l -> l.split("\\s+")[0]).toList()) {
-            ctr(null, "-n", ns, "sandboxes", "rm", "--force", id);
+            bestEffort("-n", ns, "sandboxes", "rm", "--force", id);
             ids.add(id);
         }
         return ids;
@@ -259,9 +271,9 @@ public final class PrivateContainerd implements AutoCloseable {
     public void close() throws IOException, InterruptedException {
         List<String> ids = process.isAlive() ? lines(ctr(null, "containers", "ls", "-q").stdout()) : List.of();
         for (String id : ids) {
-            ctr(null, "task", "kill", "-s", "SIGKILL", id);
-            ctr(null, "task", "delete", "--force", id);
-            ctr(null, "containers", "delete", id);
+            bestEffort("task", "kill", "-s", "SIGKILL", id);
+            bestEffort("task", "delete", "--force", id);
+            bestEffort("containers", "delete", id);
         }
         List<String> criIds = cri && process.isAlive() ? removeCriLeftovers() : List.of();
         process.destroy();

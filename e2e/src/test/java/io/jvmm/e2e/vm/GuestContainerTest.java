@@ -121,6 +121,46 @@ class GuestContainerTest {
     }
 
     @Test
+    void anExecIdIsFreeAgainOnceTheExecIsDeleted() throws Exception {
+        String rootfs = vm.rootfs("reuse");
+        vm.agent.createContainer("reuse", "", OciSpec.config("reuse", rootfs, List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
+        vm.agent.startContainer("reuse");
+        vm.agent.exec("reuse", "probe", OciSpec.processJson(List.of("sh", "-c", "exit 4")), StdioSpec.getDefaultInstance());
+        assertThat(vm.agent.waitProcess("reuse", "probe", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(4);
+        vm.agent.deleteProcess("reuse", "probe");
+        vm.agent.exec("reuse", "probe", OciSpec.processJson(List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
+
+        assertThatThrownBy(() -> vm.agent.deleteProcess("reuse", "probe")).as("still running")
+                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION));
+        assertThatThrownBy(() -> vm.agent.deleteProcess("reuse", "never"))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
+        assertThatThrownBy(() -> vm.agent.deleteProcess("reuse", ""))
+                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT));
+        vm.agent.signal("reuse", "", 9, false);
+        assertThat(vm.agent.waitProcess("reuse", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
+        vm.agent.deleteContainer("reuse");
+    }
+
+    /**
+     * {@code crun exec} forks the process into the container's PID namespace from outside it, so when the
+     * exec fails (here: no such program; in the wild also an exec caught by the container's SIGKILL) the
+     * forked process is left to the agent, which adopted it. Until it is reaped the kernel does not let
+     * the container's init finish dying: the container's exit would never be reported.
+     */
+    @Test
+    void aFailedExecLeavesNothingThatHoldsBackTheContainersExit() throws Exception {
+        String rootfs = vm.rootfs("failexec");
+        vm.agent.createContainer("failexec", "", OciSpec.config("failexec", rootfs, List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
+        vm.agent.startContainer("failexec");
+        assertThatThrownBy(() -> vm.agent.exec("failexec", "missing", OciSpec.processJson(List.of("/no/such/program")),
+                StdioSpec.getDefaultInstance())).hasMessageContaining("no/such/program");
+
+        vm.agent.signal("failexec", "", 9, false);
+        assertThat(vm.agent.waitProcess("failexec", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
+        vm.agent.deleteContainer("failexec");
+    }
+
+    @Test
     void stdinIsPipedInAndItsEndIsSeen() throws Exception {
         String rootfs = vm.rootfs("cat");
         vm.agent.createContainer("cat", "", OciSpec.config("cat", rootfs, List.of("sh", "-c", "cat; echo done")),

@@ -65,6 +65,7 @@ public final class GuestSyscalls {
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final int P_PID = 1;
     private static final int WEXITED = 4;
+    private static final int WNOHANG = 1;
     private static final int CLD_EXITED = 1;
     private static final int CLOCK_REALTIME = 0;
     private static final long RNDADDENTROPY = 0x40085203L;
@@ -94,6 +95,15 @@ public final class GuestSyscalls {
             int code = info.get(ValueLayout.JAVA_INT, 8);
             int status = info.get(ValueLayout.JAVA_INT, 24);
             return code == CLD_EXITED ? status : 128 + status;
+        }
+    }
+
+    /** Reaps child {@code pid} if it has exited, without waiting; false if it is still running. */
+    public static boolean reapIfExited(int pid) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(128, 8); // zeroed: si_pid stays 0 when nothing exited
+            Libc.invokeRestarting(Waitid.H, P_PID, pid, info, WEXITED | WNOHANG).orThrow("waitid(" + pid + ", WNOHANG)");
+            return info.get(ValueLayout.JAVA_INT, 16) == pid;
         }
     }
 

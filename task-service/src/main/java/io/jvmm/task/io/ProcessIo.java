@@ -35,6 +35,7 @@ public final class ProcessIo implements AutoCloseable {
     private volatile StdioStream stdin;
     private volatile InputStream stdinSource;
     private volatile boolean stdinClosed;
+    private volatile java.nio.file.Path stdinFifo;
     private BinaryLogger binary;
 
     private ProcessIo(String label) {
@@ -125,6 +126,7 @@ public final class ProcessIo implements AutoCloseable {
         }
         stdin = guest.open(StdioStream.Kind.STDIN);
         track(stdin);
+        stdinFifo = fifo.path();
         Thread.ofPlatform().daemon(true).name("stdin-" + label).start(() -> {
             try (InputStream in = new FileInputStream(fifo.path().toFile())) {
                 stdinSource = in;
@@ -137,6 +139,21 @@ public final class ProcessIo implements AutoCloseable {
                 closeStdin();
             }
         });
+    }
+
+    /**
+     * A client that never opened its end of the stdin fifo (a {@code ctr task exec} without -i, or one
+     * killed first) leaves the copier blocked in open(2), which no interrupt ends. Opening the fifo
+     * read-write is never blocked and counts as the writer that open waits for; closing it again gives
+     * the copier end-of-file, so the thread ends with the process instead of living as long as the shim.
+     */
+    private void releaseStdinOpen(java.nio.file.Path fifo) {
+        try {
+            java.nio.channels.FileChannel.open(fifo, java.nio.file.StandardOpenOption.READ,
+                    java.nio.file.StandardOpenOption.WRITE).close();
+        } catch (IOException e) {
+            LOG.debug("stdin fifo of {} already gone: {}", label, e.getMessage());
+        }
     }
 
     private synchronized void track(AutoCloseable c) {
@@ -183,6 +200,7 @@ public final class ProcessIo implements AutoCloseable {
             }
         }
         open.clear();
+        stdinClosed = true;
         InputStream in = stdinSource;
         if (in != null) {
             try {
@@ -190,6 +208,8 @@ public final class ProcessIo implements AutoCloseable {
             } catch (IOException e) {
                 // the copier ends either way
             }
+        } else if (stdinFifo != null) {
+            releaseStdinOpen(stdinFifo);
         }
         if (binary != null) {
             binary.close();

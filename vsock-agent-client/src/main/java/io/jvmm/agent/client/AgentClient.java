@@ -11,6 +11,7 @@ import io.jvmm.ttrpc.MethodKind;
 import io.jvmm.api.agent.v1.CreateContainerRequest;
 import io.jvmm.api.agent.v1.CreateContainerResponse;
 import io.jvmm.api.agent.v1.DeleteContainerResponse;
+import io.jvmm.api.agent.v1.DeleteProcessResponse;
 import io.jvmm.api.agent.v1.ExecProcessRequest;
 import io.jvmm.api.agent.v1.ExecProcessResponse;
 import io.jvmm.api.agent.v1.ListProcessesResponse;
@@ -199,6 +200,11 @@ public final class AgentClient implements AutoCloseable {
 
     public void deleteContainer(String id) {
         call("DeleteContainer", ContainerRef.newBuilder().setContainerId(id).build(), DeleteContainerResponse.parser(), CALL_TIMEOUT);
+    }
+
+    /** Forgets an exited exec process in the guest (its exec id may then be used again). */
+    public void deleteProcess(String id, String execId) {
+        call("DeleteProcess", ref(id, execId), DeleteProcessResponse.parser(), CALL_TIMEOUT);
     }
 
     public void sync() {

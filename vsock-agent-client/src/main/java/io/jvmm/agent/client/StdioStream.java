@@ -17,6 +17,11 @@ public final class StdioStream implements AutoCloseable {
         this.channel = channel;
     }
 
+    /** A stream over a connection already past its header (the agent's, or a test's socket pair). */
+    public static StdioStream over(SocketChannel connected) {
+        return new StdioStream(connected);
+    }
+
     /** Bytes the process writes (stdout, stderr). */
     public InputStream input() {
         return Channels.newInputStream(channel);

@@ -1,0 +1,92 @@
+package io.jvmm.guest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvmm.guest.sys.GuestSyscalls;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * With this test JVM made a child subreaper (as the agent is), a shell that backgrounds a short sleep
+ * and exits leaves that sleep to us: a real orphan, and a zombie once it ends.
+ */
+class OrphanReaperTest {
+    private final Object lock = new Object();
+
+    @BeforeAll
+    static void becomeSubreaper() throws Exception {
+        GuestSyscalls.becomeSubreaper();
+    }
+
+    @Test
+    void anOrphanedZombieIsReapedOnTheSecondSweepThatSeesIt() throws Exception {
+        int orphan = orphanedZombie();
+        OrphanReaper reaper = new OrphanReaper(lock, pid -> false);
+
+        assertThat(reaper.sweep()).as("first sighting: left alone").isZero();
+        assertThat(isZombie(orphan)).isTrue();
+        assertThat(reaper.sweep()).as("second sighting: reaped").isEqualTo(1);
+        assertThat(Files.exists(Path.of("/proc", Integer.toString(orphan)))).isFalse();
+    }
+
+    @Test
+    void aZombieAContainerProcessOwnsIsLeftToItsOwnReaper() throws Exception {
+        int owned = orphanedZombie();
+        OrphanReaper reaper = new OrphanReaper(lock, pid -> pid == owned);
+        try {
+            reaper.sweep();
+            assertThat(reaper.sweep()).isZero();
+            assertThat(isZombie(owned)).as("still waiting for its owner").isTrue();
+        } finally {
+            assertThat(GuestSyscalls.reapIfExited(owned)).isTrue();
+        }
+    }
+
+    @Test
+    void noSweepHappensWhileAProcessIsBeingCreated() throws Exception {
+        int orphan = orphanedZombie();
+        OrphanReaper reaper = new OrphanReaper(lock, pid -> false);
+        reaper.sweep();
+        Thread sweeper;
+        synchronized (lock) {
+            sweeper = Thread.ofPlatform().start(() -> {
+                try {
+                    reaper.sweep();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            sweeper.join(300);
+            assertThat(sweeper.isAlive()).as("the sweep waits for the creation to finish").isTrue();
+            assertThat(isZombie(orphan)).isTrue();
+        }
+        sweeper.join(10_000);
+        assertThat(Files.exists(Path.of("/proc", Integer.toString(orphan)))).isFalse();
+    }
+
+    /** A background sleep whose shell exited before it: our child by adoption, then a zombie. */
+    private static int orphanedZombie() throws Exception {
+        Process sh = new ProcessBuilder("sh", "-c", "sleep 0.2 & echo $!").start();
+        int pid = Integer.parseInt(new String(sh.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip());
+        assertThat(sh.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!isZombie(pid) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(isZombie(pid)).as("orphan %d ended and waits to be reaped", pid).isTrue();
+        return pid;
+    }
+
+    private static boolean isZombie(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+}

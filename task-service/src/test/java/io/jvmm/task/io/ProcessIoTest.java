@@ -1,0 +1,107 @@
+package io.jvmm.task.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvmm.agent.client.StdioStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The stdin copier of a process, against a real fifo and a real socket standing in for the guest's stream. */
+class ProcessIoTest {
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : toClose.reversed()) {
+            c.close();
+        }
+    }
+
+    @Test
+    void aStdinFifoNobodyOpensDoesNotKeepItsThreadAfterClose() throws Exception {
+        Path fifo = mkfifo("never-opened-stdin");
+        SocketChannel guestSide = guestStdin();
+        ProcessIo io = ProcessIo.start("t-unopened", new StdioConfig(fifo.toString(), "", "", false),
+                kind -> StdioStream.over(hostSide), Map.of());
+        Thread copier = awaitThread("stdin-t-unopened");
+
+        io.close();
+
+        copier.join(Duration.ofSeconds(10));
+        assertThat(copier.isAlive()).as("stdin copier still blocked in open(2) after close").isFalse();
+        assertThat(guestSide.read(ByteBuffer.allocate(1))).as("the guest's stdin reached its end").isEqualTo(-1);
+    }
+
+    @Test
+    void whatTheClientWritesReachesTheGuestFollowedByEndOfFile() throws Exception {
+        Path fifo = mkfifo("stdin");
+        SocketChannel guestSide = guestStdin();
+        ProcessIo io = ProcessIo.start("t-written", new StdioConfig(fifo.toString(), "", "", false),
+                kind -> StdioStream.over(hostSide), Map.of());
+        toClose.add(io);
+        try (var client = Files.newOutputStream(fifo)) {
+            client.write("hello guest".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(new String(Channels.readAll(guestSide), StandardCharsets.UTF_8)).isEqualTo("hello guest");
+    }
+
+    private SocketChannel hostSide;
+
+    /** A connected socket pair; the host end goes to ProcessIo, the guest end is returned. */
+    private SocketChannel guestStdin() throws IOException {
+        Path socket = dir.resolve("guest.sock");
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        toClose.add(server);
+        hostSide = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        toClose.add(hostSide);
+        SocketChannel guest = server.accept();
+        toClose.add(guest);
+        return guest;
+    }
+
+    private Path mkfifo(String name) throws Exception {
+        Path fifo = dir.resolve(name);
+        Process p = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertThat(p.waitFor()).isZero();
+        return fifo;
+    }
+
+    private static Thread awaitThread(String name) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<Thread> t = Thread.getAllStackTraces().keySet().stream().filter(th -> th.getName().equals(name)).findFirst();
+            if (t.isPresent()) {
+                return t.get();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no thread " + name);
+    }
+
+    /** Reads a channel to its end. */
+    private static final class Channels {
+        static byte[] readAll(SocketChannel ch) throws IOException {
+            try (var in = java.nio.channels.Channels.newInputStream(ch)) {
+                return in.readAllBytes();
+            }
+        }
+    }
+}
