@@ -76,6 +76,12 @@ class JvmmContainerdTest {
         String id = id(runtime, "kill9");
         try (CtrRun ctr = CtrRun.start(containerd, run(runtime, id, "sleep", "1000"))) {
             awaitRunning(id);
+            // A failed exec (crun forked it into the container before finding no such program) is
+            // refused, and must not keep the container from dying right after.
+            PrivateContainerd.Result missing = containerd.ctr(null, "task", "exec", "--exec-id", "bad", id, "/no/such/program");
+            assertThat(missing.exitCode()).isNotZero();
+            assertThat(missing.stderr()).contains("no/such/program");
+
             assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
             assertThat(awaitOrDiagnose(ctr)).isEqualTo(137);
         }
@@ -144,12 +150,6 @@ class JvmmContainerdTest {
             PrivateContainerd.Result exec = containerd.ctr(null, "task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo in exec; exit 3");
             assertThat(exec.exitCode()).as(exec.stderr()).isEqualTo(3);
             assertThat(exec.stdout()).isEqualTo("in exec\n");
-
-            // A failed exec (crun forked it into the container before finding no such program) is
-            // refused, and must not keep the container from dying at the end.
-            PrivateContainerd.Result missing = containerd.ctr(null, "task", "exec", "--exec-id", "bad", id, "/no/such/program");
-            assertThat(missing.exitCode()).isNotZero();
-            assertThat(missing.stderr()).contains("no/such/program");
 
             PrivateContainerd.Result ps = containerd.ctr(null, "task", "ps", id);
             assertThat(ps.stdout().lines().skip(1).filter(l -> l.matches("\\d+\\s+.*")).count()).as(ps.stdout()).isEqualTo(2);
