@@ -28,7 +28,7 @@ public final class AgentMain {
                 Path.of("/run/crun"), state.resolve("crun-logs"));
         ContainerRegistry registry = new ContainerRegistry(state, crun);
         // Creation holds the registry's lock until the new pid is registered: the reaper waits for it.
-        new OrphanReaper(registry, registry::ownsProcess).start(Duration.ofSeconds(1));
+        new OrphanReaper(registry, registry::ownsProcess, Duration.ofSeconds(1)).start(Duration.ofSeconds(1), Duration.ofSeconds(30));
         int control = Integer.getInteger("jvmm.agent.port", AgentPorts.CONTROL);
         int stdio = Integer.getInteger("jvmm.agent.stdioPort", AgentPorts.STDIO);
         long prepared = System.nanoTime();

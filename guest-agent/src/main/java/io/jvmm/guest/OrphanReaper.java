@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.IntPredicate;
 import java.util.stream.Stream;
@@ -21,31 +24,47 @@ import org.apache.logging.log4j.Logger;
  * reported. This sweeps our zombie children that are not ours to report (no container process has
  * their pid) and reaps them.
  *
- * <p>A zombie is reaped only when it was one in the previous sweep too, and only while no process is
+ * <p>A zombie is reaped only once it has been one for a while ({@code minAge}), and only while no process is
  * being created ({@code lock}, the registry's, is held by create and exec until the new process's pid
  * is registered): a process that exits before its creator learns its pid is therefore never taken from
  * the reaper that will report its exit, and the JDK's own children (crun itself), which the JDK reaps
- * the moment they exit, are never zombies for a whole interval.
+ * the moment they exit, are never zombies that long.
  */
 final class OrphanReaper {
     private static final Logger LOG = LogManager.getLogger(OrphanReaper.class);
 
     private final Object lock;
     private final IntPredicate owned;
-    private Set<Integer> zombiesLastTime = Set.of();
+    private final Duration minAge;
+    private volatile Map<Integer, Long> firstSeen = Map.of();
 
-    /** {@code owned}: whether a pid belongs to a container process (its own reaper reports it). */
-    OrphanReaper(Object lock, IntPredicate owned) {
+    /**
+     * {@code owned}: whether a pid belongs to a container process (its own reaper reports it);
+     * {@code minAge}: how long a zombie must have been one before it is taken (far longer than the JDK needs).
+     */
+    OrphanReaper(Object lock, IntPredicate owned, Duration minAge) {
         this.lock = lock;
         this.owned = owned;
+        this.minAge = minAge;
     }
 
-    void start(Duration interval) {
-        Thread.ofPlatform().daemon(true).name("orphan-reaper").start(() -> {
+    /**
+     * Sweeps when a child of ours ended (SIGCHLD), again {@code recheck} later while a zombie is too young
+     * to take, and every {@code idle} otherwise (in case a signal was missed): an idle guest
+     * under emulation should not pay for a sweep every second.
+     */
+    Thread start(Duration recheck, Duration idle) {
+        java.util.concurrent.Semaphore childEnded = new java.util.concurrent.Semaphore(0);
+        boolean signalled = onChildSignal(childEnded::release);
+        Duration quiet = signalled ? idle : recheck;
+        return Thread.ofPlatform().daemon(true).name("orphan-reaper").start(() -> {
+            Duration wait = quiet;
             while (true) {
                 try {
-                    Thread.sleep(interval);
+                    childEnded.tryAcquire(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    childEnded.drainPermits();
                     sweep();
+                    wait = firstSeen.isEmpty() ? quiet : recheck;
                 } catch (InterruptedException e) {
                     return;
                 } catch (IOException | RuntimeException e) {
@@ -55,26 +74,49 @@ final class OrphanReaper {
         });
     }
 
-    /** One round: reaps the orphaned zombies seen last time and still there; returns how many. */
+    /** Runs {@code action} on every SIGCHLD; false if this JVM does not let us handle it. */
+    static boolean onChildSignal(Runnable action) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("CHLD"), sig -> action.run());
+            return true;
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            LOG.debug("no SIGCHLD handler ({}): sweeping on a timer", e.getMessage());
+            return false;
+        }
+    }
+
+    /** One round: reaps the orphaned zombies first seen at least {@code minAge} ago; returns how many. */
     int sweep() throws IOException {
         synchronized (lock) {
-            Set<Integer> zombies = new HashSet<>();
+            long now = System.nanoTime();
+            Map<Integer, Long> zombies = new HashMap<>();
             for (int pid : children()) {
                 if (!owned.test(pid) && isZombie(pid)) {
-                    zombies.add(pid);
+                    zombies.put(pid, firstSeen.getOrDefault(pid, now));
                 }
             }
-            Set<Integer> reaped = new HashSet<>();
-            for (int pid : zombies) {
-                if (zombiesLastTime.contains(pid) && GuestSyscalls.reapIfExited(pid)) {
-                    LOG.info("reaped orphan {}", pid);
-                    reaped.add(pid);
+            int reaped = 0;
+            for (var z : List.copyOf(zombies.entrySet())) {
+                if (now - z.getValue() >= minAge.toNanos() && reap(z.getKey())) {
+                    zombies.remove(z.getKey());
+                    reaped++;
                 }
             }
-            zombies.removeAll(reaped);
-            zombiesLastTime = zombies;
-            return reaped.size();
+            firstSeen = zombies;
+            return reaped;
         }
+    }
+
+    private static boolean reap(int pid) {
+        try {
+            if (GuestSyscalls.reapIfExited(pid)) {
+                LOG.info("reaped orphan {}", pid);
+                return true;
+            }
+        } catch (IOException e) {
+            LOG.debug("orphan {} gone meanwhile: {}", pid, e.getMessage());
+        }
+        return false;
     }
 
     /** Our children, over all our threads (a child belongs to the thread that forked or adopted it). */

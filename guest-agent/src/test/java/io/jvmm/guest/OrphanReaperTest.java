@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * and exits leaves that sleep to us: a real orphan, and a zombie once it ends.
  */
 class OrphanReaperTest {
+    private static final java.time.Duration MIN_AGE = java.time.Duration.ofMillis(300);
     private final Object lock = new Object();
 
     @BeforeAll
@@ -25,20 +26,23 @@ class OrphanReaperTest {
     @Test
     void anOrphanedZombieIsReapedOnTheSecondSweepThatSeesIt() throws Exception {
         int orphan = orphanedZombie();
-        OrphanReaper reaper = new OrphanReaper(lock, pid -> false);
+        OrphanReaper reaper = new OrphanReaper(lock, pid -> false, MIN_AGE);
 
         assertThat(reaper.sweep()).as("first sighting: left alone").isZero();
+        assertThat(reaper.sweep()).as("seen again at once: still too young").isZero();
         assertThat(isZombie(orphan)).isTrue();
-        assertThat(reaper.sweep()).as("second sighting: reaped").isEqualTo(1);
+        Thread.sleep(MIN_AGE.toMillis());
+        assertThat(reaper.sweep()).as("a zombie for longer than the minimum age: reaped").isEqualTo(1);
         assertThat(Files.exists(Path.of("/proc", Integer.toString(orphan)))).isFalse();
     }
 
     @Test
     void aZombieAContainerProcessOwnsIsLeftToItsOwnReaper() throws Exception {
         int owned = orphanedZombie();
-        OrphanReaper reaper = new OrphanReaper(lock, pid -> pid == owned);
+        OrphanReaper reaper = new OrphanReaper(lock, pid -> pid == owned, MIN_AGE);
         try {
             reaper.sweep();
+            Thread.sleep(MIN_AGE.toMillis());
             assertThat(reaper.sweep()).isZero();
             assertThat(isZombie(owned)).as("still waiting for its owner").isTrue();
         } finally {
@@ -49,8 +53,9 @@ class OrphanReaperTest {
     @Test
     void noSweepHappensWhileAProcessIsBeingCreated() throws Exception {
         int orphan = orphanedZombie();
-        OrphanReaper reaper = new OrphanReaper(lock, pid -> false);
+        OrphanReaper reaper = new OrphanReaper(lock, pid -> false, MIN_AGE);
         reaper.sweep();
+        Thread.sleep(MIN_AGE.toMillis());
         Thread sweeper;
         synchronized (lock) {
             sweeper = Thread.ofPlatform().start(() -> {
@@ -66,6 +71,24 @@ class OrphanReaperTest {
         }
         sweeper.join(10_000);
         assertThat(Files.exists(Path.of("/proc", Integer.toString(orphan)))).isFalse();
+    }
+
+    @Test
+    void theEndOfAChildWakesTheReaperLongBeforeItsIdleInterval() throws Exception {
+        assertThat(OrphanReaper.onChildSignal(() -> { })).as("SIGCHLD can be handled (else sweeps are timed)").isTrue();
+        OrphanReaper reaper = new OrphanReaper(lock, pid -> false, MIN_AGE);
+        Thread sweeper = reaper.start(java.time.Duration.ofMillis(100), java.time.Duration.ofHours(1));
+        try {
+            int orphan = orphanedZombie();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (Files.exists(Path.of("/proc", Integer.toString(orphan))) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(Files.exists(Path.of("/proc", Integer.toString(orphan)))).as("orphan %d reaped", orphan).isFalse();
+        } finally {
+            sweeper.interrupt();
+            sweeper.join(5000);
+        }
     }
 
     /** A background sleep whose shell exited before it: our child by adoption, then a zombie. */
