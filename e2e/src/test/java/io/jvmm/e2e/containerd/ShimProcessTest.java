@@ -75,6 +75,8 @@ class ShimProcessTest {
 
     private static Path dir;
     private static Path bundle;
+    /** Every bundle made, so that tear-down runs {@code delete} for each group (its socket and start lock go). */
+    private static final List<Path> BUNDLES = new CopyOnWriteArrayList<>();
     private static TtrpcServer events;
     private static JvmmRuntime jvmm;
     private static String address;
@@ -104,12 +106,15 @@ class ShimProcessTest {
         if (events != null) {
             events.close();
         }
-        runShim(bundle, new byte[0], "delete");
+        for (Path b : BUNDLES) {
+            runShim(b, new byte[0], "delete");
+        }
         Leftovers.deleteTree(dir);
     }
 
     private static Path bundle(String name, Map<String, String> annotations) throws IOException {
         Path b = Files.createDirectories(dir.resolve(name));
+        BUNDLES.add(b);
         BusyboxRootfs.create(b.resolve("rootfs"));
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         var spec = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
