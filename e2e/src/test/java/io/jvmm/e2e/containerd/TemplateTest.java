@@ -117,6 +117,9 @@ class TemplateTest {
                 try (r) {
                     long left = Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
                     assertThat(r.await(left)).isEqualTo(137);
+                } catch (java.io.IOException e) {
+                    throw new java.io.IOException(e.getMessage() + "\n" + containerd.ctr(null, "task", "ls").stdout()
+                            + Leftovers.awaitingThreads(containerd.socket().toString()), e);
                 }
             }
         }
