@@ -29,16 +29,22 @@ public final class ShimBench {
         List<Double> bare = new ArrayList<>();
         List<Double> runc = new ArrayList<>();
         List<Double> vm = new ArrayList<>();
+        List<Double> fromTemplate = new ArrayList<>();
         List<Double> jvmmStart = new ArrayList<>();
         List<Double> runcStart = new ArrayList<>();
         List<Double> rss = new ArrayList<>();
         List<Double> rssNoVm = new ArrayList<>();
         try (PrivateContainerd containerd = PrivateContainerd.start(List.of(jvmm.binDir()))) {
             ctrRun(containerd, RUNC, "warm-runc");
+            // The same runtime with templates on: the first run makes the template, the timed ones restore it.
+            Path templates = containerd.dir().resolve("jvmm-templates.json");
+            Files.writeString(templates, jvmm.configWith(java.util.Map.of("templates", true)));
+            ctrRun(containerd, JvmmRuntime.RUNTIME, "warm-template", templates);
             for (int i = 0; i < runs; i++) {
                 bare.add(BootBench.bareBoot(GuestImage.get()));
                 runc.add(ctrRun(containerd, RUNC, "b-runc-" + i));
                 vm.add(ctrRun(containerd, JvmmRuntime.RUNTIME, "b-jvmm-" + i));
+                fromTemplate.add(ctrRun(containerd, JvmmRuntime.RUNTIME, "b-tmpl-" + i, templates));
                 double[] j = startAction(containerd, jvmm.shim(), "sj" + i);
                 jvmmStart.add(j[0]);
                 rssNoVm.add(j[1]);
@@ -46,20 +52,34 @@ public final class ShimBench {
                 rss.add(runningShimRss(containerd, "b-rss-" + i));
             }
         }
-        double total = BootBench.median(vm) / (BootBench.median(bare) + BootBench.median(runc));
+        jvmm.deleteTemplates();
+        double baseline = BootBench.median(bare) + BootBench.median(runc);
+        double total = BootBench.median(vm) / baseline;
         System.out.printf(Locale.ROOT, "RESULT runs=%d runc_run_s=%.2f jvmm_run_s=%.2f bare_boot_s=%.2f total_ratio=%.2f"
+                        + " jvmm_template_run_s=%.2f template_total_ratio=%.2f"
                         + " runc_start_s=%.3f jvmm_start_s=%.3f start_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f%n",
-                runs, BootBench.median(runc), BootBench.median(vm), BootBench.median(bare), total, BootBench.median(runcStart), BootBench.median(jvmmStart),
+                runs, BootBench.median(runc), BootBench.median(vm), BootBench.median(bare), total,
+                BootBench.median(fromTemplate), BootBench.median(fromTemplate) / baseline,
+                BootBench.median(runcStart), BootBench.median(jvmmStart),
                 BootBench.median(jvmmStart) / BootBench.median(runcStart), BootBench.median(rss), BootBench.median(rssNoVm));
-        System.out.println("runc: " + runc + " jvmm: " + vm + " bare: " + bare + " start runc: " + runcStart
+        System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm from a template: " + fromTemplate + " bare: " + bare + " start runc: " + runcStart
                 + " start jvmm: " + jvmmStart + " rss: " + rss);
         System.exit(0);
     }
 
     private static double ctrRun(PrivateContainerd containerd, String runtime, String id) throws Exception {
+        return ctrRun(containerd, runtime, id, null);
+    }
+
+    /** One timed {@code ctr run --rm ... true}, with the runtime's config file when one is given. */
+    private static double ctrRun(PrivateContainerd containerd, String runtime, String id, Path config) throws Exception {
+        List<String> args = new ArrayList<>(List.of("run", "--rm", "--snapshotter", "native", "--runtime", runtime));
+        if (config != null) {
+            args.addAll(List.of("--runtime-config-path", config.toString()));
+        }
+        args.addAll(List.of(PrivateContainerd.IMAGE, id, "true"));
         long t0 = System.nanoTime();
-        PrivateContainerd.Result r = containerd.ctr(new byte[0], "run", "--rm", "--snapshotter", "native", "--runtime", runtime,
-                PrivateContainerd.IMAGE, id, "true");
+        PrivateContainerd.Result r = containerd.ctr(new byte[0], args.toArray(String[]::new));
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (r.exitCode() != 0) {
             throw new IllegalStateException(runtime + " run failed: " + r.stderr());
