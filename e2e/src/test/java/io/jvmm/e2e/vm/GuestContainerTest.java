@@ -122,9 +122,7 @@ class GuestContainerTest {
 
     @Test
     void anExecIdIsFreeAgainOnceTheExecIsDeleted() throws Exception {
-        String rootfs = vm.rootfs("reuse");
-        vm.agent.createContainer("reuse", "", OciSpec.config("reuse", rootfs, List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
-        vm.agent.startContainer("reuse");
+        startSleeper("reuse");
         vm.agent.exec("reuse", "probe", OciSpec.processJson(List.of("sh", "-c", "exit 4")), StdioSpec.getDefaultInstance());
         assertThat(vm.agent.waitProcess("reuse", "probe", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(4);
         vm.agent.deleteProcess("reuse", "probe");
@@ -136,9 +134,7 @@ class GuestContainerTest {
                 .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
         assertThatThrownBy(() -> vm.agent.deleteProcess("reuse", ""))
                 .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT));
-        vm.agent.signal("reuse", "", 9, false);
-        assertThat(vm.agent.waitProcess("reuse", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
-        vm.agent.deleteContainer("reuse");
+        killAndDelete("reuse");
     }
 
     /**
@@ -149,15 +145,24 @@ class GuestContainerTest {
      */
     @Test
     void aFailedExecLeavesNothingThatHoldsBackTheContainersExit() throws Exception {
-        String rootfs = vm.rootfs("failexec");
-        vm.agent.createContainer("failexec", "", OciSpec.config("failexec", rootfs, List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
-        vm.agent.startContainer("failexec");
+        startSleeper("failexec");
         assertThatThrownBy(() -> vm.agent.exec("failexec", "missing", OciSpec.processJson(List.of("/no/such/program")),
                 StdioSpec.getDefaultInstance())).hasMessageContaining("no/such/program");
 
-        vm.agent.signal("failexec", "", 9, false);
-        assertThat(vm.agent.waitProcess("failexec", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
-        vm.agent.deleteContainer("failexec");
+        killAndDelete("failexec");
+    }
+
+    /** A started container whose init sleeps, without stdio. */
+    private static void startSleeper(String id) throws Exception {
+        vm.agent.createContainer(id, "", OciSpec.config(id, vm.rootfs(id), List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
+        vm.agent.startContainer(id);
+    }
+
+    /** SIGKILL to the init, its exit reported as 128 + 9 within a minute, the container deleted. */
+    private static void killAndDelete(String id) {
+        vm.agent.signal(id, "", 9, false);
+        assertThat(vm.agent.waitProcess(id, "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
+        vm.agent.deleteContainer(id);
     }
 
     @Test

@@ -154,6 +154,7 @@ public final class VmSandbox implements AutoCloseable {
         if (fromTemplate) {
             // The agent was listening when the template was saved: no console announcement this time.
             agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
+            LOG.debug("restored agent of {} answered {} ms after the monitor", sandboxId, (System.nanoTime() - started) / 1_000_000);
             agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, rootOnDisk ? "" : "jvmm", guestNetwork);
         } else {
             agent = GuestConnector.connect(vm, settings.bootTimeout());

@@ -38,8 +38,7 @@ class ProcessIoTest {
     void aStdinFifoNobodyOpensDoesNotKeepItsThreadAfterClose() throws Exception {
         Path fifo = mkfifo("never-opened-stdin");
         SocketChannel guestSide = guestStdin();
-        ProcessIo io = ProcessIo.start("t-unopened", new StdioConfig(fifo.toString(), "", "", false),
-                kind -> StdioStream.over(hostSide), Map.of());
+        ProcessIo io = stdinOnly("t-unopened", fifo);
         Thread copier = awaitThread("stdin-t-unopened");
 
         io.close();
@@ -53,8 +52,7 @@ class ProcessIoTest {
     void whatTheClientWritesReachesTheGuestFollowedByEndOfFile() throws Exception {
         Path fifo = mkfifo("stdin");
         SocketChannel guestSide = guestStdin();
-        ProcessIo io = ProcessIo.start("t-written", new StdioConfig(fifo.toString(), "", "", false),
-                kind -> StdioStream.over(hostSide), Map.of());
+        ProcessIo io = stdinOnly("t-written", fifo);
         toClose.add(io);
         try (var client = Files.newOutputStream(fifo)) {
             client.write("hello guest".getBytes(StandardCharsets.UTF_8));
@@ -63,6 +61,11 @@ class ProcessIoTest {
     }
 
     private SocketChannel hostSide;
+
+    /** A process with stdin only, from {@code fifo} to the host side of {@link #guestStdin()}. */
+    private ProcessIo stdinOnly(String label, Path fifo) throws IOException {
+        return ProcessIo.start(label, new StdioConfig(fifo.toString(), "", "", false), kind -> StdioStream.over(hostSide), Map.of());
+    }
 
     /** A connected socket pair; the host end goes to ProcessIo, the guest end is returned. */
     private SocketChannel guestStdin() throws IOException {

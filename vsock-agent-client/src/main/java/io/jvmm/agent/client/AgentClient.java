@@ -87,6 +87,7 @@ public final class AgentClient implements AutoCloseable {
             } catch (IOException e) {
                 last = e;
             }
+            LOG.debug("agent on {} not there yet: {}", vsockSocket, last.getMessage());
             sleep(Math.min(pauseMs, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
             pauseMs = Math.min(pauseMs * 2, 100);
         }
