@@ -28,8 +28,7 @@ final class CtrRun implements AutoCloseable {
 
     /** With {@code terminal}, ctr runs under script(1), which gives it a pseudo-terminal as its stdin and stdout. */
     static CtrRun start(PrivateContainerd containerd, List<String> args, boolean terminal) throws IOException {
-        List<String> ctr = new ArrayList<>(List.of(containerd.ctrBinary().toString(), "-a", containerd.socket().toString()));
-        ctr.addAll(args);
+        List<String> ctr = containerd.ctrCommand(args);
         List<String> command = terminal ? List.of("script", "-qec", shellQuote(ctr), "/dev/null") : ctr;
         return new CtrRun(new ProcessBuilder(command).start());
     }

@@ -172,21 +172,46 @@ public final class PrivateContainerd implements AutoCloseable {
         return dir.resolve("containerd.sock");
     }
 
+    /**
+     * {@code ctr -a <socket> <args>}, with the stdio fifos of {@code run}, {@code task exec} and
+     * {@code task start} kept in this containerd's directory: ctr removes them when it ends, but a ctr a
+     * test kills cannot, and its fifos would otherwise stay in /run/containerd/fifo.
+     */
+    public List<String> ctrCommand(List<String> args) {
+        List<String> command = new ArrayList<>(List.of(ctrBinary().toString(), "-a", socket().toString()));
+        int at = 0;
+        while (at + 1 < args.size() && (args.get(at).equals("-n") || args.get(at).equals("--namespace"))) {
+            at += 2;
+        }
+        int subcommandEnd = -1;
+        if (at < args.size() && args.get(at).equals("run")) {
+            subcommandEnd = at + 1;
+        } else if (at + 1 < args.size() && args.get(at).equals("task") && List.of("exec", "start").contains(args.get(at + 1))) {
+            subcommandEnd = at + 2;
+        }
+        if (subcommandEnd < 0) {
+            command.addAll(args);
+        } else {
+            command.addAll(args.subList(0, subcommandEnd));
+            command.addAll(List.of("--fifo-dir", dir.resolve("fifo").toString()));
+            command.addAll(args.subList(subcommandEnd, args.size()));
+        }
+        return command;
+    }
+
     /** The outcome of one ctr command. */
     public record Result(int exitCode, String stdout, String stderr) {
     }
 
     /** Starts {@code ctr -a <socket> <args>} without waiting (its output is discarded). */
     public Process startCtr(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(ctrBinary().toString(), "-a", socket().toString()));
-        command.addAll(List.of(args));
+        List<String> command = ctrCommand(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     /** Runs {@code ctr -a <socket> <args>}, feeding it {@code stdin} (or nothing). */
     public Result ctr(byte[] stdin, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(ctrBinary().toString(), "-a", socket().toString()));
-        command.addAll(List.of(args));
+        List<String> command = ctrCommand(List.of(args));
         Process p = new ProcessBuilder(command).start();
         byte[][] out = new byte[2][];
         Thread o = Thread.ofVirtual().start(() -> out[0] = readAll(p.getInputStream()));
