@@ -21,7 +21,8 @@ public final class Leftovers {
 
     /**
      * For a failure message: the stacks of the threads named {@code exit-*} (one per process whose exit a
-     * shim awaits) in every JVM whose command line mentions {@code marker}, so a hang shows where it waits.
+     * shim awaits) and {@code ttrpc-call-*} (requests being handled, such as a Create that does not
+     * return) in every JVM whose command line mentions {@code marker}, so a hang shows where it waits.
      */
     public static String awaitingThreads(String marker) {
         StringBuilder out = new StringBuilder();
@@ -35,9 +36,9 @@ public final class Leftovers {
                         .redirectErrorStream(true).start();
                 String text = new String(dump.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
                 dump.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
-                out.append("threads of ").append(p.pid()).append(" awaiting exits:\n");
+                out.append("threads of ").append(p.pid()).append(" awaiting exits or handling calls:\n");
                 for (String section : text.split("\n\n")) {
-                    if (section.startsWith("\"exit-")) {
+                    if (section.startsWith("\"exit-") || section.startsWith("\"ttrpc-call")) {
                         out.append(section).append("\n");
                     }
                 }
