@@ -149,8 +149,7 @@ public final class VmSandbox implements AutoCloseable {
         vm.start(settings.bootTimeout());
         long started = System.nanoTime();
         recordProcesses();
-        byte[] entropy = new byte[64];
-        new SecureRandom().nextBytes(entropy);
+        byte[] entropy = freshEntropy();
         if (fromTemplate) {
             // The agent was listening when the template was saved: no console announcement this time.
             agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
@@ -163,6 +162,13 @@ public final class VmSandbox implements AutoCloseable {
         LOG.info("sandbox {} {}: VM pid {}, monitor up in {} ms, agent ready {} ms later ({})", sandboxId,
                 fromTemplate ? "restored from a template" : "booted", vm.monitorPid(),
                 (started - begin) / 1_000_000, (System.nanoTime() - started) / 1_000_000, config.accel());
+    }
+
+    /** Entropy from the host for a guest's CSPRNG (SetupGuest): every boot, restore and template gets its own. */
+    static byte[] freshEntropy() {
+        byte[] entropy = new byte[64];
+        new SecureRandom().nextBytes(entropy);
+        return entropy;
     }
 
     private String hostname() {
@@ -291,8 +297,7 @@ public final class VmSandbox implements AutoCloseable {
                 new io.jvmm.vmm.qemu.QemuVm.CheckpointFiles(checkpoint.state(), Optional.of(image), m.rootDiskSerial()));
         vm.start(settings.bootTimeout());
         recordProcesses();
-        byte[] entropy = new byte[64];
-        new SecureRandom().nextBytes(entropy);
+        byte[] entropy = freshEntropy();
         agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
         agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, "", "");
         LOG.info("sandbox {} restored from checkpoint {} in {} ms", sandboxId, checkpoint.dir(), (System.nanoTime() - begin) / 1_000_000);

@@ -111,9 +111,7 @@ public final class VmTemplates {
      * its real identity.
      */
     private static void warmUp(AgentClient agent) {
-        byte[] entropy = new byte[64];
-        new java.security.SecureRandom().nextBytes(entropy);
-        agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, "jvmm-template", entropy, "", "");
+        agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, "jvmm-template", VmSandbox.freshEntropy(), "", "");
     }
 
     /**
