@@ -92,7 +92,7 @@ class CheckpointTest {
                     assertThat(after.get(i)).isEqualTo(after.get(i - 1) + 1);
                 }
                 assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
-                assertThat(attached.await(120)).isEqualTo(137);
+                assertThat(attached.await(120)).as("ctr stderr: %s", attached.stderr()).isEqualTo(137);
             }
         } finally {
             containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);

@@ -96,7 +96,7 @@ class JvmmContainerdTest {
             awaitRunning(id);
             Thread.sleep(500);
             assertThat(containerd.ctr(null, "task", "kill", "--all", "-s", "SIGTERM", id).exitCode()).isZero();
-            assertThat(ctr.await(RUN_TIMEOUT)).isEqualTo(143);
+            assertThat(ctr.await(RUN_TIMEOUT)).as("ctr stderr: %s", ctr.stderr()).isEqualTo(143);
         }
     }
 

@@ -39,7 +39,7 @@ class OldContainerdTest {
             assertThat(exec.exitCode()).as(exec.stderr()).isEqualTo(3);
             assertThat(exec.stdout()).isEqualTo("in exec\n");
             assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
-            assertThat(ctr.await(120)).isEqualTo(137);
+            assertThat(ctr.await(120)).as("ctr stderr: %s", ctr.stderr()).isEqualTo(137);
             assertThat(ctr.stdout()).isEqualTo("hello from 1.6\n");
         }
     }

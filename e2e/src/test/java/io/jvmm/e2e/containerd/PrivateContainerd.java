@@ -144,6 +144,12 @@ public final class PrivateContainerd implements AutoCloseable {
         }
     }
 
+    /** containerd's log lines (the shims' own included) that mention {@code word}, for a failure's message. */
+    public String logLinesMentioning(String word) throws IOException {
+        return Files.readString(dir.resolve("containerd.log")).lines().filter(l -> l.contains(word))
+                .collect(java.util.stream.Collectors.joining("\n"));
+    }
+
     /** Stops containerd (SIGTERM, as a service manager would) and starts it again on the same state. */
     public void restart() throws IOException, InterruptedException {
         process.destroy();

@@ -113,10 +113,15 @@ class TemplateTest {
             }
             // One budget for all: a clone whose exit never came must not cost five minutes per clone.
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(300);
-            for (CtrRun r : runs) {
+            for (int i = 0; i < runs.size(); i++) {
+                CtrRun r = runs.get(i);
                 try (r) {
                     long left = Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
-                    assertThat(r.await(left)).isEqualTo(137);
+                    int code = r.await(left);
+                    if (code != 137) {
+                        System.out.println("containerd log on clone-" + i + ":\n" + containerd.logLinesMentioning("clone-" + i));
+                    }
+                    assertThat(code).as("clone-%d's ctr run after its kill; its stderr: %s", i, r.stderr()).isEqualTo(137);
                 } catch (java.io.IOException e) {
                     throw new java.io.IOException(e.getMessage() + "\n" + containerd.ctr(null, "task", "ls").stdout()
                             + Leftovers.awaitingThreads(containerd.socket().toString()), e);
@@ -135,7 +140,7 @@ class TemplateTest {
             assertThat(cold.stdout()).as(cold.stderr()).isEqualTo("up\n");
             long bytes = vmProcesses().stream().mapToLong(p -> io.jvmm.vmm.HostTools.pssBytes(p.pid())).sum();
             containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
-            assertThat(cold.await(300)).isEqualTo(137);
+            assertThat(cold.await(300)).as("ctr stderr: %s", cold.stderr()).isEqualTo(137);
             return bytes / (1024.0 * 1024);
         }
     }
