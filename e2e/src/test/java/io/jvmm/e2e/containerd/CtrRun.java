@@ -45,6 +45,10 @@ final class CtrRun implements AutoCloseable {
         return process.getOutputStream();
     }
 
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** Waits for ctr to exit; returns its exit code. */
     int await(long seconds) throws InterruptedException, IOException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {

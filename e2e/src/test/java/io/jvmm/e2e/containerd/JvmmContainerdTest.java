@@ -271,7 +271,9 @@ class JvmmContainerdTest {
         }
     }
 
+    /** Ten VMs booting at once under TCG on two cores: 150-235 s seen here, so more than the default 300 s in all. */
     @Test
+    @org.junit.jupiter.api.Timeout(value = 12, unit = TimeUnit.MINUTES)
     void tenContainersRunInParallelEachInItsOwnVm() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(10);
         try {

@@ -144,9 +144,10 @@ public final class PrivateContainerd implements AutoCloseable {
         }
     }
 
-    /** containerd's log lines (the shims' own included) that mention {@code word}, for a failure's message. */
-    public String logLinesMentioning(String word) throws IOException {
-        return Files.readString(dir.resolve("containerd.log")).lines().filter(l -> l.contains(word))
+    /** containerd's log lines (the shims' own included) that name {@code id} (not a longer id it begins), for a failure's message. */
+    public String logLinesMentioning(String id) throws IOException {
+        java.util.regex.Pattern named = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(id) + "(?![\\w.-])");
+        return Files.readString(dir.resolve("containerd.log")).lines().filter(l -> named.matcher(l).find())
                 .collect(java.util.stream.Collectors.joining("\n"));
     }
 

@@ -83,18 +83,20 @@ class TemplateTest {
 
         List<CtrRun> runs = new java.util.ArrayList<>();
         long started = System.nanoTime();
+        Throwable failure = null;
         try {
             for (int i = 0; i < CLONES; i++) {
                 runs.add(CtrRun.start(containerd, run(smallTemplates, "clone-" + i,
                         "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; exec sleep 1000")));
             }
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(CLONE_WAIT_SECONDS);
-            while (runs.stream().anyMatch(r -> !r.stdout().contains("\n")) && System.nanoTime() < deadline) {
-                Thread.sleep(500);
-            }
+            long[] printedAfterMs = awaitFirstLines(runs, started);
+            System.out.println("seconds from start to each clone's line: " + java.util.Arrays.stream(printedAfterMs)
+                    .mapToObj(ms -> ms < 0 ? "never" : String.format("%.1f", ms / 1000.0)).toList());
             Set<String> random = new HashSet<>();
-            for (CtrRun r : runs) {
-                assertThat(r.stdout()).as("a clone's first line; ctr stderr: %s", r.stderr()).matches("[0-9a-f]{32}\n");
+            for (int i = 0; i < runs.size(); i++) {
+                CtrRun r = runs.get(i);
+                assertThat(r.stdout()).as("clone-%d's first line; ctr stderr: %s; containerd log on it:%n%s", i, r.stderr(),
+                        containerd.logLinesMentioning("clone-" + i)).matches("[0-9a-f]{32}\n");
                 random.add(r.stdout().strip());
             }
             assertThat(random).as("16 bytes of /dev/urandom from each of %d clones", CLONES).hasSize(CLONES);
@@ -107,26 +109,67 @@ class TemplateTest {
             System.out.printf("PSS per VM: cold %.0f MiB, template clone %.0f MiB (%d at once) = %.2fx; all %d printed after %.0f s%n",
                     coldMib, cloneMib, CLONES, cloneMib / coldMib, CLONES, (System.nanoTime() - started) / 1e9);
             assertThat(cloneMib).as("mean PSS of a clone vs a cold VM (%.0f MiB)", coldMib).isLessThan(coldMib / 2);
+        } catch (Throwable t) {
+            failure = t;
+            throw t;
         } finally {
+            killAll(runs, failure);
+        }
+    }
+
+    /** Waits until every clone printed its line (or the deadline); answers when each did, in ms from {@code started}, -1 for never. */
+    private static long[] awaitFirstLines(List<CtrRun> runs, long started) throws InterruptedException {
+        long[] printed = new long[runs.size()];
+        java.util.Arrays.fill(printed, -1);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(CLONE_WAIT_SECONDS);
+        boolean waiting = true;
+        while (waiting && System.nanoTime() < deadline) {
+            waiting = false;
             for (int i = 0; i < runs.size(); i++) {
-                containerd.ctr(null, "task", "kill", "-s", "SIGKILL", "clone-" + i);
-            }
-            // One budget for all: a clone whose exit never came must not cost five minutes per clone.
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(300);
-            for (int i = 0; i < runs.size(); i++) {
-                CtrRun r = runs.get(i);
-                try (r) {
-                    long left = Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
-                    int code = r.await(left);
-                    if (code != 137) {
-                        System.out.println("containerd log on clone-" + i + ":\n" + containerd.logLinesMentioning("clone-" + i));
-                    }
-                    assertThat(code).as("clone-%d's ctr run after its kill; its stderr: %s", i, r.stderr()).isEqualTo(137);
-                } catch (java.io.IOException e) {
-                    throw new java.io.IOException(e.getMessage() + "\n" + containerd.ctr(null, "task", "ls").stdout()
-                            + Leftovers.awaitingThreads(containerd.socket().toString()), e);
+                if (printed[i] < 0 && runs.get(i).stdout().contains("\n")) {
+                    printed[i] = (System.nanoTime() - started) / 1_000_000;
                 }
+                // A ctr that already ended will never print: no reason to wait for it.
+                waiting |= printed[i] < 0 && runs.get(i).isAlive();
             }
+            Thread.sleep(250);
+        }
+        return printed;
+    }
+
+    /**
+     * Kills every clone and checks each ctr run ends with 137. When the test already failed, that failure
+     * stays the one reported (a clone that never started also never ends with 137); what the kills saw is
+     * attached to it.
+     */
+    private static void killAll(List<CtrRun> runs, Throwable failure) throws Exception {
+        for (int i = 0; i < runs.size(); i++) {
+            containerd.ctr(null, "task", "kill", "-s", "SIGKILL", "clone-" + i);
+        }
+        // One budget for all: a clone whose exit never came must not cost five minutes per clone.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(300);
+        List<String> problems = new java.util.ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            try (CtrRun r = runs.get(i)) {
+                long left = Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
+                int code = r.await(left);
+                if (code != 137) {
+                    problems.add("clone-" + i + "'s ctr run ended with " + code + " after its kill; its stderr: " + r.stderr()
+                            + "\ncontainerd log on it:\n" + containerd.logLinesMentioning("clone-" + i));
+                }
+            } catch (java.io.IOException e) {
+                problems.add("clone-" + i + ": " + e.getMessage() + "\n" + containerd.ctr(null, "task", "ls").stdout()
+                        + Leftovers.awaitingThreads(containerd.socket().toString()));
+            }
+        }
+        if (problems.isEmpty()) {
+            return;
+        }
+        AssertionError killed = new AssertionError(String.join("\n", problems));
+        if (failure != null) {
+            failure.addSuppressed(killed);
+        } else {
+            throw killed;
         }
     }
 
