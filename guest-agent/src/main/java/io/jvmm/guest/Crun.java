@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /** Runs crun, the OCI runtime inside the guest. Every invocation has a deadline and a log to explain failures. */
 final class Crun {
-    private static final long TIMEOUT_SECONDS = 60;
+    /** Only a hung crun takes this long; less than the host's deadline for such calls (5 min), so crun's own error is what the host sees. */
+    private static final long TIMEOUT_SECONDS = 240;
 
     private final Path binary;
     private final Path root;

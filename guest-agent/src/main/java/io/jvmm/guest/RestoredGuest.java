@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class RestoredGuest {
     static final Path SHARE = Path.of("/run/jvmm/share");
-    private static final long DEVICE_WAIT_MS = 10_000;
+    /** As for a container disk: plenty for a loaded, emulated guest; only a device that never comes waits this long. */
+    private static final long DEVICE_WAIT_MS = 120_000;
 
     private RestoredGuest() {
     }

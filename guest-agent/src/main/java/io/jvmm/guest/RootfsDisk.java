@@ -15,7 +15,8 @@ import java.util.stream.Stream;
  */
 final class RootfsDisk {
     private static final Path SYS_BLOCK = Path.of("/sys/block");
-    private static final long DEVICE_WAIT_MS = 10_000;
+    /** A hot-plugged disk shows up within a second on an idle guest; an emulated one sharing its cores with many may need far longer. */
+    private static final long DEVICE_WAIT_MS = 120_000;
 
     private RootfsDisk() {
     }

@@ -175,7 +175,9 @@ public final class TaskService implements AutoCloseable {
         byte[] guestSpec = GuestSpec.translate(spec, id, root.specPath(), (host, i, ro) -> sb.shareHostPath(id, host, i, ro));
         AgentClient agent = sb.agent();
         TaskProcess init = new TaskProcess(id, "", request.stdio(), new byte[0]);
+        long asked = System.nanoTime();
         init.pid(agent.createContainer(id, "", guestSpec, stdioSpec(request.stdio()), root.diskSerial()));
+        LOG.info("container {} created in the guest in {} ms", id, (System.nanoTime() - asked) / 1_000_000);
         try {
             init.io(ProcessIo.start(id, request.stdio(), kind -> agent.openStdio(kind, id, ""), binaryEnv(id)));
         } catch (IOException | RuntimeException e) {

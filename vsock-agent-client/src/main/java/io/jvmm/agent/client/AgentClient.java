@@ -50,7 +50,14 @@ import org.apache.logging.log4j.Logger;
  */
 public final class AgentClient implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(AgentClient.class);
+    /** Calls that only look or signal: an agent that takes longer than this is stuck. */
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * Calls that do a container's work in the guest (mount its root, run crun, sync disks): containerd
+     * puts no deadline on them, and under emulation with many VMs sharing a few cores they were seen
+     * taking 50 s of the old 60 s limit, so they get the same room the guest gives crun and more.
+     */
+    private static final Duration WORK_CALL_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
 
     private final Path vsockSocket;
@@ -123,7 +130,7 @@ public final class AgentClient implements AutoCloseable {
     /** Sets the guest's time, hostname and entropy (reseeding its CSPRNG); answers its new machine id. */
     public String setupGuest(long timeUnixNano, String hostname, byte[] entropy) {
         return call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
-                .setEntropy(ByteString.copyFrom(entropy)).build(), SetupGuestResponse.parser(), CALL_TIMEOUT).getMachineId();
+                .setEntropy(ByteString.copyFrom(entropy)).build(), SetupGuestResponse.parser(), WORK_CALL_TIMEOUT).getMachineId();
     }
 
     /**
@@ -134,7 +141,7 @@ public final class AgentClient implements AutoCloseable {
     public String setupRestoredGuest(long timeUnixNano, String hostname, byte[] entropy, String shareTag, String network) {
         return call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
                 .setEntropy(ByteString.copyFrom(entropy)).setShareTag(shareTag).setNetwork(network).build(),
-                SetupGuestResponse.parser(), CALL_TIMEOUT).getMachineId();
+                SetupGuestResponse.parser(), WORK_CALL_TIMEOUT).getMachineId();
     }
 
     public int createContainer(String id, String bundlePath, byte[] configJson, StdioSpec stdio) {
@@ -145,18 +152,18 @@ public final class AgentClient implements AutoCloseable {
     public int createContainer(String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial) {
         return call("CreateContainer", CreateContainerRequest.newBuilder().setContainerId(id).setBundlePath(bundlePath)
                 .setConfigJson(ByteString.copyFrom(configJson)).setStdio(stdio).setRootfsDiskSerial(rootfsDiskSerial).build(),
-                CreateContainerResponse.parser(), CALL_TIMEOUT).getPid();
+                CreateContainerResponse.parser(), WORK_CALL_TIMEOUT).getPid();
     }
 
     public int startContainer(String id) {
         return call("StartContainer", ContainerRef.newBuilder().setContainerId(id).build(),
-                StartContainerResponse.parser(), CALL_TIMEOUT).getPid();
+                StartContainerResponse.parser(), WORK_CALL_TIMEOUT).getPid();
     }
 
     public int exec(String id, String execId, byte[] processJson, StdioSpec stdio) {
         return call("ExecProcess", ExecProcessRequest.newBuilder().setContainerId(id).setExecId(execId)
                 .setProcessJson(ByteString.copyFrom(processJson)).setStdio(stdio).build(),
-                ExecProcessResponse.parser(), CALL_TIMEOUT).getPid();
+                ExecProcessResponse.parser(), WORK_CALL_TIMEOUT).getPid();
     }
 
     public void signal(String id, String execId, int signal, boolean all) {
@@ -190,7 +197,7 @@ public final class AgentClient implements AutoCloseable {
     public void updateContainer(String id, byte[] resourcesJson) {
         call("UpdateContainer", io.jvmm.api.agent.v1.UpdateContainerRequest.newBuilder().setContainerId(id)
                 .setResourcesJson(ByteString.copyFrom(resourcesJson)).build(),
-                io.jvmm.api.agent.v1.UpdateContainerResponse.parser(), CALL_TIMEOUT);
+                io.jvmm.api.agent.v1.UpdateContainerResponse.parser(), WORK_CALL_TIMEOUT);
     }
 
     /** Guest events (OOM kills) as they happen; close the returned call to stop. */
@@ -200,7 +207,7 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public void deleteContainer(String id) {
-        call("DeleteContainer", ContainerRef.newBuilder().setContainerId(id).build(), DeleteContainerResponse.parser(), CALL_TIMEOUT);
+        call("DeleteContainer", ContainerRef.newBuilder().setContainerId(id).build(), DeleteContainerResponse.parser(), WORK_CALL_TIMEOUT);
     }
 
     /** Forgets an exited exec process in the guest (its exec id may then be used again). */
@@ -209,12 +216,12 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public void sync() {
-        call("Sync", SyncRequest.getDefaultInstance(), SyncResponse.parser(), CALL_TIMEOUT);
+        call("Sync", SyncRequest.getDefaultInstance(), SyncResponse.parser(), WORK_CALL_TIMEOUT);
     }
 
     /** Sync, then drop the guest's clean caches and compact its free memory (before a template is saved). */
     public void syncAndShrink() {
-        call("Sync", SyncRequest.newBuilder().setDropCaches(true).build(), SyncResponse.parser(), CALL_TIMEOUT);
+        call("Sync", SyncRequest.newBuilder().setDropCaches(true).build(), SyncResponse.parser(), WORK_CALL_TIMEOUT);
     }
 
     public void powerOff(Duration grace) {
