@@ -30,6 +30,12 @@ public final class QemuVm extends AbstractVm {
     public enum DeviceSetup { COMMAND_LINE, QMP, SNAPSHOTTABLE }
 
     private static final Duration MIGRATION_POLL = Duration.ofMillis(20);
+    /**
+     * One QMP command (the answer, not the work it starts): QEMU answers in milliseconds, but its main
+     * loop shares the host's cores with every vCPU thread, so a host running many emulated guests can
+     * delay it by seconds; only a stuck monitor takes this long.
+     */
+    private static final Duration QMP_CALL = Duration.ofSeconds(30);
     /** The memory file of a VM in the snapshot layout that is its own (saved, or a clone's copy). */
     private static final String MEMORY_FILE = "guest.mem";
 
@@ -108,12 +114,12 @@ public final class QemuVm extends AbstractVm {
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         if (state() == io.jvmm.vmm.VmState.RUNNING) {
-            pause(Duration.ofSeconds(5));
+            pause(QMP_CALL);
         } else if (state() != io.jvmm.vmm.VmState.PAUSED) {
             throw new VmException.IllegalTransition("cannot checkpoint: VM is " + state().name().toLowerCase(java.util.Locale.ROOT));
         }
         setIgnoreSharedMemory(false); // the memory goes into the stream
-        qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + file), Duration.ofSeconds(5));
+        qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + file), QMP_CALL);
         awaitMigration("checkpoint to " + file, deadline);
     }
 
@@ -254,8 +260,8 @@ public final class QemuVm extends AbstractVm {
             }
         });
         if (deviceSetup == DeviceSetup.QMP) {
-            QmpDevices.plugAll(qmp, config, Duration.ofSeconds(10));
-            qmp.execute("cont", null, Duration.ofSeconds(5));
+            QmpDevices.plugAll(qmp, config, QMP_CALL);
+            qmp.execute("cont", null, QMP_CALL);
         }
         if (deviceSetup == DeviceSetup.SNAPSHOTTABLE) {
             agentBridge = SerialAgentBridge.start(QemuCommandLine.agentSerialSocket(config), config.vsockSocket());
@@ -263,19 +269,19 @@ public final class QemuVm extends AbstractVm {
                 restoreCheckpoint(checkpoint.get(), deadline);
             } else if (restoreFrom.isPresent()) {
                 ignoreSharedMemory();
-                qmp.execute("migrate-incoming", java.util.Map.of("uri", "exec:cat " + restoreFrom.get().vmstate()), Duration.ofSeconds(5));
+                qmp.execute("migrate-incoming", java.util.Map.of("uri", "exec:cat " + restoreFrom.get().vmstate()), QMP_CALL);
                 awaitMigration("restore from " + restoreFrom.get().dir(), deadline);
-                qmp.execute("cont", null, Duration.ofSeconds(5));
+                qmp.execute("cont", null, QMP_CALL);
                 plugSnapshotDevices();
             } else {
                 plugSnapshotDevices();
                 if (holdAtReset) {
                     return;
                 }
-                qmp.execute("cont", null, Duration.ofSeconds(5));
+                qmp.execute("cont", null, QMP_CALL);
             }
         }
-        String status = qmp.execute("query-status", null, Duration.ofSeconds(5)).path("status").asText();
+        String status = qmp.execute("query-status", null, QMP_CALL).path("status").asText();
         if (!status.equals("running")) {
             throw new VmException.BootFailed("QEMU reports status '" + status + "' after start", null);
         }
@@ -303,20 +309,20 @@ public final class QemuVm extends AbstractVm {
     private void restoreCheckpoint(CheckpointFiles files, long deadline) {
         files.rootDisk().ifPresent(disk -> {
             diskPlugged = true;
-            QmpDevices.plugDisk(qmp, "rootfs0", disk, files.rootDiskSerial(), QemuCommandLine.FS_PORT, Duration.ofSeconds(10));
+            QmpDevices.plugDisk(qmp, "rootfs0", disk, files.rootDiskSerial(), QemuCommandLine.FS_PORT, QMP_CALL);
         });
         setIgnoreSharedMemory(false);
-        qmp.execute("migrate-incoming", java.util.Map.of("uri", "exec:cat " + files.state()), Duration.ofSeconds(5));
+        qmp.execute("migrate-incoming", java.util.Map.of("uri", "exec:cat " + files.state()), QMP_CALL);
         awaitMigration("restore from checkpoint " + files.state(), deadline);
-        qmp.execute("cont", null, Duration.ofSeconds(5));
+        qmp.execute("cont", null, QMP_CALL);
     }
 
     /** The devices of the snapshot layout that are not on the command line: the share, the card. */
     private void plugSnapshotDevices() {
         if (config.shareDir().isPresent()) {
-            QmpDevices.plugShare(qmp, config, QemuCommandLine.FS_PORT, Duration.ofSeconds(10));
+            QmpDevices.plugShare(qmp, config, QemuCommandLine.FS_PORT, QMP_CALL);
         }
-        config.nic().ifPresent(nic -> QmpDevices.plugNic(qmp, nic, QemuCommandLine.NET_PORT, Duration.ofSeconds(10)));
+        config.nic().ifPresent(nic -> QmpDevices.plugNic(qmp, nic, QemuCommandLine.NET_PORT, QMP_CALL));
     }
 
     /**
@@ -329,7 +335,7 @@ public final class QemuVm extends AbstractVm {
 
     private void setIgnoreSharedMemory(boolean ignore) {
         qmp.execute("migrate-set-capabilities", java.util.Map.of("capabilities",
-                List.of(java.util.Map.of("capability", "x-ignore-shared", "state", ignore))), Duration.ofSeconds(5));
+                List.of(java.util.Map.of("capability", "x-ignore-shared", "state", ignore))), QMP_CALL);
     }
 
     /**
@@ -351,11 +357,11 @@ public final class QemuVm extends AbstractVm {
         requireRunningForSnapshot();
         long deadline = System.nanoTime() + timeout.toNanos();
         agentBridge.close();
-        pause(Duration.ofSeconds(5));
+        pause(QMP_CALL);
         writeSnapshot(target, io.jvmm.vmm.VmmType.QEMU, partial -> {
             ignoreSharedMemory();
             qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + partial.resolve(target.vmstate().getFileName())),
-                    Duration.ofSeconds(5));
+                    QMP_CALL);
             awaitMigration("snapshot to " + target.dir(), deadline);
             if (hugeMemory.isPresent()) {
                 // hugetlbfs files cannot be written or moved to another file system: the snapshot links to it
@@ -363,7 +369,7 @@ public final class QemuVm extends AbstractVm {
             } else {
                 Files.move(config.stateDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
             }
-            var version = qmp.execute("query-version", null, Duration.ofSeconds(5)).path("qemu");
+            var version = qmp.execute("query-version", null, QMP_CALL).path("qemu");
             return version.path("major").asInt() + "." + version.path("minor").asInt() + "." + version.path("micro").asInt();
         });
         memorySaved = true; // committed: the snapshot owns the memory file now
@@ -372,7 +378,7 @@ public final class QemuVm extends AbstractVm {
     /** Waits until an outgoing or incoming migration has completed; fails on its failure or at the deadline. */
     private void awaitMigration(String what, long deadline) {
         while (true) {
-            var status = qmp.execute("query-migrate", null, Duration.ofSeconds(5));
+            var status = qmp.execute("query-migrate", null, QMP_CALL);
             String s = status.path("status").asText("");
             if (s.equals("completed")) {
                 return;

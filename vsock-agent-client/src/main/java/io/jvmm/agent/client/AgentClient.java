@@ -54,8 +54,9 @@ public final class AgentClient implements AutoCloseable {
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
     /**
      * Calls that do a container's work in the guest (mount its root, run crun, sync disks): containerd
-     * puts no deadline on them, and under emulation with many VMs sharing a few cores they were seen
-     * taking 50 s of the old 60 s limit, so they get the same room the guest gives crun and more.
+     * puts no deadline on them, and under emulation with many VMs sharing a few cores a CreateContainer
+     * was seen taking 27 s here (20 template clones starting at once on 2 cores), near half of the old
+     * 60 s limit; they get more room than the guest gives crun, so crun's own error is what comes back.
      */
     private static final Duration WORK_CALL_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
