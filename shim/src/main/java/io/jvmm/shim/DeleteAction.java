@@ -37,8 +37,13 @@ final class DeleteAction {
             if (Files.exists(stateDir)) {
                 VmSandbox.cleanUp(stateDir);
             }
-            Files.deleteIfExists(socket);
-            Files.deleteIfExists(StartAction.lockPath(socket));
+            Files.createDirectories(socket.getParent());
+            try (GroupStartLock lock = GroupStartLock.acquire(StartAction.lockPath(socket))) {
+                if (!StartAction.accepts(socket)) { // a start may have brought the group back meanwhile
+                    Files.deleteIfExists(socket);
+                    lock.deleteFile();
+                }
+            }
         }
         DeleteResponse.newBuilder().setExitStatus(128 + 9).setExitedAt(TaskEndpoint.timestamp(Instant.now()))
                 .build().writeTo(out);

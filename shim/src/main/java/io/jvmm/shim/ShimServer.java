@@ -65,12 +65,25 @@ final class ShimServer {
         LOG.info("shutting down");
         try {
             server.shutdown(CALLS_GRACE);
-            // The group's start lock goes with its socket (a start racing this exit may see a fresh lock file).
-            java.nio.file.Files.deleteIfExists(StartAction.lockPath(socket));
+            removeStartLock();
             tasks.close();
             events.close(EVENTS_FLUSH);
         } finally {
             stopped.countDown();
+        }
+    }
+
+    /**
+     * The group's start lock file goes with its socket, taken as a start would take it: a start that
+     * brought the group back meanwhile (its new server answers) keeps it.
+     */
+    private void removeStartLock() {
+        try (GroupStartLock lock = GroupStartLock.acquire(StartAction.lockPath(socket))) {
+            if (!StartAction.accepts(socket)) {
+                lock.deleteFile();
+            }
+        } catch (java.io.IOException e) {
+            LOG.warn("cannot remove the start lock of {}: {}", socket, e.getMessage());
         }
     }
 

@@ -2,9 +2,6 @@ package io.jvmm.shim;
 
 import io.jvmm.shim.cli.BootstrapAnswer;
 import io.jvmm.shim.cli.RuntimeOptions;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
@@ -26,7 +23,11 @@ import java.util.List;
  * answer. The server is fully detached: a new session, no inherited stdio, not containerd's child.
  */
 final class StartAction {
-    private static final Duration SERVER_READY = Duration.ofSeconds(20);
+    /**
+     * A server JVM listens within a second on an idle host; twenty starting at once beside as many
+     * emulated guests on two cores take far longer, and containerd puts no deadline on {@code start}.
+     */
+    private static final Duration SERVER_READY = Duration.ofSeconds(120);
 
     private final ShimFlags flags;
     private final Path bundle;
@@ -50,11 +51,10 @@ final class StartAction {
         Files.createDirectories(dir);
         // One start at a time per group: without it a second start could delete the socket the first one's
         // server has just bound (as stale) and start a second server for the same group.
-        try (FileChannel lock = FileChannel.open(lockPath(socket), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock held = lock.lock()) {
+        try (GroupStartLock lock = GroupStartLock.acquire(lockPath(socket))) {
             if (!accepts(socket)) {
                 Files.deleteIfExists(socket);
-                startServer(socket);
+                startAndAwaitServer(socket, lock);
             }
         }
         String address = SocketAddress.uri(socket);
@@ -68,6 +68,18 @@ final class StartAction {
     /** The lock file of a group's socket (removed by {@code delete} with the socket). */
     static Path lockPath(Path socket) {
         return socket.resolveSibling(socket.getFileName() + ".lock");
+    }
+
+    /** A server that never came up leaves no lock file behind (containerd runs no delete after a failed start). */
+    private void startAndAwaitServer(Path socket, GroupStartLock lock) throws IOException, InterruptedException {
+        try {
+            startServer(socket);
+        } catch (IOException | RuntimeException e) {
+            if (!accepts(socket)) {
+                lock.deleteFile();
+            }
+            throw e;
+        }
     }
 
     private void startServer(Path socket) throws IOException, InterruptedException {

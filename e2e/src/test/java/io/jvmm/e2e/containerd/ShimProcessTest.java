@@ -135,10 +135,16 @@ class ShimProcessTest {
     }
 
     private static Run runShim(Path cwd, byte[] stdin, String action, String publishBinary, String id) throws Exception {
+        return runShim(cwd, stdin, action, publishBinary, id, Map.of());
+    }
+
+    private static Run runShim(Path cwd, byte[] stdin, String action, String publishBinary, String id,
+                               Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(jvmm.shim().toString(), "-namespace", NS, "-address",
                 dir.resolve("containerd.sock").toString(), "-publish-binary", publishBinary, "-id", id, action)
                 .directory(cwd.toFile());
         pb.environment().put("TTRPC_ADDRESS", dir.resolve("ttrpc.sock").toString());
+        pb.environment().putAll(env);
         Process p = pb.start();
         p.getOutputStream().write(stdin);
         p.getOutputStream().close();
@@ -228,6 +234,20 @@ class ShimProcessTest {
             Thread.sleep(100);
         }
         assertThat(Leftovers.processesMentioning(socket.toString())).as("the race group's server exited").isEmpty();
+        assertThat(socket).doesNotExist();
+        assertThat(socket.resolveSibling(socket.getFileName() + ".lock")).doesNotExist();
+    }
+
+    /** containerd runs no delete after a failed start, so the start itself must leave nothing of the group. */
+    @Test
+    @Order(2)
+    void aStartWhoseServerCannotStartFailsAndLeavesNoSocketOrLock() throws Exception {
+        Path broken = bundle("broken", Map.of("io.containerd.jvmm.v2.group", "broken"));
+        Run r = runShim(broken, new byte[0], "start", "/bin/true", "broken", Map.of("JVMM_CONFIG", dir.resolve("no-such.json").toString()));
+        assertThat(r.code()).isNotZero();
+        assertThat(r.stderr()).contains("the shim server exited").contains("no-such.json");
+        Path socket = Path.of("/run/containerd/s/" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
+                .getInstance("SHA-256").digest((dir.resolve("containerd.sock") + "/" + NS + "/broken").getBytes(StandardCharsets.UTF_8))));
         assertThat(socket).doesNotExist();
         assertThat(socket.resolveSibling(socket.getFileName() + ".lock")).doesNotExist();
     }
