@@ -37,13 +37,7 @@ final class DeleteAction {
             if (Files.exists(stateDir)) {
                 VmSandbox.cleanUp(stateDir);
             }
-            Files.createDirectories(socket.getParent());
-            try (GroupStartLock lock = GroupStartLock.acquire(StartAction.lockPath(socket))) {
-                if (!StartAction.accepts(socket)) { // a start may have brought the group back meanwhile
-                    Files.deleteIfExists(socket);
-                    lock.deleteFile();
-                }
-            }
+            StartAction.removeGroupFiles(socket);
         }
         DeleteResponse.newBuilder().setExitStatus(128 + 9).setExitedAt(TaskEndpoint.timestamp(Instant.now()))
                 .build().writeTo(out);

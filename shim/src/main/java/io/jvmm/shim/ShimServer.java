@@ -73,15 +73,10 @@ final class ShimServer {
         }
     }
 
-    /**
-     * The group's start lock file goes with its socket, taken as a start would take it: a start that
-     * brought the group back meanwhile (its new server answers) keeps it.
-     */
+    /** The group's start lock file goes with its socket (unless a start brought the group back meanwhile). */
     private void removeStartLock() {
-        try (GroupStartLock lock = GroupStartLock.acquire(StartAction.lockPath(socket))) {
-            if (!StartAction.accepts(socket)) {
-                lock.deleteFile();
-            }
+        try {
+            StartAction.removeGroupFiles(socket);
         } catch (java.io.IOException e) {
             LOG.warn("cannot remove the start lock of {}: {}", socket, e.getMessage());
         }

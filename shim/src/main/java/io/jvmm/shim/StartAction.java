@@ -70,6 +70,21 @@ final class StartAction {
         return socket.resolveSibling(socket.getFileName() + ".lock");
     }
 
+    /**
+     * Removes a group's socket and start lock file once no server answers there, under the group's lock as
+     * a start would take it, so a start that brought the group back meanwhile keeps both. Used by the
+     * server as it exits and by {@code delete}.
+     */
+    static void removeGroupFiles(Path socket) throws IOException {
+        Files.createDirectories(socket.getParent());
+        try (GroupStartLock lock = GroupStartLock.acquire(lockPath(socket))) {
+            if (!accepts(socket)) {
+                Files.deleteIfExists(socket);
+                lock.deleteFile();
+            }
+        }
+    }
+
     /** A server that never came up leaves no lock file behind (containerd runs no delete after a failed start). */
     private void startAndAwaitServer(Path socket, GroupStartLock lock) throws IOException, InterruptedException {
         try {

@@ -130,6 +130,17 @@ class ShimProcessTest {
         }
     }
 
+    /** Where containerd's shims put a group's socket: /run/containerd/s/sha256(address/namespace/group), worked out independently. */
+    private static Path groupSocket(String group) throws java.security.NoSuchAlgorithmException {
+        return Path.of("/run/containerd/s/" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
+                .getInstance("SHA-256").digest((dir.resolve("containerd.sock") + "/" + NS + "/" + group).getBytes(StandardCharsets.UTF_8))));
+    }
+
+    /** The group's start lock file beside its socket. */
+    private static Path startLock(Path socket) {
+        return socket.resolveSibling(socket.getFileName() + ".lock");
+    }
+
     private static Run runShim(Path cwd, byte[] stdin, String action) throws Exception {
         return runShim(cwd, stdin, action, PrivateContainerd.PREFIX.resolve("containerd").toString(), ID);
     }
@@ -173,8 +184,7 @@ class ShimProcessTest {
     void startPrintsTheVersion3BootstrapForContainerd2AndWritesTheAddressFile() throws Exception {
         Run r = runShim(bundle, new byte[0], "start");
         assertThat(r.code()).as(r.stderr()).isZero();
-        String expectedSocket = "/run/containerd/s/" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
-                .getInstance("SHA-256").digest((dir.resolve("containerd.sock") + "/" + NS + "/" + ID).getBytes(StandardCharsets.UTF_8)));
+        String expectedSocket = groupSocket(ID).toString();
         assertThat(r.out()).isEqualTo("{\"version\":3,\"address\":\"unix://" + expectedSocket + "\",\"protocol\":\"ttrpc\"}");
         address = "unix://" + expectedSocket;
         assertThat(Files.readString(bundle.resolve("address"))).isEqualTo(address);
@@ -235,7 +245,7 @@ class ShimProcessTest {
         }
         assertThat(Leftovers.processesMentioning(socket.toString())).as("the race group's server exited").isEmpty();
         assertThat(socket).doesNotExist();
-        assertThat(socket.resolveSibling(socket.getFileName() + ".lock")).doesNotExist();
+        assertThat(startLock(socket)).doesNotExist();
     }
 
     /** containerd runs no delete after a failed start, so the start itself must leave nothing of the group. */
@@ -246,10 +256,9 @@ class ShimProcessTest {
         Run r = runShim(broken, new byte[0], "start", "/bin/true", "broken", Map.of("JVMM_CONFIG", dir.resolve("no-such.json").toString()));
         assertThat(r.code()).isNotZero();
         assertThat(r.stderr()).contains("the shim server exited").contains("no-such.json");
-        Path socket = Path.of("/run/containerd/s/" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
-                .getInstance("SHA-256").digest((dir.resolve("containerd.sock") + "/" + NS + "/broken").getBytes(StandardCharsets.UTF_8))));
+        Path socket = groupSocket("broken");
         assertThat(socket).doesNotExist();
-        assertThat(socket.resolveSibling(socket.getFileName() + ".lock")).doesNotExist();
+        assertThat(startLock(socket)).doesNotExist();
     }
 
     @Test
