@@ -64,8 +64,12 @@ cat > "$launcher.tmp" <<LAUNCHER
 JVMM_SHIM_BINARY="\$0"
 JVMM_CONFIG="\${JVMM_CONFIG:-$config}"
 export JVMM_SHIM_BINARY JVMM_CONFIG
+# containerd puts the action last: start gets the small cache trained on start alone (mapping the
+# server's large one would cost it more than it saves), delete and the server the server's.
+for action do :; done
+case \${action:-} in start) cache="$lib/start.aot" ;; *) cache="$lib/shim.aot" ;; esac
 aot=""
-[ -f "$lib/shim.aot" ] && aot="-XX:AOTCache=$lib/shim.aot"
+[ -f "\$cache" ] && aot="-XX:AOTCache=\$cache"
 exec "$jdk/bin/java" $jvm_opts \$aot -cp "$classpath" io.jvmm.shim.ShimMain "\$@"
 LAUNCHER
 chmod 0755 "$launcher.tmp"
@@ -88,8 +92,11 @@ cat > "$config.tmp" <<CONFIG
 CONFIG
 mv "$config.tmp" "$config"
 
-# AOT training run: what start and a serving shim load and link, recorded once per installation.
-JVMM_CONFIG=$config "$jdk/bin/java" $jvm_opts -XX:AOTCacheOutput="$lib/shim.aot" -cp "$classpath" \
-  io.jvmm.shim.ShimMain aot-training >"$lib/aot-training.log" 2>&1 \
-  || { echo "shim AOT training failed (the shim still works, only slower):" >&2; cat "$lib/aot-training.log" >&2; rm -f "$lib/shim.aot"; }
+# AOT training runs: what start, and what a serving shim, load and link, recorded once per installation.
+for what in start serve; do
+  cache=$lib/$([[ $what == start ]] && echo start || echo shim).aot
+  JVMM_CONFIG=$config "$jdk/bin/java" $jvm_opts -XX:AOTCacheOutput="$cache" -cp "$classpath" \
+    io.jvmm.shim.ShimMain "aot-training-$what" >"$lib/aot-training-$what.log" 2>&1 \
+    || { echo "shim AOT training ($what) failed (the shim still works, only slower):" >&2; cat "$lib/aot-training-$what.log" >&2; rm -f "$cache"; }
+done
 echo "$launcher"

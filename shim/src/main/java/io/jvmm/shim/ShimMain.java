@@ -1,6 +1,7 @@
 package io.jvmm.shim;
 
 import io.jvmm.shim.cli.ShimFlags;
+import io.jvmm.shim.cli.SocketAddress;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -47,7 +48,8 @@ public final class ShimMain {
             return switch (flags.action()) {
                 case "start" -> {
                     requireIdentity(flags);
-                    new StartAction(flags, bundle).run(System.in.readAllBytes(), System.out);
+                    new StartAction(flags, bundle, SocketAddress.DEFAULT_DIR, StartAction.selfCommand())
+                            .run(System.in.readAllBytes(), System.out);
                     yield 0;
                 }
                 case "delete" -> {
@@ -56,8 +58,10 @@ public final class ShimMain {
                     yield 0;
                 }
                 case "" -> serve(flags, bundle);
-                // Not a containerd action: the AOT training run of packaging/shim/install.sh.
-                case "aot-training" -> ShimTraining.run(RuntimeConfig.location());
+                // Not containerd actions: the AOT training runs of packaging/shim/install.sh, one cache each
+                // for start (a JVM that must come and go fast) and for the server.
+                case "aot-training-start" -> ShimTraining.start();
+                case "aot-training-serve" -> ShimTraining.serve(RuntimeConfig.location());
                 default -> {
                     err.println("unknown action " + flags.action() + " (expected start or delete)");
                     yield 2;
@@ -87,9 +91,21 @@ public final class ShimMain {
         requireIdentity(flags);
         ShimLogging.init(bundle, flags.debug());
         Path socket = flags.socket().orElseThrow(() -> new IllegalArgumentException("the server needs -socket"));
-        RuntimeConfig config = RuntimeConfig.load(RuntimeConfig.location(bundle));
-        new ShimServer(flags, bundle, socket, config.settings()).serve();
-        return 0;
+        ServerListener listener = ServerListener.fromEnvironment(socket);
+        try {
+            RuntimeConfig config = RuntimeConfig.load(RuntimeConfig.location(bundle));
+            new ShimServer(flags, bundle, listener, config.settings()).serve();
+            return 0;
+        } catch (IOException | RuntimeException e) {
+            // start has already answered containerd: its log (the bundle's fifo) is where this shows.
+            org.apache.logging.log4j.LogManager.getLogger(ShimMain.class).error("the shim server cannot start: {}", e.getMessage());
+            try {
+                listener.abandon();
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
     }
 
     private static void requireIdentity(ShimFlags flags) {

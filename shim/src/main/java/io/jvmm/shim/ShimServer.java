@@ -33,15 +33,17 @@ final class ShimServer {
 
     private final ShimFlags flags;
     private final Path bundle;
+    private final ServerListener listener;
     private final Path socket;
     private final SandboxSettings settings;
     private final CountDownLatch exit = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    ShimServer(ShimFlags flags, Path bundle, Path socket, SandboxSettings settings) {
+    ShimServer(ShimFlags flags, Path bundle, ServerListener listener, SandboxSettings settings) {
         this.flags = flags;
         this.bundle = bundle;
-        this.socket = socket;
+        this.listener = listener;
+        this.socket = listener.socket();
         this.settings = settings;
     }
 
@@ -55,7 +57,7 @@ final class ShimServer {
             builder.addService(d);
         }
         builder.addService(new SandboxEndpoint(sandbox, exit::countDown).definition());
-        TtrpcServer server = builder.bind(socket);
+        TtrpcServer server = listener.serve(builder);
         // As containerd's shims do: the server's pid in the bundle, for operators and tools.
         java.nio.file.Files.writeString(bundle.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
         // SIGTERM: the JVM halts once its shutdown hooks return, so the hook waits for the cleanup below.

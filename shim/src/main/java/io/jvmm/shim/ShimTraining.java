@@ -26,31 +26,56 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The training run behind the shim's AOT cache (JDK 25, built by packaging/shim/install.sh): the code
- * paths of {@code start} and of a serving shim, with no containerd and no VM, in a temporary directory.
- * The JVM records what they load and link, and later shims start from that instead of the jars.
+ * The training runs behind the shim's AOT caches (JDK 25, built by packaging/shim/install.sh): the code
+ * path of {@code start}, and that of a serving shim, each with no containerd and no VM, in a temporary
+ * directory. The JVM records what they load and link, and later shims start from that instead of the
+ * jars. Two caches, because {@code start} must be quick and a cache holding the whole server takes
+ * longer to map than the few classes {@code start} needs take to load.
  */
 final class ShimTraining {
     private ShimTraining() {
     }
 
-    static int run(Path config) throws IOException {
-        Path dir = Files.createTempDirectory("jvmm-shim-training");
+    /** What {@code start} runs: a whole start in a temporary bundle, its server being {@code /bin/true}. */
+    static int start() throws IOException {
+        // Short: the group's socket goes in it, and a unix socket path has at most 107 bytes.
+        Path dir = Files.createTempDirectory("jvmm-t");
+        try {
+            Files.writeString(dir.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]},"
+                    + "\"annotations\":{\"io.kubernetes.cri.sandbox-id\":\"t1\"}}");
+            ShimFlags flags = ShimFlags.parse(List.of("-namespace", "training", "-address", dir.resolve("c.sock").toString(),
+                    "-publish-binary", "/bin/true", "-id", "t1", "start"));
+            new StartAction(flags, dir, dir, List.of("/bin/true")).run(new byte[0], java.io.OutputStream.nullOutputStream());
+            BootstrapAnswer.forVersion(BootstrapAnswer.parseVersion("containerd x v2.1.0 y"), "unix:///training");
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** What a serving shim runs, with no containerd and no VM. */
+    static int serve(Path config) throws IOException {
+        Path dir = Files.createTempDirectory("jvmm-t");
         try {
             Files.writeString(dir.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
             ShimFlags flags = ShimFlags.parse(List.of("-namespace", "training", "-address", dir.resolve("c.sock").toString(),
-                    "-publish-binary", "/bin/true", "-id", "t1", "start"));
+                    "-publish-binary", "/bin/true", "-id", "t1", "-socket", dir.resolve("s.sock").toString()));
             Path socket = SocketAddress.socketPath(dir, flags.address(), flags.namespace(), GroupId.of(dir, flags.id()));
-            BootstrapAnswer.forVersion(BootstrapAnswer.parseVersion("containerd x v2.1.0 y"), SocketAddress.uri(socket));
-            BootstrapAnswer.bootstrapParams(new byte[0], flags.id(), flags.namespace());
             RuntimeConfig.load(config).settings();
             serveOnce(dir, socket);
             return 0;
         } finally {
-            try (var files = Files.walk(dir)) {
-                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
+            deleteTree(dir);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
     }
@@ -64,7 +89,9 @@ final class ShimTraining {
             }, publisher);
             TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
             new TaskEndpoint(tasks, () -> { }).definitions().forEach(builder::addService);
-            try (TtrpcServer server = builder.bind(socket); TtrpcClient client = TtrpcClient.connect(socket)) {
+            // As a started server gets it: a listener bound by start, inherited.
+            int listener = io.jvmm.ttrpc.InheritedListener.open(socket, 16);
+            try (TtrpcServer server = builder.adopt(listener, socket); TtrpcClient client = TtrpcClient.connect(socket)) {
                 CallOptions call = CallOptions.withTimeout(Duration.ofSeconds(10));
                 client.unary(TaskEndpoint.V3, "Connect", ConnectRequest.newBuilder().setId("t1").build(), ConnectResponse.parser(), call);
                 try {

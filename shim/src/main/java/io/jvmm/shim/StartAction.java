@@ -6,6 +6,7 @@ import java.util.Optional;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
+import io.jvmm.ttrpc.InheritedListener;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
@@ -16,31 +17,43 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
- * {@code containerd-shim-jvmm-v2 start}: finds or starts the server of the container's group (its pod),
- * waits until it accepts connections, writes the bundle's {@code address} file and prints the bootstrap
- * answer. The server is fully detached: a new session, no inherited stdio, not containerd's child.
+ * {@code containerd-shim-jvmm-v2 start}: finds the server of the container's group (its pod) or binds the
+ * group's socket and starts a server on it, writes the bundle's {@code address} file and prints the
+ * bootstrap answer. The server is fully detached: a new session, no stdio of containerd's, not
+ * containerd's child.
  */
 final class StartAction {
-    /**
-     * A server JVM listens within a second on an idle host; twenty starting at once beside as many
-     * emulated guests on two cores take far longer, and containerd puts no deadline on {@code start}.
-     */
-    private static final Duration SERVER_READY = Duration.ofSeconds(120);
+    /** Connections containerd may open before the server JVM serves them (its first call, a sandbox's containers). */
+    private static final int BACKLOG = 128;
+    private static final int STDIN = 0;
+    private static final Duration SETSID_EXIT = Duration.ofSeconds(10);
 
     private final ShimFlags flags;
     private final Path bundle;
+    private final Path defaultSocketDir;
+    private final List<String> serverCommand;
 
-    StartAction(ShimFlags flags, Path bundle) {
+    /**
+     * @param defaultSocketDir where group sockets go unless containerd names a directory
+     * @param serverCommand how to run the server (this binary again, see {@link #selfCommand}); the
+     *     server's flags are appended
+     */
+    StartAction(ShimFlags flags, Path bundle, Path defaultSocketDir, List<String> serverCommand) {
         this.flags = flags;
         this.bundle = bundle;
+        this.defaultSocketDir = defaultSocketDir;
+        this.serverCommand = List.copyOf(serverCommand);
     }
 
     void run(byte[] stdin, OutputStream out) throws IOException, InterruptedException {
         var params = BootstrapAnswer.bootstrapParams(stdin, flags.id(), flags.namespace());
         Path dir = params.filter(p -> p.hasSocketDir() && !p.getSocketDir().isEmpty())
-                .map(p -> Path.of(p.getSocketDir())).orElse(SocketAddress.DEFAULT_DIR);
+                .map(p -> Path.of(p.getSocketDir())).orElse(defaultSocketDir);
+        // containerd's version decides the answer's format: asked first, read last.
+        Optional<Process> version = params.isPresent() ? Optional.empty() : BootstrapAnswer.askContainerdVersion(flags.publishBinary());
         Optional<Path> configPath = RuntimeOptions.configPath(stdin);
         if (configPath.isPresent()) {
             // The server and a later delete read it from the bundle (they get no options of their own).
@@ -49,18 +62,18 @@ final class StartAction {
         String group = GroupId.of(bundle, flags.id());
         Path socket = SocketAddress.socketPath(dir, flags.address(), flags.namespace(), group);
         Files.createDirectories(dir);
-        // One start at a time per group: without it a second start could delete the socket the first one's
-        // server has just bound (as stale) and start a second server for the same group.
+        // One start at a time per group: without it two starts could both find no server, and the second
+        // would delete the socket the first has just bound and start a second server for the same group.
         try (GroupStartLock lock = GroupStartLock.acquire(lockPath(socket))) {
             if (!accepts(socket)) {
                 Files.deleteIfExists(socket);
-                startAndAwaitServer(socket, lock);
+                startServer(socket, lock);
             }
         }
         String address = SocketAddress.uri(socket);
         Files.writeString(bundle.resolve("address"), address);
         byte[] answer = params.isPresent() ? BootstrapAnswer.forBootstrapParams(address)
-                : BootstrapAnswer.forVersion(BootstrapAnswer.containerdVersion(flags.publishBinary()), address);
+                : BootstrapAnswer.forVersion(BootstrapAnswer.containerdVersion(version), address);
         out.write(answer);
         out.flush();
     }
@@ -85,47 +98,67 @@ final class StartAction {
         }
     }
 
-    /** A server that never came up leaves no lock file behind (containerd runs no delete after a failed start). */
-    private void startAndAwaitServer(Path socket, GroupStartLock lock) throws IOException, InterruptedException {
+    /**
+     * Binds the group's socket here and hands it to a new server, as containerd's shims do: the address
+     * answers as soon as this returns (containerd's first call waits in the backlog until the server JVM
+     * serves it), so {@code start} costs one JVM start, not two. A start that cannot spawn its server
+     * leaves no socket or lock file behind (containerd runs no delete after a failed start).
+     */
+    private void startServer(Path socket, GroupStartLock lock) throws IOException, InterruptedException {
+        int listener = InheritedListener.open(socket, BACKLOG);
+        boolean moved = false;
         try {
-            startServer(socket);
-        } catch (IOException | RuntimeException e) {
-            if (!accepts(socket)) {
-                lock.deleteFile();
+            // ProcessBuilder passes a child no descriptor but 0, 1 and 2: the listener travels as stdin.
+            InheritedListener.moveTo(listener, STDIN);
+            moved = true;
+            spawnServer(socket);
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            if (!moved) {
+                InheritedListener.close(listener);
             }
+            Files.deleteIfExists(socket);
+            lock.deleteFile();
             throw e;
+        }
+        // Descriptor 0 stays open until this process exits, moments from now: closed, it would be the
+        // number the next file opened here gets.
+    }
+
+    /**
+     * Starts the server through {@code setsid -f}, which forks it into a session of its own and returns at
+     * once; waiting for that return leaves no thread of this JVM blocked in waitpid on a server that runs
+     * on (the JVM's exit waits up to 300 ms for threads in native code).
+     */
+    private void spawnServer(Path socket) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("setsid", "-f"));
+        command.addAll(serverCommand);
+        command.addAll(flags.serverArgs(socket));
+        ProcessBuilder server = new ProcessBuilder(command).directory(bundle.toFile())
+                .redirectInput(ProcessBuilder.Redirect.INHERIT)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(bundle.resolve("shim.err").toFile());
+        server.environment().put(ServerListener.FD_VARIABLE, Integer.toString(STDIN));
+        Process setsid = server.start();
+        if (!setsid.waitFor(SETSID_EXIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            setsid.destroyForcibly();
+            throw new IOException("setsid did not return within " + SETSID_EXIT.toSeconds() + " s");
+        }
+        if (setsid.exitValue() != 0) {
+            throw new IOException("setsid could not start the server (exit " + setsid.exitValue() + "): " + tail(bundle.resolve("shim.err")));
         }
     }
 
-    private void startServer(Path socket) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("setsid"));
-        command.addAll(selfCommand());
-        command.addAll(flags.serverArgs(socket));
-        Path err = bundle.resolve("shim.err");
-        Process server = new ProcessBuilder(command).directory(bundle.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(err.toFile())
-                .start();
-        long deadline = System.nanoTime() + SERVER_READY.toNanos();
-        while (!accepts(socket)) {
-            if (!server.isAlive()) {
-                // Two starts for one group can race; the loser's server finds the socket taken and exits.
-                if (accepts(socket)) {
-                    return;
-                }
-                throw new IOException("the shim server exited with " + server.exitValue() + ": " + tail(err));
-            }
-            if (System.nanoTime() > deadline) {
-                server.destroyForcibly();
-                throw new IOException("the shim server did not listen on " + socket + " within " + SERVER_READY.toSeconds() + " s");
-            }
-            Thread.sleep(5);
+    private static String tail(Path file) {
+        try {
+            String text = Files.readString(file).strip();
+            return text.length() > 2000 ? text.substring(text.length() - 2000) : text;
+        } catch (IOException e) {
+            return "(no output)";
         }
     }
 
     /** How to run this binary again: the wrapper script names itself; otherwise this JVM's command line. */
-    private static List<String> selfCommand() {
+    static List<String> selfCommand() {
         String wrapper = System.getenv("JVMM_SHIM_BINARY");
         if (wrapper != null && !wrapper.isEmpty()) {
             return List.of(wrapper);
@@ -143,15 +176,6 @@ final class StartAction {
             return true;
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static String tail(Path file) {
-        try {
-            String text = Files.readString(file).strip();
-            return text.length() > 2000 ? text.substring(text.length() - 2000) : text;
-        } catch (IOException e) {
-            return "(no output)";
         }
     }
 }

@@ -76,9 +76,24 @@ public final class TtrpcServer implements AutoCloseable {
 
     private void bind() throws IOException {
         removeStaleSocket(socketPath);
-        ServerBootstrap bootstrap = new ServerBootstrap()
+        ServerBootstrap bootstrap = serverBootstrap(EpollServerDomainSocketChannel::new);
+        serverChannel = await(bootstrap.bind(new DomainSocketAddress(socketPath.toFile())), "listen on " + socketPath);
+        // Only our user may talk to us; containerd's shims do the same (mode 0600).
+        Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
+        LOG.debug("ttrpc server listening on {}", socketPath);
+    }
+
+    /** Serves a listening socket made by another process (already bound, listening and non-blocking). */
+    private void adopt(int listenerFd) throws IOException {
+        ServerBootstrap bootstrap = serverBootstrap(() -> new EpollServerDomainSocketChannel(listenerFd, true));
+        serverChannel = await(bootstrap.register(), "serve the inherited listener (fd " + listenerFd + ") of " + socketPath);
+        LOG.debug("ttrpc server serving the inherited listener of {}", socketPath);
+    }
+
+    private ServerBootstrap serverBootstrap(io.netty.channel.ChannelFactory<EpollServerDomainSocketChannel> channels) {
+        return new ServerBootstrap()
                 .group(EventLoops.shared())
-                .channel(EpollServerDomainSocketChannel.class)
+                .channelFactory(channels)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ChannelInitializer<DomainSocketChannel>() {
                     @Override
@@ -86,17 +101,17 @@ public final class TtrpcServer implements AutoCloseable {
                         initConnection(ch);
                     }
                 });
+    }
+
+    private static Channel await(io.netty.channel.ChannelFuture future, String what) throws IOException {
         try {
-            serverChannel = bootstrap.bind(new DomainSocketAddress(socketPath.toFile())).sync().channel();
+            return future.sync().channel();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while binding " + socketPath, e);
+            throw new IOException("interrupted while trying to " + what, e);
         } catch (Exception e) {
-            throw new IOException("cannot listen on " + socketPath + ": " + e.getMessage(), e);
+            throw new IOException("cannot " + what + ": " + e.getMessage(), e);
         }
-        // Only our user may talk to us; containerd's shims do the same (mode 0600).
-        Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
-        LOG.debug("ttrpc server listening on {}", socketPath);
     }
 
     private void initConnection(Channel ch) {
@@ -254,6 +269,16 @@ public final class TtrpcServer implements AutoCloseable {
         public TtrpcServer bind(Path socketPath) throws IOException {
             TtrpcServer server = create(socketPath, requireSameUser);
             return start(server, server::bind);
+        }
+
+        /**
+         * Serves the listening unix socket {@code listenerFd} this process inherited, bound to
+         * {@code socketPath} by its creator ({@link InheritedListener}); shutdown closes it and removes
+         * the path, as for {@link #bind}.
+         */
+        public TtrpcServer adopt(int listenerFd, Path socketPath) throws IOException {
+            TtrpcServer server = create(socketPath, requireSameUser);
+            return start(server, () -> server.adopt(listenerFd));
         }
 
         /** Serves on an AF_VSOCK port, inside a guest. Peer credentials do not exist on vsock. */

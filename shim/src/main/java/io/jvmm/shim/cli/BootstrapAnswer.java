@@ -60,13 +60,29 @@ public final class BootstrapAnswer {
                 + "\",\"protocol\":\"ttrpc\"}").getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Asks the containerd binary for its version ("containerd github.com/containerd/containerd/v2 v2.1.9 ..."). */
-    public static Optional<int[]> containerdVersion(String publishBinary) {
+    /**
+     * Starts asking the containerd binary for its version ("containerd github.com/containerd/containerd/v2
+     * v2.1.9 ..."); {@link #containerdVersion} reads the answer, so the question runs while start works.
+     */
+    public static Optional<Process> askContainerdVersion(String publishBinary) {
         if (publishBinary.isEmpty()) {
             return Optional.empty();
         }
         try {
-            Process p = new ProcessBuilder(publishBinary, "--version").redirectErrorStream(true).start();
+            return Optional.of(new ProcessBuilder(publishBinary, "--version").redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start());
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The version {@link #askContainerdVersion} asked for; empty when it could not be had within 5 s. */
+    public static Optional<int[]> containerdVersion(Optional<Process> asked) {
+        if (asked.isEmpty()) {
+            return Optional.empty();
+        }
+        Process p = asked.get();
+        try {
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(5, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

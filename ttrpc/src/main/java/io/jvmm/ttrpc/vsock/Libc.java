@@ -61,6 +61,10 @@ public final class Libc {
         static final MethodHandle H = handle("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     }
 
+    private static final class Dup2 {
+        static final MethodHandle H = handle("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
     private static final class Shutdown {
         static final MethodHandle H = handle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     }
@@ -75,6 +79,18 @@ public final class Libc {
     public static MethodHandle handle(String name, FunctionDescriptor descriptor) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor, CAPTURE_ERRNO);
     }
+
+    /** Room for the errno a handle made by {@link #handle} captures: its first argument, for exact invocation. */
+    public static MemorySegment callState(Arena arena) {
+        return arena.allocate(CALL_STATE);
+    }
+
+    /** The errno captured in a {@link #callState}. */
+    public static int errno(MemorySegment callState) {
+        return callState.get(JAVA_INT, ERRNO_OFFSET);
+    }
+
+    private static final long ERRNO_OFFSET = CALL_STATE.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
 
     /** The result of a call and the errno it left. */
     public record Result(long value, int errno) {
@@ -144,6 +160,11 @@ public final class Libc {
 
     public static void close(int fd) {
         invoke(Close.H, fd);
+    }
+
+    /** Makes {@code target} a copy of {@code fd} (closing what {@code target} was); the copy is inherited across exec. */
+    public static void dup2(int fd, int target) throws IOException {
+        invokeRestarting(Dup2.H, fd, target).orThrow("dup2");
     }
 
     public static void shutdown(int fd, int how) throws IOException {
