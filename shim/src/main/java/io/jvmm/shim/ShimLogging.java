@@ -9,8 +9,8 @@ import java.nio.file.Path;
 
 /**
  * Points the server's log at the {@code log} fifo containerd made in the bundle (containerd copies what
- * arrives there into its own log). Must run before the first logger is created: log4j2 writes to the
- * process's stderr (log4j2.xml, follow=true), which this replaces.
+ * arrives there into its own log). Must run before the first logger is created: the shim's log4j2 back end
+ * (io.jvmm.shim.logging) writes to the process's current stderr, which this replaces, at the level set here.
  */
 final class ShimLogging {
     private ShimLogging() {

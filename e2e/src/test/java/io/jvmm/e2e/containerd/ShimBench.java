@@ -32,6 +32,8 @@ public final class ShimBench {
         List<Double> fromTemplate = new ArrayList<>();
         List<Double> jvmmStart = new ArrayList<>();
         List<Double> runcStart = new ArrayList<>();
+        List<Double> jvmmAnswer = new ArrayList<>();
+        List<Double> runcAnswer = new ArrayList<>();
         List<Double> rss = new ArrayList<>();
         List<Double> rssNoVm = new ArrayList<>();
         try (PrivateContainerd containerd = PrivateContainerd.start(List.of(jvmm.binDir()))) {
@@ -47,8 +49,11 @@ public final class ShimBench {
                 fromTemplate.add(ctrRun(containerd, JvmmRuntime.RUNTIME, "b-tmpl-" + i, templates));
                 double[] j = startAction(containerd, jvmm.shim(), "sj" + i);
                 jvmmStart.add(j[0]);
-                rssNoVm.add(j[1]);
-                runcStart.add(startAction(containerd, PrivateContainerd.PREFIX.resolve("containerd-shim-runc-v2"), "sr" + i)[0]);
+                jvmmAnswer.add(j[1]);
+                rssNoVm.add(j[2]);
+                double[] r = startAction(containerd, PrivateContainerd.PREFIX.resolve("containerd-shim-runc-v2"), "sr" + i);
+                runcStart.add(r[0]);
+                runcAnswer.add(r[1]);
                 rss.add(runningShimRss(containerd, "b-rss-" + i));
             }
         }
@@ -57,13 +62,15 @@ public final class ShimBench {
         double total = BootBench.median(vm) / baseline;
         System.out.printf(Locale.ROOT, "RESULT runs=%d runc_run_s=%.2f jvmm_run_s=%.2f bare_boot_s=%.2f total_ratio=%.2f"
                         + " jvmm_template_run_s=%.2f template_total_ratio=%.2f"
-                        + " runc_start_s=%.3f jvmm_start_s=%.3f start_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f%n",
+                        + " runc_start_s=%.3f jvmm_start_s=%.3f start_ratio=%.2f runc_first_answer_s=%.3f jvmm_first_answer_s=%.3f"
+                        + " first_answer_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f%n",
                 runs, BootBench.median(runc), BootBench.median(vm), BootBench.median(bare), total,
                 BootBench.median(fromTemplate), BootBench.median(fromTemplate) / baseline,
                 BootBench.median(runcStart), BootBench.median(jvmmStart),
-                BootBench.median(jvmmStart) / BootBench.median(runcStart), BootBench.median(rss), BootBench.median(rssNoVm));
+                BootBench.median(jvmmStart) / BootBench.median(runcStart), BootBench.median(runcAnswer), BootBench.median(jvmmAnswer),
+                BootBench.median(jvmmAnswer) / BootBench.median(runcAnswer), BootBench.median(rss), BootBench.median(rssNoVm));
         System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm from a template: " + fromTemplate + " bare: " + bare + " start runc: " + runcStart
-                + " start jvmm: " + jvmmStart + " rss: " + rss);
+                + " start jvmm: " + jvmmStart + " first answer runc: " + runcAnswer + " first answer jvmm: " + jvmmAnswer + " rss: " + rss);
         System.exit(0);
     }
 
@@ -87,7 +94,12 @@ public final class ShimBench {
         return seconds;
     }
 
-    /** Times one shim's start action in a fresh bundle; returns {seconds, RSS of the server it started in MiB}. */
+    /**
+     * Times one shim's start action in a fresh bundle, and how long from the same instant until its server
+     * answers a call (a Task v3 Connect for an unknown task: any status is an answer), which is what
+     * containerd's first call after start waits for. Returns {start seconds, first-answer seconds, RSS of
+     * the server in MiB (-1 for runc's)}.
+     */
     private static double[] startAction(PrivateContainerd containerd, Path shim, String id) throws Exception {
         Path bundle = Files.createDirectories(containerd.dir().resolve("bench-bundles").resolve(id));
         Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
@@ -104,6 +116,8 @@ public final class ShimBench {
         if (p.exitValue() != 0) {
             throw new IllegalStateException(shim + " start failed: " + out);
         }
+        Path socket = Path.of(out.replaceAll(".*unix://([^\"]*).*", "$1").strip());
+        double answered = firstAnswer(socket, id, t0);
         double rss = -1;
         // The jvmm server records its pid in the bundle; runc's 2.1 shim records nothing there (and its
         // server, never given a task, exits by itself).
@@ -116,9 +130,27 @@ public final class ShimBench {
                 h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join();
             });
         }
-        Files.deleteIfExists(Path.of(out.replaceAll(".*unix://([^\"]*).*", "$1").strip()));
+        Files.deleteIfExists(socket);
         Leftovers.deleteTree(bundle);
-        return new double[] {seconds, rss};
+        return new double[] {seconds, answered, rss};
+    }
+
+    /** Seconds from {@code t0} until the server on {@code socket} answers a Connect call. */
+    private static double firstAnswer(Path socket, String id, long t0) throws Exception {
+        try (io.jvmm.ttrpc.TtrpcClient client = io.jvmm.ttrpc.TtrpcClient.connect(socket)) {
+            try {
+                client.unary("containerd.task.v3.Task", "Connect",
+                        io.jvmm.api.containerd.task.v3.ConnectRequest.newBuilder().setId(id).build(),
+                        io.jvmm.api.containerd.task.v3.ConnectResponse.parser(),
+                        io.jvmm.ttrpc.CallOptions.withTimeout(java.time.Duration.ofSeconds(60)));
+            } catch (io.jvmm.ttrpc.TtrpcException e) {
+                if (e.code() == io.jvmm.ttrpc.Code.UNAVAILABLE || e.code() == io.jvmm.ttrpc.Code.DEADLINE_EXCEEDED) {
+                    throw new IllegalStateException(socket + " did not answer: " + e.getMessage(), e);
+                }
+                // any other status is the server's answer
+            }
+        }
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     /** RSS of the jvmm shim serving one running container (its VM booted), after it settled. */
