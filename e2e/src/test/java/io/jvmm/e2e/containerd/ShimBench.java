@@ -103,6 +103,7 @@ public final class ShimBench {
     private static double[] startAction(PrivateContainerd containerd, Path shim, String id) throws Exception {
         Path bundle = Files.createDirectories(containerd.dir().resolve("bench-bundles").resolve(id));
         Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
+        drainLogFifo(bundle.resolve("log"));
         ProcessBuilder pb = new ProcessBuilder(shim.toString(), "-namespace", "bench", "-address", containerd.socket().toString(),
                 "-publish-binary", PrivateContainerd.PREFIX.resolve("containerd").toString(), "-id", id, "start")
                 .directory(bundle.toFile()).redirectErrorStream(true);
@@ -119,20 +120,51 @@ public final class ShimBench {
         Path socket = Path.of(out.replaceAll(".*unix://([^\"]*).*", "$1").strip());
         double answered = firstAnswer(socket, id, t0);
         double rss = -1;
-        // The jvmm server records its pid in the bundle; runc's 2.1 shim records nothing there (and its
-        // server, never given a task, exits by itself).
+        // The jvmm server records its pid in the bundle; runc's 2.1 shim records nothing there.
+        long pid = -1;
         if (Files.exists(awaitFile(bundle.resolve("shim.pid")))) {
-            long pid = Long.parseLong(Files.readString(bundle.resolve("shim.pid")).strip());
+            pid = Long.parseLong(Files.readString(bundle.resolve("shim.pid")).strip());
             Thread.sleep(2000);
             rss = rssMib(pid);
+        }
+        // Both servers exit on Shutdown when they hold no task; jvmm's is also ended by pid should it not.
+        try (io.jvmm.ttrpc.TtrpcClient client = io.jvmm.ttrpc.TtrpcClient.connect(socket)) {
+            client.unary("containerd.task.v3.Task", "Shutdown", io.jvmm.api.containerd.task.v3.ShutdownRequest.newBuilder().setId(id).build(),
+                    com.google.protobuf.Empty.parser(), io.jvmm.ttrpc.CallOptions.withTimeout(java.time.Duration.ofSeconds(30)));
+        } catch (io.jvmm.ttrpc.TtrpcException e) {
+            // a server that exits while answering Shutdown closes the connection first
+        }
+        if (pid > 0) {
             ProcessHandle.of(pid).ifPresent(h -> {
-                h.destroy();
-                h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join();
+                if (h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join().isAlive()) {
+                    h.destroy();
+                    h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join();
+                }
             });
+        }
+        for (int i = 0; i < 100 && Files.exists(socket); i++) {
+            Thread.sleep(50);
         }
         Files.deleteIfExists(socket);
         Leftovers.deleteTree(bundle);
         return new double[] {seconds, answered, rss};
+    }
+
+    /**
+     * The shim log fifo containerd makes in a bundle, with a reader as containerd has (runc's server exits
+     * at once without one). The reader ends when the last writer, the server, is gone.
+     */
+    private static void drainLogFifo(Path fifo) throws Exception {
+        if (new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor() != 0) {
+            throw new IllegalStateException("mkfifo " + fifo + " failed");
+        }
+        Thread.ofPlatform().daemon(true).name("bench-log " + fifo.getParent().getFileName()).start(() -> {
+            try (var in = Files.newInputStream(fifo)) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+            } catch (java.io.IOException e) {
+                // the bundle went away: nothing to drain
+            }
+        });
     }
 
     /** Seconds from {@code t0} until the server on {@code socket} answers a Connect call. */
