@@ -47,6 +47,14 @@ final class ShimTraining {
                     "-publish-binary", "/bin/true", "-id", "t1", "start"));
             new StartAction(flags, dir, dir, List.of("/bin/true")).run(new byte[0], java.io.OutputStream.nullOutputStream());
             BootstrapAnswer.forVersion(BootstrapAnswer.parseVersion("containerd x v2.1.0 y"), "unix:///training");
+            // What containerd may also send on stdin: CRI's runtime options, or the newest bootstrap parameters.
+            io.jvmm.shim.cli.RuntimeOptions.configPath(com.google.protobuf.Any.newBuilder().setTypeUrl("runtimeoptions.v1.Options")
+                    .setValue(io.jvmm.api.containerd.runtimeoptions.v1.Options.newBuilder().setConfigPath("/training.json").build().toByteString())
+                    .build().toByteArray());
+            byte[] params = io.jvmm.api.containerd.bootstrap.BootstrapParams.newBuilder().setInstanceId("t1").setNamespace("training")
+                    .setContainerdVersion("2.3.0").build().toByteArray();
+            BootstrapAnswer.bootstrapParams(params, "t1", "training");
+            BootstrapAnswer.forBootstrapParams("unix:///training");
             return 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

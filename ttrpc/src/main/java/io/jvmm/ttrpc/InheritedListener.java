@@ -5,13 +5,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.jvmm.ttrpc.vsock.Errno;
 import io.jvmm.ttrpc.vsock.Libc;
+import io.jvmm.ttrpc.vsock.UnixAddress;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -23,15 +22,11 @@ import java.nio.file.attribute.PosixFilePermissions;
  * server takes to come up; the server then serves it with {@link TtrpcServer.Builder#adopt}.
  */
 public final class InheritedListener {
-    private static final int AF_UNIX = 1;
     private static final int SOCK_STREAM = 1;
     // Netty's epoll loop accepts until EAGAIN, so the listener must not block. The flag lives in the
     // open file description, which the descriptor's copies and the exec'ed server share.
     private static final int SOCK_NONBLOCK = 0x800;
     private static final int SOCK_CLOEXEC = 0x80000;
-    /** sizeof(struct sockaddr_un): a 2-byte family and 108 bytes of path, NUL included. */
-    private static final int SOCKADDR_UN_SIZE = 110;
-    private static final int MAX_PATH_BYTES = 107;
 
     /**
      * Called with invokeExact, not through {@link Libc#invoke}: {@code start} makes these calls in a JVM
@@ -54,18 +49,12 @@ public final class InheritedListener {
      * descriptor, close-on-exec: pass it on with {@link #moveTo}. The path must not exist.
      */
     public static int open(Path path, int backlog) throws IOException {
-        byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
-        if (name.length > MAX_PATH_BYTES) {
-            throw new IOException("socket path longer than " + MAX_PATH_BYTES + " bytes: " + path);
-        }
         try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = UnixAddress.toNative(path, arena);
             MemorySegment state = Libc.callState(arena);
-            int fd = check((int) Calls.SOCKET.invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), state, "socket");
+            int fd = check((int) Calls.SOCKET.invokeExact(state, UnixAddress.AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), state, "socket");
             try {
-                MemorySegment address = arena.allocate(SOCKADDR_UN_SIZE, 2);
-                address.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
-                MemorySegment.copy(name, 0, address, ValueLayout.JAVA_BYTE, 2, name.length);
-                check((int) Calls.BIND.invokeExact(state, fd, address, SOCKADDR_UN_SIZE), state, "bind");
+                check((int) Calls.BIND.invokeExact(state, fd, address, (int) address.byteSize()), state, "bind");
                 Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
                 check((int) Calls.LISTEN.invokeExact(state, fd, backlog), state, "listen");
                 return fd;

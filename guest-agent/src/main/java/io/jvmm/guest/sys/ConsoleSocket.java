@@ -5,13 +5,13 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jvmm.ttrpc.vsock.Libc;
+import io.jvmm.ttrpc.vsock.UnixAddress;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -20,7 +20,6 @@ import java.nio.file.Path;
  * accept and recvmsg through FFM.
  */
 public final class ConsoleSocket implements AutoCloseable {
-    private static final int AF_UNIX = 1;
     private static final int SOCK_STREAM = 1;
     private static final int SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1;
@@ -38,16 +37,9 @@ public final class ConsoleSocket implements AutoCloseable {
     }
 
     public static ConsoleSocket listen(Path path) throws IOException {
-        int fd = Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = Libc.socket(UnixAddress.AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
-            byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
-            if (name.length >= 108) {
-                throw new IOException("console socket path too long: " + path);
-            }
-            MemorySegment sun = arena.allocate(110, 2); // struct sockaddr_un
-            sun.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
-            MemorySegment.copy(name, 0, sun, ValueLayout.JAVA_BYTE, 2, name.length);
-            Libc.bind(fd, sun);
+            Libc.bind(fd, UnixAddress.toNative(path, arena));
             Libc.listen(fd, 1);
             return new ConsoleSocket(fd);
         } catch (IOException e) {
