@@ -1,16 +1,9 @@
 package io.jvmm.ttrpc;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
-import io.jvmm.ttrpc.vsock.Errno;
 import io.jvmm.ttrpc.vsock.Libc;
 import io.jvmm.ttrpc.vsock.UnixAddress;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -28,19 +21,6 @@ public final class InheritedListener {
     private static final int SOCK_NONBLOCK = 0x800;
     private static final int SOCK_CLOEXEC = 0x80000;
 
-    /**
-     * Called with invokeExact, not through {@link Libc#invoke}: {@code start} makes these calls in a JVM
-     * that lives a fraction of a second, where the generic path's argument spreading costs more than
-     * the calls.
-     */
-    private static final class Calls {
-        static final MethodHandle SOCKET = Libc.handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle BIND = Libc.handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle LISTEN = Libc.handle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle DUP2 = Libc.handle("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle CLOSE = Libc.handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    }
-
     private InheritedListener() {
     }
 
@@ -50,22 +30,19 @@ public final class InheritedListener {
      */
     public static int open(Path path, int backlog) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment address = UnixAddress.toNative(path, arena);
-            MemorySegment state = Libc.callState(arena);
-            int fd = check((int) Calls.SOCKET.invokeExact(state, UnixAddress.AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), state, "socket");
+            var address = UnixAddress.toNative(path, arena);
+            int fd = Libc.socket(UnixAddress.AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             try {
-                check((int) Calls.BIND.invokeExact(state, fd, address, (int) address.byteSize()), state, "bind");
+                Libc.bind(fd, address);
                 Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-                check((int) Calls.LISTEN.invokeExact(state, fd, backlog), state, "listen");
+                Libc.listen(fd, backlog);
                 return fd;
             } catch (IOException | RuntimeException e) {
-                close(fd);
+                Libc.close(fd);
                 throw e;
             }
         } catch (IOException e) {
             throw new IOException("cannot listen on " + path + ": " + e.getMessage(), e);
-        } catch (Throwable t) {
-            throw new IllegalStateException("native call failed", t);
         }
     }
 
@@ -74,31 +51,12 @@ public final class InheritedListener {
      * standard input) and closes the original.
      */
     public static void moveTo(int fd, int target) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Libc.callState(arena);
-            check((int) Calls.DUP2.invokeExact(state, fd, target), state, "dup2");
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native call failed", t);
-        }
-        close(fd);
+        Libc.dup2(fd, target);
+        Libc.close(fd);
     }
 
     /** Closes a listener this process holds (so its address stops answering). */
     public static void close(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) Calls.CLOSE.invokeExact(Libc.callState(arena), fd);
-        } catch (Throwable t) {
-            throw new IllegalStateException("native call failed", t);
-        }
-    }
-
-    private static int check(int result, MemorySegment state, String call) throws IOException {
-        if (result < 0) {
-            int errno = Libc.errno(state);
-            throw new IOException(call + " failed: " + Errno.describe(errno) + " (errno " + errno + ")");
-        }
-        return result;
+        Libc.close(fd);
     }
 }

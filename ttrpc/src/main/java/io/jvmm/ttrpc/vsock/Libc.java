@@ -80,18 +80,6 @@ public final class Libc {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor, CAPTURE_ERRNO);
     }
 
-    /** Room for the errno a handle made by {@link #handle} captures: its first argument, for exact invocation. */
-    public static MemorySegment callState(Arena arena) {
-        return arena.allocate(CALL_STATE);
-    }
-
-    /** The errno captured in a {@link #callState}. */
-    public static int errno(MemorySegment callState) {
-        return callState.get(JAVA_INT, ERRNO_OFFSET);
-    }
-
-    private static final long ERRNO_OFFSET = CALL_STATE.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-
     /** The result of a call and the errno it left. */
     public record Result(long value, int errno) {
         public long orThrow(String call) throws IOException {
