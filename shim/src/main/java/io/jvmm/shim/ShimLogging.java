@@ -17,7 +17,7 @@ final class ShimLogging {
     }
 
     static void init(Path bundle, boolean debug) {
-        System.setProperty("jvmm.log.level", debug ? "debug" : "info");
+        System.setProperty(io.jvmm.shim.logging.LogfmtProvider.LEVEL_PROPERTY, debug ? "debug" : "info");
         Path fifo = bundle.resolve("log");
         if (!Files.exists(fifo)) {
             return;

@@ -34,7 +34,6 @@ final class ShimServer {
     private final ShimFlags flags;
     private final Path bundle;
     private final ServerListener listener;
-    private final Path socket;
     private final SandboxSettings settings;
     private final CountDownLatch exit = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -43,7 +42,6 @@ final class ShimServer {
         this.flags = flags;
         this.bundle = bundle;
         this.listener = listener;
-        this.socket = listener.socket();
         this.settings = settings;
     }
 
@@ -62,7 +60,7 @@ final class ShimServer {
         java.nio.file.Files.writeString(bundle.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
         // SIGTERM: the JVM halts once its shutdown hooks return, so the hook waits for the cleanup below.
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAndWait, "shim-signal"));
-        LOG.info("jvmm shim {} serving sandbox {} on {}", ShimMain.VERSION, group, socket);
+        LOG.info("jvmm shim {} serving sandbox {} on {}", ShimMain.VERSION, group, listener.socket());
         exit.await();
         LOG.info("shutting down");
         try {
@@ -78,9 +76,9 @@ final class ShimServer {
     /** The group's start lock file goes with its socket (unless a start brought the group back meanwhile). */
     private void removeStartLock() {
         try {
-            StartAction.removeGroupFiles(socket);
+            StartAction.removeGroupFiles(listener.socket());
         } catch (java.io.IOException e) {
-            LOG.warn("cannot remove the start lock of {}: {}", socket, e.getMessage());
+            LOG.warn("cannot remove the start lock of {}: {}", listener.socket(), e.getMessage());
         }
     }
 

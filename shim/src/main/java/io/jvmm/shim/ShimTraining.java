@@ -70,7 +70,7 @@ final class ShimTraining {
         try {
             Files.writeString(dir.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
             ShimFlags flags = ShimFlags.parse(List.of("-namespace", "training", "-address", dir.resolve("c.sock").toString(),
-                    "-publish-binary", "/bin/true", "-id", "t1", "-socket", dir.resolve("s.sock").toString()));
+                    "-publish-binary", "/bin/true", "-id", "t1"));
             Path socket = SocketAddress.socketPath(dir, flags.address(), flags.namespace(), GroupId.of(dir, flags.id()));
             RuntimeConfig.load(config).settings();
             serveOnce(dir, socket);

@@ -13,7 +13,6 @@ import org.apache.logging.log4j.spi.LoggerContext;
  */
 final class LogfmtLoggerContext implements LoggerContext {
     static final LogfmtLoggerContext INSTANCE = new LogfmtLoggerContext();
-    static final String LEVEL_PROPERTY = "jvmm.log.level";
 
     private final Map<String, LogfmtLogger> loggers = new ConcurrentHashMap<>();
 
@@ -24,7 +23,7 @@ final class LogfmtLoggerContext implements LoggerContext {
 
     @Override
     public ExtendedLogger getLogger(String name) {
-        return loggers.computeIfAbsent(name, n -> new LogfmtLogger(n, Level.toLevel(System.getProperty(LEVEL_PROPERTY), Level.WARN)));
+        return loggers.computeIfAbsent(name, n -> new LogfmtLogger(n, Level.toLevel(System.getProperty(LogfmtProvider.LEVEL_PROPERTY), Level.WARN)));
     }
 
     /** Messages are formatted by log4j-api's default factory whatever is asked: the shim asks for nothing else. */

@@ -13,6 +13,9 @@ import org.apache.logging.log4j.spi.Provider;
  * log4j-core's, so it also wins where both are on a class path (tests).
  */
 public final class LogfmtProvider extends Provider {
+    /** The system property holding the threshold (a log4j level name); warn when unset. */
+    public static final String LEVEL_PROPERTY = "jvmm.log.level";
+
     public LogfmtProvider() {
         super(15, CURRENT_VERSION, Factory.class);
     }
