@@ -1,7 +1,7 @@
 package io.jvmm.shim;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvmm.api.json.Json;
+import io.jvmm.api.json.JsonRecords;
 import io.jvmm.task.sandbox.SandboxSettings;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.VmmType;
@@ -21,7 +21,6 @@ public record RuntimeConfig(String vmm, String kernel, String initrd, String run
                             String accel, String stateRoot, Integer bootTimeoutSeconds, String kernelArgs, Boolean templates,
                             Boolean hugePages) {
     public static final Path DEFAULT_PATH = Path.of("/etc/jvmm/config.json");
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /** The file in a bundle where {@code start} notes the configuration containerd's runtime options named. */
     public static final String BUNDLE_NOTE = "jvmm-config";
@@ -45,7 +44,7 @@ public record RuntimeConfig(String vmm, String kernel, String initrd, String run
             throw new IOException("jvmm configuration " + file + " does not exist (packaging/install.sh writes it)");
         }
         try {
-            return JSON.readValue(file.toFile(), RuntimeConfig.class);
+            return JsonRecords.read(Json.parse(file), RuntimeConfig.class);
         } catch (IOException e) {
             throw new IOException("jvmm configuration " + file + " is invalid: " + e.getMessage(), e);
         }

@@ -1,6 +1,6 @@
 package io.jvmm.task;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvmm.api.json.JsonObject;
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.agent.client.AgentUnavailableException;
 import io.jvmm.api.Identifiers;
@@ -91,7 +91,7 @@ public final class TaskService implements AutoCloseable {
             if (sandboxStopped) {
                 throw TaskException.failedPrecondition("container " + id + ": the sandbox is stopped");
             }
-            ObjectNode spec = GuestSpec.parse(readConfig(request));
+            JsonObject spec = GuestSpec.parse(readConfig(request));
             VmSandbox sb = sandbox();
             mountRootfs(sb, request);
             try {
@@ -168,7 +168,7 @@ public final class TaskService implements AutoCloseable {
         events.publish(new TaskEvent.Checkpointed(id, path.toString()));
     }
 
-    private int createInGuest(VmSandbox sb, CreateTask request, ObjectNode spec) throws IOException {
+    private int createInGuest(VmSandbox sb, CreateTask request, JsonObject spec) throws IOException {
         String id = request.id();
         bootIfNeeded(sb, spec);
         VmSandbox.GuestRoot root = sb.attachRoot(id);
@@ -270,7 +270,7 @@ public final class TaskService implements AutoCloseable {
      * The first Create boots the VM: a pod's sandbox container sizes it; the first container's spec says
      * which network the VM gets (the pod's namespace, the host's, or none).
      */
-    private void bootIfNeeded(VmSandbox sb, ObjectNode spec) throws IOException {
+    private void bootIfNeeded(VmSandbox sb, JsonObject spec) throws IOException {
         if (sb.isBooted()) {
             return;
         }

@@ -1,6 +1,8 @@
 package io.jvmm.vmm;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvmm.api.json.Json;
+import io.jvmm.api.json.JsonObject;
+import io.jvmm.api.json.JsonRecords;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -25,7 +27,7 @@ import java.util.Optional;
 public record GuestSnapshot(Path dir) {
     /** Raised whenever the layout of the files or the meaning of a manifest field changes. */
     public static final int FORMAT = 1;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String LEGACY_VERSION = "qemuVersion";
 
     public Path vmstate() {
         return dir.resolve("guest.vmstate");
@@ -67,7 +69,7 @@ public record GuestSnapshot(Path dir) {
      * without {@code monitor} is QEMU's, and its monitor version was called {@code qemuVersion}.
      */
     public record Manifest(int format, String creator, String monitor,
-                           @com.fasterxml.jackson.annotation.JsonAlias("qemuVersion") String monitorVersion,
+                           String monitorVersion,
                            int vcpus, int memoryMib, String accel,
                            List<String> image, String kernelArgs, String vmstateSha256, long memoryBytes) {
         public Manifest {
@@ -103,7 +105,15 @@ public record GuestSnapshot(Path dir) {
 
     public Manifest manifest() {
         try {
-            return JSON.readValue(manifestFile().toFile(), Manifest.class);
+            if (!(Json.parse(manifestFile()) instanceof JsonObject m)) {
+                throw new IOException("not a JSON object");
+            }
+            // format 1 as first written, QEMU-only: the monitor's version was "qemuVersion"
+            Object legacy = m.remove(LEGACY_VERSION);
+            if (legacy != null) {
+                m.putIfAbsent("monitorVersion", legacy);
+            }
+            return JsonRecords.read(m, Manifest.class);
         } catch (IOException e) {
             throw new VmException.SnapshotMismatch("snapshot " + dir + " has no readable manifest: " + e.getMessage());
         }
@@ -165,7 +175,7 @@ public record GuestSnapshot(Path dir) {
         Manifest m = Manifest.of(config, monitor, "jvmm " + Optional.ofNullable(GuestSnapshot.class.getPackage().getImplementationVersion()).orElse("dev"),
                 monitorVersion, sha256(state), Files.size(mem));
         Path manifest = partial.resolve(manifestFile().getFileName());
-        Files.write(manifest, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+        Files.write(manifest, Json.writeBytes(m, true));
         List<Path> files = new java.util.ArrayList<>(state);
         files.add(mem);
         files.add(manifest);

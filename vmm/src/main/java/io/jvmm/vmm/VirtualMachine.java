@@ -9,6 +9,12 @@ import java.util.concurrent.CompletableFuture;
  * once per monitor (QEMU over QMP; Firecracker and Cloud Hypervisor over their HTTP APIs).
  */
 public interface VirtualMachine extends AutoCloseable {
+    /**
+     * The deadline for one call on the monitor's socket that the monitor answers at once (QMP commands,
+     * device hot-plug, API requests): long only so that a stuck monitor is an error, not a hang.
+     */
+    Duration MONITOR_CALL = Duration.ofSeconds(30);
+
     VmConfig config();
 
     VmState state();

@@ -36,6 +36,7 @@ public final class ShimBench {
         List<Double> runcAnswer = new ArrayList<>();
         List<Double> rss = new ArrayList<>();
         List<Double> rssNoVm = new ArrayList<>();
+        List<Double> rssIdle = new ArrayList<>();
         try (PrivateContainerd containerd = PrivateContainerd.start(List.of(jvmm.binDir()))) {
             ctrRun(containerd, RUNC, "warm-runc");
             // The same runtime with templates on: the first run makes the template, the timed ones restore it.
@@ -51,6 +52,7 @@ public final class ShimBench {
                 jvmmStart.add(j[0]);
                 jvmmAnswer.add(j[1]);
                 rssNoVm.add(j[2]);
+                rssIdle.add(j[3]);
                 double[] r = startAction(containerd, PrivateContainerd.PREFIX.resolve("containerd-shim-runc-v2"), "sr" + i);
                 runcStart.add(r[0]);
                 runcAnswer.add(r[1]);
@@ -63,14 +65,16 @@ public final class ShimBench {
         System.out.printf(Locale.ROOT, "RESULT runs=%d runc_run_s=%.2f jvmm_run_s=%.2f bare_boot_s=%.2f total_ratio=%.2f"
                         + " jvmm_template_run_s=%.2f template_total_ratio=%.2f"
                         + " runc_start_s=%.3f jvmm_start_s=%.3f start_ratio=%.2f runc_first_answer_s=%.3f jvmm_first_answer_s=%.3f"
-                        + " first_answer_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f%n",
+                        + " first_answer_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f shim_rss_idle_mib=%.1f%n",
                 runs, BootBench.median(runc), BootBench.median(vm), BootBench.median(bare), total,
                 BootBench.median(fromTemplate), BootBench.median(fromTemplate) / baseline,
                 BootBench.median(runcStart), BootBench.median(jvmmStart),
                 BootBench.median(jvmmStart) / BootBench.median(runcStart), BootBench.median(runcAnswer), BootBench.median(jvmmAnswer),
-                BootBench.median(jvmmAnswer) / BootBench.median(runcAnswer), BootBench.median(rss), BootBench.median(rssNoVm));
+                BootBench.median(jvmmAnswer) / BootBench.median(runcAnswer), BootBench.median(rss), BootBench.median(rssNoVm),
+                BootBench.median(rssIdle));
         System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm from a template: " + fromTemplate + " bare: " + bare + " start runc: " + runcStart
-                + " start jvmm: " + jvmmStart + " first answer runc: " + runcAnswer + " first answer jvmm: " + jvmmAnswer + " rss: " + rss);
+                + " start jvmm: " + jvmmStart + " first answer runc: " + runcAnswer + " first answer jvmm: " + jvmmAnswer + " rss: " + rss
+                + " rss before its VM: " + rssNoVm + " rss idle: " + rssIdle);
         System.exit(0);
     }
 
@@ -98,7 +102,8 @@ public final class ShimBench {
      * Times one shim's start action in a fresh bundle, and how long from the same instant until its server
      * answers a call (a Task v3 Connect for an unknown task: any status is an answer), which is what
      * containerd's first call after start waits for. Returns {start seconds, first-answer seconds, RSS of
-     * the server in MiB (-1 for runc's)}.
+     * the server in MiB 2 s after start and once settled, 10 s after start (-1 for runc's)}. Settled means
+     * after start-up's garbage went back: the JVM trims glibc's heap every 2 s (-XX:TrimNativeHeapInterval).
      */
     private static double[] startAction(PrivateContainerd containerd, Path shim, String id) throws Exception {
         Path bundle = Files.createDirectories(containerd.dir().resolve("bench-bundles").resolve(id));
@@ -120,12 +125,15 @@ public final class ShimBench {
         Path socket = Path.of(out.replaceAll(".*unix://([^\"]*).*", "$1").strip());
         double answered = firstAnswer(socket, id, t0);
         double rss = -1;
+        double settled = -1;
         // The jvmm server records its pid in the bundle; runc's 2.1 shim records nothing there.
         long pid = -1;
         if (Files.exists(awaitFile(bundle.resolve("shim.pid")))) {
             pid = Long.parseLong(Files.readString(bundle.resolve("shim.pid")).strip());
             Thread.sleep(2000);
             rss = rssMib(pid);
+            Thread.sleep(8000);
+            settled = rssMib(pid);
         }
         // Both servers exit on Shutdown when they hold no task; jvmm's is also ended by pid should it not.
         try (io.jvmm.ttrpc.TtrpcClient client = io.jvmm.ttrpc.TtrpcClient.connect(socket)) {
@@ -147,7 +155,7 @@ public final class ShimBench {
         }
         Files.deleteIfExists(socket);
         Leftovers.deleteTree(bundle);
-        return new double[] {seconds, answered, rss};
+        return new double[] {seconds, answered, rss, settled};
     }
 
     /**

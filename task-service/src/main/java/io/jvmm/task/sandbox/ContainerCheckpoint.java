@@ -1,6 +1,7 @@
 package io.jvmm.task.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvmm.api.json.Json;
+import io.jvmm.api.json.JsonRecords;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -20,7 +21,6 @@ import java.util.zip.GZIPOutputStream;
 public record ContainerCheckpoint(Path dir) {
     /** Raised whenever the files or the meaning of a manifest field change. */
     public static final int FORMAT = 1;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What was checkpointed: the container (by its id in the guest), its init, and the VM it ran in. */
     public record Manifest(int format, String containerId, int initPid, int vcpus, int memoryMib, String accel,
@@ -40,14 +40,14 @@ public record ContainerCheckpoint(Path dir) {
     }
 
     public void writeManifest(Manifest manifest) throws IOException {
-        Files.write(manifestFile(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
+        Files.write(manifestFile(), Json.writeBytes(manifest, true));
     }
 
     public Manifest manifest() throws IOException {
         if (!Files.isRegularFile(manifestFile())) {
             throw new IOException("no " + manifestFile().getFileName() + " in " + dir + ": not a jvmm checkpoint");
         }
-        return JSON.readValue(manifestFile().toFile(), Manifest.class);
+        return JsonRecords.read(Json.parse(manifestFile()), Manifest.class);
     }
 
     /** Stores the root disk image compressed (fast: mostly runs of zeros). */

@@ -1,9 +1,8 @@
 package io.jvmm.task.sandbox;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvmm.api.json.Json;
+import io.jvmm.api.json.JsonArray;
+import io.jvmm.api.json.JsonObject;
 import io.jvmm.task.TaskException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -17,7 +16,6 @@ import java.util.Set;
  * the host's cgroup path) is left out.
  */
 public final class GuestSpec {
-    private static final ObjectMapper JSON = new ObjectMapper();
     static final String GUEST_OCI_VERSION = "1.0.2";
     private static final Set<String> KERNEL_FILE_SYSTEMS = Set.of("proc", "sysfs", "tmpfs", "devpts", "mqueue",
             "cgroup", "cgroup2", "shm", "devtmpfs");
@@ -31,9 +29,9 @@ public final class GuestSpec {
     private GuestSpec() {
     }
 
-    public static ObjectNode parse(byte[] configJson) {
-        ObjectNode spec = readObject(configJson, "config.json");
-        if (!(spec.get("process") instanceof ObjectNode process)) {
+    public static JsonObject parse(byte[] configJson) {
+        JsonObject spec = readObject(configJson, "config.json");
+        if (!(spec.get("process") instanceof JsonObject process)) {
             throw TaskException.invalidArgument("config.json has no process");
         }
         requireArgs(process, "config.json: process.args");
@@ -45,8 +43,8 @@ public final class GuestSpec {
         requireArgs(readObject(processJson, "exec process spec"), "exec process spec: args");
     }
 
-    private static void requireArgs(JsonNode process, String what) {
-        if (!(process.get("args") instanceof ArrayNode a) || a.isEmpty()) {
+    private static void requireArgs(JsonObject process, String what) {
+        if (!(process.get("args") instanceof JsonArray a) || a.isEmpty()) {
             throw TaskException.invalidArgument(what + " must be a non-empty array");
         }
     }
@@ -56,9 +54,9 @@ public final class GuestSpec {
         readObject(resourcesJson, "resources");
     }
 
-    private static ObjectNode readObject(byte[] json, String what) {
+    private static JsonObject readObject(byte[] json, String what) {
         try {
-            if (!(JSON.readTree(json) instanceof ObjectNode node)) {
+            if (!(Json.parse(json) instanceof JsonObject node)) {
                 throw TaskException.invalidArgument(what + " is not a JSON object");
             }
             return node;
@@ -68,38 +66,38 @@ public final class GuestSpec {
     }
 
     /** The annotations of a spec (empty if none). */
-    public static String annotation(ObjectNode spec, String key) {
-        JsonNode a = spec.get("annotations");
-        return a != null && a.get(key) != null ? a.get(key).asText("") : "";
+    public static String annotation(JsonObject spec, String key) {
+        JsonObject a = spec.object("annotations");
+        return a == null ? "" : a.text(key);
     }
 
-    public static byte[] translate(ObjectNode hostSpec, String containerId, String guestRoot, HostPathSharer sharer)
+    public static byte[] translate(JsonObject hostSpec, String containerId, String guestRoot, HostPathSharer sharer)
             throws IOException {
-        ObjectNode spec = hostSpec.deepCopy();
+        JsonObject spec = hostSpec.deepCopy();
         // The guest's crun reads specs up to 1.1; containerd 2.x writes 1.2.x, whose additions it does not use.
         spec.put("ociVersion", GUEST_OCI_VERSION);
-        ObjectNode root = spec.with("root");
+        JsonObject root = spec.with("root");
         root.put("path", guestRoot);
         spec.remove("hooks");
-        ObjectNode process = (ObjectNode) spec.get("process");
-        process.remove(List.of("apparmorProfile", "selinuxLabel"));
+        JsonObject process = (JsonObject) spec.get("process");
+        process.keySet().removeAll(List.of("apparmorProfile", "selinuxLabel"));
         translateMounts(spec, sharer);
-        if (spec.get("linux") instanceof ObjectNode linux) {
+        if (spec.get("linux") instanceof JsonObject linux) {
             translateLinux(linux, containerId);
         }
-        return JSON.writeValueAsBytes(spec);
+        return Json.writeBytes(spec, false);
     }
 
-    private static void translateMounts(ObjectNode spec, HostPathSharer sharer) throws IOException {
-        if (!(spec.get("mounts") instanceof ArrayNode mounts)) {
+    private static void translateMounts(JsonObject spec, HostPathSharer sharer) throws IOException {
+        if (!(spec.get("mounts") instanceof JsonArray mounts)) {
             return;
         }
         for (int i = 0; i < mounts.size(); i++) {
-            if (!(mounts.get(i) instanceof ObjectNode m)) {
+            if (!(mounts.get(i) instanceof JsonObject m)) {
                 throw TaskException.invalidArgument("mounts[" + i + "] is not an object");
             }
             if (isBind(m)) {
-                String source = m.path("source").asText("");
+                String source = m.text("source");
                 if (!source.startsWith("/")) {
                     throw TaskException.invalidArgument("mounts[" + i + "]: bind source \"" + source + "\" is not an absolute path");
                 }
@@ -109,66 +107,52 @@ public final class GuestSpec {
     }
 
     /** Whether the spec bind-mounts host paths, which only the share can bring into the guest. */
-    public static boolean hasHostBinds(ObjectNode spec) {
-        for (JsonNode m : spec.path("mounts")) {
-            if (m instanceof ObjectNode mount && isBind(mount)) {
-                return true;
-            }
-        }
-        return false;
+    public static boolean hasHostBinds(JsonObject spec) {
+        return spec.array("mounts").objects().stream().anyMatch(GuestSpec::isBind);
     }
 
-    private static boolean isBind(ObjectNode mount) {
-        String type = mount.path("type").asText("");
+    private static boolean isBind(JsonObject mount) {
+        String type = mount.text("type");
         if (KERNEL_FILE_SYSTEMS.contains(type)) {
             return false;
         }
         return type.equals("bind") || hasOption(mount, "bind") || hasOption(mount, "rbind");
     }
 
-    private static boolean hasOption(ObjectNode mount, String option) {
-        for (JsonNode o : mount.path("options")) {
-            if (o.asText("").equals(option)) {
-                return true;
-            }
-        }
-        return false;
+    private static boolean hasOption(JsonObject mount, String option) {
+        return mount.array("options").texts().contains(option);
     }
 
-    private static boolean hasNamespace(ArrayNode namespaces, String type) {
-        for (JsonNode ns : namespaces) {
-            if (ns.path("type").asText("").equals(type)) {
-                return true;
-            }
-        }
-        return false;
+    private static boolean hasNamespace(JsonArray namespaces, String type) {
+        return namespaces.objects().stream().anyMatch(ns -> ns.text("type").equals(type));
     }
 
-    private static void translateLinux(ObjectNode linux, String containerId) {
+    private static void translateLinux(JsonObject linux, String containerId) {
         // The host's cgroup path (often systemd-style) means nothing in the guest, which has no systemd.
         linux.put("cgroupsPath", "/jvmm/" + containerId);
-        linux.remove(List.of("devices", "mountLabel", "intelRdt"));
-        if (linux.get("namespaces") instanceof ArrayNode namespaces) {
-            ArrayNode kept = JSON.createArrayNode();
+        linux.keySet().removeAll(List.of("devices", "mountLabel", "intelRdt"));
+        if (linux.get("namespaces") instanceof JsonArray namespaces) {
+            JsonArray kept = new JsonArray();
             boolean joinsPodNetwork = false;
-            for (JsonNode ns : namespaces) {
-                joinsPodNetwork |= ns.path("type").asText("").equals("network") && !ns.path("path").asText("").isEmpty();
+            for (Object element : namespaces) {
+                JsonObject ns = element instanceof JsonObject o ? o : new JsonObject();
+                joinsPodNetwork |= ns.text("type").equals("network") && !ns.text("path").isEmpty();
                 // A path names a host namespace (the pod's netns from CNI, say): the VM is that boundary, so
                 // the container shares the guest's instead of joining one it cannot reach.
-                if (ns.path("path").asText("").isEmpty()) {
-                    kept.add(ns);
+                if (ns.text("path").isEmpty()) {
+                    kept.add(element);
                 }
             }
             // The guest is always cgroup v2: give the container its own cgroup namespace, as containerd does on
             // cgroup v2 hosts, so it sees its cgroup as the root (not the agent's tree) whatever the host runs.
             if (!hasNamespace(kept, "cgroup")) {
-                kept.addObject().put("type", "cgroup");
+                kept.add(new JsonObject(java.util.Map.of("type", "cgroup")));
             }
-            linux.set("namespaces", kept);
-            if (joinsPodNetwork && linux.get("sysctl") instanceof ObjectNode sysctls) {
+            linux.put("namespaces", kept);
+            if (joinsPodNetwork && linux.get("sysctl") instanceof JsonObject sysctls) {
                 // net.* sysctls need a network namespace of the container's own (crun refuses them otherwise);
                 // the pod's network is the guest's, which the VM alone uses, so they are left to the guest.
-                sysctls.remove(sysctls.properties().stream().map(java.util.Map.Entry::getKey).filter(k -> k.startsWith("net.")).toList());
+                sysctls.keySet().removeIf(k -> k.startsWith("net."));
             }
         }
     }

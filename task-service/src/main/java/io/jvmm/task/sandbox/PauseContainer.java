@@ -1,7 +1,6 @@
 package io.jvmm.task.sandbox;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvmm.api.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -16,7 +15,7 @@ public record PauseContainer(PodResources resources, NetworkPlan network) {
     static final String CONTAINER_TYPE = "io.kubernetes.cri.container-type";
 
     /** The pod as the sandbox container's spec describes it; empty for any other container. */
-    public static Optional<PauseContainer> of(ObjectNode spec) {
+    public static Optional<PauseContainer> of(JsonObject spec) {
         if (!GuestSpec.annotation(spec, CONTAINER_TYPE).equals("sandbox")) {
             return Optional.empty();
         }
@@ -29,17 +28,18 @@ public record PauseContainer(PodResources resources, NetworkPlan network) {
      * The network a spec asks for: a network namespace by path (the pod's, from CNI), one of its own
      * (isolated), or none at all (the host's network).
      */
-    public static NetworkPlan networkOf(ObjectNode spec) {
-        for (JsonNode ns : spec.path("linux").path("namespaces")) {
-            if (ns.path("type").asText("").equals("network")) {
-                String path = ns.path("path").asText("");
+    public static NetworkPlan networkOf(JsonObject spec) {
+        JsonObject linux = spec.object("linux");
+        for (JsonObject ns : linux == null ? java.util.List.<JsonObject>of() : linux.array("namespaces").objects()) {
+            if (ns.text("type").equals("network")) {
+                String path = ns.text("path");
                 return path.startsWith("/") ? new NetworkPlan.PodNamespace(Path.of(path)) : NetworkPlan.ISOLATED;
             }
         }
         return NetworkPlan.HOST;
     }
 
-    private static long number(ObjectNode spec, String annotation) {
+    private static long number(JsonObject spec, String annotation) {
         try {
             return Long.parseLong(GuestSpec.annotation(spec, annotation));
         } catch (NumberFormatException e) {

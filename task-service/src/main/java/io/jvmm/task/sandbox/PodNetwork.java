@@ -1,7 +1,8 @@
 package io.jvmm.task.sandbox;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvmm.api.json.Json;
+import io.jvmm.api.json.JsonArray;
+import io.jvmm.api.json.JsonObject;
 import io.jvmm.vmm.GuestNic;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,7 +21,6 @@ import org.apache.logging.log4j.Logger;
  */
 public final class PodNetwork {
     private static final Logger LOG = LogManager.getLogger(PodNetwork.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** CRI's name for the pod's interface. */
     static final String POD_INTERFACE = "eth0";
     static final String TAP = "jvmmtap0";
@@ -41,11 +41,11 @@ public final class PodNetwork {
 
     /** Reads the pod interface's addresses, then makes the tap and the two mirror filters. */
     public static PodNetwork attach(Path netns) throws IOException {
-        JsonNode link = onlyElement(JSON.readTree(inNamespace(netns, "ip", "-j", "addr", "show", "dev", POD_INTERFACE)));
+        JsonObject link = onlyElement(Json.parse(inNamespace(netns, "ip", "-j", "addr", "show", "dev", POD_INTERFACE)));
         String cidr = null;
-        for (JsonNode a : link.path("addr_info")) {
-            if (a.path("family").asText().equals("inet")) {
-                cidr = a.path("local").asText() + "/" + a.path("prefixlen").asInt();
+        for (JsonObject a : link.array("addr_info").objects()) {
+            if (a.text("family").equals("inet")) {
+                cidr = a.text("local") + "/" + a.number("prefixlen", 0);
                 break;
             }
         }
@@ -53,19 +53,21 @@ public final class PodNetwork {
             throw new IOException("the pod's " + POD_INTERFACE + " in " + netns + " has no IPv4 address");
         }
         Optional<String> gateway = Optional.empty();
-        for (JsonNode r : JSON.readTree(inNamespace(netns, "ip", "-j", "-4", "route", "show", "default"))) {
-            gateway = Optional.of(r.path("gateway").asText()).filter(g -> !g.isEmpty());
+        if (Json.parse(inNamespace(netns, "ip", "-j", "-4", "route", "show", "default")) instanceof JsonArray routes) {
+            for (JsonObject r : routes.objects()) {
+                gateway = Optional.of(r.text("gateway")).filter(g -> !g.isEmpty());
+            }
         }
-        PodNetwork network = new PodNetwork(netns, link.path("address").asText(), cidr, gateway, link.path("mtu").asInt(1500));
+        PodNetwork network = new PodNetwork(netns, link.text("address"), cidr, gateway, (int) link.number("mtu", 1500));
         network.wire();
         return network;
     }
 
-    private static JsonNode onlyElement(JsonNode array) throws IOException {
-        if (!array.isArray() || array.size() != 1) {
-            throw new IOException("unexpected answer from ip: " + array);
+    private static JsonObject onlyElement(Object answer) throws IOException {
+        if (!(answer instanceof JsonArray array) || array.size() != 1 || !(array.getFirst() instanceof JsonObject element)) {
+            throw new IOException("unexpected answer from ip: " + Json.write(answer));
         }
-        return array.get(0);
+        return element;
     }
 
     private void wire() throws IOException {

@@ -1,6 +1,7 @@
 package io.jvmm.task.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvmm.api.json.Json;
+import io.jvmm.api.json.JsonRecords;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,7 +12,6 @@ import java.util.Optional;
  * time, so a reused pid is never killed) and its cgroup. Written atomically next to the sandbox's state.
  */
 public record SandboxRecord(long shimPid, List<ProcessRecord> processes, String cgroup) {
-    private static final ObjectMapper JSON = new ObjectMapper();
     static final String FILE = "sandbox.json";
 
     public record ProcessRecord(long pid, long startMillis) {
@@ -27,12 +27,12 @@ public record SandboxRecord(long shimPid, List<ProcessRecord> processes, String 
     }
 
     void write(Path stateDir) throws IOException {
-        AtomicFile.write(stateDir.resolve(FILE), JSON.writeValueAsBytes(this));
+        AtomicFile.write(stateDir.resolve(FILE), Json.writeBytes(this, false));
     }
 
     static Optional<SandboxRecord> read(Path stateDir) {
         try {
-            return Optional.of(JSON.readValue(stateDir.resolve(FILE).toFile(), SandboxRecord.class));
+            return Optional.of(JsonRecords.read(Json.parse(stateDir.resolve(FILE)), SandboxRecord.class));
         } catch (IOException e) {
             return Optional.empty();
         }

@@ -226,7 +226,7 @@ public final class VmSandbox implements AutoCloseable {
         long begin = System.nanoTime();
         Path image = rootDiskImage(containerId);
         RootfsImage.build(containerDir(containerId).resolve("rootfs"), image);
-        vm.plugDisk(image, ROOT_DISK_SERIAL, Duration.ofSeconds(30)); // QMP answers; long only for a stuck monitor
+        vm.plugDisk(image, ROOT_DISK_SERIAL, VirtualMachine.MONITOR_CALL);
         LOG.info("root of {} plugged as a disk ({} MiB image) in {} ms", containerId, Files.size(image) >> 20,
                 (System.nanoTime() - begin) / 1_000_000);
         return new GuestRoot("rootfs", ROOT_DISK_SERIAL);

@@ -1,5 +1,7 @@
 package io.jvmm.vmm.cloudhypervisor;
 
+import io.jvmm.api.json.Json;
+import io.jvmm.api.json.JsonObject;
 import io.jvmm.vmm.AbstractVm;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.HostTools;
@@ -32,7 +34,6 @@ import java.util.Optional;
 public final class CloudHypervisorVm extends AbstractVm {
     private static final String PREFIX = "/api/v1/";
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final MonitorLauncher launcher;
     private final Optional<GuestSnapshot> restoreFrom;
@@ -98,13 +99,13 @@ public final class CloudHypervisorVm extends AbstractVm {
         Path source = config.stateDir().resolve("restore");
         try {
             Files.createDirectories(source);
-            var saved = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(snapshot.stateFiles(VmmType.CLOUD_HYPERVISOR).getFirst().toFile());
-            if (!saved.path("vsock").isObject()) {
+            Path savedConfig = snapshot.stateFiles(VmmType.CLOUD_HYPERVISOR).getFirst();
+            if (!(Json.parse(savedConfig) instanceof JsonObject saved) || saved.object("vsock") == null) {
                 throw new VmException.SnapshotMismatch("snapshot " + snapshot.dir() + " has no vsock device: no agent to reach");
             }
-            ((com.fasterxml.jackson.databind.node.ObjectNode) saved.get("vsock")).put("socket", config.vsockSocket().toString());
-            saved.set("serial", JSON.valueToTree(Map.of("mode", "File", "file", config.consoleLog().toString())));
-            Files.write(source.resolve("config.json"), JSON.writeValueAsBytes(saved));
+            saved.object("vsock").put("socket", config.vsockSocket().toString());
+            saved.put("serial", Map.of("mode", "File", "file", config.consoleLog().toString()));
+            Files.write(source.resolve("config.json"), Json.writeBytes(saved, false));
             for (Path linked : List.of(snapshot.stateFiles(VmmType.CLOUD_HYPERVISOR).get(1), snapshot.memoryFile(VmmType.CLOUD_HYPERVISOR))) {
                 Path link = source.resolve(linked.getFileName());
                 Files.deleteIfExists(link);
@@ -126,7 +127,7 @@ public final class CloudHypervisorVm extends AbstractVm {
         pause(timeout);
         writeSnapshot(target, VmmType.CLOUD_HYPERVISOR, partial -> {
             api.put(PREFIX + "vm.snapshot", Map.of("destination_url", "file://" + partial));
-            return api.get(PREFIX + "vmm.ping").path("version").asText("unknown");
+            return java.util.Optional.of(api.get(PREFIX + "vmm.ping").text("version")).filter(v -> !v.isEmpty()).orElse("unknown");
         });
     }
 

@@ -1,7 +1,7 @@
 package io.jvmm.vmm.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvmm.api.json.Json;
+import io.jvmm.api.json.JsonObject;
 import io.jvmm.vmm.VmException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,7 +12,6 @@ import java.time.Duration;
  * {@link VmException.MonitorError} carrying the monitor's own message (Firecracker's fault_message).
  */
 public final class MonitorApi {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private final UnixHttpClient http;
@@ -23,41 +22,45 @@ public final class MonitorApi {
         this.http = new UnixHttpClient(socket);
     }
 
-    public JsonNode put(String path, Object body) {
+    public JsonObject put(String path, Object body) {
         return call("PUT", path, body);
     }
 
-    public JsonNode patch(String path, Object body) {
+    public JsonObject patch(String path, Object body) {
         return call("PATCH", path, body);
     }
 
-    public JsonNode get(String path) {
+    public JsonObject get(String path) {
         return call("GET", path, null);
     }
 
-    private JsonNode call(String method, String path, Object body) {
+    private JsonObject call(String method, String path, Object body) {
         UnixHttpClient.Response response;
         try {
-            response = http.send(method, path, body == null ? null : JSON.writeValueAsString(body), TIMEOUT);
+            response = http.send(method, path, body == null ? null : Json.write(body), TIMEOUT);
         } catch (IOException e) {
             throw new VmException.MonitorError(name + " API " + method + " " + path + ": " + e.getMessage(), e);
         }
-        JsonNode answer = parse(response.body());
+        JsonObject answer = parse(response.body());
         if (!response.isSuccess()) {
-            String fault = answer.path("fault_message").asText(response.body());
+            String fault = answer.containsKey("fault_message") ? answer.text("fault_message") : response.body();
             throw new VmException.MonitorError(name + " API " + method + " " + path + " failed (" + response.status() + "): " + fault, null);
         }
         return answer;
     }
 
-    private static JsonNode parse(String body) {
+    /** The answer's object; an empty body is an empty one, and one that is no JSON object is the fault message. */
+    private static JsonObject parse(String body) {
         if (body.isBlank()) {
-            return JSON.createObjectNode();
+            return new JsonObject();
         }
         try {
-            return JSON.readTree(body);
+            if (Json.parse(body) instanceof JsonObject o) {
+                return o;
+            }
         } catch (IOException e) {
-            return JSON.createObjectNode().put("fault_message", body);
+            // not JSON: the text itself says what went wrong
         }
+        return new JsonObject(java.util.Map.of("fault_message", body));
     }
 }

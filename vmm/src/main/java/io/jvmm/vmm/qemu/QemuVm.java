@@ -35,7 +35,7 @@ public final class QemuVm extends AbstractVm {
      * loop shares the host's cores with every vCPU thread, so a host running many emulated guests can
      * delay it by seconds; only a stuck monitor takes this long.
      */
-    private static final Duration QMP_CALL = Duration.ofSeconds(30);
+    private static final Duration QMP_CALL = MONITOR_CALL;
     /** The memory file of a VM in the snapshot layout that is its own (saved, or a clone's copy). */
     private static final String MEMORY_FILE = "guest.mem";
 
@@ -254,8 +254,8 @@ public final class QemuVm extends AbstractVm {
         }
         qmp.onEvent(event -> {
             switch (event.name()) {
-                case "SHUTDOWN" -> guestShutdown(event.data().path("guest").asBoolean(false));
-                case "GUEST_PANICKED" -> LOG.warn("guest panicked: {}", event.data());
+                case "SHUTDOWN" -> guestShutdown(Boolean.TRUE.equals(event.data().get("guest")));
+                case "GUEST_PANICKED" -> LOG.warn("guest panicked: {}", io.jvmm.api.json.Json.write(event.data()));
                 default -> LOG.debug("QMP event {}", event.name());
             }
         });
@@ -281,7 +281,7 @@ public final class QemuVm extends AbstractVm {
                 qmp.execute("cont", null, QMP_CALL);
             }
         }
-        String status = qmp.execute("query-status", null, QMP_CALL).path("status").asText();
+        String status = qmp.execute("query-status", null, QMP_CALL).text("status");
         if (!status.equals("running")) {
             throw new VmException.BootFailed("QEMU reports status '" + status + "' after start", null);
         }
@@ -369,8 +369,8 @@ public final class QemuVm extends AbstractVm {
             } else {
                 Files.move(config.stateDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
             }
-            var version = qmp.execute("query-version", null, QMP_CALL).path("qemu");
-            return version.path("major").asInt() + "." + version.path("minor").asInt() + "." + version.path("micro").asInt();
+            var version = qmp.execute("query-version", null, QMP_CALL).with("qemu");
+            return version.number("major", 0) + "." + version.number("minor", 0) + "." + version.number("micro", 0);
         });
         memorySaved = true; // committed: the snapshot owns the memory file now
     }
@@ -379,12 +379,12 @@ public final class QemuVm extends AbstractVm {
     private void awaitMigration(String what, long deadline) {
         while (true) {
             var status = qmp.execute("query-migrate", null, QMP_CALL);
-            String s = status.path("status").asText("");
+            String s = status.text("status");
             if (s.equals("completed")) {
                 return;
             }
             if (s.equals("failed") || s.equals("cancelled")) {
-                throw new VmException.MonitorError(what + " failed: " + status.path("error-desc").asText(s), null);
+                throw new VmException.MonitorError(what + " failed: " + (status.text("error-desc").isEmpty() ? s : status.text("error-desc")), null);
             }
             if (System.nanoTime() > deadline) {
                 throw new VmException.Timeout(what + " did not complete in time (" + s + ")");

@@ -1,8 +1,7 @@
 package io.jvmm.vmm.qemu;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvmm.api.json.Json;
+import io.jvmm.api.json.JsonObject;
 import io.jvmm.vmm.VmException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -34,17 +33,16 @@ import org.apache.logging.log4j.Logger;
  */
 public final class QmpClient implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(QmpClient.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SocketChannel channel;
     private final OutputStream out;
-    private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<JsonObject>> pending = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Consumer<QmpEvent>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong nextId = new AtomicLong(1);
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
-    /** An asynchronous event from QEMU. */
-    public record QmpEvent(String name, JsonNode data) {
+    /** An asynchronous event from QEMU; {@code data} is empty when the event has none. */
+    public record QmpEvent(String name, JsonObject data) {
     }
 
     private QmpClient(SocketChannel channel) {
@@ -59,7 +57,7 @@ public final class QmpClient implements AutoCloseable {
         try {
             channel = openWhenListening(socket, deadline);
             QmpClient client = new QmpClient(channel);
-            CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
+            CompletableFuture<JsonObject> greeting = new CompletableFuture<>();
             client.pending.put(0L, greeting);
             Thread.ofPlatform().name("qmp-reader").daemon(true).start(client::readLoop);
             client.await(greeting, remaining(deadline), "QMP greeting");
@@ -106,14 +104,19 @@ public final class QmpClient implements AutoCloseable {
         return closed;
     }
 
-    /** Runs a command and returns its "return" value; QMP errors become {@link VmException.MonitorError}. */
-    public JsonNode execute(String command, Map<String, ?> arguments, Duration timeout) {
+    /**
+     * Runs a command and returns its "return" value (an empty object when it is none: most commands return
+     * {}); QMP errors become {@link VmException.MonitorError}.
+     */
+    public JsonObject execute(String command, Map<String, ?> arguments, Duration timeout) {
         long id = nextId.getAndIncrement();
-        ObjectNode request = JSON.createObjectNode().put("execute", command).put("id", id);
+        JsonObject request = new JsonObject();
+        request.put("execute", command);
+        request.put("id", id);
         if (arguments != null && !arguments.isEmpty()) {
-            request.set("arguments", JSON.valueToTree(arguments));
+            request.put("arguments", arguments);
         }
-        CompletableFuture<JsonNode> reply = new CompletableFuture<>();
+        CompletableFuture<JsonObject> reply = new CompletableFuture<>();
         pending.put(id, reply);
         if (closed.isDone()) {
             pending.remove(id);
@@ -121,23 +124,23 @@ public final class QmpClient implements AutoCloseable {
         }
         try {
             synchronized (out) {
-                out.write((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.write((Json.write(request) + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
             }
         } catch (IOException e) {
             pending.remove(id);
             throw new VmException.MonitorError("cannot send " + command + " to QMP: " + e.getMessage(), e);
         }
-        JsonNode answer = await(reply, timeout, command);
-        if (answer.has("error")) {
-            JsonNode error = answer.get("error");
-            throw new VmException.MonitorError("QMP " + command + " failed: " + error.path("class").asText()
-                    + ": " + error.path("desc").asText(), null);
+        JsonObject answer = await(reply, timeout, command);
+        if (answer.containsKey("error")) {
+            JsonObject error = answer.object("error") == null ? new JsonObject() : answer.object("error");
+            throw new VmException.MonitorError("QMP " + command + " failed: " + error.text("class")
+                    + ": " + error.text("desc"), null);
         }
-        return answer.path("return");
+        return answer.object("return") == null ? new JsonObject() : answer.object("return");
     }
 
-    private JsonNode await(CompletableFuture<JsonNode> reply, Duration timeout, String what) {
+    private JsonObject await(CompletableFuture<JsonObject> reply, Duration timeout, String what) {
         try {
             return reply.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -153,7 +156,11 @@ public final class QmpClient implements AutoCloseable {
     private void readLoop() {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8))) {
             for (String line = in.readLine(); line != null; line = in.readLine()) {
-                dispatch(JSON.readTree(line));
+                if (Json.parse(line) instanceof JsonObject message) {
+                    dispatch(message);
+                } else {
+                    LOG.debug("QMP message that is no object: {}", line);
+                }
             }
         } catch (IOException e) {
             LOG.debug("QMP connection ended: {}", e.getMessage());
@@ -165,11 +172,11 @@ public final class QmpClient implements AutoCloseable {
         }
     }
 
-    private void dispatch(JsonNode message) {
-        if (message.has("QMP")) {
+    private void dispatch(JsonObject message) {
+        if (message.containsKey("QMP")) {
             complete(0L, message);
-        } else if (message.has("event")) {
-            QmpEvent event = new QmpEvent(message.get("event").asText(), message.path("data"));
+        } else if (message.containsKey("event")) {
+            QmpEvent event = new QmpEvent(message.text("event"), message.object("data") == null ? new JsonObject() : message.object("data"));
             for (Consumer<QmpEvent> listener : listeners) {
                 try {
                     listener.accept(event);
@@ -177,15 +184,15 @@ public final class QmpClient implements AutoCloseable {
                     LOG.warn("QMP event listener failed on {}", event.name(), e);
                 }
             }
-        } else if (message.has("id")) {
-            complete(message.get("id").asLong(), message);
+        } else if (message.containsKey("id")) {
+            complete(message.number("id", -1), message);
         } else {
             LOG.debug("unmatched QMP message: {}", message);
         }
     }
 
-    private void complete(long id, JsonNode message) {
-        CompletableFuture<JsonNode> f = pending.remove(id);
+    private void complete(long id, JsonObject message) {
+        CompletableFuture<JsonObject> f = pending.remove(id);
         if (f != null) {
             f.complete(message);
         }
