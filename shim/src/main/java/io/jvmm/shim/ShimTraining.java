@@ -97,9 +97,10 @@ final class ShimTraining {
             }, publisher);
             TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
             new TaskEndpoint(tasks, () -> { }).definitions().forEach(builder::addService);
-            // As a started server gets it: a listener bound by start, inherited.
-            int listener = io.jvmm.ttrpc.InheritedListener.open(socket, 16);
-            try (TtrpcServer server = builder.adopt(listener, socket); TtrpcClient client = TtrpcClient.connect(socket)) {
+            // Bound by Netty, not adopted from InheritedListener as a started server's is: that one is made through
+            // FFM, whose ~800 classes a server never uses would land in the cache, and a cache's classes are all
+            // loaded at start-up (AOT class linking). The adopting code is a handful of classes loaded from the jar.
+            try (TtrpcServer server = builder.bind(socket); TtrpcClient client = TtrpcClient.connect(socket)) {
                 CallOptions call = CallOptions.withTimeout(Duration.ofSeconds(10));
                 client.unary(TaskEndpoint.V3, "Connect", ConnectRequest.newBuilder().setId("t1").build(), ConnectResponse.parser(), call);
                 try {
