@@ -72,8 +72,7 @@ final class ShimTraining {
             ShimFlags flags = ShimFlags.parse(List.of("-namespace", "training", "-address", dir.resolve("c.sock").toString(),
                     "-publish-binary", "/bin/true", "-id", "t1"));
             Path socket = SocketAddress.socketPath(dir, flags.address(), flags.namespace(), GroupId.of(dir, flags.id()));
-            RuntimeConfig.load(config).settings();
-            serveOnce(dir, socket);
+            serveOnce(dir, socket, RuntimeConfig.load(config).settings());
             return 0;
         } finally {
             deleteTree(dir);
@@ -88,7 +87,7 @@ final class ShimTraining {
         }
     }
 
-    private static void serveOnce(Path dir, Path socket) throws IOException {
+    private static void serveOnce(Path dir, Path socket, io.jvmm.task.sandbox.SandboxSettings settings) throws IOException {
         try (TtrpcServer events = TtrpcServer.builder().addService(ServiceDefinition.builder("containerd.services.events.ttrpc.v1.Events")
                 .unary("Forward", ForwardRequest.parser(), (ctx, r) -> Empty.getDefaultInstance()).build()).bind(dir.resolve("t.sock"))) {
             EventPublisher publisher = new EventPublisher(dir.resolve("t.sock"), "training");
@@ -97,6 +96,9 @@ final class ShimTraining {
             }, publisher);
             TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
             new TaskEndpoint(tasks, () -> { }).definitions().forEach(builder::addService);
+            // The Sandbox service too, as a server registers it: its ~100 request and response classes.
+            var sandbox = new io.jvmm.task.pod.SandboxService("t1", tasks, io.jvmm.task.sandbox.VmSize.of(settings));
+            builder.addService(new io.jvmm.task.ttrpc.SandboxEndpoint(sandbox, () -> { }).definition());
             // Bound by Netty, not adopted from InheritedListener as a started server's is: that one is made through
             // FFM, whose ~800 classes a server never uses would land in the cache, and a cache's classes are all
             // loaded at start-up (AOT class linking). The adopting code is a handful of classes loaded from the jar.
@@ -107,6 +109,13 @@ final class ShimTraining {
                     client.unary(TaskEndpoint.V3, "State", StateRequest.newBuilder().setId("t1").build(), StateResponse.parser(), call);
                 } catch (TtrpcException expected) {
                     // NOT_FOUND: the error path is part of what a shim runs
+                }
+                try {
+                    client.unary(io.jvmm.task.ttrpc.SandboxEndpoint.SERVICE, "SandboxStatus",
+                            io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest.newBuilder().setSandboxId("t1").build(),
+                            io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse.parser(), call);
+                } catch (TtrpcException expected) {
+                    // no pod here: an error answer is fine
                 }
             }
             publisher.publish(new TaskEvent.Started("t1", 1));
