@@ -46,6 +46,25 @@ class GuestSpecTest {
         assertThat(spec.path("mounts").get(1).path("source").asText()).isEqualTo("/run/jvmm/share/c1/mounts/1");
     }
 
+    /** What the guest gets besides the translated parts is the host's spec as it was, numbers to the last digit. */
+    @Test
+    void everythingElseReachesTheGuestUnchanged() throws Exception {
+        String host = """
+                {"ociVersion":"1.2.1","process":{"args":["sh","-c","echo \\u00fc"],"env":["A=1"],"rlimits":[{"type":"RLIMIT_NOFILE","hard":1048576,"soft":1024}]},
+                 "root":{"path":"rootfs","readonly":true},"hostname":"h","annotations":{"k":"v"},
+                 "linux":{"resources":{"memory":{"limit":9223372036854775807,"swap":18446744073709551615},"cpu":{"shares":2,"quota":-1}},
+                          "maskedPaths":["/proc/kcore"],"sysctl":{"net.ipv4.ip_forward":"1"}}}
+                """;
+        byte[] out = GuestSpec.translate(GuestSpec.parse(host.getBytes(StandardCharsets.UTF_8)), "c1", "rootfs", (h, i, ro) -> "unused");
+        JsonNode expected = JSON.readTree(host);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) expected).put("ociVersion", GuestSpec.GUEST_OCI_VERSION);
+        var linux = (com.fasterxml.jackson.databind.node.ObjectNode) expected.get("linux");
+        linux.put("cgroupsPath", "/jvmm/c1");
+        JsonNode actual = JSON.readTree(out);
+        assertThat(actual).isEqualTo(expected);
+        assertThat(new String(out, StandardCharsets.UTF_8)).contains("18446744073709551615").contains("9223372036854775807");
+    }
+
     @Test
     void malformedSpecsAreInvalidArguments() {
         for (String bad : List.of("not json", "[]", "{}", "{\"process\":{\"args\":[]}}", "{\"process\":{}}")) {
