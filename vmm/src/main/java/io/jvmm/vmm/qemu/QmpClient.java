@@ -105,8 +105,8 @@ public final class QmpClient implements AutoCloseable {
     }
 
     /**
-     * Runs a command and returns its "return" value (an empty object when it is none: most commands return
-     * {}); QMP errors become {@link VmException.MonitorError}.
+     * Runs a command that returns an object (as every command jvmm sends does; most return {}) and returns
+     * it; QMP errors, and a return value that is no object, become {@link VmException.MonitorError}.
      */
     public JsonObject execute(String command, Map<String, ?> arguments, Duration timeout) {
         long id = nextId.getAndIncrement();
@@ -137,7 +137,15 @@ public final class QmpClient implements AutoCloseable {
             throw new VmException.MonitorError("QMP " + command + " failed: " + error.text("class")
                     + ": " + error.text("desc"), null);
         }
-        return answer.object("return") == null ? new JsonObject() : answer.object("return");
+        Object value = answer.get("return");
+        if (value == null) {
+            return new JsonObject();
+        }
+        if (!(value instanceof JsonObject result)) {
+            // Not silently {}: a caller of a command that returns a list or text needs its own method.
+            throw new VmException.MonitorError("QMP " + command + " returned " + Json.write(value) + ", not an object", null);
+        }
+        return result;
     }
 
     private JsonObject await(CompletableFuture<JsonObject> reply, Duration timeout, String what) {
