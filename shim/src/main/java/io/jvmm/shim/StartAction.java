@@ -13,6 +13,7 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,6 +90,13 @@ final class StartAction {
      * server as it exits and by {@code delete}.
      */
     static void removeGroupFiles(Path socket) throws IOException {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS) && !Files.exists(lockPath(socket), LinkOption.NOFOLLOW_LINKS)) {
+            // Its server removed both (the usual case when containerd runs delete after a shim exited): taking
+            // the lock would create a lock file only to delete it, and leave it behind if this process were
+            // killed in between (containerd kills a delete that takes too long). A start that creates the
+            // group meanwhile keeps its files either way.
+            return;
+        }
         Files.createDirectories(socket.getParent());
         try (GroupStartLock lock = GroupStartLock.acquire(lockPath(socket))) {
             if (!accepts(socket)) {

@@ -24,6 +24,27 @@ class GroupStartLockTest {
     @TempDir
     Path dir;
 
+    /**
+     * delete after a server that cleaned up after itself: nothing is created, not even for a moment, so a
+     * delete killed halfway (containerd kills a slow one) cannot leave a lock file behind.
+     */
+    @Test
+    void removingAGroupThatIsGoneTouchesNothing() throws Exception {
+        StartAction.removeGroupFiles(dir.resolve("group"));
+        try (var files = Files.list(dir)) {
+            assertThat(files.toList()).as("no lock file, no guard").isEmpty();
+        }
+    }
+
+    @Test
+    void removingAGroupWhoseServerIsGoneTakesItsSocketAndLock() throws Exception {
+        Path socket = Files.createFile(dir.resolve("group"));
+        Files.createFile(StartAction.lockPath(socket));
+        StartAction.removeGroupFiles(socket);
+        assertThat(socket).doesNotExist();
+        assertThat(StartAction.lockPath(socket)).doesNotExist();
+    }
+
     @Test
     void theLockFileIsMadeWhenTakenAndGoneOnceItsHolderDeletesIt() throws Exception {
         Path file = dir.resolve("group.lock");

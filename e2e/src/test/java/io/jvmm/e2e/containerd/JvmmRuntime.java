@@ -87,6 +87,7 @@ public final class JvmmRuntime {
         String address = containerd.socket().toString();
         containerd.close();
         List<String> left = new java.util.ArrayList<>();
+        containerd.groupFilesLeft().forEach(f -> left.add("shim socket or start lock /run/containerd/s/" + f));
         Leftovers.processesMentioning(stateRoot().toString()).forEach(p -> left.add("VM process " + p.pid()));
         Leftovers.processesMentioning(address).forEach(p -> left.add("shim " + p.pid()));
         leftoverSandboxes().forEach(d -> left.add("sandbox state " + d));

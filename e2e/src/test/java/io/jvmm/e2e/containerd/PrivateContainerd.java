@@ -29,11 +29,35 @@ public final class PrivateContainerd implements AutoCloseable {
     private Process process;
     private ProcessBuilder command;
     private boolean cri;
+    /** What the shims' socket directory held before this containerd started, and what it left there. */
+    private final java.util.Set<String> groupFilesBefore;
+    private List<String> groupFilesLeft = List.of();
 
-    private PrivateContainerd(Path dir, Path prefix, Process process) {
+    private PrivateContainerd(Path dir, Path prefix, Process process, java.util.Set<String> groupFilesBefore) {
         this.dir = dir;
         this.prefix = prefix;
         this.process = process;
+        this.groupFilesBefore = groupFilesBefore;
+    }
+
+    private static final Path SHIM_SOCKETS = Path.of("/run/containerd/s");
+
+    private static java.util.Set<String> groupFiles() throws IOException {
+        if (!Files.isDirectory(SHIM_SOCKETS)) {
+            return java.util.Set.of();
+        }
+        try (var files = Files.list(SHIM_SOCKETS)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> !n.equals("jvmm-start.guard"))
+                    .collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
+    /**
+     * The shim sockets and start locks that appeared while this containerd ran and were still there after
+     * {@link #close()} (which removed them, so the next test starts clean). Tests run one at a time.
+     */
+    public List<String> groupFilesLeft() {
+        return groupFilesLeft;
     }
 
     public static PrivateContainerd start() throws IOException, InterruptedException {
@@ -85,7 +109,8 @@ public final class PrivateContainerd implements AutoCloseable {
         extraBinDirs.forEach(d -> path.append(d).append(':'));
         path.append(prefix).append(':').append(pb.environment().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
         pb.environment().put("PATH", path.toString());
-        PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start());
+        java.util.Set<String> before = groupFiles();
+        PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start(), before);
         containerd.command = pb;
         containerd.cri = cri;
         try {
@@ -312,6 +337,13 @@ public final class PrivateContainerd implements AutoCloseable {
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
+        // containerd runs a shim's delete action when the shim has gone, possibly still now: let it finish
+        // (it takes a fraction of a second) rather than kill it halfway.
+        for (ProcessHandle delete : Leftovers.processesMentioning(dir.toString())) {
+            if (delete.info().arguments().map(a -> a.length > 0 && a[a.length - 1].equals("delete")).orElse(false)) {
+                delete.onExit().completeOnTimeout(delete, 10, TimeUnit.SECONDS).join();
+            }
+        }
         for (ProcessHandle leftover : Leftovers.processesMentioning(dir.toString())) {
             List<String> args = List.of(leftover.info().arguments().orElse(new String[0]));
             leftover.destroyForcibly();
@@ -336,5 +368,11 @@ public final class PrivateContainerd implements AutoCloseable {
             CriNetwork.removeBridge();
         }
         Leftovers.deleteTree(dir);
+        List<String> left = new java.util.ArrayList<>(groupFiles());
+        left.removeAll(groupFilesBefore);
+        for (String name : left) {
+            Files.deleteIfExists(SHIM_SOCKETS.resolve(name));
+        }
+        groupFilesLeft = List.copyOf(left);
     }
 }
