@@ -44,14 +44,6 @@ public final class Json {
         return parse(Files.readAllBytes(file));
     }
 
-    /** A document that must be an object; {@code what} names it in the error otherwise. */
-    public static JsonObject parseObject(byte[] json, String what) throws IOException {
-        if (parse(json) instanceof JsonObject o) {
-            return o;
-        }
-        throw new IOException(what + " is not a JSON object");
-    }
-
     private static Object document(JsonParser p) throws IOException {
         JsonToken first = p.nextToken();
         if (first == null) {

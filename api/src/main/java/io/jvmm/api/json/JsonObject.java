@@ -18,7 +18,13 @@ public final class JsonObject extends LinkedHashMap<String, Object> {
 
     /** The member as text: a string as it is, a number or boolean printed, anything else (or none) "". */
     public String text(String name) {
-        return Json.text(get(name));
+        return text(name, "");
+    }
+
+    /** The same, with {@code absent} when the member is missing, null, an object or an array. */
+    public String text(String name, String absent) {
+        Object value = get(name);
+        return value instanceof String || value instanceof Number || value instanceof Boolean ? Json.text(value) : absent;
     }
 
     /** The member if it is a number (truncated to a whole one), else {@code absent}. */
@@ -29,6 +35,11 @@ public final class JsonObject extends LinkedHashMap<String, Object> {
     /** The member if it is an object, else null. */
     public JsonObject object(String name) {
         return get(name) instanceof JsonObject o ? o : null;
+    }
+
+    /** The member if it is an object, else an empty one (not added), so it can be read either way. */
+    public JsonObject objectOrEmpty(String name) {
+        return get(name) instanceof JsonObject o ? o : new JsonObject();
     }
 
     /** The member if it is an array, else an empty one (not added), so it can be iterated either way. */

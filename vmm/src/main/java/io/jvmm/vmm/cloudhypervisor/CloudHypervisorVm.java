@@ -127,7 +127,7 @@ public final class CloudHypervisorVm extends AbstractVm {
         pause(timeout);
         writeSnapshot(target, VmmType.CLOUD_HYPERVISOR, partial -> {
             api.put(PREFIX + "vm.snapshot", Map.of("destination_url", "file://" + partial));
-            return java.util.Optional.of(api.get(PREFIX + "vmm.ping").text("version")).filter(v -> !v.isEmpty()).orElse("unknown");
+            return api.get(PREFIX + "vmm.ping").text("version", "unknown");
         });
     }
 

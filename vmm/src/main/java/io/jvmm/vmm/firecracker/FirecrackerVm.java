@@ -98,7 +98,7 @@ public final class FirecrackerVm extends AbstractVm {
             api.put("/snapshot/create", Map.of("snapshot_type", "Full",
                     "snapshot_path", partial.resolve(target.vmstate().getFileName()).toString(),
                     "mem_file_path", partial.resolve(target.memory().getFileName()).toString()));
-            return Optional.of(api.get("/version").text("firecracker_version")).filter(v -> !v.isEmpty()).orElse("unknown");
+            return api.get("/version").text("firecracker_version", "unknown");
         });
     }
 

@@ -43,7 +43,7 @@ public final class MonitorApi {
         }
         JsonObject answer = parse(response.body());
         if (!response.isSuccess()) {
-            String fault = answer.containsKey("fault_message") ? answer.text("fault_message") : response.body();
+            String fault = answer.text("fault_message", response.body());
             throw new VmException.MonitorError(name + " API " + method + " " + path + " failed (" + response.status() + "): " + fault, null);
         }
         return answer;

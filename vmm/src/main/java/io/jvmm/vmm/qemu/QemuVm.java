@@ -369,7 +369,7 @@ public final class QemuVm extends AbstractVm {
             } else {
                 Files.move(config.stateDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
             }
-            var version = qmp.execute("query-version", null, QMP_CALL).with("qemu");
+            var version = qmp.execute("query-version", null, QMP_CALL).objectOrEmpty("qemu");
             return version.number("major", 0) + "." + version.number("minor", 0) + "." + version.number("micro", 0);
         });
         memorySaved = true; // committed: the snapshot owns the memory file now
@@ -384,7 +384,7 @@ public final class QemuVm extends AbstractVm {
                 return;
             }
             if (s.equals("failed") || s.equals("cancelled")) {
-                throw new VmException.MonitorError(what + " failed: " + (status.text("error-desc").isEmpty() ? s : status.text("error-desc")), null);
+                throw new VmException.MonitorError(what + " failed: " + status.text("error-desc", s), null);
             }
             if (System.nanoTime() > deadline) {
                 throw new VmException.Timeout(what + " did not complete in time (" + s + ")");

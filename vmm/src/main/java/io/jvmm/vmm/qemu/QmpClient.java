@@ -133,7 +133,7 @@ public final class QmpClient implements AutoCloseable {
         }
         JsonObject answer = await(reply, timeout, command);
         if (answer.containsKey("error")) {
-            JsonObject error = answer.object("error") == null ? new JsonObject() : answer.object("error");
+            JsonObject error = answer.objectOrEmpty("error");
             throw new VmException.MonitorError("QMP " + command + " failed: " + error.text("class")
                     + ": " + error.text("desc"), null);
         }
@@ -184,7 +184,7 @@ public final class QmpClient implements AutoCloseable {
         if (message.containsKey("QMP")) {
             complete(0L, message);
         } else if (message.containsKey("event")) {
-            QmpEvent event = new QmpEvent(message.text("event"), message.object("data") == null ? new JsonObject() : message.object("data"));
+            QmpEvent event = new QmpEvent(message.text("event"), message.objectOrEmpty("data"));
             for (Consumer<QmpEvent> listener : listeners) {
                 try {
                     listener.accept(event);
@@ -195,7 +195,7 @@ public final class QmpClient implements AutoCloseable {
         } else if (message.containsKey("id")) {
             complete(message.number("id", -1), message);
         } else {
-            LOG.debug("unmatched QMP message: {}", message);
+            LOG.debug("unmatched QMP message: {}", Json.write(message));
         }
     }
 
