@@ -67,8 +67,7 @@ public final class GuestSpec {
 
     /** The annotations of a spec (empty if none). */
     public static String annotation(JsonObject spec, String key) {
-        JsonObject a = spec.object("annotations");
-        return a == null ? "" : a.text(key);
+        return spec.objectOrEmpty("annotations").text(key);
     }
 
     public static byte[] translate(JsonObject hostSpec, String containerId, String guestRoot, HostPathSharer sharer)

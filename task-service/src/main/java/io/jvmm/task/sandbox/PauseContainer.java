@@ -29,8 +29,7 @@ public record PauseContainer(PodResources resources, NetworkPlan network) {
      * (isolated), or none at all (the host's network).
      */
     public static NetworkPlan networkOf(JsonObject spec) {
-        JsonObject linux = spec.object("linux");
-        for (JsonObject ns : linux == null ? java.util.List.<JsonObject>of() : linux.array("namespaces").objects()) {
+        for (JsonObject ns : spec.objectOrEmpty("linux").array("namespaces").objects()) {
             if (ns.text("type").equals("network")) {
                 String path = ns.text("path");
                 return path.startsWith("/") ? new NetworkPlan.PodNamespace(Path.of(path)) : NetworkPlan.ISOLATED;
