@@ -1,12 +1,13 @@
 package io.jvmm.task.io;
 
 import io.jvmm.agent.client.StdioStream;
-import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,9 +34,9 @@ public final class ProcessIo implements AutoCloseable {
     private final List<Thread> outputCopiers = new ArrayList<>();
     private final List<AutoCloseable> open = new ArrayList<>();
     private volatile StdioStream stdin;
-    private volatile InputStream stdinSource;
-    private volatile boolean stdinClosed;
-    private volatile java.nio.file.Path stdinFifo;
+    /** The shim's own writer of the stdin fifo, kept until CloseIO (see closeStdin). */
+    private volatile FileChannel stdinHold;
+    private volatile Thread stdinCopier;
     private BinaryLogger binary;
 
     private ProcessIo(String label) {
@@ -124,35 +125,39 @@ public final class ProcessIo implements AutoCloseable {
         if (!(source instanceof IoTarget.Fifo fifo)) {
             throw new IOException("stdin must be a fifo path, not " + source);
         }
+        if (!Files.exists(fifo.path())) {
+            throw new IOException("stdin fifo " + fifo.path() + " does not exist");
+        }
         stdin = guest.open(StdioStream.Kind.STDIN);
         track(stdin);
-        stdinFifo = fifo.path();
-        Thread.ofPlatform().daemon(true).name("stdin-" + label).start(() -> {
-            try (InputStream in = new FileInputStream(fifo.path().toFile())) {
-                stdinSource = in;
-                if (!stdinClosed) {
-                    in.transferTo(stdin.output());
-                }
-            } catch (IOException e) {
-                LOG.debug("stdin of {} ended: {}", label, e.getMessage());
-            } finally {
-                closeStdin();
-            }
-        });
+        // Opened read-write first, so that neither open waits for the client; see closeStdin for why the
+        // shim keeps a writer of its own.
+        FileChannel hold = FileChannel.open(fifo.path(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+        stdinHold = hold;
+        track(hold);
+        FileChannel reader = FileChannel.open(fifo.path(), StandardOpenOption.READ);
+        track(reader);
+        stdinCopier = Thread.ofPlatform().daemon(true).name("stdin-" + label).start(() -> copyStdin(reader));
     }
 
     /**
-     * A client that never opened its end of the stdin fifo (a {@code ctr task exec} without -i, or one
-     * killed first) leaves the copier blocked in open(2), which no interrupt ends. Opening the fifo
-     * read-write is never blocked and counts as the writer that open waits for; closing it again gives
-     * the copier end-of-file, so the thread ends with the process instead of living as long as the shim.
+     * Copies the fifo to the guest until end of file, then ends the guest's stream. A FileChannel, because
+     * closing it wakes a read blocked on an open but silent fifo ({@link #close}); and by hand, because
+     * FileChannel's own transfer seeks, which a fifo cannot.
      */
-    private void releaseStdinOpen(java.nio.file.Path fifo) {
-        try {
-            java.nio.channels.FileChannel.open(fifo, java.nio.file.StandardOpenOption.READ,
-                    java.nio.file.StandardOpenOption.WRITE).close();
+    private void copyStdin(FileChannel reader) {
+        byte[] chunk = new byte[32 * 1024];
+        ByteBuffer buffer = ByteBuffer.wrap(chunk);
+        try (reader) {
+            OutputStream out = stdin.output();
+            int n;
+            while ((n = reader.read(buffer.clear())) >= 0) {
+                out.write(chunk, 0, n);
+            }
         } catch (IOException e) {
-            LOG.debug("stdin fifo of {} already gone: {}", label, e.getMessage());
+            LOG.debug("stdin of {} ended: {}", label, e.getMessage());
+        } finally {
+            endGuestStdin();
         }
     }
 
@@ -160,16 +165,36 @@ public final class ProcessIo implements AutoCloseable {
         open.add(c);
     }
 
-    /** End of file for the process's stdin (CloseIO): what was copied so far stays delivered. */
+    /**
+     * CloseIO: the process gets end of file once it has read everything the client wrote. The client
+     * (ctr, containerd's CRI) asks for it before closing its own end of the fifo, with its last bytes
+     * possibly still in the fifo, so ending the guest's stream here would drop them. As runc's shim does,
+     * this drops the shim's own writer instead; the copier reads on to end of file, which comes when the
+     * client's end closes too, and ends the guest's stream itself.
+     */
     public void closeStdin() {
-        stdinClosed = true;
-        StdioStream s = stdin;
-        if (s != null) {
-            try {
-                s.closeOutput();
-            } catch (IOException e) {
-                LOG.debug("closing stdin of {}: {}", label, e.getMessage());
-            }
+        FileChannel hold = stdinHold;
+        if (hold == null) {
+            return;
+        }
+        try {
+            hold.close();
+        } catch (IOException e) {
+            LOG.debug("closing the stdin fifo of {}: {}", label, e.getMessage());
+        }
+    }
+
+    /** True once the stdin copier has passed everything on and ended the guest's stream (tests). */
+    boolean stdinDrained(Duration timeout) throws InterruptedException {
+        Thread copier = stdinCopier;
+        return copier == null || copier.join(timeout);
+    }
+
+    private void endGuestStdin() {
+        try {
+            stdin.closeOutput();
+        } catch (IOException e) {
+            LOG.debug("ending stdin of {}: {}", label, e.getMessage());
         }
     }
 
@@ -200,17 +225,6 @@ public final class ProcessIo implements AutoCloseable {
             }
         }
         open.clear();
-        stdinClosed = true;
-        InputStream in = stdinSource;
-        if (in != null) {
-            try {
-                in.close();
-            } catch (IOException e) {
-                // the copier ends either way
-            }
-        } else if (stdinFifo != null) {
-            releaseStdinOpen(stdinFifo);
-        }
         if (binary != null) {
             binary.close();
         }

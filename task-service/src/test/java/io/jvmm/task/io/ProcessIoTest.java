@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvmm.agent.client.StdioStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -17,11 +18,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The stdin copier of a process, against a real fifo and a real socket standing in for the guest's stream. */
+/**
+ * The stdin copier of a process, against a real fifo and a real socket standing in for the guest's stream.
+ * A copier that stops reading leaves a client blocked in open(2) or write(2): the timeout turns that into
+ * a failure.
+ */
+@Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ProcessIoTest {
     @TempDir
     Path dir;
@@ -49,7 +57,7 @@ class ProcessIoTest {
     }
 
     @Test
-    void whatTheClientWritesReachesTheGuestFollowedByEndOfFile() throws Exception {
+    void whatTheClientWritesReachesTheGuestFollowedByEndOfFileAfterCloseIo() throws Exception {
         Path fifo = mkfifo("stdin");
         SocketChannel guestSide = guestStdin();
         ProcessIo io = stdinOnly("t-written", fifo);
@@ -57,7 +65,55 @@ class ProcessIoTest {
         try (var client = Files.newOutputStream(fifo)) {
             client.write("hello guest".getBytes(StandardCharsets.UTF_8));
         }
+        io.closeStdin();
         assertThat(new String(Channels.readAll(guestSide), StandardCharsets.UTF_8)).isEqualTo("hello guest");
+    }
+
+    /**
+     * ctr's order: its last write, then CloseIO, then it closes its end of the fifo. Up to a fifo's worth
+     * of bytes can still be unread when CloseIO arrives; none of them may be lost.
+     */
+    @Test
+    void closeIoBeforeTheClientClosesItsEndLosesNothing() throws Exception {
+        Path fifo = mkfifo("stdin-ctr-order");
+        SocketChannel guestSide = guestStdin();
+        ProcessIo io = stdinOnly("t-ctr-order", fifo);
+        toClose.add(io);
+        byte[] sent = new byte[1 << 20];
+        new Random(7).nextBytes(sent);
+        Thread client = Thread.ofPlatform().daemon(true).start(() -> {
+            try (var out = Files.newOutputStream(fifo)) {
+                out.write(sent);
+                io.closeStdin();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+
+        byte[] received = Channels.readAll(guestSide);
+
+        assertThat(client.join(Duration.ofSeconds(10))).isTrue();
+        assertThat(received.length).isEqualTo(sent.length);
+        assertThat(received).isEqualTo(sent);
+        assertThat(io.stdinDrained(Duration.ofSeconds(10))).isTrue();
+    }
+
+    /** As with runc: a client closing its end is no end of file (another may attach); CloseIO is. */
+    @Test
+    void aClientThatGoesAwayWithoutCloseIoLeavesStdinOpenForTheNext() throws Exception {
+        Path fifo = mkfifo("stdin-reattach");
+        SocketChannel guestSide = guestStdin();
+        ProcessIo io = stdinOnly("t-reattach", fifo);
+        toClose.add(io);
+        try (var first = Files.newOutputStream(fifo)) {
+            first.write("one ".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(io.stdinDrained(Duration.ofMillis(300))).as("stdin ended without CloseIO").isFalse();
+        try (var second = Files.newOutputStream(fifo)) {
+            second.write("two".getBytes(StandardCharsets.UTF_8));
+            io.closeStdin();
+        }
+        assertThat(new String(Channels.readAll(guestSide), StandardCharsets.UTF_8)).isEqualTo("one two");
     }
 
     private SocketChannel hostSide;
