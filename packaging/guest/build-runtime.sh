@@ -35,7 +35,10 @@ cp "$here/jvm.options" "$work/root/agent/jvm.options"
 find "$work/root" -exec touch -h -d @0 {} +
 
 # AOT cache (JDK 25): a training run of the agent records the classes it loads and links, so the
-# guest's JVM starts from them instead of loading and verifying everything under emulation.
+# guest's JVM starts from them instead of loading and verifying everything under emulation. It runs on
+# this host, whose CPU is not the guest's: jvm.options keeps generated code (adapters, stubs) out of the
+# cache, because JDK 25 reuses it without checking the CPU's features (SIGILL on a guest CPU without
+# AVX: VmLifecycleTest.aGuestOnAnOlderCpuModelThanTheBuildHostRunsContainers).
 cp_host=$(sed "s|^|$work/root/agent/lib/|" "$work/root/agent/classpath" | paste -sd:)
 port=$(( 40000 + RANDOM % 20000 ))
 mapfile -t opts <"$here/jvm.options"

@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 public record RuntimeConfig(String vmm, String kernel, String initrd, String runtimeDisk, Integer vcpus, Integer memoryMib,
                             String accel, String stateRoot, Integer bootTimeoutSeconds, String kernelArgs, Boolean templates,
-                            Boolean hugePages) {
+                            Boolean hugePages, String cpuModel) {
     public static final Path DEFAULT_PATH = Path.of("/etc/jvmm/config.json");
 
     /** The file in a bundle where {@code start} notes the configuration containerd's runtime options named. */
@@ -64,6 +64,6 @@ public record RuntimeConfig(String vmm, String kernel, String initrd, String run
                 vcpus == null ? 1 : vcpus, memoryMib == null ? 512 : memoryMib,
                 Accel.valueOf((accel == null ? "auto" : accel).toUpperCase(Locale.ROOT)), stateRootPath(),
                 Duration.ofSeconds(bootTimeoutSeconds == null ? 120 : bootTimeoutSeconds), kernelArgs,
-                Boolean.TRUE.equals(templates), Boolean.TRUE.equals(hugePages));
+                Boolean.TRUE.equals(templates), Boolean.TRUE.equals(hugePages), Optional.ofNullable(cpuModel));
     }
 }

@@ -24,7 +24,8 @@ class RuntimeConfigTest {
     void readsTheInstalledFormAndFillsDefaults() throws IOException {
         RuntimeConfig config = RuntimeConfig.load(write("""
                 {"vmm": "qemu", "kernel": "/k", "initrd": "/i", "runtimeDisk": "/r", "vcpus": 2, "memoryMib": 1024,
-                 "accel": "tcg", "stateRoot": "/run/x", "bootTimeoutSeconds": 60, "templates": true, "hugePages": false}"""));
+                 "accel": "tcg", "stateRoot": "/run/x", "bootTimeoutSeconds": 60, "templates": true, "hugePages": false,
+                 "cpuModel": "Nehalem"}"""));
         var settings = config.settings();
         assertThat(settings.vmm()).isEqualTo(VmmType.QEMU);
         assertThat(settings.vcpus()).isEqualTo(2);
@@ -32,6 +33,7 @@ class RuntimeConfigTest {
         assertThat(settings.accel()).isEqualTo(Accel.TCG);
         assertThat(settings.bootTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(settings.templates()).isTrue();
+        assertThat(settings.cpuModel()).contains("Nehalem");
         assertThat(config.stateRootPath()).isEqualTo(Path.of("/run/x"));
 
         var minimal = RuntimeConfig.load(write("{\"kernel\": \"/k\", \"initrd\": \"/i\"}")).settings();
@@ -39,6 +41,7 @@ class RuntimeConfigTest {
         assertThat(minimal.memoryMib()).isEqualTo(512);
         assertThat(minimal.accel()).isEqualTo(Accel.AUTO);
         assertThat(minimal.templates()).isFalse();
+        assertThat(minimal.cpuModel()).isEmpty();
     }
 
     @Test

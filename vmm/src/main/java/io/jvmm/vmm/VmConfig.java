@@ -15,11 +15,24 @@ import java.util.Optional;
  * @param shareDir     the directory shared into the guest over virtiofs (tag {@code jvmm}), or empty
  * @param guestCid     the guest's vsock context id (3 or more)
  * @param nic          the guest's network card in a pod's network namespace, or empty for none
+ * @param cpuModel     the CPU the guest sees, as QEMU names it ({@code -cpu}: a model, optionally with
+ *                     {@code ,feature=on|off}); empty for the host's own under KVM and everything QEMU
+ *                     emulates under TCG. A fixed model lets VMs of hosts with different CPUs share
+ *                     templates and checkpoints. QEMU only.
  */
 public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
-                       int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs, Optional<GuestNic> nic) {
+                       int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs, Optional<GuestNic> nic,
+                       Optional<String> cpuModel) {
     /** sun_path is 108 bytes; our longest socket name below stateDir is 20. */
     private static final int MAX_STATE_DIR = 80;
+    /** A QEMU CPU model and its feature switches: nothing that could read as another option. */
+    private static final java.util.regex.Pattern CPU_MODEL = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+=,-]{0,127}");
+
+    /** A VM with the default CPU of its accelerator. */
+    public VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
+                    int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs, Optional<GuestNic> nic) {
+        this(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel, extraKernelArgs, nic, Optional.empty());
+    }
 
     /** A VM without a network card (a lone container, or a pod on the host's network). */
     public VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
@@ -33,6 +46,7 @@ public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> r
         Objects.requireNonNull(runtimeDisk, "runtimeDisk");
         Objects.requireNonNull(shareDir, "shareDir");
         Objects.requireNonNull(accel, "accel");
+        Objects.requireNonNull(cpuModel, "cpuModel");
         extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs.strip();
         requireFile("kernel", kernel);
         requireFile("initrd", initrd);
@@ -58,6 +72,16 @@ public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> r
         if (extraKernelArgs.contains("\n")) {
             throw new VmException.InvalidConfig("kernel arguments must be one line");
         }
+        if (cpuModel.isPresent() && !CPU_MODEL.matcher(cpuModel.get()).matches()) {
+            throw new VmException.InvalidConfig("CPU model must be a QEMU model name with optional ,feature=on|off"
+                    + " switches (letters, digits and _.+=,-), not \"" + cpuModel.get() + "\"");
+        }
+    }
+
+    /** The same VM with the CPU {@code model} (empty: the accelerator's default). */
+    public VmConfig withCpuModel(Optional<String> model) {
+        return new VmConfig(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel,
+                extraKernelArgs, nic, model);
     }
 
     private static void requireFile(String what, Path path) {

@@ -40,7 +40,16 @@ final class TestVm implements AutoCloseable {
     }
 
     static TestVm boot(Path kernel, Path initrd, String kernelArgs) throws IOException {
-        TestVm t = create(kernel, initrd, kernelArgs);
+        return boot(create(kernel, initrd, kernelArgs, QemuVm.DeviceSetup.COMMAND_LINE, Optional.empty()));
+    }
+
+    /** A guest whose CPU is QEMU's {@code cpuModel}. */
+    static TestVm bootOnCpu(String cpuModel) throws IOException {
+        return boot(create(GuestImage.get().kernel(), GuestImage.get().initrd(), "", QemuVm.DeviceSetup.COMMAND_LINE,
+                Optional.of(cpuModel)));
+    }
+
+    private static TestVm boot(TestVm t) {
         try {
             t.vm.start(BOOT_TIMEOUT);
             t.agent = io.jvmm.task.sandbox.GuestConnector.connect(t.vm, BOOT_TIMEOUT);
@@ -56,10 +65,15 @@ final class TestVm implements AutoCloseable {
     }
 
     static TestVm create(Path kernel, Path initrd, String kernelArgs, QemuVm.DeviceSetup setup) throws IOException {
+        return create(kernel, initrd, kernelArgs, setup, Optional.empty());
+    }
+
+    private static TestVm create(Path kernel, Path initrd, String kernelArgs, QemuVm.DeviceSetup setup,
+                                 Optional<String> cpuModel) throws IOException {
         Path state = Files.createTempDirectory(Path.of("/tmp"), "jvmm-vm");
         Path share = Files.createTempDirectory(Path.of("/tmp"), "jvmm-share");
         VmConfig config = new VmConfig(state, kernel, initrd, Optional.of(GuestImage.get().runtimeDisk()),
-                Optional.of(share), 2, 1024, 3, Accel.TCG, kernelArgs);
+                Optional.of(share), 2, 1024, 3, Accel.TCG, kernelArgs).withCpuModel(cpuModel);
         return new TestVm(state, share, new QemuVm(config, false, setup));
     }
 

@@ -45,6 +45,24 @@ class VmLifecycleTest {
         }
     }
 
+    /**
+     * A guest CPU with fewer features than the host that built the guest image (a 2008 model: no AVX). The
+     * agent's JVM must generate its code for the CPU it runs on: with the adapters kept in the image's AOT
+     * cache (made on the build host) it died of SIGILL before answering.
+     */
+    @Test
+    void aGuestOnAnOlderCpuModelThanTheBuildHostRunsContainers() throws Exception {
+        try (TestVm t = TestVm.bootOnCpu("Nehalem")) {
+            String rootfs = t.rootfs("cpu");
+            byte[] spec = OciSpec.config("cpu", rootfs, List.of("sh", "-c", "grep -qw avx /proc/cpuinfo && echo avx || echo no-avx"));
+            t.agent.createContainer("cpu", "", spec, io.jvmm.api.agent.v1.StdioSpec.newBuilder().setStdout(true).build());
+            OutputCollector out = OutputCollector.of(t.agent.openStdio(io.jvmm.agent.client.StdioStream.Kind.STDOUT, "cpu", ""));
+            t.agent.startContainer("cpu");
+            assertThat(t.agent.waitProcess("cpu", "", AGENT_WAIT).getExitStatus()).isZero();
+            assertThat(out.text()).as("the guest sees the configured model").isEqualTo("no-avx\n");
+        }
+    }
+
     @Test
     void aKilledMonitorIsReportedWithinASecondAndLeavesNothingBehind() throws Exception {
         try (TestVm t = TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "")) {

@@ -22,9 +22,12 @@ public record ContainerCheckpoint(Path dir) {
     /** Raised whenever the files or the meaning of a manifest field change. */
     public static final int FORMAT = 1;
 
-    /** What was checkpointed: the container (by its id in the guest), its init, and the VM it ran in. */
+    /**
+     * What was checkpointed: the container (by its id in the guest), its init, and the VM it ran in;
+     * {@code cpuModel} null for the accelerator's default (and in checkpoints made before it was recorded).
+     */
     public record Manifest(int format, String containerId, int initPid, int vcpus, int memoryMib, String accel,
-                           List<String> image, String kernelArgs, String rootDiskSerial) {
+                           List<String> image, String kernelArgs, String rootDiskSerial, String cpuModel) {
     }
 
     public Path state() {

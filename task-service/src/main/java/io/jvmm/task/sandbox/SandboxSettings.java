@@ -15,10 +15,20 @@ import java.util.Optional;
  *                  {@link VmTemplates}) instead of booting each one
  * @param hugePages keep template memory on the host's huge pages when its hugetlbfs pool can hold it
  *                  (otherwise ordinary memory, as without); see {@link io.jvmm.vmm.HugePages}
+ * @param cpuModel  the guest's CPU as QEMU names it, or empty for the accelerator's default; see
+ *                  {@link io.jvmm.vmm.VmConfig}
  */
 public record SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
                               Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates,
-                              boolean hugePages) {
+                              boolean hugePages, Optional<String> cpuModel) {
+    /** With the accelerator's default CPU. */
+    public SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
+                           Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates,
+                           boolean hugePages) {
+        this(vmm, kernel, initrd, runtimeDisk, vcpus, memoryMib, accel, stateRoot, bootTimeout, extraKernelArgs, templates,
+                hugePages, Optional.empty());
+    }
+
     /** Without huge pages for templates. */
     public SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
                            Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates) {
@@ -33,6 +43,7 @@ public record SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Pa
         Objects.requireNonNull(accel, "accel");
         Objects.requireNonNull(stateRoot, "stateRoot");
         Objects.requireNonNull(bootTimeout, "bootTimeout");
+        Objects.requireNonNull(cpuModel, "cpuModel");
         extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs;
         if (stateRoot.toString().length() > 40) {
             throw new IllegalArgumentException("state root " + stateRoot + " is longer than 40 characters (unix socket paths below it are limited)");

@@ -137,7 +137,8 @@ public final class VmSandbox implements AutoCloseable {
                 : (settings.extraKernelArgs() + " jvmm.net=" + guestNetwork).strip();
         rootOnDisk = fromTemplate && rootOnDiskIfTemplated && plan instanceof NetworkPlan.Isolated;
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
-                rootOnDisk ? Optional.empty() : Optional.of(share), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic);
+                rootOnDisk ? Optional.empty() : Optional.of(share), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic,
+                settings.cpuModel());
         long begin = System.nanoTime();
         if (fromTemplate) {
             io.jvmm.vmm.GuestSnapshot template = VmTemplates.ensure(settings, size, accel);
@@ -249,7 +250,8 @@ public final class VmSandbox implements AutoCloseable {
         checkpoint.saveRootDisk(rootDiskImage(containerId));
         VmConfig c = vm.config();
         checkpoint.writeManifest(new ContainerCheckpoint.Manifest(ContainerCheckpoint.FORMAT, containerId, initPid, c.vcpus(),
-                c.memoryMib(), c.accel().name(), io.jvmm.vmm.GuestSnapshot.imageOf(c), c.extraKernelArgs(), ROOT_DISK_SERIAL));
+                c.memoryMib(), c.accel().name(), io.jvmm.vmm.GuestSnapshot.imageOf(c), c.extraKernelArgs(), ROOT_DISK_SERIAL,
+                c.cpuModel().orElse(null)));
         LOG.info("checkpointed {} into {} in {} ms ({} MiB of VM state)", containerId, checkpoint.dir(),
                 (System.nanoTime() - begin) / 1_000_000, Files.size(checkpoint.state()) >> 20);
     }
@@ -280,6 +282,10 @@ public final class VmSandbox implements AutoCloseable {
         if (!m.kernelArgs().equals(settings.extraKernelArgs()) || !m.accel().equals(accel.name())) {
             problems.add("saved with other kernel arguments or accelerator (" + m.accel() + ")");
         }
+        if (!Optional.ofNullable(m.cpuModel()).equals(settings.cpuModel())) {
+            problems.add("saved with CPU model " + Optional.ofNullable(m.cpuModel()).orElse("(the default)") + ", configured now: "
+                    + settings.cpuModel().orElse("(the default)"));
+        }
         if (settings.vmm() != io.jvmm.vmm.VmmType.QEMU) {
             problems.add("only QEMU restores checkpoints");
         }
@@ -290,7 +296,7 @@ public final class VmSandbox implements AutoCloseable {
         Path image = rootDiskImage(containerId);
         checkpoint.restoreRootDisk(image);
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
-                m.vcpus(), m.memoryMib(), 3, accel, settings.extraKernelArgs());
+                m.vcpus(), m.memoryMib(), 3, accel, settings.extraKernelArgs()).withCpuModel(settings.cpuModel());
         rootOnDisk = true;
         long begin = System.nanoTime();
         vm = io.jvmm.vmm.qemu.QemuVm.fromCheckpoint(config, accel == io.jvmm.vmm.Accel.KVM,

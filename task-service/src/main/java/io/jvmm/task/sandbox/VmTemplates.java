@@ -84,7 +84,7 @@ public final class VmTemplates {
         long begin = System.nanoTime();
         Path work = dir.resolve("vm");
         VmConfig config = new VmConfig(work, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
-                size.vcpus(), size.memoryMib(), 3, accel, settings.extraKernelArgs());
+                size.vcpus(), size.memoryMib(), 3, accel, settings.extraKernelArgs()).withCpuModel(settings.cpuModel());
         VirtualMachine vm = hugeMemoryFile(settings, size, dir.getFileName().toString())
                 .<VirtualMachine>map(file -> QemuVm.onHugePages(config, accel == Accel.KVM, file))
                 .orElseGet(() -> VmmType.QEMU.createSnapshottable(config, MonitorLauncher.PROCESS));
@@ -148,13 +148,17 @@ public final class VmTemplates {
         }
     }
 
-    /** Identifies a template: the image files (path, size, modification time: they are content-named), size, accelerator. */
+    /**
+     * Identifies a template: the image files (path, size, modification time: they are content-named), size,
+     * accelerator, kernel arguments and CPU model (a guest saved on one CPU must not resume on one with fewer features).
+     */
     static String key(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
         StringBuilder id = new StringBuilder();
         for (String file : GuestSnapshot.imageOf(settings.kernel(), settings.initrd(), settings.runtimeDisk())) {
             id.append(file).append('\n');
         }
         id.append(size.vcpus()).append('/').append(size.memoryMib()).append('/').append(accel).append('/').append(settings.extraKernelArgs());
+        settings.cpuModel().ifPresent(model -> id.append("/cpu=").append(model));
         return VmSandbox.shortHash(id.toString());
     }
 }

@@ -91,7 +91,7 @@ final class QemuCommandLine {
         }
         args.addAll(List.of(BINARY,
                 "-machine", "q35,accel=" + (kvm ? "kvm" : "tcg"),
-                "-cpu", kvm ? "host" : "max",
+                "-cpu", config.cpuModel().orElse(kvm ? "host" : "max"),
                 "-smp", Integer.toString(config.vcpus()),
                 "-m", mem,
                 "-object", memory,

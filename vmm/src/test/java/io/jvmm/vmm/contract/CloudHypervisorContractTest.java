@@ -1,6 +1,7 @@
 package io.jvmm.vmm.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmState;
@@ -11,6 +12,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CloudHypervisorContractTest {
+    @Test
+    void aCpuModelIsRefusedRatherThanIgnored() throws Exception {
+        try (ContractFixture f = new ContractFixture("cloud-hypervisor-api.yaml", "/api/v1")) {
+            assertThatThrownBy(() -> VmmType.CLOUD_HYPERVISOR.create(f.config(false).withCpuModel(java.util.Optional.of("Nehalem")), f.launcher()))
+                    .isInstanceOf(io.jvmm.vmm.VmException.InvalidConfig.class).hasMessageContaining("CPU model");
+        }
+    }
+
     @Test
     void createsAndBootsWithAVmConfigThatValidatesAgainstTheSpec() throws Exception {
         try (ContractFixture f = new ContractFixture("cloud-hypervisor-api.yaml", "/api/v1")) {

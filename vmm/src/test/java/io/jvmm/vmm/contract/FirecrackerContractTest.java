@@ -69,6 +69,14 @@ class FirecrackerContractTest {
         }
     }
 
+    @Test
+    void aCpuModelIsRefusedRatherThanIgnored() throws Exception {
+        try (ContractFixture f = new ContractFixture("firecracker-api.yaml", "")) {
+            assertThatThrownBy(() -> VmmType.FIRECRACKER.create(f.config(false).withCpuModel(java.util.Optional.of("Nehalem")), f.launcher()))
+                    .isInstanceOf(VmException.InvalidConfig.class).hasMessageContaining("CPU model");
+        }
+    }
+
     /** The check must be able to fail, or "every request validates" says nothing. */
     @Test
     void theSpecCheckCatchesBadBodies() throws Exception {

@@ -1,6 +1,7 @@
 package io.jvmm.vmm.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestNic;
@@ -33,6 +34,26 @@ class QemuCommandLineTest {
                 "-device", "virtio-net-pci,netdev=net0,mac=aa:bb:cc:dd:ee:ff");
         assertThat(QemuCommandLine.netdev(tap)).containsExactlyInAnyOrderEntriesOf(
                 Map.of("type", "tap", "id", "net0", "ifname", "jvmmtap0", "script", "no", "downscript", "no"));
+    }
+
+    @Test
+    void theCpuIsTheHostsUnderKvmEverythingEmulatedUnderTcgOrTheConfiguredModel() throws Exception {
+        VmConfig config = config(Optional.empty());
+        assertThat(QemuCommandLine.build(config, true)).containsSubsequence("-cpu", "host");
+        assertThat(QemuCommandLine.build(config, false)).containsSubsequence("-cpu", "max");
+        VmConfig fixed = config.withCpuModel(Optional.of("Nehalem,+popcnt"));
+        assertThat(QemuCommandLine.build(fixed, true)).containsSubsequence("-cpu", "Nehalem,+popcnt");
+        assertThat(QemuCommandLine.buildSnapshottable(fixed, false,
+                QemuCommandLine.memoryFile(fixed, Path.of("/t/guest.mem"), false), false)).containsSubsequence("-cpu", "Nehalem,+popcnt");
+    }
+
+    @Test
+    void aCpuModelThatCouldReadAsAnotherOptionIsRefused() throws Exception {
+        VmConfig config = config(Optional.empty());
+        for (String bad : List.of("", "-enable-kvm", "max -s", "Nehalem\n", "a".repeat(129))) {
+            assertThatThrownBy(() -> config.withCpuModel(Optional.of(bad))).as(bad)
+                    .isInstanceOf(io.jvmm.vmm.VmException.InvalidConfig.class).hasMessageContaining("CPU model");
+        }
     }
 
     @Test
