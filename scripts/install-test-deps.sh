@@ -15,6 +15,8 @@ GO_PEER_PREFIX=/var/cache/jvmm/go-unstable
 if [[ ! -d $GO_PEER_PREFIX/usr/share/gocode/src/github.com/containerd/ttrpc ]]; then
   unstable_unpack "$GO_PEER_PREFIX" golang-github-containerd-ttrpc-dev golang-github-containerd-log-dev
 fi
+# QEMU's user-mode emulator: runs the installed shim's JVM on an older CPU model (ShimPortabilityTest).
+apt_install qemu-user
 # QEMU, virtiofsd, vhost-device-vsock, squashfs-tools: the VM tests boot real guests.
 bash "$here/install-vm-deps.sh"
 # containerd 2.1 (private, from unstable) and runc: the real containerd the end-to-end tests drive.

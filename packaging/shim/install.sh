@@ -58,7 +58,12 @@ launcher=$prefix/bin/containerd-shim-jvmm-v2
 # --sun-misc-unsafe-memory-access=allow: Netty allocates direct buffers through sun.misc.Unsafe, as the guest
 # agent does; without it Netty 4.2 on JDK 24+ links malloc and free through FFM at start-up, which loads
 # some 850 classes (method handles, the class-file API) into every shim: 2.5 MiB of its RSS.
+# -XX:-AOTAdapterCaching -XX:-AOTStubCaching: the AOT caches keep classes, not machine code. JDK 25 runs
+# cached code without checking the CPU's features, so a cache trained here crashed the shim (SIGSEGV/SIGILL)
+# on a CPU with fewer (a machine image installed on one host and started on another); generating that
+# code at start instead cost about 2 ms of `-v` (56 against 54 ms). ShimPortabilityTest runs the shim on an older CPU.
 jvm_opts="-Xlog:disable -Xlog:all=error:stderr -XX:TrimNativeHeapInterval=2000 -XX:+UseSerialGC -Xms4m -Xmx64m -XX:MaxMetaspaceSize=64m -Xss512k -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
+  -XX:+UnlockDiagnosticVMOptions -XX:-AOTAdapterCaching -XX:-AOTStubCaching \
   -XX:-UsePerfData --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1"
 # The AOT cache is only valid for the class path it was trained with: list it explicitly, in order.
 classpath=$(ls "$lib"/*.jar | LC_ALL=C sort | paste -sd:)
