@@ -58,15 +58,12 @@ class ProcessIoTest {
 
     @Test
     void whatTheClientWritesReachesTheGuestFollowedByEndOfFileAfterCloseIo() throws Exception {
-        Path fifo = mkfifo("stdin");
-        SocketChannel guestSide = guestStdin();
-        ProcessIo io = stdinOnly("t-written", fifo);
-        toClose.add(io);
-        try (var client = Files.newOutputStream(fifo)) {
+        Piped p = piped("written");
+        try (var client = Files.newOutputStream(p.fifo())) {
             client.write("hello guest".getBytes(StandardCharsets.UTF_8));
         }
-        io.closeStdin();
-        assertThat(new String(Channels.readAll(guestSide), StandardCharsets.UTF_8)).isEqualTo("hello guest");
+        p.io().closeStdin();
+        assertThat(new String(Channels.readAll(p.guest()), StandardCharsets.UTF_8)).isEqualTo("hello guest");
     }
 
     /**
@@ -75,48 +72,54 @@ class ProcessIoTest {
      */
     @Test
     void closeIoBeforeTheClientClosesItsEndLosesNothing() throws Exception {
-        Path fifo = mkfifo("stdin-ctr-order");
-        SocketChannel guestSide = guestStdin();
-        ProcessIo io = stdinOnly("t-ctr-order", fifo);
-        toClose.add(io);
+        Piped p = piped("ctr-order");
         byte[] sent = new byte[1 << 20];
         new Random(7).nextBytes(sent);
         Thread client = Thread.ofPlatform().daemon(true).start(() -> {
-            try (var out = Files.newOutputStream(fifo)) {
+            try (var out = Files.newOutputStream(p.fifo())) {
                 out.write(sent);
-                io.closeStdin();
+                p.io().closeStdin();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
 
-        byte[] received = Channels.readAll(guestSide);
+        byte[] received = Channels.readAll(p.guest());
 
         assertThat(client.join(Duration.ofSeconds(10))).isTrue();
         assertThat(received.length).isEqualTo(sent.length);
         assertThat(received).isEqualTo(sent);
-        assertThat(io.stdinDrained(Duration.ofSeconds(10))).isTrue();
+        assertThat(p.io().stdinDrained(Duration.ofSeconds(10))).isTrue();
     }
 
     /** As with runc: a client closing its end is no end of file (another may attach); CloseIO is. */
     @Test
     void aClientThatGoesAwayWithoutCloseIoLeavesStdinOpenForTheNext() throws Exception {
-        Path fifo = mkfifo("stdin-reattach");
-        SocketChannel guestSide = guestStdin();
-        ProcessIo io = stdinOnly("t-reattach", fifo);
-        toClose.add(io);
-        try (var first = Files.newOutputStream(fifo)) {
+        Piped p = piped("reattach");
+        try (var first = Files.newOutputStream(p.fifo())) {
             first.write("one ".getBytes(StandardCharsets.UTF_8));
         }
-        assertThat(io.stdinDrained(Duration.ofMillis(300))).as("stdin ended without CloseIO").isFalse();
-        try (var second = Files.newOutputStream(fifo)) {
+        assertThat(p.io().stdinDrained(Duration.ofMillis(300))).as("stdin ended without CloseIO").isFalse();
+        try (var second = Files.newOutputStream(p.fifo())) {
             second.write("two".getBytes(StandardCharsets.UTF_8));
-            io.closeStdin();
+            p.io().closeStdin();
         }
-        assertThat(new String(Channels.readAll(guestSide), StandardCharsets.UTF_8)).isEqualTo("one two");
+        assertThat(new String(Channels.readAll(p.guest()), StandardCharsets.UTF_8)).isEqualTo("one two");
     }
 
     private SocketChannel hostSide;
+
+    /** A process's stdin: the client's fifo, the copier, and the guest's end of the stream. */
+    private record Piped(Path fifo, ProcessIo io, SocketChannel guest) {
+    }
+
+    private Piped piped(String name) throws Exception {
+        Path fifo = mkfifo("stdin-" + name);
+        SocketChannel guest = guestStdin();
+        ProcessIo io = stdinOnly("t-" + name, fifo);
+        toClose.add(io);
+        return new Piped(fifo, io, guest);
+    }
 
     /** A process with stdin only, from {@code fifo} to the host side of {@link #guestStdin()}. */
     private ProcessIo stdinOnly(String label, Path fifo) throws IOException {
