@@ -34,6 +34,19 @@ public abstract class AbstractVm implements VirtualMachine {
         this.config = config;
     }
 
+    /**
+     * For the drivers of other monitors: refuses what only the QEMU driver wires up (a pod's network card,
+     * a CPU model) instead of silently ignoring it; {@code monitor} names the driver's monitor.
+     */
+    protected static void refuseQemuOnlySettings(VmConfig config, String monitor) {
+        if (config.nic().isPresent()) {
+            throw new VmException.InvalidConfig("a network card in a pod's namespace is only supported with QEMU");
+        }
+        if (config.cpuModel().isPresent()) {
+            throw new VmException.InvalidConfig("a CPU model is a QEMU setting; " + monitor + "'s CPU templates are not wired up");
+        }
+    }
+
     /** Starts the helpers and the monitor, configures the VM and lets it run, before the deadline. */
     protected abstract void boot(long deadlineNanos);
 

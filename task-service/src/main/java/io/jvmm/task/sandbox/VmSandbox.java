@@ -282,8 +282,9 @@ public final class VmSandbox implements AutoCloseable {
         if (!m.kernelArgs().equals(settings.extraKernelArgs()) || !m.accel().equals(accel.name())) {
             problems.add("saved with other kernel arguments or accelerator (" + m.accel() + ")");
         }
-        if (!Optional.ofNullable(m.cpuModel()).equals(settings.cpuModel())) {
-            problems.add("saved with CPU model " + Optional.ofNullable(m.cpuModel()).orElse("(the default)") + ", configured now: "
+        Optional<String> savedCpu = Optional.ofNullable(m.cpuModel());
+        if (!savedCpu.equals(settings.cpuModel())) {
+            problems.add("saved with CPU model " + savedCpu.orElse("(the default)") + ", configured now: "
                     + settings.cpuModel().orElse("(the default)"));
         }
         if (settings.vmm() != io.jvmm.vmm.VmmType.QEMU) {

@@ -46,13 +46,7 @@ public final class CloudHypervisorVm extends AbstractVm {
     private CloudHypervisorVm(VmConfig config, MonitorLauncher launcher, Optional<GuestSnapshot> restoreFrom) {
         super(config);
         this.restoreFrom = restoreFrom;
-        if (config.nic().isPresent()) {
-            // Not silently ignored: pod networking is wired for QEMU only so far.
-            throw new io.jvmm.vmm.VmException.InvalidConfig("a network card in a pod's namespace is only supported with QEMU");
-        }
-        if (config.cpuModel().isPresent()) {
-            throw new io.jvmm.vmm.VmException.InvalidConfig("a CPU model is a QEMU setting; Cloud Hypervisor's CPU templates are not wired up");
-        }
+        refuseQemuOnlySettings(config, "Cloud Hypervisor");
         this.launcher = launcher;
     }
 

@@ -35,13 +35,7 @@ public final class FirecrackerVm extends AbstractVm {
     private FirecrackerVm(VmConfig config, MonitorLauncher launcher, Optional<GuestSnapshot> restoreFrom) {
         super(config);
         this.restoreFrom = restoreFrom;
-        if (config.nic().isPresent()) {
-            // Not silently ignored: pod networking is wired for QEMU only so far.
-            throw new io.jvmm.vmm.VmException.InvalidConfig("a network card in a pod's namespace is only supported with QEMU");
-        }
-        if (config.cpuModel().isPresent()) {
-            throw new io.jvmm.vmm.VmException.InvalidConfig("a CPU model is a QEMU setting; Firecracker's CPU templates are not wired up");
-        }
+        refuseQemuOnlySettings(config, "Firecracker");
         if (config.shareDir().isPresent()) {
             throw new VmException.InvalidConfig("Firecracker has no virtio-fs: a shared directory cannot be used with it");
         }
