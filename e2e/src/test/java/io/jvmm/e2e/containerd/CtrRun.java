@@ -49,6 +49,25 @@ final class CtrRun implements AutoCloseable {
         return process.isAlive();
     }
 
+    void writeLine(String line) throws IOException {
+        stdin().write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        stdin().flush();
+    }
+
+    /** Waits until ctr's stdout is exactly {@code expected}; fails if ctr ends first or at the deadline. */
+    void awaitStdout(String expected, long seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!stdout().equals(expected)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("stdout " + stdout() + " (stderr " + stderr() + ") is still not " + expected);
+            }
+            if (!isAlive() && !stdout().equals(expected)) {
+                throw new AssertionError("ctr ended before " + expected + " arrived; stdout " + stdout() + ", stderr " + stderr());
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** Waits for ctr to exit; returns its exit code. */
     int await(long seconds) throws InterruptedException, IOException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {

@@ -3,7 +3,6 @@ package io.jvmm.e2e.containerd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvmm.e2e.Leftovers;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -129,15 +128,15 @@ class JvmmContainerdTest {
         try {
             try (CtrRun first = CtrRun.start(containerd, run(runtime, id, "sh", "-c", "while read l; do echo \"got $l\"; done; echo eof"))) {
                 awaitRunning(id);
-                writeLine(first, "one");
-                awaitStdout(first, "got one\n");
+                first.writeLine("one");
+                first.awaitStdout("got one\n", RUN_TIMEOUT);
                 first.close(); // SIGKILL: ctr's ends of the fifos close, no CloseIO
                 first.await(RUN_TIMEOUT);
             }
             assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+RUNNING");
             try (CtrRun attached = CtrRun.start(containerd, List.of("task", "attach", id))) {
-                writeLine(attached, "two");
-                awaitStdout(attached, "got two\n");
+                attached.writeLine("two");
+                attached.awaitStdout("got two\n", RUN_TIMEOUT);
                 assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
                 assertThat(attached.await(RUN_TIMEOUT)).isEqualTo(137);
                 assertThat(attached.stdout()).as("the process saw no end of its input").isEqualTo("got two\n");
@@ -145,21 +144,6 @@ class JvmmContainerdTest {
         } finally {
             containerd.ctr(null, "task", "delete", "--force", id); // the killed ctr's --rm never ran
             containerd.ctr(null, "containers", "delete", id);
-        }
-    }
-
-    private static void writeLine(CtrRun ctr, String line) throws IOException {
-        ctr.stdin().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-        ctr.stdin().flush();
-    }
-
-    private static void awaitStdout(CtrRun ctr, String expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RUN_TIMEOUT);
-        while (!ctr.stdout().equals(expected)) {
-            assertThat(System.nanoTime()).as("stdout %s (stderr %s) is still not %s", ctr.stdout(), ctr.stderr(), expected)
-                    .isLessThan(deadline);
-            assertThat(ctr.isAlive() || ctr.stdout().equals(expected)).as("ctr ended before %s arrived; stdout %s, stderr %s", expected, ctr.stdout(), ctr.stderr()).isTrue();
-            Thread.sleep(20);
         }
     }
 

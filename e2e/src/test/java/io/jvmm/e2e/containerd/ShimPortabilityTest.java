@@ -67,14 +67,14 @@ class ShimPortabilityTest {
     /** A copy of the installed launcher whose JVM runs emulated as {@code cpu}, always with {@code cache}. */
     private Path launcherOn(String cpu, String cache) throws IOException {
         Path installed = JvmmRuntime.get().shim();
+        Path cacheFile = installed.getParent().getParent().resolve("lib/jvmm/shim").resolve(cache);
         String script = Files.readString(installed);
         Matcher java = JAVA_EXEC.matcher(script);
         assertThat(java.find()).as("the launcher's exec line (packaging/shim/install.sh):%n%s", script).isTrue();
         String emulated = java.replaceFirst(Matcher.quoteReplacement("exec qemu-x86_64 -cpu " + cpu + " " + java.group(1) + " "));
-        String forced = emulated.replaceFirst("(?m)^aot=\"\"$", Matcher.quoteReplacement("cache=\"" + installed.getParent().getParent()
-                .resolve("lib/jvmm/shim").resolve(cache) + "\"\naot=\"\""));
+        String forced = emulated.replaceFirst("(?m)^aot=\"\"$", Matcher.quoteReplacement("cache=\"" + cacheFile + "\"\naot=\"\""));
         assertThat(forced).as("the launcher picks its cache before it sets aot").isNotEqualTo(emulated);
-        assertThat(installed.getParent().getParent().resolve("lib/jvmm/shim").resolve(cache)).isRegularFile();
+        assertThat(cacheFile).isRegularFile();
         dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-port");
         Path copy = dir.resolve("containerd-shim-jvmm-v2");
         Files.writeString(copy, forced);
