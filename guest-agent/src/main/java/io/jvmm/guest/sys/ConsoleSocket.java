@@ -1,17 +1,12 @@
 package io.jvmm.guest.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import io.jvmm.ttrpc.vsock.Libc;
+import io.jvmm.ttrpc.vsock.Syscall;
 import io.jvmm.ttrpc.vsock.UnixAddress;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 
 /**
@@ -25,10 +20,6 @@ public final class ConsoleSocket implements AutoCloseable {
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
-
-    private static final class Recvmsg {
-        static final MethodHandle H = Libc.handle("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    }
 
     private final int fd;
 
@@ -62,7 +53,7 @@ public final class ConsoleSocket implements AutoCloseable {
             msg.set(ValueLayout.JAVA_LONG, 24, 1L);
             msg.set(ValueLayout.ADDRESS, 32, control);
             msg.set(ValueLayout.JAVA_LONG, 40, control.byteSize());
-            Libc.invoke(Recvmsg.H, conn, msg, MSG_CMSG_CLOEXEC).orThrow("recvmsg(console socket)");
+            Libc.call(Syscall.RECVMSG, conn, msg.address(), MSG_CMSG_CLOEXEC).orThrow("recvmsg(console socket)");
             long controlLength = msg.get(ValueLayout.JAVA_LONG, 40);
             // struct cmsghdr: len (size_t), level (int), type (int), then the fd
             if (controlLength < 20 || control.get(ValueLayout.JAVA_INT, 8) != SOL_SOCKET

@@ -1,67 +1,15 @@
 package io.jvmm.guest.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import io.jvmm.ttrpc.vsock.Libc;
+import io.jvmm.ttrpc.vsock.Syscall;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 
-/** The Linux calls the guest agent makes that Java has no API for (FFM, errno checked). */
+/** The Linux calls the guest agent makes that Java has no API for (through {@link Libc}, errno checked). */
 public final class GuestSyscalls {
-    private static final class Prctl {
-        static final MethodHandle H = Libc.handle("prctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-    }
-
-    private static final class Waitid {
-        static final MethodHandle H = Libc.handle("waitid",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    private static final class Kill {
-        static final MethodHandle H = Libc.handle("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-
-    private static final class Sethostname {
-        static final MethodHandle H = Libc.handle("sethostname", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    }
-
-    private static final class ClockSettime {
-        static final MethodHandle H = Libc.handle("clock_settime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    }
-
-    private static final class Ioctl {
-        static final MethodHandle H = Libc.handle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
-    }
-
-    private static final class Open {
-        static final MethodHandle H = Libc.handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    }
-
-    private static final class Mkfifo {
-        static final MethodHandle H = Libc.handle("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    private static final class Fcntl {
-        static final MethodHandle H = Libc.handle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-
-    private static final class Sync {
-        static final MethodHandle H = Libc.handle("sync", FunctionDescriptor.ofVoid());
-    }
-
-    private static final class Reboot {
-        static final MethodHandle H = Libc.handle("reboot", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    }
-
-
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final int P_PID = 1;
     private static final int WEXITED = 4;
@@ -71,6 +19,10 @@ public final class GuestSyscalls {
     private static final long RNDADDENTROPY = 0x40085203L;
     private static final long RNDRESEEDCRNG = 0x5207L;
     private static final int RB_POWER_OFF = 0x4321fedc;
+    // reboot(2) itself takes two magic numbers before the command (glibc's reboot() adds them)
+    private static final long LINUX_REBOOT_MAGIC1 = 0xfee1deadL;
+    private static final long LINUX_REBOOT_MAGIC2 = 672274793L;
+    private static final int S_IFIFO = 0010000;
 
     public static final int O_RDONLY = 0;
     public static final int O_WRONLY = 1;
@@ -84,14 +36,14 @@ public final class GuestSyscalls {
 
     /** Orphaned descendants (a container's init once crun exits) become our children, so we can reap them. */
     public static void becomeSubreaper() throws IOException {
-        Libc.invoke(Prctl.H, PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L).orThrow("prctl(PR_SET_CHILD_SUBREAPER)");
+        Libc.call(Syscall.PRCTL, PR_SET_CHILD_SUBREAPER, 1).orThrow("prctl(PR_SET_CHILD_SUBREAPER)");
     }
 
     /** Blocks until child {@code pid} exits and reaps it; returns the exit code or 128 + signal. */
     public static int waitForExit(int pid) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(128, 8);
-            Libc.invokeRestarting(Waitid.H, P_PID, pid, info, WEXITED).orThrow("waitid(" + pid + ")");
+            Libc.callRestarting(Syscall.WAITID, P_PID, pid, info.address(), WEXITED).orThrow("waitid(" + pid + ")");
             int code = info.get(ValueLayout.JAVA_INT, 8);
             int status = info.get(ValueLayout.JAVA_INT, 24);
             return code == CLD_EXITED ? status : 128 + status;
@@ -102,13 +54,13 @@ public final class GuestSyscalls {
     public static boolean reapIfExited(int pid) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(128, 8); // zeroed: si_pid stays 0 when nothing exited
-            Libc.invokeRestarting(Waitid.H, P_PID, pid, info, WEXITED | WNOHANG).orThrow("waitid(" + pid + ", WNOHANG)");
+            Libc.callRestarting(Syscall.WAITID, P_PID, pid, info.address(), WEXITED | WNOHANG).orThrow("waitid(" + pid + ", WNOHANG)");
             return info.get(ValueLayout.JAVA_INT, 16) == pid;
         }
     }
 
     public static void kill(int pid, int signal) throws IOException {
-        Libc.invoke(Kill.H, pid, signal).orThrow("kill(" + pid + ", " + signal + ")");
+        Libc.call(Syscall.KILL, pid, signal).orThrow("kill(" + pid + ", " + signal + ")");
     }
 
     public static void setHostname(String name) throws IOException {
@@ -116,7 +68,7 @@ public final class GuestSyscalls {
             byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
             MemorySegment s = arena.allocate(bytes.length + 1L);
             s.copyFrom(MemorySegment.ofArray(bytes));
-            Libc.invoke(Sethostname.H, s, (long) bytes.length).orThrow("sethostname");
+            Libc.call(Syscall.SETHOSTNAME, s.address(), bytes.length).orThrow("sethostname");
         }
     }
 
@@ -125,7 +77,7 @@ public final class GuestSyscalls {
             MemorySegment ts = arena.allocate(16, 8);
             ts.set(ValueLayout.JAVA_LONG, 0, unixNanos / 1_000_000_000L);
             ts.set(ValueLayout.JAVA_LONG, 8, unixNanos % 1_000_000_000L);
-            Libc.invoke(ClockSettime.H, CLOCK_REALTIME, ts).orThrow("clock_settime");
+            Libc.call(Syscall.CLOCK_SETTIME, CLOCK_REALTIME, ts.address()).orThrow("clock_settime");
         }
     }
 
@@ -133,7 +85,7 @@ public final class GuestSyscalls {
     public static void reseedCrng() throws IOException {
         int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC, 0);
         try {
-            Libc.invoke(Ioctl.H, fd, RNDRESEEDCRNG, MemorySegment.NULL).orThrow("ioctl(RNDRESEEDCRNG)");
+            Libc.call(Syscall.IOCTL, fd, RNDRESEEDCRNG).orThrow("ioctl(RNDRESEEDCRNG)");
         } finally {
             Libc.close(fd);
         }
@@ -147,7 +99,7 @@ public final class GuestSyscalls {
             pool.set(ValueLayout.JAVA_INT, 0, entropy.length * 8);
             pool.set(ValueLayout.JAVA_INT, 4, entropy.length);
             MemorySegment.copy(entropy, 0, pool, ValueLayout.JAVA_BYTE, 8, entropy.length);
-            Libc.invoke(Ioctl.H, fd, RNDADDENTROPY, pool).orThrow("ioctl(RNDADDENTROPY)");
+            Libc.call(Syscall.IOCTL, fd, RNDADDENTROPY, pool.address()).orThrow("ioctl(RNDADDENTROPY)");
         } finally {
             Libc.close(fd);
         }
@@ -155,13 +107,13 @@ public final class GuestSyscalls {
 
     public static int open(String path, int flags, int mode) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) Libc.invoke(Open.H, arena.allocateFrom(path), flags, mode).orThrow("open(" + path + ")");
+            return (int) Libc.call(Syscall.OPEN, arena.allocateFrom(path).address(), flags, mode).orThrow("open(" + path + ")");
         }
     }
 
     public static void mkfifo(String path, int mode) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            Libc.invoke(Mkfifo.H, arena.allocateFrom(path), mode).orThrow("mkfifo(" + path + ")");
+            Libc.call(Syscall.MKNOD, arena.allocateFrom(path).address(), S_IFIFO | mode, 0).orThrow("mkfifo(" + path + ")");
         }
     }
 
@@ -173,21 +125,21 @@ public final class GuestSyscalls {
             MemorySegment size = arena.allocate(8, 2);
             size.set(ValueLayout.JAVA_SHORT, 0, (short) height);
             size.set(ValueLayout.JAVA_SHORT, 2, (short) width);
-            Libc.invoke(Ioctl.H, fd, TIOCSWINSZ, size).orThrow("ioctl(TIOCSWINSZ)");
+            Libc.call(Syscall.IOCTL, fd, TIOCSWINSZ, size.address()).orThrow("ioctl(TIOCSWINSZ)");
         }
     }
 
     /** Makes a descriptor opened with O_NONBLOCK blocking again. */
     public static void setBlocking(int fd) throws IOException {
-        Libc.invoke(Fcntl.H, fd, F_SETFL, 0).orThrow("fcntl(F_SETFL)");
+        Libc.call(Syscall.FCNTL, fd, F_SETFL, 0).orThrow("fcntl(F_SETFL)");
     }
 
     public static void sync() {
-        Libc.invoke(Sync.H);
+        Libc.call(Syscall.SYNC, 0);
     }
 
     public static void powerOff() throws IOException {
         sync();
-        Libc.invoke(Reboot.H, RB_POWER_OFF).orThrow("reboot(POWER_OFF)");
+        Libc.call(Syscall.REBOOT, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, RB_POWER_OFF).orThrow("reboot(POWER_OFF)");
     }
 }
