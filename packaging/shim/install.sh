@@ -64,7 +64,8 @@ launcher=$prefix/bin/containerd-shim-jvmm-v2
 # code at start instead cost about 2 ms of `-v` (56 against 54 ms). ShimPortabilityTest runs the shim on an older CPU.
 # -Dio.netty.allocator.type=unpooled: a shim's ttrpc traffic is a few small messages; Netty 4.2's adaptive
 # pool reserves chunks per thread for them (bench-shim: RSS serving a container 68.9 -> 64.8 MiB, idle
-# 63.1 -> 59.5 MiB; the first answer as quick). Container output does not pass through Netty here.
+# 63.1 -> 59.5 MiB; the first answer as quick). Container output passes through Netty only for VMs made
+# from templates (the stream mux on their serial port), where a buffer per read is the cost.
 jvm_opts="-Xlog:disable -Xlog:all=error:stderr -XX:TrimNativeHeapInterval=2000 -XX:+UseSerialGC -Xms4m -Xmx64m -XX:MaxMetaspaceSize=64m -Xss512k -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
   -XX:+UnlockDiagnosticVMOptions -XX:-AOTAdapterCaching -XX:-AOTStubCaching \
   -XX:-UsePerfData --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dio.netty.allocator.type=unpooled"
