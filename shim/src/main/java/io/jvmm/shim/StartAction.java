@@ -1,6 +1,7 @@
 package io.jvmm.shim;
 
 import io.jvmm.shim.cli.BootstrapAnswer;
+import io.jvmm.shim.cli.ContainerdVersionQuery;
 import io.jvmm.shim.cli.RuntimeOptions;
 import java.util.Optional;
 import io.jvmm.shim.cli.GroupId;
@@ -53,8 +54,8 @@ final class StartAction {
         var params = BootstrapAnswer.bootstrapParams(stdin, flags.id(), flags.namespace());
         Path dir = params.filter(p -> p.hasSocketDir() && !p.getSocketDir().isEmpty())
                 .map(p -> Path.of(p.getSocketDir())).orElse(defaultSocketDir);
-        // containerd's version decides the answer's format: asked first, read last.
-        Optional<Process> version = params.isPresent() ? Optional.empty() : BootstrapAnswer.askContainerdVersion(flags.publishBinary());
+        // containerd's version decides the answer's format: asked first (on a thread of its own), read last.
+        ContainerdVersionQuery version = ContainerdVersionQuery.start(params.isPresent() ? "" : flags.publishBinary());
         Optional<Path> configPath = RuntimeOptions.configPath(stdin);
         if (configPath.isPresent()) {
             // The server and a later delete read it from the bundle (they get no options of their own).
@@ -74,7 +75,7 @@ final class StartAction {
         String address = SocketAddress.uri(socket);
         Files.writeString(bundle.resolve("address"), address);
         byte[] answer = params.isPresent() ? BootstrapAnswer.forBootstrapParams(address)
-                : BootstrapAnswer.forVersion(BootstrapAnswer.containerdVersion(version), address);
+                : BootstrapAnswer.forVersion(version.version(), address);
         out.write(answer);
         out.flush();
     }

@@ -5,7 +5,6 @@ import io.jvmm.api.containerd.bootstrap.BootstrapParams;
 import io.jvmm.api.containerd.bootstrap.BootstrapResult;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -58,43 +57,6 @@ public final class BootstrapAnswer {
     private static byte[] json(int version, String address) {
         return ("{\"version\":" + version + ",\"address\":\"" + address.replace("\\", "\\\\").replace("\"", "\\\"")
                 + "\",\"protocol\":\"ttrpc\"}").getBytes(StandardCharsets.UTF_8);
-    }
-
-    /**
-     * Starts asking the containerd binary for its version ("containerd github.com/containerd/containerd/v2
-     * v2.1.9 ..."); {@link #containerdVersion} reads the answer, so the question runs while start works.
-     */
-    public static Optional<Process> askContainerdVersion(String publishBinary) {
-        if (publishBinary.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(new ProcessBuilder(publishBinary, "--version").redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start());
-        } catch (java.io.IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    /** The version {@link #askContainerdVersion} asked for; empty when it could not be had within 5 s. */
-    public static Optional<int[]> containerdVersion(Optional<Process> asked) {
-        if (asked.isEmpty()) {
-            return Optional.empty();
-        }
-        Process p = asked.get();
-        try {
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(5, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return Optional.empty();
-            }
-            return parseVersion(new String(out, StandardCharsets.UTF_8));
-        } catch (java.io.IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
     }
 
     public static Optional<int[]> parseVersion(String versionOutput) {

@@ -1,0 +1,84 @@
+package io.jvmm.shim.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Asks containerd's binary ({@code -publish-binary}) for its version ("containerd
+ * github.com/containerd/containerd/v2 v2.1.9 ..."), which decides the format of start's answer
+ * ({@link BootstrapAnswer#forVersion}). It is asked when start begins and runs on a thread of its own
+ * while start works; {@link #version()} waits for it until the deadline, and a binary that has not
+ * answered by then is killed and the version is unknown (start then answers with the plain address every
+ * containerd reads). Before, reading its output had no deadline: a hung binary hung start.
+ */
+public final class ContainerdVersionQuery {
+    static final Duration DEADLINE = Duration.ofSeconds(5);
+
+    private final FutureTask<Optional<int[]>> answer;
+    private final AtomicReference<Process> process = new AtomicReference<>();
+    private final long deadlineNanos;
+
+    private ContainerdVersionQuery(String binary, Duration deadline) {
+        this.answer = new FutureTask<>(() -> ask(binary));
+        this.deadlineNanos = System.nanoTime() + deadline.toNanos();
+    }
+
+    /** Starts asking; an empty binary name (no {@code -publish-binary}) asks nothing. */
+    public static ContainerdVersionQuery start(String publishBinary) {
+        return start(publishBinary, DEADLINE);
+    }
+
+    static ContainerdVersionQuery start(String publishBinary, Duration deadline) {
+        ContainerdVersionQuery query = new ContainerdVersionQuery(publishBinary, deadline);
+        if (publishBinary.isEmpty()) {
+            query.answer.run(); // nothing to spawn
+        } else {
+            Thread.ofPlatform().daemon(true).name("containerd-version").start(query.answer);
+        }
+        return query;
+    }
+
+    /** The version as {major, minor}; empty when the binary is missing, unreadable or too slow. */
+    public Optional<int[]> version() {
+        try {
+            return answer.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            kill();
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            kill();
+            return Optional.empty();
+        }
+    }
+
+    private Optional<int[]> ask(String binary) throws IOException, InterruptedException {
+        if (binary.isEmpty()) {
+            return Optional.empty();
+        }
+        Process p = new ProcessBuilder(binary, "--version").redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        process.set(p);
+        byte[] out = p.getInputStream().readAllBytes(); // ends when the process does, or when version() kills it
+        p.waitFor(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return BootstrapAnswer.parseVersion(new String(out, StandardCharsets.UTF_8));
+    }
+
+    private void kill() {
+        answer.cancel(true);
+        Process p = process.get();
+        if (p != null) {
+            p.destroyForcibly();
+        }
+    }
+}
