@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * ({@link BootstrapAnswer#forVersion}). It is asked when start begins and runs on a thread of its own
  * while start works; {@link #version()} waits for it until the deadline, and a binary that has not
  * answered by then is killed and the version is unknown (start then answers with the plain address every
- * containerd reads). Before, reading its output had no deadline: a hung binary hung start.
+ * containerd reads), so a hung binary cannot hang start.
  */
 public final class ContainerdVersionQuery {
     static final Duration DEADLINE = Duration.ofSeconds(5);
