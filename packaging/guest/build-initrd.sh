@@ -6,6 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/lib/debian.sh"
+source "$here/../../scripts/lib/cache.sh"
 cache=${1:-/var/cache/jvmm/guest}
 mkdir -p "$cache/debs"
 
@@ -74,4 +75,5 @@ cp "$work/pkgs/boot/vmlinuz-$kver" "$work/vmlinuz"
 echo "$versions" >"$work/packages.txt"
 mkdir -p "$out.tmp" && mv "$work/initrd.img" "$work/vmlinuz" "$work/packages.txt" "$out.tmp/"
 rm -rf "$out" && mv "$out.tmp" "$out"
+cache_prune "$cache" 'initrd-????????????????' 4
 echo "$out"

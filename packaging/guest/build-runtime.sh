@@ -5,6 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/lib/jdk.sh"
+source "$here/../../scripts/lib/cache.sh"
 target=${1:?usage: build-runtime.sh <guest-agent/target> [cache-dir]}
 cache=${2:-/var/cache/jvmm/guest}
 jdk=$(find_jdk25)
@@ -51,4 +52,5 @@ touch -h -d @0 "$work/root/agent/agent.aot"
 mksquashfs "$work/root" "$work/runtime.sqfs" -noappend -all-root -noI -noId -noD -noF -noX \
   -mkfs-time 0 -all-time 0 -quiet >/dev/null
 mv "$work/runtime.sqfs" "$out"
+cache_prune "$cache" 'runtime-????????????????.sqfs' 4
 echo "$out"

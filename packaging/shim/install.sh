@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the jvmm runtime for containerd: the guest image (built from Debian packages, cached), the
-# shim's jars, the containerd-shim-jvmm-v2 launcher on PATH and the runtime configuration. Expects
-# `scripts/mvn package` to have built shim/ and guest-agent/.
+# Installs the jvmm runtime for containerd: the guest image (built from Debian packages, cached, and
+# installed under <prefix>/lib/jvmm/guest), the shim's jars, the containerd-shim-jvmm-v2 launcher on
+# PATH and the runtime configuration. Expects `scripts/mvn package` to have built shim/ and guest-agent/.
 #   install.sh [--prefix /usr/local] [--config /etc/jvmm/config.json] [--accel auto|kvm|tcg]
 #              [--state-root /run/jvmm] [--vcpus N] [--memory-mib N] [--boot-timeout SECONDS] [--templates]
 #              [--huge-pages]
@@ -41,6 +41,27 @@ shim_jar=$(ls "$root"/shim/target/jvmm-shim-*.jar 2>/dev/null | grep -v -- '-tes
 
 initrd_dir=$(bash "$root/packaging/guest/build-initrd.sh" | tail -1)
 runtime_disk=$(bash "$root/packaging/guest/build-runtime.sh" "$root/guest-agent/target" | tail -1)
+
+# The guest image is installed, not referred to in the cache it was built in: that cache keeps only the
+# last few builds (and /var/cache may be emptied at any time). Hard links when the cache is on the same
+# file system, copies otherwise; the files keep their content-hashed names and times, so a VM template
+# made from one image is never taken for another's. Images of earlier installations are removed: a VM
+# that runs one holds it open, and a template made from one is remade.
+guest=$prefix/lib/jvmm/guest
+image_hash=${initrd_dir##*/initrd-}
+kernel=$guest/vmlinuz-$image_hash
+initrd=$guest/initrd-$image_hash.img
+runtime=$guest/$(basename "$runtime_disk")
+install_image_file() {
+  ln -f "$1" "$2" 2>/dev/null || cp -p "$1" "$2"
+}
+mkdir -p "$guest"
+install_image_file "$initrd_dir/vmlinuz" "$kernel"
+install_image_file "$initrd_dir/initrd.img" "$initrd"
+install_image_file "$runtime_disk" "$runtime"
+for file in "$guest"/*; do
+  case $file in "$kernel"|"$initrd"|"$runtime") ;; *) rm -rf -- "$file" ;; esac
+done
 
 lib=$prefix/lib/jvmm/shim
 rm -rf "$lib"
@@ -91,9 +112,9 @@ mv "$launcher.tmp" "$launcher"
 cat > "$config.tmp" <<CONFIG
 {
   "vmm": "qemu",
-  "kernel": "$initrd_dir/vmlinuz",
-  "initrd": "$initrd_dir/initrd.img",
-  "runtimeDisk": "$runtime_disk",
+  "kernel": "$kernel",
+  "initrd": "$initrd",
+  "runtimeDisk": "$runtime",
   "vcpus": $vcpus,
   "memoryMib": $memory,
   "accel": "$accel",
