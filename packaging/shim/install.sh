@@ -133,4 +133,9 @@ for what in start serve; do
     io.jvmm.shim.ShimMain "aot-training-$what" >"$lib/aot-training-$what.log" 2>&1 \
     || { echo "shim AOT training ($what) failed (the shim still works, only slower):" >&2; cat "$lib/aot-training-$what.log" >&2; rm -f "$cache"; }
 done
+
+# VM templates saved from an image this installation removed can never be restored again: deleted now, not
+# when the next template is made (under /run each holds its memory in RAM). Pinned ones and ones a VM
+# maps are kept.
+JVMM_CONFIG=$config "$launcher" templates prune >&2 || echo "install.sh: could not prune VM templates" >&2
 echo "$launcher"

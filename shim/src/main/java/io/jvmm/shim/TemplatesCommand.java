@@ -4,19 +4,17 @@ import io.jvmm.task.sandbox.VmTemplates;
 import io.jvmm.vmm.GuestSnapshot;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code containerd-shim-jvmm-v2 templates <list|pin|unpin|delete> [template|--all]}: the registry of VM
- * templates under the runtime's state root (not a containerd action; for operators). A template is named
- * by its key, the directory below {@code <stateRoot>/t}. A pinned template is kept by {@code delete --all};
- * a template a running VM maps is never deleted.
+ * {@code containerd-shim-jvmm-v2 templates <list|pin|unpin|delete|prune> [template|--all]}: the registry of
+ * VM templates under the runtime's state root (not a containerd action; for operators). A template is
+ * named by its key, the directory below {@code <stateRoot>/t}. A pinned template is kept by
+ * {@code delete --all} and {@code prune} (which deletes those whose guest image is gone); a template a
+ * running VM maps is never deleted.
  */
 final class TemplatesCommand {
-    private static final String PIN = "pinned";
-
     private final Path stateRoot;
     private final PrintStream out;
     private final PrintStream err;
@@ -32,6 +30,7 @@ final class TemplatesCommand {
         List<String> names = args.size() > 1 ? args.subList(1, args.size()) : List.of();
         return switch (verb) {
             case "list" -> list();
+            case "prune" -> prune();
             case "pin", "unpin", "delete" -> {
                 if (names.isEmpty()) {
                     err.println("templates " + verb + ": name a template (see templates list)" + (verb.equals("delete") ? " or --all" : ""));
@@ -40,7 +39,7 @@ final class TemplatesCommand {
                 yield verb.equals("delete") ? delete(names) : pin(names, verb.equals("pin"));
             }
             default -> {
-                err.println("unknown templates command " + verb + " (expected list, pin, unpin or delete)");
+                err.println("unknown templates command " + verb + " (expected list, pin, unpin, delete or prune)");
                 yield 2;
             }
         };
@@ -61,13 +60,24 @@ final class TemplatesCommand {
             GuestSnapshot t = find(name);
             if (t == null) {
                 status = 1;
-            } else if (pin) {
-                Files.writeString(t.dir().resolveSibling(PIN), "");
             } else {
-                Files.deleteIfExists(t.dir().resolveSibling(PIN));
+                VmTemplates.pin(t, pin);
             }
         }
         return status;
+    }
+
+    /** Deletes the templates whose guest image is gone ({@link VmTemplates#deleteStale}); lists what it kept. */
+    private int prune() throws IOException {
+        for (GuestSnapshot t : VmTemplates.deleteStale(stateRoot)) {
+            out.println("deleted " + name(t) + " (its guest image is gone)");
+        }
+        for (GuestSnapshot t : VmTemplates.list(stateRoot)) {
+            if (!t.imageStillThere()) {
+                out.println("kept " + name(t) + ", whose guest image is gone: " + (VmTemplates.pinned(t) ? "pinned" : "in use by a running VM"));
+            }
+        }
+        return 0;
     }
 
     private int delete(List<String> names) throws IOException {
@@ -90,7 +100,7 @@ final class TemplatesCommand {
         int status = 0;
         for (GuestSnapshot t : targets) {
             if (t.deleteUnlessInUse()) {
-                Files.deleteIfExists(t.dir().resolveSibling(PIN));
+                VmTemplates.pin(t, false);
                 out.println("deleted " + name(t));
             } else {
                 err.println("template " + name(t) + " is in use by a running VM: not deleted");
@@ -115,6 +125,6 @@ final class TemplatesCommand {
     }
 
     private static boolean pinned(GuestSnapshot t) {
-        return Files.exists(t.dir().resolveSibling(PIN));
+        return VmTemplates.pinned(t);
     }
 }

@@ -25,8 +25,13 @@ class TemplatesCommandTest {
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     private GuestSnapshot template(Path stateRoot, String key) throws Exception {
-        Path kernel = Files.writeString(stateRoot.resolve("vmlinuz"), "k");
-        Path initrd = Files.writeString(stateRoot.resolve("initrd.img"), "i");
+        return template(stateRoot, key, "initrd.img");
+    }
+
+    /** A template saved from the kernel {@code vmlinuz} and the initrd {@code initrd} under the state root. */
+    private GuestSnapshot template(Path stateRoot, String key, String initrdName) throws Exception {
+        Path kernel = imageFile(stateRoot.resolve("vmlinuz"), "k");
+        Path initrd = imageFile(stateRoot.resolve(initrdName), "i");
         VmConfig config = new VmConfig(Files.createDirectories(stateRoot.resolve("vm-" + key)), kernel, initrd, Optional.empty(),
                 Optional.empty(), 1, 512, 3, Accel.TCG, "");
         GuestSnapshot snapshot = new GuestSnapshot(Files.createDirectories(stateRoot.resolve("t").resolve(key)).resolve("snapshot"));
@@ -35,6 +40,11 @@ class TemplatesCommandTest {
         Files.write(snapshot.partialDir().resolve("guest.mem"), new byte[4096]);
         snapshot.commit(config, io.jvmm.vmm.VmmType.QEMU, "7.2.0");
         return snapshot;
+    }
+
+    /** Written once: rewriting an image file (a new modification time) makes it another image. */
+    private static Path imageFile(Path file, String content) throws java.io.IOException {
+        return Files.exists(file) ? file : Files.writeString(file, content);
     }
 
     private int run(Path stateRoot, String... args) throws Exception {
@@ -75,5 +85,46 @@ class TemplatesCommandTest {
         assertThat(run(stateRoot, "delete", "nope")).isEqualTo(1);
         assertThat(err.toString()).contains("no template nope");
         assertThat(run(stateRoot, "frobnicate")).isEqualTo(2);
+    }
+
+    /** A reinstall removes the image it replaces; the templates saved from it can never be restored again. */
+    @Test
+    void pruneDeletesTheTemplatesWhoseImageIsGoneUnlessPinnedOrInUse(@TempDir Path stateRoot) throws Exception {
+        GuestSnapshot current = template(stateRoot, "aaaa", "initrd-new.img");
+        GuestSnapshot stale = template(stateRoot, "bbbb", "initrd-old.img");
+        GuestSnapshot stalePinned = template(stateRoot, "cccc", "initrd-old.img");
+        GuestSnapshot staleInUse = template(stateRoot, "dddd", "initrd-old.img");
+        assertThat(run(stateRoot, "pin", "cccc")).isZero();
+        Files.delete(stateRoot.resolve("initrd-old.img"));
+
+        try (Closeable lease = staleInUse.lease()) {
+            assertThat(run(stateRoot, "prune")).isZero();
+            assertThat(out.toString()).contains("deleted bbbb (its guest image is gone)")
+                    .contains("kept cccc, whose guest image is gone: pinned")
+                    .contains("kept dddd, whose guest image is gone: in use by a running VM")
+                    .doesNotContain("aaaa");
+        }
+        assertThat(stale.exists()).isFalse();
+        assertThat(stateRoot.resolve("t").resolve("bbbb")).as("nothing left of it").doesNotExist();
+        assertThat(current.exists()).isTrue();
+        assertThat(stalePinned.exists()).isTrue();
+        assertThat(staleInUse.exists()).isTrue();
+
+        assertThat(run(stateRoot, "prune")).isZero();
+        assertThat(out.toString()).contains("deleted dddd");
+        assertThat(staleInUse.exists()).as("its lease released").isFalse();
+    }
+
+    /** Replaced rather than removed: the same path, another size, is another image. */
+    @Test
+    void aTemplateWhoseImageWasReplacedInPlaceIsStaleToo(@TempDir Path stateRoot) throws Exception {
+        GuestSnapshot template = template(stateRoot, "aaaa");
+        assertThat(template.imageStillThere()).isTrue();
+
+        Files.writeString(stateRoot.resolve("initrd.img"), "another initrd");
+
+        assertThat(template.imageStillThere()).isFalse();
+        assertThat(run(stateRoot, "prune")).isZero();
+        assertThat(template.exists()).isFalse();
     }
 }

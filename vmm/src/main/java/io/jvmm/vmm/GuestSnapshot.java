@@ -93,14 +93,43 @@ public record GuestSnapshot(Path dir) {
         List<String> image = new java.util.ArrayList<>();
         for (Path p : new Path[] {kernel, initrd, runtimeDisk.orElse(null)}) {
             if (p != null) {
-                image.add(p + ":" + Files.size(p) + ":" + Files.getLastModifiedTime(p).toMillis());
+                image.add(imageFile(p));
             }
         }
         return image;
     }
 
+    private static String imageFile(Path p) throws IOException {
+        return p + ":" + Files.size(p) + ":" + Files.getLastModifiedTime(p).toMillis();
+    }
+
     public boolean exists() {
         return Files.isRegularFile(manifestFile());
+    }
+
+    /**
+     * Whether every file of the guest image this snapshot was saved from is still there as it was (same
+     * size and modification time; see {@link #imageOf}). A snapshot whose image was removed or replaced
+     * can never be restored again.
+     */
+    public boolean imageStillThere() {
+        for (String file : manifest().image()) {
+            // path:size:mtime, the path possibly holding ':' itself
+            int mtime = file.lastIndexOf(':');
+            int size = mtime < 0 ? -1 : file.lastIndexOf(':', mtime - 1);
+            if (size <= 0) {
+                return false;
+            }
+            Path path = Path.of(file.substring(0, size));
+            try {
+                if (!Files.isRegularFile(path) || !imageFile(path).equals(file)) {
+                    return false;
+                }
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public Manifest manifest() {

@@ -30,6 +30,8 @@ import org.apache.logging.log4j.Logger;
 public final class VmTemplates {
     private static final Logger LOG = LogManager.getLogger(VmTemplates.class);
     static final String SNAPSHOT = "snapshot";
+    /** Beside a template's snapshot: an operator's mark that keeps it from bulk deletion. */
+    private static final String PINNED = "pinned";
 
     private VmTemplates() {
     }
@@ -51,6 +53,7 @@ public final class VmTemplates {
                 snapshot.removePartial();
                 VmSandbox.deleteTree(dir.resolve("vm"));
                 deleteHugeLeftovers(dir.getFileName().toString());
+                deleteStale(settings.stateRoot());
                 make(settings, size, accel, dir, snapshot);
             }
         }
@@ -134,6 +137,54 @@ public final class VmTemplates {
     /** Where the template for this image, size and accelerator is, whether or not it exists yet. */
     public static GuestSnapshot locate(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
         return new GuestSnapshot(settings.stateRoot().resolve("t").resolve(key(settings, size, accel)).resolve(SNAPSHOT));
+    }
+
+    /**
+     * Deletes the templates whose guest image is gone or was replaced (a reinstall removes the image it
+     * replaces): none can be restored again, and under the default state root ({@code /run}) each keeps
+     * its memory, some 200 MiB, in RAM. A template a VM still maps, or that an operator pinned, is kept.
+     * Runs whenever a new template is made, as that is when an image has changed.
+     *
+     * @return the deleted templates
+     */
+    public static java.util.List<GuestSnapshot> deleteStale(Path stateRoot) throws IOException {
+        java.util.List<GuestSnapshot> deleted = new java.util.ArrayList<>();
+        for (GuestSnapshot template : list(stateRoot)) {
+            if (!template.imageStillThere() && !pinned(template) && template.deleteUnlessInUse()) {
+                LOG.info("deleted VM template {}: its guest image is gone", template.dir());
+                removeKeyIfEmpty(template.dir().getParent());
+                deleted.add(template);
+            }
+        }
+        return deleted;
+    }
+
+    /** A template's key directory once it holds nothing but the makers' lock file (no maker can need it again). */
+    private static void removeKeyIfEmpty(Path key) throws IOException {
+        try (var entries = Files.list(key)) {
+            if (entries.anyMatch(p -> !p.getFileName().toString().equals("lock"))) {
+                return;
+            }
+        }
+        Files.deleteIfExists(key.resolve("lock"));
+        try {
+            Files.deleteIfExists(key);
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+            // a maker of the same key has just started: its directory stays
+        }
+    }
+
+    public static boolean pinned(GuestSnapshot template) {
+        return Files.exists(template.dir().resolveSibling(PINNED));
+    }
+
+    /** Pins a template (kept by bulk deletion and {@link #deleteStale}) or unpins it. */
+    public static void pin(GuestSnapshot template, boolean pin) throws IOException {
+        if (pin) {
+            Files.writeString(template.dir().resolveSibling(PINNED), "");
+        } else {
+            Files.deleteIfExists(template.dir().resolveSibling(PINNED));
+        }
     }
 
     /** The complete templates under {@code stateRoot} (a half-written one is never listed). */
