@@ -73,7 +73,7 @@ final class TemplatesCommand {
             out.println("deleted " + name(t) + " (its guest image is gone)");
         }
         for (GuestSnapshot t : VmTemplates.list(stateRoot)) {
-            if (!t.imageStillThere()) {
+            if (VmTemplates.isStale(t)) {
                 out.println("kept " + name(t) + ", whose guest image is gone: " + (VmTemplates.pinned(t) ? "pinned" : "in use by a running VM"));
             }
         }

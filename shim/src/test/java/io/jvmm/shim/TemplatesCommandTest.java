@@ -127,4 +127,16 @@ class TemplatesCommandTest {
         assertThat(run(stateRoot, "prune")).isZero();
         assertThat(template.exists()).isFalse();
     }
+
+    /** What cannot be read is not deleted on a guess. */
+    @Test
+    void pruneLeavesATemplateWhoseManifestCannotBeRead(@TempDir Path stateRoot) throws Exception {
+        GuestSnapshot unreadable = template(stateRoot, "aaaa");
+        Files.writeString(unreadable.manifestFile(), "{ not json");
+
+        assertThat(run(stateRoot, "prune")).isZero();
+
+        assertThat(unreadable.exists()).isTrue();
+        assertThat(out.toString()).doesNotContain("aaaa");
+    }
 }

@@ -150,13 +150,26 @@ public final class VmTemplates {
     public static java.util.List<GuestSnapshot> deleteStale(Path stateRoot) throws IOException {
         java.util.List<GuestSnapshot> deleted = new java.util.ArrayList<>();
         for (GuestSnapshot template : list(stateRoot)) {
-            if (!template.imageStillThere() && !pinned(template) && template.deleteUnlessInUse()) {
+            if (isStale(template) && !pinned(template) && template.deleteUnlessInUse()) {
                 LOG.info("deleted VM template {}: its guest image is gone", template.dir());
                 removeKeyIfEmpty(template.dir().getParent());
                 deleted.add(template);
             }
         }
         return deleted;
+    }
+
+    /**
+     * Whether the template's guest image is gone or was replaced. One whose manifest cannot be read is left
+     * alone (logged): what cannot be read is not deleted on a guess.
+     */
+    public static boolean isStale(GuestSnapshot template) {
+        try {
+            return !template.imageStillThere();
+        } catch (RuntimeException e) {
+            LOG.warn("VM template {}: {}", template.dir(), e.getMessage());
+            return false;
+        }
     }
 
     /** A template's key directory once it holds nothing but the makers' lock file (no maker can need it again). */
