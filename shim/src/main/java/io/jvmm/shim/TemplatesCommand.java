@@ -49,7 +49,7 @@ final class TemplatesCommand {
         for (GuestSnapshot t : VmTemplates.list(stateRoot)) {
             GuestSnapshot.Manifest m = t.manifest();
             out.printf("%s\t%d vCPU\t%d MiB\t%s\tformat %d\t%s %s\t%s%s%n", name(t), m.vcpus(), m.memoryMib(), m.accel(),
-                    m.format(), m.monitor().toLowerCase(java.util.Locale.ROOT), m.monitorVersion(), m.creator(), (pinned(t) ? "\tpinned" : "") + (t.inUse() ? "\tin use" : ""));
+                    m.format(), m.monitor().toLowerCase(java.util.Locale.ROOT), m.monitorVersion(), m.creator(), (VmTemplates.pinned(t) ? "\tpinned" : "") + (t.inUse() ? "\tin use" : ""));
         }
         return 0;
     }
@@ -82,7 +82,7 @@ final class TemplatesCommand {
 
     private int delete(List<String> names) throws IOException {
         boolean all = names.equals(List.of("--all"));
-        List<GuestSnapshot> targets = all ? VmTemplates.list(stateRoot).stream().filter(t -> !pinned(t)).toList() : null;
+        List<GuestSnapshot> targets = all ? VmTemplates.list(stateRoot).stream().filter(t -> !VmTemplates.pinned(t)).toList() : null;
         if (!all) {
             targets = new java.util.ArrayList<>();
             for (String name : names) {
@@ -90,7 +90,7 @@ final class TemplatesCommand {
                 if (t == null) {
                     return 1;
                 }
-                if (pinned(t)) {
+                if (VmTemplates.pinned(t)) {
                     err.println("template " + name + " is pinned (templates unpin " + name + " first)");
                     return 1;
                 }
@@ -122,9 +122,5 @@ final class TemplatesCommand {
 
     private static String name(GuestSnapshot t) {
         return t.dir().getParent().getFileName().toString();
-    }
-
-    private static boolean pinned(GuestSnapshot t) {
-        return VmTemplates.pinned(t);
     }
 }

@@ -32,6 +32,8 @@ public final class VmTemplates {
     static final String SNAPSHOT = "snapshot";
     /** Beside a template's snapshot: an operator's mark that keeps it from bulk deletion. */
     private static final String PINNED = "pinned";
+    /** In a template's key directory: the file its makers lock, so concurrent shims make it once. */
+    private static final String MAKER_LOCK = "lock";
 
     private VmTemplates() {
     }
@@ -44,7 +46,7 @@ public final class VmTemplates {
             return snapshot;
         }
         Files.createDirectories(dir);
-        try (FileChannel channel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try (FileChannel channel = FileChannel.open(dir.resolve(MAKER_LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = channel.lock()) {
             if (!isWhole(snapshot)) {
                 if (snapshot.exists() && !snapshot.deleteUnlessInUse()) {
@@ -175,11 +177,11 @@ public final class VmTemplates {
     /** A template's key directory once it holds nothing but the makers' lock file (no maker can need it again). */
     private static void removeKeyIfEmpty(Path key) throws IOException {
         try (var entries = Files.list(key)) {
-            if (entries.anyMatch(p -> !p.getFileName().toString().equals("lock"))) {
+            if (entries.anyMatch(p -> !p.getFileName().toString().equals(MAKER_LOCK))) {
                 return;
             }
         }
-        Files.deleteIfExists(key.resolve("lock"));
+        Files.deleteIfExists(key.resolve(MAKER_LOCK));
         try {
             Files.deleteIfExists(key);
         } catch (java.nio.file.DirectoryNotEmptyException e) {
