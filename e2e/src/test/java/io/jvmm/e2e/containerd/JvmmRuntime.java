@@ -25,6 +25,9 @@ public final class JvmmRuntime {
     public static synchronized JvmmRuntime get() throws IOException {
         if (installed == null) {
             Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-rt");
+            // As an installation's prefix and /run are: open to other users, who must still see nothing of a
+            // sandbox's state (the state root's own permissions are the shim's to set).
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.createDirectories(dir.resolve("state"));
             GoPeer.Result r = GoPeer.run(List.of("bash", GoPeer.repoRoot().resolve("packaging/shim/install.sh").toString(),
                     "--prefix", dir.toString(), "--config", dir.resolve("config.json").toString(), "--accel", "tcg",
@@ -91,9 +94,8 @@ public final class JvmmRuntime {
         Leftovers.processesMentioning(stateRoot().toString()).forEach(p -> left.add("VM process " + p.pid()));
         Leftovers.processesMentioning(address).forEach(p -> left.add("shim " + p.pid()));
         leftoverSandboxes().forEach(d -> left.add("sandbox state " + d));
-        if (Files.readString(Path.of("/proc/self/mountinfo")).contains(stateRoot().toString())) {
-            left.add("mounts below " + stateRoot());
-        }
+        Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" ")[4])
+                .filter(m -> m.startsWith(stateRoot().toString())).forEach(m -> left.add("mount " + m));
         if (!left.isEmpty()) {
             removeLeftovers();
         }

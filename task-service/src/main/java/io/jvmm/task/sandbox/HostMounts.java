@@ -8,15 +8,19 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
-/** Mounts on the host, through mount(8) and umount(8) so every option containerd's snapshotters use works. */
-public final class HostMounts {
+/**
+ * Mounts on the host, through mount(8) and umount(8) so every option containerd's snapshotters use works.
+ * Paths are passed as they are ({@code --no-canonicalize}): the callers name paths in directories only
+ * the shim writes, or descriptors ({@link BeneathPath}), and resolving them again would follow symlinks.
+ */
+final class HostMounts {
 
     private HostMounts() {
     }
 
     /** One containerd mount ({@code type}, {@code source}, mount(8) options) at {@code target}. */
-    public static void mount(String type, String source, Path target, List<String> options) throws IOException {
-        List<String> command = new ArrayList<>(List.of("mount", "-t", type.isEmpty() ? "none" : type));
+    static void mount(String type, String source, Path target, List<String> options) throws IOException {
+        List<String> command = new ArrayList<>(List.of("mount", "--no-canonicalize", "-t", type.isEmpty() ? "none" : type));
         if (!options.isEmpty()) {
             command.addAll(List.of("-o", String.join(",", options)));
         }
@@ -24,24 +28,51 @@ public final class HostMounts {
         run(command);
     }
 
-    public static void bind(Path source, Path target, boolean readOnly) throws IOException {
-        run(List.of("mount", "--rbind", source.toString(), target.toString()));
-        if (readOnly) {
-            run(List.of("mount", "-o", "remount,bind,ro", target.toString()));
-        }
+    /** A recursive, writable bind mount of {@code source} at {@code target}. */
+    static void bind(Path source, Path target) throws IOException {
+        run(List.of("mount", "--no-canonicalize", "--rbind", source.toString(), target.toString()));
     }
 
     /**
-     * Makes {@code dir} a mount point of its own with shared propagation, so mounts made below it later
-     * also appear in helper processes (virtiofsd) that hold a slave copy of it.
+     * A read-only bind mount of {@code source} at {@code target}, read-only in every copy of it: it is made
+     * and remounted read-only at {@code staging} (a private mount point, so nothing propagates from there)
+     * and only then bound at {@code target}. Remounting read-only at {@code target} itself would leave the
+     * copies propagated to virtiofsd writable: mount flags do not propagate (Kata CVE-2020-28914).
      */
-    public static void makeSharedMountPoint(Path dir) throws IOException {
-        run(List.of("mount", "--bind", dir.toString(), dir.toString()));
-        run(List.of("mount", "--make-rshared", dir.toString()));
+    static void bindReadOnly(Path source, Path target, Path staging) throws IOException {
+        run(List.of("mount", "--no-canonicalize", "--rbind", source.toString(), staging.toString()));
+        try {
+            run(List.of("mount", "--no-canonicalize", "-o", "remount,bind,ro", staging.toString()));
+            run(List.of("mount", "--no-canonicalize", "--rbind", staging.toString(), target.toString()));
+        } finally {
+            unmount(staging);
+        }
     }
 
-    /** Every mount point at or below {@code dir}, deepest first. */
-    public static List<Path> mountsUnder(Path dir) throws IOException {
+    /** Makes {@code dir} a mount point of its own with shared propagation: mounts below it reach its slaves. */
+    static void makeSharedMountPoint(Path dir) throws IOException {
+        run(List.of("mount", "--no-canonicalize", "--bind", dir.toString(), dir.toString()));
+        run(List.of("mount", "--no-canonicalize", "--make-shared", dir.toString()));
+    }
+
+    /** Makes {@code dir} a mount point of its own that propagates nothing anywhere. */
+    static void makePrivateMountPoint(Path dir) throws IOException {
+        run(List.of("mount", "--no-canonicalize", "--bind", dir.toString(), dir.toString()));
+        run(List.of("mount", "--no-canonicalize", "--make-private", dir.toString()));
+    }
+
+    /**
+     * Makes {@code view} a read-only view of {@code tree}: a slave of it (mounts made below {@code tree}
+     * appear below {@code view}, each with its own flags), and a slave's copies (virtiofsd's) are slaves too.
+     */
+    static void bindReadOnlyView(Path tree, Path view) throws IOException {
+        run(List.of("mount", "--no-canonicalize", "--bind", tree.toString(), view.toString()));
+        run(List.of("mount", "--no-canonicalize", "--make-slave", view.toString()));
+        run(List.of("mount", "--no-canonicalize", "-o", "remount,bind,ro", view.toString()));
+    }
+
+    /** Every mount point at or below {@code dir}, deepest first, as the kernel names them. */
+    static List<Path> mountsUnder(Path dir) throws IOException {
         String prefix = dir.toString();
         List<Path> result = new ArrayList<>();
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
@@ -54,11 +85,12 @@ public final class HostMounts {
         return result;
     }
 
-    /** Detaches every mount at or below {@code dir}; quiet when there is none. */
-    public static void unmountAll(Path dir) throws IOException {
-        for (Path p : mountsUnder(dir)) {
-            run(List.of("umount", "--lazy", p.toString()), true);
-        }
+    /**
+     * Detaches the mount at {@code point} with everything mounted below it (lazily: busy mounts go when
+     * their last user does); quiet when there is none. The last part is not followed if it is a symlink.
+     */
+    static void unmount(Path point) throws IOException {
+        run(List.of("umount", "--no-canonicalize", "--lazy", point.toString()), true);
     }
 
     private static String unescape(String field) {

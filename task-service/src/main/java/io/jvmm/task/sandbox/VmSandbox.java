@@ -35,7 +35,7 @@ public final class VmSandbox implements AutoCloseable {
     private final String sandboxId;
     private final SandboxSettings settings;
     private final Path stateDir;
-    private final Path share;
+    private ShareTree share;
     private VirtualMachine vm;
     private AgentClient agent;
     private PodNetwork network;
@@ -55,12 +55,15 @@ public final class VmSandbox implements AutoCloseable {
         this.sandboxId = sandboxId;
         this.settings = settings;
         this.stateDir = stateDir;
-        this.share = stateDir.resolve("share");
     }
 
-    /** The state directory of a sandbox: short (unix socket paths), unique per namespace and sandbox id. */
+    /**
+     * The state directory of a sandbox: short (unix socket paths), unique per namespace and sandbox id, and
+     * below the state root as the kernel names it (a configured {@code /var/run/jvmm} is {@code /run/jvmm}
+     * in the mount table, which teardown reads).
+     */
     public static Path stateDir(SandboxSettings settings, String namespace, String sandboxId) {
-        return settings.stateRoot().resolve("s").resolve(shortHash(namespace + "/" + sandboxId));
+        return StateRoot.canonical(settings.stateRoot()).resolve("s").resolve(shortHash(namespace + "/" + sandboxId));
     }
 
     /** 20 hex digits of SHA-256: short names for directories under the state root (unix socket paths are limited). */
@@ -73,13 +76,13 @@ public final class VmSandbox implements AutoCloseable {
         }
     }
 
-    /** Creates the state directory and the share (a shared mount point, so later mounts reach virtiofsd). */
+    /** Creates the state directory (the shim's alone) and the share's tree ({@link ShareTree}). */
     public static VmSandbox prepare(SandboxSettings settings, String namespace, String sandboxId) throws IOException {
         Path dir = stateDir(settings, namespace, sandboxId);
         VmSandbox sandbox = new VmSandbox(sandboxId, settings, dir);
-        Files.createDirectories(sandbox.share);
+        StateRoot.createPrivate(settings.stateRoot(), dir);
         try {
-            HostMounts.makeSharedMountPoint(sandbox.share);
+            sandbox.share = ShareTree.create(dir);
             new SandboxRecord(ProcessHandle.current().pid(), List.of(), "").write(dir);
         } catch (IOException e) {
             sandbox.close();
@@ -137,7 +140,7 @@ public final class VmSandbox implements AutoCloseable {
                 : (settings.extraKernelArgs() + " jvmm.net=" + guestNetwork).strip();
         rootOnDisk = fromTemplate && rootOnDiskIfTemplated && plan instanceof NetworkPlan.Isolated;
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
-                rootOnDisk ? Optional.empty() : Optional.of(share), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic,
+                rootOnDisk ? Optional.empty() : Optional.of(share.exported()), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic,
                 settings.cpuModel());
         long begin = System.nanoTime();
         if (fromTemplate) {
@@ -198,22 +201,7 @@ public final class VmSandbox implements AutoCloseable {
      * there are none) in the share directory on the host; {@link #attachRoot} then gives it to the guest.
      */
     public void mountRootfs(String containerId, List<RootfsMount> mounts, Path bundle) throws IOException {
-        Path target = Files.createDirectories(containerDir(containerId).resolve("rootfs"));
-        try {
-            if (mounts.isEmpty()) {
-                HostMounts.bind(bundle.resolve("rootfs"), target, false);
-            }
-            for (RootfsMount m : mounts) {
-                Path at = m.target().isEmpty() ? target : target.resolve(m.target()).normalize();
-                if (!at.startsWith(target)) {
-                    throw new IOException("rootfs mount target " + m.target() + " leaves the root");
-                }
-                HostMounts.mount(m.type(), m.source(), at, m.options());
-            }
-        } catch (IOException e) {
-            unmountContainer(containerId);
-            throw e;
-        }
+        share.mountRootfs(containerId, mounts, bundle);
     }
 
     /**
@@ -226,7 +214,7 @@ public final class VmSandbox implements AutoCloseable {
         }
         long begin = System.nanoTime();
         Path image = rootDiskImage(containerId);
-        RootfsImage.build(containerDir(containerId).resolve("rootfs"), image);
+        RootfsImage.build(share.rootfs(containerId), image);
         vm.plugDisk(image, ROOT_DISK_SERIAL, VirtualMachine.MONITOR_CALL);
         LOG.info("root of {} plugged as a disk ({} MiB image) in {} ms", containerId, Files.size(image) >> 20,
                 (System.nanoTime() - begin) / 1_000_000);
@@ -317,33 +305,16 @@ public final class VmSandbox implements AutoCloseable {
 
     /** Shares a host path (a bind mount of the spec) with the guest; returns its guest path. */
     public String shareHostPath(String containerId, Path hostPath, int index, boolean readOnly) throws IOException {
-        if (!Files.exists(hostPath)) {
-            throw new IOException("bind mount source " + hostPath + " does not exist");
-        }
-        Path dir = Files.createDirectories(containerDir(containerId).resolve("mounts"));
-        Path target = dir.resolve(Integer.toString(index));
-        if (Files.isDirectory(hostPath)) {
-            Files.createDirectories(target);
-        } else if (!Files.exists(target)) {
-            Files.createFile(target);
-        }
-        HostMounts.bind(hostPath, target, readOnly);
-        return GUEST_SHARE + "/" + containerId + "/mounts/" + index;
+        return GUEST_SHARE + "/" + share.shareVolume(containerId, hostPath, index, readOnly);
     }
 
     public void unmountContainer(String containerId) {
-        Path dir = containerDir(containerId);
+        share.removeContainer(containerId);
         try {
-            HostMounts.unmountAll(dir);
-            deleteTree(dir);
             Files.deleteIfExists(rootDiskImage(containerId)); // a VM still running keeps its open file
         } catch (IOException e) {
-            LOG.warn("cannot clean up {}: {}", dir, e.getMessage());
+            LOG.warn("cannot remove the root disk of {}: {}", containerId, e.getMessage());
         }
-    }
-
-    private Path containerDir(String containerId) {
-        return share.resolve(containerId);
     }
 
     /** The VM as it runs: its monitor's pid, size and accelerator, and what it uses on the host. */
@@ -434,31 +405,17 @@ public final class VmSandbox implements AutoCloseable {
     public static void cleanUp(Path stateDir) {
         SandboxRecord.read(stateDir).ifPresent(r -> r.processes().forEach(p -> p.live().ifPresent(ProcessHandle::destroyForcibly)));
         try {
-            HostMounts.unmountAll(stateDir);
+            ShareTree.unmountAll(stateDir);
         } catch (IOException e) {
             LOG.warn("cannot unmount below {}: {}", stateDir, e.getMessage());
         }
         deleteTree(stateDir);
     }
 
-    /** Deletes a directory tree, but never while something is mounted in it (that would delete an image's files). */
+    /** {@link SafeTree#delete}, a failure logged: what cannot go now is left for an operator, never forced. */
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
         try {
-            if (!HostMounts.mountsUnder(dir).isEmpty()) {
-                LOG.warn("not removing {}: mounts remain below it", dir);
-                return;
-            }
-        } catch (IOException e) {
-            LOG.warn("not removing {}: cannot read the mount table: {}", dir, e.getMessage());
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+            SafeTree.delete(dir);
         } catch (IOException e) {
             LOG.warn("cannot remove {}: {}", dir, e.getMessage());
         }

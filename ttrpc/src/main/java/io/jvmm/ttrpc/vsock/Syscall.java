@@ -14,12 +14,14 @@ public enum Syscall {
     DUP2(33),
     SOCKET(41),
     CONNECT(42),
+    SENDMSG(46),
     RECVMSG(47),
     SHUTDOWN(48),
     BIND(49),
     LISTEN(50),
     SOCKETPAIR(53),
     KILL(62),
+    UMASK(95),
     FCNTL(72),
     MKNOD(133),
     PRCTL(157),
@@ -28,7 +30,8 @@ public enum Syscall {
     SETHOSTNAME(170),
     CLOCK_SETTIME(227),
     WAITID(247),
-    ACCEPT4(288);
+    ACCEPT4(288),
+    OPENAT2(437);
 
     private final long number;
 

@@ -1,0 +1,238 @@
+package io.jvmm.e2e.containerd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvmm.e2e.Leftovers;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Root in the guest is hostile (docs/security.md). Two containers share one VM (one group): the first is
+ * privileged, mounts the virtio-fs share's tag inside the guest and attacks the host through it while the
+ * shim sets up and tears down the second, which has host volumes. Whatever the guest does, nothing on the
+ * host outside the sandbox may change: no mount lands on a path the guest chose, a read-only volume stays
+ * read-only, and nothing outlives the pod.
+ */
+class HostileGuestTest {
+    private static final String JVMM = JvmmRuntime.RUNTIME;
+    private static final long TIMEOUT = 240;
+    private static PrivateContainerd containerd;
+    private static JvmmRuntime jvmm;
+    private Path dir;
+    private final List<String> started = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        jvmm = JvmmRuntime.get();
+        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
+    }
+
+    @AfterAll
+    static void nothingIsLeftBehind() throws Exception {
+        if (containerd != null) {
+            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
+        }
+    }
+
+    @BeforeEach
+    void hostFiles() throws IOException {
+        dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-hostile");
+    }
+
+    /** Every task this test started is killed and deleted, and anything mounted below its directory undone. */
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (String id : started.reversed()) {
+            containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
+            containerd.ctr(null, "task", "delete", "--force", id);
+            containerd.ctr(null, "containers", "delete", id);
+        }
+        for (String m : mountsBelow(dir).reversed()) {
+            new ProcessBuilder("umount", "-l", m).start().waitFor(10, TimeUnit.SECONDS);
+        }
+        Leftovers.deleteTree(dir);
+    }
+
+    /**
+     * Kata CVE-2020-2026 and CVE-2020-2024: before the second container is created, the guest plants
+     * symlinks where the shim would make that container's volume mount points. The host must not mount
+     * through them; after the pod is gone nothing is mounted on the host path they named.
+     */
+    @Test
+    void symlinksPlantedForVolumesDoNotRedirectHostMounts() throws Exception {
+        Path victim = victim("victim-volume");
+        Path volume = Files.createDirectories(dir.resolve("volume"));
+        Files.writeString(volume.resolve("data"), "volume data\n");
+        // The volume's index in the spec's mounts depends on ctr's defaults: every index is covered.
+        String attack = "mkdir -p /s/hv-b/mounts; for i in $(seq 0 31); do ln -s " + victim + " /s/hv-b/mounts/$i; done";
+        try (CtrRun attacker = attacker("hv-a", attack)) {
+            PrivateContainerd.Result run = runDetached("hv-b", List.of("--mount", "type=bind,src=" + volume + ",dst=/v,options=rbind:ro"),
+                    "sleep", "1000");
+            assertThat(mountsBelow(dir)).as("host mounts below the test's directory while the pod runs; guest said: %s",
+                    attacker.stdout()).isEmpty();
+            assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
+            containerd.awaitTask("hv-b", "RUNNING", TIMEOUT);
+            PrivateContainerd.Result read = containerd.ctr(null, "task", "exec", "--exec-id", "r", "hv-b", "cat", "/v/data");
+            assertThat(read.stdout()).as(read.stderr()).isEqualTo("volume data\n");
+            stop("hv-b");
+            stopAttacker("hv-a", attacker);
+        }
+        assertThat(mountsBelow(dir)).as("host mounts below the test's directory after the pod").isEmpty();
+        assertThat(Files.readString(victim.resolve("marker"))).isEqualTo("untouched\n");
+    }
+
+    /** The same with the container's root: the guest names a host directory where the shim mounts it. */
+    @Test
+    void aSymlinkPlantedForARootDoesNotRedirectItsMount() throws Exception {
+        Path victim = victim("victim-root");
+        try (CtrRun attacker = attacker("hv-e", "ln -s " + victim + " /s/hv-f")) {
+            PrivateContainerd.Result run = runDetached("hv-f", List.of(), "sleep", "1000");
+            assertThat(mountsBelow(dir)).as("host mounts below the test's directory; guest said: %s", attacker.stdout()).isEmpty();
+            assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
+            stop("hv-f");
+            stopAttacker("hv-e", attacker);
+        }
+        assertThat(mountsBelow(dir)).isEmpty();
+        assertThat(Files.readString(victim.resolve("marker"))).isEqualTo("untouched\n");
+        assertThat(victim).isDirectoryNotContaining(p -> !p.getFileName().toString().equals("marker"));
+    }
+
+    /**
+     * Kata CVE-2020-28914: a volume mounted read-only for a container must be read-only for the whole
+     * guest, root included, not only inside that container's mount namespace.
+     */
+    @Test
+    void aReadOnlyVolumeIsReadOnlyForGuestRoot() throws Exception {
+        Path volume = Files.createDirectories(dir.resolve("ro-volume"));
+        Files.writeString(volume.resolve("data"), "read only\n");
+        try (CtrRun attacker = attacker("hv-c", "true")) {
+            PrivateContainerd.Result run = runDetached("hv-d", List.of("--mount", "type=bind,src=" + volume + ",dst=/v,options=rbind:ro"),
+                    "sleep", "1000");
+            assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
+            containerd.awaitTask("hv-d", "RUNNING", TIMEOUT);
+            String write = "for f in /s/hv-d/mounts/*; do echo owned > $f/planted && echo wrote $f; done; echo done";
+            PrivateContainerd.Result r = containerd.ctr(null, "task", "exec", "--exec-id", "w", "hv-c", "sh", "-c", write);
+            assertThat(r.stdout()).as("the guest's writes (stderr %s)", r.stderr()).endsWith("done\n");
+            assertThat(volume.resolve("planted")).as("guest root wrote: %s", r.stdout()).doesNotExist();
+            stop("hv-d");
+            stopAttacker("hv-c", attacker);
+        }
+        assertThat(Files.readString(volume.resolve("data"))).isEqualTo("read only\n");
+    }
+
+    /**
+     * The VMM runs under QEMU's seccomp sandbox (no spawning, no set*uid, no obsolete calls) with
+     * NoNewPrivs, and another host user can neither list nor read anything of the running sandbox's state.
+     */
+    @Test
+    void theVmmIsSandboxedAndTheStateIsPrivate() throws Exception {
+        Path volume = Files.createDirectories(dir.resolve("secret"));
+        Files.writeString(volume.resolve("token"), "service account token\n");
+        PrivateContainerd.Result run = runDetached("hv-g", List.of("--mount", "type=bind,src=" + volume + ",dst=/v,options=rbind:ro"),
+                "sleep", "1000");
+        assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
+        containerd.awaitTask("hv-g", "RUNNING", TIMEOUT);
+
+        List<ProcessHandle> qemus = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
+                .filter(p -> p.info().command().orElse("").endsWith("qemu-system-x86_64")).toList();
+        assertThat(qemus).hasSize(1);
+        String status = Files.readString(Path.of("/proc", Long.toString(qemus.getFirst().pid()), "status"));
+        assertThat(status).containsPattern("(?m)^Seccomp:\\s+2$").containsPattern("(?m)^NoNewPrivs:\\s+1$");
+
+        List<Path> files;
+        try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
+            files = walk.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList();
+        }
+        assertThat(files).as("the sandbox's files (console, record, the volume through the share)")
+                .anyMatch(p -> p.endsWith("token")).anyMatch(p -> p.toString().endsWith(".log"));
+        assertThat(asNobody("ls", "-A", jvmm.stateRoot().toString()).exitCode()).as("list the state root").isNotZero();
+        for (Path f : files) {
+            PrivateContainerd.Result read = asNobody("head", "-c", "1", f.toString());
+            assertThat(read.exitCode()).as("another user reads %s: %s", f, read.stdout()).isNotZero();
+        }
+        stop("hv-g");
+    }
+
+    private static PrivateContainerd.Result asNobody(String... command) throws Exception {
+        List<String> args = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
+        args.addAll(List.of(command));
+        Process p = new ProcessBuilder(args).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        byte[] err = p.getErrorStream().readAllBytes();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return new PrivateContainerd.Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    /** A host directory with a marker file, which the guest names in its symlinks. */
+    private Path victim(String name) throws IOException {
+        Path victim = Files.createDirectories(dir.resolve(name));
+        Files.writeString(victim.resolve("marker"), "untouched\n");
+        return victim;
+    }
+
+    /**
+     * The privileged first container of the group: it mounts the share's virtio-fs tag at /s, runs
+     * {@code script}, says "attacked" and sleeps. Returns once it has said so.
+     */
+    private CtrRun attacker(String id, String script) throws Exception {
+        String full = "mkdir -p /s && mount -t virtiofs jvmm /s && echo mounted; " + script + "; echo attacked; sleep 1000";
+        started.add(id);
+        CtrRun ctr = CtrRun.start(containerd, List.of("run", "--privileged", "--snapshotter", "native", "--runtime", JVMM,
+                "--annotation", "io.containerd.jvmm.v2.group=" + group(), PrivateContainerd.IMAGE, id, "sh", "-c", full));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
+        while (!ctr.stdout().contains("attacked\n")) {
+            if (System.nanoTime() > deadline || !ctr.isAlive()) {
+                ctr.close();
+                throw new AssertionError("the attacker did not run: stdout " + ctr.stdout() + ", stderr " + ctr.stderr());
+            }
+            Thread.sleep(100);
+        }
+        assertThat(ctr.stdout()).as("the guest mounted the share (the attack is real)").startsWith("mounted\n");
+        return ctr;
+    }
+
+    /** {@code ctr run -d} in the test's group; the caller checks the result (an attack may make it fail). */
+    private PrivateContainerd.Result runDetached(String id, List<String> options, String... command) throws Exception {
+        started.add(id);
+        List<String> args = new ArrayList<>(List.of("run", "-d", "--snapshotter", "native", "--runtime", JVMM,
+                "--annotation", "io.containerd.jvmm.v2.group=" + group()));
+        args.addAll(options);
+        args.addAll(List.of(PrivateContainerd.IMAGE, id));
+        args.addAll(List.of(command));
+        return containerd.ctr(null, args.toArray(String[]::new));
+    }
+
+    private void stop(String id) throws Exception {
+        containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
+        PrivateContainerd.Result r = containerd.ctr(null, "task", "delete", "--force", id);
+        assertThat(r.exitCode()).as("delete %s: %s", id, r.stderr()).isZero();
+        containerd.ctr(null, "containers", "delete", id);
+    }
+
+    /** The attacker's {@code ctr run} deletes its task itself once it has exited. */
+    private void stopAttacker(String id, CtrRun attacker) throws Exception {
+        containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
+        assertThat(attacker.await(TIMEOUT)).isEqualTo(137);
+        containerd.ctr(null, "containers", "delete", id);
+    }
+
+    private String group() {
+        return "hostile-" + dir.getFileName().toString().replaceAll("[^A-Za-z0-9]", "");
+    }
+
+    private static List<String> mountsBelow(Path dir) throws IOException {
+        String prefix = dir.toString() + "/";
+        return Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8).stream()
+                .map(l -> l.split(" ")[4]).filter(p -> p.startsWith(prefix) || p.equals(dir.toString())).toList();
+    }
+}

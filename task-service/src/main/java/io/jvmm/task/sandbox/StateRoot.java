@@ -1,0 +1,58 @@
+package io.jvmm.task.sandbox;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The state root and the directories below it: named as the kernel names them, and private to root.
+ * Pod volumes (secrets, service-account tokens) pass through a sandbox's share on their way into the VM,
+ * and consoles and monitor logs hold what the guest printed: no other host user may list or read them,
+ * as containerd keeps its runc bundles (0700).
+ */
+public final class StateRoot {
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+
+    private StateRoot() {
+    }
+
+    /**
+     * {@code root} with every symlink in it resolved (as far as it exists; the rest appended): teardown
+     * finds mounts by their place in the mount table, where {@code /var/run/jvmm} is {@code /run/jvmm}.
+     */
+    public static Path canonical(Path root) {
+        Path absolute = root.toAbsolutePath().normalize();
+        Path existing = absolute;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return absolute;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(absolute));
+        } catch (IOException e) {
+            return absolute;
+        }
+    }
+
+    /**
+     * Creates {@code dir} below {@code root} with each directory from the root down made owner-only (an
+     * existing one is made so too): the root, {@code s/} and the sandbox's own directory.
+     */
+    static void createPrivate(Path root, Path dir) throws IOException {
+        Path top = canonical(root);
+        if (!dir.startsWith(top)) {
+            throw new IOException(dir + " is not below the state root " + top);
+        }
+        Files.createDirectories(dir);
+        for (Path d = dir; d != null && d.startsWith(top); d = d.getParent()) {
+            if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+                throw new IOException(d + " is not a directory");
+            }
+            Files.setPosixFilePermissions(d, OWNER_ONLY);
+        }
+    }
+}
