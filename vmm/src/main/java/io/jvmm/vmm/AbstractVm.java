@@ -20,6 +20,7 @@ import org.apache.logging.log4j.Logger;
  */
 public abstract class AbstractVm implements VirtualMachine {
     private static final Logger LOG = LogManager.getLogger(AbstractVm.class);
+    private static final int CONSOLE_TAIL_BYTES = 64 * 1024;
 
     protected final VmConfig config;
     private final List<SupervisedProcess> helpers = new ArrayList<>();
@@ -256,12 +257,29 @@ public abstract class AbstractVm implements VirtualMachine {
 
     @Override
     public String consoleTail(int lines) {
-        try {
-            List<String> all = Files.readAllLines(config.consoleLog());
+        java.util.Optional<BoundedLog> console = monitor == null ? java.util.Optional.empty() : monitor.console();
+        if (console.isPresent()) {
+            return console.get().tail(lines);
+        }
+        // A monitor that writes its console file itself (Firecracker, Cloud Hypervisor): its last bytes only.
+        try (var file = java.nio.channels.FileChannel.open(config.consoleLog())) {
+            long size = file.size();
+            long from = Math.max(0, size - CONSOLE_TAIL_BYTES);
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate((int) (size - from));
+            while (bytes.hasRemaining() && file.read(bytes, from + bytes.position()) > 0) {
+                // read on
+            }
+            List<String> all = new String(bytes.array(), 0, bytes.position(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return "";
         }
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Void> consoleSays(String text) {
+        java.util.Optional<BoundedLog> console = monitor == null ? java.util.Optional.empty() : monitor.console();
+        return console.map(c -> c.watch(text)).orElseGet(() -> VirtualMachine.super.consoleSays(text));
     }
 
     @Override

@@ -14,7 +14,9 @@ import org.apache.logging.log4j.Logger;
 /**
  * A child process the VM needs (the monitor, virtiofsd, vhost-device-vsock). It dies with us: it is
  * started under {@code setpriv --pdeathsig KILL}, so the kernel kills it if this JVM dies, even by
- * SIGKILL. Its output goes to a log file next to the VM's sockets.
+ * SIGKILL. Its output goes to a log file next to the VM's sockets, bounded ({@link BoundedLog}): what it
+ * prints may be driven by the guest. A monitor's standard output can be its guest's serial console,
+ * drained into a log of its own.
  */
 public final class SupervisedProcess implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(SupervisedProcess.class);
@@ -30,28 +32,42 @@ public final class SupervisedProcess implements AutoCloseable {
 
     private final String name;
     private final Process process;
-    private final Path log;
+    private final BoundedLog log;
+    private final java.util.Optional<BoundedLog> console;
 
-    private SupervisedProcess(String name, Process process, Path log) {
+    private SupervisedProcess(String name, Process process, BoundedLog log, java.util.Optional<BoundedLog> console) {
         this.name = name;
         this.process = process;
         this.log = log;
+        this.console = console;
     }
 
+    /** Starts {@code command}; what it writes to standard output and error goes to {@code log}. */
     public static SupervisedProcess start(String name, List<String> command, Path log) {
+        return start(name, command, log, java.util.Optional.empty());
+    }
+
+    /** Starts {@code command}; its standard output goes to {@code console}, its standard error to {@code log}. */
+    public static SupervisedProcess startWithConsole(String name, List<String> command, Path log, Path console) {
+        return start(name, command, log, java.util.Optional.of(console));
+    }
+
+    private static SupervisedProcess start(String name, List<String> command, Path log, java.util.Optional<Path> console) {
         List<String> full = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             full.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
         }
         full.addAll(command);
         ProcessBuilder builder = new ProcessBuilder(full)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectErrorStream(console.isEmpty())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         try {
             Process p = spawn(builder);
             LOG.debug("started {} (pid {}): {}", name, p.pid(), String.join(" ", command));
-            return new SupervisedProcess(name, p, log);
+            java.util.Optional<BoundedLog> consoleLog = console.map(c -> BoundedLog.drain(p.getInputStream(), c, BoundedLog.DEFAULT_LIMIT));
+            BoundedLog messages = BoundedLog.drain(console.isPresent() ? p.getErrorStream() : p.getInputStream(), log,
+                    BoundedLog.DEFAULT_LIMIT);
+            return new SupervisedProcess(name, p, messages, consoleLog);
         } catch (IOException e) {
             throw new VmException.BootFailed("cannot start " + name + " (" + command.getFirst() + "): " + e.getMessage(), e);
         }
@@ -88,14 +104,17 @@ public final class SupervisedProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** The last lines of the process's log, for error messages. */
+    /** The last lines of the process's log, for error messages (all of them once it has ended). */
     public String logTail() {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
-        } catch (IOException e) {
-            return "";
+        if (!process.isAlive()) {
+            log.drained().completeOnTimeout(null, 1, TimeUnit.SECONDS).join();
         }
+        return log.tail(5);
+    }
+
+    /** The guest's console, when this process's standard output is one. */
+    public java.util.Optional<BoundedLog> console() {
+        return console;
     }
 
     /** SIGTERM, then SIGKILL after {@code grace}; returns true if it ended on SIGTERM. */

@@ -89,6 +89,31 @@ public interface VirtualMachine extends AutoCloseable {
     /** The last lines the guest wrote to its console, for error messages. */
     String consoleTail(int lines);
 
+    /**
+     * Completes when the guest's console shows {@code text} (the agent's readiness announcement). This
+     * default looks at the console's last lines every 20 ms, for monitors that write the console file
+     * themselves; cancelled once the VM has exited.
+     */
+    default java.util.concurrent.CompletableFuture<Void> consoleSays(String text) {
+        java.util.concurrent.CompletableFuture<Void> seen = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            while (!seen.isDone()) {
+                if (exitFuture().isDone()) {
+                    seen.cancel(false);
+                } else if (consoleTail(200).contains(text)) {
+                    seen.complete(null);
+                } else {
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        seen.cancel(false);
+                    }
+                }
+            }
+        });
+        return seen;
+    }
+
     /** Stops every process of this VM at once and removes its sockets. Idempotent. */
     @Override
     void close();

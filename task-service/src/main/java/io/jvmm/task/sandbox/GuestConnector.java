@@ -7,9 +7,6 @@ import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmExit;
 import io.jvmm.api.agent.AgentPorts;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -58,19 +55,14 @@ public final class GuestConnector {
      * the VM exits, or the deadline passes; the connection attempt follows in every case.
      */
     private static void awaitAnnouncement(VirtualMachine vm, long deadline) {
-        Path console = vm.config().consoleLog();
-        while (System.nanoTime() < deadline && !vm.exitFuture().isDone()) {
-            try {
-                if (Files.exists(console) && Files.readString(console, StandardCharsets.ISO_8859_1).contains(AgentPorts.READY_ANNOUNCEMENT)) {
-                    return;
-                }
-                Thread.sleep(20);
-            } catch (IOException e) {
-                return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+        CompletableFuture<Void> said = vm.consoleSays(AgentPorts.READY_ANNOUNCEMENT);
+        try {
+            said.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException e) {
+            said.cancel(false);
+        } catch (InterruptedException e) {
+            said.cancel(false);
+            Thread.currentThread().interrupt();
         }
     }
 

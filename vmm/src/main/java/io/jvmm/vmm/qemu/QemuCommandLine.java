@@ -11,6 +11,7 @@ import java.util.List;
  */
 final class QemuCommandLine {
     static final String BINARY = "qemu-system-x86_64";
+    static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
 
     private QemuCommandLine() {
     }
@@ -100,14 +101,18 @@ final class QemuCommandLine {
                 "-initrd", config.initrd().toString(),
                 "-append", kernelArgs(config),
                 "-qmp", "unix:" + config.qmpSocket() + ",server=on,wait=off",
-                "-serial", "file:" + config.consoleLog(),
+                // The console is QEMU's standard output, which the shim drains into a bounded log.
+                "-serial", "stdio",
                 // Entropy from the host at every boot (the guest loads virtio-rng).
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
                 "-device", "virtio-rng-pci,rng=rng",
                 // The guest hands back the memory it does not use (free page reporting), so a VM restored
                 // from a template, whose load touches every page, shrinks to what the guest really holds.
                 "-device", "virtio-balloon-pci,free-page-reporting=on",
-                "-no-reboot", "-nodefaults", "-display", "none"));
+                "-no-reboot", "-nodefaults", "-display", "none",
+                // seccomp: no obsolete system calls, no set*uid, no fork/exec, no scheduler or affinity
+                // changes. Whatever a device-model bug gives the guest, it cannot spawn a program.
+                "-sandbox", SANDBOX));
         return args;
     }
 

@@ -119,7 +119,7 @@ public final class QemuVm extends AbstractVm {
             throw new VmException.IllegalTransition("cannot checkpoint: VM is " + state().name().toLowerCase(java.util.Locale.ROOT));
         }
         setIgnoreSharedMemory(false); // the memory goes into the stream
-        qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + file), QMP_CALL);
+        MigrationStream.migrateTo(qmp, file, QMP_CALL);
         awaitMigration("checkpoint to " + file, deadline);
     }
 
@@ -244,7 +244,8 @@ public final class QemuVm extends AbstractVm {
             case SNAPSHOTTABLE -> QemuCommandLine.buildSnapshottable(config, kvm, snapshotLayoutMemory(),
                     restoreFrom.isPresent() || checkpoint.isPresent());
         };
-        SupervisedProcess qemu = SupervisedProcess.start("qemu", command, config.stateDir().resolve("qemu.log"));
+        SupervisedProcess qemu = SupervisedProcess.startWithConsole("qemu", command, config.stateDir().resolve("qemu.log"),
+                config.consoleLog());
         monitorStarted(qemu);
         HostTools.awaitFile(config.qmpSocket(), qemu, deadline);
         try {
@@ -269,7 +270,7 @@ public final class QemuVm extends AbstractVm {
                 restoreCheckpoint(checkpoint.get(), deadline);
             } else if (restoreFrom.isPresent()) {
                 ignoreSharedMemory();
-                qmp.execute("migrate-incoming", java.util.Map.of("uri", "exec:cat " + restoreFrom.get().vmstate()), QMP_CALL);
+                MigrationStream.migrateFrom(qmp, restoreFrom.get().vmstate(), QMP_CALL);
                 awaitMigration("restore from " + restoreFrom.get().dir(), deadline);
                 qmp.execute("cont", null, QMP_CALL);
                 plugSnapshotDevices();
@@ -312,7 +313,7 @@ public final class QemuVm extends AbstractVm {
             QmpDevices.plugDisk(qmp, "rootfs0", disk, files.rootDiskSerial(), QemuCommandLine.FS_PORT, QMP_CALL);
         });
         setIgnoreSharedMemory(false);
-        qmp.execute("migrate-incoming", java.util.Map.of("uri", "exec:cat " + files.state()), QMP_CALL);
+        MigrationStream.migrateFrom(qmp, files.state(), QMP_CALL);
         awaitMigration("restore from checkpoint " + files.state(), deadline);
         qmp.execute("cont", null, QMP_CALL);
     }
@@ -360,8 +361,7 @@ public final class QemuVm extends AbstractVm {
         pause(QMP_CALL);
         writeSnapshot(target, io.jvmm.vmm.VmmType.QEMU, partial -> {
             ignoreSharedMemory();
-            qmp.execute("migrate", java.util.Map.of("uri", "exec:cat > " + partial.resolve(target.vmstate().getFileName())),
-                    QMP_CALL);
+            MigrationStream.migrateTo(qmp, partial.resolve(target.vmstate().getFileName()), QMP_CALL);
             awaitMigration("snapshot to " + target.dir(), deadline);
             if (hugeMemory.isPresent()) {
                 // hugetlbfs files cannot be written or moved to another file system: the snapshot links to it

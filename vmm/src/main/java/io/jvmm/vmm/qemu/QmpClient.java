@@ -3,14 +3,7 @@ package io.jvmm.vmm.qemu;
 import io.jvmm.api.json.Json;
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.vmm.VmException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,13 +22,16 @@ import org.apache.logging.log4j.Logger;
 /**
  * A QMP client: one connection to QEMU's monitor socket. Replies are matched to commands by the id
  * we send, because events (SHUTDOWN, STOP, RESUME, ...) arrive interleaved with them. Every command
- * has a deadline; when the connection ends, every pending command fails.
+ * has a deadline; when the connection ends, every pending command fails. A line longer than
+ * {@link #MAX_LINE} ends the connection: QEMU runs what the guest drives, and is not trusted to be sane.
  */
 public final class QmpClient implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(QmpClient.class);
 
-    private final SocketChannel channel;
-    private final OutputStream out;
+    /** Far above any reply jvmm asks for (query-migrate, query-status: well under 4 KiB). */
+    static final int MAX_LINE = 1 << 20;
+
+    private final MonitorSocket socket;
     private final Map<Long, CompletableFuture<JsonObject>> pending = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Consumer<QmpEvent>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong nextId = new AtomicLong(1);
@@ -45,15 +41,14 @@ public final class QmpClient implements AutoCloseable {
     public record QmpEvent(String name, JsonObject data) {
     }
 
-    private QmpClient(SocketChannel channel) {
-        this.channel = channel;
-        this.out = Channels.newOutputStream(channel);
+    private QmpClient(MonitorSocket socket) {
+        this.socket = socket;
     }
 
     /** Connects, reads the greeting and negotiates capabilities, all within {@code timeout}. */
     public static QmpClient connect(Path socket, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        SocketChannel channel = null;
+        MonitorSocket channel = null;
         try {
             channel = openWhenListening(socket, deadline);
             QmpClient client = new QmpClient(channel);
@@ -63,22 +58,26 @@ public final class QmpClient implements AutoCloseable {
             client.await(greeting, remaining(deadline), "QMP greeting");
             client.execute("qmp_capabilities", null, remaining(deadline));
             return client;
-        } catch (IOException e) {
-            closeQuietly(channel);
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                channel.shutdown(); // the reader thread, started with the client, ends and closes the descriptor
+            }
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
             throw new VmException.MonitorError("cannot connect to QMP socket " + socket + ": " + e.getMessage(), e);
         }
     }
 
     /** QEMU creates the socket file a moment before it listens: retry "refused" until the deadline. */
-    private static SocketChannel openWhenListening(Path socket, long deadline) throws IOException {
+    private static MonitorSocket openWhenListening(Path socket, long deadline) throws IOException {
         while (true) {
-            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
             try {
-                channel.connect(UnixDomainSocketAddress.of(socket));
-                return channel;
-            } catch (java.net.ConnectException e) {
-                channel.close();
-                if (System.nanoTime() > deadline) {
+                return MonitorSocket.connect(socket);
+            } catch (IOException e) {
+                // refused (111) or no socket file yet (2): QEMU is still starting
+                boolean notYet = e.getMessage() != null && (e.getMessage().contains("(errno 111)") || e.getMessage().contains("(errno 2)"));
+                if (!notYet || System.nanoTime() > deadline) {
                     throw e;
                 }
                 try {
@@ -109,6 +108,21 @@ public final class QmpClient implements AutoCloseable {
      * it; QMP errors, and a return value that is no object, become {@link VmException.MonitorError}.
      */
     public JsonObject execute(String command, Map<String, ?> arguments, Duration timeout) {
+        return execute(command, arguments, -1, timeout);
+    }
+
+    /**
+     * Runs a command that takes a descriptor with it ({@code getfd}, {@code add-fd}): QEMU receives a copy of
+     * {@code fd}, which the caller still owns and closes.
+     */
+    public JsonObject executeWithFd(String command, Map<String, ?> arguments, int fd, Duration timeout) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("no descriptor to pass with " + command);
+        }
+        return execute(command, arguments, fd, timeout);
+    }
+
+    private JsonObject execute(String command, Map<String, ?> arguments, int fd, Duration timeout) {
         long id = nextId.getAndIncrement();
         JsonObject request = new JsonObject();
         request.put("execute", command);
@@ -123,9 +137,11 @@ public final class QmpClient implements AutoCloseable {
             throw new VmException.MonitorError("QMP connection is closed; cannot run " + command, null);
         }
         try {
-            synchronized (out) {
-                out.write((Json.write(request) + "\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
+            byte[] line = (Json.write(request) + "\n").getBytes(StandardCharsets.UTF_8);
+            if (fd >= 0) {
+                socket.writeWithFd(line, fd);
+            } else {
+                socket.write(line);
             }
         } catch (IOException e) {
             pending.remove(id);
@@ -162,8 +178,9 @@ public final class QmpClient implements AutoCloseable {
     }
 
     private void readLoop() {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8))) {
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
+        try (MonitorSocket owned = socket) {
+            BoundedLines in = new BoundedLines(owned.input(), MAX_LINE);
+            for (String line = in.next(); line != null; line = in.next()) {
                 if (Json.parse(line) instanceof JsonObject message) {
                     dispatch(message);
                 } else {
@@ -206,18 +223,9 @@ public final class QmpClient implements AutoCloseable {
         }
     }
 
+    /** Ends the connection; the reader sees its end, fails what is pending and releases the socket. */
     @Override
     public void close() {
-        closeQuietly(channel);
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                // nothing left to do
-            }
-        }
+        socket.shutdown();
     }
 }

@@ -146,4 +146,16 @@ class QmpClientTest {
                     .hasMessageContaining("QMP connection is closed");
         }
     }
+
+    /** QEMU is driven by the guest: a line past the limit is not buffered, it ends the connection. */
+    @Test
+    void aLineLongerThanTheLimitEndsTheConnection() throws Exception {
+        String flood = "{\"event\": \"X\", \"data\": {\"junk\": \"" + "a".repeat(QmpClient.MAX_LINE) + "\"}}";
+        Path socket = monitor(line -> List.of(flood, "{\"return\": {}, \"id\": $ID}"));
+        try (QmpClient qmp = QmpClient.connect(socket, CALL)) {
+            assertThatThrownBy(() -> qmp.execute("cont", null, CALL)).isInstanceOf(VmException.MonitorError.class)
+                    .hasMessageContaining("QMP connection closed");
+            qmp.closedFuture().get(5, TimeUnit.SECONDS);
+        }
+    }
 }

@@ -1,0 +1,61 @@
+package io.jvmm.vmm.qemu;
+
+import io.jvmm.ttrpc.vsock.Libc;
+import io.jvmm.ttrpc.vsock.Syscall;
+import io.jvmm.vmm.VmException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The file a migration stream goes to or comes from, opened by the shim and handed to QEMU as a
+ * descriptor ({@code getfd}, then {@code fd:<name>}): QEMU's sandbox refuses to spawn the {@code cat} an
+ * {@code exec:} URI needs, and a path spliced into a shell command line is a command of its own when it
+ * holds a quote or a semicolon.
+ */
+final class MigrationStream {
+    private static final String FD_NAME = "jvmm-migration";
+    private static final long O_RDONLY = 0;
+    private static final long O_WRONLY = 1;
+    private static final long O_CREAT = 0x40;
+    private static final long O_TRUNC = 0x200;
+    private static final long O_NOFOLLOW = 0x20000;
+    private static final long O_CLOEXEC = 0x80000;
+
+    private MigrationStream() {
+    }
+
+    /** Starts an outgoing migration ({@code migrate}) into {@code file}, created (or emptied) owner-only. */
+    static void migrateTo(QmpClient qmp, Path file, Duration timeout) {
+        int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+        try {
+            qmp.executeWithFd("getfd", Map.of("fdname", FD_NAME), fd, timeout);
+        } finally {
+            Libc.close(fd);
+        }
+        qmp.execute("migrate", Map.of("uri", "fd:" + FD_NAME), timeout);
+    }
+
+    /** Starts an incoming migration ({@code migrate-incoming}, QEMU started with {@code -incoming defer}) from {@code file}. */
+    static void migrateFrom(QmpClient qmp, Path file, Duration timeout) {
+        int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        try {
+            qmp.executeWithFd("getfd", Map.of("fdname", FD_NAME), fd, timeout);
+        } finally {
+            Libc.close(fd);
+        }
+        qmp.execute("migrate-incoming", Map.of("uri", "fd:" + FD_NAME), timeout);
+    }
+
+    private static int open(Path file, long flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocateFrom(file.toString());
+            return (int) Libc.call(Syscall.OPEN, name.address(), flags, 0600).orThrow("open " + file);
+        } catch (IOException e) {
+            throw new VmException.MonitorError("cannot open the migration stream's file: " + e.getMessage(), e);
+        }
+    }
+}
