@@ -353,7 +353,7 @@ public record GuestSnapshot(Path dir) {
     }
 
     /** SHA-256 of the files' contents one after the other (of the one file, for QEMU and Firecracker). */
-    static String sha256(List<Path> files) throws IOException {
+    public static String sha256(List<Path> files) throws IOException {
         MessageDigest digest;
         try {
             digest = MessageDigest.getInstance("SHA-256");

@@ -10,31 +10,40 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
  * Sends task events to containerd (Events/Forward on TTRPC_ADDRESS) in publication order, from one
- * thread and one queue, as containerd's own shims do: up to 2048 waiting, each tried up to five times
- * with a growing pause and a fresh connection, five seconds per call. A containerd that restarts
- * therefore still gets every event that fits in that window.
+ * thread and one queue, as containerd's own shims do: each tried up to five times with a growing pause
+ * and a fresh connection, five seconds per call. A containerd that restarts therefore still gets them.
+ *
+ * <p>The queue holds every lifecycle event (create, start, exit, delete, ...): they come one per call
+ * containerd made or per process that ended, so their number is bounded by containerd's own work, and an
+ * exit or a delete that went missing would leave containerd waiting for good. The one kind the guest can
+ * make at will, OOM, is coalesced: at most one waits per container (a flood of OOM kills tells containerd
+ * no more than one does).
  */
 public final class EventPublisher implements EventSink, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(EventPublisher.class);
     static final String SERVICE = "containerd.services.events.ttrpc.v1.Events";
-    private static final int QUEUE = 2048;
     private static final int ATTEMPTS = 5;
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
 
-    private record Pending(Envelope envelope) {
+    private record Pending(Envelope envelope, Optional<String> oomOf) {
     }
 
     private final Path ttrpcAddress;
     private final String namespace;
-    private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    /** Containers with an OOM event waiting in the queue. */
+    private final Set<String> oomWaiting = ConcurrentHashMap.newKeySet();
     private final Thread sender;
     private final Duration retryPause;
     private volatile boolean closing;
@@ -53,10 +62,12 @@ public final class EventPublisher implements EventSink, AutoCloseable {
 
     @Override
     public void publish(TaskEvent event) {
-        Envelope envelope = EventEnvelopes.envelope(namespace, event, Instant.now());
-        if (!queue.offer(new Pending(envelope))) {
-            LOG.error("event queue full: dropping {} for {}", envelope.getTopic(), event.containerId());
+        if (event instanceof TaskEvent.Oom oom && !oomWaiting.add(oom.containerId())) {
+            LOG.debug("OOM of {} coalesced with the one waiting", oom.containerId());
+            return;
         }
+        Envelope envelope = EventEnvelopes.envelope(namespace, event, Instant.now());
+        queue.add(new Pending(envelope, event instanceof TaskEvent.Oom oom ? Optional.of(oom.containerId()) : Optional.empty()));
     }
 
     private void sendLoop() {
@@ -64,6 +75,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
             try {
                 Pending next = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (next != null) {
+                    next.oomOf().ifPresent(oomWaiting::remove); // an OOM after this one is news again
                     send(next.envelope());
                 }
             } catch (InterruptedException e) {

@@ -78,4 +78,25 @@ class EventPublisherTest {
         }
         assertThat(received).extracting(Envelope::getTopic).containsExactly("/tasks/oom");
     }
+
+    /**
+     * A guest that floods OOM events while containerd is away: the queue keeps one per container, and the
+     * exit and delete behind them all arrive (the old 2048-entry queue dropped them when full).
+     */
+    @Test
+    void aFloodOfOomEventsIsCoalescedAndNeverCrowdsOutExitsAndDeletes() throws Exception {
+        List<Envelope> received = new CopyOnWriteArrayList<>();
+        EventPublisher p = new EventPublisher(dir.resolve("ttrpc.sock"), "ns1", Duration.ofMillis(20));
+        for (int i = 0; i < 10_000; i++) {
+            p.publish(new TaskEvent.Oom(i % 2 == 0 ? "a" : "b"));
+        }
+        p.publish(new TaskEvent.Exited("a", "a", 7, 137, Instant.ofEpochSecond(100)));
+        p.publish(new TaskEvent.Deleted("a", 7, 137, Instant.ofEpochSecond(100)));
+        try (TtrpcServer s = server(received, new AtomicInteger())) {
+            p.close(Duration.ofSeconds(20));
+        }
+        List<String> topics = received.stream().map(Envelope::getTopic).toList();
+        assertThat(topics).endsWith("/tasks/exit", "/tasks/delete");
+        assertThat(topics.stream().filter(t -> t.equals("/tasks/oom")).count()).isBetween(2L, 4L);
+    }
 }

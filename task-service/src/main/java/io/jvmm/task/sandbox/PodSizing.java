@@ -28,4 +28,18 @@ public final class PodSizing {
         }
         return new VmSize(vcpus, Math.toIntExact(memory));
     }
+
+    /** The host's memory (MemTotal) in MiB; a VM larger than this cannot run here. Long.MAX_VALUE if unreadable. */
+    public static long hostMemoryMib() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // no bound known
+        }
+        return Long.MAX_VALUE;
+    }
 }

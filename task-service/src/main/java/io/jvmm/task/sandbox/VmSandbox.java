@@ -237,9 +237,11 @@ public final class VmSandbox implements AutoCloseable {
         qemu.saveCheckpoint(checkpoint.state(), settings.bootTimeout());
         checkpoint.saveRootDisk(rootDiskImage(containerId));
         VmConfig c = vm.config();
+        List<String> hashes = checkpoint.fileHashes();
         checkpoint.writeManifest(new ContainerCheckpoint.Manifest(ContainerCheckpoint.FORMAT, containerId, initPid, c.vcpus(),
                 c.memoryMib(), c.accel().name(), io.jvmm.vmm.GuestSnapshot.imageOf(c), c.extraKernelArgs(), ROOT_DISK_SERIAL,
-                c.cpuModel().orElse(null)));
+                c.cpuModel().orElse(null), hashes.get(0), hashes.get(1), Files.size(rootDiskImage(containerId))),
+                CheckpointSeal.of(settings.stateRoot()));
         LOG.info("checkpointed {} into {} in {} ms ({} MiB of VM state)", containerId, checkpoint.dir(),
                 (System.nanoTime() - begin) / 1_000_000, Files.size(checkpoint.state()) >> 20);
     }
@@ -252,9 +254,9 @@ public final class VmSandbox implements AutoCloseable {
     public ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint) throws IOException {
         ContainerCheckpoint.Manifest m;
         try {
-            m = checkpoint.manifest();
-        } catch (IOException e) {
-            throw io.jvmm.task.TaskException.invalidArgument("checkpoint " + checkpoint.dir() + " cannot be read: " + e.getMessage(), e);
+            m = checkpoint.verifiedManifest(CheckpointSeal.of(settings.stateRoot()));
+        } catch (IOException | RuntimeException e) {
+            throw io.jvmm.task.TaskException.invalidArgument("checkpoint " + checkpoint.dir() + " cannot be restored: " + e.getMessage(), e);
         }
         io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
         List<String> problems = new java.util.ArrayList<>();
@@ -278,12 +280,21 @@ public final class VmSandbox implements AutoCloseable {
         if (settings.vmm() != io.jvmm.vmm.VmmType.QEMU) {
             problems.add("only QEMU restores checkpoints");
         }
+        // Sealed by this host's runtime, but perhaps under another configuration: a VM no larger than this
+        // one could boot (pods are sized up to the host's CPUs) and a root disk no larger than 1 TiB.
+        int maxVcpus = Math.max(settings.vcpus(), Runtime.getRuntime().availableProcessors());
+        if (m.vcpus() < 1 || m.vcpus() > maxVcpus || m.memoryMib() < 64 || m.memoryMib() > PodSizing.hostMemoryMib()
+                || m.rootDiskBytes() < 0 || m.rootDiskBytes() > (1L << 40)) {
+            problems.add("its VM (" + m.vcpus() + " vCPUs, " + m.memoryMib() + " MiB, a " + m.rootDiskBytes()
+                    + "-byte disk) is outside what this host runs (at most " + maxVcpus + " vCPUs and "
+                    + PodSizing.hostMemoryMib() + " MiB)");
+        }
         if (!problems.isEmpty()) {
             throw io.jvmm.task.TaskException.failedPrecondition("checkpoint " + checkpoint.dir() + " cannot be restored: "
                     + String.join("; ", problems));
         }
         Path image = rootDiskImage(containerId);
-        checkpoint.restoreRootDisk(image);
+        checkpoint.restoreRootDisk(image, m.rootDiskBytes());
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
                 m.vcpus(), m.memoryMib(), 3, accel, settings.extraKernelArgs()).withCpuModel(settings.cpuModel());
         rootOnDisk = true;
