@@ -23,6 +23,8 @@ final class MuxStream {
     private final StreamMux mux;
     private final MuxEndpoint local;
     private final LinkedBlockingQueue<byte[]> inbound = new LinkedBlockingQueue<>();
+    /** The peer sent EOF (read and written by the mux's reader thread only). */
+    private boolean peerEnded;
     private final AtomicInteger unconsumed = new AtomicInteger();
     private final AtomicBoolean reset = new AtomicBoolean();
     private final AtomicInteger running = new AtomicInteger(2);
@@ -106,10 +108,20 @@ final class MuxStream {
         sendCredit -= n;
     }
 
-    /** A frame from the peer for this stream (called by the mux's single reader thread). */
+    /**
+     * A frame from the peer for this stream (called by the mux's single reader thread). Each frame queued
+     * costs memory whatever its size, so a peer cannot queue more than the window's bytes and one end: an
+     * empty DATA frame is dropped, and DATA or EOF after EOF is a protocol error.
+     */
     void receive(MuxFrame frame) throws MuxProtocolException {
         switch (frame.kind()) {
             case DATA -> {
+                if (peerEnded) {
+                    throw new MuxProtocolException("stream " + id + ": data after end of stream");
+                }
+                if (frame.payload().length == 0) {
+                    return;
+                }
                 if (unconsumed.addAndGet(frame.payload().length) > WINDOW) {
                     throw new MuxProtocolException("stream " + id + ": peer sent beyond its credit");
                 }
@@ -125,7 +137,13 @@ final class MuxStream {
                     notifyAll();
                 }
             }
-            case EOF -> inbound.add(END);
+            case EOF -> {
+                if (peerEnded) {
+                    throw new MuxProtocolException("stream " + id + ": end of stream twice");
+                }
+                peerEnded = true;
+                inbound.add(END);
+            }
             case RESET -> resetQuietly();
             default -> throw new MuxProtocolException(frame.kind() + " on open stream " + id);
         }

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -238,6 +239,53 @@ class StreamMuxTest {
             guest.close();
             carrier[0].close();
             carrier[1].close();
+        }
+    }
+
+    /**
+     * The host end driven by a hostile guest: a flood of end-of-stream (and empty data) frames for one
+     * stream must not queue without bound. The host resets the stream at the second EOF (the old code
+     * queued every one of them).
+     */
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a native read does not heed interrupts
+    void aGuestRepeatingEndOfStreamGetsTheStreamResetNotQueued() throws Exception {
+        VsockStream[] carrier = pair();
+        VsockStream[] client = pair();
+        StreamMux host = StreamMux.host("raw-host", carrier[0].inputStream(), carrier[0].outputStream());
+        OutputStream toHost = carrier[1].outputStream();
+        DataInputStream fromHost = new DataInputStream(carrier[1].inputStream());
+        try {
+            MuxFrame hello = MuxFrame.readFrom(fromHost);
+            assertThat(hello.kind()).isEqualTo(MuxFrame.Kind.HELLO);
+            hello.writeTo(toHost);
+            CompletableFuture<Void> opened = CompletableFuture.runAsync(() -> {
+                try {
+                    host.open(7, MuxEndpoint.of(client[1]), OPEN);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            MuxFrame open = MuxFrame.readFrom(fromHost);
+            assertThat(open.kind()).isEqualTo(MuxFrame.Kind.OPEN);
+            new MuxFrame(MuxFrame.Kind.ACCEPT, open.stream(), new byte[0]).writeTo(toHost);
+            opened.get(10, TimeUnit.SECONDS);
+
+            new MuxFrame(MuxFrame.Kind.DATA, open.stream(), new byte[0]).writeTo(toHost);
+            for (int i = 0; i < 1000; i++) {
+                new MuxFrame(MuxFrame.Kind.EOF, open.stream(), new byte[0]).writeTo(toHost);
+            }
+            MuxFrame next = MuxFrame.readFrom(fromHost);
+            while (next.kind() == MuxFrame.Kind.CREDIT) {
+                next = MuxFrame.readFrom(fromHost);
+            }
+            assertThat(next.kind()).isEqualTo(MuxFrame.Kind.RESET);
+            assertThat(next.stream()).isEqualTo(open.stream());
+        } finally {
+            host.close();
+            for (VsockStream s : List.of(carrier[0], carrier[1], client[0], client[1])) {
+                s.close();
+            }
         }
     }
 
