@@ -37,6 +37,7 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -51,6 +52,7 @@ import org.apache.logging.log4j.Logger;
 public final class TaskService implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(TaskService.class);
     private static final Duration WAIT_SLICE = Duration.ofMinutes(10);
+    private static final Duration WAIT_RETRY_FLOOR = Duration.ofSeconds(1);
     private static final Duration OUTPUT_DRAIN = Duration.ofSeconds(30);
     private static final Duration EXECS_AFTER_INIT = Duration.ofSeconds(10);
     private static final Duration CREATED_EXIT_AFTER_DELETE = Duration.ofSeconds(10);
@@ -701,6 +703,7 @@ public final class TaskService implements AutoCloseable {
 
     private ExitStatus awaitGuestExit(TaskProcess p) {
         while (true) {
+            long asked = System.nanoTime();
             try {
                 var r = sandboxAgent().waitProcess(p.containerId(), p.execId(), WAIT_SLICE);
                 return new ExitStatus(r.getExitStatus(), Instant.ofEpochSecond(0, r.getExitedAtUnixNano()));
@@ -708,6 +711,12 @@ public final class TaskService implements AutoCloseable {
                 if (e.code() != Code.DEADLINE_EXCEEDED) {
                     LOG.warn("waiting for {} failed ({}): reporting it killed", p.eventId(), e.getMessage());
                     return ExitStatus.killedNow();
+                }
+                // A deadline the guest claims long before ours: it answers at once, and asking again at once
+                // would spin. Ask again at most once a second.
+                long early = WAIT_RETRY_FLOOR.toNanos() - (System.nanoTime() - asked);
+                if (early > 0) {
+                    LockSupport.parkNanos(early);
                 }
             } catch (RuntimeException e) {
                 LOG.warn("lost the guest while waiting for {} ({}): reporting it killed", p.eventId(), e.getMessage());
