@@ -109,6 +109,13 @@ LAUNCHER
 chmod 0755 "$launcher.tmp"
 mv "$launcher.tmp" "$launcher"
 
+# QEMU and vhost-device-vsock run as this unprivileged system user (docs/security.md): it owns nothing but
+# what the shim hands each VM. /dev/kvm is reached through the kvm group, which the shim adds at start.
+vmm_user=jvmm-vmm
+if ! getent passwd "$vmm_user" >/dev/null; then
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$vmm_user"
+fi
+
 cat > "$config.tmp" <<CONFIG
 {
   "vmm": "qemu",
@@ -121,7 +128,8 @@ cat > "$config.tmp" <<CONFIG
   "stateRoot": "$state_root",
   "bootTimeoutSeconds": $boot_timeout,
   "templates": $templates,
-  "hugePages": $huge_pages
+  "hugePages": $huge_pages,
+  "vmmUser": "$vmm_user"
 }
 CONFIG
 mv "$config.tmp" "$config"

@@ -19,7 +19,9 @@ import java.util.Optional;
  */
 public record RuntimeConfig(String vmm, String kernel, String initrd, String runtimeDisk, Integer vcpus, Integer memoryMib,
                             String accel, String stateRoot, Integer bootTimeoutSeconds, String kernelArgs, Boolean templates,
-                            Boolean hugePages, String cpuModel) {
+                            Boolean hugePages, String cpuModel, String vmmUser) {
+    /** The VMM's user when the configuration names none; {@code ""} runs it as root. */
+    public static final String DEFAULT_VMM_USER = "jvmm-vmm";
     public static final Path DEFAULT_PATH = Path.of("/etc/jvmm/config.json");
 
     /** The file in a bundle where {@code start} notes the configuration containerd's runtime options named. */
@@ -64,6 +66,7 @@ public record RuntimeConfig(String vmm, String kernel, String initrd, String run
                 vcpus == null ? 1 : vcpus, memoryMib == null ? 512 : memoryMib,
                 Accel.valueOf((accel == null ? "auto" : accel).toUpperCase(Locale.ROOT)), stateRootPath(),
                 Duration.ofSeconds(bootTimeoutSeconds == null ? 120 : bootTimeoutSeconds), kernelArgs,
-                Boolean.TRUE.equals(templates), Boolean.TRUE.equals(hugePages), Optional.ofNullable(cpuModel));
+                Boolean.TRUE.equals(templates), Boolean.TRUE.equals(hugePages), Optional.ofNullable(cpuModel),
+                Optional.ofNullable(vmmUser == null ? DEFAULT_VMM_USER : vmmUser).filter(u -> !u.isEmpty()));
     }
 }

@@ -164,6 +164,15 @@ public abstract class AbstractVm implements VirtualMachine {
         SupervisedProcess fs = startHelper("virtiofsd", List.of(HostTools.virtiofsd().toString(),
                 "--socket-path=" + config.virtiofsSocket(), "-o", "source=" + dir, "-o", "cache=auto"));
         HostTools.awaitFile(config.virtiofsSocket(), fs, deadlineNanos);
+        // virtiofsd stays root (it serves files of every owner, inside its own sandbox); the VMM's user
+        // connects to its socket through the group.
+        config.vmmUser().ifPresent(u -> {
+            try {
+                u.share(config.virtiofsSocket(), "rw-rw----");
+            } catch (IOException e) {
+                throw new VmException.BootFailed("cannot open virtiofsd's socket to the VMM's user: " + e.getMessage(), e);
+            }
+        });
     }
 
     /** Adopts the monitor process: joins the cgroup, and its exit becomes the VM's exit. */

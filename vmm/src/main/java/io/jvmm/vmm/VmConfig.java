@@ -22,7 +22,7 @@ import java.util.Optional;
  */
 public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
                        int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs, Optional<GuestNic> nic,
-                       Optional<String> cpuModel) {
+                       Optional<String> cpuModel, Optional<VmmUser> vmmUser) {
     /** sun_path is 108 bytes; our longest socket name below stateDir is 20. */
     private static final int MAX_STATE_DIR = 80;
     /** A QEMU CPU model and its feature switches: nothing that could read as another option. */
@@ -31,7 +31,8 @@ public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> r
     /** A VM with the default CPU of its accelerator. */
     public VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
                     int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs, Optional<GuestNic> nic) {
-        this(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel, extraKernelArgs, nic, Optional.empty());
+        this(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel, extraKernelArgs, nic, Optional.empty(),
+                Optional.empty());
     }
 
     /** A VM without a network card (a lone container, or a pod on the host's network). */
@@ -47,6 +48,7 @@ public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> r
         Objects.requireNonNull(shareDir, "shareDir");
         Objects.requireNonNull(accel, "accel");
         Objects.requireNonNull(cpuModel, "cpuModel");
+        Objects.requireNonNull(vmmUser, "vmmUser");
         extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs.strip();
         requireFile("kernel", kernel);
         requireFile("initrd", initrd);
@@ -81,7 +83,13 @@ public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> r
     /** The same VM with the CPU {@code model} (empty: the accelerator's default). */
     public VmConfig withCpuModel(Optional<String> model) {
         return new VmConfig(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel,
-                extraKernelArgs, nic, model);
+                extraKernelArgs, nic, model, vmmUser);
+    }
+
+    /** The same VM with its monitor and vsock helper run as {@code user} (empty: as the shim's user). */
+    public VmConfig withVmmUser(Optional<VmmUser> user) {
+        return new VmConfig(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel,
+                extraKernelArgs, nic, cpuModel, user);
     }
 
     private static void requireFile(String what, Path path) {

@@ -100,6 +100,7 @@ class TemplateTest {
                 random.add(r.stdout().strip());
             }
             assertThat(random).as("16 bytes of /dev/urandom from each of %d clones", CLONES).hasSize(CLONES);
+            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot())).as("confined clones").isEqualTo(CLONES);
 
             List<ProcessHandle> vms = vmProcesses();
             assertThat(vms).as("one QEMU per clone and nothing else: no virtiofsd, no vsock helper").hasSize(CLONES)

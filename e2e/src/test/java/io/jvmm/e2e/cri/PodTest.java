@@ -151,6 +151,8 @@ class PodTest {
                     .map(p -> p.info().commandLine().orElse("")).filter(c -> c.contains("qemu-system-x86_64")).toList();
             assertThat(qemu).hasSize(1);
             assertThat(qemu.get(0).contains("-incoming")).as(qemu.get(0)).isEqualTo(handler.equals("jvmm-podsandbox"));
+            // A pod with its network (its tap opened by the unprivileged VMM), cold or restored from a template.
+            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot())).isEqualTo(1);
         }
         StreamedExec streamed = streamedExec(client);
         String attached = attachAndSay(client, "hello through attach");

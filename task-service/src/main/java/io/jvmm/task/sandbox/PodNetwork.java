@@ -39,8 +39,11 @@ public final class PodNetwork {
         this.mtu = mtu;
     }
 
-    /** Reads the pod interface's addresses, then makes the tap and the two mirror filters. */
-    public static PodNetwork attach(Path netns) throws IOException {
+    /**
+     * Reads the pod interface's addresses, then makes the tap (owned by the VMM's user, who opens it) and the
+     * two mirror filters.
+     */
+    public static PodNetwork attach(Path netns, Optional<io.jvmm.vmm.VmmUser> owner) throws IOException {
         JsonObject link = onlyElement(Json.parse(inNamespace(netns, "ip", "-j", "addr", "show", "dev", POD_INTERFACE)));
         String cidr = null;
         for (JsonObject a : link.array("addr_info").objects()) {
@@ -59,7 +62,7 @@ public final class PodNetwork {
             }
         }
         PodNetwork network = new PodNetwork(netns, link.text("address"), cidr, gateway, (int) link.number("mtu", 1500));
-        network.wire();
+        network.wire(owner);
         return network;
     }
 
@@ -70,9 +73,11 @@ public final class PodNetwork {
         return element;
     }
 
-    private void wire() throws IOException {
+    private void wire(Optional<io.jvmm.vmm.VmmUser> owner) throws IOException {
         try {
-            inNamespace(netns, "ip", "tuntap", "add", TAP, "mode", "tap");
+            List<String> add = new java.util.ArrayList<>(List.of("ip", "tuntap", "add", TAP, "mode", "tap"));
+            owner.ifPresent(u -> add.addAll(List.of("user", Integer.toString(u.uid()), "group", Integer.toString(u.gid()))));
+            inNamespace(netns, add.toArray(String[]::new));
             inNamespace(netns, "ip", "link", "set", TAP, "mtu", Integer.toString(mtu), "up");
             mirror(POD_INTERFACE, TAP);
             mirror(TAP, POD_INTERFACE);

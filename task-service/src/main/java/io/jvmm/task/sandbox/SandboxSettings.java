@@ -17,10 +17,20 @@ import java.util.Optional;
  *                  (otherwise ordinary memory, as without); see {@link io.jvmm.vmm.HugePages}
  * @param cpuModel  the guest's CPU as QEMU names it, or empty for the accelerator's default; see
  *                  {@link io.jvmm.vmm.VmConfig}
+ * @param vmmUser   the unprivileged user QEMU and its vsock helper run as ({@link io.jvmm.vmm.VmmUser}), or
+ *                  empty to run them as the shim's user
  */
 public record SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
                               Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates,
-                              boolean hugePages, Optional<String> cpuModel) {
+                              boolean hugePages, Optional<String> cpuModel, Optional<String> vmmUser) {
+    /** With the VMM run as the shim's user. */
+    public SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
+                           Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates,
+                           boolean hugePages, Optional<String> cpuModel) {
+        this(vmm, kernel, initrd, runtimeDisk, vcpus, memoryMib, accel, stateRoot, bootTimeout, extraKernelArgs, templates,
+                hugePages, cpuModel, Optional.empty());
+    }
+
     /** With the accelerator's default CPU. */
     public SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
                            Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates,
@@ -44,9 +54,15 @@ public record SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Pa
         Objects.requireNonNull(stateRoot, "stateRoot");
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         Objects.requireNonNull(cpuModel, "cpuModel");
+        Objects.requireNonNull(vmmUser, "vmmUser");
         extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs;
         if (stateRoot.toString().length() > 40) {
             throw new IllegalArgumentException("state root " + stateRoot + " is longer than 40 characters (unix socket paths below it are limited)");
         }
+    }
+
+    /** The VMM's user as the host knows it now (an error naming it if it does not exist). */
+    public Optional<io.jvmm.vmm.VmmUser> vmmAccount() {
+        return vmmUser.map(io.jvmm.vmm.VmmUser::lookup);
     }
 }

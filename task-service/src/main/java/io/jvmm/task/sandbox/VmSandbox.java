@@ -123,7 +123,7 @@ public final class VmSandbox implements AutoCloseable {
         String guestNetwork = "";
         switch (plan) {
             case NetworkPlan.PodNamespace pod -> {
-                network = PodNetwork.attach(pod.netns());
+                network = PodNetwork.attach(pod.netns(), settings.vmmAccount());
                 nic = Optional.of(network.nic());
                 guestNetwork = network.guestConfig();
             }
@@ -141,7 +141,7 @@ public final class VmSandbox implements AutoCloseable {
         rootOnDisk = fromTemplate && rootOnDiskIfTemplated && plan instanceof NetworkPlan.Isolated;
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
                 rootOnDisk ? Optional.empty() : Optional.of(share.exported()), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic,
-                settings.cpuModel());
+                settings.cpuModel(), settings.vmmAccount());
         long begin = System.nanoTime();
         if (fromTemplate) {
             io.jvmm.vmm.GuestSnapshot template = VmTemplates.ensure(settings, size, accel);
@@ -296,7 +296,8 @@ public final class VmSandbox implements AutoCloseable {
         Path image = rootDiskImage(containerId);
         checkpoint.restoreRootDisk(image, m.rootDiskBytes());
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
-                m.vcpus(), m.memoryMib(), 3, accel, settings.extraKernelArgs()).withCpuModel(settings.cpuModel());
+                m.vcpus(), m.memoryMib(), 3, accel, settings.extraKernelArgs()).withCpuModel(settings.cpuModel())
+                .withVmmUser(settings.vmmAccount());
         rootOnDisk = true;
         long begin = System.nanoTime();
         vm = io.jvmm.vmm.qemu.QemuVm.fromCheckpoint(config, accel == io.jvmm.vmm.Accel.KVM,

@@ -40,12 +40,26 @@ public final class VmTemplates {
 
     /** The template for this image, size and accelerator, made now if there is none. */
     public static GuestSnapshot ensure(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
+        GuestSnapshot snapshot = made(settings, size, accel);
+        // Clones' QEMU, run as the VMM's user, opens the memory file inside: the directories let it through,
+        // and QEMU 7.2 opens a private mapping's file read-write (rom=off with readonly=on, which would not,
+        // came in 8.2), so its user may write it (docs/security.md says what that means).
+        StateRoot.createTraversable(settings.stateRoot(), snapshot.dir());
+        Optional<io.jvmm.vmm.VmmUser> user = settings.vmmAccount();
+        if (user.isPresent() && !Files.isSymbolicLink(snapshot.memory())) {
+            user.get().own(snapshot.memory());
+            Files.setPosixFilePermissions(snapshot.memory(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+        return snapshot;
+    }
+
+    private static GuestSnapshot made(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
         GuestSnapshot snapshot = locate(settings, size, accel);
         Path dir = snapshot.dir().getParent();
         if (isWhole(snapshot)) {
             return snapshot;
         }
-        Files.createDirectories(dir);
+        StateRoot.createTraversable(settings.stateRoot(), dir);
         try (FileChannel channel = FileChannel.open(dir.resolve(MAKER_LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = channel.lock()) {
             if (!isWhole(snapshot)) {
@@ -89,7 +103,8 @@ public final class VmTemplates {
         long begin = System.nanoTime();
         Path work = dir.resolve("vm");
         VmConfig config = new VmConfig(work, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
-                size.vcpus(), size.memoryMib(), 3, accel, settings.extraKernelArgs()).withCpuModel(settings.cpuModel());
+                size.vcpus(), size.memoryMib(), 3, accel, settings.extraKernelArgs()).withCpuModel(settings.cpuModel())
+                .withVmmUser(settings.vmmAccount());
         VirtualMachine vm = hugeMemoryFile(settings, size, dir.getFileName().toString())
                 .<VirtualMachine>map(file -> QemuVm.onHugePages(config, accel == Accel.KVM, file))
                 .orElseGet(() -> VmmType.QEMU.createSnapshottable(config, MonitorLauncher.PROCESS));
@@ -225,6 +240,8 @@ public final class VmTemplates {
         }
         id.append(size.vcpus()).append('/').append(size.memoryMib()).append('/').append(accel).append('/').append(settings.extraKernelArgs());
         settings.cpuModel().ifPresent(model -> id.append("/cpu=").append(model));
+        // A template's memory file belongs to the user whose QEMU wrote it, and is opened by its clones' QEMU.
+        settings.vmmUser().ifPresent(user -> id.append("/user=").append(user));
         return VmSandbox.shortHash(id.toString());
     }
 }

@@ -171,6 +171,21 @@ final class QemuCommandLine {
         return args;
     }
 
+    /**
+     * {@code command} run as {@code user} (after {@code nsenter}, which needs the shim's privileges to enter
+     * a pod's network namespace); as it is without one.
+     */
+    static List<String> asUser(java.util.Optional<io.jvmm.vmm.VmmUser> user, List<String> command) {
+        if (user.isEmpty()) {
+            return command;
+        }
+        int at = command.getFirst().equals("nsenter") ? command.indexOf("--") + 1 : 0;
+        List<String> wrapped = new ArrayList<>(command.subList(0, at));
+        wrapped.addAll(user.get().dropPrivileges());
+        wrapped.addAll(command.subList(at, command.size()));
+        return wrapped;
+    }
+
     static String kernelArgs(VmConfig config) {
         // panic=-1 with -no-reboot: a guest panic ends QEMU instead of hanging. no_timer_check: the
         // kernel's early check that the timer interrupt arrives fails on a starved vCPU (ten TCG guests

@@ -151,15 +151,17 @@ public final class QemuVm extends AbstractVm {
 
     @Override
     protected void boot(long deadline) {
+        // The VMM's user creates its sockets (QMP, the agent's serial port) in the state directory.
+        config.vmmUser().ifPresent(u -> grant(() -> u.share(config.stateDir(), "rwxrwx---")));
         if (deviceSetup == DeviceSetup.SNAPSHOTTABLE) {
             // The agent's channel is a virtio-serial port QEMU serves itself: no vsock helper.
             config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
             startQemu(deadline);
             return;
         }
-        SupervisedProcess vsock = startHelper("vhost-device-vsock", List.of(
+        SupervisedProcess vsock = startHelper("vhost-device-vsock", asVmmUser(List.of(
                 HostTools.vhostDeviceVsock().toString(), "--vm",
-                "guest-cid=" + config.guestCid() + ",socket=" + config.vhostVsockSocket() + ",uds-path=" + config.vsockSocket()));
+                "guest-cid=" + config.guestCid() + ",socket=" + config.vhostVsockSocket() + ",uds-path=" + config.vsockSocket())));
         HostTools.awaitFile(config.vhostVsockSocket(), vsock, deadline);
         config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
         startQemu(deadline);
@@ -178,6 +180,7 @@ public final class QemuVm extends AbstractVm {
             return QemuCommandLine.memoryFile(config, snapshot.memory(), false);
         }
         copySparse(snapshot.memory(), own);
+        giveToVmm(own);
         return QemuCommandLine.memoryFile(config, own, true);
     }
 
@@ -244,7 +247,7 @@ public final class QemuVm extends AbstractVm {
             case SNAPSHOTTABLE -> QemuCommandLine.buildSnapshottable(config, kvm, snapshotLayoutMemory(),
                     restoreFrom.isPresent() || checkpoint.isPresent());
         };
-        SupervisedProcess qemu = SupervisedProcess.startWithConsole("qemu", command, config.stateDir().resolve("qemu.log"),
+        SupervisedProcess qemu = SupervisedProcess.startWithConsole("qemu", asVmmUser(command), config.stateDir().resolve("qemu.log"),
                 config.consoleLog());
         monitorStarted(qemu);
         HostTools.awaitFile(config.qmpSocket(), qemu, deadline);
@@ -303,6 +306,7 @@ public final class QemuVm extends AbstractVm {
             }
             diskPlugged = true;
         }
+        giveToVmm(image);
         QmpDevices.plugDisk(qmp, "rootfs0", image, serial, QemuCommandLine.FS_PORT, timeout);
     }
 
@@ -310,12 +314,43 @@ public final class QemuVm extends AbstractVm {
     private void restoreCheckpoint(CheckpointFiles files, long deadline) {
         files.rootDisk().ifPresent(disk -> {
             diskPlugged = true;
+            giveToVmm(disk);
             QmpDevices.plugDisk(qmp, "rootfs0", disk, files.rootDiskSerial(), QemuCommandLine.FS_PORT, QMP_CALL);
         });
         setIgnoreSharedMemory(false);
         MigrationStream.migrateFrom(qmp, files.state(), QMP_CALL);
         awaitMigration("restore from checkpoint " + files.state(), deadline);
         qmp.execute("cont", null, QMP_CALL);
+    }
+
+    private List<String> asVmmUser(List<String> command) {
+        return QemuCommandLine.asUser(config.vmmUser(), command);
+    }
+
+    /**
+     * A file the VMM opens after it dropped its privileges (a disk, its memory) belongs to its user, and a
+     * directory of its own below the state directory lets the VMM's group through.
+     */
+    private void giveToVmm(Path file) {
+        config.vmmUser().ifPresent(u -> grant(() -> {
+            u.own(file);
+            if (!file.getParent().equals(config.stateDir())) {
+                u.share(file.getParent(), "rwx--x---");
+            }
+        }));
+    }
+
+    @FunctionalInterface
+    private interface Grant {
+        void run() throws java.io.IOException;
+    }
+
+    private static void grant(Grant grant) {
+        try {
+            grant.run();
+        } catch (java.io.IOException e) {
+            throw new VmException.BootFailed("cannot give the VMM's user what it opens: " + e.getMessage(), e);
+        }
     }
 
     /** The devices of the snapshot layout that are not on the command line: the share, the card. */

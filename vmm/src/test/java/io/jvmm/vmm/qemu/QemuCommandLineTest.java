@@ -83,4 +83,29 @@ class QemuCommandLineTest {
                 .contains("virtserialport,bus=serial0.0,chardev=agent,name=jvmm.agent");
         assertThat(String.join(" ", QemuCommandLine.build(config, false))).contains("memory-backend-memfd").contains("share=on");
     }
+
+    /** Every layout runs QEMU in its seccomp sandbox with the console on its standard output, and nothing spawns. */
+    @Test
+    void everyLayoutIsSandboxedAndNeverSpawns() throws Exception {
+        VmConfig c = config(Optional.of(new GuestNic.PodTap(Path.of("/run/netns/cni-1"), "jvmmtap0", "aa:bb:cc:dd:ee:ff")));
+        for (List<String> args : List.of(QemuCommandLine.build(c, false), QemuCommandLine.buildPaused(c, false),
+                QemuCommandLine.buildSnapshottable(c, false, QemuCommandLine.memfd(c), true),
+                QemuCommandLine.buildSnapshottable(c, false, QemuCommandLine.memfd(c), false))) {
+            assertThat(args).containsSubsequence("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
+                    .containsSubsequence("-serial", "stdio");
+            assertThat(String.join(" ", args)).doesNotContain("exec:");
+        }
+    }
+
+    /** The VMM's user is taken on after nsenter (which needs the shim's rights), right before QEMU. */
+    @Test
+    void theVmmUserIsTakenOnAfterEnteringThePodsNamespace() throws Exception {
+        io.jvmm.vmm.VmmUser user = new io.jvmm.vmm.VmmUser("jvmm-vmm", 999, 995, List.of(995, 993));
+        List<String> pod = QemuCommandLine.asUser(Optional.of(user), List.of("nsenter", "--net=/run/netns/x", "--", "qemu-system-x86_64", "-m"));
+        assertThat(pod.subList(0, 4)).containsExactly("nsenter", "--net=/run/netns/x", "--", "/usr/bin/setpriv");
+        assertThat(pod).containsSubsequence("--reuid=999", "--regid=995", "--groups=995,993", "--inh-caps=-all", "--bounding-set=-all",
+                "--no-new-privs", "--pdeathsig", "KILL", "--", "qemu-system-x86_64", "-m");
+        assertThat(QemuCommandLine.asUser(Optional.of(user), List.of("vhost-device-vsock", "--vm")).getFirst()).isEqualTo("/usr/bin/setpriv");
+        assertThat(QemuCommandLine.asUser(Optional.empty(), List.of("qemu-system-x86_64"))).containsExactly("qemu-system-x86_64");
+    }
 }
