@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -28,13 +26,14 @@ final class OpenApiSpec {
         this.basePath = basePath;
     }
 
+    /** A spec vendored in this module's test resources ({@code vmm-api/}, as the monitors publish them). */
     static OpenApiSpec load(String file, String basePath) throws IOException {
-        Path dir = Path.of(System.getProperty("jvmm.vmmApiDir", "../../shared/reference/vmm-api"));
-        Path spec = dir.resolve(file);
-        if (!Files.exists(spec)) {
-            spec = Path.of("/work/shared/reference/vmm-api").resolve(file);
+        try (var in = OpenApiSpec.class.getResourceAsStream("/vmm-api/" + file)) {
+            if (in == null) {
+                throw new IOException("no vmm-api/" + file + " among the test resources");
+            }
+            return new OpenApiSpec(new ObjectMapper(new YAMLFactory()).readTree(in), basePath);
         }
-        return new OpenApiSpec(new ObjectMapper(new YAMLFactory()).readTree(spec.toFile()), basePath);
     }
 
     /** The operation for a request, if the spec has one. */
