@@ -115,6 +115,12 @@ vmm_user=jvmm-vmm
 if ! getent passwd "$vmm_user" >/dev/null; then
   useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$vmm_user"
 fi
+# A pod's QEMU attaches to the tap the shim made for it (owned by that user) through /dev/net/tun, which
+# Debian's udev rules make 0666; a host without udev (a container, a bare devtmpfs) leaves it 0600. Attaching
+# to a tap still needs its ownership, and creating one CAP_NET_ADMIN, so 0666 opens nothing else.
+if [[ -c /dev/net/tun && $(stat -c %a /dev/net/tun) != 666 ]]; then
+  chmod 0666 /dev/net/tun
+fi
 
 cat > "$config.tmp" <<CONFIG
 {

@@ -82,7 +82,7 @@ public abstract class AbstractVm implements VirtualMachine {
         transition(VmState.BOOTING, "start");
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            Files.createDirectories(config.stateDir());
+            Files.createDirectories(config.vmmDir());
             cgroup = CgroupLeaf.create("jvmm-" + config.stateDir().getFileName());
             boot(deadline);
             transition(VmState.RUNNING, "start");
@@ -323,7 +323,7 @@ public abstract class AbstractVm implements VirtualMachine {
 
     /** Hybrid vsock creates {@code <uds>_<port>} sockets for guest-initiated connections. */
     private void deleteGuestInitiatedSockets() {
-        try (var files = Files.list(config.stateDir())) {
+        try (var files = Files.list(config.vmmDir())) {
             for (Path p : files.filter(f -> f.getFileName().toString().startsWith("vsock.sock_")).toList()) {
                 Files.deleteIfExists(p);
             }

@@ -23,7 +23,7 @@ import java.util.Optional;
 public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
                        int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs, Optional<GuestNic> nic,
                        Optional<String> cpuModel, Optional<VmmUser> vmmUser) {
-    /** sun_path is 108 bytes; our longest socket name below stateDir is 20. */
+    /** sun_path is 108 bytes; our longest socket name below stateDir is 21 (vmm/agent-serial.sock). */
     private static final int MAX_STATE_DIR = 80;
     /** A QEMU CPU model and its feature switches: nothing that could read as another option. */
     private static final java.util.regex.Pattern CPU_MODEL = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+=,-]{0,127}");
@@ -101,17 +101,27 @@ public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> r
         }
     }
 
+    /**
+     * The one directory the VMM's own processes (QEMU, vhost-device-vsock) create files in: their sockets
+     * and the guest's memory file. Run as an unprivileged user they may write here and nowhere else in the
+     * state directory, whose other entries the shim writes as root (a symlink planted beside them would
+     * otherwise steer those writes).
+     */
+    public Path vmmDir() {
+        return stateDir.resolve("vmm");
+    }
+
     public Path qmpSocket() {
-        return stateDir.resolve("qmp.sock");
+        return vmmDir().resolve("qmp.sock");
     }
 
     /** Where the host reaches the guest's vsock ports (hybrid vsock: CONNECT <port>). */
     public Path vsockSocket() {
-        return stateDir.resolve("vsock.sock");
+        return vmmDir().resolve("vsock.sock");
     }
 
     public Path vhostVsockSocket() {
-        return stateDir.resolve("vhost-vsock.sock");
+        return vmmDir().resolve("vhost-vsock.sock");
     }
 
     public Path virtiofsSocket() {

@@ -160,6 +160,41 @@ class HostileGuestTest {
         stop("hv-g");
     }
 
+    /**
+     * Guest root floods the serial console (the guest's ttyS0, made with mknod: the container's /dev has no
+     * guest devices) with more than twice the log's limit: the host keeps at most two limits of it
+     * (console.log and console.log.1) and the sandbox goes on serving.
+     */
+    @Test
+    void aConsoleFloodIsKeptWithinItsBound() throws Exception {
+        long flood = 2 * io.jvmm.vmm.BoundedLog.DEFAULT_LIMIT + (1 << 20);
+        PrivateContainerd.Result run = runDetached("hv-h", List.of("--privileged"), "sh", "-c",
+                "mknod /tmp/ttyS0 c 4 64 && head -c " + flood + " /dev/zero | tr '\\0' x > /tmp/ttyS0 && echo flooded > /tmp/done;"
+                        + " exec sleep 1000");
+        assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
+        containerd.awaitTask("hv-h", "RUNNING", TIMEOUT);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
+        PrivateContainerd.Result done;
+        do {
+            Thread.sleep(1000);
+            done = containerd.ctr(null, "task", "exec", "--exec-id", "d" + System.nanoTime(), "hv-h", "cat", "/tmp/done");
+        } while (!done.stdout().equals("flooded\n") && System.nanoTime() < deadline);
+        assertThat(done.stdout()).as("the flood finished: %s", done.stderr()).isEqualTo("flooded\n");
+
+        List<Path> logs;
+        try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
+            logs = walk.filter(p -> p.getFileName().toString().startsWith("console.log")).toList();
+        }
+        long kept = 0;
+        for (Path log : logs) {
+            kept += Files.size(log);
+        }
+        assertThat(logs).as("the rotated console log").hasSize(2);
+        assertThat(kept).as("console bytes on the host after a %d-byte flood", flood)
+                .isLessThanOrEqualTo(2 * io.jvmm.vmm.BoundedLog.DEFAULT_LIMIT);
+        stop("hv-h");
+    }
+
     private static PrivateContainerd.Result asNobody(String... command) throws Exception {
         List<String> args = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
         args.addAll(List.of(command));

@@ -1,6 +1,10 @@
 package io.jvmm.task.sandbox;
 
+import io.jvmm.ttrpc.vsock.Libc;
+import io.jvmm.ttrpc.vsock.Syscall;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,9 +13,12 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Mounts on the host, through mount(8) and umount(8) so every option containerd's snapshotters use works.
- * Paths are passed as they are ({@code --no-canonicalize}): the callers name paths in directories only
- * the shim writes, or descriptors ({@link BeneathPath}), and resolving them again would follow symlinks.
+ * Mounts on the host. containerd's mounts go through mount(8), so every option its snapshotters use works;
+ * binds, propagation changes and unmounts are single system calls (mount(2), umount2(2)): a teardown made
+ * of a dozen spawned processes ran long enough under load for containerd to kill the shim in the middle of
+ * it. Paths are used as they are (mount(8) with {@code --no-canonicalize}): the callers name paths in
+ * directories only the shim writes, or descriptors ({@link BeneathPath}), and resolving them again would
+ * follow symlinks.
  */
 final class HostMounts {
 
@@ -28,9 +35,21 @@ final class HostMounts {
         run(command);
     }
 
+    private static final long MS_RDONLY = 1;
+    private static final long MS_REMOUNT = 32;
+    private static final long MS_BIND = 4096;
+    private static final long MS_REC = 16384;
+    private static final long MS_PRIVATE = 1 << 18;
+    private static final long MS_SLAVE = 1 << 19;
+    private static final long MS_SHARED = 1 << 20;
+    private static final long MNT_DETACH = 2;
+    private static final long UMOUNT_NOFOLLOW = 8;
+    private static final int EINVAL = 22;
+    private static final int ENOENT = 2;
+
     /** A recursive, writable bind mount of {@code source} at {@code target}. */
     static void bind(Path source, Path target) throws IOException {
-        run(List.of("mount", "--no-canonicalize", "--rbind", source.toString(), target.toString()));
+        mount2(source.toString(), target, MS_BIND | MS_REC);
     }
 
     /**
@@ -40,10 +59,10 @@ final class HostMounts {
      * copies propagated to virtiofsd writable: mount flags do not propagate (Kata CVE-2020-28914).
      */
     static void bindReadOnly(Path source, Path target, Path staging) throws IOException {
-        run(List.of("mount", "--no-canonicalize", "--rbind", source.toString(), staging.toString()));
+        mount2(source.toString(), staging, MS_BIND | MS_REC);
         try {
-            run(List.of("mount", "--no-canonicalize", "-o", "remount,bind,ro", staging.toString()));
-            run(List.of("mount", "--no-canonicalize", "--rbind", staging.toString(), target.toString()));
+            mount2(null, staging, MS_REMOUNT | MS_BIND | MS_RDONLY);
+            mount2(staging.toString(), target, MS_BIND | MS_REC);
         } finally {
             unmount(staging);
         }
@@ -51,14 +70,14 @@ final class HostMounts {
 
     /** Makes {@code dir} a mount point of its own with shared propagation: mounts below it reach its slaves. */
     static void makeSharedMountPoint(Path dir) throws IOException {
-        run(List.of("mount", "--no-canonicalize", "--bind", dir.toString(), dir.toString()));
-        run(List.of("mount", "--no-canonicalize", "--make-shared", dir.toString()));
+        mount2(dir.toString(), dir, MS_BIND);
+        mount2(null, dir, MS_SHARED);
     }
 
     /** Makes {@code dir} a mount point of its own that propagates nothing anywhere. */
     static void makePrivateMountPoint(Path dir) throws IOException {
-        run(List.of("mount", "--no-canonicalize", "--bind", dir.toString(), dir.toString()));
-        run(List.of("mount", "--no-canonicalize", "--make-private", dir.toString()));
+        mount2(dir.toString(), dir, MS_BIND);
+        mount2(null, dir, MS_PRIVATE);
     }
 
     /**
@@ -66,9 +85,19 @@ final class HostMounts {
      * appear below {@code view}, each with its own flags), and a slave's copies (virtiofsd's) are slaves too.
      */
     static void bindReadOnlyView(Path tree, Path view) throws IOException {
-        run(List.of("mount", "--no-canonicalize", "--bind", tree.toString(), view.toString()));
-        run(List.of("mount", "--no-canonicalize", "--make-slave", view.toString()));
-        run(List.of("mount", "--no-canonicalize", "-o", "remount,bind,ro", view.toString()));
+        mount2(tree.toString(), view, MS_BIND);
+        mount2(null, view, MS_SLAVE);
+        mount2(null, view, MS_REMOUNT | MS_BIND | MS_RDONLY);
+    }
+
+    /** mount(2) with no file system type and no data: binds, remounts and propagation changes. */
+    private static void mount2(String source, Path target, long flags) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment src = source == null ? MemorySegment.NULL : arena.allocateFrom(source);
+            MemorySegment dst = arena.allocateFrom(target.toString());
+            Libc.call(Syscall.MOUNT, src.address(), dst.address(), 0, flags, 0, 0)
+                    .orThrow("mount " + (source == null ? "" : source + " ") + "on " + target + " (flags " + Long.toHexString(flags) + ")");
+        }
     }
 
     /** Every mount point at or below {@code dir}, deepest first, as the kernel names them. */
@@ -90,7 +119,12 @@ final class HostMounts {
      * their last user does); quiet when there is none. The last part is not followed if it is a symlink.
      */
     static void unmount(Path point) throws IOException {
-        run(List.of("umount", "--no-canonicalize", "--lazy", point.toString()), true);
+        try (Arena arena = Arena.ofConfined()) {
+            Libc.Result r = Libc.call(Syscall.UMOUNT2, arena.allocateFrom(point.toString()).address(), MNT_DETACH | UMOUNT_NOFOLLOW);
+            if (r.value() < 0 && r.errno() != EINVAL && r.errno() != ENOENT) { // not a mount point (any more): done
+                r.orThrow("umount " + point);
+            }
+        }
     }
 
     private static String unescape(String field) {
@@ -101,7 +135,4 @@ final class HostMounts {
         HostCommand.run(command);
     }
 
-    private static void run(List<String> command, boolean ignoreNotMounted) throws IOException {
-        HostCommand.run(command, ignoreNotMounted ? "not mounted" : null);
-    }
 }

@@ -164,10 +164,19 @@ final class ShareTree {
     private static void unmountOwn(Path stateDir, Path below) throws IOException {
         // Deepest first (mountsUnder's order): a container's points before the view and the tree. A point
         // listed twice has two mounts stacked on it, and is unmounted twice.
+        IOException first = null;
         for (Path point : HostMounts.mountsUnder(below)) {
             if (OWN_MOUNT.matcher(stateDir.relativize(point).toString()).matches()) {
-                HostMounts.unmount(point);
+                try {
+                    HostMounts.unmount(point);
+                } catch (IOException e) {
+                    // The others are still undone: one that cannot be must not keep the rest mounted.
+                    first = first == null ? e : first;
+                }
             }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 }

@@ -27,6 +27,8 @@ public enum Syscall {
     PRCTL(157),
     SYNC(162),
     REBOOT(169),
+    MOUNT(165),
+    UMOUNT2(166),
     SETHOSTNAME(170),
     CLOCK_SETTIME(227),
     WAITID(247),

@@ -153,7 +153,7 @@ final class QemuCommandLine {
     }
 
     static java.nio.file.Path agentSerialSocket(VmConfig config) {
-        return config.stateDir().resolve("agent-serial.sock");
+        return config.vmmDir().resolve("agent-serial.sock");
     }
 
     static List<String> build(VmConfig config, boolean kvm) {

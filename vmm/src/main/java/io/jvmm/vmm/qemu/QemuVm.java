@@ -151,8 +151,12 @@ public final class QemuVm extends AbstractVm {
 
     @Override
     protected void boot(long deadline) {
-        // The VMM's user creates its sockets (QMP, the agent's serial port) in the state directory.
-        config.vmmUser().ifPresent(u -> grant(() -> u.share(config.stateDir(), "rwxrwx---")));
+        // The VMM's user passes through the state directory into the one directory it writes (its sockets,
+        // the guest's memory file); everything else there is the shim's.
+        config.vmmUser().ifPresent(u -> grant(() -> {
+            u.share(config.stateDir(), "rwx--x---");
+            u.share(config.vmmDir(), "rwxrwx---");
+        }));
         if (deviceSetup == DeviceSetup.SNAPSHOTTABLE) {
             // The agent's channel is a virtio-serial port QEMU serves itself: no vsock helper.
             config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
@@ -169,7 +173,7 @@ public final class QemuVm extends AbstractVm {
 
     /** The memory of a VM in the snapshot layout (see {@link #restoring}). */
     private String snapshotLayoutMemory() {
-        Path own = config.stateDir().resolve(MEMORY_FILE);
+        Path own = config.vmmDir().resolve(MEMORY_FILE);
         if (restoreFrom.isEmpty()) {
             return QemuCommandLine.memoryFile(config, hugeMemory.orElse(own), true);
         }
@@ -334,7 +338,7 @@ public final class QemuVm extends AbstractVm {
     private void giveToVmm(Path file) {
         config.vmmUser().ifPresent(u -> grant(() -> {
             u.own(file);
-            if (!file.getParent().equals(config.stateDir())) {
+            if (!file.getParent().equals(config.vmmDir())) {
                 u.share(file.getParent(), "rwx--x---");
             }
         }));
@@ -402,7 +406,7 @@ public final class QemuVm extends AbstractVm {
                 // hugetlbfs files cannot be written or moved to another file system: the snapshot links to it
                 Files.createSymbolicLink(partial.resolve(target.memory().getFileName()), hugeMemory.get());
             } else {
-                Files.move(config.stateDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
+                Files.move(config.vmmDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
             }
             var version = qmp.execute("query-version", null, QMP_CALL).objectOrEmpty("qemu");
             return version.number("major", 0) + "." + version.number("minor", 0) + "." + version.number("micro", 0);
@@ -474,6 +478,6 @@ public final class QemuVm extends AbstractVm {
     @Override
     protected List<Path> sockets() {
         return List.of(config.qmpSocket(), config.vsockSocket(), config.vhostVsockSocket(), config.virtiofsSocket(),
-                QemuCommandLine.agentSerialSocket(config), config.stateDir().resolve(MEMORY_FILE));
+                QemuCommandLine.agentSerialSocket(config), config.vmmDir().resolve(MEMORY_FILE));
     }
 }
