@@ -24,11 +24,11 @@ public final class GuestSyscalls {
     private static final long LINUX_REBOOT_MAGIC2 = 672274793L;
     private static final int S_IFIFO = 0010000;
 
-    public static final int O_RDONLY = 0;
-    public static final int O_WRONLY = 1;
-    public static final int O_RDWR = 2;
-    public static final int O_NONBLOCK = 0x800;
-    public static final int O_CLOEXEC = 0x80000;
+    public static final int O_RDONLY = (int) Libc.O_RDONLY;
+    public static final int O_WRONLY = (int) Libc.O_WRONLY;
+    public static final int O_RDWR = (int) Libc.O_RDWR;
+    public static final int O_NONBLOCK = (int) Libc.O_NONBLOCK;
+    public static final int O_CLOEXEC = (int) Libc.O_CLOEXEC;
     private static final int F_SETFL = 4;
 
     private GuestSyscalls() {
@@ -106,9 +106,7 @@ public final class GuestSyscalls {
     }
 
     public static int open(String path, int flags, int mode) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            return (int) Libc.call(Syscall.OPEN, arena.allocateFrom(path).address(), flags, mode).orThrow("open(" + path + ")");
-        }
+        return Libc.open(path, flags, mode);
     }
 
     public static void mkfifo(String path, int mode) throws IOException {

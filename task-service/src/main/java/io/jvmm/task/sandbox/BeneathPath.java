@@ -16,10 +16,6 @@ import java.nio.file.Path;
  * a descriptor cannot (runc CVE-2021-30465).
  */
 final class BeneathPath implements AutoCloseable {
-    private static final long O_PATH = 0x200000;
-    private static final long O_NOFOLLOW = 0x20000;
-    private static final long O_DIRECTORY = 0x10000;
-    private static final long O_CLOEXEC = 0x80000;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02;
     private static final long RESOLVE_NO_SYMLINKS = 0x04;
     private static final long RESOLVE_BENEATH = 0x08;
@@ -36,7 +32,7 @@ final class BeneathPath implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment name = arena.allocateFrom(relative.isEmpty() ? "." : relative);
             MemorySegment how = arena.allocate(24);
-            how.set(ValueLayout.JAVA_LONG, 0, O_PATH | O_CLOEXEC);
+            how.set(ValueLayout.JAVA_LONG, 0, Libc.O_PATH | Libc.O_CLOEXEC);
             how.set(ValueLayout.JAVA_LONG, 8, 0);
             how.set(ValueLayout.JAVA_LONG, 16, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
             long fd = Libc.call(Syscall.OPENAT2, rootFd, name.address(), how.address(), how.byteSize())
@@ -48,11 +44,7 @@ final class BeneathPath implements AutoCloseable {
     }
 
     private static int openDirectory(Path dir) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment name = arena.allocateFrom(dir.toString());
-            return (int) Libc.call(Syscall.OPEN, name.address(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-                    .orThrow("open " + dir);
-        }
+        return Libc.open(dir.toString(), Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
     }
 
     /** The descriptor as a path another process of this user (mount(8)) can use: it names this very file. */

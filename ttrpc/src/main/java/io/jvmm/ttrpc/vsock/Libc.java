@@ -42,6 +42,18 @@ public final class Libc {
 
     private static final int EINTR = 4;
 
+    /** open(2) flags (x86-64). */
+    public static final long O_RDONLY = 0;
+    public static final long O_WRONLY = 1;
+    public static final long O_RDWR = 2;
+    public static final long O_CREAT = 0x40;
+    public static final long O_TRUNC = 0x200;
+    public static final long O_NONBLOCK = 0x800;
+    public static final long O_DIRECTORY = 0x10000;
+    public static final long O_NOFOLLOW = 0x20000;
+    public static final long O_CLOEXEC = 0x80000;
+    public static final long O_PATH = 0x200000;
+
     private Libc() {
     }
 
@@ -91,6 +103,13 @@ public final class Libc {
             if (r.value() >= 0 || r.errno() != EINTR) {
                 return r;
             }
+        }
+    }
+
+    /** open(2): a descriptor the caller owns and closes. */
+    public static int open(String path, long flags, int mode) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) call(Syscall.OPEN, arena.allocateFrom(path).address(), flags, mode).orThrow("open " + path);
         }
     }
 

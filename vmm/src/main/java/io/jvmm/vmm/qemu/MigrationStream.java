@@ -1,11 +1,8 @@
 package io.jvmm.vmm.qemu;
 
 import io.jvmm.ttrpc.vsock.Libc;
-import io.jvmm.ttrpc.vsock.Syscall;
 import io.jvmm.vmm.VmException;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -18,19 +15,13 @@ import java.util.Map;
  */
 final class MigrationStream {
     private static final String FD_NAME = "jvmm-migration";
-    private static final long O_RDONLY = 0;
-    private static final long O_WRONLY = 1;
-    private static final long O_CREAT = 0x40;
-    private static final long O_TRUNC = 0x200;
-    private static final long O_NOFOLLOW = 0x20000;
-    private static final long O_CLOEXEC = 0x80000;
 
     private MigrationStream() {
     }
 
     /** Starts an outgoing migration ({@code migrate}) into {@code file}, created (or emptied) owner-only. */
     static void migrateTo(QmpClient qmp, Path file, Duration timeout) {
-        int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+        int fd = open(file, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC | Libc.O_NOFOLLOW | Libc.O_CLOEXEC);
         try {
             qmp.executeWithFd("getfd", Map.of("fdname", FD_NAME), fd, timeout);
         } finally {
@@ -41,7 +32,7 @@ final class MigrationStream {
 
     /** Starts an incoming migration ({@code migrate-incoming}, QEMU started with {@code -incoming defer}) from {@code file}. */
     static void migrateFrom(QmpClient qmp, Path file, Duration timeout) {
-        int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = open(file, Libc.O_RDONLY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC);
         try {
             qmp.executeWithFd("getfd", Map.of("fdname", FD_NAME), fd, timeout);
         } finally {
@@ -51,9 +42,8 @@ final class MigrationStream {
     }
 
     private static int open(Path file, long flags) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment name = arena.allocateFrom(file.toString());
-            return (int) Libc.call(Syscall.OPEN, name.address(), flags, 0600).orThrow("open " + file);
+        try {
+            return Libc.open(file.toString(), flags, 0600);
         } catch (IOException e) {
             throw new VmException.MonitorError("cannot open the migration stream's file: " + e.getMessage(), e);
         }
