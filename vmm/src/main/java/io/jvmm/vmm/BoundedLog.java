@@ -30,6 +30,8 @@ public final class BoundedLog {
     private int tailLength;
     private final List<Watch> watches = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    /** The source has ended (guarded by this): no watch can be seen any more. */
+    private boolean ended;
 
     private record Watch(byte[] text, CompletableFuture<Void> seen) {
     }
@@ -79,11 +81,13 @@ public final class BoundedLog {
             // the process ended
         } finally {
             closeQuietly(out);
-            drained.complete(null);
+            // Watches end before drained completes: whoever waited for the end sees them settled.
             synchronized (this) {
+                ended = true;
                 watches.forEach(w -> w.seen().cancel(false));
                 watches.clear();
             }
+            drained.complete(null);
         }
     }
 
@@ -155,7 +159,7 @@ public final class BoundedLog {
         CompletableFuture<Void> seen = new CompletableFuture<>();
         if (indexOf(tail, 0, tailLength, bytes) >= 0) {
             seen.complete(null);
-        } else if (drained.isDone()) {
+        } else if (ended) {
             seen.cancel(false);
         } else {
             watches.add(new Watch(bytes, seen));
