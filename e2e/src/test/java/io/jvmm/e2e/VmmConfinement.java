@@ -9,8 +9,9 @@ import java.util.List;
 
 /**
  * What a running VM's host processes must show (docs/security.md): QEMU in its seccomp sandbox with
- * NoNewPrivs, as an unprivileged user with no effective capability; the vsock helper unprivileged too.
- * Read from {@code /proc/<pid>/status}, as an operator would check it.
+ * NoNewPrivs, as an unprivileged user with no effective capability, in a root of its own; the vsock
+ * helper unprivileged and jailed too. Read from {@code /proc/<pid>/status} and {@code /proc/<pid>/root},
+ * as an operator would check it.
  */
 public final class VmmConfinement {
     private VmmConfinement() {
@@ -24,10 +25,12 @@ public final class VmmConfinement {
             String status = status(p);
             assertThat(status).as("QEMU %d", p.pid()).containsPattern("(?m)^Seccomp:\\s+2$").containsPattern("(?m)^NoNewPrivs:\\s+1$")
                     .containsPattern("(?m)^CapEff:\\s+0000000000000000$").doesNotContainPattern("(?m)^Uid:\\s+0\\s");
+            assertThat(root(p)).as("QEMU %d's root", p.pid()).endsWith("/jail");
         }
         for (ProcessHandle p : named(stateRoot, "vhost-device-vsock")) {
             assertThat(status(p)).as("vhost-device-vsock %d", p.pid()).containsPattern("(?m)^CapEff:\\s+0000000000000000$")
                     .doesNotContainPattern("(?m)^Uid:\\s+0\\s").containsPattern("(?m)^NoNewPrivs:\\s+1$");
+            assertThat(root(p)).as("vhost-device-vsock %d's root", p.pid()).endsWith("/jail");
         }
         return qemus.size();
     }
@@ -35,6 +38,10 @@ public final class VmmConfinement {
     private static List<ProcessHandle> named(Path stateRoot, String binary) {
         return Leftovers.processesMentioning(stateRoot.toString()).stream()
                 .filter(p -> p.info().command().orElse("").endsWith("/" + binary)).toList();
+    }
+
+    private static String root(ProcessHandle p) throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "root")).toString();
     }
 
     private static String status(ProcessHandle p) throws IOException {

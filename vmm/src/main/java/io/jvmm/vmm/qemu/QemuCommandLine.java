@@ -172,17 +172,18 @@ final class QemuCommandLine {
     }
 
     /**
-     * {@code command} run as {@code user} (after {@code nsenter}, which needs the shim's privileges to enter
-     * a pod's network namespace); as it is without one.
+     * {@code command} run as {@code user} in {@code jail} (after {@code nsenter}, which needs the shim's
+     * privileges to enter a pod's network namespace); as it is without a user.
      */
-    static List<String> asUser(java.util.Optional<io.jvmm.vmm.VmmUser> user, List<String> command) {
+    static List<String> asUser(java.util.Optional<io.jvmm.vmm.VmmUser> user, io.jvmm.vmm.VmmJail jail, List<String> command) {
         if (user.isEmpty()) {
             return command;
         }
         int at = command.getFirst().equals("nsenter") ? command.indexOf("--") + 1 : 0;
+        List<String> dropped = new ArrayList<>(user.get().dropPrivileges());
+        dropped.addAll(command.subList(at, command.size()));
         List<String> wrapped = new ArrayList<>(command.subList(0, at));
-        wrapped.addAll(user.get().dropPrivileges());
-        wrapped.addAll(command.subList(at, command.size()));
+        wrapped.addAll(jail.wrap(dropped));
         return wrapped;
     }
 

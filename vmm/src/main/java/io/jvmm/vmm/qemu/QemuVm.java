@@ -57,6 +57,8 @@ public final class QemuVm extends AbstractVm {
     private boolean memorySaved;
     /** Whether this restored VM maps the snapshot's memory (copy-on-write) rather than running on a copy. */
     private boolean mapsSnapshot;
+    /** Memory files outside the state directory that QEMU maps (bound into its jail). */
+    private final List<Path> jailedMemory = new java.util.ArrayList<>();
     /** Held from "the pool has room" until QEMU has mapped its memory. */
     private java.io.Closeable hugePoolLock;
 
@@ -163,7 +165,7 @@ public final class QemuVm extends AbstractVm {
             startQemu(deadline);
             return;
         }
-        SupervisedProcess vsock = startHelper("vhost-device-vsock", asVmmUser(List.of(
+        SupervisedProcess vsock = startHelper("vhost-device-vsock", helperAsVmmUser(List.of(
                 HostTools.vhostDeviceVsock().toString(), "--vm",
                 "guest-cid=" + config.guestCid() + ",socket=" + config.vhostVsockSocket() + ",uds-path=" + config.vsockSocket())));
         HostTools.awaitFile(config.vhostVsockSocket(), vsock, deadline);
@@ -180,6 +182,7 @@ public final class QemuVm extends AbstractVm {
         GuestSnapshot snapshot = restoreFrom.get();
         if (config.shareDir().isEmpty() && (!io.jvmm.vmm.HugePages.holds(snapshot.memory()) || reserveHugePages())) {
             mapsSnapshot = true;
+            jailedMemory.add(snapshot.memory());
             leaseSnapshot(snapshot); // the snapshot is not deleted while this VM maps it
             return QemuCommandLine.memoryFile(config, snapshot.memory(), false);
         }
@@ -327,8 +330,24 @@ public final class QemuVm extends AbstractVm {
         qmp.execute("cont", null, QMP_CALL);
     }
 
+    /** QEMU in its jail: the guest image's files, the state directory, and the memory file it maps. */
     private List<String> asVmmUser(List<String> command) {
-        return QemuCommandLine.asUser(config.vmmUser(), command);
+        List<Path> read = new java.util.ArrayList<>(List.of(config.kernel(), config.initrd()));
+        config.runtimeDisk().ifPresent(read::add);
+        List<Path> write = new java.util.ArrayList<>(List.of(config.stateDir()));
+        write.addAll(jailedMemory);
+        return QemuCommandLine.asUser(config.vmmUser(), jail(read, write), command);
+    }
+
+    /** vhost-device-vsock in a jail of its own: it only needs its sockets' directory. */
+    private List<String> helperAsVmmUser(List<String> command) {
+        return QemuCommandLine.asUser(config.vmmUser(), jail(List.of(), List.of(config.vmmDir())), command);
+    }
+
+    private io.jvmm.vmm.VmmJail jail(List<Path> read, List<Path> write) {
+        Path root = config.stateDir().resolve("jail");
+        grant(() -> Files.createDirectories(root));
+        return new io.jvmm.vmm.VmmJail(root, read, write);
     }
 
     /**

@@ -97,15 +97,18 @@ class QemuCommandLineTest {
         }
     }
 
-    /** The VMM's user is taken on after nsenter (which needs the shim's rights), right before QEMU. */
+    /** The jail and the VMM's user are taken on after nsenter (which needs the shim's rights), right before QEMU. */
     @Test
-    void theVmmUserIsTakenOnAfterEnteringThePodsNamespace() throws Exception {
+    void theJailAndTheVmmUserAreTakenOnAfterEnteringThePodsNamespace() throws Exception {
         io.jvmm.vmm.VmmUser user = new io.jvmm.vmm.VmmUser("jvmm-vmm", 999, 995, List.of(995, 993));
-        List<String> pod = QemuCommandLine.asUser(Optional.of(user), List.of("nsenter", "--net=/run/netns/x", "--", "qemu-system-x86_64", "-m"));
-        assertThat(pod.subList(0, 4)).containsExactly("nsenter", "--net=/run/netns/x", "--", "/usr/bin/setpriv");
-        assertThat(pod).containsSubsequence("--reuid=999", "--regid=995", "--groups=995,993", "--inh-caps=-all", "--bounding-set=-all",
-                "--no-new-privs", "--pdeathsig", "KILL", "--", "qemu-system-x86_64", "-m");
-        assertThat(QemuCommandLine.asUser(Optional.of(user), List.of("vhost-device-vsock", "--vm")).getFirst()).isEqualTo("/usr/bin/setpriv");
-        assertThat(QemuCommandLine.asUser(Optional.empty(), List.of("qemu-system-x86_64"))).containsExactly("qemu-system-x86_64");
+        io.jvmm.vmm.VmmJail jail = new io.jvmm.vmm.VmmJail(dir.resolve("jail"), List.of(dir.resolve("vmlinuz")), List.of(dir));
+        List<String> pod = QemuCommandLine.asUser(Optional.of(user), jail,
+                List.of("nsenter", "--net=/run/netns/x", "--", "qemu-system-x86_64", "-m"));
+        assertThat(pod.subList(0, 9)).containsExactly("nsenter", "--net=/run/netns/x", "--", "unshare", "--mount", "--propagation",
+                "private", "--", "/bin/sh");
+        assertThat(pod).containsSubsequence("jvmm-jail", "/usr/bin/setpriv", "--reuid=999", "--regid=995", "--groups=995,993",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--pdeathsig", "KILL", "--", "qemu-system-x86_64", "-m");
+        assertThat(QemuCommandLine.asUser(Optional.of(user), jail, List.of("vhost-device-vsock", "--vm")).getFirst()).isEqualTo("unshare");
+        assertThat(QemuCommandLine.asUser(Optional.empty(), jail, List.of("qemu-system-x86_64"))).containsExactly("qemu-system-x86_64");
     }
 }
