@@ -339,9 +339,12 @@ public final class QemuVm extends AbstractVm {
         return QemuCommandLine.asUser(config.vmmUser(), jail(read, write), command);
     }
 
-    /** vhost-device-vsock in a jail of its own: it only needs its sockets' directory. */
+    /**
+     * vhost-device-vsock in a jail of its own: its binary (installed outside /usr, from Debian unstable) and
+     * its sockets' directory.
+     */
     private List<String> helperAsVmmUser(List<String> command) {
-        return QemuCommandLine.asUser(config.vmmUser(), jail(List.of(), List.of(config.vmmDir())), command);
+        return QemuCommandLine.asUser(config.vmmUser(), jail(List.of(Path.of(command.getFirst())), List.of(config.vmmDir())), command);
     }
 
     private io.jvmm.vmm.VmmJail jail(List<Path> read, List<Path> write) {
