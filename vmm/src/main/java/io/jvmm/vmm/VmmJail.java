@@ -35,7 +35,8 @@ public record VmmJail(Path root, List<Path> files, List<Path> writable) {
      * {@code unshare --mount}, a shell that builds the root, then {@code chroot}.
      */
     public List<String> wrap(List<String> command) {
-        StringBuilder script = new StringBuilder("set -e\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\nJ=").append(quote(root.toString())).append('\n');
+        // umask 022: the shim's own (077) would make the directories leading to the binds impassable to the VMM's user.
+        StringBuilder script = new StringBuilder("set -e\numask 022\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\nJ=").append(quote(root.toString())).append('\n');
         script.append("mount -t tmpfs -o mode=0755,nosuid jvmm-jail \"$J\"\n");
         bindDirectory(script, Path.of("/usr"));
         for (String name : SYSTEM_DIRS) {

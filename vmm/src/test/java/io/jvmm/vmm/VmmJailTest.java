@@ -19,7 +19,7 @@ class VmmJailTest {
     @Test
     void aJailedProcessSeesOnlyWhatItWasGivenAndRunsUnprivileged() throws Exception {
         Path given = Files.writeString(dir.resolve("kernel image"), "kernel's bytes");
-        Path state = Files.createDirectories(dir.resolve("state"));
+        Path state = Files.createDirectories(dir.resolve("deeper/state")); // directories to pass on the way
         Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         Path secret = Files.writeString(dir.resolve("not-given"), "host data");
         Path root = Files.createDirectories(dir.resolve("jail"));
@@ -30,8 +30,10 @@ class VmmJailTest {
                 + "echo x > '" + given + "' 2>/dev/null || echo read-only";
         List<String> command = new ArrayList<>(nobody.dropPrivileges());
         command.addAll(List.of("/bin/sh", "-c", script));
-        Process p = new ProcessBuilder(new VmmJail(root, List.of(given), List.of(state)).wrap(command))
-                .redirectErrorStream(true).start();
+        // The shim runs with umask 077: the jail must still let the unprivileged user through.
+        List<String> underShimUmask = new ArrayList<>(List.of("/bin/sh", "-c", "umask 077; exec \"$@\"", "shim"));
+        underShimUmask.addAll(new VmmJail(root, List.of(given), List.of(state)).wrap(command));
+        Process p = new ProcessBuilder(underShimUmask).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
