@@ -276,6 +276,10 @@ class ShimProcessTest {
         assertThat(socket).doesNotExist();
         assertThat(startLock(socket)).doesNotExist();
         assertThat(Files.readString(broken.resolve("shim.err"))).contains("no-such.json");
+        // The server removes its files, then its JVM exits: a moment later, not at the same instant.
+        for (int i = 0; i < 100 && !Leftovers.processesMentioning(socket.toString()).isEmpty(); i++) {
+            Thread.sleep(100);
+        }
         assertThat(Leftovers.processesMentioning(socket.toString())).isEmpty();
     }
 
