@@ -79,14 +79,20 @@ public record VmmJail(Path root, List<Path> files, List<Path> writable) {
         script.append("mount -o remount,bind,ro,nosuid ").append(target).append('\n');
     }
 
+    /**
+     * Binds {@code file} at its own path, unless the jail already shows it through a tree bound before
+     * (an image installed under /usr/local is seen, read-only, through /usr).
+     */
     private static void bindFile(StringBuilder script, Path file, boolean readOnly) {
         String target = "\"$J\"" + quote(file.toString());
+        script.append("if [ ! -e ").append(target).append(" ]; then\n");
         script.append("mkdir -p \"$(dirname ").append(target).append(")\"\n");
         script.append("touch ").append(target).append('\n');
         script.append("mount --bind ").append(quote(file.toString())).append(' ').append(target).append('\n');
         if (readOnly) {
             script.append("mount -o remount,bind,ro ").append(target).append('\n');
         }
+        script.append("fi\n");
     }
 
     /** A word for the shell: single-quoted, a quote inside closed, escaped and reopened. */

@@ -24,7 +24,9 @@ class VmmJailTest {
         Path secret = Files.writeString(dir.resolve("not-given"), "host data");
         Path root = Files.createDirectories(dir.resolve("jail"));
         VmmUser nobody = VmmUser.lookup("nobody");
-        String script = "cat '" + given + "'; echo; echo written > '" + state + "/out'; "
+        // A file under /usr (as an image installed in /usr/local is) is already there through /usr's bind.
+        Path underUsr = Path.of("/usr/bin/setpriv");
+        String script = "cat '" + given + "'; echo; echo written > '" + state + "/out'; test -x " + underUsr + " && echo usr-file; "
                 + "test -e '" + secret + "' && echo SEES-THE-HOST; test -e /etc/passwd && echo SEES-ETC; "
                 + "echo root: $(ls /); grep -E '^(Uid|CapEff|NoNewPrivs)' /proc/self/status 2>/dev/null || echo no-proc; "
                 + "echo x > '" + given + "' 2>/dev/null || echo read-only";
@@ -32,13 +34,13 @@ class VmmJailTest {
         command.addAll(List.of("/bin/sh", "-c", script));
         // The shim runs with umask 077: the jail must still let the unprivileged user through.
         List<String> underShimUmask = new ArrayList<>(List.of("/bin/sh", "-c", "umask 077; exec \"$@\"", "shim"));
-        underShimUmask.addAll(new VmmJail(root, List.of(given), List.of(state)).wrap(command));
+        underShimUmask.addAll(new VmmJail(root, List.of(given, underUsr), List.of(state)).wrap(command));
         Process p = new ProcessBuilder(underShimUmask).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).startsWith("kernel's bytes\n").doesNotContain("SEES-THE-HOST").doesNotContain("SEES-ETC")
-                .contains("read-only").containsPattern("root: (bin )?dev .*usr");
+                .contains("read-only").contains("usr-file").containsPattern("root: (bin )?dev .*usr");
         assertThat(state.resolve("out")).hasContent("written\n");
         assertThat(given).hasContent("kernel's bytes");
         assertThat(root).isEmptyDirectory();
