@@ -166,13 +166,22 @@ public abstract class AbstractVm implements VirtualMachine {
         HostTools.awaitFile(config.virtiofsSocket(), fs, deadlineNanos);
         // virtiofsd stays root (it serves files of every owner, inside its own sandbox); the VMM's user
         // connects to its socket through the group.
-        config.vmmUser().ifPresent(u -> {
-            try {
-                u.share(config.virtiofsSocket(), "rw-rw----");
-            } catch (IOException e) {
-                throw new VmException.BootFailed("cannot open virtiofsd's socket to the VMM's user: " + e.getMessage(), e);
-            }
-        });
+        config.vmmUser().ifPresent(u -> grant(() -> u.share(config.virtiofsSocket(), "rw-rw----")));
+    }
+
+    /** A step that hands the VMM's unprivileged user something it opens (a file's owner, a mode). */
+    @FunctionalInterface
+    protected interface Grant {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code grant}; a failure fails the boot, naming what could not be handed over. */
+    protected static void grant(Grant grant) {
+        try {
+            grant.run();
+        } catch (IOException e) {
+            throw new VmException.BootFailed("cannot give the VMM's user what it opens: " + e.getMessage(), e);
+        }
     }
 
     /** Adopts the monitor process: joins the cgroup, and its exit becomes the VM's exit. */
@@ -266,7 +275,7 @@ public abstract class AbstractVm implements VirtualMachine {
 
     @Override
     public String consoleTail(int lines) {
-        java.util.Optional<BoundedLog> console = monitor == null ? java.util.Optional.empty() : monitor.console();
+        java.util.Optional<BoundedLog> console = console();
         if (console.isPresent()) {
             return console.get().tail(lines);
         }
@@ -287,8 +296,12 @@ public abstract class AbstractVm implements VirtualMachine {
 
     @Override
     public java.util.concurrent.CompletableFuture<Void> consoleSays(String text) {
-        java.util.Optional<BoundedLog> console = monitor == null ? java.util.Optional.empty() : monitor.console();
-        return console.map(c -> c.watch(text)).orElseGet(() -> VirtualMachine.super.consoleSays(text));
+        return console().map(c -> c.watch(text)).orElseGet(() -> VirtualMachine.super.consoleSays(text));
+    }
+
+    /** The console the shim drains from the monitor's output (QEMU's); empty when the monitor writes its own file. */
+    private java.util.Optional<BoundedLog> console() {
+        return monitor == null ? java.util.Optional.empty() : monitor.console();
     }
 
     @Override

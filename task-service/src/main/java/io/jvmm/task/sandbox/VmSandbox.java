@@ -119,11 +119,12 @@ public final class VmSandbox implements AutoCloseable {
      * memory stays a copy-on-write mapping of the template's (docs/snapshots.md).
      */
     public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException {
+        Optional<io.jvmm.vmm.VmmUser> vmmUser = settings.vmmAccount(); // read from the host's accounts once
         Optional<io.jvmm.vmm.GuestNic> nic = Optional.empty();
         String guestNetwork = "";
         switch (plan) {
             case NetworkPlan.PodNamespace pod -> {
-                network = PodNetwork.attach(pod.netns(), settings.vmmAccount());
+                network = PodNetwork.attach(pod.netns(), vmmUser);
                 nic = Optional.of(network.nic());
                 guestNetwork = network.guestConfig();
             }
@@ -141,7 +142,7 @@ public final class VmSandbox implements AutoCloseable {
         rootOnDisk = fromTemplate && rootOnDiskIfTemplated && plan instanceof NetworkPlan.Isolated;
         VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
                 rootOnDisk ? Optional.empty() : Optional.of(share.exported()), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic,
-                settings.cpuModel(), settings.vmmAccount());
+                settings.cpuModel(), vmmUser);
         long begin = System.nanoTime();
         if (fromTemplate) {
             io.jvmm.vmm.GuestSnapshot template = VmTemplates.ensure(settings, size, accel);
@@ -283,11 +284,12 @@ public final class VmSandbox implements AutoCloseable {
         // Sealed by this host's runtime, but perhaps under another configuration: a VM no larger than this
         // one could boot (pods are sized up to the host's CPUs) and a root disk no larger than 1 TiB.
         int maxVcpus = Math.max(settings.vcpus(), Runtime.getRuntime().availableProcessors());
-        if (m.vcpus() < 1 || m.vcpus() > maxVcpus || m.memoryMib() < 64 || m.memoryMib() > PodSizing.hostMemoryMib()
+        long maxMemoryMib = PodSizing.hostMemoryMib();
+        if (m.vcpus() < 1 || m.vcpus() > maxVcpus || m.memoryMib() < 64 || m.memoryMib() > maxMemoryMib
                 || m.rootDiskBytes() < 0 || m.rootDiskBytes() > (1L << 40)) {
             problems.add("its VM (" + m.vcpus() + " vCPUs, " + m.memoryMib() + " MiB, a " + m.rootDiskBytes()
                     + "-byte disk) is outside what this host runs (at most " + maxVcpus + " vCPUs and "
-                    + PodSizing.hostMemoryMib() + " MiB)");
+                    + maxMemoryMib + " MiB)");
         }
         if (!problems.isEmpty()) {
             throw io.jvmm.task.TaskException.failedPrecondition("checkpoint " + checkpoint.dir() + " cannot be restored: "

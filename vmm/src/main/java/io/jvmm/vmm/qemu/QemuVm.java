@@ -57,8 +57,6 @@ public final class QemuVm extends AbstractVm {
     private boolean memorySaved;
     /** Whether this restored VM maps the snapshot's memory (copy-on-write) rather than running on a copy. */
     private boolean mapsSnapshot;
-    /** Memory files outside the state directory that QEMU maps (bound into its jail). */
-    private final List<Path> jailedMemory = new java.util.ArrayList<>();
     /** Held from "the pool has room" until QEMU has mapped its memory. */
     private java.io.Closeable hugePoolLock;
 
@@ -182,7 +180,6 @@ public final class QemuVm extends AbstractVm {
         GuestSnapshot snapshot = restoreFrom.get();
         if (config.shareDir().isEmpty() && (!io.jvmm.vmm.HugePages.holds(snapshot.memory()) || reserveHugePages())) {
             mapsSnapshot = true;
-            jailedMemory.add(snapshot.memory());
             leaseSnapshot(snapshot); // the snapshot is not deleted while this VM maps it
             return QemuCommandLine.memoryFile(config, snapshot.memory(), false);
         }
@@ -335,7 +332,9 @@ public final class QemuVm extends AbstractVm {
         List<Path> read = new java.util.ArrayList<>(List.of(config.kernel(), config.initrd()));
         config.runtimeDisk().ifPresent(read::add);
         List<Path> write = new java.util.ArrayList<>(List.of(config.stateDir()));
-        write.addAll(jailedMemory);
+        if (mapsSnapshot) {
+            write.add(restoreFrom.orElseThrow().memory()); // the template's memory, outside the state directory
+        }
         return QemuCommandLine.asUser(config.vmmUser(), jail(read, write), command);
     }
 
@@ -364,19 +363,6 @@ public final class QemuVm extends AbstractVm {
                 u.share(file.getParent(), "rwx--x---");
             }
         }));
-    }
-
-    @FunctionalInterface
-    private interface Grant {
-        void run() throws java.io.IOException;
-    }
-
-    private static void grant(Grant grant) {
-        try {
-            grant.run();
-        } catch (java.io.IOException e) {
-            throw new VmException.BootFailed("cannot give the VMM's user what it opens: " + e.getMessage(), e);
-        }
     }
 
     /** The devices of the snapshot layout that are not on the command line: the share, the card. */
