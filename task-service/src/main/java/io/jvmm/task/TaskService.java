@@ -123,7 +123,7 @@ public final class TaskService implements AutoCloseable {
             try {
                 ContainerCheckpoint.Manifest m = bootFrom(sb, () -> sb.bootFromCheckpoint(id, new ContainerCheckpoint(Path.of(request.checkpoint()))));
                 TaskProcess init = new TaskProcess(id, "", request.stdio(), new byte[0]);
-                init.pid(m.initPid());
+                init.inGuest(m.initPid(), sb.vmmPid());
                 AgentClient agent = sb.agent();
                 init.io(ProcessIo.start(id, request.stdio(), kind -> agent.openStdio(kind, id, ""), binaryEnv(id)));
                 Container container = new Container(id, request.bundle(), init, true);
@@ -153,7 +153,7 @@ public final class TaskService implements AutoCloseable {
                 throw TaskException.failedPrecondition("container " + id + " cannot be checkpointed while execs run in it");
             }
             try {
-                sandbox.checkpoint(id, c.init().pid(), new ContainerCheckpoint(path));
+                sandbox.checkpoint(id, c.init().guestPid(), new ContainerCheckpoint(path));
             } catch (IOException e) {
                 throw new IllegalStateException("cannot checkpoint " + id + " into " + path + ": " + e.getMessage(), e);
             }
@@ -178,8 +178,8 @@ public final class TaskService implements AutoCloseable {
         AgentClient agent = sb.agent();
         TaskProcess init = new TaskProcess(id, "", request.stdio(), new byte[0]);
         long asked = System.nanoTime();
-        init.pid(agent.createContainer(id, "", guestSpec, stdioSpec(request.stdio()), root.diskSerial()));
-        LOG.info("container {} created in the guest in {} ms", id, (System.nanoTime() - asked) / 1_000_000);
+        init.inGuest(agent.createContainer(id, "", guestSpec, stdioSpec(request.stdio()), root.diskSerial()), sb.vmmPid());
+        LOG.info("container {} created in the guest (pid {} there) in {} ms", id, init.guestPid(), (System.nanoTime() - asked) / 1_000_000);
         try {
             init.io(ProcessIo.start(id, request.stdio(), kind -> agent.openStdio(kind, id, ""), binaryEnv(id)));
         } catch (IOException | RuntimeException e) {
@@ -360,7 +360,8 @@ public final class TaskService implements AutoCloseable {
             if (c.init().state() != ProcessState.RUNNING) {
                 throw TaskException.failedPrecondition("cannot exec in a " + c.init().state().adjective() + " state");
             }
-            exec.pid(agent.exec(c.id(), exec.execId(), exec.processJson(), stdioSpec(exec.stdio())));
+            exec.inGuest(agent.exec(c.id(), exec.execId(), exec.processJson(), stdioSpec(exec.stdio())), sandbox.vmmPid());
+            LOG.debug("exec {} of {} started in the guest as pid {}", exec.execId(), c.id(), exec.guestPid());
             try {
                 exec.io(ProcessIo.start(c.id() + "-" + exec.execId(), exec.stdio(),
                         kind -> agent.openStdio(kind, c.id(), exec.execId()), binaryEnv(c.id())));
@@ -459,15 +460,18 @@ public final class TaskService implements AutoCloseable {
         return new ProcessView(id, p.execId(), c.bundle(), p.pid(), p.state(), p.stdio(), p.exitStatus());
     }
 
-    /** The container's processes in the guest; exec processes carry their exec id. */
-    public List<PidInfo> pids(String id) {
-        Container c = container(id);
-        List<PidInfo> result = new ArrayList<>();
-        for (int pid : sandboxAgent().listProcesses(id)) {
-            String execId = c.execs().stream().filter(e -> e.pid() == pid).map(TaskProcess::execId).findFirst().orElse("");
-            result.add(new PidInfo(pid, execId));
+    /**
+     * The container's processes as the host sees them: all of them live in the VMM, so the one pid listed
+     * is the VMM's (as Kata answers), and none once the guest has no process left in the container (which is
+     * how containerd, on restart, tells a task shim with nothing to serve). One entry, not one per guest
+     * process: CRI counts each listed pid's open files on the host.
+     */
+    public List<Integer> pids(String id) {
+        container(id);
+        if (sandboxAgent().listProcesses(id).isEmpty()) {
+            return List.of();
         }
-        return result;
+        return List.of(sandbox.vmmPid());
     }
 
     public void kill(String id, String execId, int signal, boolean all) {
@@ -737,9 +741,5 @@ public final class TaskService implements AutoCloseable {
 
     /** A Delete's answer. */
     public record DeleteResult(int pid, ExitStatus exit) {
-    }
-
-    /** One process of a container for Pids. */
-    public record PidInfo(int pid, String execId) {
     }
 }

@@ -323,6 +323,9 @@ class ShimProcessTest {
     void aTaskGoesThroughItsLifeWithStateChecksAndOrderedEvents() throws Exception {
         int pid = call("Create", create(ID).build(), CreateTaskResponse.parser()).getPid();
         assertThat(pid).isPositive();
+        // The pid is the VMM's (a host process of this task), never a guest pid (docs/security.md, Pids).
+        assertThat(ProcessHandle.of(pid).flatMap(h -> h.info().command())).as("the process of pid %d", pid)
+                .hasValueSatisfying(command -> assertThat(command).contains("qemu-system"));
         assertThat(codeOf(() -> call("Create", create(ID).build(), CreateTaskResponse.parser()))).isEqualTo(Code.ALREADY_EXISTS);
         StateResponse created = call("State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser());
         assertThat(created.getStatus()).isEqualTo(Status.CREATED);
@@ -382,7 +385,7 @@ class ShimProcessTest {
                 .isEqualTo(Code.INVALID_ARGUMENT);
 
         PidsResponse pids = call("Pids", PidsRequest.newBuilder().setId(ID).build(), PidsResponse.parser());
-        assertThat(pids.getProcessesList()).extracting(p -> p.getPid()).contains(pid);
+        assertThat(pids.getProcessesList()).extracting(p -> p.getPid()).containsExactly(pid);
         assertThat(codeOf(() -> call("Kill", KillRequest.newBuilder().setId(ID).setSignal(0).build(), Empty.parser())))
                 .isEqualTo(Code.INVALID_ARGUMENT);
         assertThatThrownBy(() -> call("Delete", DeleteRequest.newBuilder().setId(ID).build(), DeleteResponse.parser()))

@@ -19,6 +19,7 @@ public final class TaskProcess {
     private final java.util.concurrent.atomic.AtomicBoolean exitReported = new java.util.concurrent.atomic.AtomicBoolean();
     private ProcessState state = ProcessState.CREATED;
     private volatile int pid;
+    private volatile int guestPid;
     private volatile ProcessIo io;
 
     public TaskProcess(String containerId, String execId, StdioConfig stdio, byte[] processJson) {
@@ -54,12 +55,24 @@ public final class TaskProcess {
         return processJson;
     }
 
+    /**
+     * The pid containerd is told: the VMM's, a host process of this sandbox (0 until the process is in the
+     * guest). Host tools act on reported pids ({@code nsenter -t}, CRI's per-process fd metrics, NRI), and
+     * the guest's own pid is a number of the guest's choosing that names an unrelated process on the host.
+     */
     public int pid() {
         return pid;
     }
 
-    public void pid(int value) {
-        this.pid = value;
+    /** The process's pid inside the guest, as its agent reported it: for the guest and the logs only. */
+    public int guestPid() {
+        return guestPid;
+    }
+
+    /** The process now exists in the guest (as {@code guestPid}) inside the VMM with host pid {@code vmmPid}. */
+    public void inGuest(int guestPid, int vmmPid) {
+        this.guestPid = guestPid;
+        this.pid = vmmPid;
     }
 
     public synchronized ProcessState state() {

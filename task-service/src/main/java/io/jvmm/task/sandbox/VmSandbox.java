@@ -105,6 +105,14 @@ public final class VmSandbox implements AutoCloseable {
         return settings;
     }
 
+    /** The host pid of the VMM, the one host process every process of this sandbox lives in. */
+    public int vmmPid() {
+        if (vm == null) {
+            throw new IllegalStateException("sandbox " + sandboxId + " has no VM");
+        }
+        return Math.toIntExact(vm.monitorPid());
+    }
+
     /** Boots the VM of the configured size, without a network card, and connects to its agent. */
     public void boot() throws IOException {
         boot(VmSize.of(settings), NetworkPlan.ISOLATED, false);

@@ -9,7 +9,6 @@ import io.jvmm.api.containerd.cgroups.v2.MemoryEvents;
 import io.jvmm.api.containerd.cgroups.v2.MemoryStat;
 import io.jvmm.api.containerd.cgroups.v2.Metrics;
 import io.jvmm.api.containerd.cgroups.v2.PidsStat;
-import io.jvmm.api.containerd.runc.ProcessDetails;
 import io.jvmm.api.containerd.task.ProcessInfo;
 import io.jvmm.api.containerd.task.Status;
 import io.jvmm.api.containerd.task.v3.CheckpointTaskRequest;
@@ -62,7 +61,6 @@ import java.util.concurrent.CompletableFuture;
 public final class TaskEndpoint {
     public static final String V2 = "containerd.task.v2.Task";
     public static final String V3 = "containerd.task.v3.Task";
-    static final String PROCESS_DETAILS_URL = "containerd.runc.v1.ProcessDetails";
     static final String METRICS_URL = "io.containerd.cgroups.v2.Metrics";
     /** Runtime options this runtime accepts (their content does not change how a VM runs). */
     private static final Set<String> KNOWN_OPTIONS = Set.of("containerd.runc.v1.Options", "runtimeoptions.v1.Options",
@@ -212,13 +210,8 @@ public final class TaskEndpoint {
 
     private PidsResponse pids(PidsRequest r) {
         PidsResponse.Builder b = PidsResponse.newBuilder();
-        for (TaskService.PidInfo p : tasks.pids(r.getId())) {
-            ProcessInfo.Builder info = ProcessInfo.newBuilder().setPid(p.pid());
-            if (!p.execId().isEmpty()) {
-                info.setInfo(Any.newBuilder().setTypeUrl(PROCESS_DETAILS_URL)
-                        .setValue(ProcessDetails.newBuilder().setExecId(p.execId()).build().toByteString()));
-            }
-            b.addProcesses(info);
+        for (int pid : tasks.pids(r.getId())) {
+            b.addProcesses(ProcessInfo.newBuilder().setPid(pid));
         }
         return b.build();
     }
