@@ -51,7 +51,8 @@ public final class AgentMain {
         Path state = Path.of(System.getProperty("jvmm.agent.state", "/run/jvmm"));
         Crun crun = new Crun(Path.of(System.getProperty("jvmm.agent.crun", "/usr/bin/crun")),
                 Path.of("/run/crun"), state.resolve("crun-logs"));
-        ContainerRegistry registry = new ContainerRegistry(state, crun);
+        HostileGuest hostile = HostileGuest.fromKernelArgs(kernelArgs());
+        ContainerRegistry registry = new ContainerRegistry(state, crun, hostile.floodsOom() ? HostileGuest.OOM_EVENTS : 0);
         // Creation holds the registry's lock until the new pid is registered: the reaper waits for it.
         new OrphanReaper(registry, registry::ownsProcess, Duration.ofSeconds(1)).start(Duration.ofSeconds(1), Duration.ofSeconds(30));
         int control = Integer.getInteger("jvmm.agent.port", AgentPorts.CONTROL);
@@ -59,11 +60,11 @@ public final class AgentMain {
         Duration devicesWait = DevicesReady.await(DevicesReady.marker(), DEVICES_TIMEOUT);
         long prepared = System.nanoTime();
         StdioServer.start(registry, stdio);
-        AgentService service = new AgentService(registry);
+        AgentService service = new AgentService(registry, hostile);
         TtrpcServer server = TtrpcServer.builder().addService(service.definition()).bindVsock(control);
         var serialPort = SerialAgentPort.find();
         if (serialPort.isPresent()) {
-            SerialAgentPort.serve(serialPort.get(), service.definition(), registry, control, stdio);
+            SerialAgentPort.serve(serialPort.get(), service.definition(), registry, control, stdio, hostile);
         }
         if (!kernelArgs().contains("jvmm.ignore_power_button")) {
             PowerButton.watch(() -> service.powerOff(2000));

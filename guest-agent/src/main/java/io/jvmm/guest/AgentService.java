@@ -43,9 +43,11 @@ final class AgentService {
     private static final int SIGKILL = 9;
 
     private final ContainerRegistry registry;
+    private final HostileGuest hostile;
 
-    AgentService(ContainerRegistry registry) {
+    AgentService(ContainerRegistry registry, HostileGuest hostile) {
         this.registry = registry;
+        this.hostile = hostile;
     }
 
     ServiceDefinition definition() {
@@ -186,12 +188,19 @@ final class AgentService {
         if (req.getSignal() == 0 || req.getSignal() > 64) {
             throw new IllegalArgumentException("signal " + req.getSignal() + " is out of range 1-64");
         }
-        registry.signal(req.getProcess().getContainerId(), req.getProcess().getExecId(), req.getSignal(), req.getAll());
+        if (!hostile.garblesMuxOn(req.getSignal())) {
+            registry.signal(req.getProcess().getContainerId(), req.getProcess().getExecId(), req.getSignal(), req.getAll());
+        }
         return SignalProcessResponse.getDefaultInstance();
     }
 
     private WaitProcessResponse await(ProcessRef req) throws Exception {
-        GuestProcess.Exit exit = registry.get(req.getContainerId()).process(req.getExecId()).awaitExit();
+        GuestProcess process = registry.get(req.getContainerId()).process(req.getExecId());
+        if (hostile.answersWaitsAtOnce() && !process.hasExited()) {
+            hostile.answeredWaitAtOnce();
+            throw new TtrpcException(Code.DEADLINE_EXCEEDED, "hostile guest: no exit yet");
+        }
+        GuestProcess.Exit exit = process.awaitExit();
         return WaitProcessResponse.newBuilder()
                 .setExitStatus(exit.status())
                 .setExitedAtUnixNano(exit.at().getEpochSecond() * 1_000_000_000L + exit.at().getNano())

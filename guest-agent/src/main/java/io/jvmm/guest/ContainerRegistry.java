@@ -22,12 +22,14 @@ final class ContainerRegistry {
     private final Path io;
     private final Crun crun;
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
-    private final OomWatcher oomWatcher = new OomWatcher();
+    private final OomWatcher oomWatcher;
 
-    ContainerRegistry(Path stateDir, Crun crun) throws IOException {
+    /** {@code oomFlood}: OOM events made up for each new container (a hostile guest on request; 0 normally). */
+    ContainerRegistry(Path stateDir, Crun crun, int oomFlood) throws IOException {
         this.bundles = Files.createDirectories(stateDir.resolve("bundles"));
         this.io = Files.createDirectories(stateDir.resolve("io"));
         this.crun = crun;
+        this.oomWatcher = new OomWatcher(oomFlood);
     }
 
     Container get(String id) {
@@ -79,6 +81,7 @@ final class ContainerRegistry {
         Container c = get(id);
         c.init.markRunning("start");
         crun.run(id, List.of("start", id));
+        oomWatcher.started(id);
         return c.init.pid();
     }
 

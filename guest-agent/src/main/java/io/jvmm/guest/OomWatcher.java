@@ -19,11 +19,34 @@ final class OomWatcher {
     private final Map<String, Path> cgroups = new ConcurrentHashMap<>();
     private final Map<String, Long> seen = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Consumer<GuestEvent>> subscribers = new CopyOnWriteArrayList<>();
+    private final int flood;
     private Thread poller;
+
+    /** {@code flood}: OOM kills made up for each container watched, as fast as they go (see {@link HostileGuest}). */
+    OomWatcher(int flood) {
+        this.flood = flood;
+    }
 
     void watch(String containerId, Path cgroup) {
         cgroups.put(containerId, cgroup);
         seen.put(containerId, CgroupStats.oomKills(cgroup));
+    }
+
+    /** The container's init started: under a flood, its made-up OOM kills begin (until it is forgotten). */
+    void started(String containerId) {
+        if (flood == 0) {
+            return;
+        }
+        Thread.ofPlatform().name("oom-flood").daemon(true).start(() -> {
+            long began = System.nanoTime();
+            int kills = 0;
+            while (kills < flood && cgroups.containsKey(containerId)) {
+                send(containerId, ++kills);
+            }
+            System.out.printf("jvmm-hostile: sent %d OOM events for %s in %d ms%n", kills, containerId,
+                    (System.nanoTime() - began) / 1_000_000);
+            System.out.flush();
+        });
     }
 
     void forget(String containerId) {
@@ -59,11 +82,15 @@ final class OomWatcher {
         long kills = CgroupStats.oomKills(cgroup);
         Long before = seen.put(containerId, kills);
         if (before != null && kills > before) {
-            Instant now = Instant.now();
-            GuestEvent event = GuestEvent.newBuilder().setContainerId(containerId)
-                    .setAtUnixNano(now.getEpochSecond() * 1_000_000_000L + now.getNano())
-                    .setOom(OomEvent.newBuilder().setOomKills(kills)).build();
-            subscribers.forEach(s -> s.accept(event));
+            send(containerId, kills);
         }
+    }
+
+    private void send(String containerId, long kills) {
+        Instant now = Instant.now();
+        GuestEvent event = GuestEvent.newBuilder().setContainerId(containerId)
+                .setAtUnixNano(now.getEpochSecond() * 1_000_000_000L + now.getNano())
+                .setOom(OomEvent.newBuilder().setOomKills(kills)).build();
+        subscribers.forEach(s -> s.accept(event));
     }
 }

@@ -46,10 +46,12 @@ final class SerialAgentPort {
      * Serves {@code service} and stdio on the port's mux. The device is opened once for reading and
      * writing (virtio-serial lets one opener in at a time).
      */
-    static void serve(Path device, ServiceDefinition service, ContainerRegistry registry, int controlPort, int stdioPort)
-            throws IOException {
+    static void serve(Path device, ServiceDefinition service, ContainerRegistry registry, int controlPort, int stdioPort,
+            HostileGuest hostile) throws IOException {
         RandomAccessFile file = new RandomAccessFile(device.toFile(), "rw");
-        StreamMux mux = StreamMux.guest("agent-serial", new FileInputStream(file.getFD()), new FileOutputStream(file.getFD()));
+        FileOutputStream pipe = new FileOutputStream(file.getFD());
+        hostile.muxPipe(pipe);
+        StreamMux mux = StreamMux.guest("agent-serial", new FileInputStream(file.getFD()), pipe);
         TtrpcServer.builder().addService(service).serve(mux.listen(controlPort), "serial port " + device);
         StdioServer.start(registry, mux.listen(stdioPort));
     }

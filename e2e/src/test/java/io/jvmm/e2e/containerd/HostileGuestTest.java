@@ -41,6 +41,7 @@ class HostileGuestTest {
     static void nothingIsLeftBehind() throws Exception {
         if (containerd != null) {
             assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
+            assertThat(jvmm.deleteTemplates()).as("templates a VM still maps").isEmpty();
         }
     }
 
@@ -193,6 +194,150 @@ class HostileGuestTest {
         assertThat(kept).as("console bytes on the host after a %d-byte flood", flood)
                 .isLessThanOrEqualTo(2 * io.jvmm.vmm.BoundedLog.DEFAULT_LIMIT);
         stop("hv-h");
+    }
+
+    /**
+     * The agent answers WaitProcess at once ("no exit yet") instead of when the process exits: the shim asks
+     * again at most about once a second instead of spinning on the answers, and still reports the exit that
+     * comes in the end. The guest tells its count on the console, which the host reads.
+     */
+    @Test
+    void anAgentAnsweringWaitsAtOnceDoesNotMakeTheShimSpin() throws Exception {
+        Path config = hostileConfig("instant-wait");
+        started.add("hv-w");
+        try (CtrRun run = CtrRun.start(containerd, List.of("run", "--snapshotter", "native", "--runtime", JVMM,
+                "--runtime-config-path", config.toString(), PrivateContainerd.IMAGE, "hv-w", "sleep", "1000"))) {
+            containerd.awaitTask("hv-w", "RUNNING", TIMEOUT);
+            long first = waitsAnsweredAtOnce();
+            long since = System.nanoTime();
+            Thread.sleep(10_000);
+            long waits = waitsAnsweredAtOnce() - first;
+            double seconds = (System.nanoTime() - since) / 1e9 + 1; // the guest reports its count once a second
+            System.out.printf("HostileGuestTest: %d waits answered at once in %.1f s%n", waits, seconds);
+            assertThat(waits).as("WaitProcess calls answered at once in %.0f s", seconds).isPositive()
+                    .isLessThanOrEqualTo((long) (2 * seconds));
+            containerd.ctr(null, "task", "kill", "-s", "SIGKILL", "hv-w");
+            assertThat(run.await(TIMEOUT)).as("the exit, once the guest reports it: %s", run.stderr()).isEqualTo(137);
+        }
+    }
+
+    /**
+     * The agent reports a flood of OOM kills for a container from its start until it is deleted, and the
+     * container exits while containerd is held still (as a busy containerd is, taking no events): once it
+     * goes on, containerd gets the exit, promptly, and then the delete. (The old 2048-entry queue dropped
+     * OOM events while containerd was away, and logged an error for each, which slowed the shim's reading
+     * of its agent so much that the exit reached containerd 70 s after it happened.)
+     */
+    @Test
+    void aFloodOfOomEventsNeverCrowdsOutTheExitAndDelete() throws Exception {
+        Path config = hostileConfig("oom-flood");
+        started.add("hv-o");
+        try (CtrRun events = CtrRun.start(containerd, List.of("events"));
+             CtrRun run = CtrRun.start(containerd, List.of("run", "--rm", "--snapshotter", "native", "--runtime", JVMM,
+                     "--runtime-config-path", config.toString(), PrivateContainerd.IMAGE, "hv-o", "sh", "-c", "sleep 8; exit 7"))) {
+            containerd.awaitTask("hv-o", "RUNNING", TIMEOUT);
+            containerd.freeze(java.time.Duration.ofSeconds(15)); // the exit comes meanwhile
+            assertThat(run.await(TIMEOUT)).as(run.stderr()).isEqualTo(7);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (eventsOf(events, "hv-o", "/tasks/delete") == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            long ooms = eventsOf(events, "hv-o", "/tasks/oom");
+            System.out.printf("HostileGuestTest: %d OOM events reached containerd%n", ooms);
+            assertThat(ooms).as("OOM events that reached containerd (the flood is real)").isPositive();
+            assertThat(eventsOf(events, "hv-o", "/tasks/exit")).as("exit events").isEqualTo(1);
+            assertThat(eventsOf(events, "hv-o", "/tasks/delete")).as("delete events").isEqualTo(1);
+            assertThat(exitLatency(events, "hv-o")).as("from the exit to its event, a 15 s freeze included")
+                    .isLessThan(java.time.Duration.ofSeconds(40));
+        }
+    }
+
+    /** From a process's exit (the event's exited_at) to containerd publishing its /tasks/exit (ctr events' time). */
+    private static java.time.Duration exitLatency(CtrRun events, String id) {
+        String line = events.stdout().lines().filter(l -> l.contains(" /tasks/exit ") && l.contains("\"" + id + "\""))
+                .findFirst().orElseThrow();
+        String[] time = line.split(" ", 4); // Go's time.String: 2006-01-02 15:04:05.999999999 -0700 MST
+        java.time.Instant published = java.time.LocalDateTime.parse(time[0] + "T" + time[1]).toInstant(java.time.ZoneOffset.of(time[2]));
+        java.util.regex.Matcher exited = java.util.regex.Pattern.compile("\"exited_at\":\\{\"seconds\":(\\d+)").matcher(line);
+        assertThat(exited.find()).as(line).isTrue();
+        return java.time.Duration.between(java.time.Instant.ofEpochSecond(Long.parseLong(exited.group(1))), published);
+    }
+
+    /**
+     * The agent garbles the serial port's stream mux (a templated VM's agent is reached over it). Frames the
+     * host must drop (empty data on every stream it may have open; data, credit, ends and resets for streams
+     * it never opened; answers to opens it never asked for) leave the container serving. Then bytes that are
+     * no frame end the host's mux: the shim reports the container gone and cleans up instead of hanging.
+     */
+    @Test
+    void garbageOnTheSerialMuxIsDroppedAndABrokenMuxEndsTheTaskCleanly() throws Exception {
+        Path config = hostileConfig("mux-garbage", true);
+        started.add("hv-m");
+        try (CtrRun run = CtrRun.start(containerd, List.of("run", "--rm", "--snapshotter", "native", "--runtime", JVMM,
+                "--runtime-config-path", config.toString(), PrivateContainerd.IMAGE, "hv-m", "sleep", "1000"))) {
+            containerd.awaitTask("hv-m", "RUNNING", TIMEOUT);
+            PrivateContainerd.Result cue = containerd.ctr(null, "task", "kill", "-s", "SIGUSR1", "hv-m");
+            assertThat(cue.exitCode()).as(cue.stderr()).isZero();
+            awaitConsole("jvmm-hostile: mux garbage sent after signal 10");
+            PrivateContainerd.Result alive = containerd.ctr(null, "task", "exec", "--exec-id", "alive", "hv-m", "echo", "alive");
+            assertThat(alive.stdout()).as("an exec after the garbage: %s", alive.stderr()).isEqualTo("alive\n");
+            assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern("hv-m\\s+\\d+\\s+RUNNING");
+
+            containerd.ctr(null, "task", "kill", "-s", "SIGUSR2", "hv-m");
+            assertThat(run.await(TIMEOUT)).as("the task once its agent's mux broke: %s", run.stderr()).isEqualTo(137);
+        }
+    }
+
+    /** The installed configuration with the guest agent told to misbehave ({@code jvmm.hostile=}). */
+    private Path hostileConfig(String behaviours) throws IOException {
+        return hostileConfig(behaviours, false);
+    }
+
+    private Path hostileConfig(String behaviours, boolean templates) throws IOException {
+        Path config = dir.resolve("hostile-" + behaviours + ".json");
+        Files.writeString(config, jvmm.configWith(java.util.Map.of("kernelArgs", "jvmm.hostile=" + behaviours, "templates", templates)));
+        return config;
+    }
+
+    /** Waits until a sandbox's console has said {@code line}. */
+    private static void awaitConsole(String line) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
+        while (!consoleSays(line)) {
+            assertThat(System.nanoTime()).as("the console saying: %s", line).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private static boolean consoleSays(String text) throws IOException {
+        try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
+            for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log")).toList()) {
+                if (Files.readString(log, StandardCharsets.ISO_8859_1).contains(text)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The count the hostile agent last wrote on its console (only one such sandbox runs at a time). */
+    private static long waitsAnsweredAtOnce() throws IOException {
+        String prefix = "jvmm-hostile: waits answered at once: ";
+        long count = 0;
+        try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
+            for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log")).toList()) {
+                for (String line : Files.readAllLines(log, StandardCharsets.ISO_8859_1)) {
+                    int at = line.indexOf(prefix);
+                    if (at >= 0) {
+                        count = Long.parseLong(line.substring(at + prefix.length()).strip());
+                    }
+                }
+            }
+        }
+        return count;
+    }
+
+    private static long eventsOf(CtrRun events, String id, String topic) {
+        return events.stdout().lines().filter(l -> l.contains(" " + topic + " ") && l.contains("\"" + id + "\"")).count();
     }
 
     private static PrivateContainerd.Result asNobody(String... command) throws Exception {

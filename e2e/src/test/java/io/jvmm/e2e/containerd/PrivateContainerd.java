@@ -205,6 +205,26 @@ public final class PrivateContainerd implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * Holds containerd still (SIGSTOP to the process this object started) for {@code duration}, as a
+     * containerd too busy to take a shim's events is, then lets it go on (SIGCONT, also when interrupted).
+     */
+    public void freeze(java.time.Duration duration) throws IOException, InterruptedException {
+        signal("STOP");
+        try {
+            Thread.sleep(duration);
+        } finally {
+            signal("CONT");
+        }
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
     public Path socket() {
         return dir.resolve("containerd.sock");
     }

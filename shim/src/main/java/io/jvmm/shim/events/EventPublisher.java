@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -27,14 +28,17 @@ import org.apache.logging.log4j.Logger;
  * <p>The queue holds every lifecycle event (create, start, exit, delete, ...): they come one per call
  * containerd made or per process that ended, so their number is bounded by containerd's own work, and an
  * exit or a delete that went missing would leave containerd waiting for good. The one kind the guest can
- * make at will, OOM, is coalesced: at most one waits per container (a flood of OOM kills tells containerd
- * no more than one does).
+ * make at will, OOM, is coalesced: at most one waits per container, and at most one per container a second
+ * is queued at all (a flood of OOM kills tells containerd no more than one does, and would otherwise keep
+ * containerd publishing as fast as it can).
  */
 public final class EventPublisher implements EventSink, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(EventPublisher.class);
     static final String SERVICE = "containerd.services.events.ttrpc.v1.Events";
     private static final int ATTEMPTS = 5;
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+    /** At most one OOM event per container in this time. */
+    static final Duration OOM_INTERVAL = Duration.ofSeconds(1);
 
     private record Pending(Envelope envelope, Optional<String> oomOf) {
     }
@@ -44,6 +48,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     /** Containers with an OOM event waiting in the queue. */
     private final Set<String> oomWaiting = ConcurrentHashMap.newKeySet();
+    /** When each container's last OOM event was queued (System.nanoTime), until the container is deleted. */
+    private final Map<String, Long> oomQueuedAt = new ConcurrentHashMap<>();
     private final Thread sender;
     private final Duration retryPause;
     private volatile boolean closing;
@@ -62,12 +68,29 @@ public final class EventPublisher implements EventSink, AutoCloseable {
 
     @Override
     public void publish(TaskEvent event) {
-        if (event instanceof TaskEvent.Oom oom && !oomWaiting.add(oom.containerId())) {
-            LOG.debug("OOM of {} coalesced with the one waiting", oom.containerId());
+        if (event instanceof TaskEvent.Oom oom && !oomIsNews(oom.containerId())) {
+            LOG.debug("OOM of {} coalesced with the one before", oom.containerId());
             return;
+        }
+        if (event instanceof TaskEvent.Deleted deleted) {
+            oomQueuedAt.remove(deleted.containerId());
         }
         Envelope envelope = EventEnvelopes.envelope(namespace, event, Instant.now());
         queue.add(new Pending(envelope, event instanceof TaskEvent.Oom oom ? Optional.of(oom.containerId()) : Optional.empty()));
+    }
+
+    /** Whether an OOM of {@code containerId} is to be queued: none waits, and none was queued in the last interval. */
+    private boolean oomIsNews(String containerId) {
+        long now = System.nanoTime();
+        Long last = oomQueuedAt.get(containerId);
+        if (last != null && now - last < OOM_INTERVAL.toNanos()) {
+            return false;
+        }
+        if (!oomWaiting.add(containerId)) {
+            return false;
+        }
+        oomQueuedAt.put(containerId, now);
+        return true;
     }
 
     private void sendLoop() {

@@ -99,4 +99,29 @@ class EventPublisherTest {
         assertThat(topics).endsWith("/tasks/exit", "/tasks/delete");
         assertThat(topics.stream().filter(t -> t.equals("/tasks/oom")).count()).isBetween(2L, 4L);
     }
+
+    /**
+     * A guest that floods OOM events while containerd takes them as fast as they come: containerd gets at
+     * most one per container a second, not the flood (the publisher only coalesced with an OOM still
+     * waiting, so containerd published hundreds a second), and a deleted container starts afresh.
+     */
+    @Test
+    void aContainerdThatKeepsUpStillGetsAtMostOneOomPerContainerASecond() throws Exception {
+        List<Envelope> received = new CopyOnWriteArrayList<>();
+        try (TtrpcServer s = server(received, new AtomicInteger())) {
+            EventPublisher p = new EventPublisher(dir.resolve("ttrpc.sock"), "ns1", Duration.ofMillis(20));
+            long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+            while (System.nanoTime() < end) {
+                p.publish(new TaskEvent.Oom("a"));
+                Thread.sleep(2);
+            }
+            p.publish(new TaskEvent.Deleted("a", 7, 137, Instant.ofEpochSecond(100)));
+            p.publish(new TaskEvent.Oom("a"));
+            p.close(Duration.ofSeconds(10));
+        }
+        List<String> topics = received.stream().map(Envelope::getTopic).toList();
+        assertThat(topics.subList(0, topics.indexOf("/tasks/delete"))).as("before the delete").containsOnly("/tasks/oom")
+                .hasSizeBetween(1, 2);
+        assertThat(topics).endsWith("/tasks/delete", "/tasks/oom");
+    }
 }
