@@ -91,6 +91,8 @@ class CheckpointTest {
                 for (int i = 1; i < after.size(); i++) {
                     assertThat(after.get(i)).isEqualTo(after.get(i - 1) + 1);
                 }
+                // The VM restored from the checkpoint runs as confined as a booted one (docs/security.md).
+                assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot())).isPositive();
                 assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
                 assertThat(attached.await(120)).as("ctr stderr: %s", attached.stderr()).isEqualTo(137);
             }

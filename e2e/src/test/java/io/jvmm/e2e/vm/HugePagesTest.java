@@ -28,11 +28,15 @@ import org.junit.jupiter.api.Test;
  * can hold its reservation and runs on a copy when it cannot, deleting the template gives the pages
  * back, and with no room in the pool a template is made in ordinary memory. The test makes a pool of
  * its own when the host lets it (root, a writable nr_hugepages) and puts the host's setting back after.
+ * The VMs run as the VMM's unprivileged user in their jails, as installed (docs/security.md): the
+ * hugetlbfs file is handed to that user, not the mount.
  */
 class HugePagesTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(300);
     private static final int MIB = 256;
     private static final Path NR_HUGEPAGES = Path.of("/proc/sys/vm/nr_hugepages");
+    /** The VMM's user packaging/shim/install.sh makes. */
+    private static final String VMM_USER = "jvmm-vmm";
     private static Path stateRoot;
     private static Path ownMount;
     private static long originalPages = -1;
@@ -41,6 +45,7 @@ class HugePagesTest {
     @BeforeAll
     static void aPoolWithRoomForATemplateAndAClone() throws Exception {
         GuestImage.get();
+        io.jvmm.e2e.containerd.JvmmRuntime.get(); // its installer makes the VMM's user
         stateRoot = Files.createTempDirectory(Path.of("/tmp"), "jvmm-hp");
         if (HugePages.mounted().isEmpty()) {
             ownMount = Files.createDirectories(stateRoot.resolve("hugetlbfs"));
@@ -83,6 +88,7 @@ class HugePagesTest {
             clone.start(TIMEOUT);
             answers(config);
             assertThat(clone.sharesSnapshotMemory()).isTrue();
+            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(stateRoot)).as("confined QEMUs").isEqualTo(1);
             assertThat(guestMemoryPageKib(clone.monitorPid(), template)).as("the clone's guest memory mapping").isEqualTo(2048);
 
             // No room left in the pool for another clone's reservation: it runs on a copy instead.
@@ -130,13 +136,13 @@ class HugePagesTest {
     private static SandboxSettings settings(boolean hugePages) {
         GuestImage image = GuestImage.get();
         return new SandboxSettings(VmmType.QEMU, image.kernel(), image.initrd(), Optional.of(image.runtimeDisk()), 1, MIB,
-                Accel.TCG, stateRoot, TIMEOUT, "", true, hugePages);
+                Accel.TCG, stateRoot, TIMEOUT, "", true, hugePages, Optional.empty(), Optional.of(VMM_USER));
     }
 
     private static VmConfig config(SandboxSettings settings, String name) throws Exception {
         Path dir = Files.createDirectories(stateRoot.resolve(name));
         return new VmConfig(dir, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(), 1, MIB, 3,
-                Accel.TCG, "");
+                Accel.TCG, "").withVmmUser(settings.vmmAccount());
     }
 
     private static void answers(VmConfig config) throws Exception {
@@ -145,18 +151,24 @@ class HugePagesTest {
         }
     }
 
-    /** KernelPageSize of the clone's mapping of the template's memory file, from /proc/<pid>/smaps. */
+    /**
+     * KernelPageSize of the clone's mapping of the template's memory file, from /proc/<pid>/smaps, found by
+     * the file's inode: in its jail QEMU sees the file bound at another path, which smaps may name.
+     */
     private static int guestMemoryPageKib(long pid, GuestSnapshot template) throws Exception {
-        String target = Files.readSymbolicLink(template.memory()).toString();
+        Path target = template.memory().toRealPath();
+        String inode = Files.getAttribute(target, "unix:ino").toString();
         boolean inMapping = false;
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/smaps"))) {
             if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
-                inMapping = line.endsWith(target);
+                String[] fields = line.trim().split("\\s+");
+                inMapping = fields.length >= 6 && fields[4].equals(inode);
             } else if (inMapping && line.startsWith("KernelPageSize:")) {
                 return Integer.parseInt(line.replaceAll("\\D", ""));
             }
         }
-        throw new AssertionError("no mapping of " + target + " in process " + pid);
+        throw new AssertionError("no mapping of " + target + " (inode " + inode + ") in process " + pid + "; its file mappings: "
+                + Files.readAllLines(Path.of("/proc/" + pid + "/maps")).stream().filter(l -> l.contains("/")).distinct().toList());
     }
 
     /**

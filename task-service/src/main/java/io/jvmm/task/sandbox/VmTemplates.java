@@ -46,9 +46,11 @@ public final class VmTemplates {
         // came in 8.2), so its user may write it (docs/security.md says what that means).
         StateRoot.createTraversable(settings.stateRoot(), snapshot.dir());
         Optional<io.jvmm.vmm.VmmUser> user = settings.vmmAccount();
-        if (user.isPresent() && !Files.isSymbolicLink(snapshot.memory())) {
-            user.get().own(snapshot.memory());
-            Files.setPosixFilePermissions(snapshot.memory(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        if (user.isPresent()) {
+            // The file itself: on huge pages the snapshot's memory is a link to the template's hugetlbfs file.
+            Path memory = snapshot.memory().toRealPath();
+            user.get().own(memory);
+            Files.setPosixFilePermissions(memory, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         }
         return snapshot;
     }

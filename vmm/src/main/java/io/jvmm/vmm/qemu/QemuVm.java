@@ -175,6 +175,7 @@ public final class QemuVm extends AbstractVm {
     private String snapshotLayoutMemory() {
         Path own = config.vmmDir().resolve(MEMORY_FILE);
         if (restoreFrom.isEmpty()) {
+            hugeMemory.ifPresent(this::giveHugeMemoryToVmm);
             return QemuCommandLine.memoryFile(config, hugeMemory.orElse(own), true);
         }
         GuestSnapshot snapshot = restoreFrom.get();
@@ -335,6 +336,9 @@ public final class QemuVm extends AbstractVm {
         if (mapsSnapshot) {
             write.add(restoreFrom.orElseThrow().memory()); // the template's memory, outside the state directory
         }
+        if (restoreFrom.isEmpty()) {
+            hugeMemory.ifPresent(write::add); // a template's memory on the host's hugetlbfs
+        }
         return QemuCommandLine.asUser(config.vmmUser(), jail(read, write), command);
     }
 
@@ -362,6 +366,19 @@ public final class QemuVm extends AbstractVm {
             if (!file.getParent().equals(config.vmmDir())) {
                 u.share(file.getParent(), "rwx--x---");
             }
+        }));
+    }
+
+    /**
+     * A template's memory file on the host's hugetlbfs, made here for QEMU to fill, belongs to the VMM's
+     * user (the mount's directory, the host's, is left as it is: the jail binds the file alone).
+     */
+    private void giveHugeMemoryToVmm(Path file) {
+        config.vmmUser().ifPresent(u -> grant(() -> {
+            if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(file);
+            }
+            u.own(file);
         }));
     }
 
