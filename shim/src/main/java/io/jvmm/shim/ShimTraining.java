@@ -60,7 +60,7 @@ final class ShimTraining {
             Thread.currentThread().interrupt();
             return 1;
         } finally {
-            deleteTree(dir);
+            io.jvmm.vmm.SafeTree.delete(dir);
         }
     }
 
@@ -75,15 +75,7 @@ final class ShimTraining {
             serveOnce(dir, socket, RuntimeConfig.load(config).settings());
             return 0;
         } finally {
-            deleteTree(dir);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+            io.jvmm.vmm.SafeTree.delete(dir);
         }
     }
 

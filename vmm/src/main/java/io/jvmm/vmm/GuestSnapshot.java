@@ -332,18 +332,7 @@ public record GuestSnapshot(Path dir) {
         if (Files.isSymbolicLink(link)) {
             Files.deleteIfExists(Files.readSymbolicLink(link));
         }
-        deleteTree(snapshotDir);
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (var paths = Files.walk(root)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        SafeTree.delete(snapshotDir);
     }
 
     private static void fsync(Path p) throws IOException {

@@ -102,16 +102,7 @@ final class HostMounts {
 
     /** Every mount point at or below {@code dir}, deepest first, as the kernel names them. */
     static List<Path> mountsUnder(Path dir) throws IOException {
-        String prefix = dir.toString();
-        List<Path> result = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
-            String point = unescape(line.split(" ")[4]);
-            if (point.equals(prefix) || point.startsWith(prefix + "/")) {
-                result.add(Path.of(point));
-            }
-        }
-        result.sort(Comparator.comparingInt((Path p) -> p.getNameCount()).reversed());
-        return result;
+        return io.jvmm.vmm.MountTable.under(dir);
     }
 
     /**
@@ -125,10 +116,6 @@ final class HostMounts {
                 r.orThrow("umount " + point);
             }
         }
-    }
-
-    private static String unescape(String field) {
-        return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 
     private static void run(List<String> command) throws IOException {

@@ -145,7 +145,7 @@ final class ShareTree {
         Path dir = containerDir(containerId);
         try {
             unmountOwn(stateDir, dir);
-            SafeTree.delete(dir);
+            io.jvmm.vmm.SafeTree.delete(dir);
         } catch (IOException e) {
             LOG.warn("cannot clean up {}: {}", dir, e.getMessage());
         }

@@ -434,10 +434,10 @@ public final class VmSandbox implements AutoCloseable {
         deleteTree(stateDir);
     }
 
-    /** {@link SafeTree#delete}, a failure logged: what cannot go now is left for an operator, never forced. */
+    /** {@link io.jvmm.vmm.SafeTree#delete}, a failure logged: what cannot go now is left for an operator, never forced. */
     static void deleteTree(Path dir) {
         try {
-            SafeTree.delete(dir);
+            io.jvmm.vmm.SafeTree.delete(dir);
         } catch (IOException e) {
             LOG.warn("cannot remove {}: {}", dir, e.getMessage());
         }

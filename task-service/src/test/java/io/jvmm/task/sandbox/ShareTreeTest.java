@@ -37,7 +37,7 @@ class ShareTreeTest {
         for (Path p : HostMounts.mountsUnder(dir)) {
             HostMounts.unmount(p);
         }
-        SafeTree.delete(dir);
+        io.jvmm.vmm.SafeTree.delete(dir);
     }
 
     @Test
@@ -127,7 +127,7 @@ class ShareTreeTest {
         ShareTree.unmountAll(state);
 
         assertThat(HostMounts.mountsUnder(state)).isEmpty();
-        SafeTree.delete(state);
+        io.jvmm.vmm.SafeTree.delete(state);
         assertThat(outside.resolve("marker")).hasContent("host data\n");
     }
 

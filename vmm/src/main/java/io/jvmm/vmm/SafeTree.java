@@ -1,4 +1,4 @@
-package io.jvmm.task.sandbox;
+package io.jvmm.vmm;
 
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
@@ -11,7 +11,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 /**
  * Deletes a directory tree the way teardown must (docs/security.md): never while anything is mounted
  * below it (that would delete an image's or a volume's files), never following a symlink (the link goes,
- * not what it names), and never crossing into another file system should a mount appear after all.
+ * not what it names), and never crossing into another file system should a mount appear after all. The
+ * one tree delete of the host side: sandboxes' state, templates and snapshots, the shim's training runs.
  */
 public final class SafeTree {
     private SafeTree() {
@@ -22,8 +23,9 @@ public final class SafeTree {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        if (!HostMounts.mountsUnder(dir).isEmpty()) {
-            throw new IOException("not removing " + dir + ": mounts remain below it " + HostMounts.mountsUnder(dir));
+        java.util.List<Path> mounts = MountTable.under(dir);
+        if (!mounts.isEmpty()) {
+            throw new IOException("not removing " + dir + ": mounts remain below it " + mounts);
         }
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             Files.delete(dir);

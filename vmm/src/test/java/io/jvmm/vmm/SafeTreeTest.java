@@ -1,4 +1,4 @@
-package io.jvmm.task.sandbox;
+package io.jvmm.vmm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+/** The one tree delete, on real files, links and bind mounts (as root). */
 class SafeTreeTest {
     private Path dir;
 
@@ -20,11 +22,12 @@ class SafeTreeTest {
     }
 
     @AfterEach
-    void remove() throws IOException {
-        for (Path p : HostMounts.mountsUnder(dir)) {
-            HostMounts.unmount(p);
+    void remove() throws Exception {
+        for (Path p : MountTable.under(dir)) {
+            run("umount", "-l", p.toString());
         }
         SafeTree.delete(dir);
+        assertThat(dir).doesNotExist();
     }
 
     @Test
@@ -43,11 +46,12 @@ class SafeTreeTest {
     }
 
     @Test
-    void aTreeWithAMountBelowIsNotTouched() throws IOException {
+    void aTreeWithAMountBelowIsNotTouched() throws Exception {
         Path mounted = Files.createDirectories(dir.resolve("tree/mnt"));
         Path source = Files.createDirectories(dir.resolve("source"));
         Files.writeString(source.resolve("keep"), "volume data\n");
-        HostMounts.bind(source, mounted);
+        run("mount", "--bind", source.toString(), mounted.toString());
+        assertThat(MountTable.under(dir.resolve("tree"))).containsExactly(mounted);
 
         assertThatThrownBy(() -> SafeTree.delete(dir.resolve("tree"))).isInstanceOf(IOException.class)
                 .hasMessageContaining("mounts remain");
@@ -66,18 +70,15 @@ class SafeTreeTest {
     }
 
     @Test
-    void stateDirectoriesArePrivateAndTheRootIsNamedAsTheKernelNamesIt() throws IOException {
-        Path real = Files.createDirectories(dir.resolve("run"));
-        Path alias = Files.createSymbolicLink(dir.resolve("var-run"), real);
-        Path root = alias.resolve("jvmm");
-        assertThat(StateRoot.canonical(root)).isEqualTo(real.resolve("jvmm"));
-        Path sandbox = StateRoot.canonical(root).resolve("s/abc");
-        StateRoot.createPrivate(root, sandbox);
-        for (Path d : new Path[] {real.resolve("jvmm"), real.resolve("jvmm/s")}) {
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(d))).as(d.toString()).isEqualTo("rwx--x--x");
-        }
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sandbox))).isEqualTo("rwx------");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(real))).isEqualTo("rwxr-xr-x");
-        assertThatThrownBy(() -> StateRoot.createPrivate(root, dir.resolve("elsewhere"))).isInstanceOf(IOException.class);
+    void theMountTableNamesPathsWithSpacesAsTheyAre() throws Exception {
+        Path spaced = Files.createDirectories(dir.resolve("with space"));
+        run("mount", "-t", "tmpfs", "none", spaced.toString());
+        assertThat(MountTable.under(dir)).containsExactly(spaced);
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(List.of(command)).inheritIO().start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", command)).isZero();
     }
 }
