@@ -46,11 +46,12 @@ public final class VmTemplates {
         // came in 8.2), so its user may write it (docs/security.md says what that means).
         StateRoot.createTraversable(settings.stateRoot(), snapshot.dir());
         Optional<io.jvmm.vmm.VmmUser> user = settings.vmmAccount();
-        if (user.isPresent()) {
-            // The file itself: on huge pages the snapshot's memory is a link to the template's hugetlbfs file.
-            Path memory = snapshot.memory().toRealPath();
-            user.get().own(memory);
-            Files.setPosixFilePermissions(memory, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        // Never through a link: on huge pages the memory is a link to a hugetlbfs file the VMM's user was
+        // given when it was made, and any other link is not the shim's to follow (a chown as root would go
+        // wherever it points).
+        if (user.isPresent() && !Files.isSymbolicLink(snapshot.memory())) {
+            user.get().own(snapshot.memory());
+            Files.setPosixFilePermissions(snapshot.memory(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         }
         return snapshot;
     }

@@ -431,7 +431,14 @@ public final class QemuVm extends AbstractVm {
                 // hugetlbfs files cannot be written or moved to another file system: the snapshot links to it
                 Files.createSymbolicLink(partial.resolve(target.memory().getFileName()), hugeMemory.get());
             } else {
-                Files.move(config.vmmDir().resolve(MEMORY_FILE), partial.resolve(target.memory().getFileName()));
+                // The VMM's user writes vmm/: what the snapshot took from there must be a file, not a link a
+                // compromised QEMU put in its place (the template would name any file). Checked once moved,
+                // where only the shim writes.
+                Path memory = partial.resolve(target.memory().getFileName());
+                Files.move(config.vmmDir().resolve(MEMORY_FILE), memory);
+                if (!Files.isRegularFile(memory, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    throw new java.io.IOException("the guest's memory " + memory + " is not a regular file");
+                }
             }
             var version = qmp.execute("query-version", null, QMP_CALL).objectOrEmpty("qemu");
             return version.number("major", 0) + "." + version.number("minor", 0) + "." + version.number("micro", 0);
