@@ -1,7 +1,5 @@
 package io.jvmm.vmm;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +27,10 @@ public final class ShutdownLadder {
 
     /** What happened at one step: tried (or failed to), and whether the VM had exited after it. */
     public record Outcome(String step, boolean actionSucceeded, boolean exitedAfter, String detail) {
+        /** {@code exited} (the VM stopped after it), {@code continued} (it did not), or {@code action_failed}. */
+        public String result() {
+            return exitedAfter ? "exited" : actionSucceeded ? "continued" : "action_failed";
+        }
     }
 
     private ShutdownLadder() {
@@ -43,16 +45,8 @@ public final class ShutdownLadder {
                 new Step("sigkill", vm::close, Duration.ofSeconds(5)));
     }
 
+    /** Runs the ladder until the VM has exited; answers each step's outcome, in order. */
     public static List<Outcome> run(VirtualMachine vm, List<Step> steps) {
-        return run(vm, steps, Metrics.globalRegistry);
-    }
-
-    /**
-     * Runs the ladder; every step is counted in {@code jvmm.vm.shutdown.steps} with its step name and
-     * result: {@code exited} (the VM stopped after it), {@code continued} (it did not), or
-     * {@code action_failed} (the step itself could not be done).
-     */
-    public static List<Outcome> run(VirtualMachine vm, List<Step> steps, MeterRegistry meters) {
         List<Outcome> outcomes = new ArrayList<>();
         for (Step step : steps) {
             if (vm.exitFuture().isDone()) {
@@ -68,8 +62,6 @@ public final class ShutdownLadder {
             }
             boolean exited = awaitExit(vm, step.exitWait());
             Outcome outcome = new Outcome(step.name(), ok, exited, detail);
-            meters.counter("jvmm.vm.shutdown.steps", "step", step.name(),
-                    "result", exited ? "exited" : ok ? "continued" : "action_failed").increment();
             LOG.info("shutdown step {}: action {}, VM {}{}", step.name(), ok ? "done" : "failed",
                     exited ? "exited" : "still running", detail.isEmpty() ? "" : " (" + detail + ")");
             outcomes.add(outcome);
