@@ -73,6 +73,11 @@ public record VmmUser(String name, int uid, int gid, List<Integer> groups) {
         Files.setAttribute(file, "unix:gid", gid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     }
 
+    /** Whether {@code file} (itself, not a link's target) belongs to this user. */
+    public boolean owns(Path file) throws IOException {
+        return ((Integer) Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)) == uid;
+    }
+
     /** Gives {@code path} to this user's group, with {@code mode} (a directory it must enter, a socket it connects to). */
     public void share(Path path, String mode) throws IOException {
         Files.setAttribute(path, "unix:gid", gid, java.nio.file.LinkOption.NOFOLLOW_LINKS);

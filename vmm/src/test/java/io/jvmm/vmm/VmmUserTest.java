@@ -30,6 +30,17 @@ class VmmUserTest {
     }
 
     @Test
+    void aFileItOwnsIsItsAndALinkIsJudgedItself(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        VmmUser nobody = VmmUser.lookup("nobody");
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("memory"), "x");
+        java.nio.file.Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("link"), file);
+        assertThat(nobody.owns(file)).isFalse();
+        nobody.own(file);
+        assertThat(nobody.owns(file)).isTrue();
+        assertThat(nobody.owns(link)).as("the link, root's, not its target").isFalse();
+    }
+
+    @Test
     void rootAndAMissingUserAreRefusedWithTheReason() {
         assertThatThrownBy(() -> VmmUser.lookup("root")).isInstanceOf(VmException.InvalidConfig.class).hasMessageContaining("is root");
         assertThatThrownBy(() -> VmmUser.lookup("jvmm-no-such-user")).isInstanceOf(VmException.InvalidConfig.class)

@@ -46,14 +46,28 @@ public final class VmTemplates {
         // came in 8.2), so its user may write it (docs/security.md says what that means).
         StateRoot.createTraversable(settings.stateRoot(), snapshot.dir());
         Optional<io.jvmm.vmm.VmmUser> user = settings.vmmAccount();
-        // Never through a link: on huge pages the memory is a link to a hugetlbfs file the VMM's user was
-        // given when it was made, and any other link is not the shim's to follow (a chown as root would go
-        // wherever it points).
-        if (user.isPresent() && !Files.isSymbolicLink(snapshot.memory())) {
-            user.get().own(snapshot.memory());
-            Files.setPosixFilePermissions(snapshot.memory(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        if (user.isPresent()) {
+            giveMemoryTo(user.get(), snapshot.memory());
         }
         return snapshot;
+    }
+
+    /**
+     * The template's memory file for the VMM's user, read-write (the snapshot left it read-only). Never a
+     * chown through a link (as root it would go wherever the link points): on huge pages the memory is a
+     * link to the hugetlbfs file that user was given when it was made, which only needs its mode back.
+     */
+    private static void giveMemoryTo(io.jvmm.vmm.VmmUser user, Path memory) throws IOException {
+        Path file = memory;
+        if (Files.isSymbolicLink(memory)) {
+            file = memory.toRealPath();
+            if (!io.jvmm.vmm.HugePages.holds(file) || !user.owns(file)) {
+                throw new IOException("template memory " + memory + " links to " + file + ", not a hugetlbfs file of " + user.name());
+            }
+        } else {
+            user.own(file);
+        }
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     }
 
     private static GuestSnapshot made(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
