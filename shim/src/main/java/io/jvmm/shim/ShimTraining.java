@@ -19,6 +19,7 @@ import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.TtrpcClient;
 import io.jvmm.ttrpc.TtrpcException;
 import io.jvmm.ttrpc.TtrpcServer;
+import io.jvmm.vmm.SafeTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ final class ShimTraining {
             Thread.currentThread().interrupt();
             return 1;
         } finally {
-            io.jvmm.vmm.SafeTree.delete(dir);
+            SafeTree.delete(dir);
         }
     }
 
@@ -75,7 +76,7 @@ final class ShimTraining {
             serveOnce(dir, socket, RuntimeConfig.load(config).settings());
             return 0;
         } finally {
-            io.jvmm.vmm.SafeTree.delete(dir);
+            SafeTree.delete(dir);
         }
     }
 

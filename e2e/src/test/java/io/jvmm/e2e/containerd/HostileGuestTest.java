@@ -309,31 +309,31 @@ class HostileGuestTest {
     }
 
     private static boolean consoleSays(String text) throws IOException {
-        try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
-            for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log")).toList()) {
-                if (Files.readString(log, StandardCharsets.ISO_8859_1).contains(text)) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return consoleLines().stream().anyMatch(l -> l.contains(text));
     }
 
     /** The count the hostile agent last wrote on its console (only one such sandbox runs at a time). */
     private static long waitsAnsweredAtOnce() throws IOException {
         String prefix = "jvmm-hostile: waits answered at once: ";
         long count = 0;
-        try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
-            for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log")).toList()) {
-                for (String line : Files.readAllLines(log, StandardCharsets.ISO_8859_1)) {
-                    int at = line.indexOf(prefix);
-                    if (at >= 0) {
-                        count = Long.parseLong(line.substring(at + prefix.length()).strip());
-                    }
-                }
+        for (String line : consoleLines()) {
+            int at = line.indexOf(prefix);
+            if (at >= 0) {
+                count = Long.parseLong(line.substring(at + prefix.length()).strip());
             }
         }
         return count;
+    }
+
+    /** The lines of every running sandbox's console log. */
+    private static List<String> consoleLines() throws IOException {
+        List<String> lines = new ArrayList<>();
+        try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
+            for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log")).toList()) {
+                lines.addAll(Files.readAllLines(log, StandardCharsets.ISO_8859_1));
+            }
+        }
+        return lines;
     }
 
     private static long eventsOf(CtrRun events, String id, String topic) {

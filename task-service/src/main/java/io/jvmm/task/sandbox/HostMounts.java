@@ -5,11 +5,8 @@ import io.jvmm.ttrpc.vsock.Syscall;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -98,11 +95,6 @@ final class HostMounts {
             Libc.call(Syscall.MOUNT, src.address(), dst.address(), 0, flags, 0, 0)
                     .orThrow("mount " + (source == null ? "" : source + " ") + "on " + target + " (flags " + Long.toHexString(flags) + ")");
         }
-    }
-
-    /** Every mount point at or below {@code dir}, deepest first, as the kernel names them. */
-    static List<Path> mountsUnder(Path dir) throws IOException {
-        return io.jvmm.vmm.MountTable.under(dir);
     }
 
     /**

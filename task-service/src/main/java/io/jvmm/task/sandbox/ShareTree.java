@@ -1,5 +1,7 @@
 package io.jvmm.task.sandbox;
 
+import io.jvmm.vmm.MountTable;
+import io.jvmm.vmm.SafeTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -145,7 +147,7 @@ final class ShareTree {
         Path dir = containerDir(containerId);
         try {
             unmountOwn(stateDir, dir);
-            io.jvmm.vmm.SafeTree.delete(dir);
+            SafeTree.delete(dir);
         } catch (IOException e) {
             LOG.warn("cannot clean up {}: {}", dir, e.getMessage());
         }
@@ -162,10 +164,10 @@ final class ShareTree {
     }
 
     private static void unmountOwn(Path stateDir, Path below) throws IOException {
-        // Deepest first (mountsUnder's order): a container's points before the view and the tree. A point
+        // Deepest first (MountTable's order): a container's points before the view and the tree. A point
         // listed twice has two mounts stacked on it, and is unmounted twice.
         IOException first = null;
-        for (Path point : HostMounts.mountsUnder(below)) {
+        for (Path point : MountTable.under(below)) {
             if (OWN_MOUNT.matcher(stateDir.relativize(point).toString()).matches()) {
                 try {
                     HostMounts.unmount(point);

@@ -2,6 +2,7 @@ package io.jvmm.task.sandbox;
 
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.vmm.MonitorLauncher;
+import io.jvmm.vmm.SafeTree;
 import io.jvmm.vmm.ShutdownLadder;
 import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmConfig;
@@ -434,10 +435,10 @@ public final class VmSandbox implements AutoCloseable {
         deleteTree(stateDir);
     }
 
-    /** {@link io.jvmm.vmm.SafeTree#delete}, a failure logged: what cannot go now is left for an operator, never forced. */
+    /** {@link SafeTree#delete}, a failure logged: what cannot go now is left for an operator, never forced. */
     static void deleteTree(Path dir) {
         try {
-            io.jvmm.vmm.SafeTree.delete(dir);
+            SafeTree.delete(dir);
         } catch (IOException e) {
             LOG.warn("cannot remove {}: {}", dir, e.getMessage());
         }

@@ -3,6 +3,8 @@ package io.jvmm.task.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvmm.vmm.MountTable;
+import io.jvmm.vmm.SafeTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,10 +36,10 @@ class ShareTreeTest {
     @AfterEach
     void remove() throws IOException {
         ShareTree.unmountAll(state);
-        for (Path p : HostMounts.mountsUnder(dir)) {
+        for (Path p : MountTable.under(dir)) {
             HostMounts.unmount(p);
         }
-        io.jvmm.vmm.SafeTree.delete(dir);
+        SafeTree.delete(dir);
     }
 
     @Test
@@ -68,7 +70,7 @@ class ShareTreeTest {
         Files.writeString(tree.exported().resolve("c1/mounts/4/y"), "y");
         assertThat(ro.resolve("x")).doesNotExist();
         assertThat(rw.resolve("y")).hasContent("y");
-        assertThat(HostMounts.mountsUnder(state.resolve("ro"))).as("the staging point is left empty").hasSize(1);
+        assertThat(MountTable.under(state.resolve("ro"))).as("the staging point is left empty").hasSize(1);
     }
 
     @Test
@@ -90,12 +92,12 @@ class ShareTreeTest {
                 .hasMessageContaining("openat2");
         assertThatThrownBy(() -> tree.mountRootfs("c3", List.of(new RootfsMount("", image.toString(), "", List.of("rbind")),
                 new RootfsMount("tmpfs", "tmpfs", "../../../outside", List.of())), dir)).isInstanceOf(IOException.class);
-        assertThat(HostMounts.mountsUnder(outside)).isEmpty();
+        assertThat(MountTable.under(outside)).isEmpty();
         assertThat(state.resolve("m/c2")).as("a refused root is undone").doesNotExist();
 
         tree.mountRootfs("c4", List.of(new RootfsMount("", image.toString(), "", List.of("rbind")),
                 new RootfsMount("tmpfs", "tmpfs", "/real", List.of())), dir);
-        assertThat(HostMounts.mountsUnder(state.resolve("m/c4/rootfs/real"))).hasSize(1);
+        assertThat(MountTable.under(state.resolve("m/c4/rootfs/real"))).hasSize(1);
     }
 
     @Test
@@ -111,8 +113,8 @@ class ShareTreeTest {
         tree.removeContainer("c1");
 
         assertThat(state.resolve("m/c1")).doesNotExist();
-        assertThat(HostMounts.mountsUnder(state.resolve("m"))).containsExactly(state.resolve("m"));
-        assertThat(HostMounts.mountsUnder(state.resolve("share"))).containsExactly(state.resolve("share"));
+        assertThat(MountTable.under(state.resolve("m"))).containsExactly(state.resolve("m"));
+        assertThat(MountTable.under(state.resolve("share"))).containsExactly(state.resolve("share"));
         assertThat(image.resolve("file")).hasContent("kept\n");
         assertThat(volume.resolve("v")).hasContent("kept too\n");
         assertThat(outside.resolve("marker")).hasContent("host data\n");
@@ -126,8 +128,8 @@ class ShareTreeTest {
 
         ShareTree.unmountAll(state);
 
-        assertThat(HostMounts.mountsUnder(state)).isEmpty();
-        io.jvmm.vmm.SafeTree.delete(state);
+        assertThat(MountTable.under(state)).isEmpty();
+        SafeTree.delete(state);
         assertThat(outside.resolve("marker")).hasContent("host data\n");
     }
 

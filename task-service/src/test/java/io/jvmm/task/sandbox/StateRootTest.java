@@ -3,6 +3,7 @@ package io.jvmm.task.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvmm.vmm.SafeTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ class StateRootTest {
 
     @AfterEach
     void remove() throws IOException {
-        io.jvmm.vmm.SafeTree.delete(dir);
+        SafeTree.delete(dir);
     }
 
     @Test
