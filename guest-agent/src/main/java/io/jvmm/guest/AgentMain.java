@@ -3,7 +3,6 @@ package io.jvmm.guest;
 import io.jvmm.api.agent.AgentPorts;
 import io.jvmm.guest.sys.GuestSyscalls;
 import io.jvmm.ttrpc.TtrpcServer;
-import io.jvmm.ttrpc.transport.EventLoops;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -30,14 +29,14 @@ public final class AgentMain {
      * initialisation (about 0.4 and 0.5 s there) do not depend on the native calls this thread links
      * first (another 0.5 s), so a second thread does them meanwhile (the guest has two vCPUs; measured:
      * {@code main} 1.3 -> 1.0 s). The control server waits for them where it needs them: class
-     * initialisation and {@link EventLoops#shared()} are synchronised. A failure here is left for that
+     * initialisation and {@link TtrpcServer#warmUp()} are synchronised. A failure here is left for that
      * use to report.
      */
     private static void warmUpInBackground() {
         Thread.ofPlatform().name("agent-warm-up").daemon(true).start(() -> {
             try {
                 LogManager.getLogger(AgentMain.class);
-                EventLoops.shared();
+                TtrpcServer.warmUp();
             } catch (Throwable t) {
                 // reported where the agent uses them
             }

@@ -66,7 +66,7 @@ final class AgentService {
                 })
                 .unary("ResizePty", ResizePtyRequest.parser(), (ctx, req) -> {
                     if (req.getWidth() == 0 || req.getHeight() == 0 || req.getWidth() > 65535 || req.getHeight() > 65535) {
-                        throw new IllegalArgumentException("terminal size " + req.getWidth() + "x" + req.getHeight() + " is out of range");
+                        throw Refusal.invalidArgument("terminal size " + req.getWidth() + "x" + req.getHeight() + " is out of range");
                     }
                     registry.get(req.getProcess().getContainerId()).process(req.getProcess().getExecId()).stdio
                             .resize(req.getWidth(), req.getHeight());
@@ -168,7 +168,7 @@ final class AgentService {
 
     private CreateContainerResponse create(CreateContainerRequest req) throws IOException {
         if (req.getConfigJson().isEmpty()) {
-            throw new IllegalArgumentException("config_json must not be empty");
+            throw Refusal.invalidArgument("config_json must not be empty");
         }
         Container c = registry.create(req.getContainerId(), req.getBundlePath(), req.getConfigJson().toByteArray(), req.getStdio(),
                 req.getRootfsDiskSerial());
@@ -178,7 +178,7 @@ final class AgentService {
     private ExecProcessResponse exec(ExecProcessRequest req) throws IOException {
         ByteString spec = req.getProcessJson();
         if (spec.isEmpty()) {
-            throw new IllegalArgumentException("process_json must not be empty");
+            throw Refusal.invalidArgument("process_json must not be empty");
         }
         GuestProcess p = registry.exec(req.getContainerId(), req.getExecId(), spec.toByteArray(), req.getStdio());
         return ExecProcessResponse.newBuilder().setPid(p.pid()).build();
@@ -186,7 +186,7 @@ final class AgentService {
 
     private SignalProcessResponse signal(SignalProcessRequest req) throws IOException {
         if (req.getSignal() == 0 || req.getSignal() > 64) {
-            throw new IllegalArgumentException("signal " + req.getSignal() + " is out of range 1-64");
+            throw Refusal.invalidArgument("signal " + req.getSignal() + " is out of range 1-64");
         }
         if (!hostile.garblesMuxOn(req.getSignal())) {
             registry.signal(req.getProcess().getContainerId(), req.getProcess().getExecId(), req.getSignal(), req.getAll());

@@ -28,7 +28,7 @@ final class Container {
         }
         GuestProcess p = execs.get(execId);
         if (p == null) {
-            throw new java.util.NoSuchElementException("exec " + execId + " not found in container " + id);
+            throw Refusal.notFound("exec " + execId + " not found in container " + id);
         }
         return p;
     }

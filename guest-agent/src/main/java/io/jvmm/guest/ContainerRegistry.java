@@ -1,6 +1,5 @@
 package io.jvmm.guest;
 
-import io.jvmm.api.Identifiers;
 import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.guest.sys.ConsoleSocket;
 import io.jvmm.ttrpc.Code;
@@ -12,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -33,10 +31,10 @@ final class ContainerRegistry {
     }
 
     Container get(String id) {
-        Identifiers.validate("container", id);
+        Refusal.validId("container", id);
         Container c = containers.get(id);
         if (c == null) {
-            throw new NoSuchElementException("container " + id + " not found");
+            throw Refusal.notFound("container " + id + " not found");
         }
         return c;
     }
@@ -47,7 +45,7 @@ final class ContainerRegistry {
      */
     synchronized Container create(String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial)
             throws IOException {
-        Identifiers.validate("container", id);
+        Refusal.validId("container", id);
         if (containers.containsKey(id)) {
             throw new TtrpcException(Code.ALREADY_EXISTS, "container " + id + " already exists");
         }
@@ -87,12 +85,12 @@ final class ContainerRegistry {
 
     synchronized GuestProcess exec(String id, String execId, byte[] processJson, StdioSpec stdio) throws IOException {
         Container c = get(id);
-        Identifiers.validate("exec", execId);
+        Refusal.validId("exec", execId);
         if (c.execs.containsKey(execId)) {
             throw new TtrpcException(Code.ALREADY_EXISTS, "exec " + execId + " already exists in container " + id);
         }
         if (c.init.state() != ProcessState.RUNNING) {
-            throw new IllegalStateException("cannot exec in container " + id + ": it is " + c.init.state().name().toLowerCase(java.util.Locale.ROOT));
+            throw Refusal.failedPrecondition("cannot exec in container " + id + ": it is " + c.init.state().name().toLowerCase(java.util.Locale.ROOT));
         }
         Path ioDir = Files.createDirectories(c.ioDir.resolve("exec-" + execId));
         Path spec = ioDir.resolve("process.json");
@@ -161,7 +159,7 @@ final class ContainerRegistry {
     void update(String id, byte[] resourcesJson) throws IOException {
         Container c = get(id);
         if (c.init.hasExited()) {
-            throw new IllegalStateException("cannot update container " + id + ": it has exited");
+            throw Refusal.failedPrecondition("cannot update container " + id + ": it has exited");
         }
         Path file = c.ioDir.resolve("resources.json");
         Files.write(file, resourcesJson);
@@ -189,7 +187,7 @@ final class ContainerRegistry {
     synchronized void delete(String id) throws IOException {
         Container c = get(id);
         if (c.init.state() == ProcessState.RUNNING && !c.init.hasExited()) {
-            throw new IllegalStateException("cannot delete container " + id + ": it is running");
+            throw Refusal.failedPrecondition("cannot delete container " + id + ": it is running");
         }
         crun.run(id, List.of("delete", "--force", id));
         c.init.stdio.close();
@@ -204,11 +202,11 @@ final class ContainerRegistry {
     synchronized void deleteExec(String id, String execId) throws IOException {
         Container c = get(id);
         if (execId.isEmpty()) {
-            throw new IllegalArgumentException("the init process is deleted with its container");
+            throw Refusal.invalidArgument("the init process is deleted with its container");
         }
         GuestProcess p = c.process(execId);
         if (!p.hasExited()) {
-            throw new IllegalStateException("cannot delete exec " + execId + " of " + id + ": it is running");
+            throw Refusal.failedPrecondition("cannot delete exec " + execId + " of " + id + ": it is running");
         }
         c.execs.remove(execId);
         p.stdio.close();

@@ -76,7 +76,7 @@ final class GuestProcess {
 
     void signal(int signal) throws IOException {
         if (hasExited()) {
-            throw new java.util.NoSuchElementException("process already finished");
+            throw Refusal.notFound("process already finished");
         }
         GuestSyscalls.kill(pid(), signal);
     }

@@ -1,6 +1,6 @@
 package io.jvmm.guest;
 
-import io.jvmm.ttrpc.mux.MuxFrame;
+import io.jvmm.mux.MuxFrame;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;

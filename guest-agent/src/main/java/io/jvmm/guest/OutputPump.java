@@ -77,7 +77,7 @@ final class OutputPump {
 
     private void copy() {
         byte[] buffer = new byte[CHUNK];
-        try (InputStream in = new io.jvmm.ttrpc.vsock.VsockStream(fd).inputStream()) {
+        try (InputStream in = new io.jvmm.sys.VsockStream(fd).inputStream()) {
             for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
                 if (!deliver(buffer, n)) {
                     break;

@@ -11,7 +11,7 @@ enum ProcessState {
             case EXITED -> false;
         };
         if (!legal) {
-            throw new IllegalStateException("cannot " + what + ": process is " + name().toLowerCase(java.util.Locale.ROOT));
+            throw Refusal.failedPrecondition("cannot " + what + ": process is " + name().toLowerCase(java.util.Locale.ROOT));
         }
         return next;
     }

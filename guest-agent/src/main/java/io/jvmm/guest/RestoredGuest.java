@@ -23,7 +23,7 @@ final class RestoredGuest {
     /** Mounts the share with {@code tag} (its device was just plugged: retried until it is there). */
     static void mountShare(String tag) throws IOException {
         if (!tag.matches("[A-Za-z0-9_.-]{1,36}")) {
-            throw new IllegalArgumentException("share tag \"" + tag + "\" is not a valid virtiofs tag");
+            throw Refusal.invalidArgument("share tag \"" + tag + "\" is not a valid virtiofs tag");
         }
         Files.createDirectories(SHARE);
         if (Files.readString(Path.of("/proc/self/mounts")).contains(" " + SHARE + " virtiofs ")) {
@@ -47,7 +47,7 @@ final class RestoredGuest {
     static void configureNetwork(String network) throws IOException {
         String[] parts = network.split(",", -1);
         if (parts.length != 3 || !parts[0].matches("[0-9.]+/[0-9]{1,2}") || !parts[1].matches("[0-9.]*") || !parts[2].matches("[0-9]{3,5}")) {
-            throw new IllegalArgumentException("network \"" + network + "\" is not <address/prefix>,<gateway>,<mtu>");
+            throw Refusal.invalidArgument("network \"" + network + "\" is not <address/prefix>,<gateway>,<mtu>");
         }
         long deadline = System.currentTimeMillis() + DEVICE_WAIT_MS;
         while (!Files.exists(Path.of("/sys/class/net/eth0"))) {

@@ -24,7 +24,7 @@ final class RootfsDisk {
     /** Mounts the disk with {@code serial} at {@code at}, waiting for its hot-plug to be seen. */
     static void mount(String serial, Path at) throws IOException {
         if (!serial.matches("[A-Za-z0-9_-]{1,20}")) {
-            throw new IllegalArgumentException("disk serial \"" + serial + "\" is not 1-20 letters, digits, '_' or '-'");
+            throw Refusal.invalidArgument("disk serial \"" + serial + "\" is not 1-20 letters, digits, '_' or '-'");
         }
         String device = await(serial);
         Files.createDirectories(at);

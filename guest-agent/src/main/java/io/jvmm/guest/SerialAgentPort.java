@@ -2,7 +2,7 @@ package io.jvmm.guest;
 
 import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.TtrpcServer;
-import io.jvmm.ttrpc.mux.StreamMux;
+import io.jvmm.mux.StreamMux;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package io.jvmm.guest;
 
 import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.guest.sys.GuestSyscalls;
-import io.jvmm.ttrpc.vsock.Libc;
+import io.jvmm.sys.Libc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -116,7 +116,7 @@ final class StdioPipes implements AutoCloseable {
         }
         Thread.ofPlatform().name("stdio-stdin").daemon(true).start(() -> {
             try {
-                OutputStream out = new io.jvmm.ttrpc.vsock.VsockStream(fd).outputStream();
+                OutputStream out = new io.jvmm.sys.VsockStream(fd).outputStream();
                 byte[] buffer = new byte[64 * 1024];
                 for (int n = host.read(buffer); n >= 0; n = host.read(buffer)) {
                     out.write(buffer, 0, n);
@@ -139,7 +139,7 @@ final class StdioPipes implements AutoCloseable {
         }
         if (terminal) {
             try {
-                new io.jvmm.ttrpc.vsock.VsockStream(stdinFd).outputStream().write(4);
+                new io.jvmm.sys.VsockStream(stdinFd).outputStream().write(4);
             } catch (IOException e) {
                 // the terminal is gone
             }
@@ -151,7 +151,7 @@ final class StdioPipes implements AutoCloseable {
 
     void resize(int width, int height) throws IOException {
         if (!terminal) {
-            throw new IllegalStateException("process has no terminal");
+            throw Refusal.failedPrecondition("process has no terminal");
         }
         io.jvmm.guest.sys.GuestSyscalls.resizeTerminal(stdinFd, width, height);
     }

@@ -1,8 +1,8 @@
 package io.jvmm.guest;
 
-import io.jvmm.ttrpc.vsock.FdAcceptor;
-import io.jvmm.ttrpc.vsock.VsockListener;
-import io.jvmm.ttrpc.vsock.VsockStream;
+import io.jvmm.sys.FdAcceptor;
+import io.jvmm.sys.VsockListener;
+import io.jvmm.sys.VsockStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -3,11 +3,11 @@ package io.jvmm.guest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jvmm.ttrpc.mux.MuxEndpoint;
-import io.jvmm.ttrpc.mux.MuxListener;
-import io.jvmm.ttrpc.mux.StreamMux;
-import io.jvmm.ttrpc.vsock.Libc;
-import io.jvmm.ttrpc.vsock.VsockStream;
+import io.jvmm.mux.MuxEndpoint;
+import io.jvmm.mux.MuxListener;
+import io.jvmm.mux.StreamMux;
+import io.jvmm.sys.Libc;
+import io.jvmm.sys.VsockStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

@@ -2,8 +2,8 @@ package io.jvmm.guest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jvmm.ttrpc.vsock.Libc;
-import io.jvmm.ttrpc.vsock.VsockStream;
+import io.jvmm.sys.Libc;
+import io.jvmm.sys.VsockStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

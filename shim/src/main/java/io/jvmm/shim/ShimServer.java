@@ -47,7 +47,7 @@ final class ShimServer {
 
     void serve() throws IOException, InterruptedException {
         // Whatever this shim and its VM's processes create (state, sockets, consoles, logs) is theirs alone.
-        io.jvmm.ttrpc.vsock.Libc.call(io.jvmm.ttrpc.vsock.Syscall.UMASK, 077);
+        io.jvmm.sys.Libc.call(io.jvmm.sys.Syscall.UMASK, 077);
         String group = GroupId.of(bundle, flags.id());
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
         TaskService tasks = new TaskService(flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group), events);

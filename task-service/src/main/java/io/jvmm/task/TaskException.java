@@ -20,6 +20,16 @@ public final class TaskException extends RuntimeException implements StatusCarri
         return code;
     }
 
+    /** A refusal with a code chosen elsewhere (the guest's, mapped by {@code GuestErrors}). */
+    public static TaskException of(Code code, String message, Throwable cause) {
+        return new TaskException(code, message, cause);
+    }
+
+    /** The shim itself failed (a mount, a boot, a file): UNKNOWN with the cause's message, as runc's shim answers. */
+    public static TaskException internal(String message, Throwable cause) {
+        return new TaskException(Code.UNKNOWN, message, cause);
+    }
+
     public static TaskException notFound(String message) {
         return new TaskException(Code.NOT_FOUND, message, null);
     }

@@ -1,7 +1,7 @@
 package io.jvmm.ttrpc;
 
-import io.jvmm.ttrpc.vsock.Libc;
-import io.jvmm.ttrpc.vsock.UnixAddress;
+import io.jvmm.sys.Libc;
+import io.jvmm.sys.UnixAddress;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;

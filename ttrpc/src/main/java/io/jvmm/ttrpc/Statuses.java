@@ -1,13 +1,16 @@
 package io.jvmm.ttrpc;
 
 import io.jvmm.ttrpc.proto.rpc.Status.Builder;
-import java.util.NoSuchElementException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
-/** The one place where Java exceptions become ttrpc statuses, and statuses become wire messages. */
+/**
+ * The one place where Java exceptions become ttrpc statuses, and statuses become wire messages. A handler
+ * chooses a code by throwing a {@link TtrpcException} or a {@link StatusCarrier}; deadlines and
+ * cancellations keep theirs; anything else is UNKNOWN with its message.
+ */
 public final class Statuses {
     private Statuses() {
     }
@@ -21,11 +24,9 @@ public final class Statuses {
             case TimeoutException e -> new Status(Code.DEADLINE_EXCEEDED, messageOf(e));
             case CancellationException e -> new Status(Code.CANCELLED, messageOf(e));
             case InterruptedException e -> new Status(Code.CANCELLED, "interrupted");
-            case UnsupportedOperationException e -> new Status(Code.UNIMPLEMENTED, messageOf(e));
-            case IllegalArgumentException e -> new Status(Code.INVALID_ARGUMENT, messageOf(e));
-            case IllegalStateException e -> new Status(Code.FAILED_PRECONDITION, messageOf(e));
-            case NoSuchElementException e -> new Status(Code.NOT_FOUND, messageOf(e));
-            // As the Go server does for a plain error: UNKNOWN with the error's text.
+            // As the Go server does for a plain error: UNKNOWN with the error's text. A code says something
+            // only when the handler chose it (a TtrpcException or a StatusCarrier): an IllegalStateException
+            // from deep inside is a failure of the server, not the caller's precondition.
             default -> new Status(Code.UNKNOWN, messageOf(cause));
         };
     }

@@ -12,8 +12,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.jvmm.ttrpc.vsock.FdAcceptor;
-import io.jvmm.ttrpc.vsock.VsockListener;
+import io.jvmm.sys.FdAcceptor;
+import io.jvmm.sys.VsockListener;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketChannel;
 import java.io.IOException;
@@ -55,6 +55,14 @@ public final class TtrpcServer implements AutoCloseable {
         this.socketPath = socketPath;
         this.runtime = runtime;
         this.ownsExecutor = ownsExecutor;
+    }
+
+    /**
+     * Starts Netty's event loops (and loads its native transport) now, so a process that will serve soon
+     * can do that work on another thread while it does other things first; servers use the same loops.
+     */
+    public static void warmUp() {
+        EventLoops.shared();
     }
 
     public static Builder builder() {
@@ -166,7 +174,7 @@ public final class TtrpcServer implements AutoCloseable {
                 });
             } catch (RuntimeException | LinkageError e) {
                 LOG.error("cannot serve vsock connection: {}", e.toString());
-                io.jvmm.ttrpc.vsock.Libc.close(fd);
+                io.jvmm.sys.Libc.close(fd);
             }
         }
     }

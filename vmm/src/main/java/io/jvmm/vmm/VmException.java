@@ -1,10 +1,11 @@
 package io.jvmm.vmm;
 
-import io.jvmm.ttrpc.Code;
-import io.jvmm.ttrpc.StatusCarrier;
-
-/** Everything that can go wrong with a VM, each kind with its own type and status code. */
-public abstract sealed class VmException extends RuntimeException implements StatusCarrier {
+/**
+ * Everything that can go wrong with a VM, each kind with its own type. They carry no status code: to
+ * containerd a failing VM is the shim's own failure (UNKNOWN with this message), and the task layer turns
+ * the ones that are the caller's business into its own refusals first.
+ */
+public abstract sealed class VmException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     VmException(String message, Throwable cause) {
@@ -18,11 +19,6 @@ public abstract sealed class VmException extends RuntimeException implements Sta
         public InvalidConfig(String message) {
             super(message, null);
         }
-
-        @Override
-        public Code statusCode() {
-            return Code.INVALID_ARGUMENT;
-        }
     }
 
     /**
@@ -35,11 +31,6 @@ public abstract sealed class VmException extends RuntimeException implements Sta
         public SnapshotMismatch(String message) {
             super(message, null);
         }
-
-        @Override
-        public Code statusCode() {
-            return Code.FAILED_PRECONDITION;
-        }
     }
 
     /** The VM is not in a state where the action makes sense. */
@@ -48,11 +39,6 @@ public abstract sealed class VmException extends RuntimeException implements Sta
 
         public IllegalTransition(String message) {
             super(message, null);
-        }
-
-        @Override
-        public Code statusCode() {
-            return Code.FAILED_PRECONDITION;
         }
     }
 
@@ -63,11 +49,6 @@ public abstract sealed class VmException extends RuntimeException implements Sta
         public BootFailed(String message, Throwable cause) {
             super(message, cause);
         }
-
-        @Override
-        public Code statusCode() {
-            return Code.INTERNAL;
-        }
     }
 
     /** A deadline passed while waiting for the monitor or the guest. */
@@ -77,11 +58,6 @@ public abstract sealed class VmException extends RuntimeException implements Sta
         public Timeout(String message) {
             super(message, null);
         }
-
-        @Override
-        public Code statusCode() {
-            return Code.DEADLINE_EXCEEDED;
-        }
     }
 
     /** The monitor refused a command or its control socket failed. */
@@ -90,11 +66,6 @@ public abstract sealed class VmException extends RuntimeException implements Sta
 
         public MonitorError(String message, Throwable cause) {
             super(message, cause);
-        }
-
-        @Override
-        public Code statusCode() {
-            return Code.INTERNAL;
         }
     }
 }

@@ -10,9 +10,12 @@ import com.tngtech.archunit.lang.ArchRule;
  * same rules can be shown to catch violations in a fixture tree.
  *
  * <pre>
- *   ttrpc  &lt;-  api  &lt;-  vmm, agent.client  &lt;-  task  &lt;-  shim
- *                  ^-- guest (uses ttrpc and api only)
+ *   sys  &lt;-  mux, ttrpc;   api
+ *   sys, mux, api  &lt;-  vmm;   ttrpc, api  &lt;-  agent.client
+ *   vmm, agent.client  &lt;-  task  &lt;-  shim
+ *   guest: sys, mux, ttrpc, api
  * </pre>
+ * ttrpc and api are independent; vmm speaks neither ttrpc nor containerd's messages.
  */
 final class LayeringRules {
     private LayeringRules() {
@@ -22,6 +25,8 @@ final class LayeringRules {
         return layeredArchitecture()
                 .consideringOnlyDependenciesInLayers()
                 .withOptionalLayers(true)
+                .layer("sys").definedBy(root + ".sys..")
+                .layer("mux").definedBy(root + ".mux..")
                 .layer("ttrpc").definedBy(root + ".ttrpc..")
                 .layer("api").definedBy(root + ".api..")
                 .layer("vmm").definedBy(root + ".vmm..")
@@ -29,7 +34,9 @@ final class LayeringRules {
                 .layer("task").definedBy(root + ".task..")
                 .layer("shim").definedBy(root + ".shim..")
                 .layer("guest").definedBy(root + ".guest..")
-                .whereLayer("ttrpc").mayOnlyBeAccessedByLayers("api", "vmm", "agent-client", "task", "shim", "guest")
+                .whereLayer("sys").mayOnlyBeAccessedByLayers("mux", "ttrpc", "vmm", "agent-client", "task", "shim", "guest")
+                .whereLayer("mux").mayOnlyBeAccessedByLayers("vmm", "guest")
+                .whereLayer("ttrpc").mayOnlyBeAccessedByLayers("agent-client", "task", "shim", "guest")
                 .whereLayer("api").mayOnlyBeAccessedByLayers("vmm", "agent-client", "task", "shim", "guest")
                 .whereLayer("vmm").mayOnlyBeAccessedByLayers("task", "shim")
                 .whereLayer("agent-client").mayOnlyBeAccessedByLayers("task", "shim")
@@ -44,5 +51,27 @@ final class LayeringRules {
                 .and().resideOutsideOfPackage(root + ".ttrpc..")
                 .should().dependOnClassesThat().resideInAPackage("io.netty..")
                 .because("only the ttrpc module may use Netty (DEVELOPERS.md)");
+    }
+
+    /** The ttrpc module's framing and connections are its own: users see servers, clients, calls and statuses. */
+    static ArchRule ttrpcInternalsStayInside(String root) {
+        return noClasses().that().resideInAPackage(root + "..")
+                .and().resideOutsideOfPackage(root + ".ttrpc..")
+                .should().dependOnClassesThat().resideInAnyPackage(root + ".ttrpc.transport..", root + ".ttrpc.wire..")
+                .because("the ttrpc module's transport is internal (DEVELOPERS.md)");
+    }
+
+    /**
+     * Protobuf types at the edges only: inside the task layer and the VMM layer the code works with domain
+     * types; containerd's messages belong to the endpoints (task.ttrpc) and the agent's to the one adapter
+     * over the agent client (task.guest.AgentGuest).
+     */
+    static ArchRule protobufOnlyAtTheEdges(String root) {
+        return noClasses().that().resideInAnyPackage(root + ".task..", root + ".vmm..")
+                .and().resideOutsideOfPackage(root + ".task.ttrpc..")
+                .and().doNotHaveFullyQualifiedName(root + ".task.guest.AgentGuest")
+                .should().dependOnClassesThat().resideInAnyPackage("com.google.protobuf..", root + ".api.containerd..",
+                        root + ".api.agent.v1..", root + ".api.k8s..")
+                .because("protobuf types stay at the edges (DEVELOPERS.md)");
     }
 }

@@ -19,6 +19,9 @@ class LayeringTest {
     void productionCodeIsImportedFromEveryModule() {
         assertThat(PRODUCTION.containPackage("io.jvmm.ttrpc")).isTrue();
         assertThat(PRODUCTION.containPackage("io.jvmm.ttrpc.transport")).isTrue();
+        for (String module : new String[] {"sys", "mux", "api", "vmm", "agent.client", "task", "task.ttrpc", "shim", "guest"}) {
+            assertThat(PRODUCTION.containPackage("io.jvmm." + module)).as(module).isTrue();
+        }
     }
 
     @Test
@@ -32,12 +35,33 @@ class LayeringTest {
     }
 
     @Test
+    void onlyTheTtrpcModuleUsesItsTransport() {
+        LayeringRules.ttrpcInternalsStayInside("io.jvmm").check(PRODUCTION);
+    }
+
+    @Test
+    void protobufTypesStayAtTheEdges() {
+        LayeringRules.protobufOnlyAtTheEdges("io.jvmm").check(PRODUCTION);
+    }
+
+    @Test
+    void theRulesCatchTransportInternalsAndProtobufInside() {
+        String internals = String.join("\n", LayeringRules.ttrpcInternalsStayInside("archfixture").evaluate(FIXTURES)
+                .getFailureReport().getDetails());
+        assertThat(internals).contains("archfixture.guest.UsesTransport").doesNotContain("archfixture.ttrpc.Wire");
+        String protobuf = String.join("\n", LayeringRules.protobufOnlyAtTheEdges("archfixture").evaluate(FIXTURES)
+                .getFailureReport().getDetails());
+        assertThat(protobuf).contains("archfixture.task.UsesProtobuf").doesNotContain("archfixture.task.ttrpc.Endpoint");
+    }
+
+    @Test
     void theRulesCatchALowerLayerImportingAHigherOne() {
         EvaluationResult result = LayeringRules.layers("archfixture").evaluate(FIXTURES);
         assertThat(result.hasViolation()).isTrue();
         String report = String.join("\n", result.getFailureReport().getDetails());
         assertThat(report).contains("archfixture.api.ReachesUp").contains("archfixture.shim.Top");
         assertThat(report).contains("archfixture.guest.Agent").contains("archfixture.vmm.Monitor");
+        assertThat(report).contains("archfixture.api.UsesTtrpc").contains("archfixture.vmm.UsesTtrpc");
         assertThat(report).doesNotContain("archfixture.task.Service");
     }
 

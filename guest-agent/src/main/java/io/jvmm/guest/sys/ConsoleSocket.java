@@ -1,8 +1,8 @@
 package io.jvmm.guest.sys;
 
-import io.jvmm.ttrpc.vsock.Libc;
-import io.jvmm.ttrpc.vsock.Syscall;
-import io.jvmm.ttrpc.vsock.UnixAddress;
+import io.jvmm.sys.Libc;
+import io.jvmm.sys.Syscall;
+import io.jvmm.sys.UnixAddress;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

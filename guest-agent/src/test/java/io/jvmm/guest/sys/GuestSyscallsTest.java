@@ -3,7 +3,7 @@ package io.jvmm.guest.sys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jvmm.ttrpc.vsock.Libc;
+import io.jvmm.sys.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

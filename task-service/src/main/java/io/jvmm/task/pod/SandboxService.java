@@ -42,6 +42,8 @@ public final class SandboxService {
     private Pod pod;
     private Instant createdAt;
     private long pid;
+    /** StartSandbox is booting the VM (outside the lock). */
+    private boolean starting;
     private volatile boolean stopRequested;
 
     /** What CreateSandbox told about the pod. */
@@ -84,24 +86,49 @@ public final class SandboxService {
         }
     }
 
+    /**
+     * Boots the pod's VM. The boot takes seconds and runs outside this service's lock, so Status, Ping and
+     * Metrics answer meanwhile (the sandbox reports CREATED until its VM is up); a second Start is refused.
+     */
     public Started start(String id) {
+        VmSize size;
+        NetworkPlan network;
         synchronized (lock) {
-            transition(id, SandboxState.READY, "start");
-            VmSize size = PodSizing.size(pod.resources(), configuredSize);
-            VmSandbox.VmStatus vm;
-            try {
-                // CRI leaves the netns path empty for a host-network pod.
-                vm = tasks.startSandbox(size, pod.netnsPath().isEmpty() ? NetworkPlan.HOST : new NetworkPlan.PodNamespace(Path.of(pod.netnsPath())));
-            } catch (RuntimeException e) {
-                state = SandboxState.STOPPED;
-                exit.complete(new SandboxExit(255, Instant.now()));
-                throw e;
+            requireSandbox(id);
+            if (starting || !state.canBecome(SandboxState.READY)) {
+                throw TaskException.failedPrecondition("cannot start sandbox " + id + ": it is "
+                        + (starting ? "starting" : state.name().toLowerCase()));
             }
-            pid = vm.monitorPid();
-            tasks.sandboxExit().ifPresent(f -> f.thenAccept(this::vmEnded));
-            LOG.info("sandbox {} ready: VM pid {}, {} vCPU, {} MiB", sandboxId, pid, size.vcpus(), size.memoryMib());
-            return new Started(pid, createdAt);
+            starting = true;
+            size = PodSizing.size(pod.resources(), configuredSize);
+            // CRI leaves the netns path empty for a host-network pod.
+            network = pod.netnsPath().isEmpty() ? NetworkPlan.HOST : new NetworkPlan.PodNamespace(Path.of(pod.netnsPath()));
         }
+        VmSandbox.VmStatus vm;
+        try {
+            vm = tasks.sandbox().startSandbox(size, network);
+        } catch (RuntimeException e) {
+            synchronized (lock) {
+                starting = false;
+                if (state == SandboxState.CREATED) {
+                    state = SandboxState.STOPPED;
+                }
+            }
+            exit.complete(new SandboxExit(255, Instant.now()));
+            throw e;
+        }
+        synchronized (lock) {
+            starting = false;
+            if (state != SandboxState.CREATED) {
+                // Stopped or shut down while it booted: those calls end the VM (they wait for the boot).
+                throw TaskException.failedPrecondition("sandbox " + id + " was " + state.name().toLowerCase() + " while it started");
+            }
+            state = SandboxState.READY;
+            pid = vm.monitorPid();
+        }
+        tasks.sandbox().exit().ifPresent(f -> f.thenAccept(this::vmEnded));
+        LOG.info("sandbox {} ready: VM pid {}, {} vCPU, {} MiB", sandboxId, pid, size.vcpus(), size.memoryMib());
+        return new Started(pid, createdAt);
     }
 
     /** The VM ended (on request or not): the sandbox is stopped and WaitSandbox returns. */
@@ -128,7 +155,7 @@ public final class SandboxService {
             transition(id, SandboxState.STOPPED, "stop");
             stopRequested = true;
         }
-        tasks.stopSandbox(timeout.orElse(DEFAULT_STOP_TIMEOUT));
+        tasks.sandbox().stop(timeout.orElse(DEFAULT_STOP_TIMEOUT));
         // A sandbox that never booted has no VM to report its end.
         exit.complete(new SandboxExit(0, Instant.now()));
     }
@@ -161,7 +188,7 @@ public final class SandboxService {
             if (verbose) {
                 info.put("bundle", pod.bundle().toString());
                 info.put("netns", pod.netnsPath());
-                tasks.sandboxStatus().ifPresent(vm -> {
+                tasks.sandbox().status().ifPresent(vm -> {
                     info.put("vcpus", Integer.toString(vm.size().vcpus()));
                     info.put("memoryMib", Integer.toString(vm.size().memoryMib()));
                     info.put("accel", vm.accel());
@@ -185,7 +212,7 @@ public final class SandboxService {
         VmSandbox.VmStatus vm;
         synchronized (lock) {
             requireSandbox(id);
-            vm = tasks.sandboxStatus().orElseThrow(() ->
+            vm = tasks.sandbox().status().orElseThrow(() ->
                     TaskException.failedPrecondition("sandbox " + id + " is " + state.name().toLowerCase() + ": no VM to measure"));
         }
         return new Measured(vm, tasks.guestProcessCount());

@@ -10,24 +10,13 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Container {
     private final String id;
     private final Path bundle;
-    private final TaskProcess init;
-    private final Map<String, TaskProcess> execs = new ConcurrentHashMap<>();
-    private final boolean restored;
+    private final InitProcess init;
+    private final Map<String, ExecProcess> execs = new ConcurrentHashMap<>();
 
-    public Container(String id, Path bundle, TaskProcess init) {
-        this(id, bundle, init, false);
-    }
-
-    /** {@code restored}: restored from a checkpoint, its init already runs in the guest (Start only records it). */
-    public Container(String id, Path bundle, TaskProcess init, boolean restored) {
+    public Container(String id, Path bundle, InitProcess init) {
         this.id = id;
         this.bundle = bundle;
         this.init = init;
-        this.restored = restored;
-    }
-
-    public boolean restored() {
-        return restored;
     }
 
     public String id() {
@@ -38,7 +27,7 @@ public final class Container {
         return bundle;
     }
 
-    public TaskProcess init() {
+    public InitProcess init() {
         return init;
     }
 
@@ -47,14 +36,19 @@ public final class Container {
         if (execId == null || execId.isEmpty()) {
             return init;
         }
-        TaskProcess p = execs.get(execId);
+        return exec(execId);
+    }
+
+    /** That exec; NOT_FOUND if there is none. */
+    public ExecProcess exec(String execId) {
+        ExecProcess p = execs.get(execId);
         if (p == null) {
             throw TaskException.notFound("exec " + execId + " not found in container " + id);
         }
         return p;
     }
 
-    public void addExec(TaskProcess exec) {
+    public void addExec(ExecProcess exec) {
         if (execs.putIfAbsent(exec.execId(), exec) != null) {
             throw TaskException.alreadyExists("id " + exec.execId() + ": exec already exists in container " + id);
         }
@@ -64,7 +58,7 @@ public final class Container {
         execs.remove(execId);
     }
 
-    public List<TaskProcess> execs() {
+    public List<ExecProcess> execs() {
         return List.copyOf(execs.values());
     }
 }

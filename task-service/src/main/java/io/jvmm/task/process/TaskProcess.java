@@ -3,36 +3,41 @@ package io.jvmm.task.process;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.io.ProcessIo;
 import io.jvmm.task.io.StdioConfig;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
- * One process of a task: the container's init ({@code execId} empty) or an exec. Owns its stdio copiers;
- * its state changes only through {@link #transition}, and its exit is set once.
+ * One process of a task: the container's init or an exec. Owns its stdio copiers; its state is one of its
+ * kind's state types and changes only under this object's monitor, where operations and the exit are
+ * applied one at a time, so an exit is never reported before the start that preceded it.
  */
-public final class TaskProcess {
+public abstract sealed class TaskProcess permits InitProcess, ExecProcess {
     private final String containerId;
     private final String execId;
     private final StdioConfig stdio;
-    private final byte[] processJson;
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-    private final java.util.concurrent.atomic.AtomicBoolean exitReported = new java.util.concurrent.atomic.AtomicBoolean();
-    private ProcessState state = ProcessState.CREATED;
+    private boolean exitReported;
     private volatile int pid;
     private volatile int guestPid;
     private volatile ProcessIo io;
 
-    public TaskProcess(String containerId, String execId, StdioConfig stdio, byte[] processJson) {
+    TaskProcess(String containerId, String execId, StdioConfig stdio) {
         this.containerId = containerId;
         this.execId = execId;
         this.stdio = stdio;
-        this.processJson = processJson;
     }
 
     public String containerId() {
         return containerId;
     }
 
+    /** Empty for the init. */
     public String execId() {
         return execId;
     }
@@ -48,11 +53,6 @@ public final class TaskProcess {
 
     public StdioConfig stdio() {
         return stdio;
-    }
-
-    /** The OCI process spec of an exec (JSON); empty for init. */
-    public byte[] processJson() {
-        return processJson;
     }
 
     /**
@@ -75,23 +75,8 @@ public final class TaskProcess {
         this.pid = vmmPid;
     }
 
-    public synchronized ProcessState state() {
-        return state;
-    }
-
-    /** Moves to {@code target} or refuses with FAILED_PRECONDITION; returns the state it left. */
-    public synchronized ProcessState transition(ProcessState target, String action) {
-        ProcessState before = state;
-        state = state.to(target, action);
-        return before;
-    }
-
-    /** Refuses unless the process is in {@code required}. */
-    public synchronized void require(ProcessState required, String action) {
-        if (state != required) {
-            throw TaskException.failedPrecondition("cannot " + action + " a " + state.adjective() + " process");
-        }
-    }
+    /** What State reports. */
+    public abstract ProcessStatus status();
 
     public void io(ProcessIo value) {
         this.io = value;
@@ -101,22 +86,44 @@ public final class TaskProcess {
         return Optional.ofNullable(io);
     }
 
-    /** Records the exit (first caller wins) and moves to STOPPED; true if this call recorded it. */
-    public boolean exited(ExitStatus status) {
-        synchronized (this) {
-            if (exit.isDone()) {
-                return false;
-            }
-            if (state.canBecome(ProcessState.STOPPED)) {
-                state = ProcessState.STOPPED;
-            }
+    /** Moves the state to its exited form. */
+    abstract void stateExited();
+
+    /**
+     * Reports the exit once: {@code publish} runs first (so Wait returns only what was already published),
+     * then the process stops. Returns whether this call reported it.
+     */
+    public synchronized boolean reportExit(ExitStatus status, Consumer<ExitStatus> publish) {
+        if (exitReported) {
+            return false;
         }
-        return exit.complete(status);
+        exitReported = true;
+        publish.accept(status);
+        stateExited();
+        exit.complete(status);
+        return true;
     }
 
-    /** True for the one caller that may report this process's exit. */
-    public boolean claimExitReport() {
-        return exitReported.compareAndSet(false, true);
+    /**
+     * Blocks until the process exits; DEADLINE_EXCEEDED when {@code timeout} passes first, cancelled when
+     * {@code cancelled} completes first (its caller went away).
+     */
+    public ExitStatus awaitExit(Optional<Duration> timeout, CompletableFuture<?> cancelled) {
+        CompletableFuture<Object> either = CompletableFuture.anyOf(exit, cancelled);
+        try {
+            Object r = timeout.isPresent() ? either.get(timeout.get().toNanos(), TimeUnit.NANOSECONDS) : either.get();
+            if (r instanceof ExitStatus s) {
+                return s;
+            }
+            throw new CancellationException("wait for " + eventId() + " cancelled");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted");
+        } catch (ExecutionException e) {
+            throw new CancellationException("wait for " + eventId() + " cancelled: " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw TaskException.deadlineExceeded("process " + eventId() + " still running at the deadline");
+        }
     }
 
     public CompletableFuture<ExitStatus> exitFuture() {

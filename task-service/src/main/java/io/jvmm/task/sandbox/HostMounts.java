@@ -1,7 +1,7 @@
 package io.jvmm.task.sandbox;
 
-import io.jvmm.ttrpc.vsock.Libc;
-import io.jvmm.ttrpc.vsock.Syscall;
+import io.jvmm.sys.Libc;
+import io.jvmm.sys.Syscall;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

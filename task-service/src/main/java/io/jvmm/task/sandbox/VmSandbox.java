@@ -1,6 +1,11 @@
 package io.jvmm.task.sandbox;
 
 import io.jvmm.agent.client.AgentClient;
+import io.jvmm.api.json.JsonObject;
+import io.jvmm.task.CreateTask;
+import io.jvmm.task.TaskException;
+import io.jvmm.task.guest.AgentGuest;
+import io.jvmm.task.guest.GuestAgent;
 import io.jvmm.vmm.MonitorLauncher;
 import io.jvmm.vmm.SafeTree;
 import io.jvmm.vmm.ShutdownLadder;
@@ -27,7 +32,7 @@ import org.apache.logging.log4j.Logger;
  * logs, the record {@code delete} reads after a crash), the virtiofs share with each container's root,
  * the VM and the agent connection. The shim's task service is its only owner.
  */
-public final class VmSandbox implements AutoCloseable {
+public final class VmSandbox implements Sandbox {
     private static final Logger LOG = LogManager.getLogger(VmSandbox.class);
     private static final Duration POWER_OFF_GRACE = Duration.ofSeconds(2);
     /** Where the guest's init mounts the virtiofs share. */
@@ -37,20 +42,14 @@ public final class VmSandbox implements AutoCloseable {
     private final SandboxSettings settings;
     private final Path stateDir;
     private ShareTree share;
-    private VirtualMachine vm;
-    private AgentClient agent;
+    private volatile VirtualMachine vm;
+    private volatile AgentClient agent;
+    private volatile GuestAgent guest;
     private PodNetwork network;
     private boolean rootOnDisk;
 
     /** The serial of a container's root disk: a sandbox that has one has no other. */
     static final String ROOT_DISK_SERIAL = "jvmm-rootfs";
-
-    /**
-     * How a container's root reaches the guest: as a path in the config (the share, or "rootfs" in the
-     * bundle when it is a disk) and the serial of that disk (empty when on the share).
-     */
-    public record GuestRoot(String specPath, String diskSerial) {
-    }
 
     private VmSandbox(String sandboxId, SandboxSettings settings, Path stateDir) {
         this.sandboxId = sandboxId;
@@ -92,21 +91,27 @@ public final class VmSandbox implements AutoCloseable {
         return sandbox;
     }
 
-    /** Booted, and its VM has not ended since. */
+    @Override
     public boolean isBooted() {
         return agent != null && (vm == null || !vm.exitFuture().isDone());
     }
 
-    /** Whether a VM was made (it may have stopped since). */
+    @Override
     public boolean hasVm() {
         return vm != null;
     }
 
-    public SandboxSettings settings() {
-        return settings;
+    @Override
+    public VmSize configuredSize() {
+        return VmSize.of(settings);
     }
 
-    /** The host pid of the VMM, the one host process every process of this sandbox lives in. */
+    @Override
+    public boolean templated() {
+        return settings.templates() && settings.vmm() == io.jvmm.vmm.VmmType.QEMU;
+    }
+
+    @Override
     public int vmmPid() {
         if (vm == null) {
             throw new IllegalStateException("sandbox " + sandboxId + " has no VM");
@@ -127,6 +132,7 @@ public final class VmSandbox implements AutoCloseable {
      * root, so a VM restored from a template gets that root as a disk and no share: without vhost-user its
      * memory stays a copy-on-write mapping of the template's (docs/snapshots.md).
      */
+    @Override
     public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException {
         Optional<io.jvmm.vmm.VmmUser> vmmUser = settings.vmmAccount(); // read from the host's accounts once
         Optional<io.jvmm.vmm.GuestNic> nic = Optional.empty();
@@ -145,7 +151,7 @@ public final class VmSandbox implements AutoCloseable {
             }
         }
         io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
-        boolean fromTemplate = settings.templates() && settings.vmm() == io.jvmm.vmm.VmmType.QEMU;
+        boolean fromTemplate = templated();
         String kernelArgs = fromTemplate || guestNetwork.isEmpty() ? settings.extraKernelArgs()
                 : (settings.extraKernelArgs() + " jvmm.net=" + guestNetwork).strip();
         rootOnDisk = fromTemplate && rootOnDiskIfTemplated && plan instanceof NetworkPlan.Isolated;
@@ -173,6 +179,7 @@ public final class VmSandbox implements AutoCloseable {
             agent = GuestConnector.connect(vm, settings.bootTimeout());
             agent.setupGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy);
         }
+        guest = new AgentGuest(agent);
         LOG.info("sandbox {} {}: VM pid {}, monitor up in {} ms, agent ready {} ms later ({})", sandboxId,
                 fromTemplate ? "restored from a template" : "booted", vm.monitorPid(),
                 (started - begin) / 1_000_000, (System.nanoTime() - started) / 1_000_000, config.accel());
@@ -195,32 +202,41 @@ public final class VmSandbox implements AutoCloseable {
                 vm.cgroupPath().map(Path::toString).orElse("")).write(stateDir);
     }
 
-    public AgentClient agent() {
-        if (agent == null) {
-            throw new IllegalStateException("sandbox " + sandboxId + " is not running");
+    @Override
+    public GuestAgent agent() {
+        GuestAgent g = guest;
+        if (g == null) {
+            throw TaskException.failedPrecondition("sandbox " + sandboxId + " is not running");
         }
-        return agent;
+        return g;
     }
 
+    @Override
     public CompletableFuture<VmExit> exitFuture() {
         return vm.exitFuture();
     }
 
-    /**
-     * Assembles a container's root file system from containerd's mounts (or its bundle's rootfs when
-     * there are none) in the share directory on the host; {@link #attachRoot} then gives it to the guest.
-     */
-    public void mountRootfs(String containerId, List<RootfsMount> mounts, Path bundle) throws IOException {
-        share.mountRootfs(containerId, mounts, bundle);
+    @Override
+    public GuestRoot prepareRoot(CreateTask request, JsonObject spec, BootStep boot) throws IOException {
+        String id = request.id();
+        share.mountRootfs(id, request.rootfs(), request.bundle());
+        try {
+            boot.boot();
+            String diskSerial = attachRoot(id);
+            String rootPath = diskSerial.isEmpty() ? GUEST_SHARE + "/" + id + "/rootfs" : "rootfs";
+            byte[] guestSpec = GuestSpec.translate(spec, id, rootPath,
+                    (host, i, ro) -> GUEST_SHARE + "/" + share.shareVolume(id, host, i, ro));
+            return new GuestRoot(guestSpec, diskSerial);
+        } catch (IOException | RuntimeException e) {
+            releaseRoot(id);
+            throw e;
+        }
     }
 
-    /**
-     * Gives the guest a container's root assembled by {@link #mountRootfs}: the path on the share, or, in a
-     * sandbox without one, an ext4 image of it plugged as a disk.
-     */
-    public GuestRoot attachRoot(String containerId) throws IOException {
+    /** In a sandbox without a share, an ext4 image of the root plugged as a disk; answers its serial ("" on the share). */
+    private String attachRoot(String containerId) throws IOException {
         if (!rootOnDisk) {
-            return new GuestRoot(GUEST_SHARE + "/" + containerId + "/rootfs", "");
+            return "";
         }
         long begin = System.nanoTime();
         Path image = rootDiskImage(containerId);
@@ -228,7 +244,7 @@ public final class VmSandbox implements AutoCloseable {
         vm.plugDisk(image, ROOT_DISK_SERIAL, VirtualMachine.MONITOR_CALL);
         LOG.info("root of {} plugged as a disk ({} MiB image) in {} ms", containerId, Files.size(image) >> 20,
                 (System.nanoTime() - begin) / 1_000_000);
-        return new GuestRoot("rootfs", ROOT_DISK_SERIAL);
+        return ROOT_DISK_SERIAL;
     }
 
     /**
@@ -236,9 +252,10 @@ public final class VmSandbox implements AutoCloseable {
      * is left paused. Only a sandbox whose container has its root on a disk and no share: QEMU cannot save
      * a VM with vhost-user devices (docs/snapshots.md).
      */
+    @Override
     public void checkpoint(String containerId, int initPid, ContainerCheckpoint checkpoint) throws IOException {
         if (!rootOnDisk || !(vm instanceof io.jvmm.vmm.qemu.QemuVm qemu)) {
-            throw io.jvmm.task.TaskException.failedPrecondition("container " + containerId + " cannot be checkpointed: only a"
+            throw TaskException.failedPrecondition("container " + containerId + " cannot be checkpointed: only a"
                     + " container whose VM was restored from a template (its root on a disk, no virtiofs share) can be;"
                     + " turn templates on in the runtime configuration");
         }
@@ -261,47 +278,18 @@ public final class VmSandbox implements AutoCloseable {
      * where it was saved, its container with it. Refused before anything starts when the checkpoint is of
      * another container id, guest image, kernel arguments or accelerator.
      */
+    @Override
     public ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint) throws IOException {
         ContainerCheckpoint.Manifest m;
         try {
             m = checkpoint.verifiedManifest(CheckpointSeal.of(settings.stateRoot()));
         } catch (IOException | RuntimeException e) {
-            throw io.jvmm.task.TaskException.invalidArgument("checkpoint " + checkpoint.dir() + " cannot be restored: " + e.getMessage(), e);
+            throw TaskException.invalidArgument("checkpoint " + checkpoint.dir() + " cannot be restored: " + e.getMessage(), e);
         }
         io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
-        List<String> problems = new java.util.ArrayList<>();
-        if (m.format() != ContainerCheckpoint.FORMAT) {
-            problems.add("format " + m.format() + ", this runtime reads " + ContainerCheckpoint.FORMAT);
-        }
-        if (!m.containerId().equals(containerId)) {
-            problems.add("it is of container " + m.containerId() + " (the guest knows it by that id: restore it under that id)");
-        }
-        if (!m.image().equals(io.jvmm.vmm.GuestSnapshot.imageOf(settings.kernel(), settings.initrd(), settings.runtimeDisk()))) {
-            problems.add("saved from another guest image");
-        }
-        if (!m.kernelArgs().equals(settings.extraKernelArgs()) || !m.accel().equals(accel.name())) {
-            problems.add("saved with other kernel arguments or accelerator (" + m.accel() + ")");
-        }
-        Optional<String> savedCpu = Optional.ofNullable(m.cpuModel());
-        if (!savedCpu.equals(settings.cpuModel())) {
-            problems.add("saved with CPU model " + savedCpu.orElse("(the default)") + ", configured now: "
-                    + settings.cpuModel().orElse("(the default)"));
-        }
-        if (settings.vmm() != io.jvmm.vmm.VmmType.QEMU) {
-            problems.add("only QEMU restores checkpoints");
-        }
-        // Sealed by this host's runtime, but perhaps under another configuration: a VM no larger than this
-        // one could boot (pods are sized up to the host's CPUs) and a root disk no larger than 1 TiB.
-        int maxVcpus = Math.max(settings.vcpus(), Runtime.getRuntime().availableProcessors());
-        long maxMemoryMib = PodSizing.hostMemoryMib();
-        if (m.vcpus() < 1 || m.vcpus() > maxVcpus || m.memoryMib() < 64 || m.memoryMib() > maxMemoryMib
-                || m.rootDiskBytes() < 0 || m.rootDiskBytes() > (1L << 40)) {
-            problems.add("its VM (" + m.vcpus() + " vCPUs, " + m.memoryMib() + " MiB, a " + m.rootDiskBytes()
-                    + "-byte disk) is outside what this host runs (at most " + maxVcpus + " vCPUs and "
-                    + maxMemoryMib + " MiB)");
-        }
+        List<String> problems = CheckpointCompatibility.problems(m, containerId, settings, accel);
         if (!problems.isEmpty()) {
-            throw io.jvmm.task.TaskException.failedPrecondition("checkpoint " + checkpoint.dir() + " cannot be restored: "
+            throw TaskException.failedPrecondition("checkpoint " + checkpoint.dir() + " cannot be restored: "
                     + String.join("; ", problems));
         }
         Path image = rootDiskImage(containerId);
@@ -318,6 +306,7 @@ public final class VmSandbox implements AutoCloseable {
         byte[] entropy = freshEntropy();
         agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
         agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, "", "");
+        guest = new AgentGuest(agent);
         LOG.info("sandbox {} restored from checkpoint {} in {} ms", sandboxId, checkpoint.dir(), (System.nanoTime() - begin) / 1_000_000);
         return m;
     }
@@ -326,12 +315,8 @@ public final class VmSandbox implements AutoCloseable {
         return stateDir.resolve("disks").resolve(shortHash(containerId) + ".img");
     }
 
-    /** Shares a host path (a bind mount of the spec) with the guest; returns its guest path. */
-    public String shareHostPath(String containerId, Path hostPath, int index, boolean readOnly) throws IOException {
-        return GUEST_SHARE + "/" + share.shareVolume(containerId, hostPath, index, readOnly);
-    }
-
-    public void unmountContainer(String containerId) {
+    @Override
+    public void releaseRoot(String containerId) {
         share.removeContainer(containerId);
         try {
             Files.deleteIfExists(rootDiskImage(containerId)); // a VM still running keeps its open file
@@ -341,6 +326,7 @@ public final class VmSandbox implements AutoCloseable {
     }
 
     /** The VM as it runs: its monitor's pid, size and accelerator, and what it uses on the host. */
+    @Override
     public VmStatus status() {
         if (vm == null) {
             throw new IllegalStateException("sandbox " + sandboxId + " has no VM");
@@ -359,6 +345,7 @@ public final class VmSandbox implements AutoCloseable {
      * SIGTERM and SIGKILL each get a share of what is left. Mounts and the state directory stay until
      * {@link #close()} (containers may still be deleted after their pod stopped).
      */
+    @Override
     public void stop(Duration timeout) {
         if (vm == null) {
             return;
@@ -374,15 +361,18 @@ public final class VmSandbox implements AutoCloseable {
         vm.close();
         detachNetwork();
         agent = null;
+        guest = null;
         if (a != null) {
             a.close();
         }
     }
 
+    @Override
     public void pause(Duration timeout) {
         vm.pause(timeout);
     }
 
+    @Override
     public void resume(Duration timeout) {
         vm.resume(timeout);
     }

@@ -3,7 +3,6 @@ package io.jvmm.task.ttrpc;
 import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Timestamp;
-import io.jvmm.api.agent.v1.ContainerStatsResponse;
 import io.jvmm.api.containerd.cgroups.v2.CPUStat;
 import io.jvmm.api.containerd.cgroups.v2.MemoryEvents;
 import io.jvmm.api.containerd.cgroups.v2.MemoryStat;
@@ -41,6 +40,7 @@ import io.jvmm.task.CreateTask;
 import io.jvmm.task.ProcessView;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.TaskService;
+import io.jvmm.task.guest.ContainerStats;
 import io.jvmm.task.io.StdioConfig;
 import io.jvmm.task.process.ExitStatus;
 import io.jvmm.task.sandbox.RootfsMount;
@@ -222,15 +222,15 @@ public final class TaskEndpoint {
         return WaitResponse.newBuilder().setExitStatus(e.status()).setExitedAt(timestamp(e.exitedAt())).build();
     }
 
-    static Metrics metrics(ContainerStatsResponse s) {
+    static Metrics metrics(ContainerStats s) {
         return Metrics.newBuilder()
-                .setPids(PidsStat.newBuilder().setCurrent(s.getPidsCurrent()).setLimit(s.getPidsLimit()))
-                .setCpu(CPUStat.newBuilder().setUsageUsec(s.getCpuUsageUsec()).setUserUsec(s.getCpuUserUsec())
-                        .setSystemUsec(s.getCpuSystemUsec()).setNrPeriods(s.getCpuNrPeriods())
-                        .setNrThrottled(s.getCpuNrThrottled()).setThrottledUsec(s.getCpuThrottledUsec()))
-                .setMemory(MemoryStat.newBuilder().setUsage(s.getMemoryUsage()).setUsageLimit(s.getMemoryLimit())
-                        .setAnon(s.getMemoryAnon()).setFile(s.getMemoryFile()))
-                .setMemoryEvents(MemoryEvents.newBuilder().setOomKill(s.getMemoryOomKills()))
+                .setPids(PidsStat.newBuilder().setCurrent(s.pidsCurrent()).setLimit(s.pidsLimit()))
+                .setCpu(CPUStat.newBuilder().setUsageUsec(s.cpuUsageUsec()).setUserUsec(s.cpuUserUsec())
+                        .setSystemUsec(s.cpuSystemUsec()).setNrPeriods(s.cpuNrPeriods())
+                        .setNrThrottled(s.cpuNrThrottled()).setThrottledUsec(s.cpuThrottledUsec()))
+                .setMemory(MemoryStat.newBuilder().setUsage(s.memoryUsage()).setUsageLimit(s.memoryLimit())
+                        .setAnon(s.memoryAnon()).setFile(s.memoryFile()))
+                .setMemoryEvents(MemoryEvents.newBuilder().setOomKill(s.memoryOomKills()))
                 .build();
     }
 

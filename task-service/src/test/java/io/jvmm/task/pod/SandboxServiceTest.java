@@ -112,4 +112,28 @@ class SandboxServiceTest {
                 new io.jvmm.task.io.StdioConfig("", "", "", false), "")))).isEqualTo(Code.FAILED_PRECONDITION);
         assertThat(events).isEmpty();
     }
+
+    @Test
+    void statusAndPingAnswerWhileTheVmBoots() throws Exception {
+        io.jvmm.task.FakeSandbox vm = new io.jvmm.task.FakeSandbox();
+        vm.bootGate = new java.util.concurrent.CountDownLatch(1);
+        TaskService slowTasks = new TaskService("k8s.io", () -> vm, events::add);
+        SandboxService slow = new SandboxService(ID, slowTasks, new VmSize(2, 1024));
+        slow.create(new SandboxService.Pod(ID, Path.of("/run/bundle/" + ID), "", PodResources.NONE, "pod1"));
+        java.util.concurrent.Executor threads = r -> Thread.ofPlatform().start(r); // the common pool may have one worker
+        CompletableFuture<SandboxService.Started> starting = CompletableFuture.supplyAsync(() -> slow.start(ID), threads);
+        try {
+            Thread.sleep(200);
+            assertThat(starting).isNotDone();
+            CompletableFuture<SandboxService.View> status = CompletableFuture.supplyAsync(() -> slow.status(ID, true), threads);
+            assertThat(status.get(2, java.util.concurrent.TimeUnit.SECONDS).state()).isEqualTo(SandboxState.CREATED);
+            CompletableFuture.runAsync(() -> slow.ping(ID), threads).get(2, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(codeOf(() -> slow.start(ID))).isEqualTo(Code.FAILED_PRECONDITION);
+        } finally {
+            vm.bootGate.countDown();
+        }
+        assertThat(starting.get(5, java.util.concurrent.TimeUnit.SECONDS).pid()).isEqualTo(4242);
+        assertThat(slow.status(ID, false).state()).isEqualTo(SandboxState.READY);
+        slow.shutdown(ID);
+    }
 }

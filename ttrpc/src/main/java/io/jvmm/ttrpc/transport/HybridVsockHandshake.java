@@ -1,5 +1,6 @@
 package io.jvmm.ttrpc.transport;
 
+import io.jvmm.sys.HybridVsock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -9,13 +10,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The hybrid vsock preamble of Firecracker, Cloud Hypervisor and vhost-device-vsock: the host connects
- * to the monitor's unix socket, sends {@code CONNECT <port>\n} and reads {@code OK <n>\n}; after that
- * the connection is the guest's port. Until then this handler holds the pipeline; on success it
- * installs the real handlers and passes on any bytes that came with the answer.
+ * The hybrid vsock preamble ({@link HybridVsock}) on a Netty channel: until the guest's port answers, this
+ * handler holds the pipeline; on success it installs the real handlers and passes on any bytes that came
+ * with the answer.
  */
 public final class HybridVsockHandshake extends ChannelInboundHandlerAdapter {
-    private static final int MAX_LINE = 64;
+    private static final int MAX_LINE = HybridVsock.MAX_LINE;
 
     private final int port;
     private final Promise<Void> done;
@@ -30,7 +30,7 @@ public final class HybridVsockHandshake extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        ctx.writeAndFlush(Unpooled.copiedBuffer("CONNECT " + port + "\n", StandardCharsets.US_ASCII));
+        ctx.writeAndFlush(Unpooled.copiedBuffer(HybridVsock.request(port), StandardCharsets.US_ASCII));
         ctx.fireChannelActive();
     }
 
@@ -56,9 +56,10 @@ public final class HybridVsockHandshake extends ChannelInboundHandlerAdapter {
     }
 
     private void finish(ChannelHandlerContext ctx, ByteBuf rest) {
-        String answer = line.toString(StandardCharsets.US_ASCII);
-        if (!answer.startsWith("OK ")) {
-            fail(ctx, "hybrid vsock: port " + port + " refused (" + (answer.isEmpty() ? "connection closed" : answer) + ")");
+        try {
+            HybridVsock.checkAnswer(port, line.toString(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            fail(ctx, e.getMessage());
             return;
         }
         installPipeline.run();

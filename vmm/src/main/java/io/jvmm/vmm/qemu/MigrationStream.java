@@ -1,6 +1,6 @@
 package io.jvmm.vmm.qemu;
 
-import io.jvmm.ttrpc.vsock.Libc;
+import io.jvmm.sys.Libc;
 import io.jvmm.vmm.VmException;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.jvmm.vmm.qemu;
 
-import io.jvmm.ttrpc.vsock.Libc;
-import io.jvmm.ttrpc.vsock.Syscall;
-import io.jvmm.ttrpc.vsock.UnixAddress;
-import io.jvmm.ttrpc.vsock.VsockStream;
+import io.jvmm.sys.Libc;
+import io.jvmm.sys.Syscall;
+import io.jvmm.sys.UnixAddress;
+import io.jvmm.sys.VsockStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;

@@ -1,7 +1,8 @@
 package io.jvmm.vmm.qemu;
 
-import io.jvmm.ttrpc.mux.MuxEndpoint;
-import io.jvmm.ttrpc.mux.StreamMux;
+import io.jvmm.mux.MuxEndpoint;
+import io.jvmm.mux.StreamMux;
+import io.jvmm.sys.HybridVsock;
 import io.jvmm.vmm.VmException;
 import java.io.Closeable;
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +28,6 @@ import org.apache.logging.log4j.Logger;
  */
 final class SerialAgentBridge implements Closeable {
     private static final Logger LOG = LogManager.getLogger(SerialAgentBridge.class);
-    private static final int MAX_REQUEST = 64;
     private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(10);
 
     private final SocketChannel serial;
@@ -83,40 +82,11 @@ final class SerialAgentBridge implements Closeable {
     /** One client: reads its CONNECT line, opens the stream, answers OK, then the mux carries its bytes. */
     private void connect(SocketChannel client) {
         try {
-            String request = readLine(client);
-            if (!request.matches("CONNECT [0-9]{1,10}")) {
-                throw new IOException("bad request \"" + request + "\"");
-            }
-            int port = Integer.parseUnsignedInt(request.substring(8));
-            mux.open(port, MuxEndpoint.of(client), OPEN_TIMEOUT,
-                    () -> write(client, "OK " + port + "\n"));
+            int port = HybridVsock.parseRequest(HybridVsock.readLine(client, true));
+            mux.open(port, MuxEndpoint.of(client), OPEN_TIMEOUT, () -> HybridVsock.write(client, HybridVsock.answer(port)));
         } catch (IOException | RuntimeException e) {
             LOG.debug("agent bridge refused a connection: {}", e.getMessage());
             closeQuietly(client);
-        }
-    }
-
-    private static String readLine(SocketChannel channel) throws IOException {
-        StringBuilder line = new StringBuilder();
-        ByteBuffer one = ByteBuffer.allocate(1);
-        while (line.length() < MAX_REQUEST) {
-            one.clear();
-            if (channel.read(one) < 0) {
-                throw new IOException("closed before its request");
-            }
-            char c = (char) one.get(0);
-            if (c == '\n') {
-                return line.toString();
-            }
-            line.append(c);
-        }
-        throw new IOException("request longer than " + MAX_REQUEST + " bytes");
-    }
-
-    private static void write(SocketChannel channel, String text) throws IOException {
-        ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
-        while (buffer.hasRemaining()) {
-            channel.write(buffer);
         }
     }
 

@@ -6,6 +6,7 @@ import io.jvmm.api.agent.v1.ContainerRef;
 import io.jvmm.api.agent.v1.ContainerStatsResponse;
 import io.jvmm.api.agent.v1.EventsRequest;
 import io.jvmm.api.agent.v1.GuestEvent;
+import io.jvmm.sys.HybridVsock;
 import io.jvmm.ttrpc.ClientCall;
 import io.jvmm.ttrpc.MethodKind;
 import io.jvmm.api.agent.v1.CreateContainerRequest;

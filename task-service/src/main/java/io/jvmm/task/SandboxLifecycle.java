@@ -1,0 +1,208 @@
+package io.jvmm.task;
+
+import io.jvmm.api.json.JsonObject;
+import io.jvmm.task.guest.GuestAgent;
+import io.jvmm.task.sandbox.ContainerCheckpoint;
+import io.jvmm.task.sandbox.GuestSpec;
+import io.jvmm.task.sandbox.NetworkPlan;
+import io.jvmm.task.sandbox.PauseContainer;
+import io.jvmm.task.sandbox.PodSizing;
+import io.jvmm.task.sandbox.Sandbox;
+import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.sandbox.VmSize;
+import io.jvmm.vmm.VmExit;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The life of a shim's one sandbox: made when the first container (or StartSandbox) needs it, its VM booted
+ * or restored once, stopped by StopSandbox, removed on shutdown. Its own monitor serialises everything that
+ * changes the sandbox or the set of containers in it (the task service takes it for create, delete, pause
+ * and checkpoint); readers of the current sandbox (exit watchers, status) never wait on it.
+ */
+public final class SandboxLifecycle {
+    private static final Logger LOG = LogManager.getLogger(SandboxLifecycle.class);
+
+    /** Makes the sandbox (state directory and share, not yet the VM) when the first container needs it. */
+    @FunctionalInterface
+    public interface SandboxFactory {
+        Sandbox prepare() throws IOException;
+    }
+
+    private final SandboxFactory factory;
+    private final Consumer<String> oomListener;
+    private volatile Sandbox sandbox;
+    private volatile boolean closing;
+    /** The Sandbox service stopped the pod: its VM is gone for good and no container may be created. */
+    private volatile boolean stopped;
+
+    /** {@code oomListener}: told the container id of every OOM kill in the guest. */
+    SandboxLifecycle(SandboxFactory factory, Consumer<String> oomListener) {
+        this.factory = factory;
+        this.oomListener = oomListener;
+    }
+
+    /** The sandbox, made now if there is none yet. */
+    synchronized Sandbox prepared() {
+        if (stopped) {
+            throw TaskException.failedPrecondition("the sandbox is stopped");
+        }
+        if (sandbox == null) {
+            try {
+                sandbox = factory.prepare();
+            } catch (IOException e) {
+                throw TaskException.internal("cannot prepare the sandbox: " + e.getMessage(), e);
+            }
+        }
+        return sandbox;
+    }
+
+    /**
+     * The first Create boots the VM: a pod's sandbox container sizes it; the first container's spec says
+     * which network the VM gets (the pod's namespace, the host's, or none).
+     */
+    synchronized void bootFor(JsonObject spec) throws IOException {
+        Sandbox sb = prepared();
+        if (sb.isBooted()) {
+            return;
+        }
+        if (sb.hasVm()) {
+            throw TaskException.failedPrecondition("the sandbox VM has stopped: no container can be created in it");
+        }
+        VmSize configured = sb.configuredSize();
+        VmSize size = PauseContainer.of(spec).map(p -> PodSizing.size(p.resources(), configured)).orElse(configured);
+        // A lone container that needs no host path but its root can have it as a disk (from a template).
+        boolean loneWithoutBinds = PauseContainer.of(spec).isEmpty() && !GuestSpec.hasHostBinds(spec);
+        start(sb, () -> {
+            sb.boot(size, PauseContainer.networkOf(spec), loneWithoutBinds);
+            return null;
+        });
+    }
+
+    /**
+     * StartSandbox: boots the VM at {@code size} before any container exists, wired into the pod's network
+     * namespace when there is one. Returns the VM's status (the monitor's pid is the sandbox's pid).
+     */
+    public synchronized VmSandbox.VmStatus startSandbox(VmSize size, NetworkPlan network) {
+        Sandbox sb = prepared();
+        if (sb.hasVm()) {
+            throw TaskException.failedPrecondition("the sandbox VM was already started");
+        }
+        try {
+            start(sb, () -> {
+                sb.boot(size, network, false);
+                return null;
+            });
+        } catch (IOException e) {
+            throw TaskException.internal("cannot boot the sandbox VM: " + e.getMessage(), e);
+        }
+        return sb.status();
+    }
+
+    /** Starts the VM from a container's checkpoint; the sandbox must have no VM yet (a checkpoint brings its own). */
+    synchronized ContainerCheckpoint.Manifest restore(String id, ContainerCheckpoint checkpoint) {
+        Sandbox sb = prepared();
+        if (sb.hasVm()) {
+            throw TaskException.failedPrecondition("container " + id + ": a checkpoint is restored into a sandbox of its own");
+        }
+        try {
+            return start(sb, () -> sb.bootFromCheckpoint(id, checkpoint));
+        } catch (IOException e) {
+            throw TaskException.internal("cannot restore " + id + " from " + checkpoint.dir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** How a sandbox's VM comes up: booted, or restored from a checkpoint. */
+    private interface VmStart<T> {
+        T start() throws IOException;
+    }
+
+    /** Starts the VM one way or the other; a failure closes the sandbox; success wires its OOMs and exit. */
+    private <T> T start(Sandbox sb, VmStart<T> how) throws IOException {
+        T result;
+        try {
+            result = how.start();
+        } catch (IOException | RuntimeException e) {
+            LOG.error("sandbox VM failed to boot: {}", e.getMessage());
+            sb.close();
+            sandbox = null;
+            throw e;
+        }
+        sb.agent().onOom(oomListener);
+        sb.exitFuture().thenAccept(exit -> {
+            if (!closing && !stopped) {
+                LOG.warn("sandbox VM exited unexpectedly: {}; its processes are reported killed", exit.reason());
+            }
+        });
+        return result;
+    }
+
+    /** The running VM's agent; FAILED_PRECONDITION when no VM runs. */
+    GuestAgent agent() {
+        return booted().agent();
+    }
+
+    /** The sandbox whose VM runs; FAILED_PRECONDITION when none does. */
+    Sandbox booted() {
+        Sandbox sb = sandbox;
+        if (sb == null || !sb.isBooted()) {
+            throw TaskException.failedPrecondition("the sandbox VM is not running");
+        }
+        return sb;
+    }
+
+    /** Whether a VM runs now. */
+    boolean isBooted() {
+        Sandbox sb = sandbox;
+        return sb != null && sb.isBooted();
+    }
+
+    /** The current sandbox, if one was made. */
+    Optional<Sandbox> current() {
+        return Optional.ofNullable(sandbox);
+    }
+
+    /** When the sandbox's VM ended (for whatever reason); empty when it never booted. */
+    public Optional<CompletableFuture<VmExit>> exit() {
+        Sandbox sb = sandbox;
+        return sb == null || !sb.hasVm() ? Optional.empty() : Optional.of(sb.exitFuture());
+    }
+
+    /** The running VM's status, if it runs. */
+    public Optional<VmSandbox.VmStatus> status() {
+        Sandbox sb = sandbox;
+        return sb == null || !sb.isBooted() ? Optional.empty() : Optional.of(sb.status());
+    }
+
+    /**
+     * StopSandbox: the VM is stopped within {@code timeout} (gracefully first); the containers still in it
+     * are reported killed by their watchers; no container can be created afterwards. Idempotent.
+     */
+    public synchronized void stop(Duration timeout) {
+        stopped = true;
+        Sandbox sb = sandbox;
+        if (sb != null) {
+            sb.stop(timeout);
+        }
+    }
+
+    /** Stops the VM if it runs and removes the sandbox from the host. */
+    public synchronized void close() {
+        closing = true;
+        Sandbox sb = sandbox;
+        if (sb != null) {
+            sb.close();
+            sandbox = null;
+        }
+    }
+
+    /** Marks the shim as closing before it takes the monitor, so an exit seen meanwhile is not called unexpected. */
+    void closing() {
+        closing = true;
+    }
+}

@@ -1,0 +1,77 @@
+package io.jvmm.task.sandbox;
+
+import io.jvmm.api.json.JsonObject;
+import io.jvmm.task.CreateTask;
+import io.jvmm.task.guest.GuestAgent;
+import io.jvmm.vmm.VmExit;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The one VM of a shim with what belongs to it on the host, as the task layer uses it: the seam between
+ * the task services and the VMM ({@link VmSandbox} for real, fakes in unit tests). Its owner (the task
+ * layer's {@code SandboxLifecycle}) serialises the calls that change it.
+ */
+public interface Sandbox extends AutoCloseable {
+    /** How a sandbox's VM comes up the first time a container needs it. */
+    @FunctionalInterface
+    interface BootStep {
+        void boot() throws IOException;
+    }
+
+    /** A container's root given to the guest: its spec rewritten for the guest, and the disk carrying the root (or empty). */
+    record GuestRoot(byte[] guestSpec, String diskSerial) {
+    }
+
+    /** Booted, and its VM has not ended since. */
+    boolean isBooted();
+
+    /** Whether a VM was made (it may have stopped since). */
+    boolean hasVm();
+
+    /** The size the runtime configuration gives a VM. */
+    VmSize configuredSize();
+
+    /** Whether this sandbox's VMs come from templates (then a lone container's root can travel as a disk). */
+    boolean templated();
+
+    /** The host pid of the VMM, the one host process every process of this sandbox lives in. */
+    int vmmPid();
+
+    /** Boots the VM and connects to its agent. {@code rootOnDiskIfTemplated}: see {@link VmSandbox#boot}. */
+    void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException;
+
+    /** Starts the VM from a container's checkpoint instead; answers its manifest. */
+    ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint) throws IOException;
+
+    /** The agent of the running VM. */
+    GuestAgent agent();
+
+    CompletableFuture<VmExit> exitFuture();
+
+    /**
+     * The one owner of a container's root: assembles it from containerd's mounts, lets {@code boot} bring the
+     * VM up, then hands the root to the guest (on the share or as a disk) with the spec's host paths shared.
+     * A failure leaves nothing mounted; {@link #releaseRoot} undoes a success.
+     */
+    GuestRoot prepareRoot(CreateTask request, JsonObject spec, BootStep boot) throws IOException;
+
+    void releaseRoot(String containerId);
+
+    /** Saves the VM with the container's root disk into {@code checkpoint}; the VM is left paused. */
+    void checkpoint(String containerId, int initPid, ContainerCheckpoint checkpoint) throws IOException;
+
+    VmSandbox.VmStatus status();
+
+    /** Stops the VM within {@code timeout}, gracefully first; mounts stay until {@link #close}. */
+    void stop(Duration timeout);
+
+    void pause(Duration timeout);
+
+    void resume(Duration timeout);
+
+    /** Stops the VM if it runs and removes everything of the sandbox from the host. */
+    @Override
+    void close();
+}

@@ -1,0 +1,152 @@
+package io.jvmm.task;
+
+import io.jvmm.api.json.JsonObject;
+import io.jvmm.task.guest.GuestAgent;
+import io.jvmm.task.sandbox.ContainerCheckpoint;
+import io.jvmm.task.sandbox.NetworkPlan;
+import io.jvmm.task.sandbox.Sandbox;
+import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.sandbox.VmSize;
+import io.jvmm.vmm.VmExit;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** A sandbox whose "VM" is a flag and a {@link FakeGuest}; it records what was asked of it. */
+public final class FakeSandbox implements Sandbox {
+    public final FakeGuest guest = new FakeGuest();
+    /** When set, a boot waits for it (a slow boot). */
+    public volatile java.util.concurrent.CountDownLatch bootGate;
+    final List<String> calls = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    private volatile boolean vm;
+    private volatile boolean booted;
+    volatile IOException bootFailure;
+    volatile IOException rootFailure;
+
+    @Override
+    public boolean isBooted() {
+        return booted && !exit.isDone();
+    }
+
+    @Override
+    public boolean hasVm() {
+        return vm;
+    }
+
+    @Override
+    public VmSize configuredSize() {
+        return new VmSize(1, 256);
+    }
+
+    @Override
+    public boolean templated() {
+        return false;
+    }
+
+    @Override
+    public int vmmPid() {
+        return 4242;
+    }
+
+    @Override
+    public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException {
+        calls.add("boot " + size.vcpus() + "x" + size.memoryMib());
+        if (bootFailure != null) {
+            throw bootFailure;
+        }
+        if (bootGate != null) {
+            try {
+                bootGate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+        vm = true;
+        booted = true;
+    }
+
+    @Override
+    public ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint) {
+        throw new UnsupportedOperationException("not in these tests");
+    }
+
+    @Override
+    public GuestAgent agent() {
+        return guest;
+    }
+
+    @Override
+    public CompletableFuture<VmExit> exitFuture() {
+        return exit;
+    }
+
+    @Override
+    public GuestRoot prepareRoot(io.jvmm.task.CreateTask request, JsonObject spec, BootStep boot) throws IOException {
+        calls.add("mount " + request.id());
+        if (rootFailure != null) {
+            calls.add("release " + request.id());
+            throw rootFailure;
+        }
+        try {
+            boot.boot();
+        } catch (IOException | RuntimeException e) {
+            calls.add("release " + request.id());
+            throw e;
+        }
+        return new GuestRoot(("{\"root\":\"" + request.id() + "\"}").getBytes(StandardCharsets.UTF_8), "");
+    }
+
+    @Override
+    public void releaseRoot(String containerId) {
+        calls.add("release " + containerId);
+    }
+
+    @Override
+    public void checkpoint(String containerId, int initPid, ContainerCheckpoint checkpoint) {
+        calls.add("checkpoint " + containerId);
+    }
+
+    @Override
+    public VmSandbox.VmStatus status() {
+        return new VmSandbox.VmStatus(vmmPid(), configuredSize(), "tcg", "RUNNING", 1, new long[] {0, 0});
+    }
+
+    /** The VM ends on its own (QEMU killed): the guest with it. */
+    void vmDied() {
+        guest.die();
+        exit.complete(new VmExit(Instant.now(), false, -9, "killed"));
+    }
+
+    @Override
+    public void stop(Duration timeout) {
+        calls.add("stop");
+        guest.die();
+        exit.complete(new VmExit(Instant.now(), false, -15, "stopped"));
+    }
+
+    @Override
+    public void pause(Duration timeout) {
+        calls.add("pause");
+    }
+
+    @Override
+    public void resume(Duration timeout) {
+        calls.add("resume");
+    }
+
+    @Override
+    public void close() {
+        calls.add("close");
+        booted = false;
+        if (!exit.isDone()) {
+            guest.die();
+            exit.complete(new VmExit(Instant.now(), false, -9, "killed"));
+        }
+    }
+}
