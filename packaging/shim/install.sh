@@ -88,8 +88,11 @@ launcher=$prefix/bin/containerd-shim-jvmm-v2
 jvm_opts="-Xlog:disable -Xlog:all=error:stderr -XX:TrimNativeHeapInterval=2000 -XX:+UseSerialGC -Xms4m -Xmx64m -XX:MaxMetaspaceSize=64m -Xss512k -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
   -XX:+UnlockDiagnosticVMOptions -XX:-AOTAdapterCaching -XX:-AOTStubCaching \
   -XX:-UsePerfData --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dio.netty.allocator.type=unpooled"
-# The AOT cache is only valid for the class path it was trained with: list it explicitly, in order.
+# The AOT cache is only valid for the class path it was trained with: list it explicitly, in order. It goes
+# to java in an argument file: on the command line it made the server's longer than a page, and then
+# /proc/<pid>/cmdline readers (ps, ProcessHandle.info(), the tests' leftover checks) lose its arguments.
 classpath=$(ls "$lib"/*.jar | LC_ALL=C sort | paste -sd:)
+printf -- '-cp\n"%s"\n' "$classpath" > "$lib/classpath.args"
 cat > "$launcher.tmp" <<LAUNCHER
 #!/bin/sh
 # containerd-shim-jvmm-v2, installed by jvmm's packaging/shim/install.sh
@@ -102,7 +105,7 @@ for action do :; done
 case \${action:-} in start) cache="$lib/start.aot" ;; *) cache="$lib/shim.aot" ;; esac
 aot=""
 [ -f "\$cache" ] && aot="-XX:AOTCache=\$cache"
-exec "$jdk/bin/java" $jvm_opts \$aot -cp "$classpath" io.jvmm.shim.ShimMain "\$@"
+exec "$jdk/bin/java" $jvm_opts \$aot "@$lib/classpath.args" io.jvmm.shim.ShimMain "\$@"
 LAUNCHER
 chmod 0755 "$launcher.tmp"
 mv "$launcher.tmp" "$launcher"
@@ -141,7 +144,7 @@ mv "$config.tmp" "$config"
 # AOT training runs: what start, and what a serving shim, load and link, recorded once per installation.
 for what in start serve; do
   cache=$lib/$([[ $what == start ]] && echo start || echo shim).aot
-  JVMM_CONFIG=$config "$jdk/bin/java" $jvm_opts -XX:AOTCacheOutput="$cache" -cp "$classpath" \
+  JVMM_CONFIG=$config "$jdk/bin/java" $jvm_opts -XX:AOTCacheOutput="$cache" @"$lib/classpath.args" \
     io.jvmm.shim.ShimMain "aot-training-$what" >"$lib/aot-training-$what.log" 2>&1 \
     || { echo "shim AOT training ($what) failed (the shim still works, only slower):" >&2; cat "$lib/aot-training-$what.log" >&2; rm -f "$cache"; }
 done

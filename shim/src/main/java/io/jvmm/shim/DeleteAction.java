@@ -4,7 +4,7 @@ import io.jvmm.api.containerd.task.v3.DeleteResponse;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
-import io.jvmm.task.sandbox.VmSandbox;
+import io.jvmm.task.sandbox.SandboxDirs;
 import io.jvmm.task.ttrpc.TaskEndpoint;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,9 +33,9 @@ final class DeleteAction {
         String group = GroupId.of(bundle, flags.id());
         Path socket = SocketAddress.socketPath(SocketAddress.DEFAULT_DIR, flags.address(), flags.namespace(), group);
         if (!StartAction.accepts(socket)) {
-            Path stateDir = VmSandbox.stateDir(config.settings(), flags.namespace(), group);
+            Path stateDir = SandboxDirs.stateDir(config.settings(), flags.namespace(), group);
             if (Files.exists(stateDir)) {
-                VmSandbox.cleanUp(stateDir);
+                SandboxDirs.cleanUp(stateDir);
             }
             StartAction.removeGroupFiles(socket);
         }

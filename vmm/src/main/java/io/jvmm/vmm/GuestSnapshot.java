@@ -1,18 +1,15 @@
 package io.jvmm.vmm;
 
+import io.jvmm.api.Sha256;
 import io.jvmm.api.json.Json;
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.api.json.JsonRecords;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -181,7 +178,7 @@ public record GuestSnapshot(Path dir) {
                 problems.add("memory file missing or not " + m.memoryBytes() + " bytes");
             }
             List<Path> state = stateFiles(monitor);
-            if (!state.stream().allMatch(Files::isRegularFile) || !sha256(state).equals(m.vmstateSha256())) {
+            if (!state.stream().allMatch(Files::isRegularFile) || !Sha256.ofFiles(state).equals(m.vmstateSha256())) {
                 problems.add("device state missing or not the one the manifest hashes");
             }
         } catch (IOException e) {
@@ -202,7 +199,7 @@ public record GuestSnapshot(Path dir) {
         List<Path> state = stateNames(monitor).stream().map(partial::resolve).toList();
         Path mem = partial.resolve(memoryName(monitor));
         Manifest m = Manifest.of(config, monitor, "jvmm " + Optional.ofNullable(GuestSnapshot.class.getPackage().getImplementationVersion()).orElse("dev"),
-                monitorVersion, sha256(state), Files.size(mem));
+                monitorVersion, Sha256.ofFiles(state), Files.size(mem));
         Path manifest = partial.resolve(manifestFile().getFileName());
         Files.write(manifest, Json.writeBytes(m, true));
         List<Path> files = new java.util.ArrayList<>(state);
@@ -339,24 +336,5 @@ public record GuestSnapshot(Path dir) {
         try (FileChannel channel = FileChannel.open(p, Files.isDirectory(p) ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
             channel.force(true);
         }
-    }
-
-    /** SHA-256 of the files' contents one after the other (of the one file, for QEMU and Firecracker). */
-    public static String sha256(List<Path> files) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buffer = new byte[1 << 16];
-        for (Path file : files) {
-            try (InputStream in = Files.newInputStream(file)) {
-                for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
-                    digest.update(buffer, 0, n);
-                }
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

@@ -1,10 +1,7 @@
 package io.jvmm.shim.cli;
 
-import java.nio.charset.StandardCharsets;
+import io.jvmm.api.Sha256;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * Where a shim listens, derived as containerd's own shims do (pkg/shim SocketAddress): the hex SHA-256 of
@@ -19,12 +16,7 @@ public final class SocketAddress {
     public static Path socketPath(Path dir, String containerdAddress, String namespace, String groupId) {
         // filepath.Join: cleans the joined path (a trailing slash on the address does not change the hash).
         String joined = Path.of(containerdAddress, namespace, groupId).normalize().toString();
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(joined.getBytes(StandardCharsets.UTF_8));
-            return dir.resolve(HexFormat.of().formatHex(digest));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dir.resolve(Sha256.hex(joined));
     }
 
     public static String uri(Path socket) {

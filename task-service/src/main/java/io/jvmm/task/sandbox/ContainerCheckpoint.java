@@ -1,11 +1,11 @@
 package io.jvmm.task.sandbox;
 
+import io.jvmm.api.Sha256;
 import io.jvmm.api.json.Json;
 import io.jvmm.api.json.JsonRecords;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import io.jvmm.vmm.GuestSnapshot;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -58,7 +58,7 @@ public record ContainerCheckpoint(Path dir) {
 
     /** The SHA-256 of the saved VM state and of the compressed root disk, for the manifest. */
     public List<String> fileHashes() throws IOException {
-        return List.of(GuestSnapshot.sha256(List.of(state())), GuestSnapshot.sha256(List.of(rootDisk())));
+        return List.of(Sha256.ofFiles(List.of(state())), Sha256.ofFiles(List.of(rootDisk())));
     }
 
     /** Writes the manifest and its seal. */

@@ -7,20 +7,15 @@ import io.jvmm.task.TaskException;
 import io.jvmm.task.guest.AgentGuest;
 import io.jvmm.task.guest.GuestAgent;
 import io.jvmm.vmm.MonitorLauncher;
-import io.jvmm.vmm.SafeTree;
 import io.jvmm.vmm.ShutdownLadder;
 import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmExit;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -57,28 +52,9 @@ public final class VmSandbox implements Sandbox {
         this.stateDir = stateDir;
     }
 
-    /**
-     * The state directory of a sandbox: short (unix socket paths), unique per namespace and sandbox id, and
-     * below the state root as the kernel names it (a configured {@code /var/run/jvmm} is {@code /run/jvmm}
-     * in the mount table, which teardown reads).
-     */
-    public static Path stateDir(SandboxSettings settings, String namespace, String sandboxId) {
-        return StateRoot.canonical(settings.stateRoot()).resolve("s").resolve(shortHash(namespace + "/" + sandboxId));
-    }
-
-    /** 20 hex digits of SHA-256: short names for directories under the state root (unix socket paths are limited). */
-    static String shortHash(String text) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 10);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** Creates the state directory (the shim's alone) and the share's tree ({@link ShareTree}). */
     public static VmSandbox prepare(SandboxSettings settings, String namespace, String sandboxId) throws IOException {
-        Path dir = stateDir(settings, namespace, sandboxId);
+        Path dir = SandboxDirs.stateDir(settings, namespace, sandboxId);
         VmSandbox sandbox = new VmSandbox(sandboxId, settings, dir);
         StateRoot.createPrivate(settings.stateRoot(), dir);
         try {
@@ -312,7 +288,7 @@ public final class VmSandbox implements Sandbox {
     }
 
     private Path rootDiskImage(String containerId) {
-        return stateDir.resolve("disks").resolve(shortHash(containerId) + ".img");
+        return stateDir.resolve("disks").resolve(SandboxDirs.shortHash(containerId) + ".img");
     }
 
     @Override
@@ -404,33 +380,13 @@ public final class VmSandbox implements Sandbox {
             }
         }
         detachNetwork();
-        cleanUp(stateDir);
+        SandboxDirs.cleanUp(stateDir);
     }
 
     private void detachNetwork() {
         if (network != null) {
             network.detach();
             network = null;
-        }
-    }
-
-    /** Removes what a sandbox left on the host, from its record: used by close and by a dead shim's delete. */
-    public static void cleanUp(Path stateDir) {
-        SandboxRecord.read(stateDir).ifPresent(r -> r.processes().forEach(p -> p.live().ifPresent(ProcessHandle::destroyForcibly)));
-        try {
-            ShareTree.unmountAll(stateDir);
-        } catch (IOException e) {
-            LOG.warn("cannot unmount below {}: {}", stateDir, e.getMessage());
-        }
-        deleteTree(stateDir);
-    }
-
-    /** {@link SafeTree#delete}, a failure logged: what cannot go now is left for an operator, never forced. */
-    static void deleteTree(Path dir) {
-        try {
-            SafeTree.delete(dir);
-        } catch (IOException e) {
-            LOG.warn("cannot remove {}: {}", dir, e.getMessage());
         }
     }
 }

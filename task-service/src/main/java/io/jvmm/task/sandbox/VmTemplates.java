@@ -84,7 +84,7 @@ public final class VmTemplates {
                     throw new IOException("template " + snapshot.dir() + " lost its memory file but a VM still maps it");
                 }
                 snapshot.removePartial();
-                VmSandbox.deleteTree(dir.resolve("vm"));
+                SandboxDirs.deleteTree(dir.resolve("vm"));
                 deleteHugeLeftovers(dir.getFileName().toString());
                 deleteStale(settings.stateRoot());
                 make(settings, size, accel, dir, snapshot);
@@ -137,7 +137,7 @@ public final class VmTemplates {
                     (System.nanoTime() - begin) / 1_000_000);
         } finally {
             vm.close();
-            VmSandbox.deleteTree(work);
+            SandboxDirs.deleteTree(work);
         }
     }
 
@@ -259,6 +259,6 @@ public final class VmTemplates {
         settings.cpuModel().ifPresent(model -> id.append("/cpu=").append(model));
         // A template's memory file belongs to the user whose QEMU wrote it, and is opened by its clones' QEMU.
         settings.vmmUser().ifPresent(user -> id.append("/user=").append(user));
-        return VmSandbox.shortHash(id.toString());
+        return SandboxDirs.shortHash(id.toString());
     }
 }

@@ -5,16 +5,18 @@ import io.jvmm.vmm.VmException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The file a migration stream goes to or comes from, opened by the shim and handed to QEMU as a
- * descriptor ({@code getfd}, then {@code fd:<name>}): QEMU's sandbox refuses to spawn the {@code cat} an
+ * QEMU's migrations (snapshots, checkpoints, restores) as the shim drives them over QMP. The file a
+ * migration stream goes to or comes from is opened by the shim and handed to QEMU as a descriptor ({@code getfd}, then {@code fd:<name>}): QEMU's sandbox refuses to spawn the {@code cat} an
  * {@code exec:} URI needs, and a path spliced into a shell command line is a command of its own when it
  * holds a quote or a semicolon.
  */
 final class MigrationStream {
     private static final String FD_NAME = "jvmm-migration";
+    private static final Duration POLL = Duration.ofMillis(20);
 
     private MigrationStream() {
     }
@@ -46,6 +48,38 @@ final class MigrationStream {
             return Libc.open(file.toString(), flags, 0600);
         } catch (IOException e) {
             throw new VmException.MonitorError("cannot open the migration stream's file: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Whether guest memory stays out of the migration stream (x-ignore-shared): for snapshots it is the file
+     * the VM ran on, which the snapshot keeps; a checkpoint carries it in the stream. Set on both ends.
+     */
+    static void ignoreSharedMemory(QmpClient qmp, boolean ignore, Duration call) {
+        qmp.execute("migrate-set-capabilities", Map.of("capabilities",
+                List.of(Map.of("capability", "x-ignore-shared", "state", ignore))), call);
+    }
+
+    /** Waits until an outgoing or incoming migration has completed; fails on its failure or at the deadline. */
+    static void await(QmpClient qmp, String what, long deadline, Duration call) {
+        while (true) {
+            var status = qmp.execute("query-migrate", null, call);
+            String s = status.text("status");
+            if (s.equals("completed")) {
+                return;
+            }
+            if (s.equals("failed") || s.equals("cancelled")) {
+                throw new VmException.MonitorError(what + " failed: " + status.text("error-desc", s), null);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new VmException.Timeout(what + " did not complete in time (" + s + ")");
+            }
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VmException.MonitorError(what + " interrupted", e);
+            }
         }
     }
 }

@@ -29,7 +29,6 @@ public final class QemuVm extends AbstractVm {
      */
     public enum DeviceSetup { COMMAND_LINE, QMP, SNAPSHOTTABLE }
 
-    private static final Duration MIGRATION_POLL = Duration.ofMillis(20);
     /**
      * One QMP command (the answer, not the work it starts): QEMU answers in milliseconds, but its main
      * loop shares the host's cores with every vCPU thread, so a host running many emulated guests can
@@ -58,7 +57,8 @@ public final class QemuVm extends AbstractVm {
     /** Whether this restored VM maps the snapshot's memory (copy-on-write) rather than running on a copy. */
     private boolean mapsSnapshot;
     /** Held from "the pool has room" until QEMU has mapped its memory. */
-    private java.io.Closeable hugePoolLock;
+    private final HugePoolReservation hugePool = new HugePoolReservation();
+    private final QemuConfinement confinement;
 
     public QemuVm(VmConfig config, boolean kvm) {
         this(config, kvm, DeviceSetup.COMMAND_LINE);
@@ -73,6 +73,7 @@ public final class QemuVm extends AbstractVm {
         this.kvm = kvm;
         this.deviceSetup = deviceSetup;
         this.restoreFrom = restoreFrom;
+        this.confinement = new QemuConfinement(config);
     }
 
     /**
@@ -118,9 +119,9 @@ public final class QemuVm extends AbstractVm {
         } else if (state() != io.jvmm.vmm.VmState.PAUSED) {
             throw new VmException.IllegalTransition("cannot checkpoint: VM is " + state().name().toLowerCase(java.util.Locale.ROOT));
         }
-        setIgnoreSharedMemory(false); // the memory goes into the stream
+        MigrationStream.ignoreSharedMemory(qmp, false, QMP_CALL); // the memory goes into the stream
         MigrationStream.migrateTo(qmp, file, QMP_CALL);
-        awaitMigration("checkpoint to " + file, deadline);
+        MigrationStream.await(qmp, "checkpoint to " + file, deadline, QMP_CALL);
     }
 
     /**
@@ -163,7 +164,7 @@ public final class QemuVm extends AbstractVm {
             startQemu(deadline);
             return;
         }
-        SupervisedProcess vsock = startHelper("vhost-device-vsock", helperAsVmmUser(List.of(
+        SupervisedProcess vsock = startHelper("vhost-device-vsock", confinement.helper(List.of(
                 HostTools.vhostDeviceVsock().toString(), "--vm",
                 "guest-cid=" + config.guestCid() + ",socket=" + config.vhostVsockSocket() + ",uds-path=" + config.vsockSocket())));
         HostTools.awaitFile(config.vhostVsockSocket(), vsock, deadline);
@@ -175,74 +176,18 @@ public final class QemuVm extends AbstractVm {
     private String snapshotLayoutMemory() {
         Path own = config.vmmDir().resolve(MEMORY_FILE);
         if (restoreFrom.isEmpty()) {
-            hugeMemory.ifPresent(this::giveHugeMemoryToVmm);
+            hugeMemory.ifPresent(confinement::giveHugeMemory);
             return QemuCommandLine.memoryFile(config, hugeMemory.orElse(own), true);
         }
         GuestSnapshot snapshot = restoreFrom.get();
-        if (config.shareDir().isEmpty() && (!io.jvmm.vmm.HugePages.holds(snapshot.memory()) || reserveHugePages())) {
+        if (config.shareDir().isEmpty() && (!io.jvmm.vmm.HugePages.holds(snapshot.memory()) || hugePool.reserve(config.memoryMib()))) {
             mapsSnapshot = true;
             leaseSnapshot(snapshot); // the snapshot is not deleted while this VM maps it
             return QemuCommandLine.memoryFile(config, snapshot.memory(), false);
         }
-        copySparse(snapshot.memory(), own);
-        giveToVmm(own);
+        SparseCopy.copy(snapshot.memory(), own);
+        confinement.give(own);
         return QemuCommandLine.memoryFile(config, own, true);
-    }
-
-    /**
-     * A private mapping of a hugetlbfs file reserves its whole size from the pool when QEMU maps it: true
-     * (with the pool locked until then) when the pool has that room, false when the clone must run on a
-     * copy in ordinary memory instead.
-     */
-    private boolean reserveHugePages() {
-        var pool = io.jvmm.vmm.HugePages.mounted();
-        if (pool.isEmpty()) {
-            return false;
-        }
-        try {
-            hugePoolLock = pool.get().lockPool();
-            if (pool.get().freeBytes() >= (long) config.memoryMib() << 20) {
-                return true;
-            }
-            releaseHugePool();
-            LOG.info("huge page pool cannot hold another {} MiB: this clone runs on a copy of the template's memory", config.memoryMib());
-            return false;
-        } catch (java.io.IOException e) {
-            throw new VmException.BootFailed("cannot lock the huge page pool: " + e.getMessage(), e);
-        }
-    }
-
-    private void releaseHugePool() {
-        if (hugePoolLock != null) {
-            try {
-                hugePoolLock.close();
-            } catch (java.io.IOException e) {
-                LOG.warn("cannot release the huge page pool lock: {}", e.getMessage());
-            }
-            hugePoolLock = null;
-        }
-    }
-
-    /** Copies a memory file keeping its holes (pages the guest never touched cost nothing). */
-    private static void copySparse(Path from, Path to) {
-        try {
-            Process cp = new ProcessBuilder("cp", "--sparse=always", from.toString(), to.toString())
-                    .redirectErrorStream(true).start();
-            if (!cp.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
-                cp.destroyForcibly();
-                throw new VmException.BootFailed("copying " + from + " took longer than 120 s", null);
-            }
-            String out = new String(cp.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-            if (cp.exitValue() != 0) {
-                throw new VmException.BootFailed("cannot copy " + from + ": " + out, null);
-            }
-            to.toFile().setWritable(true, true);
-        } catch (java.io.IOException e) {
-            throw new VmException.BootFailed("cannot copy " + from + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new VmException.BootFailed("interrupted while copying " + from, e);
-        }
     }
 
     private void startQemu(long deadline) {
@@ -252,14 +197,14 @@ public final class QemuVm extends AbstractVm {
             case SNAPSHOTTABLE -> QemuCommandLine.buildSnapshottable(config, kvm, snapshotLayoutMemory(),
                     restoreFrom.isPresent() || checkpoint.isPresent());
         };
-        SupervisedProcess qemu = SupervisedProcess.startWithConsole("qemu", asVmmUser(command), config.stateDir().resolve("qemu.log"),
+        SupervisedProcess qemu = SupervisedProcess.startWithConsole("qemu", confinement.qemu(command, memoryOutsideStateDir()), config.stateDir().resolve("qemu.log"),
                 config.consoleLog());
         monitorStarted(qemu);
         HostTools.awaitFile(config.qmpSocket(), qemu, deadline);
         try {
             qmp = QmpClient.connect(config.qmpSocket(), Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
         } finally {
-            releaseHugePool(); // QMP answers once the machine exists: its memory is mapped (and reserved)
+            hugePool.close(); // QMP answers once the machine exists: its memory is mapped (and reserved)
         }
         qmp.onEvent(event -> {
             switch (event.name()) {
@@ -277,9 +222,9 @@ public final class QemuVm extends AbstractVm {
             if (checkpoint.isPresent()) {
                 restoreCheckpoint(checkpoint.get(), deadline);
             } else if (restoreFrom.isPresent()) {
-                ignoreSharedMemory();
+                MigrationStream.ignoreSharedMemory(qmp, true, QMP_CALL);
                 MigrationStream.migrateFrom(qmp, restoreFrom.get().vmstate(), QMP_CALL);
-                awaitMigration("restore from " + restoreFrom.get().dir(), deadline);
+                MigrationStream.await(qmp, "restore from " + restoreFrom.get().dir(), deadline, QMP_CALL);
                 qmp.execute("cont", null, QMP_CALL);
                 plugSnapshotDevices();
             } else {
@@ -311,7 +256,7 @@ public final class QemuVm extends AbstractVm {
             }
             diskPlugged = true;
         }
-        giveToVmm(image);
+        confinement.give(image);
         QmpDevices.plugDisk(qmp, "rootfs0", image, serial, QemuCommandLine.FS_PORT, timeout);
     }
 
@@ -319,67 +264,21 @@ public final class QemuVm extends AbstractVm {
     private void restoreCheckpoint(CheckpointFiles files, long deadline) {
         files.rootDisk().ifPresent(disk -> {
             diskPlugged = true;
-            giveToVmm(disk);
+            confinement.give(disk);
             QmpDevices.plugDisk(qmp, "rootfs0", disk, files.rootDiskSerial(), QemuCommandLine.FS_PORT, QMP_CALL);
         });
-        setIgnoreSharedMemory(false);
+        MigrationStream.ignoreSharedMemory(qmp, false, QMP_CALL);
         MigrationStream.migrateFrom(qmp, files.state(), QMP_CALL);
-        awaitMigration("restore from checkpoint " + files.state(), deadline);
+        MigrationStream.await(qmp, "restore from checkpoint " + files.state(), deadline, QMP_CALL);
         qmp.execute("cont", null, QMP_CALL);
     }
 
-    /** QEMU in its jail: the guest image's files, the state directory, and the memory file it maps. */
-    private List<String> asVmmUser(List<String> command) {
-        List<Path> read = new java.util.ArrayList<>(List.of(config.kernel(), config.initrd()));
-        config.runtimeDisk().ifPresent(read::add);
-        List<Path> write = new java.util.ArrayList<>(List.of(config.stateDir()));
+    /** The memory file QEMU maps that is not in its state directory: a template's, or one on the host's hugetlbfs. */
+    private List<Path> memoryOutsideStateDir() {
         if (mapsSnapshot) {
-            write.add(restoreFrom.orElseThrow().memory()); // the template's memory, outside the state directory
+            return List.of(restoreFrom.orElseThrow().memory());
         }
-        if (restoreFrom.isEmpty()) {
-            hugeMemory.ifPresent(write::add); // a template's memory on the host's hugetlbfs
-        }
-        return QemuCommandLine.asUser(config.vmmUser(), jail(read, write), command);
-    }
-
-    /**
-     * vhost-device-vsock in a jail of its own: its binary (installed outside /usr, from Debian unstable) and
-     * its sockets' directory.
-     */
-    private List<String> helperAsVmmUser(List<String> command) {
-        return QemuCommandLine.asUser(config.vmmUser(), jail(List.of(Path.of(command.getFirst())), List.of(config.vmmDir())), command);
-    }
-
-    private io.jvmm.vmm.VmmJail jail(List<Path> read, List<Path> write) {
-        Path root = config.stateDir().resolve("jail");
-        grant(() -> Files.createDirectories(root));
-        return new io.jvmm.vmm.VmmJail(root, read, write);
-    }
-
-    /**
-     * A file the VMM opens after it dropped its privileges (a disk, its memory) belongs to its user, and a
-     * directory of its own below the state directory lets the VMM's group through.
-     */
-    private void giveToVmm(Path file) {
-        config.vmmUser().ifPresent(u -> grant(() -> {
-            u.own(file);
-            if (!file.getParent().equals(config.vmmDir())) {
-                u.share(file.getParent(), "rwx--x---");
-            }
-        }));
-    }
-
-    /**
-     * A template's memory file on the host's hugetlbfs, made here for QEMU to fill, belongs to the VMM's
-     * user (the mount's directory, the host's, is left as it is: the jail binds the file alone).
-     */
-    private void giveHugeMemoryToVmm(Path file) {
-        config.vmmUser().ifPresent(u -> grant(() -> {
-            if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                Files.createFile(file);
-            }
-            u.own(file);
-        }));
+        return restoreFrom.isEmpty() ? hugeMemory.stream().toList() : List.of();
     }
 
     /** The devices of the snapshot layout that are not on the command line: the share, the card. */
@@ -388,19 +287,6 @@ public final class QemuVm extends AbstractVm {
             QmpDevices.plugShare(qmp, config, QemuCommandLine.FS_PORT, QMP_CALL);
         }
         config.nic().ifPresent(nic -> QmpDevices.plugNic(qmp, nic, QemuCommandLine.NET_PORT, QMP_CALL));
-    }
-
-    /**
-     * Guest memory is not part of the migration stream (x-ignore-shared): it is the file the VM ran on,
-     * which the snapshot keeps. Set on both ends of a save and a restore.
-     */
-    private void ignoreSharedMemory() {
-        setIgnoreSharedMemory(true);
-    }
-
-    private void setIgnoreSharedMemory(boolean ignore) {
-        qmp.execute("migrate-set-capabilities", java.util.Map.of("capabilities",
-                List.of(java.util.Map.of("capability", "x-ignore-shared", "state", ignore))), QMP_CALL);
     }
 
     /**
@@ -424,9 +310,9 @@ public final class QemuVm extends AbstractVm {
         agentBridge.close();
         pause(QMP_CALL);
         writeSnapshot(target, io.jvmm.vmm.VmmType.QEMU, partial -> {
-            ignoreSharedMemory();
+            MigrationStream.ignoreSharedMemory(qmp, true, QMP_CALL);
             MigrationStream.migrateTo(qmp, partial.resolve(target.vmstate().getFileName()), QMP_CALL);
-            awaitMigration("snapshot to " + target.dir(), deadline);
+            MigrationStream.await(qmp, "snapshot to " + target.dir(), deadline, QMP_CALL);
             if (hugeMemory.isPresent()) {
                 // hugetlbfs files cannot be written or moved to another file system: the snapshot links to it
                 Files.createSymbolicLink(partial.resolve(target.memory().getFileName()), hugeMemory.get());
@@ -444,29 +330,6 @@ public final class QemuVm extends AbstractVm {
             return version.number("major", 0) + "." + version.number("minor", 0) + "." + version.number("micro", 0);
         });
         memorySaved = true; // committed: the snapshot owns the memory file now
-    }
-
-    /** Waits until an outgoing or incoming migration has completed; fails on its failure or at the deadline. */
-    private void awaitMigration(String what, long deadline) {
-        while (true) {
-            var status = qmp.execute("query-migrate", null, QMP_CALL);
-            String s = status.text("status");
-            if (s.equals("completed")) {
-                return;
-            }
-            if (s.equals("failed") || s.equals("cancelled")) {
-                throw new VmException.MonitorError(what + " failed: " + status.text("error-desc", s), null);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new VmException.Timeout(what + " did not complete in time (" + s + ")");
-            }
-            try {
-                Thread.sleep(MIGRATION_POLL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new VmException.MonitorError(what + " interrupted", e);
-            }
-        }
     }
 
     @Override
@@ -497,7 +360,7 @@ public final class QemuVm extends AbstractVm {
     @Override
     public void close() {
         super.close();
-        releaseHugePool();
+        hugePool.close();
         if (hugeMemory.isPresent() && !memorySaved) {
             try {
                 Files.deleteIfExists(hugeMemory.get()); // gives its huge pages back to the pool
