@@ -10,8 +10,7 @@ public final class Identifiers {
     private static final int MAX_LENGTH = 76;
     private static final Pattern VALID = Pattern.compile("[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*");
 
-    private Identifiers() {
-    }
+    private Identifiers() {}
 
     /** Returns the id if valid; otherwise throws IllegalArgumentException naming the problem. */
     public static String validate(String kind, String id) {
@@ -19,7 +18,8 @@ public final class Identifiers {
             throw new IllegalArgumentException(kind + " id must not be empty");
         }
         if (id.length() > MAX_LENGTH) {
-            throw new IllegalArgumentException(kind + " id \"" + abbreviate(id) + "\" is longer than " + MAX_LENGTH + " characters");
+            throw new IllegalArgumentException(
+                    kind + " id \"" + abbreviate(id) + "\" is longer than " + MAX_LENGTH + " characters");
         }
         if (!VALID.matcher(id).matches()) {
             throw new IllegalArgumentException(kind + " id \"" + abbreviate(id)

@@ -15,8 +15,7 @@ import java.util.List;
  * short directory names under the state root, and the hashes that snapshot and checkpoint manifests name.
  */
 public final class Sha256 {
-    private Sha256() {
-    }
+    private Sha256() {}
 
     /** The hash of {@code text} in UTF-8. */
     public static String hex(String text) {

@@ -1,5 +1,4 @@
 package archfixture.ttrpc.transport;
 
 /** Fixture: an internal of the ttrpc module. */
-public class Connection {
-}
+public class Connection {}

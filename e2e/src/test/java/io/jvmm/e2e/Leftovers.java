@@ -9,13 +9,15 @@ import java.util.stream.Stream;
 
 /** What tests use to find and remove what they left behind: processes and directories. */
 public final class Leftovers {
-    private Leftovers() {
-    }
+    private Leftovers() {}
 
     /** Processes whose command line mentions {@code marker} (a test's own directory). */
     public static List<ProcessHandle> processesMentioning(String marker) {
         return ProcessHandle.allProcesses()
-                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false))
+                .filter(p -> p.info()
+                        .arguments()
+                        .map(a -> String.join(" ", a).contains(marker))
+                        .orElse(false))
                 .toList();
     }
 
@@ -33,7 +35,8 @@ public final class Leftovers {
             }
             try {
                 Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(p.pid()), "Thread.print")
-                        .redirectErrorStream(true).start();
+                        .redirectErrorStream(true)
+                        .start();
                 String text = new String(dump.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
                 dump.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
                 out.append("threads of ").append(p.pid()).append(" awaiting exits or handling calls:\n");
@@ -46,7 +49,11 @@ public final class Leftovers {
                 Thread.currentThread().interrupt();
                 break;
             } catch (IOException e) {
-                out.append("no thread dump of ").append(p.pid()).append(": ").append(e.getMessage()).append("\n");
+                out.append("no thread dump of ")
+                        .append(p.pid())
+                        .append(": ")
+                        .append(e.getMessage())
+                        .append("\n");
             }
         }
         return out.toString();

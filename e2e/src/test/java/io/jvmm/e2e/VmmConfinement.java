@@ -14,8 +14,7 @@ import java.util.List;
  * as an operator would check it.
  */
 public final class VmmConfinement {
-    private VmmConfinement() {
-    }
+    private VmmConfinement() {}
 
     /** Checks every QEMU and vhost-device-vsock whose command line names {@code stateRoot}; answers how many QEMUs there were. */
     public static int assertConfined(Path stateRoot) throws IOException {
@@ -23,13 +22,20 @@ public final class VmmConfinement {
         assertThat(qemus).as("QEMU processes of %s", stateRoot).isNotEmpty();
         for (ProcessHandle p : qemus) {
             String status = status(p);
-            assertThat(status).as("QEMU %d", p.pid()).containsPattern("(?m)^Seccomp:\\s+2$").containsPattern("(?m)^NoNewPrivs:\\s+1$")
-                    .containsPattern("(?m)^CapEff:\\s+0000000000000000$").doesNotContainPattern("(?m)^Uid:\\s+0\\s");
+            assertThat(status)
+                    .as("QEMU %d", p.pid())
+                    .containsPattern("(?m)^Seccomp:\\s+2$")
+                    .containsPattern("(?m)^NoNewPrivs:\\s+1$")
+                    .containsPattern("(?m)^CapEff:\\s+0000000000000000$")
+                    .doesNotContainPattern("(?m)^Uid:\\s+0\\s");
             assertThat(root(p)).as("QEMU %d's root", p.pid()).endsWith("/jail");
         }
         for (ProcessHandle p : named(stateRoot, "vhost-device-vsock")) {
-            assertThat(status(p)).as("vhost-device-vsock %d", p.pid()).containsPattern("(?m)^CapEff:\\s+0000000000000000$")
-                    .doesNotContainPattern("(?m)^Uid:\\s+0\\s").containsPattern("(?m)^NoNewPrivs:\\s+1$");
+            assertThat(status(p))
+                    .as("vhost-device-vsock %d", p.pid())
+                    .containsPattern("(?m)^CapEff:\\s+0000000000000000$")
+                    .doesNotContainPattern("(?m)^Uid:\\s+0\\s")
+                    .containsPattern("(?m)^NoNewPrivs:\\s+1$");
             assertThat(root(p)).as("vhost-device-vsock %d's root", p.pid()).endsWith("/jail");
         }
         return qemus.size();
@@ -37,11 +43,13 @@ public final class VmmConfinement {
 
     private static List<ProcessHandle> named(Path stateRoot, String binary) {
         return Leftovers.processesMentioning(stateRoot.toString()).stream()
-                .filter(p -> p.info().command().orElse("").endsWith("/" + binary)).toList();
+                .filter(p -> p.info().command().orElse("").endsWith("/" + binary))
+                .toList();
     }
 
     private static String root(ProcessHandle p) throws IOException {
-        return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "root")).toString();
+        return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "root"))
+                .toString();
     }
 
     private static String status(ProcessHandle p) throws IOException {

@@ -13,12 +13,13 @@ public final class AgentMain {
     /** How long the agent waits for init to load the guest's devices (~0.3 s under TCG). */
     private static final Duration DEVICES_TIMEOUT = Duration.ofSeconds(30);
 
-    private AgentMain() {
-    }
+    private AgentMain() {}
 
     private static java.util.List<String> kernelArgs() {
         try {
-            return java.util.List.of(java.nio.file.Files.readString(Path.of("/proc/cmdline")).strip().split("\\s+"));
+            return java.util.List.of(java.nio.file.Files.readString(Path.of("/proc/cmdline"))
+                    .strip()
+                    .split("\\s+"));
         } catch (java.io.IOException e) {
             return java.util.List.of();
         }
@@ -48,19 +49,24 @@ public final class AgentMain {
         warmUpInBackground();
         GuestSyscalls.becomeSubreaper();
         Path state = Path.of(System.getProperty("jvmm.agent.state", "/run/jvmm"));
-        Crun crun = new Crun(Path.of(System.getProperty("jvmm.agent.crun", "/usr/bin/crun")),
-                Path.of("/run/crun"), state.resolve("crun-logs"));
+        Crun crun = new Crun(
+                Path.of(System.getProperty("jvmm.agent.crun", "/usr/bin/crun")),
+                Path.of("/run/crun"),
+                state.resolve("crun-logs"));
         HostileGuest hostile = HostileGuest.fromKernelArgs(kernelArgs());
-        ContainerRegistry registry = new ContainerRegistry(state, crun, hostile.floodsOom() ? HostileGuest.OOM_EVENTS : 0);
+        ContainerRegistry registry =
+                new ContainerRegistry(state, crun, hostile.floodsOom() ? HostileGuest.OOM_EVENTS : 0);
         // Creation holds the registry's lock until the new pid is registered: the reaper waits for it.
-        new OrphanReaper(registry, registry::ownsProcess, Duration.ofSeconds(1)).start(Duration.ofSeconds(1), Duration.ofSeconds(30));
+        new OrphanReaper(registry, registry::ownsProcess, Duration.ofSeconds(1))
+                .start(Duration.ofSeconds(1), Duration.ofSeconds(30));
         int control = Integer.getInteger("jvmm.agent.port", AgentPorts.CONTROL);
         int stdio = Integer.getInteger("jvmm.agent.stdioPort", AgentPorts.STDIO);
         Duration devicesWait = DevicesReady.await(DevicesReady.marker(), DEVICES_TIMEOUT);
         long prepared = System.nanoTime();
         StdioServer.start(registry, stdio);
         AgentService service = new AgentService(registry, hostile);
-        TtrpcServer server = TtrpcServer.builder().addService(service.definition()).bindVsock(control);
+        TtrpcServer server =
+                TtrpcServer.builder().addService(service.definition()).bindVsock(control);
         var serialPort = SerialAgentPort.find();
         if (serialPort.isPresent()) {
             SerialAgentPort.serve(serialPort.get(), service.definition(), registry, control, stdio, hostile);
@@ -68,12 +74,22 @@ public final class AgentMain {
         if (!kernelArgs().contains("jvmm.ignore_power_button")) {
             PowerButton.watch(() -> service.powerOff(2000));
         }
-        long jvmUptime = ProcessHandle.current().info().startInstant()
-                .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
-        System.out.printf("jvmm-agent %s " + io.jvmm.api.agent.AgentPorts.READY_ANNOUNCEMENT
+        long jvmUptime = ProcessHandle.current()
+                .info()
+                .startInstant()
+                .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis())
+                .orElse(-1L);
+        System.out.printf(
+                "jvmm-agent %s " + io.jvmm.api.agent.AgentPorts.READY_ANNOUNCEMENT
                         + " %d/%d: JVM up %d ms, main %d ms (setup %d ms, of which waiting for devices %d ms; servers %d ms)%n",
-                AgentService.VERSION, control, stdio, jvmUptime, (System.nanoTime() - start) / 1_000_000,
-                (prepared - start) / 1_000_000, devicesWait.toMillis(), (System.nanoTime() - prepared) / 1_000_000);
+                AgentService.VERSION,
+                control,
+                stdio,
+                jvmUptime,
+                (System.nanoTime() - start) / 1_000_000,
+                (prepared - start) / 1_000_000,
+                devicesWait.toMillis(),
+                (System.nanoTime() - prepared) / 1_000_000);
         System.out.flush();
         if (Boolean.getBoolean("jvmm.agent.training")) {
             Training.exercise(service.definition());

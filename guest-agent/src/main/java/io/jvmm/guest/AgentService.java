@@ -10,8 +10,8 @@ import io.jvmm.api.agent.v1.DeleteContainerResponse;
 import io.jvmm.api.agent.v1.DeleteProcessResponse;
 import io.jvmm.api.agent.v1.EventsRequest;
 import io.jvmm.api.agent.v1.ExecProcessRequest;
-import io.jvmm.api.agent.v1.GuestEvent;
 import io.jvmm.api.agent.v1.ExecProcessResponse;
+import io.jvmm.api.agent.v1.GuestEvent;
 import io.jvmm.api.agent.v1.ListProcessesResponse;
 import io.jvmm.api.agent.v1.PingRequest;
 import io.jvmm.api.agent.v1.PingResponse;
@@ -55,32 +55,52 @@ final class AgentService {
                 .unary("Ping", PingRequest.parser(), (ctx, req) -> ping())
                 .unary("SetupGuest", SetupGuestRequest.parser(), (ctx, req) -> setup(req))
                 .unary("CreateContainer", CreateContainerRequest.parser(), (ctx, req) -> create(req))
-                .unary("StartContainer", ContainerRef.parser(), (ctx, req) ->
-                        StartContainerResponse.newBuilder().setPid(registry.start(req.getContainerId())).build())
+                .unary(
+                        "StartContainer",
+                        ContainerRef.parser(),
+                        (ctx, req) -> StartContainerResponse.newBuilder()
+                                .setPid(registry.start(req.getContainerId()))
+                                .build())
                 .unary("ExecProcess", ExecProcessRequest.parser(), (ctx, req) -> exec(req))
                 .unary("SignalProcess", SignalProcessRequest.parser(), (ctx, req) -> signal(req))
                 .unary("WaitProcess", ProcessRef.parser(), (ctx, req) -> await(req))
                 .unary("CloseStdin", ProcessRef.parser(), (ctx, req) -> {
-                    registry.get(req.getContainerId()).process(req.getExecId()).stdio.closeStdin();
+                    registry.get(req.getContainerId())
+                            .process(req.getExecId())
+                            .stdio
+                            .closeStdin();
                     return CloseStdinResponse.getDefaultInstance();
                 })
                 .unary("ResizePty", ResizePtyRequest.parser(), (ctx, req) -> {
-                    if (req.getWidth() == 0 || req.getHeight() == 0 || req.getWidth() > 65535 || req.getHeight() > 65535) {
-                        throw Refusal.invalidArgument("terminal size " + req.getWidth() + "x" + req.getHeight() + " is out of range");
+                    if (req.getWidth() == 0
+                            || req.getHeight() == 0
+                            || req.getWidth() > 65535
+                            || req.getHeight() > 65535) {
+                        throw Refusal.invalidArgument(
+                                "terminal size " + req.getWidth() + "x" + req.getHeight() + " is out of range");
                     }
-                    registry.get(req.getProcess().getContainerId()).process(req.getProcess().getExecId()).stdio
+                    registry.get(req.getProcess().getContainerId())
+                            .process(req.getProcess().getExecId())
+                            .stdio
                             .resize(req.getWidth(), req.getHeight());
                     return ResizePtyResponse.getDefaultInstance();
                 })
-                .unary("ListProcesses", ContainerRef.parser(), (ctx, req) ->
-                        ListProcessesResponse.newBuilder().addAllPids(registry.processes(req.getContainerId())).build())
-                .unary("ContainerStats", ContainerRef.parser(), (ctx, req) ->
-                        CgroupStats.read(registry.get(req.getContainerId()).cgroup))
+                .unary(
+                        "ListProcesses",
+                        ContainerRef.parser(),
+                        (ctx, req) -> ListProcessesResponse.newBuilder()
+                                .addAllPids(registry.processes(req.getContainerId()))
+                                .build())
+                .unary(
+                        "ContainerStats",
+                        ContainerRef.parser(),
+                        (ctx, req) -> CgroupStats.read(registry.get(req.getContainerId()).cgroup))
                 .unary("UpdateContainer", io.jvmm.api.agent.v1.UpdateContainerRequest.parser(), (ctx, req) -> {
                     registry.update(req.getContainerId(), req.getResourcesJson().toByteArray());
                     return io.jvmm.api.agent.v1.UpdateContainerResponse.getDefaultInstance();
                 })
-                .<EventsRequest, GuestEvent>serverStreaming("Events", EventsRequest.parser(), (ctx, req, out) -> streamEvents(ctx, out))
+                .<EventsRequest, GuestEvent>serverStreaming(
+                        "Events", EventsRequest.parser(), (ctx, req, out) -> streamEvents(ctx, out))
                 .unary("DeleteContainer", ContainerRef.parser(), (ctx, req) -> {
                     registry.delete(req.getContainerId());
                     return DeleteContainerResponse.getDefaultInstance();
@@ -102,7 +122,8 @@ final class AgentService {
     }
 
     /** Sends guest events until the caller goes away. */
-    private void streamEvents(io.jvmm.ttrpc.CallContext ctx, io.jvmm.ttrpc.ResponseSink<GuestEvent> out) throws InterruptedException {
+    private void streamEvents(io.jvmm.ttrpc.CallContext ctx, io.jvmm.ttrpc.ResponseSink<GuestEvent> out)
+            throws InterruptedException {
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
         java.util.function.Consumer<GuestEvent> subscriber = event -> {
             try {
@@ -121,12 +142,15 @@ final class AgentService {
     }
 
     private PingResponse ping() throws IOException {
-        double uptime = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+        double uptime =
+                Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
         return PingResponse.newBuilder()
                 .setAgentVersion(VERSION)
-                .setBootId(Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip())
+                .setBootId(Files.readString(Path.of("/proc/sys/kernel/random/boot_id"))
+                        .strip())
                 .setUptimeNs((long) (uptime * 1e9))
-                .setKernelRelease(Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip())
+                .setKernelRelease(
+                        Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip())
                 .build();
     }
 
@@ -170,7 +194,11 @@ final class AgentService {
         if (req.getConfigJson().isEmpty()) {
             throw Refusal.invalidArgument("config_json must not be empty");
         }
-        Container c = registry.create(req.getContainerId(), req.getBundlePath(), req.getConfigJson().toByteArray(), req.getStdio(),
+        Container c = registry.create(
+                req.getContainerId(),
+                req.getBundlePath(),
+                req.getConfigJson().toByteArray(),
+                req.getStdio(),
                 req.getRootfsDiskSerial());
         return CreateContainerResponse.newBuilder().setPid(c.init.pid()).build();
     }
@@ -189,7 +217,8 @@ final class AgentService {
             throw Refusal.invalidArgument("signal " + req.getSignal() + " is out of range 1-64");
         }
         if (!hostile.garblesMuxOn(req.getSignal())) {
-            registry.signal(req.getProcess().getContainerId(), req.getProcess().getExecId(), req.getSignal(), req.getAll());
+            registry.signal(
+                    req.getProcess().getContainerId(), req.getProcess().getExecId(), req.getSignal(), req.getAll());
         }
         return SignalProcessResponse.getDefaultInstance();
     }
@@ -203,7 +232,8 @@ final class AgentService {
         GuestProcess.Exit exit = process.awaitExit();
         return WaitProcessResponse.newBuilder()
                 .setExitStatus(exit.status())
-                .setExitedAtUnixNano(exit.at().getEpochSecond() * 1_000_000_000L + exit.at().getNano())
+                .setExitedAtUnixNano(
+                        exit.at().getEpochSecond() * 1_000_000_000L + exit.at().getNano())
                 .build();
     }
 

@@ -11,12 +11,12 @@ import java.util.Map;
 final class CgroupStats {
     private static final Path ROOT = Path.of("/sys/fs/cgroup");
 
-    private CgroupStats() {
-    }
+    private CgroupStats() {}
 
     /** The cgroup directory of a process (cgroup v2: the single "0::/path" line). */
     static Path cgroupOf(int pid) throws IOException {
-        String line = Files.readString(Path.of("/proc", Integer.toString(pid), "cgroup")).strip();
+        String line = Files.readString(Path.of("/proc", Integer.toString(pid), "cgroup"))
+                .strip();
         return ROOT.resolve(line.substring(line.indexOf("::") + 3));
     }
 

@@ -12,6 +12,7 @@ final class Container {
     final GuestProcess init;
     /** The cgroup crun put the container in (found from its init process). */
     final Path cgroup;
+
     final Map<String, GuestProcess> execs = new ConcurrentHashMap<>();
 
     Container(String id, Path bundle, Path ioDir, GuestProcess init, Path cgroup) {

@@ -43,7 +43,8 @@ final class ContainerRegistry {
      * Writes the bundle's config.json, mounts the root disk if there is one, and runs crun create; the
      * init process waits for start.
      */
-    synchronized Container create(String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial)
+    synchronized Container create(
+            String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial)
             throws IOException {
         Refusal.validId("container", id);
         if (containers.containsKey(id)) {
@@ -59,7 +60,10 @@ final class ContainerRegistry {
         Path pidFile = ioDir.resolve("pid");
         StdioPipes pipes;
         try {
-            pipes = runWithStdio(id, ioDir, stdio,
+            pipes = runWithStdio(
+                    id,
+                    ioDir,
+                    stdio,
                     List.of("create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString()));
         } catch (IOException e) {
             deleteTree(io.resolve(id));
@@ -90,13 +94,17 @@ final class ContainerRegistry {
             throw new TtrpcException(Code.ALREADY_EXISTS, "exec " + execId + " already exists in container " + id);
         }
         if (c.init.state() != ProcessState.RUNNING) {
-            throw Refusal.failedPrecondition("cannot exec in container " + id + ": it is " + c.init.state().name().toLowerCase(java.util.Locale.ROOT));
+            throw Refusal.failedPrecondition("cannot exec in container " + id + ": it is "
+                    + c.init.state().name().toLowerCase(java.util.Locale.ROOT));
         }
         Path ioDir = Files.createDirectories(c.ioDir.resolve("exec-" + execId));
         Path spec = ioDir.resolve("process.json");
         Files.write(spec, processJson);
         Path pidFile = ioDir.resolve("pid");
-        StdioPipes pipes = runWithStdio(id, ioDir, stdio,
+        StdioPipes pipes = runWithStdio(
+                id,
+                ioDir,
+                stdio,
                 List.of("exec", "--detach", "--pid-file", pidFile.toString(), "--process", spec.toString()));
         GuestProcess process = new GuestProcess(id, execId, pipes);
         process.created(readPid(pidFile));

@@ -29,10 +29,14 @@ final class Crun {
     void run(String containerId, List<String> args, Redirect in, Redirect out, Redirect err) throws IOException {
         Path log = logDir.resolve(containerId + ".log");
         Files.deleteIfExists(log);
-        List<String> command = new ArrayList<>(List.of(binary.toString(), "--root", root.toString(),
-                "--log", "file:" + log, "--log-format", "text"));
+        List<String> command = new ArrayList<>(
+                List.of(binary.toString(), "--root", root.toString(), "--log", "file:" + log, "--log-format", "text"));
         command.addAll(args);
-        Process process = new ProcessBuilder(command).redirectInput(in).redirectOutput(out).redirectError(err).start();
+        Process process = new ProcessBuilder(command)
+                .redirectInput(in)
+                .redirectOutput(out)
+                .redirectError(err)
+                .start();
         try {
             if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 process.destroyForcibly();

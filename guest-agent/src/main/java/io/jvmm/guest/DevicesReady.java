@@ -19,8 +19,7 @@ final class DevicesReady {
     private static final Logger LOG = LogManager.getLogger(DevicesReady.class);
     private static final long POLL_MS = 10;
 
-    private DevicesReady() {
-    }
+    private DevicesReady() {}
 
     /** The marker {@code init} names ({@code -Djvmm.agent.devicesReady=<path>}); none outside a guest. */
     static Optional<Path> marker() {
@@ -42,8 +41,10 @@ final class DevicesReady {
         long deadline = start + timeout.toNanos();
         while (!Files.exists(marker.get())) {
             if (System.nanoTime() - deadline >= 0) {
-                LOG.warn("init did not report the guest's devices ready ({}) within {} ms; going on without them",
-                        marker.get(), timeout.toMillis());
+                LOG.warn(
+                        "init did not report the guest's devices ready ({}) within {} ms; going on without them",
+                        marker.get(),
+                        timeout.toMillis());
                 break;
             }
             Thread.sleep(POLL_MS);

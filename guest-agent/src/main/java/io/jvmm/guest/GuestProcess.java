@@ -19,8 +19,7 @@ final class GuestProcess {
     private ProcessState state = ProcessState.CREATED;
     private int pid;
 
-    record Exit(int status, Instant at) {
-    }
+    record Exit(int status, Instant at) {}
 
     GuestProcess(String containerId, String execId, StdioPipes stdio) {
         this.containerId = containerId;

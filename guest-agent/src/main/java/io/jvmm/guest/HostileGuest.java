@@ -26,6 +26,7 @@ final class HostileGuest {
     static final int SIGUSR2 = 12;
     /** OOM events sent at most for each container under {@value #OOM_FLOOD} (it stops when the container goes). */
     static final int OOM_EVENTS = 1_000_000;
+
     private static final String ARG = "jvmm.hostile=";
     private static final HostileGuest NONE = new HostileGuest(Set.of());
 
@@ -41,7 +42,8 @@ final class HostileGuest {
     static HostileGuest fromKernelArgs(List<String> args) {
         for (String arg : args) {
             if (arg.startsWith(ARG)) {
-                HostileGuest hostile = new HostileGuest(Set.copyOf(List.of(arg.substring(ARG.length()).split(","))));
+                HostileGuest hostile = new HostileGuest(
+                        Set.copyOf(List.of(arg.substring(ARG.length()).split(","))));
                 System.out.println("jvmm-hostile: misbehaving on request: " + hostile.behaviours);
                 System.out.flush();
                 return hostile;

@@ -43,8 +43,9 @@ final class OomWatcher {
             while (kills < flood && cgroups.containsKey(containerId)) {
                 send(containerId, ++kills);
             }
-            System.out.printf("jvmm-hostile: sent %d OOM events for %s in %d ms%n", kills, containerId,
-                    (System.nanoTime() - began) / 1_000_000);
+            System.out.printf(
+                    "jvmm-hostile: sent %d OOM events for %s in %d ms%n",
+                    kills, containerId, (System.nanoTime() - began) / 1_000_000);
             System.out.flush();
         });
     }
@@ -88,9 +89,11 @@ final class OomWatcher {
 
     private void send(String containerId, long kills) {
         Instant now = Instant.now();
-        GuestEvent event = GuestEvent.newBuilder().setContainerId(containerId)
+        GuestEvent event = GuestEvent.newBuilder()
+                .setContainerId(containerId)
                 .setAtUnixNano(now.getEpochSecond() * 1_000_000_000L + now.getNano())
-                .setOom(OomEvent.newBuilder().setOomKills(kills)).build();
+                .setOom(OomEvent.newBuilder().setOomKills(kills))
+                .build();
         subscribers.forEach(s -> s.accept(event));
     }
 }

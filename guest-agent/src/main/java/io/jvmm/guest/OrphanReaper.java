@@ -125,7 +125,8 @@ final class OrphanReaper {
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : tasks.toList()) {
                 try {
-                    for (String pid : Files.readString(task.resolve("children")).trim().split("\\s+")) {
+                    for (String pid :
+                            Files.readString(task.resolve("children")).trim().split("\\s+")) {
                         if (!pid.isEmpty()) {
                             pids.add(Integer.parseInt(pid));
                         }

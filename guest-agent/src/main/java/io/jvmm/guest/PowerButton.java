@@ -18,8 +18,7 @@ final class PowerButton {
     private static final int EV_KEY = 1;
     private static final int KEY_POWER = 116;
 
-    private PowerButton() {
-    }
+    private PowerButton() {}
 
     static void watch(Runnable onPress) {
         Optional<Path> device = find();

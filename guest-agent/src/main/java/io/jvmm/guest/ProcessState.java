@@ -2,7 +2,9 @@ package io.jvmm.guest;
 
 /** The life of a process in the guest. Transitions only forward; anything else is a caller's error. */
 enum ProcessState {
-    CREATED, RUNNING, EXITED;
+    CREATED,
+    RUNNING,
+    EXITED;
 
     ProcessState to(ProcessState next, String what) {
         boolean legal = switch (this) {
@@ -11,7 +13,8 @@ enum ProcessState {
             case EXITED -> false;
         };
         if (!legal) {
-            throw Refusal.failedPrecondition("cannot " + what + ": process is " + name().toLowerCase(java.util.Locale.ROOT));
+            throw Refusal.failedPrecondition(
+                    "cannot " + what + ": process is " + name().toLowerCase(java.util.Locale.ROOT));
         }
         return next;
     }

@@ -9,8 +9,7 @@ import io.jvmm.ttrpc.TtrpcException;
  * the host as UNKNOWN (as in Go's ttrpc), and the host maps what it receives once more (its GuestErrors).
  */
 final class Refusal {
-    private Refusal() {
-    }
+    private Refusal() {}
 
     static TtrpcException notFound(String message) {
         return new TtrpcException(Code.NOT_FOUND, message);

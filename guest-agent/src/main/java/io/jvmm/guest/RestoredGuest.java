@@ -17,8 +17,7 @@ final class RestoredGuest {
     /** As for a container disk: plenty for a loaded, emulated guest; only a device that never comes waits this long. */
     private static final long DEVICE_WAIT_MS = 120_000;
 
-    private RestoredGuest() {
-    }
+    private RestoredGuest() {}
 
     /** Mounts the share with {@code tag} (its device was just plugged: retried until it is there). */
     static void mountShare(String tag) throws IOException {
@@ -46,7 +45,10 @@ final class RestoredGuest {
     /** Configures eth0 from "<address/prefix>,<gateway or empty>,<mtu>", once the card has appeared. */
     static void configureNetwork(String network) throws IOException {
         String[] parts = network.split(",", -1);
-        if (parts.length != 3 || !parts[0].matches("[0-9.]+/[0-9]{1,2}") || !parts[1].matches("[0-9.]*") || !parts[2].matches("[0-9]{3,5}")) {
+        if (parts.length != 3
+                || !parts[0].matches("[0-9.]+/[0-9]{1,2}")
+                || !parts[1].matches("[0-9.]*")
+                || !parts[2].matches("[0-9]{3,5}")) {
             throw Refusal.invalidArgument("network \"" + network + "\" is not <address/prefix>,<gateway>,<mtu>");
         }
         long deadline = System.currentTimeMillis() + DEVICE_WAIT_MS;

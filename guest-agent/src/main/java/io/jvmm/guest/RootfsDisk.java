@@ -18,8 +18,7 @@ final class RootfsDisk {
     /** A hot-plugged disk shows up within a second on an idle guest; an emulated one sharing its cores with many may need far longer. */
     private static final long DEVICE_WAIT_MS = 120_000;
 
-    private RootfsDisk() {
-    }
+    private RootfsDisk() {}
 
     /** Mounts the disk with {@code serial} at {@code at}, waiting for its hot-plug to be seen. */
     static void mount(String serial, Path at) throws IOException {

@@ -1,8 +1,8 @@
 package io.jvmm.guest;
 
+import io.jvmm.mux.StreamMux;
 import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.TtrpcServer;
-import io.jvmm.mux.StreamMux;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -21,8 +21,7 @@ final class SerialAgentPort {
     static final String NAME = "jvmm.agent";
     private static final Path PORTS = Path.of("/sys/class/virtio-ports");
 
-    private SerialAgentPort() {
-    }
+    private SerialAgentPort() {}
 
     /** The device of the port named {@value #NAME} ({@code /dev/vportNpM}), if the VM has it. */
     static Optional<Path> find() throws IOException {
@@ -30,7 +29,9 @@ final class SerialAgentPort {
             return Optional.empty();
         }
         try (Stream<Path> ports = Files.list(PORTS)) {
-            return ports.filter(p -> named(p, NAME)).map(p -> Path.of("/dev").resolve(p.getFileName())).findFirst();
+            return ports.filter(p -> named(p, NAME))
+                    .map(p -> Path.of("/dev").resolve(p.getFileName()))
+                    .findFirst();
         }
     }
 
@@ -46,8 +47,14 @@ final class SerialAgentPort {
      * Serves {@code service} and stdio on the port's mux. The device is opened once for reading and
      * writing (virtio-serial lets one opener in at a time).
      */
-    static void serve(Path device, ServiceDefinition service, ContainerRegistry registry, int controlPort, int stdioPort,
-            HostileGuest hostile) throws IOException {
+    static void serve(
+            Path device,
+            ServiceDefinition service,
+            ContainerRegistry registry,
+            int controlPort,
+            int stdioPort,
+            HostileGuest hostile)
+            throws IOException {
         RandomAccessFile file = new RandomAccessFile(device.toFile(), "rw");
         FileOutputStream pipe = new FileOutputStream(file.getFD());
         hostile.muxPipe(pipe);

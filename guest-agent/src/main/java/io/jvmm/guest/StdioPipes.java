@@ -22,9 +22,11 @@ final class StdioPipes implements AutoCloseable {
     private final StdioSpec spec;
     /** In terminal mode one pty master carries input and output. */
     private final boolean terminal;
+
     private int stdinFd = -1;
     /** Absent when the process has no such output. */
     private final OutputPump stdout;
+
     private final OutputPump stderr;
     final CompletableFuture<Void> stdoutDrained;
     final CompletableFuture<Void> stderrDrained;
@@ -39,7 +41,7 @@ final class StdioPipes implements AutoCloseable {
         this.spec = spec;
         this.terminal = true;
         this.stdinFd = master;
-        this.stdout = new OutputPump("stdout", master, fd -> { }); // the master is closed with stdin
+        this.stdout = new OutputPump("stdout", master, fd -> {}); // the master is closed with stdin
         this.stderr = null; // a terminal has no separate stderr
         this.stdoutDrained = stdout.drained;
         this.stderrDrained = CompletableFuture.completedFuture(null);
@@ -63,7 +65,8 @@ final class StdioPipes implements AutoCloseable {
 
     private int openReader(String name) throws IOException {
         GuestSyscalls.mkfifo(path(name), 0600);
-        int fd = GuestSyscalls.open(path(name), GuestSyscalls.O_RDONLY | GuestSyscalls.O_NONBLOCK | GuestSyscalls.O_CLOEXEC, 0);
+        int fd = GuestSyscalls.open(
+                path(name), GuestSyscalls.O_RDONLY | GuestSyscalls.O_NONBLOCK | GuestSyscalls.O_CLOEXEC, 0);
         GuestSyscalls.setBlocking(fd);
         return fd;
     }
@@ -73,7 +76,9 @@ final class StdioPipes implements AutoCloseable {
     }
 
     Redirect stdinRedirect() {
-        return spec.getStdin() && !terminal ? Redirect.from(dir.resolve("stdin").toFile()) : Redirect.from(new java.io.File("/dev/null"));
+        return spec.getStdin() && !terminal
+                ? Redirect.from(dir.resolve("stdin").toFile())
+                : Redirect.from(new java.io.File("/dev/null"));
     }
 
     Redirect stdoutRedirect() {

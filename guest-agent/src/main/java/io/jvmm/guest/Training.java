@@ -20,20 +20,24 @@ import java.time.Duration;
  * too, and exits; the JVM writes the cache at exit.
  */
 final class Training {
-    private Training() {
-    }
+    private Training() {}
 
     static void exercise(ServiceDefinition service) throws Exception {
         Path dir = Files.createTempDirectory("jvmm-agent-training");
         Path socket = dir.resolve("t.sock");
         try (TtrpcServer server = TtrpcServer.builder().addService(service).bind(socket);
-             TtrpcClient client = TtrpcClient.connect(socket)) {
+                TtrpcClient client = TtrpcClient.connect(socket)) {
             CallOptions options = CallOptions.withTimeout(Duration.ofSeconds(10));
             for (int i = 0; i < 20; i++) {
-                client.unary(AgentPorts.SERVICE, "Ping", PingRequest.getDefaultInstance(), PingResponse.parser(), options);
+                client.unary(
+                        AgentPorts.SERVICE, "Ping", PingRequest.getDefaultInstance(), PingResponse.parser(), options);
                 try {
-                    client.unary(AgentPorts.SERVICE, "StartContainer", ContainerRef.newBuilder().setContainerId("none").build(),
-                            StartContainerResponse.parser(), options);
+                    client.unary(
+                            AgentPorts.SERVICE,
+                            "StartContainer",
+                            ContainerRef.newBuilder().setContainerId("none").build(),
+                            StartContainerResponse.parser(),
+                            options);
                 } catch (TtrpcException expected) {
                     // the error path is part of what the cache should know
                 }

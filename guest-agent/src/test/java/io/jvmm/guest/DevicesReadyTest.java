@@ -49,7 +49,8 @@ class DevicesReadyTest {
     void aMarkerThatIsThereEndsTheWaitAtOnce() throws Exception {
         Path marker = Files.createFile(dir.resolve("devices-ready"));
 
-        assertThat(DevicesReady.await(Optional.of(marker), Duration.ofSeconds(20))).isLessThan(Duration.ofSeconds(5));
+        assertThat(DevicesReady.await(Optional.of(marker), Duration.ofSeconds(20)))
+                .isLessThan(Duration.ofSeconds(5));
     }
 
     @Test
@@ -82,7 +83,8 @@ class DevicesReadyTest {
     void initCreatesTheMarkerItNamesToTheAgent() throws IOException {
         String init = Files.readString(Path.of("../packaging/guest/init"));
 
-        assertThat(init).containsPattern("(?m)^devices_ready=/run/\\S+$")
+        assertThat(init)
+                .containsPattern("(?m)^devices_ready=/run/\\S+$")
                 .contains("-Djvmm.agent.devicesReady=\"$devices_ready\"")
                 .containsPattern("(?m)^\\{ devices; : >\"\\$devices_ready\"; } &$");
     }

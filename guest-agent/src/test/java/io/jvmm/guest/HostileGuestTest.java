@@ -47,7 +47,9 @@ class HostileGuestTest {
 
     @Test
     void aBehaviourNamedTwiceIsNamedOnce() {
-        assertThat(HostileGuest.fromKernelArgs(List.of("jvmm.hostile=oom-flood,oom-flood")).floodsOom()).isTrue();
+        assertThat(HostileGuest.fromKernelArgs(List.of("jvmm.hostile=oom-flood,oom-flood"))
+                        .floodsOom())
+                .isTrue();
     }
 
     @Test
@@ -65,20 +67,27 @@ class HostileGuestTest {
                 HostileGuest.garble(guestPipe, HostileGuest.SIGUSR1);
 
                 client[0].outputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
-                assertThat(new String(inGuest.inputStream().readNBytes(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
+                assertThat(new String(inGuest.inputStream().readNBytes(4), StandardCharsets.US_ASCII))
+                        .isEqualTo("ping");
                 inGuest.outputStream().write("pong".getBytes(StandardCharsets.US_ASCII));
-                assertThat(new String(client[0].inputStream().readNBytes(4), StandardCharsets.US_ASCII)).isEqualTo("pong");
-                assertThat(host.openStreams()).as("the host's streams after the garbage").isEqualTo(1);
+                assertThat(new String(client[0].inputStream().readNBytes(4), StandardCharsets.US_ASCII))
+                        .isEqualTo("pong");
+                assertThat(host.openStreams())
+                        .as("the host's streams after the garbage")
+                        .isEqualTo(1);
 
                 HostileGuest.garble(guestPipe, HostileGuest.SIGUSR2);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                 while (host.openStreams() > 0 && System.nanoTime() < deadline) {
                     Thread.sleep(20);
                 }
-                assertThat(host.openStreams()).as("the host's streams once the mux read no frame").isZero();
+                assertThat(host.openStreams())
+                        .as("the host's streams once the mux read no frame")
+                        .isZero();
                 VsockStream[] late = pair();
                 try {
-                    assertThatThrownBy(() -> host.open(7, MuxEndpoint.of(late[1]), OPEN)).isInstanceOf(IOException.class);
+                    assertThatThrownBy(() -> host.open(7, MuxEndpoint.of(late[1]), OPEN))
+                            .isInstanceOf(IOException.class);
                 } finally {
                     late[0].close();
                     late[1].close();

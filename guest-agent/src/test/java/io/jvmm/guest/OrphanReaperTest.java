@@ -32,7 +32,9 @@ class OrphanReaperTest {
         assertThat(reaper.sweep()).as("seen again at once: still too young").isZero();
         assertThat(isZombie(orphan)).isTrue();
         Thread.sleep(MIN_AGE.toMillis());
-        assertThat(reaper.sweep()).as("a zombie for longer than the minimum age: reaped").isEqualTo(1);
+        assertThat(reaper.sweep())
+                .as("a zombie for longer than the minimum age: reaped")
+                .isEqualTo(1);
         assertThat(Files.exists(Path.of("/proc", Integer.toString(orphan)))).isFalse();
     }
 
@@ -66,7 +68,9 @@ class OrphanReaperTest {
                 }
             });
             sweeper.join(300);
-            assertThat(sweeper.isAlive()).as("the sweep waits for the creation to finish").isTrue();
+            assertThat(sweeper.isAlive())
+                    .as("the sweep waits for the creation to finish")
+                    .isTrue();
             assertThat(isZombie(orphan)).isTrue();
         }
         sweeper.join(10_000);
@@ -75,7 +79,9 @@ class OrphanReaperTest {
 
     @Test
     void theEndOfAChildWakesTheReaperLongBeforeItsIdleInterval() throws Exception {
-        assertThat(OrphanReaper.onChildSignal(() -> { })).as("SIGCHLD can be handled (else sweeps are timed)").isTrue();
+        assertThat(OrphanReaper.onChildSignal(() -> {}))
+                .as("SIGCHLD can be handled (else sweeps are timed)")
+                .isTrue();
         OrphanReaper reaper = new OrphanReaper(lock, pid -> false, MIN_AGE);
         Thread sweeper = reaper.start(java.time.Duration.ofMillis(100), java.time.Duration.ofHours(1));
         try {
@@ -84,7 +90,9 @@ class OrphanReaperTest {
             while (Files.exists(Path.of("/proc", Integer.toString(orphan))) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            assertThat(Files.exists(Path.of("/proc", Integer.toString(orphan)))).as("orphan %d reaped", orphan).isFalse();
+            assertThat(Files.exists(Path.of("/proc", Integer.toString(orphan))))
+                    .as("orphan %d reaped", orphan)
+                    .isFalse();
         } finally {
             sweeper.interrupt();
             sweeper.join(5000);
@@ -100,7 +108,9 @@ class OrphanReaperTest {
         while (!isZombie(pid) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(isZombie(pid)).as("orphan %d ended and waits to be reaped", pid).isTrue();
+        assertThat(isZombie(pid))
+                .as("orphan %d ended and waits to be reaped", pid)
+                .isTrue();
         return pid;
     }
 

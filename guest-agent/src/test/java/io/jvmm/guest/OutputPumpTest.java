@@ -62,12 +62,16 @@ class OutputPumpTest {
         awaitTrue(() -> failing.closed);
         process.close();
         Libc.close(pair[0]);
-        assertThat(pump.drained).as("waiting for a host while the process may still need one").isNotDone();
+        assertThat(pump.drained)
+                .as("waiting for a host while the process may still need one")
+                .isNotDone();
         pump.processExited();
         pump.drained.get(10, TimeUnit.SECONDS);
         Sink late = new Sink(Integer.MAX_VALUE);
         pump.attach(late, late::close);
-        assertThat(late.closed).as("a host attaching after the end gets the end at once").isTrue();
+        assertThat(late.closed)
+                .as("a host attaching after the end gets the end at once")
+                .isTrue();
         assertThat(late.text()).isEmpty();
     }
 

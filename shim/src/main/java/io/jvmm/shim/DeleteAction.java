@@ -39,8 +39,11 @@ final class DeleteAction {
             }
             StartAction.removeGroupFiles(socket);
         }
-        DeleteResponse.newBuilder().setExitStatus(128 + 9).setExitedAt(TaskEndpoint.timestamp(Instant.now()))
-                .build().writeTo(out);
+        DeleteResponse.newBuilder()
+                .setExitStatus(128 + 9)
+                .setExitedAt(TaskEndpoint.timestamp(Instant.now()))
+                .build()
+                .writeTo(out);
         out.flush();
     }
 }

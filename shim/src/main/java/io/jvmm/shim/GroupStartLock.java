@@ -71,7 +71,8 @@ final class GroupStartLock implements AutoCloseable {
 
     private static Object fileKey(Path file) throws IOException {
         try {
-            return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                    .fileKey();
         } catch (NoSuchFileException e) {
             return null;
         }
@@ -80,8 +81,8 @@ final class GroupStartLock implements AutoCloseable {
     /** The directory's guard file, locked for as long as this is open. */
     private record Guard(FileChannel channel) implements AutoCloseable {
         static Guard hold(Path dir) throws IOException {
-            FileChannel channel = FileChannel.open(Objects.requireNonNull(dir).resolve(GUARD),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileChannel channel = FileChannel.open(
+                    Objects.requireNonNull(dir).resolve(GUARD), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             try {
                 FileLock ignored = channel.lock();
                 return new Guard(channel);

@@ -17,11 +17,24 @@ import java.util.Optional;
  * {@code $JVMM_CONFIG}, else /etc/jvmm/config.json): the guest
  * image and VM defaults for every sandbox. Unknown keys are errors, so a typo never goes unnoticed.
  */
-public record RuntimeConfig(String vmm, String kernel, String initrd, String runtimeDisk, Integer vcpus, Integer memoryMib,
-                            String accel, String stateRoot, Integer bootTimeoutSeconds, String kernelArgs, Boolean templates,
-                            Boolean hugePages, String cpuModel, String vmmUser) {
+public record RuntimeConfig(
+        String vmm,
+        String kernel,
+        String initrd,
+        String runtimeDisk,
+        Integer vcpus,
+        Integer memoryMib,
+        String accel,
+        String stateRoot,
+        Integer bootTimeoutSeconds,
+        String kernelArgs,
+        Boolean templates,
+        Boolean hugePages,
+        String cpuModel,
+        String vmmUser) {
     /** The VMM's user when the configuration names none; {@code ""} runs it as root. */
     public static final String DEFAULT_VMM_USER = "jvmm-vmm";
+
     public static final Path DEFAULT_PATH = Path.of("/etc/jvmm/config.json");
 
     /** The file in a bundle where {@code start} notes the configuration containerd's runtime options named. */
@@ -61,12 +74,21 @@ public record RuntimeConfig(String vmm, String kernel, String initrd, String run
             throw new IllegalArgumentException("jvmm configuration needs \"kernel\" and \"initrd\"");
         }
         return new SandboxSettings(
-                VmmType.valueOf((vmm == null ? "qemu" : vmm).toUpperCase(Locale.ROOT).replace('-', '_')),
-                Path.of(kernel), Path.of(initrd), Optional.ofNullable(runtimeDisk).map(Path::of),
-                vcpus == null ? 1 : vcpus, memoryMib == null ? 512 : memoryMib,
-                Accel.valueOf((accel == null ? "auto" : accel).toUpperCase(Locale.ROOT)), stateRootPath(),
-                Duration.ofSeconds(bootTimeoutSeconds == null ? 120 : bootTimeoutSeconds), kernelArgs,
-                Boolean.TRUE.equals(templates), Boolean.TRUE.equals(hugePages), Optional.ofNullable(cpuModel),
-                Optional.ofNullable(vmmUser == null ? DEFAULT_VMM_USER : vmmUser).filter(u -> !u.isEmpty()));
+                VmmType.valueOf(
+                        (vmm == null ? "qemu" : vmm).toUpperCase(Locale.ROOT).replace('-', '_')),
+                Path.of(kernel),
+                Path.of(initrd),
+                Optional.ofNullable(runtimeDisk).map(Path::of),
+                vcpus == null ? 1 : vcpus,
+                memoryMib == null ? 512 : memoryMib,
+                Accel.valueOf((accel == null ? "auto" : accel).toUpperCase(Locale.ROOT)),
+                stateRootPath(),
+                Duration.ofSeconds(bootTimeoutSeconds == null ? 120 : bootTimeoutSeconds),
+                kernelArgs,
+                Boolean.TRUE.equals(templates),
+                Boolean.TRUE.equals(hugePages),
+                Optional.ofNullable(cpuModel),
+                Optional.ofNullable(vmmUser == null ? DEFAULT_VMM_USER : vmmUser)
+                        .filter(u -> !u.isEmpty()));
     }
 }

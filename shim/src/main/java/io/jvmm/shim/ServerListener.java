@@ -42,7 +42,8 @@ final class ServerListener {
     }
 
     TtrpcServer serve(TtrpcServer.Builder builder) throws IOException {
-        TtrpcServer server = inheritedFd.isPresent() ? builder.adopt(inheritedFd.getAsInt(), socket) : builder.bind(socket);
+        TtrpcServer server =
+                inheritedFd.isPresent() ? builder.adopt(inheritedFd.getAsInt(), socket) : builder.bind(socket);
         served = true;
         return server;
     }

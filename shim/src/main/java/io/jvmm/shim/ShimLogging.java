@@ -13,8 +13,7 @@ import java.nio.file.Path;
  * (io.jvmm.shim.logging) writes to the process's current stderr, which this replaces, at the level set here.
  */
 final class ShimLogging {
-    private ShimLogging() {
-    }
+    private ShimLogging() {}
 
     static void init(Path bundle, boolean debug) {
         System.setProperty(io.jvmm.shim.logging.LogfmtProvider.LEVEL_PROPERTY, debug ? "debug" : "info");

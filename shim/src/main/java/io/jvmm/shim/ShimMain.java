@@ -16,8 +16,7 @@ public final class ShimMain {
     public static final String VERSION = "0.1.0";
     public static final String RUNTIME = "io.containerd.jvmm.v2";
 
-    private ShimMain() {
-    }
+    private ShimMain() {}
 
     public static void main(String[] args) {
         System.exit(run(List.of(args)));
@@ -98,7 +97,8 @@ public final class ShimMain {
             return 0;
         } catch (IOException | RuntimeException e) {
             // start has already answered containerd: its log (the bundle's fifo) is where this shows.
-            org.apache.logging.log4j.LogManager.getLogger(ShimMain.class).error("the shim server cannot start: {}", e.getMessage());
+            org.apache.logging.log4j.LogManager.getLogger(ShimMain.class)
+                    .error("the shim server cannot start: {}", e.getMessage());
             try {
                 listener.abandon();
             } catch (IOException cleanup) {
@@ -109,7 +109,9 @@ public final class ShimMain {
     }
 
     private static void requireIdentity(ShimFlags flags) {
-        if (flags.namespace().isEmpty() || flags.id().isEmpty() || flags.address().isEmpty()) {
+        if (flags.namespace().isEmpty()
+                || flags.id().isEmpty()
+                || flags.address().isEmpty()) {
             throw new IllegalArgumentException("-namespace, -id and -address are required");
         }
         io.jvmm.api.Identifiers.validate("namespace", flags.namespace());

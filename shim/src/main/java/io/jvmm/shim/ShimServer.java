@@ -4,12 +4,12 @@ import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.events.EventPublisher;
 import io.jvmm.task.TaskService;
+import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.SandboxSettings;
 import io.jvmm.task.sandbox.VmSandbox;
-import io.jvmm.task.ttrpc.TaskEndpoint;
-import io.jvmm.task.ttrpc.SandboxEndpoint;
-import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.VmSize;
+import io.jvmm.task.ttrpc.SandboxEndpoint;
+import io.jvmm.task.ttrpc.TaskEndpoint;
 import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.TtrpcServer;
 import java.io.IOException;
@@ -50,7 +50,8 @@ final class ShimServer {
         io.jvmm.sys.Libc.call(io.jvmm.sys.Syscall.UMASK, 077);
         String group = GroupId.of(bundle, flags.id());
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
-        TaskService tasks = new TaskService(flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group), events);
+        TaskService tasks =
+                new TaskService(flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group), events);
         SandboxService sandbox = new SandboxService(group, tasks, VmSize.of(settings));
         TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
         for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown, sandbox::holdsShim).definitions()) {
@@ -59,7 +60,9 @@ final class ShimServer {
         builder.addService(new SandboxEndpoint(sandbox, exit::countDown).definition());
         TtrpcServer server = listener.serve(builder);
         // As containerd's shims do: the server's pid in the bundle, for operators and tools.
-        java.nio.file.Files.writeString(bundle.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
+        java.nio.file.Files.writeString(
+                bundle.resolve("shim.pid"),
+                Long.toString(ProcessHandle.current().pid()));
         // SIGTERM: the JVM halts once its shutdown hooks return, so the hook waits for the cleanup below.
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAndWait, "shim-signal"));
         LOG.info("jvmm shim {} serving sandbox {} on {}", ShimMain.VERSION, group, listener.socket());
@@ -87,7 +90,9 @@ final class ShimServer {
     private void stopAndWait() {
         exit.countDown();
         try {
-            stopped.await(CALLS_GRACE.plus(EVENTS_FLUSH).plusSeconds(10).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            stopped.await(
+                    CALLS_GRACE.plus(EVENTS_FLUSH).plusSeconds(10).toMillis(),
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

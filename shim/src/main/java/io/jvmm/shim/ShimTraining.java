@@ -34,26 +34,45 @@ import java.util.List;
  * longer to map than the few classes {@code start} needs take to load.
  */
 final class ShimTraining {
-    private ShimTraining() {
-    }
+    private ShimTraining() {}
 
     /** What {@code start} runs: a whole start in a temporary bundle, its server being {@code /bin/true}. */
     static int start() throws IOException {
         // Short: the group's socket goes in it, and a unix socket path has at most 107 bytes.
         Path dir = Files.createTempDirectory("jvmm-t");
         try {
-            Files.writeString(dir.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]},"
-                    + "\"annotations\":{\"io.kubernetes.cri.sandbox-id\":\"t1\"}}");
-            ShimFlags flags = ShimFlags.parse(List.of("-namespace", "training", "-address", dir.resolve("c.sock").toString(),
-                    "-publish-binary", "/bin/true", "-id", "t1", "start"));
-            new StartAction(flags, dir, dir, List.of("/bin/true")).run(new byte[0], java.io.OutputStream.nullOutputStream());
+            Files.writeString(
+                    dir.resolve("config.json"),
+                    "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]},"
+                            + "\"annotations\":{\"io.kubernetes.cri.sandbox-id\":\"t1\"}}");
+            ShimFlags flags = ShimFlags.parse(List.of(
+                    "-namespace",
+                    "training",
+                    "-address",
+                    dir.resolve("c.sock").toString(),
+                    "-publish-binary",
+                    "/bin/true",
+                    "-id",
+                    "t1",
+                    "start"));
+            new StartAction(flags, dir, dir, List.of("/bin/true"))
+                    .run(new byte[0], java.io.OutputStream.nullOutputStream());
             BootstrapAnswer.forVersion(BootstrapAnswer.parseVersion("containerd x v2.1.0 y"), "unix:///training");
             // What containerd may also send on stdin: CRI's runtime options, or the newest bootstrap parameters.
-            io.jvmm.shim.cli.RuntimeOptions.configPath(com.google.protobuf.Any.newBuilder().setTypeUrl("runtimeoptions.v1.Options")
-                    .setValue(io.jvmm.api.containerd.runtimeoptions.v1.Options.newBuilder().setConfigPath("/training.json").build().toByteString())
-                    .build().toByteArray());
-            byte[] params = io.jvmm.api.containerd.bootstrap.BootstrapParams.newBuilder().setInstanceId("t1").setNamespace("training")
-                    .setContainerdVersion("2.3.0").build().toByteArray();
+            io.jvmm.shim.cli.RuntimeOptions.configPath(com.google.protobuf.Any.newBuilder()
+                    .setTypeUrl("runtimeoptions.v1.Options")
+                    .setValue(io.jvmm.api.containerd.runtimeoptions.v1.Options.newBuilder()
+                            .setConfigPath("/training.json")
+                            .build()
+                            .toByteString())
+                    .build()
+                    .toByteArray());
+            byte[] params = io.jvmm.api.containerd.bootstrap.BootstrapParams.newBuilder()
+                    .setInstanceId("t1")
+                    .setNamespace("training")
+                    .setContainerdVersion("2.3.0")
+                    .build()
+                    .toByteArray();
             BootstrapAnswer.bootstrapParams(params, "t1", "training");
             BootstrapAnswer.forBootstrapParams("unix:///training");
             return 0;
@@ -69,10 +88,19 @@ final class ShimTraining {
     static int serve(Path config) throws IOException {
         Path dir = Files.createTempDirectory("jvmm-t");
         try {
-            Files.writeString(dir.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
-            ShimFlags flags = ShimFlags.parse(List.of("-namespace", "training", "-address", dir.resolve("c.sock").toString(),
-                    "-publish-binary", "/bin/true", "-id", "t1"));
-            Path socket = SocketAddress.socketPath(dir, flags.address(), flags.namespace(), GroupId.of(dir, flags.id()));
+            Files.writeString(
+                    dir.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
+            ShimFlags flags = ShimFlags.parse(List.of(
+                    "-namespace",
+                    "training",
+                    "-address",
+                    dir.resolve("c.sock").toString(),
+                    "-publish-binary",
+                    "/bin/true",
+                    "-id",
+                    "t1"));
+            Path socket =
+                    SocketAddress.socketPath(dir, flags.address(), flags.namespace(), GroupId.of(dir, flags.id()));
             serveOnce(dir, socket, RuntimeConfig.load(config).settings());
             return 0;
         } finally {
@@ -80,33 +108,56 @@ final class ShimTraining {
         }
     }
 
-    private static void serveOnce(Path dir, Path socket, io.jvmm.task.sandbox.SandboxSettings settings) throws IOException {
-        try (TtrpcServer events = TtrpcServer.builder().addService(ServiceDefinition.builder("containerd.services.events.ttrpc.v1.Events")
-                .unary("Forward", ForwardRequest.parser(), (ctx, r) -> Empty.getDefaultInstance()).build()).bind(dir.resolve("t.sock"))) {
+    private static void serveOnce(Path dir, Path socket, io.jvmm.task.sandbox.SandboxSettings settings)
+            throws IOException {
+        try (TtrpcServer events = TtrpcServer.builder()
+                .addService(ServiceDefinition.builder("containerd.services.events.ttrpc.v1.Events")
+                        .unary("Forward", ForwardRequest.parser(), (ctx, r) -> Empty.getDefaultInstance())
+                        .build())
+                .bind(dir.resolve("t.sock"))) {
             EventPublisher publisher = new EventPublisher(dir.resolve("t.sock"), "training");
-            TaskService tasks = new TaskService("training", () -> {
-                throw new IOException("no sandbox while training");
-            }, publisher);
+            TaskService tasks = new TaskService(
+                    "training",
+                    () -> {
+                        throw new IOException("no sandbox while training");
+                    },
+                    publisher);
             TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
-            new TaskEndpoint(tasks, () -> { }).definitions().forEach(builder::addService);
+            new TaskEndpoint(tasks, () -> {}).definitions().forEach(builder::addService);
             // The Sandbox service too, as a server registers it: its ~100 request and response classes.
             var sandbox = new io.jvmm.task.pod.SandboxService("t1", tasks, io.jvmm.task.sandbox.VmSize.of(settings));
-            builder.addService(new io.jvmm.task.ttrpc.SandboxEndpoint(sandbox, () -> { }).definition());
+            builder.addService(new io.jvmm.task.ttrpc.SandboxEndpoint(sandbox, () -> {}).definition());
             // Bound by Netty, not adopted from InheritedListener as a started server's is: that one is made through
             // FFM, whose ~800 classes a server never uses would land in the cache, and a cache's classes are all
             // loaded at start-up (AOT class linking). The adopting code is a handful of classes loaded from the jar.
-            try (TtrpcServer server = builder.bind(socket); TtrpcClient client = TtrpcClient.connect(socket)) {
+            try (TtrpcServer server = builder.bind(socket);
+                    TtrpcClient client = TtrpcClient.connect(socket)) {
                 CallOptions call = CallOptions.withTimeout(Duration.ofSeconds(10));
-                client.unary(TaskEndpoint.V3, "Connect", ConnectRequest.newBuilder().setId("t1").build(), ConnectResponse.parser(), call);
+                client.unary(
+                        TaskEndpoint.V3,
+                        "Connect",
+                        ConnectRequest.newBuilder().setId("t1").build(),
+                        ConnectResponse.parser(),
+                        call);
                 try {
-                    client.unary(TaskEndpoint.V3, "State", StateRequest.newBuilder().setId("t1").build(), StateResponse.parser(), call);
+                    client.unary(
+                            TaskEndpoint.V3,
+                            "State",
+                            StateRequest.newBuilder().setId("t1").build(),
+                            StateResponse.parser(),
+                            call);
                 } catch (TtrpcException expected) {
                     // NOT_FOUND: the error path is part of what a shim runs
                 }
                 try {
-                    client.unary(io.jvmm.task.ttrpc.SandboxEndpoint.SERVICE, "SandboxStatus",
-                            io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest.newBuilder().setSandboxId("t1").build(),
-                            io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse.parser(), call);
+                    client.unary(
+                            io.jvmm.task.ttrpc.SandboxEndpoint.SERVICE,
+                            "SandboxStatus",
+                            io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest.newBuilder()
+                                    .setSandboxId("t1")
+                                    .build(),
+                            io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse.parser(),
+                            call);
                 } catch (TtrpcException expected) {
                     // no pod here: an error answer is fine
                 }

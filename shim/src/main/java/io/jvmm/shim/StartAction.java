@@ -2,9 +2,8 @@ package io.jvmm.shim;
 
 import io.jvmm.shim.cli.BootstrapAnswer;
 import io.jvmm.shim.cli.ContainerdVersionQuery;
-import io.jvmm.shim.cli.RuntimeOptions;
-import java.util.Optional;
 import io.jvmm.shim.cli.GroupId;
+import io.jvmm.shim.cli.RuntimeOptions;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
 import io.jvmm.ttrpc.InheritedListener;
@@ -19,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 final class StartAction {
     /** Connections containerd may open before the server JVM serves them (its first call, a sandbox's containers). */
     private static final int BACKLOG = 128;
+
     private static final int STDIN = 0;
     private static final Duration SETSID_EXIT = Duration.ofSeconds(10);
 
@@ -53,13 +54,15 @@ final class StartAction {
     void run(byte[] stdin, OutputStream out) throws IOException, InterruptedException {
         var params = BootstrapAnswer.bootstrapParams(stdin, flags.id(), flags.namespace());
         Path dir = params.filter(p -> p.hasSocketDir() && !p.getSocketDir().isEmpty())
-                .map(p -> Path.of(p.getSocketDir())).orElse(defaultSocketDir);
+                .map(p -> Path.of(p.getSocketDir()))
+                .orElse(defaultSocketDir);
         // containerd's version decides the answer's format: asked first (on a thread of its own), read last.
         ContainerdVersionQuery version = ContainerdVersionQuery.start(params.isPresent() ? "" : flags.publishBinary());
         Optional<Path> configPath = RuntimeOptions.configPath(stdin);
         if (configPath.isPresent()) {
             // The server and a later delete read it from the bundle (they get no options of their own).
-            Files.writeString(bundle.resolve(RuntimeConfig.BUNDLE_NOTE), configPath.get().toString());
+            Files.writeString(
+                    bundle.resolve(RuntimeConfig.BUNDLE_NOTE), configPath.get().toString());
         }
         String group = GroupId.of(bundle, flags.id());
         Path socket = SocketAddress.socketPath(dir, flags.address(), flags.namespace(), group);
@@ -74,7 +77,8 @@ final class StartAction {
         }
         String address = SocketAddress.uri(socket);
         Files.writeString(bundle.resolve("address"), address);
-        byte[] answer = params.isPresent() ? BootstrapAnswer.forBootstrapParams(address)
+        byte[] answer = params.isPresent()
+                ? BootstrapAnswer.forBootstrapParams(address)
                 : BootstrapAnswer.forVersion(version.version(), address);
         out.write(answer);
         out.flush();
@@ -91,7 +95,8 @@ final class StartAction {
      * server as it exits and by {@code delete}.
      */
     static void removeGroupFiles(Path socket) throws IOException {
-        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS) && !Files.exists(lockPath(socket), LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)
+                && !Files.exists(lockPath(socket), LinkOption.NOFOLLOW_LINKS)) {
             // Its server removed both (the usual case when containerd runs delete after a shim exited): taking
             // the lock would create a lock file only to delete it, and leave it behind if this process were
             // killed in between (containerd kills a delete that takes too long). A start that creates the
@@ -142,7 +147,8 @@ final class StartAction {
         List<String> command = new ArrayList<>(List.of("setsid", "-f"));
         command.addAll(serverCommand);
         command.addAll(flags.serverArgs(socket));
-        ProcessBuilder server = new ProcessBuilder(command).directory(bundle.toFile())
+        ProcessBuilder server = new ProcessBuilder(command)
+                .directory(bundle.toFile())
                 .redirectInput(ProcessBuilder.Redirect.INHERIT)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(bundle.resolve("shim.err").toFile());
@@ -153,7 +159,8 @@ final class StartAction {
             throw new IOException("setsid did not return within " + SETSID_EXIT.toSeconds() + " s");
         }
         if (setsid.exitValue() != 0) {
-            throw new IOException("setsid could not start the server (exit " + setsid.exitValue() + "): " + tail(bundle.resolve("shim.err")));
+            throw new IOException("setsid could not start the server (exit " + setsid.exitValue() + "): "
+                    + tail(bundle.resolve("shim.err")));
         }
     }
 
@@ -172,7 +179,10 @@ final class StartAction {
         if (wrapper != null && !wrapper.isEmpty()) {
             return List.of(wrapper);
         }
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String java = ProcessHandle.current()
+                .info()
+                .command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         return List.of(java, "-cp", System.getProperty("java.class.path"), ShimMain.class.getName());
     }
 

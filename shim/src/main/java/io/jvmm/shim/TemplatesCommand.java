@@ -33,7 +33,8 @@ final class TemplatesCommand {
             case "prune" -> prune();
             case "pin", "unpin", "delete" -> {
                 if (names.isEmpty()) {
-                    err.println("templates " + verb + ": name a template (see templates list)" + (verb.equals("delete") ? " or --all" : ""));
+                    err.println("templates " + verb + ": name a template (see templates list)"
+                            + (verb.equals("delete") ? " or --all" : ""));
                     yield 2;
                 }
                 yield verb.equals("delete") ? delete(names) : pin(names, verb.equals("pin"));
@@ -48,8 +49,17 @@ final class TemplatesCommand {
     private int list() throws IOException {
         for (GuestSnapshot t : VmTemplates.list(stateRoot)) {
             GuestSnapshot.Manifest m = t.manifest();
-            out.printf("%s\t%d vCPU\t%d MiB\t%s\tformat %d\t%s %s\t%s%s%n", name(t), m.vcpus(), m.memoryMib(), m.accel(),
-                    m.format(), m.monitor().toLowerCase(java.util.Locale.ROOT), m.monitorVersion(), m.creator(), (VmTemplates.pinned(t) ? "\tpinned" : "") + (t.inUse() ? "\tin use" : ""));
+            out.printf(
+                    "%s\t%d vCPU\t%d MiB\t%s\tformat %d\t%s %s\t%s%s%n",
+                    name(t),
+                    m.vcpus(),
+                    m.memoryMib(),
+                    m.accel(),
+                    m.format(),
+                    m.monitor().toLowerCase(java.util.Locale.ROOT),
+                    m.monitorVersion(),
+                    m.creator(),
+                    (VmTemplates.pinned(t) ? "\tpinned" : "") + (t.inUse() ? "\tin use" : ""));
         }
         return 0;
     }
@@ -74,7 +84,8 @@ final class TemplatesCommand {
         }
         for (GuestSnapshot t : VmTemplates.list(stateRoot)) {
             if (VmTemplates.isStale(t)) {
-                out.println("kept " + name(t) + ", whose guest image is gone: " + (VmTemplates.pinned(t) ? "pinned" : "in use by a running VM"));
+                out.println("kept " + name(t) + ", whose guest image is gone: "
+                        + (VmTemplates.pinned(t) ? "pinned" : "in use by a running VM"));
             }
         }
         return 0;
@@ -82,7 +93,11 @@ final class TemplatesCommand {
 
     private int delete(List<String> names) throws IOException {
         boolean all = names.equals(List.of("--all"));
-        List<GuestSnapshot> targets = all ? VmTemplates.list(stateRoot).stream().filter(t -> !VmTemplates.pinned(t)).toList() : null;
+        List<GuestSnapshot> targets = all
+                ? VmTemplates.list(stateRoot).stream()
+                        .filter(t -> !VmTemplates.pinned(t))
+                        .toList()
+                : null;
         if (!all) {
             targets = new java.util.ArrayList<>();
             for (String name : names) {

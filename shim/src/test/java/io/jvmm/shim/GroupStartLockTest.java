@@ -54,7 +54,9 @@ class GroupStartLockTest {
             lock.deleteFile();
             assertThat(file).doesNotExist();
         }
-        assertThat(dir.resolve(GroupStartLock.GUARD)).as("the directory's guard stays").exists();
+        assertThat(dir.resolve(GroupStartLock.GUARD))
+                .as("the directory's guard stays")
+                .exists();
         try (GroupStartLock again = GroupStartLock.acquire(file)) {
             assertThat(file).exists();
         }
@@ -65,7 +67,8 @@ class GroupStartLockTest {
     void aStartThatWaitedOnADeletedFileHoldsTheFileThatIsThereNow() throws Exception {
         Path file = dir.resolve("group.lock");
         Process holder = child("hold-then-delete", file.toString(), "1500");
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))) {
             assertThat(out.readLine()).isEqualTo("held");
             CompletableFuture<GroupStartLock> waiter = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -78,7 +81,9 @@ class GroupStartLockTest {
                 assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
                 assertThat(holder.exitValue()).isZero();
                 assertThat(file).as("made again by the waiter").exists();
-                assertThat(otherProcessCanLock(file)).as("the file at the path is the one the waiter holds").isFalse();
+                assertThat(otherProcessCanLock(file))
+                        .as("the file at the path is the one the waiter holds")
+                        .isFalse();
             }
         } finally {
             holder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -88,15 +93,21 @@ class GroupStartLockTest {
     private static boolean otherProcessCanLock(Path file) throws Exception {
         Process p = child("try", file.toString());
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip().equals("locked");
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                .strip()
+                .equals("locked");
     }
 
     private static Process child(String... args) throws Exception {
         java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Child.class.getName()));
+                "-cp",
+                System.getProperty("java.class.path"),
+                Child.class.getName()));
         command.addAll(java.util.List.of(args));
-        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
     }
 
     /** The other process: holds the lock and deletes its file, or tries the file's lock once. */

@@ -36,7 +36,8 @@ class RuntimeConfigTest {
         assertThat(settings.cpuModel()).contains("Nehalem");
         assertThat(config.stateRootPath()).isEqualTo(Path.of("/run/x"));
 
-        var minimal = RuntimeConfig.load(write("{\"kernel\": \"/k\", \"initrd\": \"/i\"}")).settings();
+        var minimal = RuntimeConfig.load(write("{\"kernel\": \"/k\", \"initrd\": \"/i\"}"))
+                .settings();
         assertThat(minimal.vcpus()).isEqualTo(1);
         assertThat(minimal.memoryMib()).isEqualTo(512);
         assertThat(minimal.accel()).isEqualTo(Accel.AUTO);
@@ -47,20 +48,25 @@ class RuntimeConfigTest {
     @Test
     void aTypoIsAnErrorThatNamesTheFileTheMemberAndTheKnownOnes() throws IOException {
         Path file = write("{\"kernel\": \"/k\", \"initrd\": \"/i\", \"vcpu\": 2}");
-        assertThatThrownBy(() -> RuntimeConfig.load(file)).isInstanceOf(IOException.class)
-                .hasMessageStartingWith("jvmm configuration " + file + " is invalid: RuntimeConfig: unknown member vcpu (known: vmm, kernel")
+        assertThatThrownBy(() -> RuntimeConfig.load(file))
+                .isInstanceOf(IOException.class)
+                .hasMessageStartingWith("jvmm configuration " + file
+                        + " is invalid: RuntimeConfig: unknown member vcpu (known: vmm, kernel")
                 .hasMessageContaining("vcpus");
     }
 
     @Test
     void aWrongTypeOrBrokenJsonIsAnErrorThatSaysWhere() throws IOException {
         Path typed = write("{\"kernel\": \"/k\", \"initrd\": \"/i\", \"vcpus\": \"two\"}");
-        assertThatThrownBy(() -> RuntimeConfig.load(typed)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> RuntimeConfig.load(typed))
+                .isInstanceOf(IOException.class)
                 .hasMessageEndingWith("is invalid: RuntimeConfig.vcpus: expected Integer, found a string");
         Path broken = write("{\"kernel\": \"/k\",");
-        assertThatThrownBy(() -> RuntimeConfig.load(broken)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> RuntimeConfig.load(broken))
+                .isInstanceOf(IOException.class)
                 .hasMessageStartingWith("jvmm configuration " + broken + " is invalid: ");
-        assertThatThrownBy(() -> RuntimeConfig.load(dir.resolve("missing.json"))).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> RuntimeConfig.load(dir.resolve("missing.json")))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("does not exist");
     }
 }

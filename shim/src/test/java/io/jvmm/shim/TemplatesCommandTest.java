@@ -32,9 +32,19 @@ class TemplatesCommandTest {
     private GuestSnapshot template(Path stateRoot, String key, String initrdName) throws Exception {
         Path kernel = imageFile(stateRoot.resolve("vmlinuz"), "k");
         Path initrd = imageFile(stateRoot.resolve(initrdName), "i");
-        VmConfig config = new VmConfig(Files.createDirectories(stateRoot.resolve("vm-" + key)), kernel, initrd, Optional.empty(),
-                Optional.empty(), 1, 512, 3, Accel.TCG, "");
-        GuestSnapshot snapshot = new GuestSnapshot(Files.createDirectories(stateRoot.resolve("t").resolve(key)).resolve("snapshot"));
+        VmConfig config = new VmConfig(
+                Files.createDirectories(stateRoot.resolve("vm-" + key)),
+                kernel,
+                initrd,
+                Optional.empty(),
+                Optional.empty(),
+                1,
+                512,
+                3,
+                Accel.TCG,
+                "");
+        GuestSnapshot snapshot = new GuestSnapshot(
+                Files.createDirectories(stateRoot.resolve("t").resolve(key)).resolve("snapshot"));
         Files.createDirectories(snapshot.partialDir());
         Files.write(snapshot.partialDir().resolve("guest.vmstate"), new byte[] {1, 2, 3});
         Files.write(snapshot.partialDir().resolve("guest.mem"), new byte[4096]);
@@ -50,8 +60,11 @@ class TemplatesCommandTest {
     private int run(Path stateRoot, String... args) throws Exception {
         out.reset();
         err.reset();
-        return new TemplatesCommand(stateRoot, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8)).run(List.of(args));
+        return new TemplatesCommand(
+                        stateRoot,
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(List.of(args));
     }
 
     @Test
@@ -61,8 +74,11 @@ class TemplatesCommandTest {
         Files.createDirectories(stateRoot.resolve("t").resolve("cccc").resolve("snapshot.partial"));
 
         assertThat(run(stateRoot, "list")).isZero();
-        assertThat(out.toString()).contains("aaaa\t1 vCPU\t512 MiB\tTCG\tformat 1\tqemu 7.2.0").contains("bbbb")
-                .as("a half-written snapshot is not listed").doesNotContain("cccc");
+        assertThat(out.toString())
+                .contains("aaaa\t1 vCPU\t512 MiB\tTCG\tformat 1\tqemu 7.2.0")
+                .contains("bbbb")
+                .as("a half-written snapshot is not listed")
+                .doesNotContain("cccc");
 
         assertThat(run(stateRoot, "pin", "aaaa")).isZero();
         assertThat(run(stateRoot, "delete", "aaaa")).isEqualTo(1);
@@ -99,13 +115,16 @@ class TemplatesCommandTest {
 
         try (Closeable lease = staleInUse.lease()) {
             assertThat(run(stateRoot, "prune")).isZero();
-            assertThat(out.toString()).contains("deleted bbbb (its guest image is gone)")
+            assertThat(out.toString())
+                    .contains("deleted bbbb (its guest image is gone)")
                     .contains("kept cccc, whose guest image is gone: pinned")
                     .contains("kept dddd, whose guest image is gone: in use by a running VM")
                     .doesNotContain("aaaa");
         }
         assertThat(stale.exists()).isFalse();
-        assertThat(stateRoot.resolve("t").resolve("bbbb")).as("nothing left of it").doesNotExist();
+        assertThat(stateRoot.resolve("t").resolve("bbbb"))
+                .as("nothing left of it")
+                .doesNotExist();
         assertThat(current.exists()).isTrue();
         assertThat(stalePinned.exists()).isTrue();
         assertThat(staleInUse.exists()).isTrue();

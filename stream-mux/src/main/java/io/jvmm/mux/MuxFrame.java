@@ -73,8 +73,12 @@ public record MuxFrame(Kind kind, int stream, byte[] payload) {
     }
 
     public byte[] encode() {
-        return ByteBuffer.allocate(HEADER + payload.length).put((byte) kind.code).putInt(stream).putInt(payload.length)
-                .put(payload).array();
+        return ByteBuffer.allocate(HEADER + payload.length)
+                .put((byte) kind.code)
+                .putInt(stream)
+                .putInt(payload.length)
+                .put(payload)
+                .array();
     }
 
     public void writeTo(OutputStream out) throws IOException {
@@ -95,7 +99,8 @@ public record MuxFrame(Kind kind, int stream, byte[] payload) {
         int stream = data.readInt();
         int length = data.readInt();
         if (length < 0 || length > MAX_PAYLOAD) {
-            throw new MuxProtocolException("frame length " + Integer.toUnsignedString(length) + " exceeds " + MAX_PAYLOAD);
+            throw new MuxProtocolException(
+                    "frame length " + Integer.toUnsignedString(length) + " exceeds " + MAX_PAYLOAD);
         }
         if ((kind == Kind.HELLO) != (stream == 0)) {
             throw new MuxProtocolException(kind + " on stream " + stream);

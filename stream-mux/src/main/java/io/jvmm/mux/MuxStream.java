@@ -16,6 +16,7 @@ final class MuxStream {
     private static final Logger LOG = LogManager.getLogger(MuxStream.class);
     /** Bytes either side may have in flight per stream before the other grants more. */
     static final int WINDOW = 256 * 1024;
+
     static final int CHUNK = 32 * 1024;
     private static final byte[] END = new byte[0];
 
@@ -25,6 +26,7 @@ final class MuxStream {
     private final LinkedBlockingQueue<byte[]> inbound = new LinkedBlockingQueue<>();
     /** The peer sent EOF (read and written by the mux's reader thread only). */
     private boolean peerEnded;
+
     private final AtomicInteger unconsumed = new AtomicInteger();
     private final AtomicBoolean reset = new AtomicBoolean();
     private final AtomicInteger running = new AtomicInteger(2);

@@ -41,7 +41,10 @@ public final class StreamMux implements Closeable {
     /** A guest whose host is away reads end of file until the next host connects (virtio-serial). */
     private static final long HOST_AWAY_POLL_MS = 20;
 
-    private enum Role { HOST, GUEST }
+    private enum Role {
+        HOST,
+        GUEST
+    }
 
     private final Role role;
     private final String name;
@@ -82,7 +85,10 @@ public final class StreamMux implements Closeable {
     }
 
     private void startReader() {
-        Thread.ofPlatform().daemon(true).name("mux-" + name).start(role == Role.HOST ? this::hostLoop : this::guestLoop);
+        Thread.ofPlatform()
+                .daemon(true)
+                .name("mux-" + name)
+                .start(role == Role.HOST ? this::hostLoop : this::guestLoop);
     }
 
     /** Guest: streams the host opens to {@code port} are queued on the returned listener. */
@@ -99,7 +105,7 @@ public final class StreamMux implements Closeable {
      * side ends it. Fails with {@link IOException} when the guest refuses, the pipe ends, or at the timeout.
      */
     public void open(int port, MuxEndpoint local, Duration timeout) throws IOException {
-        open(port, local, timeout, () -> { });
+        open(port, local, timeout, () -> {});
     }
 
     /** Runs before the stream's first byte reaches {@code local}, once the guest accepted it. */
@@ -288,9 +294,15 @@ public final class StreamMux implements Closeable {
      * read, byte by byte so no frame boundary is assumed; answers the payload.
      */
     private byte[] skipToHello(byte[] expected) throws IOException {
-        byte[] header = ByteBuffer.allocate(MuxFrame.HEADER).put((byte) MuxFrame.Kind.HELLO.code).putInt(0)
-                .putInt(HELLO_PAYLOAD).array();
-        byte[] prefix = ByteBuffer.allocate(MuxFrame.HEADER + MAGIC.length).put(header).put(MAGIC).array();
+        byte[] header = ByteBuffer.allocate(MuxFrame.HEADER)
+                .put((byte) MuxFrame.Kind.HELLO.code)
+                .putInt(0)
+                .putInt(HELLO_PAYLOAD)
+                .array();
+        byte[] prefix = ByteBuffer.allocate(MuxFrame.HEADER + MAGIC.length)
+                .put(header)
+                .put(MAGIC)
+                .array();
         byte[] window = new byte[MuxFrame.HEADER + HELLO_PAYLOAD];
         int filled = 0;
         while (true) {

@@ -143,7 +143,8 @@ class StreamMuxTest {
                 clients[i][0].shutdownOutput();
             }
             for (int i = 0; i < clients.length; i++) {
-                assertThat(new String(clients[i][0].inputStream().readAllBytes())).isEqualTo("stream " + i);
+                assertThat(new String(clients[i][0].inputStream().readAllBytes()))
+                        .isEqualTo("stream " + i);
                 clients[i][0].close();
             }
         }
@@ -155,7 +156,8 @@ class StreamMuxTest {
             VsockStream[] client = pair();
             try {
                 assertThatThrownBy(() -> p.host().open(99, MuxEndpoint.of(client[1]), OPEN))
-                        .isInstanceOf(IOException.class).hasMessageContaining("refused");
+                        .isInstanceOf(IOException.class)
+                        .hasMessageContaining("refused");
             } finally {
                 client[0].close();
                 client[1].close();
@@ -184,7 +186,8 @@ class StreamMuxTest {
         carrier[1].close();
         VsockStream[] client = pair();
         try {
-            assertThatThrownBy(() -> host.open(1, MuxEndpoint.of(client[1]), OPEN)).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> host.open(1, MuxEndpoint.of(client[1]), OPEN))
+                    .isInstanceOf(IOException.class);
         } finally {
             host.close();
             carrier[0].close();
@@ -203,7 +206,7 @@ class StreamMuxTest {
         DataInputStream fromGuest = new DataInputStream(carrier[0].inputStream());
         try {
             byte[] hello = helloPayload(1);
-            toGuest.write(new byte[] {9, 9, 9, 0, 0, 0, 0});  // half a frame left by a dead host
+            toGuest.write(new byte[] {9, 9, 9, 0, 0, 0, 0}); // half a frame left by a dead host
             new MuxFrame(MuxFrame.Kind.HELLO, 0, hello).writeTo(toGuest);
             assertThat(MuxFrame.readFrom(fromGuest)).satisfies(f -> {
                 assertThat(f.kind()).isEqualTo(MuxFrame.Kind.HELLO);
@@ -293,21 +296,26 @@ class StreamMuxTest {
     void framesThatCannotBeAreRejectedBeforeAllocation() {
         byte[] huge = {5, 0, 0, 0, 1, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff};
         assertThatThrownBy(() -> MuxFrame.readFrom(new java.io.ByteArrayInputStream(huge)))
-                .isInstanceOf(MuxProtocolException.class).hasMessageContaining("exceeds");
+                .isInstanceOf(MuxProtocolException.class)
+                .hasMessageContaining("exceeds");
         byte[] unknown = {42, 0, 0, 0, 1, 0, 0, 0, 0};
         assertThatThrownBy(() -> MuxFrame.readFrom(new java.io.ByteArrayInputStream(unknown)))
-                .isInstanceOf(MuxProtocolException.class).hasMessageContaining("unknown frame kind 42");
+                .isInstanceOf(MuxProtocolException.class)
+                .hasMessageContaining("unknown frame kind 42");
         byte[] helloOnStream = {1, 0, 0, 0, 4, 0, 0, 0, 0};
         assertThatThrownBy(() -> MuxFrame.readFrom(new java.io.ByteArrayInputStream(helloOnStream)))
                 .isInstanceOf(MuxProtocolException.class);
     }
 
     private static byte[] helloPayload(long nonce) {
-        return java.nio.ByteBuffer.allocate(16).put("jvmm-mux".getBytes()).putLong(nonce).array();
+        return java.nio.ByteBuffer.allocate(16)
+                .put("jvmm-mux".getBytes())
+                .putLong(nonce)
+                .array();
     }
 
     private static String sha(byte[] data) throws Exception {
-        return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        return java.util.HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(data));
     }
-
 }

@@ -18,8 +18,7 @@ import java.nio.file.Path;
 public final class HybridVsock {
     public static final int MAX_LINE = 64;
 
-    private HybridVsock() {
-    }
+    private HybridVsock() {}
 
     /** What a client sends for {@code port}. */
     public static String request(int port) {
@@ -46,7 +45,8 @@ public final class HybridVsock {
     /** Checks the answer line (without its newline) to a request for {@code port}. */
     public static void checkAnswer(int port, String line) throws IOException {
         if (!line.startsWith("OK ")) {
-            throw new IOException("hybrid vsock: port " + port + " refused (" + (line.isEmpty() ? "connection closed" : printable(line)) + ")");
+            throw new IOException("hybrid vsock: port " + port + " refused ("
+                    + (line.isEmpty() ? "connection closed" : printable(line)) + ")");
         }
     }
 
@@ -93,7 +93,9 @@ public final class HybridVsock {
     }
 
     private static String printable(String s) {
-        return s.codePoints().map(c -> c < 0x20 || c == 0x7f ? '?' : c)
-                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return s.codePoints()
+                .map(c -> c < 0x20 || c == 0x7f ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                .toString();
     }
 }

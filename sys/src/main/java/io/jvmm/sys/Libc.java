@@ -22,7 +22,8 @@ import java.lang.invoke.VarHandle;
  */
 public final class Libc {
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+    private static final VarHandle ERRNO =
+            CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
 
     /** Linked on first use (start-up paths that make no system call do not pay for it). */
     private static final class Syscall6 {
@@ -34,9 +35,12 @@ public final class Libc {
                 throw new UnsupportedOperationException("jvmm's system calls are numbered for x86-64, not " + arch);
             }
             Linker linker = Linker.nativeLinker();
-            return linker.downcallHandle(linker.defaultLookup().find("syscall").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-                    Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+            return linker.downcallHandle(
+                    linker.defaultLookup().find("syscall").orElseThrow(),
+                    FunctionDescriptor.of(
+                            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                    Linker.Option.captureCallState("errno"),
+                    Linker.Option.firstVariadicArg(1));
         }
     }
 
@@ -44,6 +48,7 @@ public final class Libc {
 
     /** open(2) flags (x86-64). */
     public static final long O_RDONLY = 0;
+
     public static final long O_WRONLY = 1;
     public static final long O_RDWR = 2;
     public static final long O_CREAT = 0x40;
@@ -54,8 +59,7 @@ public final class Libc {
     public static final long O_CLOEXEC = 0x80000;
     public static final long O_PATH = 0x200000;
 
-    private Libc() {
-    }
+    private Libc() {}
 
     /** The result of a call and the errno it left. */
     public record Result(long value, int errno) {
@@ -109,7 +113,8 @@ public final class Libc {
     /** open(2): a descriptor the caller owns and closes. */
     public static int open(String path, long flags, int mode) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) call(Syscall.OPEN, arena.allocateFrom(path).address(), flags, mode).orThrow("open " + path);
+            return (int) call(Syscall.OPEN, arena.allocateFrom(path).address(), flags, mode)
+                    .orThrow("open " + path);
         }
     }
 
@@ -130,7 +135,8 @@ public final class Libc {
     }
 
     public static void connect(int fd, MemorySegment address) throws IOException {
-        callRestarting(Syscall.CONNECT, fd, address.address(), address.byteSize(), 0).orThrow("connect");
+        callRestarting(Syscall.CONNECT, fd, address.address(), address.byteSize(), 0)
+                .orThrow("connect");
     }
 
     /** A connected pair of AF_UNIX stream sockets, close-on-exec: {@code [a, b]}. */
@@ -139,7 +145,8 @@ public final class Libc {
         final int sockStreamCloexec = 1 | 0x80000;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            call(Syscall.SOCKETPAIR, afUnix, sockStreamCloexec, 0, fds.address()).orThrow("socketpair");
+            call(Syscall.SOCKETPAIR, afUnix, sockStreamCloexec, 0, fds.address())
+                    .orThrow("socketpair");
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         }
     }
@@ -159,10 +166,12 @@ public final class Libc {
 
     /** Reads up to {@code length} bytes into {@code buffer}; 0 at end of stream. */
     public static int read(int fd, MemorySegment buffer, long length) throws IOException {
-        return (int) callRestarting(Syscall.READ, fd, buffer.address(), length, 0).orThrow("read");
+        return (int)
+                callRestarting(Syscall.READ, fd, buffer.address(), length, 0).orThrow("read");
     }
 
     public static int write(int fd, MemorySegment buffer, long length) throws IOException {
-        return (int) callRestarting(Syscall.WRITE, fd, buffer.address(), length, 0).orThrow("write");
+        return (int)
+                callRestarting(Syscall.WRITE, fd, buffer.address(), length, 0).orThrow("write");
     }
 }

@@ -12,10 +12,10 @@ public final class UnixAddress {
     public static final int AF_UNIX = 1;
     /** sizeof(struct sockaddr_un): a 2-byte family and 108 bytes of path, NUL included. */
     private static final int SIZE = 110;
+
     private static final int MAX_PATH_BYTES = 107;
 
-    private UnixAddress() {
-    }
+    private UnixAddress() {}
 
     /** struct sockaddr_un for {@code path}, allocated in {@code arena}; a path the struct cannot hold is refused. */
     public static MemorySegment toNative(Path path, Arena arena) throws IOException {

@@ -30,11 +30,20 @@ class HybridVsockTest {
 
     @Test
     void anythingButARequestIsRefused() {
-        for (String bad : new String[] {"", "CONNECT", "CONNECT -1", "CONNECT 1 2", "connect 1", "CONNECT 99999999999",
-                "CONNECT 4294967296", "CONNECT 1\r"}) {
+        for (String bad : new String[] {
+            "",
+            "CONNECT",
+            "CONNECT -1",
+            "CONNECT 1 2",
+            "connect 1",
+            "CONNECT 99999999999",
+            "CONNECT 4294967296",
+            "CONNECT 1\r"
+        }) {
             assertThatThrownBy(() -> HybridVsock.parseRequest(bad)).as(bad).isInstanceOf(IOException.class);
         }
-        assertThatThrownBy(() -> HybridVsock.checkAnswer(5, "\u001b[2JNO")).hasMessageContaining("port 5 refused (?[2JNO)");
+        assertThatThrownBy(() -> HybridVsock.checkAnswer(5, "\u001b[2JNO"))
+                .hasMessageContaining("port 5 refused (?[2JNO)");
         assertThatThrownBy(() -> HybridVsock.checkAnswer(5, "")).hasMessageContaining("connection closed");
     }
 
@@ -43,22 +52,25 @@ class HybridVsockTest {
         Path socket = dir.resolve("v.sock");
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
-            CompletableFuture<Integer> served = CompletableFuture.supplyAsync(() -> {
-                try (SocketChannel peer = server.accept()) {
-                    int port = HybridVsock.parseRequest(HybridVsock.readLine(peer, true));
-                    HybridVsock.write(peer, HybridVsock.answer(port) + "stream bytes");
-                    return port;
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, r -> Thread.ofPlatform().start(r));
+            CompletableFuture<Integer> served = CompletableFuture.supplyAsync(
+                    () -> {
+                        try (SocketChannel peer = server.accept()) {
+                            int port = HybridVsock.parseRequest(HybridVsock.readLine(peer, true));
+                            HybridVsock.write(peer, HybridVsock.answer(port) + "stream bytes");
+                            return port;
+                        } catch (IOException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    r -> Thread.ofPlatform().start(r));
             try (SocketChannel client = HybridVsock.connect(socket, 1025)) {
                 assertThat(served.get(5, TimeUnit.SECONDS)).isEqualTo(1025);
                 ByteBuffer rest = ByteBuffer.allocate(64);
                 while (client.read(rest) >= 0) {
                     // until the server's close
                 }
-                assertThat(new String(rest.array(), 0, rest.position(), StandardCharsets.UTF_8)).isEqualTo("stream bytes");
+                assertThat(new String(rest.array(), 0, rest.position(), StandardCharsets.UTF_8))
+                        .isEqualTo("stream bytes");
             }
         }
     }
@@ -69,7 +81,7 @@ class HybridVsockTest {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
             try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-                 SocketChannel peer = server.accept()) {
+                    SocketChannel peer = server.accept()) {
                 HybridVsock.write(client, "C".repeat(HybridVsock.MAX_LINE + 10));
                 assertThatThrownBy(() -> HybridVsock.readLine(peer, true)).hasMessageContaining("longer than 64");
                 client.shutdownOutput();
@@ -78,10 +90,11 @@ class HybridVsockTest {
                 assertThat(n).as("bytes past the limit stay unread").isEqualTo(10);
             }
             try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-                 SocketChannel peer = server.accept()) {
+                    SocketChannel peer = server.accept()) {
                 HybridVsock.write(client, "CONNECT 5");
                 client.shutdownOutput();
-                assertThatThrownBy(() -> HybridVsock.readLine(peer, true)).hasMessageContaining("closed before the end");
+                assertThatThrownBy(() -> HybridVsock.readLine(peer, true))
+                        .hasMessageContaining("closed before the end");
             }
         }
     }

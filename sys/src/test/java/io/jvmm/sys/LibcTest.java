@@ -7,13 +7,13 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +34,9 @@ class LibcTest {
             assertThat(Libc.read(pair[1], in, 64)).isEqualTo(18);
             assertThat(in.getString(0, StandardCharsets.UTF_8)).isEqualTo("through the kernel");
             Libc.shutdown(pair[0], 1);
-            assertThat(Libc.read(pair[1], in, 64)).as("end of stream after SHUT_WR").isZero();
+            assertThat(Libc.read(pair[1], in, 64))
+                    .as("end of stream after SHUT_WR")
+                    .isZero();
         } finally {
             Libc.close(pair[0]);
             Libc.close(pair[1]);
@@ -48,7 +50,9 @@ class LibcTest {
         Libc.close(pair[1]);
         try (Arena arena = Arena.ofConfined()) {
             assertThatThrownBy(() -> Libc.read(pair[1], arena.allocate(8), 8))
-                    .isInstanceOf(IOException.class).hasMessageContaining("read failed").hasMessageContaining("errno 9");
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("read failed")
+                    .hasMessageContaining("errno 9");
         }
         assertThat(Libc.call(Syscall.CLOSE, pair[0]).errno()).isEqualTo(9); // EBADF
     }

@@ -87,14 +87,17 @@ final class ContainerWork implements InitState.Work {
      */
     @Override
     public void checkpoint(boolean paused, boolean exit) {
-        if (container.execs().stream().anyMatch(e -> e.status() == ProcessStatus.RUNNING || e.status() == ProcessStatus.PAUSED)) {
-            throw TaskException.failedPrecondition("container " + id() + " cannot be checkpointed while execs run in it");
+        if (container.execs().stream()
+                .anyMatch(e -> e.status() == ProcessStatus.RUNNING || e.status() == ProcessStatus.PAUSED)) {
+            throw TaskException.failedPrecondition(
+                    "container " + id() + " cannot be checkpointed while execs run in it");
         }
         var sb = sandbox.booted();
         try {
             sb.checkpoint(id(), container.init().guestPid(), new ContainerCheckpoint(checkpointPath));
         } catch (IOException e) {
-            throw TaskException.internal("cannot checkpoint " + id() + " into " + checkpointPath + ": " + e.getMessage(), e);
+            throw TaskException.internal(
+                    "cannot checkpoint " + id() + " into " + checkpointPath + ": " + e.getMessage(), e);
         }
         if (!paused || exit) {
             sb.resume(MONITOR_CALL);
@@ -133,14 +136,20 @@ final class ContainerWork implements InitState.Work {
     /** Starts an exec in the guest with its stdio; a stdio that cannot be connected ends the exec again. */
     void startExec(ExecProcess exec) {
         GuestAgent agent = sandbox.agent();
-        exec.inGuest(agent.exec(id(), exec.execId(), exec.processJson(), exec.stdio()), sandbox.booted().vmmPid());
+        exec.inGuest(
+                agent.exec(id(), exec.execId(), exec.processJson(), exec.stdio()),
+                sandbox.booted().vmmPid());
         LOG.debug("exec {} of {} started in the guest as pid {}", exec.execId(), id(), exec.guestPid());
         try {
-            exec.io(ProcessIo.start(id() + "-" + exec.execId(), exec.stdio(),
-                    kind -> agent.openStdio(kind, id(), exec.execId()), binaryEnv));
+            exec.io(ProcessIo.start(
+                    id() + "-" + exec.execId(),
+                    exec.stdio(),
+                    kind -> agent.openStdio(kind, id(), exec.execId()),
+                    binaryEnv));
         } catch (IOException | RuntimeException e) {
             agent.signal(id(), exec.execId(), 9, false);
-            throw TaskException.internal("cannot connect the stdio of exec " + exec.execId() + ": " + e.getMessage(), e);
+            throw TaskException.internal(
+                    "cannot connect the stdio of exec " + exec.execId() + ": " + e.getMessage(), e);
         }
     }
 }

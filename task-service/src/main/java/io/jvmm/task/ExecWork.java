@@ -30,7 +30,8 @@ final class ExecWork implements ExecState.Work {
     @Override
     public void start() {
         if (initStatus != ProcessStatus.RUNNING) {
-            throw TaskException.failedPrecondition("cannot start an exec in a " + initStatus.adjective() + " container");
+            throw TaskException.failedPrecondition(
+                    "cannot start an exec in a " + initStatus.adjective() + " container");
         }
         container.startExec(exec);
     }
@@ -46,7 +47,8 @@ final class ExecWork implements ExecState.Work {
             throw TaskException.failedPrecondition("process " + exec.execId() + " has no terminal");
         }
         if (initStatus == ProcessStatus.PAUSED) {
-            throw TaskException.failedPrecondition("cannot resize the terminal of a process in a paused container: its VM is paused");
+            throw TaskException.failedPrecondition(
+                    "cannot resize the terminal of a process in a paused container: its VM is paused");
         }
         sandbox.agent().resizePty(exec.containerId(), exec.execId(), width, height);
     }

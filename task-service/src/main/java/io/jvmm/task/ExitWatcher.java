@@ -61,8 +61,10 @@ final class ExitWatcher {
 
     /** Publishes the exit, then records it (so Wait returns only what was already published); once per process. */
     void report(TaskProcess p, ExitStatus status) {
-        p.reportExit(status, s -> events.publish(
-                new TaskEvent.Exited(p.containerId(), p.eventId(), p.pid(), s.status(), s.exitedAt())));
+        p.reportExit(
+                status,
+                s -> events.publish(
+                        new TaskEvent.Exited(p.containerId(), p.eventId(), p.pid(), s.status(), s.exitedAt())));
     }
 
     private ExitStatus awaitGuestExit(TaskProcess p) {

@@ -7,6 +7,11 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /** A consistent snapshot of one process, for State. */
-public record ProcessView(String containerId, String execId, Path bundle, int pid, ProcessStatus state, StdioConfig stdio,
-                          Optional<ExitStatus> exit) {
-}
+public record ProcessView(
+        String containerId,
+        String execId,
+        Path bundle,
+        int pid,
+        ProcessStatus state,
+        StdioConfig stdio,
+        Optional<ExitStatus> exit) {}

@@ -75,7 +75,9 @@ public final class SandboxLifecycle {
             throw TaskException.failedPrecondition("the sandbox VM has stopped: no container can be created in it");
         }
         VmSize configured = sb.configuredSize();
-        VmSize size = PauseContainer.of(spec).map(p -> PodSizing.size(p.resources(), configured)).orElse(configured);
+        VmSize size = PauseContainer.of(spec)
+                .map(p -> PodSizing.size(p.resources(), configured))
+                .orElse(configured);
         // A lone container that needs no host path but its root can have it as a disk (from a template).
         boolean loneWithoutBinds = PauseContainer.of(spec).isEmpty() && !GuestSpec.hasHostBinds(spec);
         start(sb, () -> {
@@ -108,12 +110,14 @@ public final class SandboxLifecycle {
     synchronized ContainerCheckpoint.Manifest restore(String id, ContainerCheckpoint checkpoint) {
         Sandbox sb = prepared();
         if (sb.hasVm()) {
-            throw TaskException.failedPrecondition("container " + id + ": a checkpoint is restored into a sandbox of its own");
+            throw TaskException.failedPrecondition(
+                    "container " + id + ": a checkpoint is restored into a sandbox of its own");
         }
         try {
             return start(sb, () -> sb.bootFromCheckpoint(id, checkpoint));
         } catch (IOException e) {
-            throw TaskException.internal("cannot restore " + id + " from " + checkpoint.dir() + ": " + e.getMessage(), e);
+            throw TaskException.internal(
+                    "cannot restore " + id + " from " + checkpoint.dir() + ": " + e.getMessage(), e);
         }
     }
 

@@ -17,9 +17,7 @@ import io.jvmm.task.process.TaskProcess;
 import io.jvmm.task.sandbox.ContainerCheckpoint;
 import io.jvmm.task.sandbox.GuestSpec;
 import io.jvmm.task.sandbox.Sandbox;
-import io.jvmm.ttrpc.Code;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -77,19 +75,24 @@ public final class TaskService implements AutoCloseable {
     private int createNew(CreateTask request) {
         String id = request.id();
         Sandbox sb = sandbox.prepared();
-        JsonObject spec = GuestSpec.parse(readConfig(request));
+        JsonObject spec = GuestSpec.ofBundle(request.bundle());
         Sandbox.GuestRoot root;
         try {
             root = sb.prepareRoot(request, spec, () -> sandbox.bootFor(spec));
         } catch (IOException e) {
-            throw TaskException.internal("cannot give the root file system of " + id + " to the guest: " + e.getMessage(), e);
+            throw TaskException.internal(
+                    "cannot give the root file system of " + id + " to the guest: " + e.getMessage(), e);
         }
         try {
             GuestAgent agent = sandbox.agent();
             InitProcess init = new InitProcess(id, request.stdio(), false);
             long asked = System.nanoTime();
             init.inGuest(agent.createContainer(id, root.guestSpec(), request.stdio(), root.diskSerial()), sb.vmmPid());
-            LOG.info("container {} created in the guest (pid {} there) in {} ms", id, init.guestPid(), (System.nanoTime() - asked) / 1_000_000);
+            LOG.info(
+                    "container {} created in the guest (pid {} there) in {} ms",
+                    id,
+                    init.guestPid(),
+                    (System.nanoTime() - asked) / 1_000_000);
             startIo(agent, init, () -> agent.deleteContainer(id));
             return register(new Container(id, request.bundle(), init), request);
         } catch (RuntimeException e) {
@@ -128,17 +131,10 @@ public final class TaskService implements AutoCloseable {
         synchronized (init) {
             containers.put(container.id(), container);
             exits.watch(container, init);
-            events.publish(new TaskEvent.Created(container.id(), request.bundle(), request.rootfs(), request.stdio(), init.pid()));
+            events.publish(new TaskEvent.Created(
+                    container.id(), request.bundle(), request.rootfs(), request.stdio(), init.pid()));
         }
         return init.pid();
-    }
-
-    private static byte[] readConfig(CreateTask request) {
-        try {
-            return Files.readAllBytes(request.bundle().resolve("config.json"));
-        } catch (IOException e) {
-            throw TaskException.invalidArgument("cannot read the bundle's config.json: " + e.getMessage(), e);
-        }
     }
 
     public int start(String id, String execId) {
@@ -395,6 +391,5 @@ public final class TaskService implements AutoCloseable {
     }
 
     /** A Delete's answer. */
-    public record DeleteResult(int pid, ExitStatus exit) {
-    }
+    public record DeleteResult(int pid, ExitStatus exit) {}
 }

@@ -28,7 +28,7 @@ public final class FakeGuest implements GuestAgent {
     private final Map<String, RuntimeException> failures = new ConcurrentHashMap<>();
     private final List<Consumer<String>> oomListeners = new CopyOnWriteArrayList<>();
     private volatile boolean dead;
-    private volatile Runnable onStart = () -> { };
+    private volatile Runnable onStart = () -> {};
     private int nextPid = 100;
 
     static String key(String id, String execId) {
@@ -54,7 +54,9 @@ public final class FakeGuest implements GuestAgent {
 
     void die() {
         dead = true;
-        processes.values().forEach(p -> p.completeExceptionally(TaskException.unavailable("agent connection lost", null)));
+        processes
+                .values()
+                .forEach(p -> p.completeExceptionally(TaskException.unavailable("agent connection lost", null)));
     }
 
     void oom(String id) {

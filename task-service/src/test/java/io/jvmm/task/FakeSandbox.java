@@ -21,6 +21,7 @@ public final class FakeSandbox implements Sandbox {
     public final FakeGuest guest = new FakeGuest();
     /** When set, a boot waits for it (a slow boot). */
     public volatile java.util.concurrent.CountDownLatch bootGate;
+
     final List<String> calls = new CopyOnWriteArrayList<>();
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private volatile boolean vm;

@@ -39,6 +39,7 @@ class TaskServiceTest {
 
     @TempDir
     Path dir;
+
     final List<TaskEvent> events = new CopyOnWriteArrayList<>();
     final FakeSandbox sandbox = new FakeSandbox();
     final FakeGuest guest = sandbox.guest;
@@ -51,8 +52,10 @@ class TaskServiceTest {
 
     CreateTask request(String id) throws IOException {
         Path bundle = Files.createDirectories(dir.resolve(id));
-        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sleep\",\"1\"],"
-                + "\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\"}}");
+        Files.writeString(
+                bundle.resolve("config.json"),
+                "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sleep\",\"1\"],"
+                        + "\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\"}}");
         return new CreateTask(id, bundle, List.of(), NO_STDIO, "");
     }
 
@@ -87,8 +90,12 @@ class TaskServiceTest {
         assertThat(awaitExit("c1", "").status()).isEqualTo(3);
         TaskService.DeleteResult deleted = tasks.delete("c1", "");
         assertThat(deleted.exit().status()).isEqualTo(3);
-        assertThat(eventKinds()).containsExactly(TaskEvent.Created.class, TaskEvent.Started.class,
-                TaskEvent.Exited.class, TaskEvent.Deleted.class);
+        assertThat(eventKinds())
+                .containsExactly(
+                        TaskEvent.Created.class,
+                        TaskEvent.Started.class,
+                        TaskEvent.Exited.class,
+                        TaskEvent.Deleted.class);
         assertThat(sandbox.calls).containsExactly("mount c1", "boot 1x256", "release c1");
         assertThat(guest.calls).contains("DeleteContainer c1");
         assertThat(codeOf(() -> tasks.state("c1", ""))).isEqualTo(Code.NOT_FOUND);
@@ -100,23 +107,28 @@ class TaskServiceTest {
         createAndStart("c2");
         assertThat(sandbox.calls.stream().filter(c -> c.startsWith("boot"))).hasSize(1);
         assertThat(codeOf(() -> {
-            try {
-                tasks.create(request("c1"));
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            }
-        })).isEqualTo(Code.ALREADY_EXISTS);
+                    try {
+                        tasks.create(request("c1"));
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                }))
+                .isEqualTo(Code.ALREADY_EXISTS);
     }
 
     @Test
     void aGuestThatRefusesCreateLeavesNothingAndItsCodeIsMapped() throws Exception {
         tasks.create(request("c0"));
-        guest.failNext("CreateContainer", io.jvmm.task.guest.GuestErrors.map("CreateContainer",
-                new io.jvmm.ttrpc.TtrpcException(Code.PERMISSION_DENIED, "crun: no")));
+        guest.failNext(
+                "CreateContainer",
+                io.jvmm.task.guest.GuestErrors.map(
+                        "CreateContainer", new io.jvmm.ttrpc.TtrpcException(Code.PERMISSION_DENIED, "crun: no")));
         CreateTask r = request("c1");
-        assertThatThrownBy(() -> tasks.create(r)).isInstanceOf(TaskException.class)
+        assertThatThrownBy(() -> tasks.create(r))
+                .isInstanceOf(TaskException.class)
                 .hasMessage("guest CreateContainer: crun: no")
-                .extracting(e -> ((TaskException) e).statusCode()).isEqualTo(Code.UNKNOWN);
+                .extracting(e -> ((TaskException) e).statusCode())
+                .isEqualTo(Code.UNKNOWN);
         assertThat(sandbox.calls).endsWith("mount c1", "release c1");
         assertThat(codeOf(() -> tasks.state("c1", ""))).isEqualTo(Code.NOT_FOUND);
     }
@@ -125,8 +137,11 @@ class TaskServiceTest {
     void aVmThatCannotBootFailsCreateAsAnInternalErrorAndIsClosed() throws Exception {
         sandbox.bootFailure = new IOException("qemu: no");
         CreateTask r = request("c1");
-        assertThatThrownBy(() -> tasks.create(r)).isInstanceOf(TaskException.class).hasMessageContaining("qemu: no")
-                .extracting(e -> ((TaskException) e).statusCode()).isEqualTo(Code.UNKNOWN);
+        assertThatThrownBy(() -> tasks.create(r))
+                .isInstanceOf(TaskException.class)
+                .hasMessageContaining("qemu: no")
+                .extracting(e -> ((TaskException) e).statusCode())
+                .isEqualTo(Code.UNKNOWN);
         assertThat(sandbox.calls).containsExactly("mount c1", "boot 1x256", "close", "release c1");
         assertThat(events).isEmpty();
     }
@@ -141,8 +156,10 @@ class TaskServiceTest {
         assertThat(events).noneMatch(e -> e instanceof TaskEvent.Exited);
         guest.exit("c1", "e1", 7);
         assertThat(awaitExit("c1", "").status()).isZero();
-        List<TaskEvent.Exited> exits = events.stream().filter(TaskEvent.Exited.class::isInstance)
-                .map(TaskEvent.Exited.class::cast).toList();
+        List<TaskEvent.Exited> exits = events.stream()
+                .filter(TaskEvent.Exited.class::isInstance)
+                .map(TaskEvent.Exited.class::cast)
+                .toList();
         assertThat(exits).extracting(TaskEvent.Exited::id).containsExactly("e1", "c1");
         assertThat(exits.get(0).exitStatus()).isEqualTo(7);
     }
@@ -160,7 +177,8 @@ class TaskServiceTest {
         });
         tasks.start("c1", "");
         awaitExit("c1", "");
-        assertThat(eventKinds()).containsExactly(TaskEvent.Created.class, TaskEvent.Started.class, TaskEvent.Exited.class);
+        assertThat(eventKinds())
+                .containsExactly(TaskEvent.Created.class, TaskEvent.Started.class, TaskEvent.Exited.class);
     }
 
     @Test
@@ -199,12 +217,16 @@ class TaskServiceTest {
         assertThat(tasks.state("c1", "").state()).isEqualTo(ProcessStatus.PAUSED);
         assertThat(tasks.state("c1", "e1").state()).isEqualTo(ProcessStatus.PAUSED);
         assertThat(tasks.state("c3", "").state()).isEqualTo(ProcessStatus.CREATED);
-        assertThat(events.stream().filter(TaskEvent.Paused.class::isInstance).map(e -> ((TaskEvent.Paused) e).containerId()))
+        assertThat(events.stream()
+                        .filter(TaskEvent.Paused.class::isInstance)
+                        .map(e -> ((TaskEvent.Paused) e).containerId()))
                 .containsExactlyInAnyOrder("c1", "c2");
         tasks.resume("c1");
         assertThat(tasks.state("c2", "").state()).isEqualTo(ProcessStatus.RUNNING);
         assertThat(tasks.state("c1", "e1").state()).isEqualTo(ProcessStatus.RUNNING);
-        assertThat(events.stream().filter(TaskEvent.Resumed.class::isInstance).map(e -> ((TaskEvent.Resumed) e).containerId()))
+        assertThat(events.stream()
+                        .filter(TaskEvent.Resumed.class::isInstance)
+                        .map(e -> ((TaskEvent.Resumed) e).containerId()))
                 .containsExactlyInAnyOrder("c1", "c2");
     }
 
@@ -232,9 +254,12 @@ class TaskServiceTest {
                 codes.add(f.get(10, TimeUnit.SECONDS));
             }
             assertThat(codes).containsOnlyOnce(Code.OK);
-            assertThat(codes.stream().filter(c -> c == Code.FAILED_PRECONDITION)).hasSize(7);
-            assertThat(guest.calls.stream().filter(c -> c.startsWith("StartContainer"))).hasSize(1);
-            assertThat(events.stream().filter(TaskEvent.Started.class::isInstance)).hasSize(1);
+            assertThat(codes.stream().filter(c -> c == Code.FAILED_PRECONDITION))
+                    .hasSize(7);
+            assertThat(guest.calls.stream().filter(c -> c.startsWith("StartContainer")))
+                    .hasSize(1);
+            assertThat(events.stream().filter(TaskEvent.Started.class::isInstance))
+                    .hasSize(1);
         } finally {
             pool.shutdownNow();
         }
@@ -261,7 +286,8 @@ class TaskServiceTest {
                 codes.add(f.get(10, TimeUnit.SECONDS));
             }
             assertThat(codes).containsOnlyOnce(Code.OK).containsOnly(Code.OK, Code.ALREADY_EXISTS);
-            assertThat(guest.calls.stream().filter(c -> c.startsWith("CreateContainer"))).hasSize(1);
+            assertThat(guest.calls.stream().filter(c -> c.startsWith("CreateContainer")))
+                    .hasSize(1);
         } finally {
             pool.shutdownNow();
         }
@@ -273,7 +299,8 @@ class TaskServiceTest {
         assertThat(codeOf(() -> tasks.await("c1", "", Optional.of(Duration.ofMillis(50)), new CompletableFuture<>())))
                 .isEqualTo(Code.DEADLINE_EXCEEDED);
         CompletableFuture<Void> gone = new CompletableFuture<>();
-        CompletableFuture<ExitStatus> waiting = CompletableFuture.supplyAsync(() -> tasks.await("c1", "", Optional.empty(), gone),
+        CompletableFuture<ExitStatus> waiting = CompletableFuture.supplyAsync(
+                () -> tasks.await("c1", "", Optional.empty(), gone),
                 r -> Thread.ofPlatform().start(r));
         gone.complete(null);
         assertThatThrownBy(waiting::join).hasCauseInstanceOf(CancellationException.class);
@@ -311,12 +338,14 @@ class TaskServiceTest {
         createAndStart("c1");
         tasks.exec("c1", "e1", NO_STDIO, PROCESS);
         tasks.start("c1", "e1");
-        assertThat(codeOf(() -> tasks.checkpoint("c1", dir.resolve("cp"), false))).isEqualTo(Code.FAILED_PRECONDITION);
+        assertThat(codeOf(() -> tasks.checkpoint("c1", dir.resolve("cp"), false)))
+                .isEqualTo(Code.FAILED_PRECONDITION);
         guest.exit("c1", "e1", 0);
         awaitExit("c1", "e1");
         tasks.checkpoint("c1", dir.resolve("cp"), false);
         assertThat(sandbox.calls).endsWith("checkpoint c1", "resume");
-        assertThat(events.getLast()).isEqualTo(new TaskEvent.Checkpointed("c1", dir.resolve("cp").toString()));
+        assertThat(events.getLast())
+                .isEqualTo(new TaskEvent.Checkpointed("c1", dir.resolve("cp").toString()));
     }
 
     @Test

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvmm.task.event.TaskEvent;
 import io.jvmm.task.io.StdioConfig;
 import io.jvmm.ttrpc.Code;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +26,7 @@ class TaskStateTableTest {
 
     @TempDir
     Path dir;
+
     final List<TaskEvent> events = new CopyOnWriteArrayList<>();
     final FakeSandbox sandbox = new FakeSandbox();
     final TaskService tasks = new TaskService("default", () -> sandbox, events::add);
@@ -39,11 +39,13 @@ class TaskStateTableTest {
     /** A container with a terminal whose init is in {@code state}. */
     private void initIn(String state) throws Exception {
         Path bundle = Files.createDirectories(dir.resolve("b"));
-        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],"
-                + "\"cwd\":\"/\",\"terminal\":true},\"root\":{\"path\":\"rootfs\"}}");
+        Files.writeString(
+                bundle.resolve("config.json"),
+                "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],"
+                        + "\"cwd\":\"/\",\"terminal\":true},\"root\":{\"path\":\"rootfs\"}}");
         tasks.create(new CreateTask("c", bundle, List.of(), new StdioConfig("", "", "", true), ""));
         switch (state) {
-            case "created" -> { }
+            case "created" -> {}
             case "running" -> tasks.start("c", "");
             case "paused" -> {
                 tasks.start("c", "");
@@ -52,7 +54,11 @@ class TaskStateTableTest {
             case "stopped" -> {
                 tasks.start("c", "");
                 sandbox.guest.exit("c", "", 0);
-                tasks.await("c", "", java.util.Optional.of(TaskServiceTest.SOON), new java.util.concurrent.CompletableFuture<>());
+                tasks.await(
+                        "c",
+                        "",
+                        java.util.Optional.of(TaskServiceTest.SOON),
+                        new java.util.concurrent.CompletableFuture<>());
             }
             default -> throw new IllegalArgumentException(state);
         }
@@ -62,12 +68,16 @@ class TaskStateTableTest {
         initIn("running");
         tasks.exec("c", "e", new StdioConfig("", "", "", true), TaskServiceTest.PROCESS);
         switch (state) {
-            case "created" -> { }
+            case "created" -> {}
             case "running" -> tasks.start("c", "e");
             case "stopped" -> {
                 tasks.start("c", "e");
                 sandbox.guest.exit("c", "e", 0);
-                tasks.await("c", "e", java.util.Optional.of(TaskServiceTest.SOON), new java.util.concurrent.CompletableFuture<>());
+                tasks.await(
+                        "c",
+                        "e",
+                        java.util.Optional.of(TaskServiceTest.SOON),
+                        new java.util.concurrent.CompletableFuture<>());
             }
             default -> throw new IllegalArgumentException(state);
         }
@@ -109,87 +119,100 @@ class TaskStateTableTest {
             return;
         }
         String[] codeAndMessage = answer.split(":", 2);
-        assertThatThrownBy(call::run).isInstanceOf(TaskException.class).hasMessage(codeAndMessage[1].strip())
-                .extracting(e -> ((TaskException) e).statusCode()).isEqualTo(Code.valueOf(codeAndMessage[0]));
+        assertThatThrownBy(call::run)
+                .isInstanceOf(TaskException.class)
+                .hasMessage(codeAndMessage[1].strip())
+                .extracting(e -> ((TaskException) e).statusCode())
+                .isEqualTo(Code.valueOf(codeAndMessage[0]));
     }
 
     @ParameterizedTest(name = "{1} on a {0} init: {2}")
-    @CsvSource(delimiter = '|', value = {
-        "created | start      | ok",
-        "running | start      | FAILED_PRECONDITION: cannot start a running process",
-        "paused  | start      | FAILED_PRECONDITION: cannot start a paused process",
-        "stopped | start      | FAILED_PRECONDITION: cannot start a stopped process",
-        "created | exec       | ok",
-        "running | exec       | ok",
-        "paused  | exec       | FAILED_PRECONDITION: cannot exec in a paused state",
-        "stopped | exec       | FAILED_PRECONDITION: cannot exec in a stopped state",
-        "created | kill       | ok",
-        "running | kill       | ok",
-        "paused  | kill       | ok",
-        "stopped | kill       | NOT_FOUND: process already finished",
-        "created | pause      | FAILED_PRECONDITION: cannot pause task in created state",
-        "running | pause      | ok",
-        "paused  | pause      | FAILED_PRECONDITION: cannot pause a paused container",
-        "stopped | pause      | FAILED_PRECONDITION: cannot pause a stopped container",
-        "created | resume     | FAILED_PRECONDITION: cannot resume task in created state",
-        "running | resume     | FAILED_PRECONDITION: cannot resume a running process",
-        "paused  | resume     | ok",
-        "stopped | resume     | FAILED_PRECONDITION: cannot resume a stopped container",
-        "created | update     | ok",
-        "running | update     | ok",
-        "paused  | update     | FAILED_PRECONDITION: cannot update a paused container: its VM is paused, resume it first",
-        "stopped | update     | FAILED_PRECONDITION: cannot update a stopped container",
-        "created | checkpoint | FAILED_PRECONDITION: cannot checkpoint a task in created state",
-        "running | checkpoint | ok",
-        "paused  | checkpoint | ok",
-        "stopped | checkpoint | FAILED_PRECONDITION: cannot checkpoint a stopped container",
-        "created | resize     | ok",
-        "running | resize     | ok",
-        "paused  | resize     | FAILED_PRECONDITION: cannot resize the terminal of a paused container: its VM is paused",
-        "stopped | resize     | FAILED_PRECONDITION: cannot resize a stopped container",
-        "created | delete     | ok",
-        "running | delete     | FAILED_PRECONDITION: cannot delete a running process",
-        "paused  | delete     | FAILED_PRECONDITION: cannot delete a paused process",
-        "stopped | delete     | ok",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "created | start      | ok",
+                "running | start      | FAILED_PRECONDITION: cannot start a running process",
+                "paused  | start      | FAILED_PRECONDITION: cannot start a paused process",
+                "stopped | start      | FAILED_PRECONDITION: cannot start a stopped process",
+                "created | exec       | ok",
+                "running | exec       | ok",
+                "paused  | exec       | FAILED_PRECONDITION: cannot exec in a paused state",
+                "stopped | exec       | FAILED_PRECONDITION: cannot exec in a stopped state",
+                "created | kill       | ok",
+                "running | kill       | ok",
+                "paused  | kill       | ok",
+                "stopped | kill       | NOT_FOUND: process already finished",
+                "created | pause      | FAILED_PRECONDITION: cannot pause task in created state",
+                "running | pause      | ok",
+                "paused  | pause      | FAILED_PRECONDITION: cannot pause a paused container",
+                "stopped | pause      | FAILED_PRECONDITION: cannot pause a stopped container",
+                "created | resume     | FAILED_PRECONDITION: cannot resume task in created state",
+                "running | resume     | FAILED_PRECONDITION: cannot resume a running process",
+                "paused  | resume     | ok",
+                "stopped | resume     | FAILED_PRECONDITION: cannot resume a stopped container",
+                "created | update     | ok",
+                "running | update     | ok",
+                "paused  | update     | FAILED_PRECONDITION: cannot update a paused container: its VM is paused, resume it first",
+                "stopped | update     | FAILED_PRECONDITION: cannot update a stopped container",
+                "created | checkpoint | FAILED_PRECONDITION: cannot checkpoint a task in created state",
+                "running | checkpoint | ok",
+                "paused  | checkpoint | ok",
+                "stopped | checkpoint | FAILED_PRECONDITION: cannot checkpoint a stopped container",
+                "created | resize     | ok",
+                "running | resize     | ok",
+                "paused  | resize     | FAILED_PRECONDITION: cannot resize the terminal of a paused container: its VM is paused",
+                "stopped | resize     | FAILED_PRECONDITION: cannot resize a stopped container",
+                "created | delete     | ok",
+                "running | delete     | FAILED_PRECONDITION: cannot delete a running process",
+                "paused  | delete     | FAILED_PRECONDITION: cannot delete a paused process",
+                "stopped | delete     | ok",
+            })
     void initOperations(String state, String operation, String answer) throws Exception {
         initIn(state);
         List<String> before = askedOf(sandbox.guest);
         expect(initOperation(operation), answer);
         if (!answer.equals("ok")) {
-            assertThat(askedOf(sandbox.guest)).as("a refused operation reaches no guest").isEqualTo(before);
+            assertThat(askedOf(sandbox.guest))
+                    .as("a refused operation reaches no guest")
+                    .isEqualTo(before);
         }
     }
 
     @ParameterizedTest(name = "{1} on a {0} exec: {2}")
-    @CsvSource(delimiter = '|', value = {
-        "created | start  | ok",
-        "running | start  | FAILED_PRECONDITION: cannot start a running process",
-        "stopped | start  | FAILED_PRECONDITION: cannot start a stopped process",
-        "created | kill   | FAILED_PRECONDITION: process not created",
-        "running | kill   | ok",
-        "stopped | kill   | NOT_FOUND: process already finished",
-        "created | resize | ok",
-        "running | resize | ok",
-        "stopped | resize | FAILED_PRECONDITION: cannot resize a stopped container",
-        "created | delete | ok",
-        "running | delete | FAILED_PRECONDITION: cannot delete a running process",
-        "stopped | delete | ok",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "created | start  | ok",
+                "running | start  | FAILED_PRECONDITION: cannot start a running process",
+                "stopped | start  | FAILED_PRECONDITION: cannot start a stopped process",
+                "created | kill   | FAILED_PRECONDITION: process not created",
+                "running | kill   | ok",
+                "stopped | kill   | NOT_FOUND: process already finished",
+                "created | resize | ok",
+                "running | resize | ok",
+                "stopped | resize | FAILED_PRECONDITION: cannot resize a stopped container",
+                "created | delete | ok",
+                "running | delete | FAILED_PRECONDITION: cannot delete a running process",
+                "stopped | delete | ok",
+            })
     void execOperations(String state, String operation, String answer) throws Exception {
         execIn(state);
         List<String> before = askedOf(sandbox.guest);
         expect(execOperation(operation), answer);
         if (!answer.equals("ok")) {
-            assertThat(askedOf(sandbox.guest)).as("a refused operation reaches no guest").isEqualTo(before);
+            assertThat(askedOf(sandbox.guest))
+                    .as("a refused operation reaches no guest")
+                    .isEqualTo(before);
         }
     }
 
     @ParameterizedTest(name = "{0} of an exec in a paused container: {1}")
-    @CsvSource(delimiter = '|', value = {
-        "start  | FAILED_PRECONDITION: cannot start an exec in a paused container",
-        "resize | FAILED_PRECONDITION: cannot resize the terminal of a process in a paused container: its VM is paused",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "start  | FAILED_PRECONDITION: cannot start an exec in a paused container",
+                "resize | FAILED_PRECONDITION: cannot resize the terminal of a process in a paused container: its VM is paused",
+            })
     void execsOfAPausedContainer(String operation, String answer) throws Exception {
         initIn("running");
         tasks.exec("c", "e", new StdioConfig("", "", "", true), TaskServiceTest.PROCESS);
@@ -201,9 +224,11 @@ class TaskStateTableTest {
     }
 
     @ParameterizedTest(name = "{0} of a created container's exec: {1}")
-    @CsvSource(delimiter = '|', value = {
-        "start | FAILED_PRECONDITION: cannot start an exec in a created container",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "start | FAILED_PRECONDITION: cannot start an exec in a created container",
+            })
     void execsOfACreatedContainerWaitForItsStart(String operation, String answer) throws Exception {
         initIn("created");
         tasks.exec("c", "e", TaskServiceTest.NO_STDIO, TaskServiceTest.PROCESS);
@@ -213,14 +238,17 @@ class TaskStateTableTest {
     }
 
     @ParameterizedTest(name = "{0} without a terminal: {1}")
-    @CsvSource(delimiter = '|', value = {"running | FAILED_PRECONDITION: process c has no terminal"})
+    @CsvSource(
+            delimiter = '|',
+            value = {"running | FAILED_PRECONDITION: process c has no terminal"})
     void resizeNeedsATerminal(String state, String answer) throws Exception {
         Path bundle = Files.createDirectories(dir.resolve("b"));
-        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],"
-                + "\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\"}}");
+        Files.writeString(
+                bundle.resolve("config.json"),
+                "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],"
+                        + "\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\"}}");
         tasks.create(new CreateTask("c", bundle, List.of(), TaskServiceTest.NO_STDIO, ""));
         tasks.start("c", "");
         expect(initOperation("resize"), answer);
     }
-
 }

@@ -31,6 +31,7 @@ public record CallOptions(Optional<Duration> timeout, Metadata metadata) {
     }
 
     public CallOptions metadata(String key, String value) {
-        return new CallOptions(timeout, Metadata.builder().addAll(metadata).add(key, value).build());
+        return new CallOptions(
+                timeout, Metadata.builder().addAll(metadata).add(key, value).build());
     }
 }

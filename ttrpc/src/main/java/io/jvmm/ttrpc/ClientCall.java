@@ -70,8 +70,8 @@ public final class ClientCall<Req extends Message, Resp extends Message> impleme
     /** For client-streaming calls: closes the sending side and waits for the single answer. */
     public Resp finish() {
         closeSend();
-        Resp response = receive().orElseThrow(
-                () -> new TtrpcException(Code.INTERNAL, "ttrpc: stream ended without a response"));
+        Resp response = receive()
+                .orElseThrow(() -> new TtrpcException(Code.INTERNAL, "ttrpc: stream ended without a response"));
         receive(); // the end of the stream, or its error
         return response;
     }

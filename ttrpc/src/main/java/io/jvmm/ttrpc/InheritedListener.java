@@ -21,8 +21,7 @@ public final class InheritedListener {
     private static final int SOCK_NONBLOCK = 0x800;
     private static final int SOCK_CLOEXEC = 0x80000;
 
-    private InheritedListener() {
-    }
+    private InheritedListener() {}
 
     /**
      * Binds and listens on {@code path} (mode 0600, as containerd's shims make theirs); returns the

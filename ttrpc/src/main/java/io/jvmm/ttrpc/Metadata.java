@@ -43,7 +43,8 @@ public final class Metadata {
 
     public List<KeyValue> toWire() {
         List<KeyValue> pairs = new ArrayList<>();
-        values.forEach((key, list) -> list.forEach(v -> pairs.add(KeyValue.newBuilder().setKey(key).setValue(v).build())));
+        values.forEach((key, list) -> list.forEach(
+                v -> pairs.add(KeyValue.newBuilder().setKey(key).setValue(v).build())));
         return pairs;
     }
 

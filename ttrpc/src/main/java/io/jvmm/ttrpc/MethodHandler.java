@@ -2,8 +2,10 @@ package io.jvmm.ttrpc;
 
 /** A server-side method implementation; one sub-interface per {@link MethodKind}. */
 public sealed interface MethodHandler<Req, Resp>
-        permits MethodHandler.Unary, MethodHandler.ServerStreaming, MethodHandler.ClientStreaming,
-        MethodHandler.BidiStreaming {
+        permits MethodHandler.Unary,
+                MethodHandler.ServerStreaming,
+                MethodHandler.ClientStreaming,
+                MethodHandler.BidiStreaming {
 
     MethodKind kind();
 

@@ -107,12 +107,14 @@ public final class ServiceDefinition {
                 }
                 MethodKind declared = MethodKind.of(md.isClientStreaming(), md.isServerStreaming());
                 if (def.kind() != declared) {
-                    throw new IllegalArgumentException("method " + md.getFullName() + " is " + declared
-                            + " but its handler is " + def.kind());
+                    throw new IllegalArgumentException(
+                            "method " + md.getFullName() + " is " + declared + " but its handler is " + def.kind());
                 }
                 Message prototype = sampleOf(def);
                 if (prototype instanceof Message m
-                        && !m.getDescriptorForType().getFullName().equals(md.getInputType().getFullName())) {
+                        && !m.getDescriptorForType()
+                                .getFullName()
+                                .equals(md.getInputType().getFullName())) {
                     throw new IllegalArgumentException("method " + md.getFullName() + " takes "
                             + md.getInputType().getFullName() + " but its parser makes "
                             + m.getDescriptorForType().getFullName());

@@ -12,8 +12,7 @@ import java.util.concurrent.TimeoutException;
  * cancellations keep theirs; anything else is UNKNOWN with its message.
  */
 public final class Statuses {
-    private Statuses() {
-    }
+    private Statuses() {}
 
     /** Maps any throwable a handler raised to the status the caller receives. */
     public static Status fromThrowable(Throwable t) {

@@ -57,7 +57,8 @@ public final class TtrpcClient implements AutoCloseable {
             throw new IOException("timed out connecting to " + socket);
         }
         if (!future.isSuccess()) {
-            throw new IOException("cannot connect to " + socket + ": " + future.cause().getMessage(), future.cause());
+            throw new IOException(
+                    "cannot connect to " + socket + ": " + future.cause().getMessage(), future.cause());
         }
         return new TtrpcClient(future.channel(), connection);
     }
@@ -68,21 +69,31 @@ public final class TtrpcClient implements AutoCloseable {
      */
     public static TtrpcClient connectHybridVsock(Path udsPath, int port, Duration timeout) throws IOException {
         ClientConnection connection = new ClientConnection();
-        io.netty.util.concurrent.Promise<Void> handshake = EventLoops.shared().next().newPromise();
-        ChannelFuture future = bootstrap(timeout, ch -> ch.pipeline().addLast("handshake",
-                        new HybridVsockHandshake(port, handshake, () -> addTtrpcHandlers(ch, connection))))
+        io.netty.util.concurrent.Promise<Void> handshake =
+                EventLoops.shared().next().newPromise();
+        ChannelFuture future = bootstrap(
+                        timeout,
+                        ch -> ch.pipeline()
+                                .addLast(
+                                        "handshake",
+                                        new HybridVsockHandshake(
+                                                port, handshake, () -> addTtrpcHandlers(ch, connection))))
                 .connect(new DomainSocketAddress(udsPath.toFile()));
         long deadline = System.nanoTime() + timeout.toNanos();
         if (!future.awaitUninterruptibly(timeout.toMillis(), TimeUnit.MILLISECONDS) || !future.isSuccess()) {
             future.channel().close();
             Throwable cause = future.cause();
-            throw new IOException("cannot connect to " + udsPath + (cause == null ? ": timed out" : ": " + cause.getMessage()), cause);
+            throw new IOException(
+                    "cannot connect to " + udsPath + (cause == null ? ": timed out" : ": " + cause.getMessage()),
+                    cause);
         }
         long left = Math.max(0, deadline - System.nanoTime());
         if (!handshake.awaitUninterruptibly(left, TimeUnit.NANOSECONDS) || !handshake.isSuccess()) {
             future.channel().close();
             Throwable cause = handshake.cause();
-            throw new IOException(cause == null ? "hybrid vsock: no answer to CONNECT " + port + " in time" : cause.getMessage(), cause);
+            throw new IOException(
+                    cause == null ? "hybrid vsock: no answer to CONNECT " + port + " in time" : cause.getMessage(),
+                    cause);
         }
         return new TtrpcClient(future.channel(), connection);
     }
@@ -102,7 +113,8 @@ public final class TtrpcClient implements AutoCloseable {
     }
 
     private static void addTtrpcHandlers(Channel ch, ClientConnection connection) {
-        ch.pipeline().addLast("frameDecoder", new FrameDecoder())
+        ch.pipeline()
+                .addLast("frameDecoder", new FrameDecoder())
                 .addLast("frameEncoder", FrameEncoder.INSTANCE)
                 .addLast("connection", connection);
     }
@@ -163,19 +175,28 @@ public final class TtrpcClient implements AutoCloseable {
      * may be null for client and bidirectional streaming (then messages go through {@link ClientCall#send}).
      */
     public <Req extends Message, Resp extends Message> ClientCall<Req, Resp> stream(
-            String service, String method, MethodKind kind, Req firstRequest, Parser<Resp> parser, CallOptions options) {
+            String service,
+            String method,
+            MethodKind kind,
+            Req firstRequest,
+            Parser<Resp> parser,
+            CallOptions options) {
         if (kind == MethodKind.UNARY) {
             throw new IllegalArgumentException("use unary() for unary methods");
         }
         ByteString payload = firstRequest == null ? ByteString.EMPTY : firstRequest.toByteString();
         ClientStream stream = open(service, method, kind, payload, options);
-        long deadline = options.timeout().map(t -> System.nanoTime() + t.toNanos()).orElse(0L);
+        long deadline =
+                options.timeout().map(t -> System.nanoTime() + t.toNanos()).orElse(0L);
         return new ClientCall<>(connection, stream, parser, deadline);
     }
 
     private ClientStream open(String service, String method, MethodKind kind, ByteString payload, CallOptions options) {
         long timeoutNanos = options.timeout().map(Duration::toNanos).orElse(0L);
-        Request.Builder request = Request.newBuilder().setService(service).setMethod(method).setPayload(payload)
+        Request.Builder request = Request.newBuilder()
+                .setService(service)
+                .setMethod(method)
+                .setPayload(payload)
                 .addAllMetadata(options.metadata().toWire());
         if (timeoutNanos > 0) {
             request.setTimeoutNano(timeoutNanos);

@@ -1,5 +1,7 @@
 package io.jvmm.ttrpc;
 
+import io.jvmm.sys.FdAcceptor;
+import io.jvmm.sys.VsockListener;
 import io.jvmm.ttrpc.transport.EventLoops;
 import io.jvmm.ttrpc.transport.ServerConnection;
 import io.jvmm.ttrpc.transport.ServerRuntime;
@@ -12,8 +14,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.jvmm.sys.FdAcceptor;
-import io.jvmm.sys.VsockListener;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketChannel;
 import java.io.IOException;
@@ -94,7 +94,8 @@ public final class TtrpcServer implements AutoCloseable {
     /** Serves a listening socket made by another process (already bound, listening and non-blocking). */
     private void adopt(int listenerFd) throws IOException {
         ServerBootstrap bootstrap = serverBootstrap(() -> new EpollServerDomainSocketChannel(listenerFd, true));
-        serverChannel = await(bootstrap.register(), "serve the inherited listener (fd " + listenerFd + ") of " + socketPath);
+        serverChannel =
+                await(bootstrap.register(), "serve the inherited listener (fd " + listenerFd + ") of " + socketPath);
         LOG.debug("ttrpc server serving the inherited listener of {}", socketPath);
     }
 
@@ -130,7 +131,8 @@ public final class TtrpcServer implements AutoCloseable {
             connections.remove(connection);
             channels.remove(ch);
         });
-        ch.pipeline().addLast("frameDecoder", new FrameDecoder())
+        ch.pipeline()
+                .addLast("frameDecoder", new FrameDecoder())
                 .addLast("frameEncoder", FrameEncoder.INSTANCE)
                 .addLast("connection", connection);
     }
@@ -147,7 +149,8 @@ public final class TtrpcServer implements AutoCloseable {
     private void serveAccepted(FdAcceptor acceptor, String what) {
         EventLoops.shared(); // loads Netty's native transport, which wrapping an accepted fd needs
         this.acceptor = acceptor;
-        acceptThread = Thread.ofPlatform().name("ttrpc-accept " + what).daemon(true).start(this::acceptLoop);
+        acceptThread =
+                Thread.ofPlatform().name("ttrpc-accept " + what).daemon(true).start(this::acceptLoop);
         LOG.debug("ttrpc server listening on {}", what);
     }
 
@@ -168,7 +171,9 @@ public final class TtrpcServer implements AutoCloseable {
                 initConnection(ch);
                 EventLoops.shared().register(ch).addListener(f -> {
                     if (!f.isSuccess()) {
-                        LOG.warn("cannot register vsock connection: {}", f.cause().getMessage());
+                        LOG.warn(
+                                "cannot register vsock connection: {}",
+                                f.cause().getMessage());
                         ch.close();
                     }
                 });

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 class InheritedListenerTest {
     private static final String SVC = "jvmm.test.Inherited";
     private static final ServiceDefinition ECHO = ServiceDefinition.builder(SVC)
-            .unary("Echo", StringValue.parser(), (ctx, req) -> StringValue.of("echo " + req.getValue())).build();
+            .unary("Echo", StringValue.parser(), (ctx, req) -> StringValue.of("echo " + req.getValue()))
+            .build();
 
     @TempDir
     Path dir;
@@ -34,7 +35,8 @@ class InheritedListenerTest {
         int fd = InheritedListener.open(socket, 16);
         assertThat(Files.getPosixFilePermissions(socket)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
         try (TtrpcClient early = TtrpcClient.connect(socket)) {
-            CompletableFuture<StringValue> waiting = early.unaryAsync(SVC, "Echo", StringValue.of("early"), StringValue.parser(), CallOptions.DEFAULT);
+            CompletableFuture<StringValue> waiting =
+                    early.unaryAsync(SVC, "Echo", StringValue.of("early"), StringValue.parser(), CallOptions.DEFAULT);
             Thread.sleep(200);
             assertThat(waiting).as("nobody serves the listener yet").isNotDone();
 
@@ -42,7 +44,9 @@ class InheritedListenerTest {
             try {
                 assertThat(waiting.get(10, TimeUnit.SECONDS).getValue()).isEqualTo("echo early");
                 try (TtrpcClient late = TtrpcClient.connect(socket)) {
-                    assertThat(late.unary(SVC, "Echo", StringValue.of("late"), StringValue.parser()).getValue()).isEqualTo("echo late");
+                    assertThat(late.unary(SVC, "Echo", StringValue.of("late"), StringValue.parser())
+                                    .getValue())
+                            .isEqualTo("echo late");
                 }
             } finally {
                 assertThat(server.shutdown(Duration.ofSeconds(5))).isTrue();
@@ -65,10 +69,13 @@ class InheritedListenerTest {
     void anExistingPathOrOneTooLongIsRefusedWithItsName() throws Exception {
         Path socket = dir.resolve("taken.sock");
         Files.writeString(socket, "");
-        assertThatThrownBy(() -> InheritedListener.open(socket, 16)).isInstanceOf(IOException.class)
-                .hasMessageContaining(socket.toString()).hasMessageContaining("bind");
+        assertThatThrownBy(() -> InheritedListener.open(socket, 16))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining(socket.toString())
+                .hasMessageContaining("bind");
         Path tooLong = dir.resolve("x".repeat(120));
-        assertThatThrownBy(() -> InheritedListener.open(tooLong, 16)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> InheritedListener.open(tooLong, 16))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("longer than 107 bytes");
     }
 
@@ -77,7 +84,8 @@ class InheritedListenerTest {
         Path socket = dir.resolve("s.sock");
         int notOpen = 65_000; // far above what this JVM has open, and never handed out while the test runs
         assertThatThrownBy(() -> TtrpcServer.builder().addService(ECHO).adopt(notOpen, socket))
-                .isInstanceOf(IOException.class).hasMessageContaining("inherited listener");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("inherited listener");
     }
 
     private static boolean connects(Path socket) {

@@ -39,8 +39,10 @@ class InteropTest {
     @MethodSource("scenariosAndDispatch")
     void javaClientToJavaServer(ClientScenarios scenario, boolean nonBlockingEcho) throws Exception {
         Path socket = dir.resolve("java.sock");
-        try (TtrpcServer server = TtrpcServer.builder().addService(InteropService.definition(nonBlockingEcho)).bind(socket);
-             TtrpcClient client = TtrpcClient.connect(socket)) {
+        try (TtrpcServer server = TtrpcServer.builder()
+                        .addService(InteropService.definition(nonBlockingEcho))
+                        .bind(socket);
+                TtrpcClient client = TtrpcClient.connect(socket)) {
             scenario.run(client);
             assertThat(client.pendingCalls()).isZero();
         }
@@ -51,23 +53,27 @@ class InteropTest {
     void javaClientToGoServer(ClientScenarios scenario) throws Exception {
         Path socket = dir.resolve("go.sock");
         try (GoPeer.Server server = GoPeer.server(socket);
-             TtrpcClient client = TtrpcClient.connect(socket)) {
+                TtrpcClient client = TtrpcClient.connect(socket)) {
             scenario.run(client);
             assertThat(client.pendingCalls()).isZero();
         }
     }
 
     static Stream<String> goScenarios() {
-        return Stream.concat(Arrays.stream(ClientScenarios.values()).map(ClientScenarios::goName), Stream.of("oversize-reply"));
+        return Stream.concat(
+                Arrays.stream(ClientScenarios.values()).map(ClientScenarios::goName), Stream.of("oversize-reply"));
     }
 
     @ParameterizedTest(name = "go client -> java server: {0}")
     @MethodSource("goScenarios")
     void goClientToJavaServer(String scenario) throws Exception {
         Path socket = dir.resolve("java.sock");
-        try (TtrpcServer server = TtrpcServer.builder().addService(InteropService.definition()).bind(socket)) {
+        try (TtrpcServer server =
+                TtrpcServer.builder().addService(InteropService.definition()).bind(socket)) {
             GoPeer.Result result = GoPeer.client(socket, scenario);
-            assertThat(result.exitCode()).as("go client failed: %s", result.stderr()).isZero();
+            assertThat(result.exitCode())
+                    .as("go client failed: %s", result.stderr())
+                    .isZero();
             assertThat(result.stdout()).contains("ok " + scenario);
         }
     }
@@ -76,17 +82,30 @@ class InteropTest {
     @Test
     void oversizeAnswerFromGoClosesTheConnectionWhileJavaKeepsIt() throws Exception {
         Path goSocket = dir.resolve("go.sock");
-        try (GoPeer.Server server = GoPeer.server(goSocket); TtrpcClient client = TtrpcClient.connect(goSocket)) {
-            TtrpcException e = org.junit.jupiter.api.Assertions.assertThrows(TtrpcException.class, () -> client.unary(
-                    InteropService.NAME, "Sized", Int64Value.of(WireLimits.MAX_DATA_LENGTH + 1), BytesValue.parser(),
-                    CallOptions.withTimeout(Duration.ofSeconds(20))));
+        try (GoPeer.Server server = GoPeer.server(goSocket);
+                TtrpcClient client = TtrpcClient.connect(goSocket)) {
+            TtrpcException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    TtrpcException.class,
+                    () -> client.unary(
+                            InteropService.NAME,
+                            "Sized",
+                            Int64Value.of(WireLimits.MAX_DATA_LENGTH + 1),
+                            BytesValue.parser(),
+                            CallOptions.withTimeout(Duration.ofSeconds(20))));
             assertThat(e.code()).isEqualTo(Code.UNAVAILABLE);
         }
         Path javaSocket = dir.resolve("java.sock");
-        try (TtrpcServer server = TtrpcServer.builder().addService(InteropService.definition()).bind(javaSocket);
-             TtrpcClient client = TtrpcClient.connect(javaSocket)) {
-            TtrpcException e = org.junit.jupiter.api.Assertions.assertThrows(TtrpcException.class, () -> client.unary(
-                    InteropService.NAME, "Sized", Int64Value.of(WireLimits.MAX_DATA_LENGTH + 1), BytesValue.parser()));
+        try (TtrpcServer server = TtrpcServer.builder()
+                        .addService(InteropService.definition())
+                        .bind(javaSocket);
+                TtrpcClient client = TtrpcClient.connect(javaSocket)) {
+            TtrpcException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    TtrpcException.class,
+                    () -> client.unary(
+                            InteropService.NAME,
+                            "Sized",
+                            Int64Value.of(WireLimits.MAX_DATA_LENGTH + 1),
+                            BytesValue.parser()));
             assertThat(e.code()).isEqualTo(Code.RESOURCE_EXHAUSTED);
             assertThat(client.isOpen()).isTrue();
         }

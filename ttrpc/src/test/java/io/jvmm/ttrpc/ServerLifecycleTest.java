@@ -43,12 +43,15 @@ class ServerLifecycleTest {
         Path socket = dir.resolve("s.sock");
         TtrpcServer server = TtrpcServer.builder().addService(service).bind(socket);
         try (TtrpcClient client = TtrpcClient.connect(socket)) {
-            CompletableFuture<StringValue> slow = client.unaryAsync(SVC, "Slow", StringValue.of("a"), StringValue.parser(), CallOptions.DEFAULT);
+            CompletableFuture<StringValue> slow =
+                    client.unaryAsync(SVC, "Slow", StringValue.of("a"), StringValue.parser(), CallOptions.DEFAULT);
             assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
-            CompletableFuture<Boolean> shutdown = CompletableFuture.supplyAsync(() -> server.shutdown(Duration.ofSeconds(20)));
+            CompletableFuture<Boolean> shutdown =
+                    CompletableFuture.supplyAsync(() -> server.shutdown(Duration.ofSeconds(20)));
             await().atMost(Duration.ofSeconds(5)).until(() -> !Files.exists(socket) || isDraining(client));
             assertThatThrownBy(() -> client.unary(SVC, "Fast", StringValue.of("b"), StringValue.parser()))
-                    .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE));
+                    .isInstanceOfSatisfying(
+                            TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE));
             release.countDown();
             assertThat(slow.get(10, TimeUnit.SECONDS).getValue()).isEqualTo("finished a");
             assertThat(shutdown.get(20, TimeUnit.SECONDS)).isTrue();
@@ -75,15 +78,19 @@ class ServerLifecycleTest {
                     started.countDown();
                     Thread.sleep(60_000);
                     return req;
-                }).build();
+                })
+                .build();
         Path socket = dir.resolve("s.sock");
         TtrpcServer server = TtrpcServer.builder().addService(service).bind(socket);
         try (TtrpcClient client = TtrpcClient.connect(socket)) {
-            CompletableFuture<StringValue> call = client.unaryAsync(SVC, "Forever", StringValue.of("x"), StringValue.parser(), CallOptions.DEFAULT);
+            CompletableFuture<StringValue> call =
+                    client.unaryAsync(SVC, "Forever", StringValue.of("x"), StringValue.parser(), CallOptions.DEFAULT);
             assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
             assertThat(server.shutdown(Duration.ofMillis(200))).isFalse();
-            assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(TtrpcException.class)
-                    .cause().satisfies(e -> assertThat(((TtrpcException) e).code()).isIn(Code.UNAVAILABLE));
+            assertThatThrownBy(() -> call.get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(TtrpcException.class)
+                    .cause()
+                    .satisfies(e -> assertThat(((TtrpcException) e).code()).isIn(Code.UNAVAILABLE));
             assertThat(cancelSeen).isTrue();
             assertThat(server.activeCalls()).isZero();
         }
@@ -92,23 +99,34 @@ class ServerLifecycleTest {
     @Test
     void pendingCallsFailWithUnavailableWhenTheServerGoesAway() throws Exception {
         Path socket = dir.resolve("s.sock");
-        TtrpcServer server = TtrpcServer.builder().addService(InteropService.definition()).bind(socket);
+        TtrpcServer server =
+                TtrpcServer.builder().addService(InteropService.definition()).bind(socket);
         TtrpcClient client = TtrpcClient.connect(socket);
         try {
-            CompletableFuture<Int64Value> sleeping = client.unaryAsync(InteropService.NAME, "Sleep", Int64Value.of(30_000),
-                    Int64Value.parser(), CallOptions.DEFAULT);
-            ClientCall<StringValue, StringValue> chat = client.stream(InteropService.NAME, "Chat", MethodKind.BIDI_STREAMING,
-                    null, StringValue.parser(), CallOptions.DEFAULT);
+            CompletableFuture<Int64Value> sleeping = client.unaryAsync(
+                    InteropService.NAME, "Sleep", Int64Value.of(30_000), Int64Value.parser(), CallOptions.DEFAULT);
+            ClientCall<StringValue, StringValue> chat = client.stream(
+                    InteropService.NAME,
+                    "Chat",
+                    MethodKind.BIDI_STREAMING,
+                    null,
+                    StringValue.parser(),
+                    CallOptions.DEFAULT);
             chat.send(StringValue.of("hi"));
             assertThat(chat.receive()).contains(StringValue.of("echo:hi"));
             server.shutdown(Duration.ZERO);
-            assertThatThrownBy(() -> sleeping.get(10, TimeUnit.SECONDS)).cause()
-                    .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE));
+            assertThatThrownBy(() -> sleeping.get(10, TimeUnit.SECONDS))
+                    .cause()
+                    .isInstanceOfSatisfying(
+                            TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE));
             assertThatThrownBy(chat::receive)
-                    .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE));
+                    .isInstanceOfSatisfying(
+                            TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE));
             await().atMost(Duration.ofSeconds(5)).until(() -> !client.isOpen());
-            assertThatThrownBy(() -> client.unary(InteropService.NAME, "Echo", BytesValue.getDefaultInstance(), BytesValue.parser()))
-                    .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE));
+            assertThatThrownBy(() -> client.unary(
+                            InteropService.NAME, "Echo", BytesValue.getDefaultInstance(), BytesValue.parser()))
+                    .isInstanceOfSatisfying(
+                            TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE));
             assertThat(client.pendingCalls()).isZero();
         } finally {
             client.close();
@@ -125,7 +143,8 @@ class ServerLifecycleTest {
                     started.countDown();
                     Thread.sleep(60_000);
                     return req;
-                }).build();
+                })
+                .build();
         try (TtrpcServer server = TtrpcServer.builder().addService(service).bind(dir.resolve("s.sock"))) {
             TtrpcClient client = TtrpcClient.connect(server.socketPath());
             client.unaryAsync(SVC, "Wait", StringValue.of("x"), StringValue.parser(), CallOptions.DEFAULT);
@@ -145,11 +164,17 @@ class ServerLifecycleTest {
                     for (int i = 0; i < req.getValue(); i++) {
                         out.send(BytesValue.of(chunk));
                     }
-                }).build();
+                })
+                .build();
         try (TtrpcServer server = TtrpcServer.builder().addService(service).bind(dir.resolve("s.sock"));
-             TtrpcClient client = TtrpcClient.connect(server.socketPath())) {
-            ClientCall<Int64Value, BytesValue> call = client.stream(SVC, "Flood", MethodKind.SERVER_STREAMING,
-                    Int64Value.of(chunks), BytesValue.parser(), CallOptions.DEFAULT);
+                TtrpcClient client = TtrpcClient.connect(server.socketPath())) {
+            ClientCall<Int64Value, BytesValue> call = client.stream(
+                    SVC,
+                    "Flood",
+                    MethodKind.SERVER_STREAMING,
+                    Int64Value.of(chunks),
+                    BytesValue.parser(),
+                    CallOptions.DEFAULT);
             long total = 0;
             int received = 0;
             for (var msg = call.receive(); msg.isPresent(); msg = call.receive()) {
@@ -167,8 +192,10 @@ class ServerLifecycleTest {
     void descriptorRegistrationRejectsMismatches() {
         var descriptor = io.jvmm.ttrpc.interop.InteropProto.getDescriptor().findServiceByName("Echo");
         assertThatThrownBy(() -> ServiceDefinition.builder(descriptor)
-                .unary("Echo", BytesValue.parser(), (ctx, req) -> req).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has no handler");
+                        .unary("Echo", BytesValue.parser(), (ctx, req) -> req)
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has no handler");
         ServiceDefinition full = InteropService.definition();
         ServiceDefinition.Builder wrongKind = ServiceDefinition.builder(descriptor);
         full.methods().values().stream().filter(m -> !m.name().equals("Count")).forEach(wrongKind::add);
@@ -177,7 +204,9 @@ class ServerLifecycleTest {
         ServiceDefinition.Builder wrongType = ServiceDefinition.builder(descriptor);
         full.methods().values().stream().filter(m -> !m.name().equals("Echo")).forEach(wrongType::add);
         wrongType.unary("Echo", StringValue.parser(), (ctx, req) -> req);
-        assertThatThrownBy(wrongType::build).hasMessageContaining("takes google.protobuf.BytesValue but its parser makes google.protobuf.StringValue");
+        assertThatThrownBy(wrongType::build)
+                .hasMessageContaining(
+                        "takes google.protobuf.BytesValue but its parser makes google.protobuf.StringValue");
         ServiceDefinition.Builder extra = ServiceDefinition.builder(descriptor);
         full.methods().values().forEach(extra::add);
         extra.unary("Bogus", StringValue.parser(), (ctx, req) -> req);
@@ -187,29 +216,56 @@ class ServerLifecycleTest {
     @Test
     void aSecondServerOnALiveSocketIsRefusedAndAStaleSocketIsReplaced() throws Exception {
         Path socket = dir.resolve("s.sock");
-        try (TtrpcServer first = TtrpcServer.builder().addService(InteropService.definition()).bind(socket)) {
-            assertThatThrownBy(() -> TtrpcServer.builder().addService(InteropService.definition()).bind(socket))
-                    .isInstanceOf(IOException.class).hasMessageContaining("address already in use");
+        try (TtrpcServer first =
+                TtrpcServer.builder().addService(InteropService.definition()).bind(socket)) {
+            assertThatThrownBy(() -> TtrpcServer.builder()
+                            .addService(InteropService.definition())
+                            .bind(socket))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("address already in use");
         }
         Files.createFile(socket); // a leftover file where nobody listens
-        try (TtrpcServer second = TtrpcServer.builder().addService(InteropService.definition()).bind(socket);
-             TtrpcClient client = TtrpcClient.connect(socket)) {
-            assertThat(client.unary(InteropService.NAME, "Echo", BytesValue.of(ByteString.copyFromUtf8("x")), BytesValue.parser())
-                    .getValue().toStringUtf8()).isEqualTo("x");
+        try (TtrpcServer second = TtrpcServer.builder()
+                        .addService(InteropService.definition())
+                        .bind(socket);
+                TtrpcClient client = TtrpcClient.connect(socket)) {
+            assertThat(client.unary(
+                                    InteropService.NAME,
+                                    "Echo",
+                                    BytesValue.of(ByteString.copyFromUtf8("x")),
+                                    BytesValue.parser())
+                            .getValue()
+                            .toStringUtf8())
+                    .isEqualTo("x");
         }
     }
 
     @Test
     void handlerSeesDeadlineAndMetadata() throws Exception {
         ServiceDefinition service = ServiceDefinition.builder(SVC)
-                .unary("Inspect", StringValue.parser(), (ctx, req) -> StringValue.of(ctx.service() + "/" + ctx.method()
-                        + " ns=" + ctx.metadata().get(Metadata.CONTAINERD_NAMESPACE).orElse("-")
-                        + " deadline=" + ctx.timeRemaining().map(d -> d.toMillis() > 0 && d.toMillis() <= 5000).orElse(false)))
+                .unary(
+                        "Inspect",
+                        StringValue.parser(),
+                        (ctx, req) -> StringValue.of(ctx.service() + "/" + ctx.method()
+                                + " ns="
+                                + ctx.metadata()
+                                        .get(Metadata.CONTAINERD_NAMESPACE)
+                                        .orElse("-")
+                                + " deadline="
+                                + ctx.timeRemaining()
+                                        .map(d -> d.toMillis() > 0 && d.toMillis() <= 5000)
+                                        .orElse(false)))
                 .build();
         try (TtrpcServer server = TtrpcServer.builder().addService(service).bind(dir.resolve("s.sock"));
-             TtrpcClient client = TtrpcClient.connect(server.socketPath())) {
-            String answer = client.unary(SVC, "Inspect", StringValue.of(""), StringValue.parser(),
-                    CallOptions.withTimeout(Duration.ofSeconds(5)).metadata(Metadata.CONTAINERD_NAMESPACE, "k8s.io")).getValue();
+                TtrpcClient client = TtrpcClient.connect(server.socketPath())) {
+            String answer = client.unary(
+                            SVC,
+                            "Inspect",
+                            StringValue.of(""),
+                            StringValue.parser(),
+                            CallOptions.withTimeout(Duration.ofSeconds(5))
+                                    .metadata(Metadata.CONTAINERD_NAMESPACE, "k8s.io"))
+                    .getValue();
             assertThat(answer).isEqualTo(SVC + "/Inspect ns=k8s.io deadline=true");
         }
     }
@@ -217,22 +273,37 @@ class ServerLifecycleTest {
     @Test
     void nonBlockingHandlersRunOnTheIoThreadAndOthersDoNot() throws Exception {
         ServiceDefinition service = ServiceDefinition.builder(SVC)
-                .unaryNonBlocking("Inline", StringValue.parser(), (ctx, req) -> StringValue.of(Thread.currentThread().getName()))
-                .unary("Worker", StringValue.parser(), (ctx, req) -> StringValue.of(Thread.currentThread().getName()))
+                .unaryNonBlocking(
+                        "Inline",
+                        StringValue.parser(),
+                        (ctx, req) -> StringValue.of(Thread.currentThread().getName()))
+                .unary(
+                        "Worker",
+                        StringValue.parser(),
+                        (ctx, req) -> StringValue.of(Thread.currentThread().getName()))
                 .build();
         try (TtrpcServer server = TtrpcServer.builder().addService(service).bind(dir.resolve("s.sock"));
-             TtrpcClient client = TtrpcClient.connect(server.socketPath())) {
-            assertThat(client.unary(SVC, "Inline", StringValue.of(""), StringValue.parser()).getValue()).startsWith("ttrpc-io");
-            assertThat(client.unary(SVC, "Worker", StringValue.of(""), StringValue.parser()).getValue()).startsWith("ttrpc-call-");
+                TtrpcClient client = TtrpcClient.connect(server.socketPath())) {
+            assertThat(client.unary(SVC, "Inline", StringValue.of(""), StringValue.parser())
+                            .getValue())
+                    .startsWith("ttrpc-io");
+            assertThat(client.unary(SVC, "Worker", StringValue.of(""), StringValue.parser())
+                            .getValue())
+                    .startsWith("ttrpc-call-");
         }
-        assertThatThrownBy(() -> new MethodDefinition<>("S", StringValue.parser(),
-                (MethodHandler.ServerStreaming<StringValue, StringValue>) (ctx, req, out) -> { }, Dispatch.EVENT_LOOP))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only unary handlers");
+        assertThatThrownBy(() -> new MethodDefinition<>(
+                        "S",
+                        StringValue.parser(),
+                        (MethodHandler.ServerStreaming<StringValue, StringValue>) (ctx, req, out) -> {},
+                        Dispatch.EVENT_LOOP))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("only unary handlers");
     }
 
     @Test
     void connectingToNothingFailsClearly() {
         assertThatThrownBy(() -> TtrpcClient.connect(dir.resolve("absent.sock"), Duration.ofSeconds(2)))
-                .isInstanceOf(IOException.class).hasMessageContaining("absent.sock");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("absent.sock");
     }
 }

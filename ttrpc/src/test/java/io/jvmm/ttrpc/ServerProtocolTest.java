@@ -35,6 +35,7 @@ class ServerProtocolTest {
 
     @TempDir
     Path dir;
+
     private TtrpcServer server;
     private Path socket;
 
@@ -50,8 +51,13 @@ class ServerProtocolTest {
     }
 
     private static byte[] request(String method, com.google.protobuf.Message payload, long timeoutNano) {
-        return Request.newBuilder().setService(InteropService.NAME).setMethod(method)
-                .setPayload(payload.toByteString()).setTimeoutNano(timeoutNano).build().toByteArray();
+        return Request.newBuilder()
+                .setService(InteropService.NAME)
+                .setMethod(method)
+                .setPayload(payload.toByteString())
+                .setTimeoutNano(timeoutNano)
+                .build()
+                .toByteArray();
     }
 
     private static byte[] echoRequest(String text) {
@@ -76,7 +82,8 @@ class ServerProtocolTest {
         assertThat(frame.streamId()).isEqualTo(streamId);
         Response response = response(frame);
         assertThat(response.getStatus().getCode()).isZero();
-        assertThat(BytesValue.parseFrom(response.getPayload()).getValue().toStringUtf8()).isEqualTo(text);
+        assertThat(BytesValue.parseFrom(response.getPayload()).getValue().toStringUtf8())
+                .isEqualTo(text);
     }
 
     private void assertFreshConnectionWorks() throws IOException {
@@ -87,7 +94,8 @@ class ServerProtocolTest {
 
     @Test
     void socketIsOnlyForItsOwner() throws IOException {
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)))
+                .isEqualTo("rw-------");
     }
 
     @Test
@@ -105,7 +113,8 @@ class ServerProtocolTest {
     void evenStreamIdIsRejectedAndTheConnectionKept() throws IOException {
         try (RawConnection conn = RawConnection.open(socket)) {
             conn.writeFrame(2, REQUEST, 0, echoRequest("x"));
-            assertStatus(conn.readFrame(), 2, Code.INVALID_ARGUMENT, "StreamID must be odd for client initiated streams");
+            assertStatus(
+                    conn.readFrame(), 2, Code.INVALID_ARGUMENT, "StreamID must be odd for client initiated streams");
             assertEchoWorks(conn, 3, "after even id");
         }
     }
@@ -146,8 +155,12 @@ class ServerProtocolTest {
     @Test
     void garbagePayloadForAMethodIsInvalidArgument() throws IOException {
         try (RawConnection conn = RawConnection.open(socket)) {
-            byte[] req = Request.newBuilder().setService(InteropService.NAME).setMethod("Echo")
-                    .setPayload(ByteString.copyFrom(new byte[] {0x0a, 0x7f})).build().toByteArray();
+            byte[] req = Request.newBuilder()
+                    .setService(InteropService.NAME)
+                    .setMethod("Echo")
+                    .setPayload(ByteString.copyFrom(new byte[] {0x0a, 0x7f}))
+                    .build()
+                    .toByteArray();
             conn.writeFrame(1, REQUEST, 0, req);
             RawFrame frame = conn.readFrame();
             Response response = response(frame);
@@ -160,11 +173,25 @@ class ServerProtocolTest {
     @Test
     void unknownServiceAndMethodAreUnimplemented() throws IOException {
         try (RawConnection conn = RawConnection.open(socket)) {
-            conn.writeFrame(1, REQUEST, 0, Request.newBuilder().setService("containerd.task.v3.Task").setMethod("Create")
-                    .build().toByteArray());
+            conn.writeFrame(
+                    1,
+                    REQUEST,
+                    0,
+                    Request.newBuilder()
+                            .setService("containerd.task.v3.Task")
+                            .setMethod("Create")
+                            .build()
+                            .toByteArray());
             assertStatus(conn.readFrame(), 1, Code.UNIMPLEMENTED, "service containerd.task.v3.Task");
-            conn.writeFrame(3, REQUEST, 0, Request.newBuilder().setService(InteropService.NAME).setMethod("Nope")
-                    .build().toByteArray());
+            conn.writeFrame(
+                    3,
+                    REQUEST,
+                    0,
+                    Request.newBuilder()
+                            .setService(InteropService.NAME)
+                            .setMethod("Nope")
+                            .build()
+                            .toByteArray());
             assertStatus(conn.readFrame(), 3, Code.UNIMPLEMENTED, "method Nope");
         }
     }
@@ -183,7 +210,10 @@ class ServerProtocolTest {
         try (RawConnection conn = RawConnection.open(socket)) {
             int over = WireLimits.MAX_DATA_LENGTH + 1;
             conn.writeFrame(over, 1, REQUEST, 0, new byte[over]);
-            assertStatus(conn.readFrame(), 1, Code.RESOURCE_EXHAUSTED,
+            assertStatus(
+                    conn.readFrame(),
+                    1,
+                    Code.RESOURCE_EXHAUSTED,
                     "message length 4194305 exceed maximum message size of 4194304");
             assertEchoWorks(conn, 3, "after oversize");
         }
@@ -246,14 +276,21 @@ class ServerProtocolTest {
     @Test
     void closeFlagOnDataWithoutNoDataStillDeliversTheMessage() throws IOException {
         try (RawConnection conn = RawConnection.open(socket)) {
-            byte[] open = Request.newBuilder().setService(InteropService.NAME).setMethod("Concat").build().toByteArray();
+            byte[] open = Request.newBuilder()
+                    .setService(InteropService.NAME)
+                    .setMethod("Concat")
+                    .build()
+                    .toByteArray();
             conn.writeFrame(1, REQUEST, 0x02, open);
             conn.writeFrame(1, DATA, 0, com.google.protobuf.StringValue.of("a").toByteArray());
-            conn.writeFrame(1, DATA, 0x01, com.google.protobuf.StringValue.of("b").toByteArray());
+            conn.writeFrame(
+                    1, DATA, 0x01, com.google.protobuf.StringValue.of("b").toByteArray());
             RawFrame frame = conn.readFrame();
             Response response = response(frame);
             assertThat(response.getStatus().getCode()).isZero();
-            assertThat(com.google.protobuf.StringValue.parseFrom(response.getPayload()).getValue()).isEqualTo("ab");
+            assertThat(com.google.protobuf.StringValue.parseFrom(response.getPayload())
+                            .getValue())
+                    .isEqualTo("ab");
         }
     }
 }

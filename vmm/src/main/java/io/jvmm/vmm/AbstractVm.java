@@ -44,7 +44,8 @@ public abstract class AbstractVm implements VirtualMachine {
             throw new VmException.InvalidConfig("a network card in a pod's namespace is only supported with QEMU");
         }
         if (config.cpuModel().isPresent()) {
-            throw new VmException.InvalidConfig("a CPU model is a QEMU setting; " + monitor + "'s CPU templates are not wired up");
+            throw new VmException.InvalidConfig(
+                    "a CPU model is a QEMU setting; " + monitor + "'s CPU templates are not wired up");
         }
     }
 
@@ -138,7 +139,8 @@ public abstract class AbstractVm implements VirtualMachine {
     /** Saving needs a running guest that nothing else is changing. */
     protected final void requireRunningForSnapshot() {
         if (state != VmState.RUNNING) {
-            throw new VmException.IllegalTransition("cannot save a snapshot: VM is " + state.name().toLowerCase(Locale.ROOT));
+            throw new VmException.IllegalTransition(
+                    "cannot save a snapshot: VM is " + state.name().toLowerCase(Locale.ROOT));
         }
     }
 
@@ -153,7 +155,8 @@ public abstract class AbstractVm implements VirtualMachine {
     }
 
     protected final SupervisedProcess startHelper(String name, List<String> command) {
-        SupervisedProcess helper = SupervisedProcess.start(name, command, config.stateDir().resolve(name + ".log"));
+        SupervisedProcess helper =
+                SupervisedProcess.start(name, command, config.stateDir().resolve(name + ".log"));
         helpers.add(helper);
         cgroup.ifPresent(c -> c.add(helper.pid()));
         return helper;
@@ -161,8 +164,15 @@ public abstract class AbstractVm implements VirtualMachine {
 
     /** virtiofsd exporting {@code dir} on the VM's virtiofs socket (QEMU and Cloud Hypervisor share it the same way). */
     protected final void startVirtiofs(Path dir, long deadlineNanos) {
-        SupervisedProcess fs = startHelper("virtiofsd", List.of(HostTools.virtiofsd().toString(),
-                "--socket-path=" + config.virtiofsSocket(), "-o", "source=" + dir, "-o", "cache=auto"));
+        SupervisedProcess fs = startHelper(
+                "virtiofsd",
+                List.of(
+                        HostTools.virtiofsd().toString(),
+                        "--socket-path=" + config.virtiofsSocket(),
+                        "-o",
+                        "source=" + dir,
+                        "-o",
+                        "cache=auto"));
         HostTools.awaitFile(config.virtiofsSocket(), fs, deadlineNanos);
         // virtiofsd stays root (it serves files of every owner, inside its own sandbox); the VMM's user
         // connects to its socket through the group.
@@ -227,7 +237,8 @@ public abstract class AbstractVm implements VirtualMachine {
     @Override
     public void pressPowerButton(Duration timeout) {
         if (monitor == null || state.isFinal()) {
-            throw new VmException.IllegalTransition("cannot press the power button: VM is " + state.name().toLowerCase(Locale.ROOT));
+            throw new VmException.IllegalTransition(
+                    "cannot press the power button: VM is " + state.name().toLowerCase(Locale.ROOT));
         }
         doPressPowerButton(timeout);
     }
@@ -287,7 +298,9 @@ public abstract class AbstractVm implements VirtualMachine {
             while (bytes.hasRemaining() && file.read(bytes, from + bytes.position()) > 0) {
                 // read on
             }
-            List<String> all = new String(bytes.array(), 0, bytes.position(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+            List<String> all = new String(bytes.array(), 0, bytes.position(), java.nio.charset.StandardCharsets.UTF_8)
+                    .lines()
+                    .toList();
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return "";
@@ -337,7 +350,8 @@ public abstract class AbstractVm implements VirtualMachine {
     /** Hybrid vsock creates {@code <uds>_<port>} sockets for guest-initiated connections. */
     private void deleteGuestInitiatedSockets() {
         try (var files = Files.list(config.vmmDir())) {
-            for (Path p : files.filter(f -> f.getFileName().toString().startsWith("vsock.sock_")).toList()) {
+            for (Path p : files.filter(f -> f.getFileName().toString().startsWith("vsock.sock_"))
+                    .toList()) {
                 Files.deleteIfExists(p);
             }
         } catch (IOException e) {

@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 public final class BoundedLog {
     /** The log files' limit each: far more than a boot prints, far less than a flooding guest would write. */
     public static final long DEFAULT_LIMIT = 4L << 20;
+
     static final int TAIL_BYTES = 16 * 1024;
 
     private final Path file;
@@ -33,8 +34,7 @@ public final class BoundedLog {
     /** The source has ended (guarded by this): no watch can be seen any more. */
     private boolean ended;
 
-    private record Watch(byte[] text, CompletableFuture<Void> seen) {
-    }
+    private record Watch(byte[] text, CompletableFuture<Void> seen) {}
 
     private BoundedLog(Path file, long limit) {
         this.file = file;
@@ -110,7 +110,10 @@ public final class BoundedLog {
     }
 
     private OutputStream open(boolean fresh) throws IOException {
-        return Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        return Files.newOutputStream(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
                 fresh ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND);
     }
 

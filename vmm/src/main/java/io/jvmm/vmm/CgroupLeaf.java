@@ -91,6 +91,10 @@ public final class CgroupLeaf implements AutoCloseable {
     /** This process's cgroup2 path, from the "0::" line of /proc/self/cgroup. */
     static String ownCgroup() throws IOException {
         List<String> lines = Files.readAllLines(Path.of("/proc/self/cgroup"));
-        return lines.stream().filter(l -> l.startsWith("0::")).map(l -> l.substring(3)).findFirst().orElse("/");
+        return lines.stream()
+                .filter(l -> l.startsWith("0::"))
+                .map(l -> l.substring(3))
+                .findFirst()
+                .orElse("/");
     }
 }

@@ -24,6 +24,7 @@ import java.util.Optional;
 public record GuestSnapshot(Path dir) {
     /** Raised whenever the layout of the files or the meaning of a manifest field changes. */
     public static final int FORMAT = 1;
+
     private static final String LEGACY_VERSION = "qemuVersion";
 
     public Path vmstate() {
@@ -65,18 +66,42 @@ public record GuestSnapshot(Path dir) {
      * The VM a snapshot was taken of, and the files it consists of. Format 1 began QEMU-only: a manifest
      * without {@code monitor} is QEMU's, and its monitor version was called {@code qemuVersion}.
      */
-    public record Manifest(int format, String creator, String monitor,
-                           String monitorVersion,
-                           int vcpus, int memoryMib, String accel,
-                           List<String> image, String kernelArgs, String vmstateSha256, long memoryBytes) {
+    public record Manifest(
+            int format,
+            String creator,
+            String monitor,
+            String monitorVersion,
+            int vcpus,
+            int memoryMib,
+            String accel,
+            List<String> image,
+            String kernelArgs,
+            String vmstateSha256,
+            long memoryBytes) {
         public Manifest {
             monitor = monitor == null ? VmmType.QEMU.name() : monitor;
         }
 
-        static Manifest of(VmConfig config, VmmType monitor, String creator, String monitorVersion, String vmstateSha256,
-                           long memoryBytes) throws IOException {
-            return new Manifest(FORMAT, creator, monitor.name(), monitorVersion, config.vcpus(), config.memoryMib(),
-                    config.accel().name(), imageOf(config), config.extraKernelArgs(), vmstateSha256, memoryBytes);
+        static Manifest of(
+                VmConfig config,
+                VmmType monitor,
+                String creator,
+                String monitorVersion,
+                String vmstateSha256,
+                long memoryBytes)
+                throws IOException {
+            return new Manifest(
+                    FORMAT,
+                    creator,
+                    monitor.name(),
+                    monitorVersion,
+                    config.vcpus(),
+                    config.memoryMib(),
+                    config.accel().name(),
+                    imageOf(config),
+                    config.extraKernelArgs(),
+                    vmstateSha256,
+                    memoryBytes);
         }
     }
 
@@ -178,7 +203,8 @@ public record GuestSnapshot(Path dir) {
                 problems.add("memory file missing or not " + m.memoryBytes() + " bytes");
             }
             List<Path> state = stateFiles(monitor);
-            if (!state.stream().allMatch(Files::isRegularFile) || !Sha256.ofFiles(state).equals(m.vmstateSha256())) {
+            if (!state.stream().allMatch(Files::isRegularFile)
+                    || !Sha256.ofFiles(state).equals(m.vmstateSha256())) {
                 problems.add("device state missing or not the one the manifest hashes");
             }
         } catch (IOException e) {
@@ -198,8 +224,15 @@ public record GuestSnapshot(Path dir) {
         Path partial = partialDir();
         List<Path> state = stateNames(monitor).stream().map(partial::resolve).toList();
         Path mem = partial.resolve(memoryName(monitor));
-        Manifest m = Manifest.of(config, monitor, "jvmm " + Optional.ofNullable(GuestSnapshot.class.getPackage().getImplementationVersion()).orElse("dev"),
-                monitorVersion, Sha256.ofFiles(state), Files.size(mem));
+        Manifest m = Manifest.of(
+                config,
+                monitor,
+                "jvmm "
+                        + Optional.ofNullable(GuestSnapshot.class.getPackage().getImplementationVersion())
+                                .orElse("dev"),
+                monitorVersion,
+                Sha256.ofFiles(state),
+                Files.size(mem));
         Path manifest = partial.resolve(manifestFile().getFileName());
         Files.write(manifest, Json.writeBytes(m, true));
         List<Path> files = new java.util.ArrayList<>(state);
@@ -282,7 +315,7 @@ public record GuestSnapshot(Path dir) {
             }
         }
         try (FileChannel channel = FileChannel.open(manifestFile(), StandardOpenOption.READ, StandardOpenOption.WRITE);
-             var lock = channel.tryLock()) {
+                var lock = channel.tryLock()) {
             return lock == null;
         }
     }
@@ -301,7 +334,7 @@ public record GuestSnapshot(Path dir) {
             }
         }
         try (FileChannel channel = FileChannel.open(manifestFile(), StandardOpenOption.READ, StandardOpenOption.WRITE);
-             var lock = channel.tryLock()) {
+                var lock = channel.tryLock()) {
             if (lock == null) {
                 return false;
             }
@@ -333,7 +366,8 @@ public record GuestSnapshot(Path dir) {
     }
 
     private static void fsync(Path p) throws IOException {
-        try (FileChannel channel = FileChannel.open(p, Files.isDirectory(p) ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+        try (FileChannel channel =
+                FileChannel.open(p, Files.isDirectory(p) ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
             channel.force(true);
         }
     }

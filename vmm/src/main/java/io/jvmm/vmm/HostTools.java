@@ -6,27 +6,40 @@ import java.util.List;
 
 /** Where the host programs a VM needs are: installed by scripts/install-vm-deps.sh. */
 public final class HostTools {
-    private HostTools() {
-    }
+    private HostTools() {}
 
     public static Path vhostDeviceVsock() {
-        return find("jvmm.vhostDeviceVsock", List.of(
-                Path.of("/var/cache/jvmm/vhost-device-vsock/usr/bin/vhost-device-vsock"),
-                Path.of("/usr/bin/vhost-device-vsock"), Path.of("/usr/libexec/vhost-device-vsock")), "vhost-device-vsock");
+        return find(
+                "jvmm.vhostDeviceVsock",
+                List.of(
+                        Path.of("/var/cache/jvmm/vhost-device-vsock/usr/bin/vhost-device-vsock"),
+                        Path.of("/usr/bin/vhost-device-vsock"),
+                        Path.of("/usr/libexec/vhost-device-vsock")),
+                "vhost-device-vsock");
     }
 
     public static Path virtiofsd() {
-        return find("jvmm.virtiofsd", List.of(Path.of("/usr/lib/qemu/virtiofsd"), Path.of("/usr/libexec/virtiofsd"),
-                Path.of("/usr/bin/virtiofsd")), "virtiofsd");
+        return find(
+                "jvmm.virtiofsd",
+                List.of(
+                        Path.of("/usr/lib/qemu/virtiofsd"),
+                        Path.of("/usr/libexec/virtiofsd"),
+                        Path.of("/usr/bin/virtiofsd")),
+                "virtiofsd");
     }
 
     public static Path firecracker() {
-        return findOrName("jvmm.firecracker", List.of(Path.of("/usr/bin/firecracker"), Path.of("/usr/local/bin/firecracker")), "firecracker");
+        return findOrName(
+                "jvmm.firecracker",
+                List.of(Path.of("/usr/bin/firecracker"), Path.of("/usr/local/bin/firecracker")),
+                "firecracker");
     }
 
     public static Path cloudHypervisor() {
-        return findOrName("jvmm.cloudHypervisor", List.of(Path.of("/usr/bin/cloud-hypervisor"),
-                Path.of("/usr/local/bin/cloud-hypervisor")), "cloud-hypervisor");
+        return findOrName(
+                "jvmm.cloudHypervisor",
+                List.of(Path.of("/usr/bin/cloud-hypervisor"), Path.of("/usr/local/bin/cloud-hypervisor")),
+                "cloud-hypervisor");
     }
 
     /** Like {@link #find} but falls back to the bare name (resolved on PATH when launched). */
@@ -43,9 +56,11 @@ public final class HostTools {
         if (configured != null) {
             return Path.of(configured);
         }
-        return candidates.stream().filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new VmException.BootFailed(name + " not found (looked in " + candidates
-                        + "); run scripts/install-vm-deps.sh", null));
+        return candidates.stream()
+                .filter(Files::isExecutable)
+                .findFirst()
+                .orElseThrow(() -> new VmException.BootFailed(
+                        name + " not found (looked in " + candidates + "); run scripts/install-vm-deps.sh", null));
     }
 
     /** Resident set size of a process in bytes, 0 if it is gone. */
@@ -82,7 +97,9 @@ public final class HostTools {
             // Fields after the command name (which may hold spaces) start at its closing parenthesis.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             long ticksPerSecond = 100; // USER_HZ, fixed at 100 on Linux for /proc
-            return new long[] {Long.parseLong(f[11]) * 1_000_000 / ticksPerSecond, Long.parseLong(f[12]) * 1_000_000 / ticksPerSecond};
+            return new long[] {
+                Long.parseLong(f[11]) * 1_000_000 / ticksPerSecond, Long.parseLong(f[12]) * 1_000_000 / ticksPerSecond
+            };
         } catch (java.io.IOException | RuntimeException e) {
             return new long[] {0, 0};
         }
@@ -92,8 +109,10 @@ public final class HostTools {
     public static void awaitFile(Path path, SupervisedProcess owner, long deadlineNanos) {
         while (!Files.exists(path)) {
             if (!owner.isAlive()) {
-                throw new VmException.BootFailed(owner.name() + " exited (" + owner.exitValue() + ") before creating "
-                        + path.getFileName() + ": " + owner.logTail(), null);
+                throw new VmException.BootFailed(
+                        owner.name() + " exited (" + owner.exitValue() + ") before creating " + path.getFileName()
+                                + ": " + owner.logTail(),
+                        null);
             }
             if (System.nanoTime() > deadlineNanos) {
                 throw new VmException.Timeout(owner.name() + " did not create " + path.getFileName() + " in time");

@@ -28,7 +28,10 @@ public record HugePages(Path mount, long pageBytes) {
             }
             for (String line : Files.readAllLines(MOUNTS)) {
                 String[] f = line.split(" ");
-                if (f.length >= 4 && f[2].equals("hugetlbfs") && pageSizeOf(f[3], page) == page && Files.isWritable(Path.of(f[1]))) {
+                if (f.length >= 4
+                        && f[2].equals("hugetlbfs")
+                        && pageSizeOf(f[3], page) == page
+                        && Files.isWritable(Path.of(f[1]))) {
                     return Optional.of(new HugePages(Path.of(f[1]), page));
                 }
             }
@@ -67,7 +70,8 @@ public record HugePages(Path mount, long pageBytes) {
      * same free pages.
      */
     public java.io.Closeable lockPool() throws IOException {
-        FileChannel channel = FileChannel.open(mount.resolve("jvmm-pool.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel =
+                FileChannel.open(mount.resolve("jvmm-pool.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
             FileLock lock = channel.lock();
             return () -> {
@@ -97,7 +101,8 @@ public record HugePages(Path mount, long pageBytes) {
     private static long meminfo(String key) throws IOException {
         for (String line : Files.readAllLines(MEMINFO)) {
             if (line.startsWith(key)) {
-                return Long.parseLong(line.substring(key.length()).replace("kB", "").strip());
+                return Long.parseLong(
+                        line.substring(key.length()).replace("kB", "").strip());
             }
         }
         return 0;

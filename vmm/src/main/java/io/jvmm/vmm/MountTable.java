@@ -12,8 +12,7 @@ import java.util.List;
 public final class MountTable {
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
 
-    private MountTable() {
-    }
+    private MountTable() {}
 
     /** The mount points at or below {@code dir}, deepest first (the order to unmount them in). */
     public static List<Path> under(Path dir) throws IOException {
@@ -31,6 +30,9 @@ public final class MountTable {
 
     /** mountinfo writes space, tab, newline and backslash in a path as octal escapes. */
     private static String unescape(String field) {
-        return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+        return field.replace("\\040", " ")
+                .replace("\\011", "\t")
+                .replace("\\012", "\n")
+                .replace("\\134", "\\");
     }
 }

@@ -15,8 +15,7 @@ import java.nio.file.attribute.BasicFileAttributes;
  * one tree delete of the host side: sandboxes' state, templates and snapshots, the shim's training runs.
  */
 public final class SafeTree {
-    private SafeTree() {
-    }
+    private SafeTree() {}
 
     /** Deletes {@code dir} and everything below it; a missing one is fine. */
     public static void delete(Path dir) throws IOException {

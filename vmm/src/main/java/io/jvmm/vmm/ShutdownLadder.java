@@ -17,8 +17,7 @@ public final class ShutdownLadder {
     private static final Logger LOG = LogManager.getLogger(ShutdownLadder.class);
 
     /** One rung: an action that asks the VM to stop, and how long to give it. */
-    public record Step(String name, Action action, Duration exitWait) {
-    }
+    public record Step(String name, Action action, Duration exitWait) {}
 
     @FunctionalInterface
     public interface Action {
@@ -33,11 +32,11 @@ public final class ShutdownLadder {
         }
     }
 
-    private ShutdownLadder() {
-    }
+    private ShutdownLadder() {}
 
     /** The standard ladder: agent, then power button, then SIGTERM, then SIGKILL. */
-    public static List<Step> standard(VirtualMachine vm, Action askAgent, Duration agentWait, Duration buttonWait, Duration termWait) {
+    public static List<Step> standard(
+            VirtualMachine vm, Action askAgent, Duration agentWait, Duration buttonWait, Duration termWait) {
         return List.of(
                 new Step("agent", askAgent, agentWait),
                 new Step("power-button", () -> vm.pressPowerButton(Duration.ofSeconds(2)), buttonWait),
@@ -62,8 +61,12 @@ public final class ShutdownLadder {
             }
             boolean exited = awaitExit(vm, step.exitWait());
             Outcome outcome = new Outcome(step.name(), ok, exited, detail);
-            LOG.info("shutdown step {}: action {}, VM {}{}", step.name(), ok ? "done" : "failed",
-                    exited ? "exited" : "still running", detail.isEmpty() ? "" : " (" + detail + ")");
+            LOG.info(
+                    "shutdown step {}: action {}, VM {}{}",
+                    step.name(),
+                    ok ? "done" : "failed",
+                    exited ? "exited" : "still running",
+                    detail.isEmpty() ? "" : " (" + detail + ")");
             outcomes.add(outcome);
             if (exited) {
                 break;

@@ -27,8 +27,9 @@ public final class SupervisedProcess implements AutoCloseable {
      * twenty clones started from a pool all died with 137 when the pool shut down). Every child is started
      * from this one thread, which lives as long as the JVM.
      */
-    private static final java.util.concurrent.ExecutorService SPAWNER = java.util.concurrent.Executors.newSingleThreadExecutor(
-            r -> Thread.ofPlatform().daemon(true).name("process-spawner").unstarted(r));
+    private static final java.util.concurrent.ExecutorService SPAWNER =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r ->
+                    Thread.ofPlatform().daemon(true).name("process-spawner").unstarted(r));
 
     private final String name;
     private final Process process;
@@ -52,7 +53,8 @@ public final class SupervisedProcess implements AutoCloseable {
         return start(name, command, log, java.util.Optional.of(console));
     }
 
-    private static SupervisedProcess start(String name, List<String> command, Path log, java.util.Optional<Path> console) {
+    private static SupervisedProcess start(
+            String name, List<String> command, Path log, java.util.Optional<Path> console) {
         List<String> full = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             full.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
@@ -64,12 +66,14 @@ public final class SupervisedProcess implements AutoCloseable {
         try {
             Process p = spawn(builder);
             LOG.debug("started {} (pid {}): {}", name, p.pid(), String.join(" ", command));
-            java.util.Optional<BoundedLog> consoleLog = console.map(c -> BoundedLog.drain(p.getInputStream(), c, BoundedLog.DEFAULT_LIMIT));
-            BoundedLog messages = BoundedLog.drain(console.isPresent() ? p.getErrorStream() : p.getInputStream(), log,
-                    BoundedLog.DEFAULT_LIMIT);
+            java.util.Optional<BoundedLog> consoleLog =
+                    console.map(c -> BoundedLog.drain(p.getInputStream(), c, BoundedLog.DEFAULT_LIMIT));
+            BoundedLog messages = BoundedLog.drain(
+                    console.isPresent() ? p.getErrorStream() : p.getInputStream(), log, BoundedLog.DEFAULT_LIMIT);
             return new SupervisedProcess(name, p, messages, consoleLog);
         } catch (IOException e) {
-            throw new VmException.BootFailed("cannot start " + name + " (" + command.getFirst() + "): " + e.getMessage(), e);
+            throw new VmException.BootFailed(
+                    "cannot start " + name + " (" + command.getFirst() + "): " + e.getMessage(), e);
         }
     }
 
@@ -80,7 +84,8 @@ public final class SupervisedProcess implements AutoCloseable {
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while starting " + builder.command().getFirst(), e);
+            throw new IOException(
+                    "interrupted while starting " + builder.command().getFirst(), e);
         }
     }
 

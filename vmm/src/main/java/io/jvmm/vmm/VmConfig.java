@@ -20,25 +20,79 @@ import java.util.Optional;
  *                     emulates under TCG. A fixed model lets VMs of hosts with different CPUs share
  *                     templates and checkpoints. QEMU only.
  */
-public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
-                       int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs, Optional<GuestNic> nic,
-                       Optional<String> cpuModel, Optional<VmmUser> vmmUser) {
+public record VmConfig(
+        Path stateDir,
+        Path kernel,
+        Path initrd,
+        Optional<Path> runtimeDisk,
+        Optional<Path> shareDir,
+        int vcpus,
+        int memoryMib,
+        int guestCid,
+        Accel accel,
+        String extraKernelArgs,
+        Optional<GuestNic> nic,
+        Optional<String> cpuModel,
+        Optional<VmmUser> vmmUser) {
     /** sun_path is 108 bytes; our longest socket name below stateDir is 21 (vmm/agent-serial.sock). */
     private static final int MAX_STATE_DIR = 80;
     /** A QEMU CPU model and its feature switches: nothing that could read as another option. */
-    private static final java.util.regex.Pattern CPU_MODEL = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+=,-]{0,127}");
+    private static final java.util.regex.Pattern CPU_MODEL =
+            java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+=,-]{0,127}");
 
     /** A VM with the default CPU of its accelerator. */
-    public VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
-                    int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs, Optional<GuestNic> nic) {
-        this(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel, extraKernelArgs, nic, Optional.empty(),
+    public VmConfig(
+            Path stateDir,
+            Path kernel,
+            Path initrd,
+            Optional<Path> runtimeDisk,
+            Optional<Path> shareDir,
+            int vcpus,
+            int memoryMib,
+            int guestCid,
+            Accel accel,
+            String extraKernelArgs,
+            Optional<GuestNic> nic) {
+        this(
+                stateDir,
+                kernel,
+                initrd,
+                runtimeDisk,
+                shareDir,
+                vcpus,
+                memoryMib,
+                guestCid,
+                accel,
+                extraKernelArgs,
+                nic,
+                Optional.empty(),
                 Optional.empty());
     }
 
     /** A VM without a network card (a lone container, or a pod on the host's network). */
-    public VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> runtimeDisk, Optional<Path> shareDir,
-                    int vcpus, int memoryMib, int guestCid, Accel accel, String extraKernelArgs) {
-        this(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel, extraKernelArgs, Optional.empty());
+    public VmConfig(
+            Path stateDir,
+            Path kernel,
+            Path initrd,
+            Optional<Path> runtimeDisk,
+            Optional<Path> shareDir,
+            int vcpus,
+            int memoryMib,
+            int guestCid,
+            Accel accel,
+            String extraKernelArgs) {
+        this(
+                stateDir,
+                kernel,
+                initrd,
+                runtimeDisk,
+                shareDir,
+                vcpus,
+                memoryMib,
+                guestCid,
+                accel,
+                extraKernelArgs,
+                Optional.empty());
     }
 
     public VmConfig {
@@ -69,7 +123,8 @@ public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> r
             throw new VmException.InvalidConfig("memory must be 64 MiB to 1 TiB, not " + memoryMib + " MiB");
         }
         if (guestCid < 3) {
-            throw new VmException.InvalidConfig("guest vsock CID must be 3 or more (0-2 are reserved), not " + guestCid);
+            throw new VmException.InvalidConfig(
+                    "guest vsock CID must be 3 or more (0-2 are reserved), not " + guestCid);
         }
         if (extraKernelArgs.contains("\n")) {
             throw new VmException.InvalidConfig("kernel arguments must be one line");
@@ -82,14 +137,38 @@ public record VmConfig(Path stateDir, Path kernel, Path initrd, Optional<Path> r
 
     /** The same VM with the CPU {@code model} (empty: the accelerator's default). */
     public VmConfig withCpuModel(Optional<String> model) {
-        return new VmConfig(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel,
-                extraKernelArgs, nic, model, vmmUser);
+        return new VmConfig(
+                stateDir,
+                kernel,
+                initrd,
+                runtimeDisk,
+                shareDir,
+                vcpus,
+                memoryMib,
+                guestCid,
+                accel,
+                extraKernelArgs,
+                nic,
+                model,
+                vmmUser);
     }
 
     /** The same VM with its monitor and vsock helper run as {@code user} (empty: as the shim's user). */
     public VmConfig withVmmUser(Optional<VmmUser> user) {
-        return new VmConfig(stateDir, kernel, initrd, runtimeDisk, shareDir, vcpus, memoryMib, guestCid, accel,
-                extraKernelArgs, nic, cpuModel, user);
+        return new VmConfig(
+                stateDir,
+                kernel,
+                initrd,
+                runtimeDisk,
+                shareDir,
+                vcpus,
+                memoryMib,
+                guestCid,
+                accel,
+                extraKernelArgs,
+                nic,
+                cpuModel,
+                user);
     }
 
     private static void requireFile(String what, Path path) {

@@ -6,7 +6,13 @@ import java.util.Set;
 
 /** The life of a VM. Every change goes through {@link #to}, which refuses what cannot happen. */
 public enum VmState {
-    CREATED, BOOTING, RUNNING, PAUSED, STOPPING, STOPPED, FAILED;
+    CREATED,
+    BOOTING,
+    RUNNING,
+    PAUSED,
+    STOPPING,
+    STOPPED,
+    FAILED;
 
     private Set<VmState> next() {
         return switch (this) {

@@ -20,8 +20,16 @@ import java.util.List;
  * @param writable files and directories it writes, bound at their own paths
  */
 public record VmmJail(Path root, List<Path> files, List<Path> writable) {
-    private static final List<String> DEVICES = List.of("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
-            "/dev/kvm", "/dev/net/tun", "/dev/vhost-net", "/dev/vhost-vsock");
+    private static final List<String> DEVICES = List.of(
+            "/dev/null",
+            "/dev/zero",
+            "/dev/full",
+            "/dev/random",
+            "/dev/urandom",
+            "/dev/kvm",
+            "/dev/net/tun",
+            "/dev/vhost-net",
+            "/dev/vhost-vsock");
     /** The top-level names a merged-/usr system makes symlinks into /usr, and an older one directories. */
     private static final List<String> SYSTEM_DIRS = List.of("bin", "sbin", "lib", "lib64", "lib32", "libx32");
 
@@ -36,14 +44,20 @@ public record VmmJail(Path root, List<Path> files, List<Path> writable) {
      */
     public List<String> wrap(List<String> command) {
         // umask 022: the shim's own (077) would make the directories leading to the binds impassable to the VMM's user.
-        StringBuilder script = new StringBuilder("set -e\numask 022\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\nJ=").append(quote(root.toString())).append('\n');
+        StringBuilder script = new StringBuilder("set -e\numask 022\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\nJ=")
+                .append(quote(root.toString()))
+                .append('\n');
         script.append("mount -t tmpfs -o mode=0755,nosuid jvmm-jail \"$J\"\n");
         bindDirectory(script, Path.of("/usr"));
         for (String name : SYSTEM_DIRS) {
             Path top = Path.of("/", name);
             if (Files.isSymbolicLink(top)) {
                 try {
-                    script.append("ln -s ").append(quote(Files.readSymbolicLink(top).toString())).append(" \"$J\"/").append(name).append('\n');
+                    script.append("ln -s ")
+                            .append(quote(Files.readSymbolicLink(top).toString()))
+                            .append(" \"$J\"/")
+                            .append(name)
+                            .append('\n');
                 } catch (java.io.IOException e) {
                     throw new VmException.BootFailed("cannot read the link " + top + ": " + e.getMessage(), e);
                 }
@@ -60,14 +74,26 @@ public record VmmJail(Path root, List<Path> files, List<Path> writable) {
         for (Path w : writable) {
             if (Files.isDirectory(w)) {
                 script.append("mkdir -p \"$J\"").append(quote(w.toString())).append('\n');
-                script.append("mount --bind ").append(quote(w.toString())).append(" \"$J\"").append(quote(w.toString())).append('\n');
+                script.append("mount --bind ")
+                        .append(quote(w.toString()))
+                        .append(" \"$J\"")
+                        .append(quote(w.toString()))
+                        .append('\n');
             } else {
                 bindFile(script, w, false);
             }
         }
         script.append("exec chroot \"$J\" \"$@\"\n");
-        List<String> wrapped = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--",
-                "/bin/sh", "-c", script.toString(), "jvmm-jail"));
+        List<String> wrapped = new ArrayList<>(List.of(
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "/bin/sh",
+                "-c",
+                script.toString(),
+                "jvmm-jail"));
         wrapped.addAll(command);
         return wrapped;
     }
@@ -75,7 +101,11 @@ public record VmmJail(Path root, List<Path> files, List<Path> writable) {
     private static void bindDirectory(StringBuilder script, Path dir) {
         String target = "\"$J\"" + quote(dir.toString());
         script.append("mkdir -p ").append(target).append('\n');
-        script.append("mount --rbind ").append(quote(dir.toString())).append(' ').append(target).append('\n');
+        script.append("mount --rbind ")
+                .append(quote(dir.toString()))
+                .append(' ')
+                .append(target)
+                .append('\n');
         script.append("mount -o remount,bind,ro,nosuid ").append(target).append('\n');
     }
 
@@ -88,7 +118,11 @@ public record VmmJail(Path root, List<Path> files, List<Path> writable) {
         script.append("if [ ! -e ").append(target).append(" ]; then\n");
         script.append("mkdir -p \"$(dirname ").append(target).append(")\"\n");
         script.append("touch ").append(target).append('\n');
-        script.append("mount --bind ").append(quote(file.toString())).append(' ').append(target).append('\n');
+        script.append("mount --bind ")
+                .append(quote(file.toString()))
+                .append(' ')
+                .append(target)
+                .append('\n');
         if (readOnly) {
             script.append("mount -o remount,bind,ro ").append(target).append('\n');
         }

@@ -2,13 +2,16 @@ package io.jvmm.vmm;
 
 import io.jvmm.vmm.cloudhypervisor.CloudHypervisorVm;
 import io.jvmm.vmm.firecracker.FirecrackerVm;
+import io.jvmm.vmm.qemu.DeviceSetup;
 import io.jvmm.vmm.qemu.KvmProbe;
 import io.jvmm.vmm.qemu.QemuVm;
 import java.time.Duration;
 
 /** Which monitor runs a VM: a configuration choice, one factory, the same {@link VirtualMachine} after it. */
 public enum VmmType {
-    QEMU, FIRECRACKER, CLOUD_HYPERVISOR;
+    QEMU,
+    FIRECRACKER,
+    CLOUD_HYPERVISOR;
 
     public VirtualMachine create(VmConfig config, MonitorLauncher launcher) {
         return switch (this) {
@@ -36,7 +39,7 @@ public enum VmmType {
      * devices); Firecracker and Cloud Hypervisor save their usual layout.
      */
     public VirtualMachine createSnapshottable(VmConfig config, MonitorLauncher launcher) {
-        return this == QEMU ? new QemuVm(config, useKvm(config), QemuVm.DeviceSetup.SNAPSHOTTABLE) : create(config, launcher);
+        return this == QEMU ? new QemuVm(config, useKvm(config), DeviceSetup.SNAPSHOTTABLE) : create(config, launcher);
     }
 
     private static boolean useKvm(VmConfig config) {

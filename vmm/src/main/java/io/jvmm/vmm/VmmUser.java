@@ -39,10 +39,12 @@ public record VmmUser(String name, int uid, int gid, List<Integer> groups) {
                 }
             }
         } catch (IOException | NumberFormatException e) {
-            throw new VmException.InvalidConfig("cannot read the host's accounts for VMM user " + name + ": " + e.getMessage());
+            throw new VmException.InvalidConfig(
+                    "cannot read the host's accounts for VMM user " + name + ": " + e.getMessage());
         }
-        throw new VmException.InvalidConfig("VMM user " + name + " does not exist (packaging/shim/install.sh creates it;"
-                + " vmmUser \"\" in the runtime configuration runs QEMU as root)");
+        throw new VmException.InvalidConfig(
+                "VMM user " + name + " does not exist (packaging/shim/install.sh creates it;"
+                        + " vmmUser \"\" in the runtime configuration runs QEMU as root)");
     }
 
     private static Optional<Integer> groupId(String group) throws IOException {
@@ -63,8 +65,17 @@ public record VmmUser(String name, int uid, int gid, List<Integer> groups) {
     public List<String> dropPrivileges() {
         StringBuilder g = new StringBuilder();
         groups.forEach(id -> g.append(g.isEmpty() ? "" : ",").append(id));
-        return List.of(SETPRIV.toString(), "--reuid=" + uid, "--regid=" + gid, "--groups=" + g, "--inh-caps=-all",
-                "--bounding-set=-all", "--no-new-privs", "--pdeathsig", "KILL", "--");
+        return List.of(
+                SETPRIV.toString(),
+                "--reuid=" + uid,
+                "--regid=" + gid,
+                "--groups=" + g,
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--pdeathsig",
+                "KILL",
+                "--");
     }
 
     /** Gives {@code file} to this user (a disk or socket its VMM opens after dropping its privileges). */

@@ -2,7 +2,6 @@ package io.jvmm.vmm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +47,9 @@ class BoundedLogTest {
         guest.write("ADY on port 1024\n".getBytes(StandardCharsets.UTF_8));
         guest.flush();
         ready.get(5, TimeUnit.SECONDS);
-        assertThat(log.watch("booting").isDone()).as("already among the bytes in memory").isTrue();
+        assertThat(log.watch("booting").isDone())
+                .as("already among the bytes in memory")
+                .isTrue();
 
         CompletableFuture<Void> never = log.watch("shutdown");
         guest.close();

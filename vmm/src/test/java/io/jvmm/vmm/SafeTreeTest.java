@@ -53,7 +53,8 @@ class SafeTreeTest {
         run("mount", "--bind", source.toString(), mounted.toString());
         assertThat(MountTable.under(dir.resolve("tree"))).containsExactly(mounted);
 
-        assertThatThrownBy(() -> SafeTree.delete(dir.resolve("tree"))).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> SafeTree.delete(dir.resolve("tree")))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("mounts remain");
         assertThat(source.resolve("keep")).hasContent("volume data\n");
     }

@@ -15,15 +15,19 @@ class SupervisedProcessTest {
     @Test
     void aChildOutlivesTheThreadThatStartedIt(@TempDir Path dir) throws Exception {
         AtomicReference<SupervisedProcess> started = new AtomicReference<>();
-        Thread starter = Thread.ofPlatform().start(() ->
-                started.set(SupervisedProcess.start("sleeper", List.of("sleep", "60"), dir.resolve("sleeper.log"))));
+        Thread starter = Thread.ofPlatform()
+                .start(() -> started.set(
+                        SupervisedProcess.start("sleeper", List.of("sleep", "60"), dir.resolve("sleeper.log"))));
         starter.join();
         try (SupervisedProcess sleeper = started.get()) {
             // The parent-death signal, were it tied to the starting thread, arrives as that thread ends.
-            assertThat(sleeper.waitFor(Duration.ofMillis(500))).as("exited after its starting thread ended").isFalse();
+            assertThat(sleeper.waitFor(Duration.ofMillis(500)))
+                    .as("exited after its starting thread ended")
+                    .isFalse();
             assertThat(sleeper.isAlive()).isTrue();
             assertThat(Files.readString(Path.of("/proc", Long.toString(sleeper.pid()), "status")))
-                    .as("the pid is sleep itself (setpriv execs it)").containsPattern("(?m)^Name:\\s+sleep");
+                    .as("the pid is sleep itself (setpriv execs it)")
+                    .containsPattern("(?m)^Name:\\s+sleep");
         }
     }
 }

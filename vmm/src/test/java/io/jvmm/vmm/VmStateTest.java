@@ -19,9 +19,12 @@ class VmStateTest {
     @Test
     void illegalTransitionsAreRefusedNamingTheAction() {
         assertThatThrownBy(() -> VmState.CREATED.to(VmState.PAUSED, "pause"))
-                .isInstanceOf(VmException.IllegalTransition.class).hasMessage("cannot pause: VM is created");
-        assertThatThrownBy(() -> VmState.STOPPED.to(VmState.RUNNING, "resume")).hasMessage("cannot resume: VM is stopped");
-        assertThatThrownBy(() -> VmState.RUNNING.to(VmState.BOOTING, "start")).hasMessage("cannot start: VM is running");
+                .isInstanceOf(VmException.IllegalTransition.class)
+                .hasMessage("cannot pause: VM is created");
+        assertThatThrownBy(() -> VmState.STOPPED.to(VmState.RUNNING, "resume"))
+                .hasMessage("cannot resume: VM is stopped");
+        assertThatThrownBy(() -> VmState.RUNNING.to(VmState.BOOTING, "start"))
+                .hasMessage("cannot start: VM is running");
         for (VmState end : new VmState[] {VmState.STOPPED, VmState.FAILED}) {
             for (VmState any : VmState.values()) {
                 assertThat(end.canGoTo(any)).as(end + " -> " + any).isFalse();

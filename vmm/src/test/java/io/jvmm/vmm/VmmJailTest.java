@@ -26,7 +26,8 @@ class VmmJailTest {
         VmmUser nobody = VmmUser.lookup("nobody");
         // A file under /usr (as an image installed in /usr/local is) is already there through /usr's bind.
         Path underUsr = Path.of("/usr/bin/setpriv");
-        String script = "cat '" + given + "'; echo; echo written > '" + state + "/out'; test -x " + underUsr + " && echo usr-file; "
+        String script = "cat '" + given + "'; echo; echo written > '" + state + "/out'; test -x " + underUsr
+                + " && echo usr-file; "
                 + "test -e '" + secret + "' && echo SEES-THE-HOST; test -e /etc/passwd && echo SEES-ETC; "
                 + "echo root: $(ls /); grep -E '^(Uid|CapEff|NoNewPrivs)' /proc/self/status 2>/dev/null || echo no-proc; "
                 + "echo x > '" + given + "' 2>/dev/null || echo read-only";
@@ -39,8 +40,13 @@ class VmmJailTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
-        assertThat(out).startsWith("kernel's bytes\n").doesNotContain("SEES-THE-HOST").doesNotContain("SEES-ETC")
-                .contains("read-only").contains("usr-file").containsPattern("root: (bin )?dev .*usr");
+        assertThat(out)
+                .startsWith("kernel's bytes\n")
+                .doesNotContain("SEES-THE-HOST")
+                .doesNotContain("SEES-ETC")
+                .contains("read-only")
+                .contains("usr-file")
+                .containsPattern("root: (bin )?dev .*usr");
         assertThat(state.resolve("out")).hasContent("written\n");
         assertThat(given).hasContent("kernel's bytes");
         assertThat(root).isEmptyDirectory();

@@ -23,14 +23,17 @@ class VmmUserTest {
         String status = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(status).isZero();
-        assertThat(status).containsPattern("(?m)^Uid:\\s+65534\\s+65534\\s+65534\\s+65534$")
+        assertThat(status)
+                .containsPattern("(?m)^Uid:\\s+65534\\s+65534\\s+65534\\s+65534$")
                 .containsPattern("(?m)^Gid:\\s+" + nobody.gid() + "\\s")
-                .containsPattern("(?m)^CapEff:\\s+0000000000000000$").containsPattern("(?m)^CapBnd:\\s+0000000000000000$")
+                .containsPattern("(?m)^CapEff:\\s+0000000000000000$")
+                .containsPattern("(?m)^CapBnd:\\s+0000000000000000$")
                 .containsPattern("(?m)^NoNewPrivs:\\s+1$");
     }
 
     @Test
-    void aFileItOwnsIsItsAndALinkIsJudgedItself(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    void aFileItOwnsIsItsAndALinkIsJudgedItself(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
         VmmUser nobody = VmmUser.lookup("nobody");
         java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("memory"), "x");
         java.nio.file.Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("link"), file);
@@ -42,8 +45,12 @@ class VmmUserTest {
 
     @Test
     void rootAndAMissingUserAreRefusedWithTheReason() {
-        assertThatThrownBy(() -> VmmUser.lookup("root")).isInstanceOf(VmException.InvalidConfig.class).hasMessageContaining("is root");
-        assertThatThrownBy(() -> VmmUser.lookup("jvmm-no-such-user")).isInstanceOf(VmException.InvalidConfig.class)
-                .hasMessageContaining("does not exist").hasMessageContaining("vmmUser");
+        assertThatThrownBy(() -> VmmUser.lookup("root"))
+                .isInstanceOf(VmException.InvalidConfig.class)
+                .hasMessageContaining("is root");
+        assertThatThrownBy(() -> VmmUser.lookup("jvmm-no-such-user"))
+                .isInstanceOf(VmException.InvalidConfig.class)
+                .hasMessageContaining("does not exist")
+                .hasMessageContaining("vmmUser");
     }
 }

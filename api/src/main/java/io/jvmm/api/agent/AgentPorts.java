@@ -15,6 +15,5 @@ public final class AgentPorts {
      */
     public static final String READY_ANNOUNCEMENT = "listening on vsock ports";
 
-    private AgentPorts() {
-    }
+    private AgentPorts() {}
 }

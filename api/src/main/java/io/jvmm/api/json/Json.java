@@ -24,8 +24,7 @@ import java.util.Map;
 public final class Json {
     private static final JsonFactory FACTORY = JsonFactory.builder().build();
 
-    private Json() {
-    }
+    private Json() {}
 
     /** One JSON document; anything after it, or malformed text, is an {@link IOException}. */
     public static Object parse(byte[] json) throws IOException {
@@ -51,7 +50,8 @@ public final class Json {
         }
         Object value = value(p, first);
         if (p.nextToken() != null) {
-            throw new IOException("unexpected " + p.currentToken() + " after the JSON document at " + p.currentLocation().offsetDescription());
+            throw new IOException("unexpected " + p.currentToken() + " after the JSON document at "
+                    + p.currentLocation().offsetDescription());
         }
         return value;
     }
@@ -61,12 +61,17 @@ public final class Json {
             case START_OBJECT -> object(p);
             case START_ARRAY -> array(p);
             case VALUE_STRING -> p.getText();
-            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? p.getBigIntegerValue() : (Object) p.getLongValue();
+            case VALUE_NUMBER_INT ->
+                p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                        ? p.getBigIntegerValue()
+                        : (Object) p.getLongValue();
             case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
             case VALUE_TRUE -> Boolean.TRUE;
             case VALUE_FALSE -> Boolean.FALSE;
             case VALUE_NULL -> null;
-            default -> throw new IOException("unexpected " + token + " at " + p.currentLocation().offsetDescription());
+            default ->
+                throw new IOException(
+                        "unexpected " + token + " at " + p.currentLocation().offsetDescription());
         };
     }
 
@@ -139,7 +144,9 @@ public final class Json {
                 }
                 g.writeEndArray();
             }
-            default -> throw new IllegalArgumentException("no JSON form for " + value.getClass().getName());
+            default ->
+                throw new IllegalArgumentException(
+                        "no JSON form for " + value.getClass().getName());
         }
     }
 

@@ -6,8 +6,7 @@ import java.util.List;
 
 /** A JSON array as {@link Json#parse} gives it. */
 public final class JsonArray extends ArrayList<Object> {
-    public JsonArray() {
-    }
+    public JsonArray() {}
 
     public JsonArray(Collection<?> elements) {
         super(elements);

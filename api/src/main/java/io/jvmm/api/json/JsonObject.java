@@ -9,8 +9,7 @@ import java.util.Map;
  * what they require and pass on the rest untouched.
  */
 public final class JsonObject extends LinkedHashMap<String, Object> {
-    public JsonObject() {
-    }
+    public JsonObject() {}
 
     public JsonObject(Map<String, ?> members) {
         super(members);
@@ -24,7 +23,9 @@ public final class JsonObject extends LinkedHashMap<String, Object> {
     /** The same, with {@code absent} when the member is missing, null, an object or an array. */
     public String text(String name, String absent) {
         Object value = get(name);
-        return value instanceof String || value instanceof Number || value instanceof Boolean ? Json.text(value) : absent;
+        return value instanceof String || value instanceof Number || value instanceof Boolean
+                ? Json.text(value)
+                : absent;
     }
 
     /** The member if it is a number (truncated to a whole one), else {@code absent}. */

@@ -18,8 +18,7 @@ import java.util.TreeSet;
  * unnoticed); a missing one is null, or zero/false for a primitive.
  */
 public final class JsonRecords {
-    private JsonRecords() {
-    }
+    private JsonRecords() {}
 
     public static <R extends Record> R read(Object json, Class<R> type) throws JsonBindingException {
         return type.cast(readValue(json, type, type.getSimpleName()));
@@ -33,7 +32,10 @@ public final class JsonRecords {
                 c.getAccessor().setAccessible(true);
                 o.put(c.getName(), c.getAccessor().invoke(record));
             } catch (IllegalAccessException | InvocationTargetException e) {
-                throw new IllegalStateException("cannot read " + c.getName() + " of " + record.getClass().getName(), e);
+                throw new IllegalStateException(
+                        "cannot read " + c.getName() + " of "
+                                + record.getClass().getName(),
+                        e);
             }
         }
         return o;
@@ -52,11 +54,17 @@ public final class JsonRecords {
             args[i] = readValue(o.get(c.getName()), c.getGenericType(), where + "." + c.getName());
         }
         if (!unknown.isEmpty()) {
-            throw new JsonBindingException(where + ": unknown member" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
-                    + " (known: " + String.join(", ", Arrays.stream(components).map(RecordComponent::getName).toList()) + ")");
+            throw new JsonBindingException(where + ": unknown member" + (unknown.size() > 1 ? "s " : " ")
+                    + String.join(", ", unknown) + " (known: "
+                    + String.join(
+                            ", ",
+                            Arrays.stream(components)
+                                    .map(RecordComponent::getName)
+                                    .toList()) + ")");
         }
         try {
-            Constructor<?> canonical = type.getDeclaredConstructor(Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new));
+            Constructor<?> canonical = type.getDeclaredConstructor(
+                    Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new));
             canonical.setAccessible(true);
             return canonical.newInstance(args);
         } catch (InvocationTargetException e) {

@@ -30,7 +30,8 @@ class JsonTest {
         assertThat(o.array("a")).containsExactly(true, false, null, "s", 2.5, -7L);
         assertThat(o.get("big")).isEqualTo(new BigInteger("18446744073709551615"));
         assertThat(o.object("o")).isEmpty();
-        assertThat(Json.write(o)).isEqualTo("{\"z\":1,\"a\":[true,false,null,\"s\",2.5,-7],\"big\":18446744073709551615,\"o\":{}}");
+        assertThat(Json.write(o))
+                .isEqualTo("{\"z\":1,\"a\":[true,false,null,\"s\",2.5,-7],\"big\":18446744073709551615,\"o\":{}}");
     }
 
     @Test
@@ -71,18 +72,21 @@ class JsonTest {
     @Test
     void nestingBeyondTheParsersLimitIsAnErrorNotAStackOverflow() {
         String deep = "[".repeat(100_000) + "]".repeat(100_000);
-        assertThatThrownBy(() -> Json.parse(deep)).isInstanceOf(IOException.class).hasMessageContaining("depth");
+        assertThatThrownBy(() -> Json.parse(deep))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("depth");
     }
 
     @Test
     void writesMapsListsRecordsAndEnumsAndRefusesOtherObjects() {
-        record Point(int x, String label, List<Long> tags) {
-        }
+        record Point(int x, String label, List<Long> tags) {}
         assertThat(Json.write(Map.of("p", new Point(1, null, List.of(2L)))))
                 .isEqualTo("{\"p\":{\"x\":1,\"label\":null,\"tags\":[2]}}");
         assertThat(Json.write(List.of(Thread.State.NEW, "\u00fc\"\n"))).isEqualTo("[\"NEW\",\"\u00fc\\\"\\n\"]");
         assertThatThrownBy(() -> Json.write(new Object())).isInstanceOf(IllegalArgumentException.class);
-        assertThat(new String(Json.writeBytes(Map.of("a", 1), true), StandardCharsets.UTF_8)).contains("\n").contains("\"a\" : 1");
+        assertThat(new String(Json.writeBytes(Map.of("a", 1), true), StandardCharsets.UTF_8))
+                .contains("\n")
+                .contains("\"a\" : 1");
     }
 
     /** The same document as Jackson's data binding reads it: the oracle for what the shim used to do. */
@@ -104,8 +108,11 @@ class JsonTest {
         Arbitrary<Object> scalar = Arbitraries.oneOf(
                 Arbitraries.strings().ofMaxLength(12).map(s -> (Object) s),
                 Arbitraries.longs().map(l -> (Object) l),
-                Arbitraries.bigIntegers().between(BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE),
-                        BigInteger.valueOf(Long.MAX_VALUE).shiftLeft(8)).map(b -> (Object) b),
+                Arbitraries.bigIntegers()
+                        .between(
+                                BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE),
+                                BigInteger.valueOf(Long.MAX_VALUE).shiftLeft(8))
+                        .map(b -> (Object) b),
                 Arbitraries.doubles().between(-1e9, 1e9).map(d -> (Object) d),
                 Arbitraries.of(true, false).map(b -> (Object) b),
                 Arbitraries.just(null));
@@ -113,7 +120,8 @@ class JsonTest {
             return scalar;
         }
         Arbitrary<Object> array = value(depth - 1).list().ofMaxSize(4).map(l -> (Object) new JsonArray(l));
-        Arbitrary<Object> object = Arbitraries.maps(Arbitraries.strings().ofMaxLength(6), value(depth - 1)).ofMaxSize(4)
+        Arbitrary<Object> object = Arbitraries.maps(Arbitraries.strings().ofMaxLength(6), value(depth - 1))
+                .ofMaxSize(4)
                 .map(m -> (Object) new JsonObject(m));
         return Arbitraries.frequencyOf(
                 net.jqwik.api.Tuple.of(3, scalar), net.jqwik.api.Tuple.of(1, array), net.jqwik.api.Tuple.of(1, object));

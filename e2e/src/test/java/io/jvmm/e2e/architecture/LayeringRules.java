@@ -18,46 +18,73 @@ import com.tngtech.archunit.lang.ArchRule;
  * ttrpc and api are independent; vmm speaks neither ttrpc nor containerd's messages.
  */
 final class LayeringRules {
-    private LayeringRules() {
-    }
+    private LayeringRules() {}
 
     static ArchRule layers(String root) {
         return layeredArchitecture()
                 .consideringOnlyDependenciesInLayers()
                 .withOptionalLayers(true)
-                .layer("sys").definedBy(root + ".sys..")
-                .layer("mux").definedBy(root + ".mux..")
-                .layer("ttrpc").definedBy(root + ".ttrpc..")
-                .layer("api").definedBy(root + ".api..")
-                .layer("vmm").definedBy(root + ".vmm..")
-                .layer("agent-client").definedBy(root + ".agent.client..")
-                .layer("task").definedBy(root + ".task..")
-                .layer("shim").definedBy(root + ".shim..")
-                .layer("guest").definedBy(root + ".guest..")
-                .whereLayer("sys").mayOnlyBeAccessedByLayers("mux", "ttrpc", "vmm", "agent-client", "task", "shim", "guest")
-                .whereLayer("mux").mayOnlyBeAccessedByLayers("vmm", "guest")
-                .whereLayer("ttrpc").mayOnlyBeAccessedByLayers("agent-client", "task", "shim", "guest")
-                .whereLayer("api").mayOnlyBeAccessedByLayers("vmm", "agent-client", "task", "shim", "guest")
-                .whereLayer("vmm").mayOnlyBeAccessedByLayers("task", "shim")
-                .whereLayer("agent-client").mayOnlyBeAccessedByLayers("task", "shim")
-                .whereLayer("task").mayOnlyBeAccessedByLayers("shim")
-                .whereLayer("shim").mayNotBeAccessedByAnyLayer()
-                .whereLayer("guest").mayNotBeAccessedByAnyLayer();
+                .layer("sys")
+                .definedBy(root + ".sys..")
+                .layer("mux")
+                .definedBy(root + ".mux..")
+                .layer("ttrpc")
+                .definedBy(root + ".ttrpc..")
+                .layer("api")
+                .definedBy(root + ".api..")
+                .layer("vmm")
+                .definedBy(root + ".vmm..")
+                .layer("agent-client")
+                .definedBy(root + ".agent.client..")
+                .layer("task")
+                .definedBy(root + ".task..")
+                .layer("shim")
+                .definedBy(root + ".shim..")
+                .layer("guest")
+                .definedBy(root + ".guest..")
+                .whereLayer("sys")
+                .mayOnlyBeAccessedByLayers("mux", "ttrpc", "vmm", "agent-client", "task", "shim", "guest")
+                .whereLayer("mux")
+                .mayOnlyBeAccessedByLayers("vmm", "guest")
+                .whereLayer("ttrpc")
+                .mayOnlyBeAccessedByLayers("agent-client", "task", "shim", "guest")
+                .whereLayer("api")
+                .mayOnlyBeAccessedByLayers("vmm", "agent-client", "task", "shim", "guest")
+                .whereLayer("vmm")
+                .mayOnlyBeAccessedByLayers("task", "shim")
+                .whereLayer("agent-client")
+                .mayOnlyBeAccessedByLayers("task", "shim")
+                .whereLayer("task")
+                .mayOnlyBeAccessedByLayers("shim")
+                .whereLayer("shim")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("guest")
+                .mayNotBeAccessedByAnyLayer();
     }
 
     /** Netty is the transport of the ttrpc module and nobody else's business. */
     static ArchRule onlyTtrpcUsesNetty(String root) {
-        return noClasses().that().resideInAPackage(root + "..")
-                .and().resideOutsideOfPackage(root + ".ttrpc..")
-                .should().dependOnClassesThat().resideInAPackage("io.netty..")
+        return noClasses()
+                .that()
+                .resideInAPackage(root + "..")
+                .and()
+                .resideOutsideOfPackage(root + ".ttrpc..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("io.netty..")
                 .because("only the ttrpc module may use Netty (DEVELOPERS.md)");
     }
 
     /** The ttrpc module's framing and connections are its own: users see servers, clients, calls and statuses. */
     static ArchRule ttrpcInternalsStayInside(String root) {
-        return noClasses().that().resideInAPackage(root + "..")
-                .and().resideOutsideOfPackage(root + ".ttrpc..")
-                .should().dependOnClassesThat().resideInAnyPackage(root + ".ttrpc.transport..", root + ".ttrpc.wire..")
+        return noClasses()
+                .that()
+                .resideInAPackage(root + "..")
+                .and()
+                .resideOutsideOfPackage(root + ".ttrpc..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(root + ".ttrpc.transport..", root + ".ttrpc.wire..")
                 .because("the ttrpc module's transport is internal (DEVELOPERS.md)");
     }
 
@@ -67,11 +94,20 @@ final class LayeringRules {
      * over the agent client (task.guest.AgentGuest).
      */
     static ArchRule protobufOnlyAtTheEdges(String root) {
-        return noClasses().that().resideInAnyPackage(root + ".task..", root + ".vmm..")
-                .and().resideOutsideOfPackage(root + ".task.ttrpc..")
-                .and().doNotHaveFullyQualifiedName(root + ".task.guest.AgentGuest")
-                .should().dependOnClassesThat().resideInAnyPackage("com.google.protobuf..", root + ".api.containerd..",
-                        root + ".api.agent.v1..", root + ".api.k8s..")
+        return noClasses()
+                .that()
+                .resideInAnyPackage(root + ".task..", root + ".vmm..")
+                .and()
+                .resideOutsideOfPackage(root + ".task.ttrpc..")
+                .and()
+                .doNotHaveFullyQualifiedName(root + ".task.guest.AgentGuest")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "com.google.protobuf..",
+                        root + ".api.containerd..",
+                        root + ".api.agent.v1..",
+                        root + ".api.k8s..")
                 .because("protobuf types stay at the edges (DEVELOPERS.md)");
     }
 }

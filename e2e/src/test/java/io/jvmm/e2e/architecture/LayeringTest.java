@@ -19,8 +19,11 @@ class LayeringTest {
     void productionCodeIsImportedFromEveryModule() {
         assertThat(PRODUCTION.containPackage("io.jvmm.ttrpc")).isTrue();
         assertThat(PRODUCTION.containPackage("io.jvmm.ttrpc.transport")).isTrue();
-        for (String module : new String[] {"sys", "mux", "api", "vmm", "agent.client", "task", "task.ttrpc", "shim", "guest"}) {
-            assertThat(PRODUCTION.containPackage("io.jvmm." + module)).as(module).isTrue();
+        for (String module :
+                new String[] {"sys", "mux", "api", "vmm", "agent.client", "task", "task.ttrpc", "shim", "guest"}) {
+            assertThat(PRODUCTION.containPackage("io.jvmm." + module))
+                    .as(module)
+                    .isTrue();
         }
     }
 
@@ -46,12 +49,22 @@ class LayeringTest {
 
     @Test
     void theRulesCatchTransportInternalsAndProtobufInside() {
-        String internals = String.join("\n", LayeringRules.ttrpcInternalsStayInside("archfixture").evaluate(FIXTURES)
-                .getFailureReport().getDetails());
+        String internals = String.join(
+                "\n",
+                LayeringRules.ttrpcInternalsStayInside("archfixture")
+                        .evaluate(FIXTURES)
+                        .getFailureReport()
+                        .getDetails());
         assertThat(internals).contains("archfixture.guest.UsesTransport").doesNotContain("archfixture.ttrpc.Wire");
-        String protobuf = String.join("\n", LayeringRules.protobufOnlyAtTheEdges("archfixture").evaluate(FIXTURES)
-                .getFailureReport().getDetails());
-        assertThat(protobuf).contains("archfixture.task.UsesProtobuf").doesNotContain("archfixture.task.ttrpc.Endpoint");
+        String protobuf = String.join(
+                "\n",
+                LayeringRules.protobufOnlyAtTheEdges("archfixture")
+                        .evaluate(FIXTURES)
+                        .getFailureReport()
+                        .getDetails());
+        assertThat(protobuf)
+                .contains("archfixture.task.UsesProtobuf")
+                .doesNotContain("archfixture.task.ttrpc.Endpoint");
     }
 
     @Test
@@ -67,7 +80,8 @@ class LayeringTest {
 
     @Test
     void theRulesCatchNettyOutsideTtrpc() {
-        EvaluationResult result = LayeringRules.onlyTtrpcUsesNetty("archfixture").evaluate(FIXTURES);
+        EvaluationResult result =
+                LayeringRules.onlyTtrpcUsesNetty("archfixture").evaluate(FIXTURES);
         String report = String.join("\n", result.getFailureReport().getDetails());
         assertThat(report).contains("archfixture.api.UsesNetty").doesNotContain("archfixture.ttrpc.Wire");
     }

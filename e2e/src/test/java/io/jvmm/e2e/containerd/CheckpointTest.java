@@ -48,7 +48,7 @@ class CheckpointTest {
         String taskImage;
         List<Integer> before;
         try (CtrRun events = CtrRun.start(containerd, List.of("events"));
-             CtrRun first = CtrRun.start(containerd, run(id, List.of(), "sh", "-c", COUNTER))) {
+                CtrRun first = CtrRun.start(containerd, run(id, List.of(), "sh", "-c", COUNTER))) {
             awaitLine(first, "3");
             // The checkpoint restored below: "containers checkpoint --task" writes an image that
             // "containers restore" can read (ctr 2.1's "task checkpoint" image lacks the image-name
@@ -61,13 +61,17 @@ class CheckpointTest {
             assertThat(ck.exitCode()).as(ck.stderr()).isZero();
             taskImage = ck.stdout().strip();
             assertThat(taskImage).as("the checkpoint image's name").startsWith("containerd.io/checkpoint/" + id + ":");
-            assertThat(first.await(120)).as("--exit ends the checkpointed container").isEqualTo(137);
+            assertThat(first.await(120))
+                    .as("--exit ends the checkpointed container")
+                    .isEqualTo(137);
             before = numbers(first.stdout());
             awaitLine(events, "/tasks/checkpointed");
         }
         containerd.ctr(null, "task", "delete", id);
         assertThat(containerd.ctr(null, "containers", "delete", id).exitCode()).isZero();
-        assertThat(containerd.ctr(null, "images", "ls", "-q").stdout()).contains(checkpoint).contains(taskImage);
+        assertThat(containerd.ctr(null, "images", "ls", "-q").stdout())
+                .contains(checkpoint)
+                .contains(taskImage);
         containerd.ctr(null, "images", "rm", taskImage);
 
         try {
@@ -83,18 +87,28 @@ class CheckpointTest {
                 }
                 List<Integer> after = numbers(restore.stdout() + attached.stdout());
                 System.out.printf("counter before the restore: %s; after: %s%n", before, after);
-                assertThat(after).as("the restored counter's output; attach stderr: %s", attached.stderr()).hasSizeGreaterThanOrEqualTo(4);
+                assertThat(after)
+                        .as("the restored counter's output; attach stderr: %s", attached.stderr())
+                        .hasSizeGreaterThanOrEqualTo(4);
                 int last = before.getLast();
                 // It goes on from the saved state: not from 0, not past what the first client saw (it ran on
                 // after the checkpoint), in steps of one.
-                assertThat(after.getFirst()).as("first number after the restore, %s before", before).isBetween(3, last);
+                assertThat(after.getFirst())
+                        .as("first number after the restore, %s before", before)
+                        .isBetween(3, last);
                 for (int i = 1; i < after.size(); i++) {
                     assertThat(after.get(i)).isEqualTo(after.get(i - 1) + 1);
                 }
                 // The VM restored from the checkpoint runs as confined as a booted one (docs/security.md).
-                assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot())).isPositive();
-                assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
-                assertThat(attached.await(120)).as("ctr stderr: %s", attached.stderr()).isEqualTo(137);
+                assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot()))
+                        .isPositive();
+                assertThat(containerd
+                                .ctr(null, "task", "kill", "-s", "SIGKILL", id)
+                                .exitCode())
+                        .isZero();
+                assertThat(attached.await(120))
+                        .as("ctr stderr: %s", attached.stderr())
+                        .isEqualTo(137);
             }
         } finally {
             containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
@@ -107,8 +121,18 @@ class CheckpointTest {
     @Test
     void aContainerOnTheShareIsRefusedWithTheReason() throws Exception {
         String id = "ck-shared";
-        PrivateContainerd.Result run = containerd.ctr(null, "run", "-d", "--snapshotter", "native", "--runtime", JvmmRuntime.RUNTIME,
-                PrivateContainerd.IMAGE, id, "sleep", "1000");
+        PrivateContainerd.Result run = containerd.ctr(
+                null,
+                "run",
+                "-d",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                JvmmRuntime.RUNTIME,
+                PrivateContainerd.IMAGE,
+                id,
+                "sleep",
+                "1000");
         assertThat(run.exitCode()).as(run.stderr()).isZero();
         try {
             containerd.awaitTask(id, "RUNNING", 600);
@@ -125,8 +149,14 @@ class CheckpointTest {
     }
 
     private static List<String> run(String id, List<String> flags, String... command) {
-        List<String> args = new java.util.ArrayList<>(List.of("run", "--snapshotter", "native", "--runtime", JvmmRuntime.RUNTIME,
-                "--runtime-config-path", templated.toString()));
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "run",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                JvmmRuntime.RUNTIME,
+                "--runtime-config-path",
+                templated.toString()));
         args.addAll(flags);
         args.addAll(List.of(PrivateContainerd.IMAGE, id));
         args.addAll(List.of(command));
@@ -134,7 +164,10 @@ class CheckpointTest {
     }
 
     private static List<Integer> numbers(String output) {
-        return output.lines().filter(l -> l.matches("\\d+")).map(Integer::parseInt).toList();
+        return output.lines()
+                .filter(l -> l.matches("\\d+"))
+                .map(Integer::parseInt)
+                .toList();
     }
 
     private static void awaitLine(CtrRun ctr, String line) throws Exception {
@@ -142,6 +175,8 @@ class CheckpointTest {
         while (ctr.stdout().lines().noneMatch(l -> l.contains(line)) && System.nanoTime() < deadline) {
             Thread.sleep(200);
         }
-        assertThat(ctr.stdout()).as("waiting for \"%s\"; stderr: %s", line, ctr.stderr()).contains(line);
+        assertThat(ctr.stdout())
+                .as("waiting for \"%s\"; stderr: %s", line, ctr.stderr())
+                .contains(line);
     }
 }

@@ -17,11 +17,11 @@ public final class CriNetwork {
     public static final String NAMESPACE = "k8s.io";
     /** The pause image CRI needs for the pause-container model, built offline with busybox. */
     public static final String PAUSE_IMAGE = "localhost/jvmm/pause:latest";
+
     static final String BRIDGE = "jvmmcni0";
     public static final String SUBNET_PREFIX = "10.244.77.";
 
-    private CriNetwork() {
-    }
+    private CriNetwork() {}
 
     static String containerdConfig(Path dir, Path jvmmConfig) {
         return """

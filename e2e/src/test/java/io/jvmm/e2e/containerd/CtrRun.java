@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -62,7 +61,8 @@ final class CtrRun implements AutoCloseable {
                 throw new AssertionError("stdout " + stdout() + " (stderr " + stderr() + ") is still not " + expected);
             }
             if (!isAlive() && !stdout().equals(expected)) {
-                throw new AssertionError("ctr ended before " + expected + " arrived; stdout " + stdout() + ", stderr " + stderr());
+                throw new AssertionError(
+                        "ctr ended before " + expected + " arrived; stdout " + stdout() + ", stderr " + stderr());
             }
             Thread.sleep(20);
         }

@@ -75,20 +75,28 @@ class HostileGuestTest {
         Path volume = Files.createDirectories(dir.resolve("volume"));
         Files.writeString(volume.resolve("data"), "volume data\n");
         // The volume's index in the spec's mounts depends on ctr's defaults: every index is covered.
-        String attack = "mkdir -p /s/hv-b/mounts; for i in $(seq 0 31); do ln -s " + victim + " /s/hv-b/mounts/$i; done";
+        String attack =
+                "mkdir -p /s/hv-b/mounts; for i in $(seq 0 31); do ln -s " + victim + " /s/hv-b/mounts/$i; done";
         try (CtrRun attacker = attacker("hv-a", attack)) {
-            PrivateContainerd.Result run = runDetached("hv-b", List.of("--mount", "type=bind,src=" + volume + ",dst=/v,options=rbind:ro"),
-                    "sleep", "1000");
-            assertThat(mountsBelow(dir)).as("host mounts below the test's directory while the pod runs; guest said: %s",
-                    attacker.stdout()).isEmpty();
+            PrivateContainerd.Result run = runDetached(
+                    "hv-b",
+                    List.of("--mount", "type=bind,src=" + volume + ",dst=/v,options=rbind:ro"),
+                    "sleep",
+                    "1000");
+            assertThat(mountsBelow(dir))
+                    .as("host mounts below the test's directory while the pod runs; guest said: %s", attacker.stdout())
+                    .isEmpty();
             assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
             containerd.awaitTask("hv-b", "RUNNING", TIMEOUT);
-            PrivateContainerd.Result read = containerd.ctr(null, "task", "exec", "--exec-id", "r", "hv-b", "cat", "/v/data");
+            PrivateContainerd.Result read =
+                    containerd.ctr(null, "task", "exec", "--exec-id", "r", "hv-b", "cat", "/v/data");
             assertThat(read.stdout()).as(read.stderr()).isEqualTo("volume data\n");
             stop("hv-b");
             stopAttacker("hv-a", attacker);
         }
-        assertThat(mountsBelow(dir)).as("host mounts below the test's directory after the pod").isEmpty();
+        assertThat(mountsBelow(dir))
+                .as("host mounts below the test's directory after the pod")
+                .isEmpty();
         assertThat(Files.readString(victim.resolve("marker"))).isEqualTo("untouched\n");
     }
 
@@ -98,14 +106,17 @@ class HostileGuestTest {
         Path victim = victim("victim-root");
         try (CtrRun attacker = attacker("hv-e", "ln -s " + victim + " /s/hv-f")) {
             PrivateContainerd.Result run = runDetached("hv-f", List.of(), "sleep", "1000");
-            assertThat(mountsBelow(dir)).as("host mounts below the test's directory; guest said: %s", attacker.stdout()).isEmpty();
+            assertThat(mountsBelow(dir))
+                    .as("host mounts below the test's directory; guest said: %s", attacker.stdout())
+                    .isEmpty();
             assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
             stop("hv-f");
             stopAttacker("hv-e", attacker);
         }
         assertThat(mountsBelow(dir)).isEmpty();
         assertThat(Files.readString(victim.resolve("marker"))).isEqualTo("untouched\n");
-        assertThat(victim).isDirectoryNotContaining(p -> !p.getFileName().toString().equals("marker"));
+        assertThat(victim)
+                .isDirectoryNotContaining(p -> !p.getFileName().toString().equals("marker"));
     }
 
     /**
@@ -117,14 +128,22 @@ class HostileGuestTest {
         Path volume = Files.createDirectories(dir.resolve("ro-volume"));
         Files.writeString(volume.resolve("data"), "read only\n");
         try (CtrRun attacker = attacker("hv-c", "true")) {
-            PrivateContainerd.Result run = runDetached("hv-d", List.of("--mount", "type=bind,src=" + volume + ",dst=/v,options=rbind:ro"),
-                    "sleep", "1000");
+            PrivateContainerd.Result run = runDetached(
+                    "hv-d",
+                    List.of("--mount", "type=bind,src=" + volume + ",dst=/v,options=rbind:ro"),
+                    "sleep",
+                    "1000");
             assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
             containerd.awaitTask("hv-d", "RUNNING", TIMEOUT);
             String write = "for f in /s/hv-d/mounts/*; do echo owned > $f/planted && echo wrote $f; done; echo done";
-            PrivateContainerd.Result r = containerd.ctr(null, "task", "exec", "--exec-id", "w", "hv-c", "sh", "-c", write);
-            assertThat(r.stdout()).as("the guest's writes (stderr %s)", r.stderr()).endsWith("done\n");
-            assertThat(volume.resolve("planted")).as("guest root wrote: %s", r.stdout()).doesNotExist();
+            PrivateContainerd.Result r =
+                    containerd.ctr(null, "task", "exec", "--exec-id", "w", "hv-c", "sh", "-c", write);
+            assertThat(r.stdout())
+                    .as("the guest's writes (stderr %s)", r.stderr())
+                    .endsWith("done\n");
+            assertThat(volume.resolve("planted"))
+                    .as("guest root wrote: %s", r.stdout())
+                    .doesNotExist();
             stop("hv-d");
             stopAttacker("hv-c", attacker);
         }
@@ -140,8 +159,8 @@ class HostileGuestTest {
     void theVmmIsConfinedAndTheStateIsPrivate() throws Exception {
         Path volume = Files.createDirectories(dir.resolve("secret"));
         Files.writeString(volume.resolve("token"), "service account token\n");
-        PrivateContainerd.Result run = runDetached("hv-g", List.of("--mount", "type=bind,src=" + volume + ",dst=/v,options=rbind:ro"),
-                "sleep", "1000");
+        PrivateContainerd.Result run = runDetached(
+                "hv-g", List.of("--mount", "type=bind,src=" + volume + ",dst=/v,options=rbind:ro"), "sleep", "1000");
         assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
         containerd.awaitTask("hv-g", "RUNNING", TIMEOUT);
 
@@ -149,14 +168,21 @@ class HostileGuestTest {
 
         List<Path> files;
         try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
-            files = walk.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList();
+            files = walk.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .toList();
         }
-        assertThat(files).as("the sandbox's files (console, record, the volume through the share)")
-                .anyMatch(p -> p.endsWith("token")).anyMatch(p -> p.toString().endsWith(".log"));
-        assertThat(asNobody("ls", "-A", jvmm.stateRoot().toString()).exitCode()).as("list the state root").isNotZero();
+        assertThat(files)
+                .as("the sandbox's files (console, record, the volume through the share)")
+                .anyMatch(p -> p.endsWith("token"))
+                .anyMatch(p -> p.toString().endsWith(".log"));
+        assertThat(asNobody("ls", "-A", jvmm.stateRoot().toString()).exitCode())
+                .as("list the state root")
+                .isNotZero();
         for (Path f : files) {
             PrivateContainerd.Result read = asNobody("head", "-c", "1", f.toString());
-            assertThat(read.exitCode()).as("another user reads %s: %s", f, read.stdout()).isNotZero();
+            assertThat(read.exitCode())
+                    .as("another user reads %s: %s", f, read.stdout())
+                    .isNotZero();
         }
         stop("hv-g");
     }
@@ -169,29 +195,36 @@ class HostileGuestTest {
     @Test
     void aConsoleFloodIsKeptWithinItsBound() throws Exception {
         long flood = 2 * io.jvmm.vmm.BoundedLog.DEFAULT_LIMIT + (1 << 20);
-        PrivateContainerd.Result run = runDetached("hv-h", List.of("--privileged"), "sh", "-c",
-                "mknod /tmp/ttyS0 c 4 64 && head -c " + flood + " /dev/zero | tr '\\0' x > /tmp/ttyS0 && echo flooded > /tmp/done;"
-                        + " exec sleep 1000");
+        PrivateContainerd.Result run = runDetached(
+                "hv-h",
+                List.of("--privileged"),
+                "sh",
+                "-c",
+                "mknod /tmp/ttyS0 c 4 64 && head -c " + flood
+                        + " /dev/zero | tr '\\0' x > /tmp/ttyS0 && echo flooded > /tmp/done;" + " exec sleep 1000");
         assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
         containerd.awaitTask("hv-h", "RUNNING", TIMEOUT);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
         PrivateContainerd.Result done;
         do {
             Thread.sleep(1000);
-            done = containerd.ctr(null, "task", "exec", "--exec-id", "d" + System.nanoTime(), "hv-h", "cat", "/tmp/done");
+            done = containerd.ctr(
+                    null, "task", "exec", "--exec-id", "d" + System.nanoTime(), "hv-h", "cat", "/tmp/done");
         } while (!done.stdout().equals("flooded\n") && System.nanoTime() < deadline);
         assertThat(done.stdout()).as("the flood finished: %s", done.stderr()).isEqualTo("flooded\n");
 
         List<Path> logs;
         try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
-            logs = walk.filter(p -> p.getFileName().toString().startsWith("console.log")).toList();
+            logs = walk.filter(p -> p.getFileName().toString().startsWith("console.log"))
+                    .toList();
         }
         long kept = 0;
         for (Path log : logs) {
             kept += Files.size(log);
         }
         assertThat(logs).as("the rotated console log").hasSize(2);
-        assertThat(kept).as("console bytes on the host after a %d-byte flood", flood)
+        assertThat(kept)
+                .as("console bytes on the host after a %d-byte flood", flood)
                 .isLessThanOrEqualTo(2 * io.jvmm.vmm.BoundedLog.DEFAULT_LIMIT);
         stop("hv-h");
     }
@@ -205,8 +238,20 @@ class HostileGuestTest {
     void anAgentAnsweringWaitsAtOnceDoesNotMakeTheShimSpin() throws Exception {
         Path config = hostileConfig("instant-wait");
         started.add("hv-w");
-        try (CtrRun run = CtrRun.start(containerd, List.of("run", "--snapshotter", "native", "--runtime", JVMM,
-                "--runtime-config-path", config.toString(), PrivateContainerd.IMAGE, "hv-w", "sleep", "1000"))) {
+        try (CtrRun run = CtrRun.start(
+                containerd,
+                List.of(
+                        "run",
+                        "--snapshotter",
+                        "native",
+                        "--runtime",
+                        JVMM,
+                        "--runtime-config-path",
+                        config.toString(),
+                        PrivateContainerd.IMAGE,
+                        "hv-w",
+                        "sleep",
+                        "1000"))) {
             containerd.awaitTask("hv-w", "RUNNING", TIMEOUT);
             long first = waitsAnsweredAtOnce();
             long since = System.nanoTime();
@@ -214,10 +259,14 @@ class HostileGuestTest {
             long waits = waitsAnsweredAtOnce() - first;
             double seconds = (System.nanoTime() - since) / 1e9 + 1; // the guest reports its count once a second
             System.out.printf("HostileGuestTest: %d waits answered at once in %.1f s%n", waits, seconds);
-            assertThat(waits).as("WaitProcess calls answered at once in %.0f s", seconds).isPositive()
+            assertThat(waits)
+                    .as("WaitProcess calls answered at once in %.0f s", seconds)
+                    .isPositive()
                     .isLessThanOrEqualTo((long) (2 * seconds));
             containerd.ctr(null, "task", "kill", "-s", "SIGKILL", "hv-w");
-            assertThat(run.await(TIMEOUT)).as("the exit, once the guest reports it: %s", run.stderr()).isEqualTo(137);
+            assertThat(run.await(TIMEOUT))
+                    .as("the exit, once the guest reports it: %s", run.stderr())
+                    .isEqualTo(137);
         }
     }
 
@@ -233,8 +282,22 @@ class HostileGuestTest {
         Path config = hostileConfig("oom-flood");
         started.add("hv-o");
         try (CtrRun events = CtrRun.start(containerd, List.of("events"));
-             CtrRun run = CtrRun.start(containerd, List.of("run", "--rm", "--snapshotter", "native", "--runtime", JVMM,
-                     "--runtime-config-path", config.toString(), PrivateContainerd.IMAGE, "hv-o", "sh", "-c", "sleep 8; exit 7"))) {
+                CtrRun run = CtrRun.start(
+                        containerd,
+                        List.of(
+                                "run",
+                                "--rm",
+                                "--snapshotter",
+                                "native",
+                                "--runtime",
+                                JVMM,
+                                "--runtime-config-path",
+                                config.toString(),
+                                PrivateContainerd.IMAGE,
+                                "hv-o",
+                                "sh",
+                                "-c",
+                                "sleep 8; exit 7"))) {
             containerd.awaitTask("hv-o", "RUNNING", TIMEOUT);
             containerd.freeze(java.time.Duration.ofSeconds(15)); // the exit comes meanwhile
             assertThat(run.await(TIMEOUT)).as(run.stderr()).isEqualTo(7);
@@ -244,21 +307,33 @@ class HostileGuestTest {
             }
             long ooms = eventsOf(events, "hv-o", "/tasks/oom");
             System.out.printf("HostileGuestTest: %d OOM events reached containerd%n", ooms);
-            assertThat(ooms).as("OOM events that reached containerd (the flood is real)").isPositive();
-            assertThat(eventsOf(events, "hv-o", "/tasks/exit")).as("exit events").isEqualTo(1);
-            assertThat(eventsOf(events, "hv-o", "/tasks/delete")).as("delete events").isEqualTo(1);
-            assertThat(exitLatency(events, "hv-o")).as("from the exit to its event, a 15 s freeze included")
+            assertThat(ooms)
+                    .as("OOM events that reached containerd (the flood is real)")
+                    .isPositive();
+            assertThat(eventsOf(events, "hv-o", "/tasks/exit"))
+                    .as("exit events")
+                    .isEqualTo(1);
+            assertThat(eventsOf(events, "hv-o", "/tasks/delete"))
+                    .as("delete events")
+                    .isEqualTo(1);
+            assertThat(exitLatency(events, "hv-o"))
+                    .as("from the exit to its event, a 15 s freeze included")
                     .isLessThan(java.time.Duration.ofSeconds(40));
         }
     }
 
     /** From a process's exit (the event's exited_at) to containerd publishing its /tasks/exit (ctr events' time). */
     private static java.time.Duration exitLatency(CtrRun events, String id) {
-        String line = events.stdout().lines().filter(l -> l.contains(" /tasks/exit ") && l.contains("\"" + id + "\""))
-                .findFirst().orElseThrow();
+        String line = events.stdout()
+                .lines()
+                .filter(l -> l.contains(" /tasks/exit ") && l.contains("\"" + id + "\""))
+                .findFirst()
+                .orElseThrow();
         String[] time = line.split(" ", 4); // Go's time.String: 2006-01-02 15:04:05.999999999 -0700 MST
-        java.time.Instant published = java.time.LocalDateTime.parse(time[0] + "T" + time[1]).toInstant(java.time.ZoneOffset.of(time[2]));
-        java.util.regex.Matcher exited = java.util.regex.Pattern.compile("\"exited_at\":\\{\"seconds\":(\\d+)").matcher(line);
+        java.time.Instant published =
+                java.time.LocalDateTime.parse(time[0] + "T" + time[1]).toInstant(java.time.ZoneOffset.of(time[2]));
+        java.util.regex.Matcher exited = java.util.regex.Pattern.compile("\"exited_at\":\\{\"seconds\":(\\d+)")
+                .matcher(line);
         assertThat(exited.find()).as(line).isTrue();
         return java.time.Duration.between(java.time.Instant.ofEpochSecond(Long.parseLong(exited.group(1))), published);
     }
@@ -273,18 +348,36 @@ class HostileGuestTest {
     void garbageOnTheSerialMuxIsDroppedAndABrokenMuxEndsTheTaskCleanly() throws Exception {
         Path config = hostileConfig("mux-garbage", true);
         started.add("hv-m");
-        try (CtrRun run = CtrRun.start(containerd, List.of("run", "--rm", "--snapshotter", "native", "--runtime", JVMM,
-                "--runtime-config-path", config.toString(), PrivateContainerd.IMAGE, "hv-m", "sleep", "1000"))) {
+        try (CtrRun run = CtrRun.start(
+                containerd,
+                List.of(
+                        "run",
+                        "--rm",
+                        "--snapshotter",
+                        "native",
+                        "--runtime",
+                        JVMM,
+                        "--runtime-config-path",
+                        config.toString(),
+                        PrivateContainerd.IMAGE,
+                        "hv-m",
+                        "sleep",
+                        "1000"))) {
             containerd.awaitTask("hv-m", "RUNNING", TIMEOUT);
             PrivateContainerd.Result cue = containerd.ctr(null, "task", "kill", "-s", "SIGUSR1", "hv-m");
             assertThat(cue.exitCode()).as(cue.stderr()).isZero();
             awaitConsole("jvmm-hostile: mux garbage sent after signal 10");
-            PrivateContainerd.Result alive = containerd.ctr(null, "task", "exec", "--exec-id", "alive", "hv-m", "echo", "alive");
-            assertThat(alive.stdout()).as("an exec after the garbage: %s", alive.stderr()).isEqualTo("alive\n");
+            PrivateContainerd.Result alive =
+                    containerd.ctr(null, "task", "exec", "--exec-id", "alive", "hv-m", "echo", "alive");
+            assertThat(alive.stdout())
+                    .as("an exec after the garbage: %s", alive.stderr())
+                    .isEqualTo("alive\n");
             assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern("hv-m\\s+\\d+\\s+RUNNING");
 
             containerd.ctr(null, "task", "kill", "-s", "SIGUSR2", "hv-m");
-            assertThat(run.await(TIMEOUT)).as("the task once its agent's mux broke: %s", run.stderr()).isEqualTo(137);
+            assertThat(run.await(TIMEOUT))
+                    .as("the task once its agent's mux broke: %s", run.stderr())
+                    .isEqualTo(137);
         }
     }
 
@@ -295,7 +388,9 @@ class HostileGuestTest {
 
     private Path hostileConfig(String behaviours, boolean templates) throws IOException {
         Path config = dir.resolve("hostile-" + behaviours + ".json");
-        Files.writeString(config, jvmm.configWith(java.util.Map.of("kernelArgs", "jvmm.hostile=" + behaviours, "templates", templates)));
+        Files.writeString(
+                config,
+                jvmm.configWith(java.util.Map.of("kernelArgs", "jvmm.hostile=" + behaviours, "templates", templates)));
         return config;
     }
 
@@ -329,7 +424,8 @@ class HostileGuestTest {
     private static List<String> consoleLines() throws IOException {
         List<String> lines = new ArrayList<>();
         try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
-            for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log")).toList()) {
+            for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log"))
+                    .toList()) {
                 lines.addAll(Files.readAllLines(log, StandardCharsets.ISO_8859_1));
             }
         }
@@ -337,17 +433,22 @@ class HostileGuestTest {
     }
 
     private static long eventsOf(CtrRun events, String id, String topic) {
-        return events.stdout().lines().filter(l -> l.contains(" " + topic + " ") && l.contains("\"" + id + "\"")).count();
+        return events.stdout()
+                .lines()
+                .filter(l -> l.contains(" " + topic + " ") && l.contains("\"" + id + "\""))
+                .count();
     }
 
     private static PrivateContainerd.Result asNobody(String... command) throws Exception {
-        List<String> args = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
+        List<String> args =
+                new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
         args.addAll(List.of(command));
         Process p = new ProcessBuilder(args).start();
         byte[] out = p.getInputStream().readAllBytes();
         byte[] err = p.getErrorStream().readAllBytes();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return new PrivateContainerd.Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+        return new PrivateContainerd.Result(
+                p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
     }
 
     /** A host directory with a marker file, which the guest names in its symlinks. */
@@ -362,27 +463,52 @@ class HostileGuestTest {
      * {@code script}, says "attacked" and sleeps. Returns once it has said so.
      */
     private CtrRun attacker(String id, String script) throws Exception {
-        String full = "mkdir -p /s && mount -t virtiofs jvmm /s && echo mounted; " + script + "; echo attacked; sleep 1000";
+        String full =
+                "mkdir -p /s && mount -t virtiofs jvmm /s && echo mounted; " + script + "; echo attacked; sleep 1000";
         started.add(id);
-        CtrRun ctr = CtrRun.start(containerd, List.of("run", "--privileged", "--snapshotter", "native", "--runtime", JVMM,
-                "--annotation", "io.containerd.jvmm.v2.group=" + group(), PrivateContainerd.IMAGE, id, "sh", "-c", full));
+        CtrRun ctr = CtrRun.start(
+                containerd,
+                List.of(
+                        "run",
+                        "--privileged",
+                        "--snapshotter",
+                        "native",
+                        "--runtime",
+                        JVMM,
+                        "--annotation",
+                        "io.containerd.jvmm.v2.group=" + group(),
+                        PrivateContainerd.IMAGE,
+                        id,
+                        "sh",
+                        "-c",
+                        full));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
         while (!ctr.stdout().contains("attacked\n")) {
             if (System.nanoTime() > deadline || !ctr.isAlive()) {
                 ctr.close();
-                throw new AssertionError("the attacker did not run: stdout " + ctr.stdout() + ", stderr " + ctr.stderr());
+                throw new AssertionError(
+                        "the attacker did not run: stdout " + ctr.stdout() + ", stderr " + ctr.stderr());
             }
             Thread.sleep(100);
         }
-        assertThat(ctr.stdout()).as("the guest mounted the share (the attack is real)").startsWith("mounted\n");
+        assertThat(ctr.stdout())
+                .as("the guest mounted the share (the attack is real)")
+                .startsWith("mounted\n");
         return ctr;
     }
 
     /** {@code ctr run -d} in the test's group; the caller checks the result (an attack may make it fail). */
     private PrivateContainerd.Result runDetached(String id, List<String> options, String... command) throws Exception {
         started.add(id);
-        List<String> args = new ArrayList<>(List.of("run", "-d", "--snapshotter", "native", "--runtime", JVMM,
-                "--annotation", "io.containerd.jvmm.v2.group=" + group()));
+        List<String> args = new ArrayList<>(List.of(
+                "run",
+                "-d",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                JVMM,
+                "--annotation",
+                "io.containerd.jvmm.v2.group=" + group()));
         args.addAll(options);
         args.addAll(List.of(PrivateContainerd.IMAGE, id));
         args.addAll(List.of(command));
@@ -410,6 +536,8 @@ class HostileGuestTest {
     private static List<String> mountsBelow(Path dir) throws IOException {
         String prefix = dir.toString() + "/";
         return Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8).stream()
-                .map(l -> l.split(" ")[4]).filter(p -> p.startsWith(prefix) || p.equals(dir.toString())).toList();
+                .map(l -> l.split(" ")[4])
+                .filter(p -> p.startsWith(prefix) || p.equals(dir.toString()))
+                .toList();
     }
 }

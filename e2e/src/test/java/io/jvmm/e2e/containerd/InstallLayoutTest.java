@@ -22,7 +22,9 @@ class InstallLayoutTest {
         Path guest = jvmm.binDir().getParent().resolve("lib/jvmm/guest");
         JsonNode config = new ObjectMapper().readTree(jvmm.config().toFile());
 
-        List<Path> image = Stream.of("kernel", "initrd", "runtimeDisk").map(key -> Path.of(config.get(key).asText())).toList();
+        List<Path> image = Stream.of("kernel", "initrd", "runtimeDisk")
+                .map(key -> Path.of(config.get(key).asText()))
+                .toList();
 
         assertThat(image).allSatisfy(file -> {
             assertThat(file.getParent()).isEqualTo(guest);
@@ -30,9 +32,13 @@ class InstallLayoutTest {
             assertThat(Files.size(file)).isPositive();
         });
         assertThat(image.stream().map(p -> p.getFileName().toString()))
-                .allMatch(name -> name.matches("(vmlinuz|initrd|runtime)-[0-9a-f]{16}(\\.img|\\.sqfs)?"), "content-hashed names");
+                .allMatch(
+                        name -> name.matches("(vmlinuz|initrd|runtime)-[0-9a-f]{16}(\\.img|\\.sqfs)?"),
+                        "content-hashed names");
         try (Stream<Path> installed = Files.list(guest)) {
-            assertThat(installed.toList()).as("nothing but the image the configuration names").containsExactlyInAnyOrderElementsOf(image);
+            assertThat(installed.toList())
+                    .as("nothing but the image the configuration names")
+                    .containsExactlyInAnyOrderElementsOf(image);
         }
     }
 }

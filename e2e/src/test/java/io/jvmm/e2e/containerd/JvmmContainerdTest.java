@@ -45,8 +45,8 @@ class JvmmContainerdTest {
     }
 
     private static List<String> run(String runtime, String id, String... command) {
-        List<String> args = new ArrayList<>(List.of("run", "--rm", "--snapshotter", "native", "--runtime", runtime,
-                PrivateContainerd.IMAGE, id));
+        List<String> args = new ArrayList<>(
+                List.of("run", "--rm", "--snapshotter", "native", "--runtime", runtime, PrivateContainerd.IMAGE, id));
         args.addAll(List.of(command));
         return args;
     }
@@ -62,7 +62,14 @@ class JvmmContainerdTest {
     @ParameterizedTest
     @ValueSource(strings = {RUNC, JVMM})
     void stdoutAndExitStatusComeThrough(String runtime) throws Exception {
-        try (CtrRun ctr = CtrRun.start(containerd, run(runtime, id(runtime, "out7"), "sh", "-c", "echo hello from the container; echo to stderr >&2; exit 7"))) {
+        try (CtrRun ctr = CtrRun.start(
+                containerd,
+                run(
+                        runtime,
+                        id(runtime, "out7"),
+                        "sh",
+                        "-c",
+                        "echo hello from the container; echo to stderr >&2; exit 7"))) {
             ctr.stdin().close();
             assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stderr()).isEqualTo(7);
             assertThat(ctr.stdout()).isEqualTo("hello from the container\n");
@@ -78,11 +85,13 @@ class JvmmContainerdTest {
             awaitRunning(id);
             // A failed exec (crun forked it into the container before finding no such program) is
             // refused, and must not keep the container from dying right after.
-            PrivateContainerd.Result missing = containerd.ctr(null, "task", "exec", "--exec-id", "bad", id, "/no/such/program");
+            PrivateContainerd.Result missing =
+                    containerd.ctr(null, "task", "exec", "--exec-id", "bad", id, "/no/such/program");
             assertThat(missing.exitCode()).isNotZero();
             assertThat(missing.stderr()).contains("no/such/program");
 
-            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
+            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode())
+                    .isZero();
             assertThat(awaitOrDiagnose(ctr)).isEqualTo(137);
         }
     }
@@ -95,8 +104,13 @@ class JvmmContainerdTest {
         try (CtrRun ctr = CtrRun.start(containerd, run(runtime, id, "sh", "-c", "sleep 1000 & wait $!"))) {
             awaitRunning(id);
             Thread.sleep(500);
-            assertThat(containerd.ctr(null, "task", "kill", "--all", "-s", "SIGTERM", id).exitCode()).isZero();
-            assertThat(ctr.await(RUN_TIMEOUT)).as("ctr stderr: %s", ctr.stderr()).isEqualTo(143);
+            assertThat(containerd
+                            .ctr(null, "task", "kill", "--all", "-s", "SIGTERM", id)
+                            .exitCode())
+                    .isZero();
+            assertThat(ctr.await(RUN_TIMEOUT))
+                    .as("ctr stderr: %s", ctr.stderr())
+                    .isEqualTo(143);
         }
     }
 
@@ -126,7 +140,8 @@ class JvmmContainerdTest {
     void stdinOutlivesAKilledClientAndAttachTakesOver(String runtime) throws Exception {
         String id = id(runtime, "attach");
         try {
-            try (CtrRun first = CtrRun.start(containerd, run(runtime, id, "sh", "-c", "while read l; do echo \"got $l\"; done; echo eof"))) {
+            try (CtrRun first = CtrRun.start(
+                    containerd, run(runtime, id, "sh", "-c", "while read l; do echo \"got $l\"; done; echo eof"))) {
                 awaitRunning(id);
                 first.writeLine("one");
                 first.awaitStdout("got one\n", RUN_TIMEOUT);
@@ -137,9 +152,14 @@ class JvmmContainerdTest {
             try (CtrRun attached = CtrRun.start(containerd, List.of("task", "attach", id))) {
                 attached.writeLine("two");
                 attached.awaitStdout("got two\n", RUN_TIMEOUT);
-                assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
+                assertThat(containerd
+                                .ctr(null, "task", "kill", "-s", "SIGKILL", id)
+                                .exitCode())
+                        .isZero();
                 assertThat(attached.await(RUN_TIMEOUT)).isEqualTo(137);
-                assertThat(attached.stdout()).as("the process saw no end of its input").isEqualTo("got two\n");
+                assertThat(attached.stdout())
+                        .as("the process saw no end of its input")
+                        .isEqualTo("got two\n");
             }
         } finally {
             containerd.ctr(null, "task", "delete", "--force", id); // the killed ctr's --rm never ran
@@ -150,8 +170,19 @@ class JvmmContainerdTest {
     @ParameterizedTest
     @ValueSource(strings = {RUNC, JVMM})
     void aTerminalGivesTheProcessATty(String runtime) throws Exception {
-        List<String> args = new ArrayList<>(List.of("run", "--rm", "-t", "--snapshotter", "native", "--runtime", runtime,
-                PrivateContainerd.IMAGE, id(runtime, "tty"), "sh", "-c", "tty; stty size; exit 5"));
+        List<String> args = new ArrayList<>(List.of(
+                "run",
+                "--rm",
+                "-t",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                runtime,
+                PrivateContainerd.IMAGE,
+                id(runtime, "tty"),
+                "sh",
+                "-c",
+                "tty; stty size; exit 5"));
         try (CtrRun ctr = CtrRun.start(containerd, args, true)) {
             assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stdout()).isEqualTo(5);
             assertThat(ctr.stdout()).contains("/dev/pts/0").doesNotContain("not a tty");
@@ -166,7 +197,8 @@ class JvmmContainerdTest {
             assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stderr()).isZero();
             byte[] out = ctr.stdoutBytes();
             assertThat(out).hasSize(52428800);
-            String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(out));
+            String digest = HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(out));
             assertThat(ctr.stderr()).startsWith(digest);
         }
     }
@@ -177,17 +209,23 @@ class JvmmContainerdTest {
         String id = "j-long";
         try (CtrRun ctr = CtrRun.start(containerd, run(JVMM, id, "sh", "-c", "sleep 1000 & wait $!"))) {
             awaitRunning(id);
-            PrivateContainerd.Result exec = containerd.ctr(null, "task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo in exec; exit 3");
+            PrivateContainerd.Result exec =
+                    containerd.ctr(null, "task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo in exec; exit 3");
             assertThat(exec.exitCode()).as(exec.stderr()).isEqualTo(3);
             assertThat(exec.stdout()).isEqualTo("in exec\n");
 
-            // ctr exec with stdin: CloseIO comes while the last of the input may still be in the fifo; all of it counts.
+            // ctr exec with stdin: CloseIO comes while the last of the input may still be in the fifo; all of it
+            // counts.
             byte[] input = new byte[1 << 20];
             new java.util.Random(11).nextBytes(input);
-            PrivateContainerd.Result piped = containerd.ctr(input, "task", "exec", "--exec-id", "e-in", id, "sha256sum");
+            PrivateContainerd.Result piped =
+                    containerd.ctr(input, "task", "exec", "--exec-id", "e-in", id, "sha256sum");
             assertThat(piped.exitCode()).as(piped.stderr()).isZero();
-            assertThat(piped.stdout()).startsWith(java.util.HexFormat.of().formatHex(
-                    java.security.MessageDigest.getInstance("SHA-256").digest(input)) + "  -");
+            assertThat(piped.stdout())
+                    .startsWith(java.util.HexFormat.of()
+                                    .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                            .digest(input))
+                            + "  -");
 
             // Every pid containerd is told is the VMM's, a host process of this task: the guest's own pids name
             // unrelated host processes, where host tools (nsenter -t, CRI's fd metrics, NRI) would act.
@@ -195,10 +233,18 @@ class JvmmContainerdTest {
                     .matcher(containerd.ctr(null, "task", "ls").stdout());
             assertThat(listed.find()).isTrue();
             long taskPid = Long.parseLong(listed.group(1));
-            assertThat(qemus()).extracting(ProcessHandle::pid).as("the VMM processes of the suite's sandboxes").contains(taskPid);
+            assertThat(qemus())
+                    .extracting(ProcessHandle::pid)
+                    .as("the VMM processes of the suite's sandboxes")
+                    .contains(taskPid);
             PrivateContainerd.Result ps = containerd.ctr(null, "task", "ps", id);
-            assertThat(ps.stdout().lines().skip(1).filter(l -> l.matches("\\d+\\s*.*")).map(l -> Long.parseLong(l.split("\\s+")[0])))
-                    .as(ps.stdout()).containsExactly(taskPid);
+            assertThat(ps.stdout()
+                            .lines()
+                            .skip(1)
+                            .filter(l -> l.matches("\\d+\\s*.*"))
+                            .map(l -> Long.parseLong(l.split("\\s+")[0])))
+                    .as(ps.stdout())
+                    .containsExactly(taskPid);
 
             assertThat(containerd.ctr(null, "task", "pause", id).exitCode()).isZero();
             assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+PAUSED");
@@ -207,7 +253,9 @@ class JvmmContainerdTest {
 
             PrivateContainerd.Result metrics = containerd.ctr(null, "task", "metrics", id);
             assertThat(metrics.exitCode()).as(metrics.stderr()).isZero();
-            assertThat(metrics.stdout()).containsPattern("memory.usage\\s+[1-9]\\d*").containsPattern("pids.current\\s+2");
+            assertThat(metrics.stdout())
+                    .containsPattern("memory.usage\\s+[1-9]\\d*")
+                    .containsPattern("pids.current\\s+2");
 
             Process longExec = containerd.startCtr("task", "exec", "--exec-id", "e2", id, "sleep", "1000");
             try {
@@ -223,7 +271,8 @@ class JvmmContainerdTest {
                 longExec.destroyForcibly();
             }
 
-            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
+            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode())
+                    .isZero();
             assertThat(awaitOrDiagnose(ctr)).isEqualTo(137);
         }
     }
@@ -240,29 +289,58 @@ class JvmmContainerdTest {
     private static List<String> outcomes(String runtime) throws Exception {
         String id = id(runtime, "parity");
         List<String> outcomes = new ArrayList<>();
-        PrivateContainerd.Result run = containerd.ctr(null, "run", "-d", "--snapshotter", "native", "--runtime", runtime,
-                PrivateContainerd.IMAGE, id, "sh", "-c", "sleep 1000 & wait $!");
+        PrivateContainerd.Result run = containerd.ctr(
+                null,
+                "run",
+                "-d",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                runtime,
+                PrivateContainerd.IMAGE,
+                id,
+                "sh",
+                "-c",
+                "sleep 1000 & wait $!");
         assertThat(run.exitCode()).as(run.stderr()).isZero();
         awaitRunning(id);
-        Process longExec = containerd.startCtr("task", "exec", "--exec-id", "dup", id, "sh", "-c", "touch /dup-runs; exec sleep 1000");
+        Process longExec = containerd.startCtr(
+                "task", "exec", "--exec-id", "dup", id, "sh", "-c", "touch /dup-runs; exec sleep 1000");
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             int probe = 0;
-            while (containerd.ctr(null, "task", "exec", "--exec-id", "probe" + probe++, id, "test", "-e", "/dup-runs").exitCode() != 0
+            while (containerd
+                                    .ctr(
+                                            null,
+                                            "task",
+                                            "exec",
+                                            "--exec-id",
+                                            "probe" + probe++,
+                                            id,
+                                            "test",
+                                            "-e",
+                                            "/dup-runs")
+                                    .exitCode()
+                            != 0
                     && System.nanoTime() < deadline) {
                 Thread.sleep(100);
             }
             PrivateContainerd.Result dup = containerd.ctr(null, "task", "exec", "--exec-id", "dup", id, "true");
-            outcomes.add("duplicate exec: " + dup.exitCode() + (dup.stderr().contains("already exists") ? " already exists" : ""));
+            outcomes.add("duplicate exec: " + dup.exitCode()
+                    + (dup.stderr().contains("already exists") ? " already exists" : ""));
         } finally {
             longExec.destroyForcibly();
         }
-        outcomes.add("resume running: " + (containerd.ctr(null, "task", "resume", id).exitCode() == 0 ? "ok" : "refused"));
-        outcomes.add("kill: " + containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode());
+        outcomes.add(
+                "resume running: " + (containerd.ctr(null, "task", "resume", id).exitCode() == 0 ? "ok" : "refused"));
+        outcomes.add("kill: "
+                + containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode());
         containerd.awaitTask(id, "STOPPED", 60);
-        outcomes.add("kill exited: " + containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode());
+        outcomes.add("kill exited: "
+                + containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode());
         outcomes.add("delete: " + containerd.ctr(null, "task", "delete", id).exitCode());
-        outcomes.add("container delete: " + containerd.ctr(null, "containers", "delete", id).exitCode());
+        outcomes.add("container delete: "
+                + containerd.ctr(null, "containers", "delete", id).exitCode());
         return outcomes;
     }
 
@@ -274,7 +352,8 @@ class JvmmContainerdTest {
         List<Long> before = qemus().stream().map(ProcessHandle::pid).toList();
         try (CtrRun ctr = CtrRun.start(containerd, run(JVMM, id, "sleep", "1000"))) {
             awaitRunning(id);
-            List<ProcessHandle> started = qemus().stream().filter(p -> !before.contains(p.pid())).toList();
+            List<ProcessHandle> started =
+                    qemus().stream().filter(p -> !before.contains(p.pid())).toList();
             assertThat(started).as("QEMU processes this task started").hasSize(1);
             started.getFirst().destroyForcibly();
             assertThat(awaitOrDiagnose(ctr)).as(ctr.stderr()).isEqualTo(137);
@@ -283,7 +362,8 @@ class JvmmContainerdTest {
 
     private static List<ProcessHandle> qemus() {
         return Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
-                .filter(p -> p.info().command().orElse("").contains("qemu-system")).toList();
+                .filter(p -> p.info().command().orElse("").contains("qemu-system"))
+                .toList();
     }
 
     /** Waits for a foreground ctr; if it hangs, the failure carries containerd's view and log (with the shims' lines). */
@@ -292,9 +372,13 @@ class JvmmContainerdTest {
             return ctr.await(RUN_TIMEOUT);
         } catch (java.io.IOException e) {
             String log = java.nio.file.Files.readString(containerd.dir().resolve("containerd.log"));
-            throw new java.io.IOException(e.getMessage() + "\ntasks:\n" + containerd.ctr(null, "task", "ls").stdout()
-                    + "\n" + Leftovers.awaitingThreads(containerd.socket().toString())
-                    + "\ncontainerd log (end):\n" + log.substring(Math.max(0, log.length() - 6000)), e);
+            throw new java.io.IOException(
+                    e.getMessage() + "\ntasks:\n"
+                            + containerd.ctr(null, "task", "ls").stdout()
+                            + "\n"
+                            + Leftovers.awaitingThreads(containerd.socket().toString())
+                            + "\ncontainerd log (end):\n" + log.substring(Math.max(0, log.length() - 6000)),
+                    e);
         }
     }
 
@@ -303,8 +387,19 @@ class JvmmContainerdTest {
     void anOomKillInTheGuestBecomesATaskOomEvent() throws Exception {
         String id = "j-oom";
         try (CtrRun events = CtrRun.start(containerd, List.of("events"))) {
-            List<String> args = new ArrayList<>(List.of("run", "--rm", "--snapshotter", "native", "--runtime", JVMM,
-                    "--memory-limit", "33554432", PrivateContainerd.IMAGE, id, "sh", "-c",
+            List<String> args = new ArrayList<>(List.of(
+                    "run",
+                    "--rm",
+                    "--snapshotter",
+                    "native",
+                    "--runtime",
+                    JVMM,
+                    "--memory-limit",
+                    "33554432",
+                    PrivateContainerd.IMAGE,
+                    id,
+                    "sh",
+                    "-c",
                     "a=$(head -c 200000000 /dev/zero | tr '\\0' x); echo survived"));
             try (CtrRun ctr = CtrRun.start(containerd, args)) {
                 ctr.stdin().close();

@@ -29,9 +29,27 @@ public final class JvmmRuntime {
             // sandbox's state (the state root's own permissions are the shim's to set).
             Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.createDirectories(dir.resolve("state"));
-            GoPeer.Result r = GoPeer.run(List.of("bash", GoPeer.repoRoot().resolve("packaging/shim/install.sh").toString(),
-                    "--prefix", dir.toString(), "--config", dir.resolve("config.json").toString(), "--accel", "tcg",
-                    "--vcpus", "2", "--memory-mib", "1024", "--boot-timeout", "400", "--state-root", dir.resolve("state").toString()), 900);
+            GoPeer.Result r = GoPeer.run(
+                    List.of(
+                            "bash",
+                            GoPeer.repoRoot()
+                                    .resolve("packaging/shim/install.sh")
+                                    .toString(),
+                            "--prefix",
+                            dir.toString(),
+                            "--config",
+                            dir.resolve("config.json").toString(),
+                            "--accel",
+                            "tcg",
+                            "--vcpus",
+                            "2",
+                            "--memory-mib",
+                            "1024",
+                            "--boot-timeout",
+                            "400",
+                            "--state-root",
+                            dir.resolve("state").toString()),
+                    900);
             if (r.exitCode() != 0) {
                 Leftovers.deleteTree(dir);
                 throw new IOException("packaging/shim/install.sh failed: " + r.stderr());
@@ -94,8 +112,10 @@ public final class JvmmRuntime {
         Leftovers.processesMentioning(stateRoot().toString()).forEach(p -> left.add("VM process " + p.pid()));
         Leftovers.processesMentioning(address).forEach(p -> left.add("shim " + p.pid()));
         leftoverSandboxes().forEach(d -> left.add("sandbox state " + d));
-        Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" ")[4])
-                .filter(m -> m.startsWith(stateRoot().toString())).forEach(m -> left.add("mount " + m));
+        Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .map(l -> l.split(" ")[4])
+                .filter(m -> m.startsWith(stateRoot().toString()))
+                .forEach(m -> left.add("mount " + m));
         if (!left.isEmpty()) {
             removeLeftovers();
         }
@@ -106,10 +126,15 @@ public final class JvmmRuntime {
     private void removeLeftovers() throws IOException, InterruptedException {
         for (ProcessHandle p : Leftovers.processesMentioning(stateRoot().toString())) {
             p.destroyForcibly();
-            p.onExit().completeOnTimeout(p, 10, java.util.concurrent.TimeUnit.SECONDS).join();
+            p.onExit()
+                    .completeOnTimeout(p, 10, java.util.concurrent.TimeUnit.SECONDS)
+                    .join();
         }
-        List<String> mounts = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" ")[4])
-                .filter(m -> m.startsWith(stateRoot().toString())).sorted(java.util.Comparator.reverseOrder()).toList();
+        List<String> mounts = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .map(l -> l.split(" ")[4])
+                .filter(m -> m.startsWith(stateRoot().toString()))
+                .sorted(java.util.Comparator.reverseOrder())
+                .toList();
         for (String m : mounts) {
             new ProcessBuilder("umount", "-l", m).start().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
         }

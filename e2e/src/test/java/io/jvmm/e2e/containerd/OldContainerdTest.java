@@ -32,13 +32,27 @@ class OldContainerdTest {
     void containerd16RunsAJvmmContainerExecsIntoItAndSeesItsExit() throws Exception {
         assertThat(containerd.ctr(null, "version").stdout()).contains("1.6.");
         String id = "old16";
-        try (CtrRun ctr = CtrRun.start(containerd, List.of("run", "--rm", "--snapshotter", "native", "--runtime",
-                JvmmRuntime.RUNTIME, PrivateContainerd.IMAGE, id, "sh", "-c", "echo hello from 1.6; sleep 1000 & wait $!"))) {
+        try (CtrRun ctr = CtrRun.start(
+                containerd,
+                List.of(
+                        "run",
+                        "--rm",
+                        "--snapshotter",
+                        "native",
+                        "--runtime",
+                        JvmmRuntime.RUNTIME,
+                        PrivateContainerd.IMAGE,
+                        id,
+                        "sh",
+                        "-c",
+                        "echo hello from 1.6; sleep 1000 & wait $!"))) {
             containerd.awaitTask(id, "RUNNING", 300);
-            PrivateContainerd.Result exec = containerd.ctr(null, "task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo in exec; exit 3");
+            PrivateContainerd.Result exec =
+                    containerd.ctr(null, "task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo in exec; exit 3");
             assertThat(exec.exitCode()).as(exec.stderr()).isEqualTo(3);
             assertThat(exec.stdout()).isEqualTo("in exec\n");
-            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode()).isZero();
+            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode())
+                    .isZero();
             assertThat(ctr.await(120)).as("ctr stderr: %s", ctr.stderr()).isEqualTo(137);
             assertThat(ctr.stdout()).isEqualTo("hello from 1.6\n");
         }

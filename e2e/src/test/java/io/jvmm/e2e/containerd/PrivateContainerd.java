@@ -22,6 +22,7 @@ public final class PrivateContainerd implements AutoCloseable {
     public static final Path PREFIX = Path.of("/var/cache/jvmm/containerd/usr/bin");
     /** containerd 1.6 from bookworm: the old peer (Task v2 API, plain bootstrap address, config version 2). */
     public static final Path PREFIX_1_6 = Path.of("/var/cache/jvmm/containerd-1.6/usr/bin");
+
     public static final String IMAGE = "localhost/jvmm/busybox:latest";
 
     private final Path dir;
@@ -31,6 +32,7 @@ public final class PrivateContainerd implements AutoCloseable {
     private boolean cri;
     /** What the shims' socket directory held before this containerd started, and what it left there. */
     private final java.util.Set<String> groupFilesBefore;
+
     private List<String> groupFilesLeft = List.of();
 
     private PrivateContainerd(Path dir, Path prefix, Process process, java.util.Set<String> groupFilesBefore) {
@@ -47,7 +49,8 @@ public final class PrivateContainerd implements AutoCloseable {
             return java.util.Set.of();
         }
         try (var files = Files.list(SHIM_SOCKETS)) {
-            return files.map(f -> f.getFileName().toString()).filter(n -> !n.equals("jvmm-start.guard"))
+            return files.map(f -> f.getFileName().toString())
+                    .filter(n -> !n.equals("jvmm-start.guard"))
                     .collect(java.util.stream.Collectors.toSet());
         }
     }
@@ -70,7 +73,8 @@ public final class PrivateContainerd implements AutoCloseable {
     }
 
     /** The containerd installed under {@code prefix} (2.x or 1.6), configured in the format its version reads. */
-    public static PrivateContainerd start(Path prefix, List<Path> extraBinDirs) throws IOException, InterruptedException {
+    public static PrivateContainerd start(Path prefix, List<Path> extraBinDirs)
+            throws IOException, InterruptedException {
         return start(prefix, extraBinDirs, null);
     }
 
@@ -79,18 +83,25 @@ public final class PrivateContainerd implements AutoCloseable {
      * reference) and {@code jvmm} (containerd's shim sandboxer: the Sandbox service in jvmm's shim), CNI
      * from /usr/lib/cni with a bridge network of its own, and the offline images in namespace k8s.io.
      */
-    public static PrivateContainerd startWithCri(List<Path> extraBinDirs, Path jvmmConfig) throws IOException, InterruptedException {
+    public static PrivateContainerd startWithCri(List<Path> extraBinDirs, Path jvmmConfig)
+            throws IOException, InterruptedException {
         return start(PREFIX, extraBinDirs, jvmmConfig);
     }
 
     /** {@code jvmmConfig} null: no CRI; else CRI on, the jvmm runtimes' options naming that configuration file. */
-    private static PrivateContainerd start(Path prefix, List<Path> extraBinDirs, Path jvmmConfig) throws IOException, InterruptedException {
+    private static PrivateContainerd start(Path prefix, List<Path> extraBinDirs, Path jvmmConfig)
+            throws IOException, InterruptedException {
         boolean cri = jvmmConfig != null;
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ctd");
         boolean old = prefix.equals(PREFIX_1_6);
-        String disabled = cri ? "" : old ? "\"io.containerd.grpc.v1.cri\""
-                : "\"io.containerd.grpc.v1.cri\", \"io.containerd.cri.v1.images\", \"io.containerd.cri.v1.runtime\"";
-        Files.writeString(dir.resolve("config.toml"), """
+        String disabled = cri
+                ? ""
+                : old
+                        ? "\"io.containerd.grpc.v1.cri\""
+                        : "\"io.containerd.grpc.v1.cri\", \"io.containerd.cri.v1.images\", \"io.containerd.cri.v1.runtime\"";
+        Files.writeString(
+                dir.resolve("config.toml"),
+                """
                 version = %2$d
                 root = "%1$s/root"
                 state = "%1$s/state"
@@ -103,8 +114,12 @@ public final class PrivateContainerd implements AutoCloseable {
         if (cri) {
             CriNetwork.writeConfig(dir);
         }
-        ProcessBuilder pb = new ProcessBuilder(prefix.resolve("containerd").toString(), "--config", dir.resolve("config.toml").toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile());
+        ProcessBuilder pb = new ProcessBuilder(
+                        prefix.resolve("containerd").toString(),
+                        "--config",
+                        dir.resolve("config.toml").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("containerd.log").toFile());
         StringBuilder path = new StringBuilder();
         extraBinDirs.forEach(d -> path.append(d).append(':'));
         path.append(prefix).append(':').append(pb.environment().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
@@ -113,7 +128,8 @@ public final class PrivateContainerd implements AutoCloseable {
         // (containerd/containerd#10166, ~170 MB for one of our VMs): keep its temporary files in this
         // directory, deleted with it at close.
         pb.environment().remove("XDG_RUNTIME_DIR");
-        pb.environment().put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
+        pb.environment()
+                .put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
         java.util.Set<String> before = groupFiles();
         PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start(), before);
         containerd.command = pb;
@@ -145,15 +161,24 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** Imports the offline images into {@code namespace} (null: ctr's default namespace). */
     private void importImage(String namespace) throws IOException, InterruptedException {
-        String archive = GoPeer.run(List.of("bash", GoPeer.repoRoot().resolve("packaging/images/build-busybox-image.sh").toString()), 300)
-                .stdout().strip();
+        String archive = GoPeer.run(
+                        List.of(
+                                "bash",
+                                GoPeer.repoRoot()
+                                        .resolve("packaging/images/build-busybox-image.sh")
+                                        .toString()),
+                        300)
+                .stdout()
+                .strip();
         List<String> args = new ArrayList<>();
         if (namespace != null) {
             args.addAll(List.of("-n", namespace));
         }
         // --local: import in the client; the transfer service of a default 2.1 config has no unpack platforms.
-        args.addAll(prefix.equals(PREFIX_1_6) ? List.of("images", "import", "--snapshotter", "native", archive)
-                : List.of("images", "import", "--local", "--snapshotter", "native", archive));
+        args.addAll(
+                prefix.equals(PREFIX_1_6)
+                        ? List.of("images", "import", "--snapshotter", "native", archive)
+                        : List.of("images", "import", "--local", "--snapshotter", "native", archive));
         Result r = ctr(null, args.toArray(String[]::new));
         if (r.exitCode() != 0) {
             throw new IOException("image import failed: " + r.stderr());
@@ -176,8 +201,11 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** containerd's log lines (the shims' own included) that name {@code id} (not a longer id it begins), for a failure's message. */
     public String logLinesMentioning(String id) throws IOException {
-        java.util.regex.Pattern named = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(id) + "(?![\\w.-])");
-        return Files.readString(dir.resolve("containerd.log")).lines().filter(l -> named.matcher(l).find())
+        java.util.regex.Pattern named =
+                java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(id) + "(?![\\w.-])");
+        return Files.readString(dir.resolve("containerd.log"))
+                .lines()
+                .filter(l -> named.matcher(l).find())
                 .collect(java.util.stream.Collectors.joining("\n"));
     }
 
@@ -188,7 +216,8 @@ public final class PrivateContainerd implements AutoCloseable {
             throw new IOException("containerd did not stop within 30 s");
         }
         Files.deleteIfExists(socket());
-        command.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("containerd.log").toFile()));
+        command.redirectOutput(
+                ProcessBuilder.Redirect.appendTo(dir.resolve("containerd.log").toFile()));
         process = command.start();
         awaitSocket();
     }
@@ -219,7 +248,9 @@ public final class PrivateContainerd implements AutoCloseable {
     }
 
     private void signal(String name) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                .inheritIO()
+                .start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new IOException("kill -" + name + " " + process.pid() + " failed");
         }
@@ -237,13 +268,16 @@ public final class PrivateContainerd implements AutoCloseable {
     public List<String> ctrCommand(List<String> args) {
         List<String> command = new ArrayList<>(List.of(ctrBinary().toString(), "-a", socket().toString()));
         int at = 0;
-        while (at + 1 < args.size() && (args.get(at).equals("-n") || args.get(at).equals("--namespace"))) {
+        while (at + 1 < args.size()
+                && (args.get(at).equals("-n") || args.get(at).equals("--namespace"))) {
             at += 2;
         }
         int subcommandEnd = -1;
         if (at < args.size() && args.get(at).equals("run")) {
             subcommandEnd = at + 1;
-        } else if (at + 1 < args.size() && args.get(at).equals("task") && List.of("exec", "start").contains(args.get(at + 1))) {
+        } else if (at + 1 < args.size()
+                && args.get(at).equals("task")
+                && List.of("exec", "start").contains(args.get(at + 1))) {
             subcommandEnd = at + 2;
         }
         if (subcommandEnd < 0) {
@@ -257,13 +291,15 @@ public final class PrivateContainerd implements AutoCloseable {
     }
 
     /** The outcome of one ctr command. */
-    public record Result(int exitCode, String stdout, String stderr) {
-    }
+    public record Result(int exitCode, String stdout, String stderr) {}
 
     /** Starts {@code ctr -a <socket> <args>} without waiting (its output is discarded). */
     public Process startCtr(String... args) throws IOException {
         List<String> command = ctrCommand(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 
     /** Runs {@code ctr -a <socket> <args>}, feeding it {@code stdin} (or nothing). */
@@ -284,7 +320,8 @@ public final class PrivateContainerd implements AutoCloseable {
         }
         o.join();
         e.join();
-        return new Result(p.exitValue(), new String(out[0], StandardCharsets.UTF_8), new String(out[1], StandardCharsets.UTF_8));
+        return new Result(
+                p.exitValue(), new String(out[0], StandardCharsets.UTF_8), new String(out[1], StandardCharsets.UTF_8));
     }
 
     /**
@@ -313,13 +350,17 @@ public final class PrivateContainerd implements AutoCloseable {
     /** What a failed CRI test left in namespace k8s.io: tasks, containers and sandboxes, removed; returns their ids. */
     private List<String> removeCriLeftovers() throws IOException, InterruptedException {
         String ns = CriNetwork.NAMESPACE;
-        List<String> ids = new ArrayList<>(lines(ctr(null, "-n", ns, "containers", "ls", "-q").stdout()));
+        List<String> ids = new ArrayList<>(
+                lines(ctr(null, "-n", ns, "containers", "ls", "-q").stdout()));
         for (String id : ids) {
             bestEffort("-n", ns, "task", "kill", "-s", "SIGKILL", id);
             bestEffort("-n", ns, "task", "delete", "--force", id);
             bestEffort("-n", ns, "containers", "delete", id);
         }
-        for (String id : lines(ctr(null, "-n", ns, "sandboxes", "ls").stdout()).stream().skip(1).map(l -> l.split("\\s+")[0]).toList()) {
+        for (String id : lines(ctr(null, "-n", ns, "sandboxes", "ls").stdout()).stream()
+                .skip(1)
+                .map(l -> l.split("\\s+")[0])
+                .toList()) {
             bestEffort("-n", ns, "sandboxes", "rm", "--force", id);
             ids.add(id);
         }
@@ -328,8 +369,10 @@ public final class PrivateContainerd implements AutoCloseable {
 
     private static List<String> mountsUnder(Path dir) throws IOException {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-                .map(l -> l.split(" ")[4]).filter(m -> m.startsWith(dir.toString()))
-                .sorted(Comparator.reverseOrder()).toList();
+                .map(l -> l.split(" ")[4])
+                .filter(m -> m.startsWith(dir.toString()))
+                .sorted(Comparator.reverseOrder())
+                .toList();
     }
 
     private static List<String> lines(String text) {
@@ -351,7 +394,8 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     @Override
     public void close() throws IOException, InterruptedException {
-        List<String> ids = process.isAlive() ? lines(ctr(null, "containers", "ls", "-q").stdout()) : List.of();
+        List<String> ids =
+                process.isAlive() ? lines(ctr(null, "containers", "ls", "-q").stdout()) : List.of();
         for (String id : ids) {
             bestEffort("task", "kill", "-s", "SIGKILL", id);
             bestEffort("task", "delete", "--force", id);
@@ -365,7 +409,10 @@ public final class PrivateContainerd implements AutoCloseable {
         // containerd runs a shim's delete action when the shim has gone, possibly still now: let it finish
         // (it takes a fraction of a second) rather than kill it halfway.
         for (ProcessHandle delete : Leftovers.processesMentioning(dir.toString())) {
-            if (delete.info().arguments().map(a -> a.length > 0 && a[a.length - 1].equals("delete")).orElse(false)) {
+            if (delete.info()
+                    .arguments()
+                    .map(a -> a.length > 0 && a[a.length - 1].equals("delete"))
+                    .orElse(false)) {
                 delete.onExit().completeOnTimeout(delete, 10, TimeUnit.SECONDS).join();
             }
         }

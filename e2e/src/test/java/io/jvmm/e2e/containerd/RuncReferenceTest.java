@@ -29,8 +29,19 @@ class RuncReferenceTest {
     }
 
     private static PrivateContainerd.Result run(byte[] stdin, String id, String script) throws Exception {
-        return containerd.ctr(stdin, "run", "--rm", "--snapshotter", "native", "--runtime", RUNC,
-                PrivateContainerd.IMAGE, id, "sh", "-c", script);
+        return containerd.ctr(
+                stdin,
+                "run",
+                "--rm",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                RUNC,
+                PrivateContainerd.IMAGE,
+                id,
+                "sh",
+                "-c",
+                script);
     }
 
     @Test
@@ -43,15 +54,27 @@ class RuncReferenceTest {
     /** A pid namespace's init ignores even SIGKILL from inside; from the host (ctr task kill) it dies. */
     @Test
     void aTaskKilledFromOutsideExitsWith128PlusTheSignal() throws Exception {
-        Process running = containerd.startCtr("run", "--rm", "--snapshotter", "native", "--runtime", RUNC,
-                PrivateContainerd.IMAGE, "rk", "sleep", "1000");
+        Process running = containerd.startCtr(
+                "run",
+                "--rm",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                RUNC,
+                PrivateContainerd.IMAGE,
+                "rk",
+                "sleep",
+                "1000");
         try {
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (!containerd.ctr(null, "task", "ls").stdout().matches("(?s).*rk\\s+\\d+\\s+RUNNING.*")) {
                 assertThat(System.nanoTime()).as("task rk running").isLessThan(deadline);
                 Thread.sleep(50);
             }
-            assertThat(containerd.ctr(null, "task", "kill", "-s", "SIGKILL", "rk").exitCode()).isZero();
+            assertThat(containerd
+                            .ctr(null, "task", "kill", "-s", "SIGKILL", "rk")
+                            .exitCode())
+                    .isZero();
             assertThat(running.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(running.exitValue()).isEqualTo(137);
         } finally {

@@ -20,8 +20,7 @@ import java.util.concurrent.TimeUnit;
 public final class ShimBench {
     private static final String RUNC = "io.containerd.runc.v2";
 
-    private ShimBench() {
-    }
+    private ShimBench() {}
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -53,7 +52,8 @@ public final class ShimBench {
                 jvmmAnswer.add(j[1]);
                 rssNoVm.add(j[2]);
                 rssIdle.add(j[3]);
-                double[] r = startAction(containerd, PrivateContainerd.PREFIX.resolve("containerd-shim-runc-v2"), "sr" + i);
+                double[] r =
+                        startAction(containerd, PrivateContainerd.PREFIX.resolve("containerd-shim-runc-v2"), "sr" + i);
                 runcStart.add(r[0]);
                 runcAnswer.add(r[1]);
                 rss.add(runningShimRss(containerd, "b-rss-" + i));
@@ -62,18 +62,32 @@ public final class ShimBench {
         jvmm.deleteTemplates();
         double baseline = BootBench.median(bare) + BootBench.median(runc);
         double total = BootBench.median(vm) / baseline;
-        System.out.printf(Locale.ROOT, "RESULT runs=%d runc_run_s=%.2f jvmm_run_s=%.2f bare_boot_s=%.2f total_ratio=%.2f"
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT runs=%d runc_run_s=%.2f jvmm_run_s=%.2f bare_boot_s=%.2f total_ratio=%.2f"
                         + " jvmm_template_run_s=%.2f template_total_ratio=%.2f"
                         + " runc_start_s=%.3f jvmm_start_s=%.3f start_ratio=%.2f runc_first_answer_s=%.3f jvmm_first_answer_s=%.3f"
                         + " first_answer_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f shim_rss_idle_mib=%.1f%n",
-                runs, BootBench.median(runc), BootBench.median(vm), BootBench.median(bare), total,
-                BootBench.median(fromTemplate), BootBench.median(fromTemplate) / baseline,
-                BootBench.median(runcStart), BootBench.median(jvmmStart),
-                BootBench.median(jvmmStart) / BootBench.median(runcStart), BootBench.median(runcAnswer), BootBench.median(jvmmAnswer),
-                BootBench.median(jvmmAnswer) / BootBench.median(runcAnswer), BootBench.median(rss), BootBench.median(rssNoVm),
+                runs,
+                BootBench.median(runc),
+                BootBench.median(vm),
+                BootBench.median(bare),
+                total,
+                BootBench.median(fromTemplate),
+                BootBench.median(fromTemplate) / baseline,
+                BootBench.median(runcStart),
+                BootBench.median(jvmmStart),
+                BootBench.median(jvmmStart) / BootBench.median(runcStart),
+                BootBench.median(runcAnswer),
+                BootBench.median(jvmmAnswer),
+                BootBench.median(jvmmAnswer) / BootBench.median(runcAnswer),
+                BootBench.median(rss),
+                BootBench.median(rssNoVm),
                 BootBench.median(rssIdle));
-        System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm from a template: " + fromTemplate + " bare: " + bare + " start runc: " + runcStart
-                + " start jvmm: " + jvmmStart + " first answer runc: " + runcAnswer + " first answer jvmm: " + jvmmAnswer + " rss: " + rss
+        System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm from a template: " + fromTemplate + " bare: "
+                + bare + " start runc: " + runcStart
+                + " start jvmm: " + jvmmStart + " first answer runc: " + runcAnswer + " first answer jvmm: "
+                + jvmmAnswer + " rss: " + rss
                 + " rss before its VM: " + rssNoVm + " rss idle: " + rssIdle);
         System.exit(0);
     }
@@ -83,7 +97,8 @@ public final class ShimBench {
     }
 
     /** One timed {@code ctr run --rm ... true}, with the runtime's config file when one is given. */
-    private static double ctrRun(PrivateContainerd containerd, String runtime, String id, Path config) throws Exception {
+    private static double ctrRun(PrivateContainerd containerd, String runtime, String id, Path config)
+            throws Exception {
         List<String> args = new ArrayList<>(List.of("run", "--rm", "--snapshotter", "native", "--runtime", runtime));
         if (config != null) {
             args.addAll(List.of("--runtime-config-path", config.toString()));
@@ -106,12 +121,24 @@ public final class ShimBench {
      * after start-up's garbage went back: the JVM trims glibc's heap every 2 s (-XX:TrimNativeHeapInterval).
      */
     private static double[] startAction(PrivateContainerd containerd, Path shim, String id) throws Exception {
-        Path bundle = Files.createDirectories(containerd.dir().resolve("bench-bundles").resolve(id));
-        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
+        Path bundle = Files.createDirectories(
+                containerd.dir().resolve("bench-bundles").resolve(id));
+        Files.writeString(
+                bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
         drainLogFifo(bundle.resolve("log"));
-        ProcessBuilder pb = new ProcessBuilder(shim.toString(), "-namespace", "bench", "-address", containerd.socket().toString(),
-                "-publish-binary", PrivateContainerd.PREFIX.resolve("containerd").toString(), "-id", id, "start")
-                .directory(bundle.toFile()).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(
+                        shim.toString(),
+                        "-namespace",
+                        "bench",
+                        "-address",
+                        containerd.socket().toString(),
+                        "-publish-binary",
+                        PrivateContainerd.PREFIX.resolve("containerd").toString(),
+                        "-id",
+                        id,
+                        "start")
+                .directory(bundle.toFile())
+                .redirectErrorStream(true);
         pb.environment().put("TTRPC_ADDRESS", containerd.socket() + ".ttrpc");
         long t0 = System.nanoTime();
         Process p = pb.start();
@@ -137,8 +164,14 @@ public final class ShimBench {
         }
         // Both servers exit on Shutdown when they hold no task; jvmm's is also ended by pid should it not.
         try (io.jvmm.ttrpc.TtrpcClient client = io.jvmm.ttrpc.TtrpcClient.connect(socket)) {
-            client.unary("containerd.task.v3.Task", "Shutdown", io.jvmm.api.containerd.task.v3.ShutdownRequest.newBuilder().setId(id).build(),
-                    com.google.protobuf.Empty.parser(), io.jvmm.ttrpc.CallOptions.withTimeout(java.time.Duration.ofSeconds(30)));
+            client.unary(
+                    "containerd.task.v3.Task",
+                    "Shutdown",
+                    io.jvmm.api.containerd.task.v3.ShutdownRequest.newBuilder()
+                            .setId(id)
+                            .build(),
+                    com.google.protobuf.Empty.parser(),
+                    io.jvmm.ttrpc.CallOptions.withTimeout(java.time.Duration.ofSeconds(30)));
         } catch (io.jvmm.ttrpc.TtrpcException e) {
             // a server that exits while answering Shutdown closes the connection first
         }
@@ -166,21 +199,28 @@ public final class ShimBench {
         if (new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor() != 0) {
             throw new IllegalStateException("mkfifo " + fifo + " failed");
         }
-        Thread.ofPlatform().daemon(true).name("bench-log " + fifo.getParent().getFileName()).start(() -> {
-            try (var in = Files.newInputStream(fifo)) {
-                in.transferTo(java.io.OutputStream.nullOutputStream());
-            } catch (java.io.IOException e) {
-                // the bundle went away: nothing to drain
-            }
-        });
+        Thread.ofPlatform()
+                .daemon(true)
+                .name("bench-log " + fifo.getParent().getFileName())
+                .start(() -> {
+                    try (var in = Files.newInputStream(fifo)) {
+                        in.transferTo(java.io.OutputStream.nullOutputStream());
+                    } catch (java.io.IOException e) {
+                        // the bundle went away: nothing to drain
+                    }
+                });
     }
 
     /** Seconds from {@code t0} until the server on {@code socket} answers a Connect call. */
     private static double firstAnswer(Path socket, String id, long t0) throws Exception {
         try (io.jvmm.ttrpc.TtrpcClient client = io.jvmm.ttrpc.TtrpcClient.connect(socket)) {
             try {
-                client.unary("containerd.task.v3.Task", "Connect",
-                        io.jvmm.api.containerd.task.v3.ConnectRequest.newBuilder().setId(id).build(),
+                client.unary(
+                        "containerd.task.v3.Task",
+                        "Connect",
+                        io.jvmm.api.containerd.task.v3.ConnectRequest.newBuilder()
+                                .setId(id)
+                                .build(),
                         io.jvmm.api.containerd.task.v3.ConnectResponse.parser(),
                         io.jvmm.ttrpc.CallOptions.withTimeout(java.time.Duration.ofSeconds(60)));
             } catch (io.jvmm.ttrpc.TtrpcException e) {
@@ -195,12 +235,26 @@ public final class ShimBench {
 
     /** RSS of the jvmm shim serving one running container (its VM booted), after it settled. */
     private static double runningShimRss(PrivateContainerd containerd, String id) throws Exception {
-        PrivateContainerd.Result r = containerd.ctr(null, "run", "-d", "--snapshotter", "native", "--runtime", JvmmRuntime.RUNTIME,
-                PrivateContainerd.IMAGE, id, "sleep", "1000");
+        PrivateContainerd.Result r = containerd.ctr(
+                null,
+                "run",
+                "-d",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                JvmmRuntime.RUNTIME,
+                PrivateContainerd.IMAGE,
+                id,
+                "sleep",
+                "1000");
         if (r.exitCode() != 0) {
             throw new IllegalStateException("detached run failed: " + r.stderr());
         }
-        Path pidFile = containerd.dir().resolve("state/io.containerd.runtime.v2.task/default").resolve(id).resolve("shim.pid");
+        Path pidFile = containerd
+                .dir()
+                .resolve("state/io.containerd.runtime.v2.task/default")
+                .resolve(id)
+                .resolve("shim.pid");
         long pid = Long.parseLong(Files.readString(awaitFile(pidFile)).strip());
         Thread.sleep(5000);
         double rss = rssMib(pid);
@@ -225,5 +279,4 @@ public final class ShimBench {
         }
         return -1;
     }
-
 }

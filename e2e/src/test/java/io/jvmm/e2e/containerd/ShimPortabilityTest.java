@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,7 +39,9 @@ class ShimPortabilityTest {
     @ValueSource(strings = {"shim.aot", "start.aot"})
     void theInstalledShimRunsOnAnOlderCpu(String cache) throws Exception {
         Path launcher = launcherOn(OLD_CPU, cache);
-        Process p = new ProcessBuilder(launcher.toString(), "-v").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(launcher.toString(), "-v")
+                .redirectErrorStream(true)
+                .start();
         byte[] out;
         try (var in = p.getInputStream()) {
             out = in.readAllBytes();
@@ -57,8 +58,14 @@ class ShimPortabilityTest {
     /** The emulator itself is no excuse: the same JVM without any cache runs there too. */
     @Test
     void theEmulatorRunsThisJvm() throws Exception {
-        Process p = new ProcessBuilder("qemu-x86_64", "-cpu", OLD_CPU, ProcessHandle.current().info().command().orElseThrow(), "-version")
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "qemu-x86_64",
+                        "-cpu",
+                        OLD_CPU,
+                        ProcessHandle.current().info().command().orElseThrow(),
+                        "-version")
+                .redirectErrorStream(true)
+                .start();
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(text).isZero();
@@ -67,12 +74,17 @@ class ShimPortabilityTest {
     /** A copy of the installed launcher whose JVM runs emulated as {@code cpu}, always with {@code cache}. */
     private Path launcherOn(String cpu, String cache) throws IOException {
         Path installed = JvmmRuntime.get().shim();
-        Path cacheFile = installed.getParent().getParent().resolve("lib/jvmm/shim").resolve(cache);
+        Path cacheFile =
+                installed.getParent().getParent().resolve("lib/jvmm/shim").resolve(cache);
         String script = Files.readString(installed);
         Matcher java = JAVA_EXEC.matcher(script);
-        assertThat(java.find()).as("the launcher's exec line (packaging/shim/install.sh):%n%s", script).isTrue();
-        String emulated = java.replaceFirst(Matcher.quoteReplacement("exec qemu-x86_64 -cpu " + cpu + " " + java.group(1) + " "));
-        String forced = emulated.replaceFirst("(?m)^aot=\"\"$", Matcher.quoteReplacement("cache=\"" + cacheFile + "\"\naot=\"\""));
+        assertThat(java.find())
+                .as("the launcher's exec line (packaging/shim/install.sh):%n%s", script)
+                .isTrue();
+        String emulated =
+                java.replaceFirst(Matcher.quoteReplacement("exec qemu-x86_64 -cpu " + cpu + " " + java.group(1) + " "));
+        String forced = emulated.replaceFirst(
+                "(?m)^aot=\"\"$", Matcher.quoteReplacement("cache=\"" + cacheFile + "\"\naot=\"\""));
         assertThat(forced).as("the launcher picks its cache before it sets aot").isNotEqualTo(emulated);
         assertThat(cacheFile).isRegularFile();
         dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-port");

@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import io.jvmm.api.containerd.bootstrap.BootstrapParams;
 import io.jvmm.api.containerd.bootstrap.BootstrapResult;
+import io.jvmm.api.containerd.cgroups.v2.Metrics;
 import io.jvmm.api.containerd.events.TaskExit;
 import io.jvmm.api.containerd.events.ttrpc.ForwardRequest;
 import io.jvmm.api.containerd.task.Status;
@@ -27,12 +28,11 @@ import io.jvmm.api.containerd.task.v3.StartRequest;
 import io.jvmm.api.containerd.task.v3.StartResponse;
 import io.jvmm.api.containerd.task.v3.StateRequest;
 import io.jvmm.api.containerd.task.v3.StateResponse;
-import io.jvmm.api.containerd.task.v3.WaitRequest;
-import io.jvmm.api.containerd.task.v3.WaitResponse;
 import io.jvmm.api.containerd.task.v3.StatsRequest;
 import io.jvmm.api.containerd.task.v3.StatsResponse;
 import io.jvmm.api.containerd.task.v3.UpdateTaskRequest;
-import io.jvmm.api.containerd.cgroups.v2.Metrics;
+import io.jvmm.api.containerd.task.v3.WaitRequest;
+import io.jvmm.api.containerd.task.v3.WaitResponse;
 import io.jvmm.api.containerd.types.Envelope;
 import io.jvmm.e2e.Leftovers;
 import io.jvmm.e2e.vm.BusyboxRootfs;
@@ -79,6 +79,7 @@ class ShimProcessTest {
     private static Path bundle;
     /** Every bundle made, so that tear-down runs {@code delete} for each group (its socket and start lock go). */
     private static final List<Path> BUNDLES = new CopyOnWriteArrayList<>();
+
     private static TtrpcServer events;
     private static JvmmRuntime jvmm;
     private static String address;
@@ -88,11 +89,14 @@ class ShimProcessTest {
     static void setUp() throws Exception {
         jvmm = JvmmRuntime.get();
         dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-shimtest");
-        events = TtrpcServer.builder().addService(ServiceDefinition.builder("containerd.services.events.ttrpc.v1.Events")
-                .unary("Forward", ForwardRequest.parser(), (ctx, r) -> {
-                    EVENTS.add(r.getEnvelope());
-                    return Empty.getDefaultInstance();
-                }).build()).bind(dir.resolve("ttrpc.sock"));
+        events = TtrpcServer.builder()
+                .addService(ServiceDefinition.builder("containerd.services.events.ttrpc.v1.Events")
+                        .unary("Forward", ForwardRequest.parser(), (ctx, r) -> {
+                            EVENTS.add(r.getEnvelope());
+                            return Empty.getDefaultInstance();
+                        })
+                        .build())
+                .bind(dir.resolve("ttrpc.sock"));
         bundle = bundle("bundle", Map.of());
     }
 
@@ -134,8 +138,11 @@ class ShimProcessTest {
 
     /** Where containerd's shims put a group's socket: /run/containerd/s/sha256(address/namespace/group), worked out independently. */
     private static Path groupSocket(String group) throws java.security.NoSuchAlgorithmException {
-        return Path.of("/run/containerd/s/" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
-                .getInstance("SHA-256").digest((dir.resolve("containerd.sock") + "/" + NS + "/" + group).getBytes(StandardCharsets.UTF_8))));
+        return Path.of("/run/containerd/s/"
+                + java.util.HexFormat.of()
+                        .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                .digest((dir.resolve("containerd.sock") + "/" + NS + "/" + group)
+                                        .getBytes(StandardCharsets.UTF_8))));
     }
 
     /** The group's start lock file beside its socket. */
@@ -144,17 +151,33 @@ class ShimProcessTest {
     }
 
     private static Run runShim(Path cwd, byte[] stdin, String action) throws Exception {
-        return runShim(cwd, stdin, action, PrivateContainerd.PREFIX.resolve("containerd").toString(), ID);
+        return runShim(
+                cwd,
+                stdin,
+                action,
+                PrivateContainerd.PREFIX.resolve("containerd").toString(),
+                ID);
     }
 
-    private static Run runShim(Path cwd, byte[] stdin, String action, String publishBinary, String id) throws Exception {
+    private static Run runShim(Path cwd, byte[] stdin, String action, String publishBinary, String id)
+            throws Exception {
         return runShim(cwd, stdin, action, publishBinary, id, Map.of());
     }
 
-    private static Run runShim(Path cwd, byte[] stdin, String action, String publishBinary, String id,
-                               Map<String, String> env) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(jvmm.shim().toString(), "-namespace", NS, "-address",
-                dir.resolve("containerd.sock").toString(), "-publish-binary", publishBinary, "-id", id, action)
+    private static Run runShim(
+            Path cwd, byte[] stdin, String action, String publishBinary, String id, Map<String, String> env)
+            throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(
+                        jvmm.shim().toString(),
+                        "-namespace",
+                        NS,
+                        "-address",
+                        dir.resolve("containerd.sock").toString(),
+                        "-publish-binary",
+                        publishBinary,
+                        "-id",
+                        id,
+                        action)
                 .directory(cwd.toFile());
         pb.environment().put("TTRPC_ADDRESS", dir.resolve("ttrpc.sock").toString());
         pb.environment().putAll(env);
@@ -167,8 +190,8 @@ class ShimProcessTest {
         return new Run(p.exitValue(), out, err);
     }
 
-    private static <R extends com.google.protobuf.Message> R call(String method, com.google.protobuf.Message req,
-                                                                  com.google.protobuf.Parser<R> parser) {
+    private static <R extends com.google.protobuf.Message> R call(
+            String method, com.google.protobuf.Message req, com.google.protobuf.Parser<R> parser) {
         return shim.unary(V3, method, req, parser, CALL);
     }
 
@@ -187,7 +210,8 @@ class ShimProcessTest {
         Run r = runShim(bundle, new byte[0], "start");
         assertThat(r.code()).as(r.stderr()).isZero();
         String expectedSocket = groupSocket(ID).toString();
-        assertThat(r.out()).isEqualTo("{\"version\":3,\"address\":\"unix://" + expectedSocket + "\",\"protocol\":\"ttrpc\"}");
+        assertThat(r.out())
+                .isEqualTo("{\"version\":3,\"address\":\"unix://" + expectedSocket + "\",\"protocol\":\"ttrpc\"}");
         address = "unix://" + expectedSocket;
         assertThat(Files.readString(bundle.resolve("address"))).isEqualTo(address);
         shim = TtrpcClient.connect(Path.of(expectedSocket));
@@ -197,13 +221,22 @@ class ShimProcessTest {
     @Order(2)
     void aContainerOfTheSameGroupReusesTheRunningServerWhateverTheAnswerFormat() throws Exception {
         Path other = bundle("other", Map.of("io.kubernetes.cri.sandbox-id", ID));
-        long serversBefore = Leftovers.processesMentioning(dir.resolve("containerd.sock").toString()).size();
+        long serversBefore = Leftovers.processesMentioning(
+                        dir.resolve("containerd.sock").toString())
+                .size();
 
         Run plain = runShim(other, new byte[0], "start", "/bin/true", "c2");
         assertThat(plain.code()).as(plain.stderr()).isZero();
-        assertThat(plain.out()).as("unknown containerd version: the plain address").isEqualTo(address);
+        assertThat(plain.out())
+                .as("unknown containerd version: the plain address")
+                .isEqualTo(address);
 
-        byte[] params = BootstrapParams.newBuilder().setInstanceId("c2").setNamespace(NS).setContainerdVersion("2.3.0").build().toByteArray();
+        byte[] params = BootstrapParams.newBuilder()
+                .setInstanceId("c2")
+                .setNamespace(NS)
+                .setContainerdVersion("2.3.0")
+                .build()
+                .toByteArray();
         Run proto = runShim(other, params, "start", "/bin/true", "c2");
         assertThat(proto.code()).as(proto.stderr()).isZero();
         BootstrapResult result = BootstrapResult.parseFrom(proto.stdout());
@@ -211,7 +244,8 @@ class ShimProcessTest {
         assertThat(result.getAddress()).isEqualTo(address);
         assertThat(result.getProtocol()).isEqualTo("ttrpc");
 
-        assertThat(Leftovers.processesMentioning(dir.resolve("containerd.sock").toString())).hasSize((int) serversBefore);
+        assertThat(Leftovers.processesMentioning(dir.resolve("containerd.sock").toString()))
+                .hasSize((int) serversBefore);
     }
 
     @Test
@@ -238,14 +272,25 @@ class ShimProcessTest {
         }
         assertThat(addresses).hasSize(1);
         Path socket = Path.of(addresses.iterator().next().replaceFirst("^unix://", ""));
-        assertThat(Leftovers.processesMentioning(socket.toString())).as("servers for group race").hasSize(1);
+        assertThat(Leftovers.processesMentioning(socket.toString()))
+                .as("servers for group race")
+                .hasSize(1);
         try (TtrpcClient race = TtrpcClient.connect(socket)) {
-            race.unary(V3, "Shutdown", ShutdownRequest.newBuilder().setId("race0").build(), com.google.protobuf.Empty.parser(), CALL);
+            race.unary(
+                    V3,
+                    "Shutdown",
+                    ShutdownRequest.newBuilder().setId("race0").build(),
+                    com.google.protobuf.Empty.parser(),
+                    CALL);
         }
-        for (int i = 0; i < 300 && !Leftovers.processesMentioning(socket.toString()).isEmpty(); i++) {
+        for (int i = 0;
+                i < 300 && !Leftovers.processesMentioning(socket.toString()).isEmpty();
+                i++) {
             Thread.sleep(100);
         }
-        assertThat(Leftovers.processesMentioning(socket.toString())).as("the race group's server exited").isEmpty();
+        assertThat(Leftovers.processesMentioning(socket.toString()))
+                .as("the race group's server exited")
+                .isEmpty();
         assertThat(socket).doesNotExist();
         assertThat(startLock(socket)).doesNotExist();
     }
@@ -259,17 +304,29 @@ class ShimProcessTest {
     @Order(2)
     void aServerThatCannotStartSaysWhyAndLeavesNoSocketOrLock() throws Exception {
         Path broken = bundle("broken", Map.of("io.containerd.jvmm.v2.group", "broken"));
-        Run r = runShim(broken, new byte[0], "start", "/bin/true", "broken", Map.of("JVMM_CONFIG", dir.resolve("no-such.json").toString()));
+        Run r = runShim(
+                broken,
+                new byte[0],
+                "start",
+                "/bin/true",
+                "broken",
+                Map.of("JVMM_CONFIG", dir.resolve("no-such.json").toString()));
         assertThat(r.code()).as(r.stderr()).isZero();
         Path socket = groupSocket("broken");
         assertThat(r.out()).isEqualTo("unix://" + socket);
         // Connected at once, the call waits in the backlog and fails when the server exits (connecting
         // after it exited fails outright); it never succeeds.
         assertThatThrownBy(() -> {
-            try (TtrpcClient waiting = TtrpcClient.connect(socket)) {
-                waiting.unary(V3, "Connect", ConnectRequest.newBuilder().setId("broken").build(), ConnectResponse.parser(), CALL);
-            }
-        }).isInstanceOfAny(TtrpcException.class, IOException.class);
+                    try (TtrpcClient waiting = TtrpcClient.connect(socket)) {
+                        waiting.unary(
+                                V3,
+                                "Connect",
+                                ConnectRequest.newBuilder().setId("broken").build(),
+                                ConnectResponse.parser(),
+                                CALL);
+                    }
+                })
+                .isInstanceOfAny(TtrpcException.class, IOException.class);
         for (int i = 0; i < 600 && (Files.exists(socket) || Files.exists(startLock(socket))); i++) {
             Thread.sleep(100);
         }
@@ -277,7 +334,9 @@ class ShimProcessTest {
         assertThat(startLock(socket)).doesNotExist();
         assertThat(Files.readString(broken.resolve("shim.err"))).contains("no-such.json");
         // The server removes its files, then its JVM exits: a moment later, not at the same instant.
-        for (int i = 0; i < 100 && !Leftovers.processesMentioning(socket.toString()).isEmpty(); i++) {
+        for (int i = 0;
+                i < 100 && !Leftovers.processesMentioning(socket.toString()).isEmpty();
+                i++) {
             Thread.sleep(100);
         }
         assertThat(Leftovers.processesMentioning(socket.toString())).isEmpty();
@@ -286,133 +345,246 @@ class ShimProcessTest {
     @Test
     @Order(3)
     void badRequestsGetClearStatusesWithoutAVm() throws Exception {
-        assertThat(codeOf(() -> call("State", StateRequest.newBuilder().setId("nope").build(), StateResponse.parser())))
+        assertThat(codeOf(() ->
+                        call("State", StateRequest.newBuilder().setId("nope").build(), StateResponse.parser())))
                 .isEqualTo(Code.NOT_FOUND);
-        assertThat(codeOf(() -> call("Kill", KillRequest.newBuilder().setId("nope").setSignal(9).build(), Empty.parser())))
+        assertThat(codeOf(() -> call(
+                        "Kill",
+                        KillRequest.newBuilder().setId("nope").setSignal(9).build(),
+                        Empty.parser())))
                 .isEqualTo(Code.NOT_FOUND);
         assertThat(codeOf(() -> call("Create", create("../evil").build(), CreateTaskResponse.parser())))
                 .isEqualTo(Code.INVALID_ARGUMENT);
-        assertThat(codeOf(() -> call("Create", create("x1").setBundle(dir.resolve("missing").toString()).build(),
-                CreateTaskResponse.parser()))).isEqualTo(Code.INVALID_ARGUMENT);
-        assertThat(codeOf(() -> call("Create", create("x2").setOptions(Any.newBuilder().setTypeUrl("example.Unknown")).build(),
-                CreateTaskResponse.parser()))).isEqualTo(Code.INVALID_ARGUMENT);
-        assertThat(codeOf(() -> call("Create", create("x3").setStdout("ftp://host/x").build(), CreateTaskResponse.parser())))
+        assertThat(codeOf(() -> call(
+                        "Create",
+                        create("x1")
+                                .setBundle(dir.resolve("missing").toString())
+                                .build(),
+                        CreateTaskResponse.parser())))
                 .isEqualTo(Code.INVALID_ARGUMENT);
-        assertThat(codeOf(() -> call("Checkpoint", CheckpointTaskRequest.newBuilder().setId(ID).build(), Empty.parser())))
-                .as("no checkpoint path").isEqualTo(Code.INVALID_ARGUMENT);
-        assertThat(codeOf(() -> call("Checkpoint", CheckpointTaskRequest.newBuilder().setId(ID).setPath("/tmp/ck")
-                .setOptions(Any.newBuilder().setTypeUrl("example.Unknown")).build(), Empty.parser()))).isEqualTo(Code.INVALID_ARGUMENT);
-        assertThat(codeOf(() -> call("Checkpoint", CheckpointTaskRequest.newBuilder().setId("no-such-task").setPath("/tmp/ck").build(),
-                Empty.parser()))).isEqualTo(Code.NOT_FOUND);
+        assertThat(codeOf(() -> call(
+                        "Create",
+                        create("x2")
+                                .setOptions(Any.newBuilder().setTypeUrl("example.Unknown"))
+                                .build(),
+                        CreateTaskResponse.parser())))
+                .isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() ->
+                        call("Create", create("x3").setStdout("ftp://host/x").build(), CreateTaskResponse.parser())))
+                .isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() -> call(
+                        "Checkpoint",
+                        CheckpointTaskRequest.newBuilder().setId(ID).build(),
+                        Empty.parser())))
+                .as("no checkpoint path")
+                .isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() -> call(
+                        "Checkpoint",
+                        CheckpointTaskRequest.newBuilder()
+                                .setId(ID)
+                                .setPath("/tmp/ck")
+                                .setOptions(Any.newBuilder().setTypeUrl("example.Unknown"))
+                                .build(),
+                        Empty.parser())))
+                .isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(codeOf(() -> call(
+                        "Checkpoint",
+                        CheckpointTaskRequest.newBuilder()
+                                .setId("no-such-task")
+                                .setPath("/tmp/ck")
+                                .build(),
+                        Empty.parser())))
+                .isEqualTo(Code.NOT_FOUND);
         // A checkpoint directory that is not a jvmm checkpoint (runc's CRIU images, or nothing) is refused
         // before any VM starts.
-        assertThat(codeOf(() -> call("Create", create("x4").setCheckpoint(dir.toString()).build(), CreateTaskResponse.parser())))
+        assertThat(codeOf(() -> call(
+                        "Create", create("x4").setCheckpoint(dir.toString()).build(), CreateTaskResponse.parser())))
                 .isEqualTo(Code.INVALID_ARGUMENT);
         assertThatThrownBy(() -> shim.unary(V3, "NoSuchMethod", Empty.getDefaultInstance(), Empty.parser(), CALL))
-                .isInstanceOf(TtrpcException.class).extracting(e -> ((TtrpcException) e).code()).isEqualTo(Code.UNIMPLEMENTED);
+                .isInstanceOf(TtrpcException.class)
+                .extracting(e -> ((TtrpcException) e).code())
+                .isEqualTo(Code.UNIMPLEMENTED);
         assertThat(EVENTS).isEmpty();
     }
 
     private static CreateTaskRequest.Builder create(String id) {
-        return CreateTaskRequest.newBuilder().setId(id).setBundle(bundle.toString())
+        return CreateTaskRequest.newBuilder()
+                .setId(id)
+                .setBundle(bundle.toString())
                 .setStdout("file://" + dir.resolve("out-" + id + ".log"));
     }
 
     @Test
     @Order(4)
     void aTaskGoesThroughItsLifeWithStateChecksAndOrderedEvents() throws Exception {
-        int pid = call("Create", create(ID).build(), CreateTaskResponse.parser()).getPid();
+        int pid =
+                call("Create", create(ID).build(), CreateTaskResponse.parser()).getPid();
         assertThat(pid).isPositive();
         // The pid is the VMM's (a host process of this task), never a guest pid (docs/security.md, Pids).
-        assertThat(ProcessHandle.of(pid).flatMap(h -> h.info().command())).as("the process of pid %d", pid)
+        assertThat(ProcessHandle.of(pid).flatMap(h -> h.info().command()))
+                .as("the process of pid %d", pid)
                 .hasValueSatisfying(command -> assertThat(command).contains("qemu-system"));
-        assertThat(codeOf(() -> call("Create", create(ID).build(), CreateTaskResponse.parser()))).isEqualTo(Code.ALREADY_EXISTS);
-        StateResponse created = call("State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser());
+        assertThat(codeOf(() -> call("Create", create(ID).build(), CreateTaskResponse.parser())))
+                .isEqualTo(Code.ALREADY_EXISTS);
+        StateResponse created =
+                call("State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser());
         assertThat(created.getStatus()).isEqualTo(Status.CREATED);
         assertThat(created.getPid()).isEqualTo(pid);
         assertThat(created.getBundle()).isEqualTo(bundle.toString());
 
-        assertThat(call("Start", StartRequest.newBuilder().setId(ID).build(), StartResponse.parser()).getPid()).isEqualTo(pid);
-        assertThatThrownBy(() -> call("Start", StartRequest.newBuilder().setId(ID).build(), StartResponse.parser()))
-                .isInstanceOf(TtrpcException.class).hasMessageContaining("cannot start a running process")
-                .extracting(e -> ((TtrpcException) e).code()).isEqualTo(Code.FAILED_PRECONDITION);
-        assertThat(shim.unary(V2, "State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser(), CALL).getStatus())
-                .as("the same task through Task v2").isEqualTo(Status.RUNNING);
+        assertThat(call("Start", StartRequest.newBuilder().setId(ID).build(), StartResponse.parser())
+                        .getPid())
+                .isEqualTo(pid);
+        assertThatThrownBy(
+                        () -> call("Start", StartRequest.newBuilder().setId(ID).build(), StartResponse.parser()))
+                .isInstanceOf(TtrpcException.class)
+                .hasMessageContaining("cannot start a running process")
+                .extracting(e -> ((TtrpcException) e).code())
+                .isEqualTo(Code.FAILED_PRECONDITION);
+        assertThat(shim.unary(V2, "State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser(), CALL)
+                        .getStatus())
+                .as("the same task through Task v2")
+                .isEqualTo(Status.RUNNING);
 
-        Any process = Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
-                .setValue(ByteString.copyFrom(OciSpec.processJson(List.of("sh", "-c", "echo exec ran; exit 4")))).build();
-        ExecProcessRequest exec = ExecProcessRequest.newBuilder().setId(ID).setExecId("e1").setSpec(process)
-                .setStdout("file://" + dir.resolve("out-e1.log")).build();
+        Any process = Any.newBuilder()
+                .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
+                .setValue(ByteString.copyFrom(OciSpec.processJson(List.of("sh", "-c", "echo exec ran; exit 4"))))
+                .build();
+        ExecProcessRequest exec = ExecProcessRequest.newBuilder()
+                .setId(ID)
+                .setExecId("e1")
+                .setSpec(process)
+                .setStdout("file://" + dir.resolve("out-e1.log"))
+                .build();
         call("Exec", exec, Empty.parser());
         assertThat(codeOf(() -> call("Exec", exec, Empty.parser()))).isEqualTo(Code.ALREADY_EXISTS);
         call("Start", StartRequest.newBuilder().setId(ID).setExecId("e1").build(), StartResponse.parser());
-        WaitResponse execExit = call("Wait", WaitRequest.newBuilder().setId(ID).setExecId("e1").build(), WaitResponse.parser());
+        WaitResponse execExit =
+                call("Wait", WaitRequest.newBuilder().setId(ID).setExecId("e1").build(), WaitResponse.parser());
         assertThat(execExit.getExitStatus()).isEqualTo(4);
         assertThat(Files.readString(dir.resolve("out-e1.log"))).isEqualTo("exec ran\n");
         call("Delete", DeleteRequest.newBuilder().setId(ID).setExecId("e1").build(), DeleteResponse.parser());
-        assertThat(codeOf(() -> call("State", StateRequest.newBuilder().setId(ID).setExecId("e1").build(), StateResponse.parser())))
+        assertThat(codeOf(() -> call(
+                        "State",
+                        StateRequest.newBuilder().setId(ID).setExecId("e1").build(),
+                        StateResponse.parser())))
                 .isEqualTo(Code.NOT_FOUND);
 
         // binary:// logging: the program reads stdout on fd 3 and stderr on fd 4, and closes fd 5 when ready.
         Path logger = dir.resolve("logger.sh");
-        Files.writeString(logger, "#!/bin/sh\necho \"$CONTAINER_NAMESPACE/$CONTAINER_ID\" > \"$1.env\"\n"
-                + "cat <&3 > \"$1\" & cat <&4 > \"$2\" & exec 5>&-\nwait\n");
+        Files.writeString(
+                logger,
+                "#!/bin/sh\necho \"$CONTAINER_NAMESPACE/$CONTAINER_ID\" > \"$1.env\"\n"
+                        + "cat <&3 > \"$1\" & cat <&4 > \"$2\" & exec 5>&-\nwait\n");
         logger.toFile().setExecutable(true);
         String binary = "binary://" + logger + "?" + dir.resolve("b-out") + "&" + dir.resolve("b-err");
-        Any both = Any.newBuilder().setTypeUrl(process.getTypeUrl())
-                .setValue(ByteString.copyFrom(OciSpec.processJson(List.of("sh", "-c", "echo out3; echo err3 >&2")))).build();
-        call("Exec", ExecProcessRequest.newBuilder().setId(ID).setExecId("e3").setSpec(both).setStdout(binary).setStderr(binary).build(),
+        Any both = Any.newBuilder()
+                .setTypeUrl(process.getTypeUrl())
+                .setValue(ByteString.copyFrom(OciSpec.processJson(List.of("sh", "-c", "echo out3; echo err3 >&2"))))
+                .build();
+        call(
+                "Exec",
+                ExecProcessRequest.newBuilder()
+                        .setId(ID)
+                        .setExecId("e3")
+                        .setSpec(both)
+                        .setStdout(binary)
+                        .setStderr(binary)
+                        .build(),
                 Empty.parser());
         call("Start", StartRequest.newBuilder().setId(ID).setExecId("e3").build(), StartResponse.parser());
-        assertThat(call("Wait", WaitRequest.newBuilder().setId(ID).setExecId("e3").build(), WaitResponse.parser()).getExitStatus()).isZero();
+        assertThat(call(
+                                "Wait",
+                                WaitRequest.newBuilder()
+                                        .setId(ID)
+                                        .setExecId("e3")
+                                        .build(),
+                                WaitResponse.parser())
+                        .getExitStatus())
+                .isZero();
         call("Delete", DeleteRequest.newBuilder().setId(ID).setExecId("e3").build(), DeleteResponse.parser());
         assertThat(Files.readString(dir.resolve("b-out"))).isEqualTo("out3\n");
         assertThat(Files.readString(dir.resolve("b-err"))).isEqualTo("err3\n");
         assertThat(Files.readString(dir.resolve("b-out.env"))).isEqualTo(NS + "/" + ID + "\n");
 
         // Update applies LinuxResources in the guest; Stats reads them back as cgroup v2 metrics.
-        Any resources = Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")
-                .setValue(ByteString.copyFromUtf8("{\"memory\":{\"limit\":67108864}}")).build();
-        call("Update", UpdateTaskRequest.newBuilder().setId(ID).setResources(resources).build(), Empty.parser());
+        Any resources = Any.newBuilder()
+                .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")
+                .setValue(ByteString.copyFromUtf8("{\"memory\":{\"limit\":67108864}}"))
+                .build();
+        call(
+                "Update",
+                UpdateTaskRequest.newBuilder().setId(ID).setResources(resources).build(),
+                Empty.parser());
         StatsResponse stats = call("Stats", StatsRequest.newBuilder().setId(ID).build(), StatsResponse.parser());
         assertThat(stats.getStats().getTypeUrl()).isEqualTo("io.containerd.cgroups.v2.Metrics");
         Metrics metrics = Metrics.parseFrom(stats.getStats().getValue());
         assertThat(metrics.getMemory().getUsageLimit()).isEqualTo(67108864L);
         assertThat(metrics.getMemory().getUsage()).isPositive();
         assertThat(metrics.getPids().getCurrent()).isEqualTo(2);
-        assertThat(codeOf(() -> call("Update", UpdateTaskRequest.newBuilder().setId(ID)
-                .setResources(Any.newBuilder().setValue(ByteString.copyFromUtf8("{not json"))).build(), Empty.parser())))
+        assertThat(codeOf(() -> call(
+                        "Update",
+                        UpdateTaskRequest.newBuilder()
+                                .setId(ID)
+                                .setResources(Any.newBuilder().setValue(ByteString.copyFromUtf8("{not json")))
+                                .build(),
+                        Empty.parser())))
                 .isEqualTo(Code.INVALID_ARGUMENT);
 
         PidsResponse pids = call("Pids", PidsRequest.newBuilder().setId(ID).build(), PidsResponse.parser());
         assertThat(pids.getProcessesList()).extracting(p -> p.getPid()).containsExactly(pid);
-        assertThat(codeOf(() -> call("Kill", KillRequest.newBuilder().setId(ID).setSignal(0).build(), Empty.parser())))
+        assertThat(codeOf(() -> call(
+                        "Kill", KillRequest.newBuilder().setId(ID).setSignal(0).build(), Empty.parser())))
                 .isEqualTo(Code.INVALID_ARGUMENT);
-        assertThatThrownBy(() -> call("Delete", DeleteRequest.newBuilder().setId(ID).build(), DeleteResponse.parser()))
+        assertThatThrownBy(() ->
+                        call("Delete", DeleteRequest.newBuilder().setId(ID).build(), DeleteResponse.parser()))
                 .hasMessageContaining("cannot delete a running process");
 
         call("Kill", KillRequest.newBuilder().setId(ID).setSignal(9).build(), Empty.parser());
         WaitResponse exit = call("Wait", WaitRequest.newBuilder().setId(ID).build(), WaitResponse.parser());
         assertThat(exit.getExitStatus()).isEqualTo(137);
-        assertThat(codeOf(() -> call("Kill", KillRequest.newBuilder().setId(ID).setSignal(9).build(), Empty.parser())))
-                .as("process already finished").isEqualTo(Code.NOT_FOUND);
-        StateResponse stopped = call("State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser());
+        assertThat(codeOf(() -> call(
+                        "Kill", KillRequest.newBuilder().setId(ID).setSignal(9).build(), Empty.parser())))
+                .as("process already finished")
+                .isEqualTo(Code.NOT_FOUND);
+        StateResponse stopped =
+                call("State", StateRequest.newBuilder().setId(ID).build(), StateResponse.parser());
         assertThat(stopped.getStatus()).isEqualTo(Status.STOPPED);
         assertThat(stopped.getExitStatus()).isEqualTo(137);
         assertThat(Files.readString(dir.resolve("out-" + ID + ".log"))).isEqualTo("hello from s1\n");
 
-        DeleteResponse deleted = call("Delete", DeleteRequest.newBuilder().setId(ID).build(), DeleteResponse.parser());
+        DeleteResponse deleted =
+                call("Delete", DeleteRequest.newBuilder().setId(ID).build(), DeleteResponse.parser());
         assertThat(deleted.getExitStatus()).isEqualTo(137);
         assertThat(deleted.getPid()).isEqualTo(pid);
 
         awaitEvents(10);
-        assertThat(EVENTS).extracting(Envelope::getTopic).containsExactly("/tasks/create", "/tasks/start",
-                "/tasks/exec-added", "/tasks/exec-started", "/tasks/exit",
-                "/tasks/exec-added", "/tasks/exec-started", "/tasks/exit", "/tasks/exit", "/tasks/delete");
-        assertThat(EVENTS).extracting(e -> e.getEvent().getTypeUrl()).containsExactly("containerd.events.TaskCreate",
-                "containerd.events.TaskStart", "containerd.events.TaskExecAdded", "containerd.events.TaskExecStarted",
-                "containerd.events.TaskExit", "containerd.events.TaskExecAdded", "containerd.events.TaskExecStarted",
-                "containerd.events.TaskExit", "containerd.events.TaskExit", "containerd.events.TaskDelete");
+        assertThat(EVENTS)
+                .extracting(Envelope::getTopic)
+                .containsExactly(
+                        "/tasks/create",
+                        "/tasks/start",
+                        "/tasks/exec-added",
+                        "/tasks/exec-started",
+                        "/tasks/exit",
+                        "/tasks/exec-added",
+                        "/tasks/exec-started",
+                        "/tasks/exit",
+                        "/tasks/exit",
+                        "/tasks/delete");
+        assertThat(EVENTS)
+                .extracting(e -> e.getEvent().getTypeUrl())
+                .containsExactly(
+                        "containerd.events.TaskCreate",
+                        "containerd.events.TaskStart",
+                        "containerd.events.TaskExecAdded",
+                        "containerd.events.TaskExecStarted",
+                        "containerd.events.TaskExit",
+                        "containerd.events.TaskExecAdded",
+                        "containerd.events.TaskExecStarted",
+                        "containerd.events.TaskExit",
+                        "containerd.events.TaskExit",
+                        "containerd.events.TaskDelete");
         assertThat(EVENTS).extracting(Envelope::getNamespace).containsOnly(NS);
         TaskExit execEvent = TaskExit.parseFrom(EVENTS.get(4).getEvent().getValue());
         TaskExit initEvent = TaskExit.parseFrom(EVENTS.get(8).getEvent().getValue());
@@ -434,7 +606,8 @@ class ShimProcessTest {
     @Order(5)
     void shutdownWithNoTaskLeftEndsTheServerAndDeleteCleansUpIdempotently() throws Exception {
         Path socket = Path.of(address.substring("unix://".length()));
-        List<ProcessHandle> servers = new ArrayList<>(Leftovers.processesMentioning(dir.resolve("containerd.sock").toString()));
+        List<ProcessHandle> servers = new ArrayList<>(
+                Leftovers.processesMentioning(dir.resolve("containerd.sock").toString()));
         assertThat(servers).hasSize(1);
         shim.unary(V3, "Shutdown", ShutdownRequest.newBuilder().setId(ID).build(), Empty.parser(), CALL);
         assertThat(servers.get(0).onExit().get(30, TimeUnit.SECONDS).isAlive()).isFalse();

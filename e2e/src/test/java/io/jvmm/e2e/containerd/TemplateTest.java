@@ -45,17 +45,31 @@ class TemplateTest {
     void containersRestoredFromOneTemplateEachDrawTheirOwnRandomness() throws Exception {
         Set<String> random = new HashSet<>();
         for (int i = 0; i < 3; i++) {
-            PrivateContainerd.Result run = containerd.ctr(null, "run", "--rm", "--snapshotter", "native", "--runtime",
-                    JvmmRuntime.RUNTIME, "--runtime-config-path", config.toString(), PrivateContainerd.IMAGE, "tpl-" + i,
-                    "sh", "-c", "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'");
+            PrivateContainerd.Result run = containerd.ctr(
+                    null,
+                    "run",
+                    "--rm",
+                    "--snapshotter",
+                    "native",
+                    "--runtime",
+                    JvmmRuntime.RUNTIME,
+                    "--runtime-config-path",
+                    config.toString(),
+                    PrivateContainerd.IMAGE,
+                    "tpl-" + i,
+                    "sh",
+                    "-c",
+                    "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'");
             assertThat(run.exitCode()).as(run.stderr()).isZero();
             assertThat(run.stdout()).matches("[0-9a-f]{32}");
             random.add(run.stdout());
         }
         assertThat(random).as("16 bytes of /dev/urandom from each container").hasSize(3);
         // Made only on the template path (VmSandbox restores every VM of this configuration from it).
-        assertThat(VmTemplates.list(jvmm.stateRoot())).as("one template, made by the first run")
-                .filteredOn(t -> t.manifest().memoryMib() == 1024).hasSize(1);
+        assertThat(VmTemplates.list(jvmm.stateRoot()))
+                .as("one template, made by the first run")
+                .filteredOn(t -> t.manifest().memoryMib() == 1024)
+                .hasSize(1);
     }
 
     private static final int CLONES = 20;
@@ -77,8 +91,19 @@ class TemplateTest {
         Files.writeString(smallTemplates, jvmm.configWith(Map.of("vcpus", 1, "memoryMib", 512, "templates", true)));
 
         double coldMib = vmPssMibWhileRunning(small, "cold-ref");
-        PrivateContainerd.Result first = containerd.ctr(null, "run", "--rm", "--snapshotter", "native", "--runtime",
-                JvmmRuntime.RUNTIME, "--runtime-config-path", smallTemplates.toString(), PrivateContainerd.IMAGE, "clone-maker", "true");
+        PrivateContainerd.Result first = containerd.ctr(
+                null,
+                "run",
+                "--rm",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                JvmmRuntime.RUNTIME,
+                "--runtime-config-path",
+                smallTemplates.toString(),
+                PrivateContainerd.IMAGE,
+                "clone-maker",
+                "true");
         assertThat(first.exitCode()).as(first.stderr()).isZero();
 
         List<CtrRun> runs = new java.util.ArrayList<>();
@@ -86,30 +111,54 @@ class TemplateTest {
         Throwable failure = null;
         try {
             for (int i = 0; i < CLONES; i++) {
-                runs.add(CtrRun.start(containerd, run(smallTemplates, "clone-" + i,
-                        "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; exec sleep 1000")));
+                runs.add(CtrRun.start(
+                        containerd,
+                        run(
+                                smallTemplates,
+                                "clone-" + i,
+                                "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; exec sleep 1000")));
             }
             long[] printedAfterMs = awaitFirstLines(runs, started);
-            System.out.println("seconds from start to each clone's line: " + java.util.Arrays.stream(printedAfterMs)
-                    .mapToObj(ms -> ms < 0 ? "never" : String.format("%.1f", ms / 1000.0)).toList());
+            System.out.println("seconds from start to each clone's line: "
+                    + java.util.Arrays.stream(printedAfterMs)
+                            .mapToObj(ms -> ms < 0 ? "never" : String.format("%.1f", ms / 1000.0))
+                            .toList());
             Set<String> random = new HashSet<>();
             for (int i = 0; i < runs.size(); i++) {
                 CtrRun r = runs.get(i);
-                assertThat(r.stdout()).as("clone-%d's first line; ctr stderr: %s; containerd log on it:%n%s", i, r.stderr(),
-                        containerd.logLinesMentioning("clone-" + i)).matches("[0-9a-f]{32}\n");
+                assertThat(r.stdout())
+                        .as(
+                                "clone-%d's first line; ctr stderr: %s; containerd log on it:%n%s",
+                                i, r.stderr(), containerd.logLinesMentioning("clone-" + i))
+                        .matches("[0-9a-f]{32}\n");
                 random.add(r.stdout().strip());
             }
-            assertThat(random).as("16 bytes of /dev/urandom from each of %d clones", CLONES).hasSize(CLONES);
-            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot())).as("confined clones").isEqualTo(CLONES);
+            assertThat(random)
+                    .as("16 bytes of /dev/urandom from each of %d clones", CLONES)
+                    .hasSize(CLONES);
+            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot()))
+                    .as("confined clones")
+                    .isEqualTo(CLONES);
 
             List<ProcessHandle> vms = vmProcesses();
-            assertThat(vms).as("one QEMU per clone and nothing else: no virtiofsd, no vsock helper").hasSize(CLONES)
-                    .allSatisfy(p -> assertThat(p.info().commandLine().orElse("")).contains("qemu-system").contains("share=off")
+            assertThat(vms)
+                    .as("one QEMU per clone and nothing else: no virtiofsd, no vsock helper")
+                    .hasSize(CLONES)
+                    .allSatisfy(p -> assertThat(p.info().commandLine().orElse(""))
+                            .contains("qemu-system")
+                            .contains("share=off")
                             .doesNotContain("vhost-user-fs"));
-            double cloneMib = vms.stream().mapToLong(p -> io.jvmm.vmm.HostTools.pssBytes(p.pid())).sum() / (1024.0 * 1024) / CLONES;
-            System.out.printf("PSS per VM: cold %.0f MiB, template clone %.0f MiB (%d at once) = %.2fx; all %d printed after %.0f s%n",
+            double cloneMib = vms.stream()
+                            .mapToLong(p -> io.jvmm.vmm.HostTools.pssBytes(p.pid()))
+                            .sum()
+                    / (1024.0 * 1024)
+                    / CLONES;
+            System.out.printf(
+                    "PSS per VM: cold %.0f MiB, template clone %.0f MiB (%d at once) = %.2fx; all %d printed after %.0f s%n",
                     coldMib, cloneMib, CLONES, cloneMib / coldMib, CLONES, (System.nanoTime() - started) / 1e9);
-            assertThat(cloneMib).as("mean PSS of a clone vs a cold VM (%.0f MiB)", coldMib).isLessThan(coldMib / 2);
+            assertThat(cloneMib)
+                    .as("mean PSS of a clone vs a cold VM (%.0f MiB)", coldMib)
+                    .isLessThan(coldMib / 2);
         } catch (Throwable t) {
             failure = t;
             throw t;
@@ -152,14 +201,16 @@ class TemplateTest {
         List<String> problems = new java.util.ArrayList<>();
         for (int i = 0; i < runs.size(); i++) {
             try (CtrRun r = runs.get(i)) {
-                long left = Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
+                long left =
+                        Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
                 int code = r.await(left);
                 if (code != 137) {
-                    problems.add("clone-" + i + "'s ctr run ended with " + code + " after its kill; its stderr: " + r.stderr()
-                            + "\ncontainerd log on it:\n" + containerd.logLinesMentioning("clone-" + i));
+                    problems.add("clone-" + i + "'s ctr run ended with " + code + " after its kill; its stderr: "
+                            + r.stderr() + "\ncontainerd log on it:\n" + containerd.logLinesMentioning("clone-" + i));
                 }
             } catch (java.io.IOException e) {
-                problems.add("clone-" + i + ": " + e.getMessage() + "\n" + containerd.ctr(null, "task", "ls").stdout()
+                problems.add("clone-" + i + ": " + e.getMessage() + "\n"
+                        + containerd.ctr(null, "task", "ls").stdout()
                         + Leftovers.awaitingThreads(containerd.socket().toString()));
             }
         }
@@ -182,7 +233,9 @@ class TemplateTest {
                 Thread.sleep(500);
             }
             assertThat(cold.stdout()).as(cold.stderr()).isEqualTo("up\n");
-            long bytes = vmProcesses().stream().mapToLong(p -> io.jvmm.vmm.HostTools.pssBytes(p.pid())).sum();
+            long bytes = vmProcesses().stream()
+                    .mapToLong(p -> io.jvmm.vmm.HostTools.pssBytes(p.pid()))
+                    .sum();
             containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
             assertThat(cold.await(300)).as("ctr stderr: %s", cold.stderr()).isEqualTo(137);
             return bytes / (1024.0 * 1024);
@@ -190,8 +243,20 @@ class TemplateTest {
     }
 
     private static List<String> run(Path config, String id, String script) {
-        return List.of("run", "--rm", "--snapshotter", "native", "--runtime", JvmmRuntime.RUNTIME, "--runtime-config-path",
-                config.toString(), PrivateContainerd.IMAGE, id, "sh", "-c", script);
+        return List.of(
+                "run",
+                "--rm",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                JvmmRuntime.RUNTIME,
+                "--runtime-config-path",
+                config.toString(),
+                PrivateContainerd.IMAGE,
+                id,
+                "sh",
+                "-c",
+                script);
     }
 
     /** The VM processes (QEMU and helpers) of this suite's sandboxes. */

@@ -53,11 +53,15 @@ public final class CriClient implements AutoCloseable {
 
     /** {@code deadline}: the limit on every call (booting a pod's VM under TCG takes tens of seconds). */
     public static CriClient connect(Path socket, Duration deadline) {
-        return new CriClient(Grpc.newChannelBuilder("unix://" + socket, InsecureChannelCredentials.create()).build(), deadline);
+        return new CriClient(
+                Grpc.newChannelBuilder("unix://" + socket, InsecureChannelCredentials.create())
+                        .build(),
+                deadline);
     }
 
     public VersionResponse version() {
-        return call("Version", VersionRequest.newBuilder().setVersion("v1").build(), VersionResponse.getDefaultInstance());
+        return call(
+                "Version", VersionRequest.newBuilder().setVersion("v1").build(), VersionResponse.getDefaultInstance());
     }
 
     public RunPodSandboxResponse runPodSandbox(RunPodSandboxRequest r) {
@@ -65,16 +69,26 @@ public final class CriClient implements AutoCloseable {
     }
 
     public StopPodSandboxResponse stopPodSandbox(String id) {
-        return call("StopPodSandbox", StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build(), StopPodSandboxResponse.getDefaultInstance());
+        return call(
+                "StopPodSandbox",
+                StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build(),
+                StopPodSandboxResponse.getDefaultInstance());
     }
 
     public RemovePodSandboxResponse removePodSandbox(String id) {
-        return call("RemovePodSandbox", RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build(),
+        return call(
+                "RemovePodSandbox",
+                RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build(),
                 RemovePodSandboxResponse.getDefaultInstance());
     }
 
     public PodSandboxStatusResponse podSandboxStatus(String id, boolean verbose) {
-        return call("PodSandboxStatus", PodSandboxStatusRequest.newBuilder().setPodSandboxId(id).setVerbose(verbose).build(),
+        return call(
+                "PodSandboxStatus",
+                PodSandboxStatusRequest.newBuilder()
+                        .setPodSandboxId(id)
+                        .setVerbose(verbose)
+                        .build(),
                 PodSandboxStatusResponse.getDefaultInstance());
     }
 
@@ -83,20 +97,34 @@ public final class CriClient implements AutoCloseable {
     }
 
     public StartContainerResponse startContainer(String id) {
-        return call("StartContainer", StartContainerRequest.newBuilder().setContainerId(id).build(), StartContainerResponse.getDefaultInstance());
+        return call(
+                "StartContainer",
+                StartContainerRequest.newBuilder().setContainerId(id).build(),
+                StartContainerResponse.getDefaultInstance());
     }
 
     public StopContainerResponse stopContainer(String id, long timeoutSeconds) {
-        return call("StopContainer", StopContainerRequest.newBuilder().setContainerId(id).setTimeout(timeoutSeconds).build(),
+        return call(
+                "StopContainer",
+                StopContainerRequest.newBuilder()
+                        .setContainerId(id)
+                        .setTimeout(timeoutSeconds)
+                        .build(),
                 StopContainerResponse.getDefaultInstance());
     }
 
     public RemoveContainerResponse removeContainer(String id) {
-        return call("RemoveContainer", RemoveContainerRequest.newBuilder().setContainerId(id).build(), RemoveContainerResponse.getDefaultInstance());
+        return call(
+                "RemoveContainer",
+                RemoveContainerRequest.newBuilder().setContainerId(id).build(),
+                RemoveContainerResponse.getDefaultInstance());
     }
 
     public ContainerStatusResponse containerStatus(String id) {
-        return call("ContainerStatus", ContainerStatusRequest.newBuilder().setContainerId(id).build(), ContainerStatusResponse.getDefaultInstance());
+        return call(
+                "ContainerStatus",
+                ContainerStatusRequest.newBuilder().setContainerId(id).build(),
+                ContainerStatusResponse.getDefaultInstance());
     }
 
     public UpdateContainerResourcesResponse updateContainerResources(UpdateContainerResourcesRequest r) {
@@ -104,18 +132,26 @@ public final class CriClient implements AutoCloseable {
     }
 
     public ExecSyncResponse execSync(String containerId, long timeoutSeconds, String... cmd) {
-        return call("ExecSync", ExecSyncRequest.newBuilder().setContainerId(containerId).addAllCmd(java.util.List.of(cmd))
-                .setTimeout(timeoutSeconds).build(), ExecSyncResponse.getDefaultInstance());
+        return call(
+                "ExecSync",
+                ExecSyncRequest.newBuilder()
+                        .setContainerId(containerId)
+                        .addAllCmd(java.util.List.of(cmd))
+                        .setTimeout(timeoutSeconds)
+                        .build(),
+                ExecSyncResponse.getDefaultInstance());
     }
 
     /** Exec through containerd's streaming server: answers the URL where the streams run. */
     public String exec(io.jvmm.api.cri.v1.ExecRequest r) {
-        return call("Exec", r, io.jvmm.api.cri.v1.ExecResponse.getDefaultInstance()).getUrl();
+        return call("Exec", r, io.jvmm.api.cri.v1.ExecResponse.getDefaultInstance())
+                .getUrl();
     }
 
     /** Attach to a container's stdio through containerd's streaming server: answers the URL. */
     public String attach(io.jvmm.api.cri.v1.AttachRequest r) {
-        return call("Attach", r, io.jvmm.api.cri.v1.AttachResponse.getDefaultInstance()).getUrl();
+        return call("Attach", r, io.jvmm.api.cri.v1.AttachResponse.getDefaultInstance())
+                .getUrl();
     }
 
     private <Q extends Message, R extends Message> R call(String method, Q request, R responseType) {
@@ -126,8 +162,11 @@ public final class CriClient implements AutoCloseable {
                 .setRequestMarshaller(ProtoUtils.marshaller((Q) request.getDefaultInstanceForType()))
                 .setResponseMarshaller(ProtoUtils.marshaller(responseType))
                 .build();
-        return ClientCalls.blockingUnaryCall(channel, descriptor,
-                CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS), request);
+        return ClientCalls.blockingUnaryCall(
+                channel,
+                descriptor,
+                CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS),
+                request);
     }
 
     @Override

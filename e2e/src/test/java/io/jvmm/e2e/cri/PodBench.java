@@ -27,8 +27,7 @@ import java.util.UUID;
  * idle container — the figure behind the RuntimeClass overhead. Prints one RESULT line.
  */
 public final class PodBench {
-    private PodBench() {
-    }
+    private PodBench() {}
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -40,18 +39,21 @@ public final class PodBench {
         List<Double> bare = new ArrayList<>();
         List<Double> overhead = new ArrayList<>();
         // jvmm-podsandbox (the pause-container model) names a copy of the configuration with templates on.
-        java.nio.file.Path templatesConfig = Files.createTempFile(java.nio.file.Path.of("/tmp"), "jvmm-bench-config", ".json");
+        java.nio.file.Path templatesConfig =
+                Files.createTempFile(java.nio.file.Path.of("/tmp"), "jvmm-bench-config", ".json");
         Files.writeString(templatesConfig, jvmm.configWith(java.util.Map.of("templates", true)));
         try (PrivateContainerd containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), templatesConfig);
-             CriClient cri = CriClient.connect(containerd.socket(), Duration.ofSeconds(400))) {
-            // Warm-up: the first templated pod makes the template (a boot and a save), as the first pod of a node would.
+                CriClient cri = CriClient.connect(containerd.socket(), Duration.ofSeconds(400))) {
+            // Warm-up: the first templated pod makes the template (a boot and a save), as the first pod of a node
+            // would.
             podStart(cri, containerd, "jvmm-podsandbox", -1, null);
             for (int i = 0; i < runs; i++) {
                 runc.add(podStart(cri, containerd, "runc", i, null));
                 double[] mib = new double[1];
                 vm.add(podStart(cri, containerd, "jvmm", i, () -> mib[0] = podHostMib(jvmm, containerd)));
                 overhead.add(mib[0]);
-                restored.add(podStart(cri, containerd, "jvmm-podsandbox", i, () -> mib[0] = podHostMib(jvmm, containerd)));
+                restored.add(
+                        podStart(cri, containerd, "jvmm-podsandbox", i, () -> mib[0] = podHostMib(jvmm, containerd)));
                 restoredOverhead.add(mib[0]);
                 bare.add(BootBench.bareBoot(GuestImage.get()));
             }
@@ -59,26 +61,52 @@ public final class PodBench {
             Files.deleteIfExists(templatesConfig);
         }
         double base = BootBench.median(bare) + BootBench.median(runc);
-        System.out.printf(Locale.ROOT, "RESULT runs=%d runc_pod_s=%.2f jvmm_pod_s=%.2f jvmm_template_pod_s=%.2f bare_boot_s=%.2f"
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT runs=%d runc_pod_s=%.2f jvmm_pod_s=%.2f jvmm_template_pod_s=%.2f bare_boot_s=%.2f"
                         + " pod_ratio=%.2f template_pod_ratio=%.2f jvmm_pod_host_mib=%.1f template_pod_host_mib=%.1f%n",
-                runs, BootBench.median(runc), BootBench.median(vm), BootBench.median(restored), BootBench.median(bare),
-                BootBench.median(vm) / base, BootBench.median(restored) / base, BootBench.median(overhead), BootBench.median(restoredOverhead));
+                runs,
+                BootBench.median(runc),
+                BootBench.median(vm),
+                BootBench.median(restored),
+                BootBench.median(bare),
+                BootBench.median(vm) / base,
+                BootBench.median(restored) / base,
+                BootBench.median(overhead),
+                BootBench.median(restoredOverhead));
         System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm from template: " + restored + " bare: " + bare
                 + " host MiB: " + overhead + " / " + restoredOverhead);
     }
 
     /** Seconds from RunPodSandbox to its first container started; then measures (if asked) and removes the pod. */
-    private static double podStart(CriClient cri, PrivateContainerd containerd, String handler, int run, Runnable measure) throws Exception {
+    private static double podStart(
+            CriClient cri, PrivateContainerd containerd, String handler, int run, Runnable measure) throws Exception {
         String name = "bench-" + handler + "-" + (run < 0 ? "warmup" : Integer.toString(run));
         PodSandboxConfig pod = PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid(UUID.randomUUID().toString()))
-                .setHostname(name).setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs").toString()).build();
+                .setMetadata(PodSandboxMetadata.newBuilder()
+                        .setName(name)
+                        .setNamespace("default")
+                        .setUid(UUID.randomUUID().toString()))
+                .setHostname(name)
+                .setLogDirectory(
+                        Files.createTempDirectory(containerd.dir(), "logs").toString())
+                .build();
         long begin = System.nanoTime();
-        String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build()).getPodSandboxId();
-        String container = cri.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(id).setSandboxConfig(pod)
-                .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName("app"))
-                        .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
-                        .addAllCommand(List.of("sleep", "3600")).setLogPath("app.log")).build()).getContainerId();
+        String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                        .setConfig(pod)
+                        .setRuntimeHandler(handler)
+                        .build())
+                .getPodSandboxId();
+        String container = cri.createContainer(CreateContainerRequest.newBuilder()
+                        .setPodSandboxId(id)
+                        .setSandboxConfig(pod)
+                        .setConfig(ContainerConfig.newBuilder()
+                                .setMetadata(ContainerMetadata.newBuilder().setName("app"))
+                                .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
+                                .addAllCommand(List.of("sleep", "3600"))
+                                .setLogPath("app.log"))
+                        .build())
+                .getContainerId();
         cri.startContainer(container);
         double seconds = (System.nanoTime() - begin) / 1e9;
         if (measure != null) {

@@ -47,8 +47,10 @@ class PodTest {
     private static JvmmRuntime jvmm;
     private static CriClient cri;
     private static final int CONFIG_MEMORY_MIB = 768;
-    private static final io.jvmm.api.cri.v1.NamespaceOption SHARED_PIDS = io.jvmm.api.cri.v1.NamespaceOption.newBuilder()
-            .setPid(io.jvmm.api.cri.v1.NamespaceMode.POD).build();
+    private static final io.jvmm.api.cri.v1.NamespaceOption SHARED_PIDS =
+            io.jvmm.api.cri.v1.NamespaceOption.newBuilder()
+                    .setPid(io.jvmm.api.cri.v1.NamespaceMode.POD)
+                    .build();
     private static Path configCopy;
 
     @BeforeAll
@@ -79,25 +81,41 @@ class PodTest {
     }
 
     /** What one pod scenario observed, for comparing the two handlers. */
-    private record Observed(String httpAnswer, String execStdout, String execStderr, int execExit, String logLine,
-                            String bootIdServer, String bootIdClient, String memoryMax, long guestMemTotalKib) {
-    }
+    private record Observed(
+            String httpAnswer,
+            String execStdout,
+            String execStderr,
+            int execExit,
+            String logLine,
+            String bootIdServer,
+            String bootIdClient,
+            String memoryMax,
+            long guestMemTotalKib) {}
 
     @ParameterizedTest
     @ValueSource(strings = {"runc", "jvmm", "jvmm-podsandbox"})
     void twoContainersShareAPod(String handler) throws Exception {
         Path logs = Files.createTempDirectory(containerd.dir(), "logs-" + handler);
         PodSandboxConfig pod = PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName("pod-" + handler).setNamespace("default")
+                .setMetadata(PodSandboxMetadata.newBuilder()
+                        .setName("pod-" + handler)
+                        .setNamespace("default")
                         .setUid(UUID.randomUUID().toString()))
-                .setHostname("pod-" + handler).setLogDirectory(logs.toString())
-                .setLinux(LinuxPodSandboxConfig.newBuilder().setResources(LinuxContainerResources.newBuilder()
-                        .setMemoryLimitInBytes(POD_MEMORY).setCpuPeriod(100_000).setCpuQuota(100_000))
+                .setHostname("pod-" + handler)
+                .setLogDirectory(logs.toString())
+                .setLinux(LinuxPodSandboxConfig.newBuilder()
+                        .setResources(LinuxContainerResources.newBuilder()
+                                .setMemoryLimitInBytes(POD_MEMORY)
+                                .setCpuPeriod(100_000)
+                                .setCpuQuota(100_000))
                         // shareProcessNamespace: the pod's containers see each other's processes.
                         .setSecurityContext(io.jvmm.api.cri.v1.LinuxSandboxSecurityContext.newBuilder()
                                 .setNamespaceOptions(SHARED_PIDS)))
                 .build();
-        String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build())
+        String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                        .setConfig(pod)
+                        .setRuntimeHandler(handler)
+                        .build())
                 .getPodSandboxId();
         try {
             scenario(handler, podId, pod, logs);
@@ -124,9 +142,13 @@ class PodTest {
         assertThat(status.getState()).isEqualTo(PodSandboxState.SANDBOX_READY);
         assertThat(status.getNetwork().getIp()).startsWith(CriNetwork.SUBNET_PREFIX);
 
-        String server = createAndStart(podId, pod, "server",
+        String server = createAndStart(
+                podId,
+                pod,
+                "server",
                 "mkdir -p /www && echo pong > /www/index.html && echo server up && exec httpd -f -p 8080 -h /www");
-        String client = createAndStart(podId, pod, "client", "echo client up; while read line; do echo got:$line; done; exec sleep 3600");
+        String client = createAndStart(
+                podId, pod, "client", "echo client up; while read line; do echo got:$line; done; exec sleep 3600");
 
         String answer = awaitHttp(client, "127.0.0.1");
         String podAddresses = output(client, "ip", "-4", "addr", "show", "eth0");
@@ -134,12 +156,18 @@ class PodTest {
         ExecSyncResponse exec = cri.execSync(client, 60, "sh", "-c", "echo out; echo err >&2; exit 3");
         String bootServer = output(server, "cat", "/proc/sys/kernel/random/boot_id");
         String bootClient = output(client, "cat", "/proc/sys/kernel/random/boot_id");
-        cri.updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(client)
-                .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(64L * 1024 * 1024)).build());
+        cri.updateContainerResources(UpdateContainerResourcesRequest.newBuilder()
+                .setContainerId(client)
+                .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(64L * 1024 * 1024))
+                .build());
         // cgroup v1 (this host, runc) or v2 (the guest): the container's own memory limit either way.
-        String memoryMax = output(client, "sh", "-c", "if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; "
-                + "then cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
-                + "else cat /sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)/memory.max; fi");
+        String memoryMax = output(
+                client,
+                "sh",
+                "-c",
+                "if [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; "
+                        + "then cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                        + "else cat /sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)/memory.max; fi");
         long memTotal = memTotalKib(output(client, "cat", "/proc/meminfo"));
         String logLine = awaitLogLine(logs.resolve("server.log"), "server up");
         if (handler.equals("jvmm")) {
@@ -147,12 +175,17 @@ class PodTest {
         }
         if (handler.startsWith("jvmm")) {
             // jvmm-podsandbox's configuration has templates on: its VM was restored (QEMU got -incoming), not booted.
-            List<String> qemu = Leftovers.processesMentioning(jvmm.stateRoot().resolve("s").toString()).stream()
-                    .map(p -> p.info().commandLine().orElse("")).filter(c -> c.contains("qemu-system-x86_64")).toList();
+            List<String> qemu = Leftovers.processesMentioning(
+                            jvmm.stateRoot().resolve("s").toString())
+                    .stream()
+                    .map(p -> p.info().commandLine().orElse(""))
+                    .filter(c -> c.contains("qemu-system-x86_64"))
+                    .toList();
             assertThat(qemu).hasSize(1);
             assertThat(qemu.get(0).contains("-incoming")).as(qemu.get(0)).isEqualTo(handler.equals("jvmm-podsandbox"));
             // A pod with its network (its tap opened by the unprivileged VMM), cold or restored from a template.
-            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot())).isEqualTo(1);
+            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot()))
+                    .isEqualTo(1);
         }
         StreamedExec streamed = streamedExec(client);
         String attached = attachAndSay(client, "hello through attach");
@@ -162,13 +195,22 @@ class PodTest {
             assertThat(cri.containerStatus(c).getStatus().getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
         }
         cri.stopPodSandbox(podId);
-        assertThat(cri.podSandboxStatus(podId, false).getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_NOTREADY);
+        assertThat(cri.podSandboxStatus(podId, false).getStatus().getState())
+                .isEqualTo(PodSandboxState.SANDBOX_NOTREADY);
         cri.removeContainer(server);
         cri.removeContainer(client);
         cri.removePodSandbox(podId);
 
-        Observed seen = new Observed(answer, exec.getStdout().toStringUtf8(), exec.getStderr().toStringUtf8(), exec.getExitCode(),
-                logLine, bootServer, bootClient, memoryMax, memTotal);
+        Observed seen = new Observed(
+                answer,
+                exec.getStdout().toStringUtf8(),
+                exec.getStderr().toStringUtf8(),
+                exec.getExitCode(),
+                logLine,
+                bootServer,
+                bootClient,
+                memoryMax,
+                memTotal);
         assertThat(seen.httpAnswer()).isEqualTo("pong\n");
         // The pod's address (CNI's, in the pod's namespace on the host) is on the containers' eth0.
         assertThat(podAddresses).contains("inet " + status.getNetwork().getIp() + "/24");
@@ -185,7 +227,8 @@ class PodTest {
         assertThat(seen.logLine()).matches("\\S+ stdout F server up");
         assertThat(seen.memoryMax()).isEqualTo(Long.toString(64L * 1024 * 1024));
         assertThat(seen.bootIdServer()).isEqualTo(seen.bootIdClient()).isNotEmpty();
-        String hostBootId = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+        String hostBootId =
+                Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
         if (handler.startsWith("jvmm")) {
             // One VM for the pod: a kernel of its own, sized from the pod's 1 GiB plus the guest overhead.
             assertThat(seen.bootIdServer()).isNotEqualTo(hostBootId);
@@ -198,7 +241,9 @@ class PodTest {
     /** An exec's stdout (stripped); it must succeed. */
     private static String output(String container, String... cmd) {
         ExecSyncResponse r = cri.execSync(container, 60, cmd);
-        assertThat(r.getExitCode()).as("%s: %s", String.join(" ", cmd), r.getStderr().toStringUtf8()).isZero();
+        assertThat(r.getExitCode())
+                .as("%s: %s", String.join(" ", cmd), r.getStderr().toStringUtf8())
+                .isZero();
         return r.getStdout().toStringUtf8().strip();
     }
 
@@ -209,44 +254,81 @@ class PodTest {
     private static void checkTheSandboxServiceDirectly(String podId) throws Exception {
         String service = "containerd.runtime.sandbox.v1.Sandbox";
         io.jvmm.ttrpc.CallOptions call = io.jvmm.ttrpc.CallOptions.withTimeout(Duration.ofSeconds(30));
-        try (io.jvmm.ttrpc.TtrpcClient shim = io.jvmm.ttrpc.TtrpcClient.connect(containerd.shimSocket(CriNetwork.NAMESPACE, podId))) {
-            shim.unary(service, "PingSandbox", io.jvmm.api.containerd.sandbox.v1.PingRequest.newBuilder().setSandboxId(podId).build(),
-                    io.jvmm.api.containerd.sandbox.v1.PingResponse.parser(), call);
-            var status = shim.unary(service, "SandboxStatus", io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest.newBuilder()
-                    .setSandboxId(podId).setVerbose(true).build(), io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse.parser(), call);
+        try (io.jvmm.ttrpc.TtrpcClient shim =
+                io.jvmm.ttrpc.TtrpcClient.connect(containerd.shimSocket(CriNetwork.NAMESPACE, podId))) {
+            shim.unary(
+                    service,
+                    "PingSandbox",
+                    io.jvmm.api.containerd.sandbox.v1.PingRequest.newBuilder()
+                            .setSandboxId(podId)
+                            .build(),
+                    io.jvmm.api.containerd.sandbox.v1.PingResponse.parser(),
+                    call);
+            var status = shim.unary(
+                    service,
+                    "SandboxStatus",
+                    io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest.newBuilder()
+                            .setSandboxId(podId)
+                            .setVerbose(true)
+                            .build(),
+                    io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse.parser(),
+                    call);
             assertThat(status.getState()).isEqualTo("SANDBOX_READY");
             assertThat(status.getInfoMap()).containsEntry("memoryMib", "1280").containsEntry("accel", "tcg");
-            var metric = shim.unary(service, "SandboxMetrics", io.jvmm.api.containerd.sandbox.v1.SandboxMetricsRequest.newBuilder()
-                    .setSandboxId(podId).build(), io.jvmm.api.containerd.sandbox.v1.SandboxMetricsResponse.parser(), call).getMetrics();
+            var metric = shim.unary(
+                            service,
+                            "SandboxMetrics",
+                            io.jvmm.api.containerd.sandbox.v1.SandboxMetricsRequest.newBuilder()
+                                    .setSandboxId(podId)
+                                    .build(),
+                            io.jvmm.api.containerd.sandbox.v1.SandboxMetricsResponse.parser(),
+                            call)
+                    .getMetrics();
             assertThat(metric.getData().getTypeUrl()).isEqualTo("io.containerd.cgroups.v2.Metrics");
-            var m = io.jvmm.api.containerd.cgroups.v2.Metrics.parseFrom(metric.getData().getValue());
+            var m = io.jvmm.api.containerd.cgroups.v2.Metrics.parseFrom(
+                    metric.getData().getValue());
             assertThat(m.getCpu().getUsageUsec()).isPositive();
             assertThat(m.getMemory().getUsage()).isGreaterThan(64L * 1024 * 1024);
             assertThat(m.getMemory().getUsageLimit()).isEqualTo(1280L * 1024 * 1024);
             assertThat(m.getPids().getCurrent()).as("httpd, the client's sh").isGreaterThanOrEqualTo(2);
-            var wrong = org.assertj.core.api.Assertions.catchThrowableOfType(io.jvmm.ttrpc.TtrpcException.class, () -> shim.unary(service,
-                    "PingSandbox", io.jvmm.api.containerd.sandbox.v1.PingRequest.newBuilder().setSandboxId("another-pod").build(),
-                    io.jvmm.api.containerd.sandbox.v1.PingResponse.parser(), call));
+            var wrong = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    io.jvmm.ttrpc.TtrpcException.class,
+                    () -> shim.unary(
+                            service,
+                            "PingSandbox",
+                            io.jvmm.api.containerd.sandbox.v1.PingRequest.newBuilder()
+                                    .setSandboxId("another-pod")
+                                    .build(),
+                            io.jvmm.api.containerd.sandbox.v1.PingResponse.parser(),
+                            call));
             assertThat(wrong.code()).isEqualTo(io.jvmm.ttrpc.Code.NOT_FOUND);
         }
     }
 
-    private record StreamedExec(String stdout, String stderr, String status) {
-    }
+    private record StreamedExec(String stdout, String stderr, String status) {}
 
     private static StreamedExec streamedExec(String container) throws InterruptedException {
-        String url = cri.exec(io.jvmm.api.cri.v1.ExecRequest.newBuilder().setContainerId(container)
-                .addAllCmd(List.of("sh", "-c", "echo out; echo err >&2; exit 4")).setStdout(true).setStderr(true).build());
+        String url = cri.exec(io.jvmm.api.cri.v1.ExecRequest.newBuilder()
+                .setContainerId(container)
+                .addAllCmd(List.of("sh", "-c", "echo out; echo err >&2; exit 4"))
+                .setStdout(true)
+                .setStderr(true)
+                .build());
         try (StreamSession s = StreamSession.open(url)) {
-            assertThat(s.awaitEnd(Duration.ofSeconds(60))).as("exec session ended").isTrue();
+            assertThat(s.awaitEnd(Duration.ofSeconds(60)))
+                    .as("exec session ended")
+                    .isTrue();
             return new StreamedExec(s.stdout(), s.stderr(), s.status());
         }
     }
 
     /** Attaches to the container's stdin and stdout, writes a line, returns what the container answered. */
     private static String attachAndSay(String container, String line) throws InterruptedException {
-        String url = cri.attach(io.jvmm.api.cri.v1.AttachRequest.newBuilder().setContainerId(container)
-                .setStdin(true).setStdout(true).build());
+        String url = cri.attach(io.jvmm.api.cri.v1.AttachRequest.newBuilder()
+                .setContainerId(container)
+                .setStdin(true)
+                .setStdout(true)
+                .build());
         try (StreamSession s = StreamSession.open(url)) {
             s.writeStdin(line + "\n");
             s.awaitStdout("got:" + line, Duration.ofSeconds(30));
@@ -255,14 +337,21 @@ class PodTest {
     }
 
     private static String createAndStart(String podId, PodSandboxConfig pod, String name, String script) {
-        String id = cri.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setSandboxConfig(pod)
-                .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName(name))
-                        .setStdin(true)
-                        .setLinux(io.jvmm.api.cri.v1.LinuxContainerConfig.newBuilder().setSecurityContext(
-                                io.jvmm.api.cri.v1.LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(SHARED_PIDS)))
-                        .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
-                        .addAllCommand(List.of("sh", "-c", script)).setLogPath(name + ".log"))
-                .build()).getContainerId();
+        String id = cri.createContainer(CreateContainerRequest.newBuilder()
+                        .setPodSandboxId(podId)
+                        .setSandboxConfig(pod)
+                        .setConfig(ContainerConfig.newBuilder()
+                                .setMetadata(ContainerMetadata.newBuilder().setName(name))
+                                .setStdin(true)
+                                .setLinux(io.jvmm.api.cri.v1.LinuxContainerConfig.newBuilder()
+                                        .setSecurityContext(
+                                                io.jvmm.api.cri.v1.LinuxContainerSecurityContext.newBuilder()
+                                                        .setNamespaceOptions(SHARED_PIDS)))
+                                .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
+                                .addAllCommand(List.of("sh", "-c", script))
+                                .setLogPath(name + ".log"))
+                        .build())
+                .getContainerId();
         cri.startContainer(id);
         return id;
     }
@@ -288,8 +377,7 @@ class PodTest {
         awaitNoJvmmLeftovers();
     }
 
-    private record Pod(String id, String container, String ip) {
-    }
+    private record Pod(String id, String container, String ip) {}
 
     /**
      * The VM of a running pod is killed on the host: the pod becomes not ready (shim sandboxer: WaitSandbox
@@ -305,17 +393,23 @@ class PodTest {
             long memTotal = memTotalKib(output(pod.container(), "cat", "/proc/meminfo"));
             int configured = handler.equals("jvmm") ? 1024 : CONFIG_MEMORY_MIB;
             assertThat(memTotal).isBetween((configured - 160) * 1024L, configured * 1024L);
-            List<ProcessHandle> qemu = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
-                    .filter(p -> p.info().command().orElse("").endsWith("qemu-system-x86_64")).toList();
+            List<ProcessHandle> qemu = Leftovers.processesMentioning(
+                            jvmm.stateRoot().toString())
+                    .stream()
+                    .filter(p -> p.info().command().orElse("").endsWith("qemu-system-x86_64"))
+                    .toList();
             assertThat(qemu).hasSize(1);
             qemu.get(0).destroyForcibly();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (cri.podSandboxStatus(pod.id(), false).getStatus().getState() != PodSandboxState.SANDBOX_NOTREADY
                     || cri.containerStatus(pod.container()).getStatus().getState() != ContainerState.CONTAINER_EXITED) {
-                assertThat(System.nanoTime()).as("pod not ready and container exited within 60 s").isLessThan(deadline);
+                assertThat(System.nanoTime())
+                        .as("pod not ready and container exited within 60 s")
+                        .isLessThan(deadline);
                 Thread.sleep(200);
             }
-            assertThat(cri.containerStatus(pod.container()).getStatus().getExitCode()).isEqualTo(137);
+            assertThat(cri.containerStatus(pod.container()).getStatus().getExitCode())
+                    .isEqualTo(137);
         } finally {
             cri.stopPodSandbox(pod.id());
             cri.removePodSandbox(pod.id());
@@ -331,8 +425,8 @@ class PodTest {
     @ParameterizedTest
     @ValueSource(strings = {"runc", "jvmm-podsandbox"})
     void aHostNetworkPodReachesTheHost(String handler) throws Exception {
-        com.sun.net.httpserver.HttpServer host = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        com.sun.net.httpserver.HttpServer host =
+                com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         host.createContext("/", exchange -> {
             byte[] body = "hello from the host\n".getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
@@ -342,17 +436,28 @@ class PodTest {
         host.start();
         String name = "hostnet-" + handler;
         PodSandboxConfig pod = PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid(UUID.randomUUID().toString()))
+                .setMetadata(PodSandboxMetadata.newBuilder()
+                        .setName(name)
+                        .setNamespace("default")
+                        .setUid(UUID.randomUUID().toString()))
                 // No hostname: a host-network pod keeps the host's (the kubelet sets none either).
-                .setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs-" + name).toString())
-                .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(io.jvmm.api.cri.v1.LinuxSandboxSecurityContext.newBuilder()
-                        .setNamespaceOptions(io.jvmm.api.cri.v1.NamespaceOption.newBuilder().setNetwork(io.jvmm.api.cri.v1.NamespaceMode.NODE))))
+                .setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs-" + name)
+                        .toString())
+                .setLinux(LinuxPodSandboxConfig.newBuilder()
+                        .setSecurityContext(io.jvmm.api.cri.v1.LinuxSandboxSecurityContext.newBuilder()
+                                .setNamespaceOptions(io.jvmm.api.cri.v1.NamespaceOption.newBuilder()
+                                        .setNetwork(io.jvmm.api.cri.v1.NamespaceMode.NODE))))
                 .build();
-        String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build()).getPodSandboxId();
+        String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                        .setConfig(pod)
+                        .setRuntimeHandler(handler)
+                        .build())
+                .getPodSandboxId();
         try {
             String container = createAndStart(podId, pod, "app", "exec sleep 3600");
             String address = handler.equals("runc") ? "127.0.0.1" : io.jvmm.vmm.GuestNic.HostUser.GATEWAY;
-            assertThat(awaitHttp(container, address + ":" + host.getAddress().getPort())).isEqualTo("hello from the host\n");
+            assertThat(awaitHttp(container, address + ":" + host.getAddress().getPort()))
+                    .isEqualTo("hello from the host\n");
         } finally {
             removeQuietly(podId);
             host.stop(0);
@@ -364,30 +469,58 @@ class PodTest {
 
     private static Pod servingPod(String handler, String name, String script) throws Exception {
         PodSandboxConfig pod = PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("default").setUid(UUID.randomUUID().toString()))
-                .setHostname(name).setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs-" + name).toString()).build();
-        String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build()).getPodSandboxId();
-        String container = cri.createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(id).setSandboxConfig(pod)
-                .setConfig(ContainerConfig.newBuilder().setMetadata(ContainerMetadata.newBuilder().setName("web"))
-                        .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
-                        .addEnvs(io.jvmm.api.cri.v1.KeyValue.newBuilder().setKey("POD").setValue(name))
-                        .addAllCommand(List.of("sh", "-c", script)).setLogPath("web.log"))
-                .build()).getContainerId();
+                .setMetadata(PodSandboxMetadata.newBuilder()
+                        .setName(name)
+                        .setNamespace("default")
+                        .setUid(UUID.randomUUID().toString()))
+                .setHostname(name)
+                .setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs-" + name)
+                        .toString())
+                .build();
+        String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                        .setConfig(pod)
+                        .setRuntimeHandler(handler)
+                        .build())
+                .getPodSandboxId();
+        String container = cri.createContainer(CreateContainerRequest.newBuilder()
+                        .setPodSandboxId(id)
+                        .setSandboxConfig(pod)
+                        .setConfig(ContainerConfig.newBuilder()
+                                .setMetadata(ContainerMetadata.newBuilder().setName("web"))
+                                .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
+                                .addEnvs(io.jvmm.api.cri.v1.KeyValue.newBuilder()
+                                        .setKey("POD")
+                                        .setValue(name))
+                                .addAllCommand(List.of("sh", "-c", script))
+                                .setLogPath("web.log"))
+                        .build())
+                .getContainerId();
         cri.startContainer(container);
-        return new Pod(id, container, cri.podSandboxStatus(id, false).getStatus().getNetwork().getIp());
+        return new Pod(
+                id,
+                container,
+                cri.podSandboxStatus(id, false).getStatus().getNetwork().getIp());
     }
 
     /** A server starts listening a moment after its container starts: ask until it answers (at most 20 x 10 s). */
     private static String awaitHttp(String client, String address) throws InterruptedException {
         ExecSyncResponse r = null;
         for (int i = 0; i < 20; i++) {
-            r = cri.execSync(client, 10, "wget", "-q", "-O", "-", "http://" + (address.contains(":") ? address : address + ":8080") + "/");
+            r = cri.execSync(
+                    client,
+                    10,
+                    "wget",
+                    "-q",
+                    "-O",
+                    "-",
+                    "http://" + (address.contains(":") ? address : address + ":8080") + "/");
             if (r.getExitCode() == 0) {
                 return r.getStdout().toStringUtf8();
             }
             Thread.sleep(500);
         }
-        throw new AssertionError("no answer from " + address + ": " + r.getStderr().toStringUtf8());
+        throw new AssertionError(
+                "no answer from " + address + ": " + r.getStderr().toStringUtf8());
     }
 
     private static String awaitLogLine(Path log, String text) throws Exception {
@@ -401,25 +534,31 @@ class PodTest {
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("no \"" + text + "\" in " + log + (Files.exists(log) ? ": " + Files.readString(log) : " (missing)"));
+        throw new AssertionError(
+                "no \"" + text + "\" in " + log + (Files.exists(log) ? ": " + Files.readString(log) : " (missing)"));
     }
 
     private static long memTotalKib(String meminfo) {
-        return meminfo.lines().filter(l -> l.startsWith("MemTotal:")).findFirst()
-                .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).orElse(0L);
+        return meminfo.lines()
+                .filter(l -> l.startsWith("MemTotal:"))
+                .findFirst()
+                .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+                .orElse(0L);
     }
 
     /** After RemovePodSandbox: the pod's shim, VM processes and sandbox state are gone (within a few seconds). */
     private static void awaitNoJvmmLeftovers() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
-            List<ProcessHandle> vms = Leftovers.processesMentioning(jvmm.stateRoot().toString());
+            List<ProcessHandle> vms =
+                    Leftovers.processesMentioning(jvmm.stateRoot().toString());
             List<Path> dirs = jvmm.leftoverSandboxes();
             if (vms.isEmpty() && dirs.isEmpty()) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("left after RemovePodSandbox: VM processes " + vms + ", sandbox state " + dirs);
+                throw new AssertionError(
+                        "left after RemovePodSandbox: VM processes " + vms + ", sandbox state " + dirs);
             }
             Thread.sleep(200);
         }

@@ -25,8 +25,12 @@ final class StreamSession implements AutoCloseable {
     private final WebSocket socket;
 
     private StreamSession(String url) {
-        socket = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols(PROTOCOL).connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(URI.create(url.replaceFirst("^http", "ws")), new Listener()).join();
+        socket = HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .subprotocols(PROTOCOL)
+                .connectTimeout(Duration.ofSeconds(10))
+                .buildAsync(URI.create(url.replaceFirst("^http", "ws")), new Listener())
+                .join();
     }
 
     static StreamSession open(String url) {
@@ -36,7 +40,8 @@ final class StreamSession implements AutoCloseable {
     /** Sends bytes to the process's stdin. */
     void writeStdin(String text) {
         byte[] data = text.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer frame = ByteBuffer.allocate(data.length + 1).put((byte) 0).put(data).flip();
+        ByteBuffer frame =
+                ByteBuffer.allocate(data.length + 1).put((byte) 0).put(data).flip();
         socket.sendBinary(frame, true).join();
     }
 
@@ -85,7 +90,7 @@ final class StreamSession implements AutoCloseable {
             case 1 -> stdout.writeBytes(bytes);
             case 2 -> stderr.writeBytes(bytes);
             case 3 -> status.append(new String(bytes, StandardCharsets.UTF_8));
-            default -> { }
+            default -> {}
         }
     }
 
@@ -120,7 +125,10 @@ final class StreamSession implements AutoCloseable {
     @Override
     public void close() {
         if (!socket.isOutputClosed()) {
-            socket.sendClose(WebSocket.NORMAL_CLOSURE, "").orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();
+            socket.sendClose(WebSocket.NORMAL_CLOSURE, "")
+                    .orTimeout(5, TimeUnit.SECONDS)
+                    .exceptionally(e -> null)
+                    .join();
         }
         socket.abort();
     }

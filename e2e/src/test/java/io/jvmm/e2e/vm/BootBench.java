@@ -3,7 +3,7 @@ package io.jvmm.e2e.vm;
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.task.sandbox.GuestConnector;
-import io.jvmm.vmm.qemu.QemuVm;
+import io.jvmm.vmm.qemu.DeviceSetup;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,8 +18,7 @@ import java.util.Locale;
  * Also the host memory (RSS) of QEMU and its helpers. {@code BootBench <runs>}.
  */
 public final class BootBench {
-    private BootBench() {
-    }
+    private BootBench() {}
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -31,16 +30,24 @@ public final class BootBench {
         List<Double> readyQmp = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
             bare.add(bareBoot(image));
-            double[] jvmm = jvmmBoot(QemuVm.DeviceSetup.COMMAND_LINE);
+            double[] jvmm = jvmmBoot(DeviceSetup.COMMAND_LINE);
             ready.add(jvmm[0]);
             exited.add(jvmm[1]);
             rssMib.add(jvmm[2]);
-            readyQmp.add(jvmmBoot(QemuVm.DeviceSetup.QMP)[0]);
+            readyQmp.add(jvmmBoot(DeviceSetup.QMP)[0]);
         }
-        System.out.printf(Locale.ROOT, "RESULT runs=%d bare_s=%.2f agent_ready_s=%.2f container_exit_s=%.2f ready_ratio=%.2f host_rss_mib=%.0f"
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT runs=%d bare_s=%.2f agent_ready_s=%.2f container_exit_s=%.2f ready_ratio=%.2f host_rss_mib=%.0f"
                         + " agent_ready_qmp_setup_s=%.2f qmp_vs_cmdline=%.2f%n",
-                runs, median(bare), median(ready), median(exited), median(ready) / median(bare), median(rssMib),
-                median(readyQmp), median(readyQmp) / median(ready));
+                runs,
+                median(bare),
+                median(ready),
+                median(exited),
+                median(ready) / median(bare),
+                median(rssMib),
+                median(readyQmp),
+                median(readyQmp) / median(ready));
         System.out.println("bare: " + bare + " ready: " + ready + " exit: " + exited + " ready(qmp): " + readyQmp);
         System.exit(0);
     }
@@ -48,10 +55,31 @@ public final class BootBench {
     public static double bareBoot(GuestImage image) throws Exception {
         Path console = Files.createTempFile("jvmm-bare", ".log");
         long start = System.nanoTime();
-        Process qemu = new ProcessBuilder("qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max", "-smp", "2",
-                "-m", "1024M", "-kernel", image.kernel().toString(), "-initrd", image.initrd().toString(),
-                "-append", "console=ttyS0 quiet panic=-1 jvmm.bare", "-no-reboot", "-nodefaults", "-display", "none",
-                "-serial", "file:" + console).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process qemu = new ProcessBuilder(
+                        "qemu-system-x86_64",
+                        "-machine",
+                        "q35,accel=tcg",
+                        "-cpu",
+                        "max",
+                        "-smp",
+                        "2",
+                        "-m",
+                        "1024M",
+                        "-kernel",
+                        image.kernel().toString(),
+                        "-initrd",
+                        image.initrd().toString(),
+                        "-append",
+                        "console=ttyS0 quiet panic=-1 jvmm.bare",
+                        "-no-reboot",
+                        "-nodefaults",
+                        "-display",
+                        "none",
+                        "-serial",
+                        "file:" + console)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         try {
             while (!Files.readString(console).contains("JVMM-BARE-BOOT-DONE")) {
                 if (!qemu.isAlive() || System.nanoTime() - start > 120e9) {
@@ -67,8 +95,9 @@ public final class BootBench {
     }
 
     /** Seconds to agent-ready and to a container's exit status, and host RSS in MiB at agent-ready. */
-    static double[] jvmmBoot(QemuVm.DeviceSetup setup) throws Exception {
-        try (TestVm t = TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "", setup)) {
+    static double[] jvmmBoot(DeviceSetup setup) throws Exception {
+        try (TestVm t =
+                TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "", setup)) {
             String rootfs = t.rootfs("bench");
             long start = System.nanoTime();
             t.vm.start(TestVm.BOOT_TIMEOUT);
@@ -76,7 +105,8 @@ public final class BootBench {
             t.agent = agent;
             double ready = (System.nanoTime() - start) / 1e9;
             double rss = t.vm.hostMemoryBytes() / 1048576.0;
-            agent.createContainer("bench", "", OciSpec.config("bench", rootfs, List.of("true")), StdioSpec.getDefaultInstance());
+            agent.createContainer(
+                    "bench", "", OciSpec.config("bench", rootfs, List.of("true")), StdioSpec.getDefaultInstance());
             agent.startContainer("bench");
             int status = agent.waitProcess("bench", "", Duration.ofSeconds(60)).getExitStatus();
             double exited = (System.nanoTime() - start) / 1e9;
@@ -88,8 +118,10 @@ public final class BootBench {
     }
 
     public static double median(List<Double> values) {
-        double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+        double[] sorted =
+                values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return sorted.length % 2 == 1
+                ? sorted[sorted.length / 2]
                 : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     }
 

@@ -7,11 +7,30 @@ import java.util.List;
 
 /** A container root file system with nothing but busybox-static in it, made offline from the Debian package. */
 public final class BusyboxRootfs {
-    private static final List<String> APPLETS = List.of("sh", "echo", "cat", "sleep", "yes", "head", "dd", "sha256sum",
-            "ls", "ps", "kill", "true", "false", "hostname", "wc", "seq", "tr", "env", "id", "stty", "tty");
+    private static final List<String> APPLETS = List.of(
+            "sh",
+            "echo",
+            "cat",
+            "sleep",
+            "yes",
+            "head",
+            "dd",
+            "sha256sum",
+            "ls",
+            "ps",
+            "kill",
+            "true",
+            "false",
+            "hostname",
+            "wc",
+            "seq",
+            "tr",
+            "env",
+            "id",
+            "stty",
+            "tty");
 
-    private BusyboxRootfs() {
-    }
+    private BusyboxRootfs() {}
 
     public static Path create(Path dir) throws IOException {
         Path unpacked = Files.createTempDirectory("jvmm-busybox");

@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -18,8 +17,7 @@ import java.util.zip.GZIPOutputStream;
  * and {@link GoldenSnapshotTest} restores it forever after.
  */
 public final class GoldenSnapshotMaker {
-    private GoldenSnapshotMaker() {
-    }
+    private GoldenSnapshotMaker() {}
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args[0]).resolve("golden").resolve("format-" + GuestSnapshot.FORMAT);
@@ -32,7 +30,10 @@ public final class GoldenSnapshotMaker {
                 vm.saveSnapshot(snapshot, Duration.ofSeconds(60));
             }
             Files.createDirectories(out);
-            Files.copy(snapshot.manifestFile(), out.resolve("manifest.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(
+                    snapshot.manifestFile(),
+                    out.resolve("manifest.json"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             try (OutputStream gz = new GZIPOutputStream(Files.newOutputStream(out.resolve("guest.vmstate.gz")))) {
                 Files.copy(snapshot.vmstate(), gz);
             }

@@ -35,8 +35,17 @@ class GoldenSnapshotTest {
     /** The VM every golden fixture is made for and restored into: 1 vCPU, 256 MiB, TCG, the built guest. */
     static VmConfig config(Path stateDir) {
         GuestImage image = GuestImage.get();
-        return new VmConfig(stateDir, image.kernel(), image.initrd(), Optional.of(image.runtimeDisk()), Optional.empty(), 1, 256, 3,
-                Accel.TCG, "");
+        return new VmConfig(
+                stateDir,
+                image.kernel(),
+                image.initrd(),
+                Optional.of(image.runtimeDisk()),
+                Optional.empty(),
+                1,
+                256,
+                3,
+                Accel.TCG,
+                "");
     }
 
     @AfterEach
@@ -90,7 +99,9 @@ class GoldenSnapshotTest {
 
     private static InputStream resource(String name) {
         InputStream in = GoldenSnapshotTest.class.getResourceAsStream(FIXTURE + name);
-        assertThat(in).as("fixture %s%s (GoldenSnapshotMaker writes it)", FIXTURE, name).isNotNull();
+        assertThat(in)
+                .as("fixture %s%s (GoldenSnapshotMaker writes it)", FIXTURE, name)
+                .isNotNull();
         return in;
     }
 }

@@ -39,13 +39,17 @@ class GuestCacheTest {
     void keepsTheEntriesBuiltLastAndDeletesTheOthers() throws IOException {
         for (int i = 1; i <= 6; i++) {
             builtAt(Files.createFile(cache.resolve(runtime(i))), i);
-            builtAt(Files.createDirectories(cache.resolve(initrd(i)).resolve("x")).getParent(), i);
+            builtAt(
+                    Files.createDirectories(cache.resolve(initrd(i)).resolve("x"))
+                            .getParent(),
+                    i);
         }
 
         prune(RUNTIMES, 4);
         prune(INITRDS, 2);
 
-        assertThat(names()).containsExactlyInAnyOrder(runtime(3), runtime(4), runtime(5), runtime(6), initrd(5), initrd(6));
+        assertThat(names())
+                .containsExactlyInAnyOrder(runtime(3), runtime(4), runtime(5), runtime(6), initrd(5), initrd(6));
     }
 
     @Test
@@ -78,8 +82,17 @@ class GuestCacheTest {
 
     private GoPeer.Result prune(String glob, int keep) {
         Path lib = GoPeer.repoRoot().resolve("scripts/lib/cache.sh");
-        return GoPeer.run(List.of("bash", "-c", "source \"$1\" && cache_prune \"$2\" \"$3\" \"$4\"", "prune",
-                lib.toString(), cache.toString(), glob, Integer.toString(keep)), 30);
+        return GoPeer.run(
+                List.of(
+                        "bash",
+                        "-c",
+                        "source \"$1\" && cache_prune \"$2\" \"$3\" \"$4\"",
+                        "prune",
+                        lib.toString(),
+                        cache.toString(),
+                        glob,
+                        Integer.toString(keep)),
+                30);
     }
 
     private List<String> names() throws IOException {

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /** Containers run by crun in a real QEMU guest, driven through the agent over hybrid vsock. One VM for the class. */
 class GuestContainerTest {
-    private static final StdioSpec OUT_ERR = StdioSpec.newBuilder().setStdout(true).setStderr(true).build();
+    private static final StdioSpec OUT_ERR =
+            StdioSpec.newBuilder().setStdout(true).setStderr(true).build();
     private static TestVm vm;
 
     @BeforeAll
@@ -34,7 +35,10 @@ class GuestContainerTest {
             List<Long> before = List.of(vm.vm.monitorPid());
             vm.close();
             assertThat(vm.leftoverProcesses()).as("processes left behind").isEmpty();
-            assertThat(before.stream().map(ProcessHandle::of).filter(p -> p.isPresent() && p.get().isAlive())).isEmpty();
+            assertThat(before.stream()
+                            .map(ProcessHandle::of)
+                            .filter(p -> p.isPresent() && p.get().isAlive()))
+                    .isEmpty();
             assertThat(vm.stateDir).doesNotExist();
         }
     }
@@ -55,24 +59,32 @@ class GuestContainerTest {
         OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "rng", ""));
         OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "rng", ""));
         vm.agent.startContainer("rng");
-        assertThat(vm.agent.waitProcess("rng", "", Duration.ofSeconds(60)).getExitStatus()).isZero();
+        assertThat(vm.agent.waitProcess("rng", "", Duration.ofSeconds(60)).getExitStatus())
+                .isZero();
         assertThat(out.text()).startsWith("virtio_rng");
         vm.agent.deleteContainer("rng");
     }
 
     @Test
     void theHostSetsTheGuestsClockHostnameAndEntropy() throws Exception {
-        long hostNow = System.currentTimeMillis() * 1_000_000L + 1_000_000_000L * 3600 * 24 * 365; // a year ahead: unmistakable
+        long hostNow = System.currentTimeMillis() * 1_000_000L
+                + 1_000_000_000L * 3600 * 24 * 365; // a year ahead: unmistakable
         byte[] entropy = new byte[64];
         new java.security.SecureRandom().nextBytes(entropy);
         vm.agent.setupGuest(hostNow, "sandbox-42", entropy);
         String rootfs = vm.rootfs("whoami");
         // No hostname in the spec: the container's UTS namespace starts as a copy of the guest's.
-        vm.agent.createContainer("whoami", "", OciSpec.config("whoami", rootfs, List.of("sh", "-c", "hostname; date +%s"), false), OUT_ERR);
+        vm.agent.createContainer(
+                "whoami",
+                "",
+                OciSpec.config("whoami", rootfs, List.of("sh", "-c", "hostname; date +%s"), false),
+                OUT_ERR);
         OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "whoami", ""));
         OutputCollector err = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "whoami", ""));
         vm.agent.startContainer("whoami");
-        assertThat(vm.agent.waitProcess("whoami", "", Duration.ofSeconds(60)).getExitStatus()).as(err.text()).isZero();
+        assertThat(vm.agent.waitProcess("whoami", "", Duration.ofSeconds(60)).getExitStatus())
+                .as(err.text())
+                .isZero();
         String[] lines = out.text().split("\n");
         assertThat(lines[0]).isEqualTo("sandbox-42");
         long guestSeconds = Long.parseLong(lines[1]);
@@ -84,8 +96,11 @@ class GuestContainerTest {
     @Test
     void busyboxWritesToStdoutAndStderrAndExitsSeven() throws Exception {
         String rootfs = vm.rootfs("c7");
-        vm.agent.createContainer("c7", "", OciSpec.config("c7", rootfs,
-                List.of("sh", "-c", "echo hello from the guest; echo oops >&2; exit 7")), OUT_ERR);
+        vm.agent.createContainer(
+                "c7",
+                "",
+                OciSpec.config("c7", rootfs, List.of("sh", "-c", "echo hello from the guest; echo oops >&2; exit 7")),
+                OUT_ERR);
         OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "c7", ""));
         OutputCollector err = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "c7", ""));
         vm.agent.startContainer("c7");
@@ -99,41 +114,61 @@ class GuestContainerTest {
     @Test
     void execRunsInsideARunningContainerAndSignalsMapTo128PlusN() throws Exception {
         String rootfs = vm.rootfs("sleeper");
-        vm.agent.createContainer("sleeper", "", OciSpec.config("sleeper", rootfs, List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
+        vm.agent.createContainer(
+                "sleeper",
+                "",
+                OciSpec.config("sleeper", rootfs, List.of("sleep", "1000")),
+                StdioSpec.getDefaultInstance());
         vm.agent.startContainer("sleeper");
 
-        vm.agent.exec("sleeper", "e1", OciSpec.processJson(List.of("sh", "-c", "echo from exec $(hostname); exit 3")), OUT_ERR);
+        vm.agent.exec(
+                "sleeper",
+                "e1",
+                OciSpec.processJson(List.of("sh", "-c", "echo from exec $(hostname); exit 3")),
+                OUT_ERR);
         OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "sleeper", "e1"));
         OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "sleeper", "e1"));
-        assertThat(vm.agent.waitProcess("sleeper", "e1", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(3);
+        assertThat(vm.agent.waitProcess("sleeper", "e1", Duration.ofSeconds(60)).getExitStatus())
+                .isEqualTo(3);
         assertThat(out.text()).isEqualTo("from exec sleeper\n");
 
         vm.agent.exec("sleeper", "e2", OciSpec.processJson(List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
         assertThat(vm.agent.listProcesses("sleeper")).hasSizeGreaterThanOrEqualTo(2);
         vm.agent.signal("sleeper", "e2", 15, false);
-        assertThat(vm.agent.waitProcess("sleeper", "e2", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 15);
+        assertThat(vm.agent.waitProcess("sleeper", "e2", Duration.ofSeconds(60)).getExitStatus())
+                .isEqualTo(128 + 15);
 
         vm.agent.signal("sleeper", "", 9, false);
-        assertThat(vm.agent.waitProcess("sleeper", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
+        assertThat(vm.agent.waitProcess("sleeper", "", Duration.ofSeconds(60)).getExitStatus())
+                .isEqualTo(128 + 9);
         assertThatThrownBy(() -> vm.agent.signal("sleeper", "", 9, false))
-                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
+                .isInstanceOfSatisfying(
+                        TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
         vm.agent.deleteContainer("sleeper");
     }
 
     @Test
     void anExecIdIsFreeAgainOnceTheExecIsDeleted() throws Exception {
         startSleeper("reuse");
-        vm.agent.exec("reuse", "probe", OciSpec.processJson(List.of("sh", "-c", "exit 4")), StdioSpec.getDefaultInstance());
-        assertThat(vm.agent.waitProcess("reuse", "probe", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(4);
+        vm.agent.exec(
+                "reuse", "probe", OciSpec.processJson(List.of("sh", "-c", "exit 4")), StdioSpec.getDefaultInstance());
+        assertThat(vm.agent
+                        .waitProcess("reuse", "probe", Duration.ofSeconds(60))
+                        .getExitStatus())
+                .isEqualTo(4);
         vm.agent.deleteProcess("reuse", "probe");
         vm.agent.exec("reuse", "probe", OciSpec.processJson(List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
 
-        assertThatThrownBy(() -> vm.agent.deleteProcess("reuse", "probe")).as("still running")
-                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION));
+        assertThatThrownBy(() -> vm.agent.deleteProcess("reuse", "probe"))
+                .as("still running")
+                .isInstanceOfSatisfying(
+                        TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION));
         assertThatThrownBy(() -> vm.agent.deleteProcess("reuse", "never"))
-                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
+                .isInstanceOfSatisfying(
+                        TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
         assertThatThrownBy(() -> vm.agent.deleteProcess("reuse", ""))
-                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT));
+                .isInstanceOfSatisfying(
+                        TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT));
         killAndDelete("reuse");
     }
 
@@ -146,29 +181,38 @@ class GuestContainerTest {
     @Test
     void aFailedExecLeavesNothingThatHoldsBackTheContainersExit() throws Exception {
         startSleeper("failexec");
-        assertThatThrownBy(() -> vm.agent.exec("failexec", "missing", OciSpec.processJson(List.of("/no/such/program")),
-                StdioSpec.getDefaultInstance())).hasMessageContaining("no/such/program");
+        assertThatThrownBy(() -> vm.agent.exec(
+                        "failexec",
+                        "missing",
+                        OciSpec.processJson(List.of("/no/such/program")),
+                        StdioSpec.getDefaultInstance()))
+                .hasMessageContaining("no/such/program");
 
         killAndDelete("failexec");
     }
 
     /** A started container whose init sleeps, without stdio. */
     private static void startSleeper(String id) throws Exception {
-        vm.agent.createContainer(id, "", OciSpec.config(id, vm.rootfs(id), List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
+        vm.agent.createContainer(
+                id, "", OciSpec.config(id, vm.rootfs(id), List.of("sleep", "1000")), StdioSpec.getDefaultInstance());
         vm.agent.startContainer(id);
     }
 
     /** SIGKILL to the init, its exit reported as 128 + 9 within a minute, the container deleted. */
     private static void killAndDelete(String id) {
         vm.agent.signal(id, "", 9, false);
-        assertThat(vm.agent.waitProcess(id, "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
+        assertThat(vm.agent.waitProcess(id, "", Duration.ofSeconds(60)).getExitStatus())
+                .isEqualTo(128 + 9);
         vm.agent.deleteContainer(id);
     }
 
     @Test
     void stdinIsPipedInAndItsEndIsSeen() throws Exception {
         String rootfs = vm.rootfs("cat");
-        vm.agent.createContainer("cat", "", OciSpec.config("cat", rootfs, List.of("sh", "-c", "cat; echo done")),
+        vm.agent.createContainer(
+                "cat",
+                "",
+                OciSpec.config("cat", rootfs, List.of("sh", "-c", "cat; echo done")),
                 OUT_ERR.toBuilder().setStdin(true).build());
         OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "cat", ""));
         OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "cat", ""));
@@ -176,7 +220,8 @@ class GuestContainerTest {
         vm.agent.startContainer("cat");
         in.output().write("line one\nline two\n".getBytes(StandardCharsets.UTF_8));
         in.closeOutput();
-        assertThat(vm.agent.waitProcess("cat", "", Duration.ofSeconds(60)).getExitStatus()).isZero();
+        assertThat(vm.agent.waitProcess("cat", "", Duration.ofSeconds(60)).getExitStatus())
+                .isZero();
         assertThat(out.text()).isEqualTo("line one\nline two\ndone\n");
         in.close();
         vm.agent.deleteContainer("cat");
@@ -185,18 +230,27 @@ class GuestContainerTest {
     @Test
     void aTerminalCarriesInputAndOutputAndTakesItsSize() throws Exception {
         String rootfs = vm.rootfs("tty");
-        vm.agent.createContainer("tty", "", OciSpec.terminalConfig("tty", rootfs, List.of("sh")),
-                StdioSpec.newBuilder().setStdin(true).setStdout(true).setTerminal(true).build());
+        vm.agent.createContainer(
+                "tty",
+                "",
+                OciSpec.terminalConfig("tty", rootfs, List.of("sh")),
+                StdioSpec.newBuilder()
+                        .setStdin(true)
+                        .setStdout(true)
+                        .setTerminal(true)
+                        .build());
         OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "tty", ""));
         StdioStream in = vm.agent.openStdio(StdioStream.Kind.STDIN, "tty", "");
         vm.agent.resizePty("tty", "", 100, 40);
         vm.agent.startContainer("tty");
         in.output().write("tty; stty size; echo the-end; exit 3\n".getBytes(StandardCharsets.UTF_8));
-        assertThat(vm.agent.waitProcess("tty", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(3);
+        assertThat(vm.agent.waitProcess("tty", "", Duration.ofSeconds(60)).getExitStatus())
+                .isEqualTo(3);
         String text = out.text();
         assertThat(text).contains("/dev/").contains("40 100").contains("the-end\r\n");
         assertThatThrownBy(() -> vm.agent.resizePty("tty", "", 0, 10))
-                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT));
+                .isInstanceOfSatisfying(
+                        TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT));
         in.close();
         vm.agent.deleteContainer("tty");
     }
@@ -205,12 +259,16 @@ class GuestContainerTest {
     void fiftyMebibytesOfStdoutArriveWhole() throws Exception {
         long size = 50L << 20;
         String rootfs = vm.rootfs("flood");
-        vm.agent.createContainer("flood", "", OciSpec.config("flood", rootfs,
-                List.of("sh", "-c", "yes abcdefghij | head -c " + size)), OUT_ERR);
+        vm.agent.createContainer(
+                "flood",
+                "",
+                OciSpec.config("flood", rootfs, List.of("sh", "-c", "yes abcdefghij | head -c " + size)),
+                OUT_ERR);
         OutputCollector out = OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDOUT, "flood", ""));
         OutputCollector.of(vm.agent.openStdio(StdioStream.Kind.STDERR, "flood", ""));
         vm.agent.startContainer("flood");
-        assertThat(vm.agent.waitProcess("flood", "", Duration.ofSeconds(240)).getExitStatus()).isZero();
+        assertThat(vm.agent.waitProcess("flood", "", Duration.ofSeconds(240)).getExitStatus())
+                .isZero();
         assertThat(out.awaitEnd()).isEqualTo(size);
         assertThat(out.sha256Hex()).isEqualTo(expectedYesSha256(size));
         vm.agent.deleteContainer("flood");
@@ -238,8 +296,16 @@ class GuestContainerTest {
         String rootfs = vm.rootfs("hog");
         long limit = 24L << 20;
         // dd's 64 MiB buffer cannot fit in 24 MiB: the kernel's OOM killer ends it.
-        vm.agent.createContainer("hog", "", OciSpec.config("hog", rootfs,
-                List.of("sh", "-c", "sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1"), true, limit), StdioSpec.getDefaultInstance());
+        vm.agent.createContainer(
+                "hog",
+                "",
+                OciSpec.config(
+                        "hog",
+                        rootfs,
+                        List.of("sh", "-c", "sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1"),
+                        true,
+                        limit),
+                StdioSpec.getDefaultInstance());
         vm.agent.startContainer("hog");
         var stats = vm.agent.stats("hog");
         assertThat(stats.getMemoryLimit()).isEqualTo(limit);
@@ -248,7 +314,8 @@ class GuestContainerTest {
         var event = events.receive().orElseThrow();
         assertThat(event.getContainerId()).isEqualTo("hog");
         assertThat(event.getOom().getOomKills()).isEqualTo(1);
-        assertThat(vm.agent.waitProcess("hog", "", Duration.ofSeconds(60)).getExitStatus()).isEqualTo(128 + 9);
+        assertThat(vm.agent.waitProcess("hog", "", Duration.ofSeconds(60)).getExitStatus())
+                .isEqualTo(128 + 9);
         assertThat(vm.agent.stats("hog").getMemoryOomKills()).isEqualTo(1);
         assertThat(vm.agent.stats("hog").getCpuUsageUsec()).isPositive();
         events.cancel();
@@ -257,14 +324,17 @@ class GuestContainerTest {
 
     @Test
     void badRequestsGetClearStatuses() throws Exception {
-        assertThatThrownBy(() -> vm.agent.createContainer("../escape", "", "{}".getBytes(StandardCharsets.UTF_8), OUT_ERR))
+        assertThatThrownBy(
+                        () -> vm.agent.createContainer("../escape", "", "{}".getBytes(StandardCharsets.UTF_8), OUT_ERR))
                 .isInstanceOfSatisfying(TtrpcException.class, e -> {
                     assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT);
                     assertThat(e.getMessage()).contains("container id \"../escape\" is invalid");
                 });
         assertThatThrownBy(() -> vm.agent.startContainer("nosuch"))
-                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
-        assertThatThrownBy(() -> vm.agent.createContainer("broken", "", "{not json".getBytes(StandardCharsets.UTF_8), OUT_ERR))
+                .isInstanceOfSatisfying(
+                        TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_FOUND));
+        assertThatThrownBy(() ->
+                        vm.agent.createContainer("broken", "", "{not json".getBytes(StandardCharsets.UTF_8), OUT_ERR))
                 .isInstanceOfSatisfying(TtrpcException.class, e -> {
                     assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION);
                     assertThat(e.getMessage()).contains("crun create failed");
@@ -273,9 +343,12 @@ class GuestContainerTest {
         byte[] spec = OciSpec.config("twice", rootfs, List.of("true"));
         vm.agent.createContainer("twice", "", spec, StdioSpec.getDefaultInstance());
         assertThatThrownBy(() -> vm.agent.createContainer("twice", "", spec, StdioSpec.getDefaultInstance()))
-                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.ALREADY_EXISTS));
-        assertThatThrownBy(() -> vm.agent.exec("twice", "e1", OciSpec.processJson(List.of("true")), StdioSpec.getDefaultInstance()))
-                .isInstanceOfSatisfying(TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION));
+                .isInstanceOfSatisfying(
+                        TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.ALREADY_EXISTS));
+        assertThatThrownBy(() -> vm.agent.exec(
+                        "twice", "e1", OciSpec.processJson(List.of("true")), StdioSpec.getDefaultInstance()))
+                .isInstanceOfSatisfying(
+                        TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION));
         vm.agent.deleteContainer("twice");
         // After all that, the agent still serves.
         assertThat(vm.agent.ping(Duration.ofSeconds(10)).getBootId()).isNotEmpty();

@@ -13,8 +13,11 @@ public record GuestImage(Path kernel, Path initrd, Path runtimeDisk) {
     public static synchronized GuestImage get() {
         if (built == null) {
             Path root = GoPeer.repoRoot();
-            Path initrdDir = Path.of(run(List.of("bash", root.resolve("packaging/guest/build-initrd.sh").toString())));
-            Path runtime = Path.of(run(List.of("bash", root.resolve("packaging/guest/build-runtime.sh").toString(),
+            Path initrdDir = Path.of(run(List.of(
+                    "bash", root.resolve("packaging/guest/build-initrd.sh").toString())));
+            Path runtime = Path.of(run(List.of(
+                    "bash",
+                    root.resolve("packaging/guest/build-runtime.sh").toString(),
                     root.resolve("guest-agent/target").toString())));
             built = new GuestImage(initrdDir.resolve("vmlinuz"), initrdDir.resolve("initrd.img"), runtime);
         }
@@ -24,7 +27,8 @@ public record GuestImage(Path kernel, Path initrd, Path runtimeDisk) {
     /** The busybox-static package the image builder downloaded, for container root file systems. */
     static Path busyboxDeb() throws IOException {
         try (var files = Files.list(Path.of("/var/cache/jvmm/guest/debs"))) {
-            return files.filter(p -> p.getFileName().toString().startsWith("busybox-static_")).findFirst()
+            return files.filter(p -> p.getFileName().toString().startsWith("busybox-static_"))
+                    .findFirst()
                     .orElseThrow(() -> new IOException("busybox-static package not in /var/cache/jvmm/guest/debs"));
         }
     }

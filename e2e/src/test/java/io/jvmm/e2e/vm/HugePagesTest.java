@@ -37,6 +37,7 @@ class HugePagesTest {
     private static final Path NR_HUGEPAGES = Path.of("/proc/sys/vm/nr_hugepages");
     /** The VMM's user packaging/shim/install.sh makes. */
     private static final String VMM_USER = "jvmm-vmm";
+
     private static Path stateRoot;
     private static Path ownMount;
     private static long originalPages = -1;
@@ -58,7 +59,8 @@ class HugePagesTest {
             originalPages = poolPages();
             setPoolPages(originalPages + needed / pool.pageBytes());
         }
-        Assumptions.assumeTrue(pool.freeBytes() >= needed, "the host's huge page pool has no room and cannot be grown here");
+        Assumptions.assumeTrue(
+                pool.freeBytes() >= needed, "the host's huge page pool has no room and cannot be grown here");
     }
 
     @AfterAll
@@ -80,16 +82,24 @@ class HugePagesTest {
         SandboxSettings settings = settings(true);
         GuestSnapshot template = VmTemplates.ensure(settings, new VmSize(1, MIB), Accel.TCG);
         assertThat(Files.isSymbolicLink(template.memory())).isTrue();
-        assertThat(HugePages.holds(template.memory())).as("the template's memory is on hugetlbfs").isTrue();
-        assertThat(pool.freeBytes()).as("the pages the template's guest touched are taken").isLessThan(freeBefore);
+        assertThat(HugePages.holds(template.memory()))
+                .as("the template's memory is on hugetlbfs")
+                .isTrue();
+        assertThat(pool.freeBytes())
+                .as("the pages the template's guest touched are taken")
+                .isLessThan(freeBefore);
 
         VmConfig config = config(settings, "clone");
         try (QemuVm clone = QemuVm.restoring(config, false, template)) {
             clone.start(TIMEOUT);
             answers(config);
             assertThat(clone.sharesSnapshotMemory()).isTrue();
-            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(stateRoot)).as("confined QEMUs").isEqualTo(1);
-            assertThat(guestMemoryPageKib(clone.monitorPid(), template)).as("the clone's guest memory mapping").isEqualTo(2048);
+            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(stateRoot))
+                    .as("confined QEMUs")
+                    .isEqualTo(1);
+            assertThat(guestMemoryPageKib(clone.monitorPid(), template))
+                    .as("the clone's guest memory mapping")
+                    .isEqualTo(2048);
 
             // No room left in the pool for another clone's reservation: it runs on a copy instead.
             long total = poolPages();
@@ -100,16 +110,22 @@ class HugePagesTest {
                 try (QemuVm copy = QemuVm.restoring(second, false, template)) {
                     copy.start(TIMEOUT);
                     answers(second);
-                    assertThat(copy.sharesSnapshotMemory()).as("a clone the pool cannot hold").isFalse();
+                    assertThat(copy.sharesSnapshotMemory())
+                            .as("a clone the pool cannot hold")
+                            .isFalse();
                 }
             } finally {
                 setPoolPages(total);
             }
-            assertThat(template.deleteUnlessInUse()).as("a template a running VM maps is not deleted").isFalse();
+            assertThat(template.deleteUnlessInUse())
+                    .as("a template a running VM maps is not deleted")
+                    .isFalse();
         }
         Path hugeFile = Files.readSymbolicLink(template.memory());
         assertThat(template.deleteUnlessInUse()).isTrue();
-        assertThat(hugeFile).as("deleting the template deletes its hugetlbfs file").doesNotExist();
+        assertThat(hugeFile)
+                .as("deleting the template deletes its hugetlbfs file")
+                .doesNotExist();
         assertThat(pool.freeBytes()).as("and gives the pool its pages back").isEqualTo(freeBefore);
     }
 
@@ -135,14 +151,37 @@ class HugePagesTest {
 
     private static SandboxSettings settings(boolean hugePages) {
         GuestImage image = GuestImage.get();
-        return new SandboxSettings(VmmType.QEMU, image.kernel(), image.initrd(), Optional.of(image.runtimeDisk()), 1, MIB,
-                Accel.TCG, stateRoot, TIMEOUT, "", true, hugePages, Optional.empty(), Optional.of(VMM_USER));
+        return new SandboxSettings(
+                VmmType.QEMU,
+                image.kernel(),
+                image.initrd(),
+                Optional.of(image.runtimeDisk()),
+                1,
+                MIB,
+                Accel.TCG,
+                stateRoot,
+                TIMEOUT,
+                "",
+                true,
+                hugePages,
+                Optional.empty(),
+                Optional.of(VMM_USER));
     }
 
     private static VmConfig config(SandboxSettings settings, String name) throws Exception {
         Path dir = Files.createDirectories(stateRoot.resolve(name));
-        return new VmConfig(dir, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(), 1, MIB, 3,
-                Accel.TCG, "").withVmmUser(settings.vmmAccount());
+        return new VmConfig(
+                        dir,
+                        settings.kernel(),
+                        settings.initrd(),
+                        settings.runtimeDisk(),
+                        Optional.empty(),
+                        1,
+                        MIB,
+                        3,
+                        Accel.TCG,
+                        "")
+                .withVmmUser(settings.vmmAccount());
     }
 
     private static void answers(VmConfig config) throws Exception {
@@ -167,8 +206,12 @@ class HugePagesTest {
                 return Integer.parseInt(line.replaceAll("\\D", ""));
             }
         }
-        throw new AssertionError("no mapping of " + target + " (inode " + inode + ") in process " + pid + "; its file mappings: "
-                + Files.readAllLines(Path.of("/proc/" + pid + "/maps")).stream().filter(l -> l.contains("/")).distinct().toList());
+        throw new AssertionError(
+                "no mapping of " + target + " (inode " + inode + ") in process " + pid + "; its file mappings: "
+                        + Files.readAllLines(Path.of("/proc/" + pid + "/maps")).stream()
+                                .filter(l -> l.contains("/"))
+                                .distinct()
+                                .toList());
     }
 
     /**

@@ -9,8 +9,7 @@ import java.util.List;
 public final class OciSpec {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private OciSpec() {
-    }
+    private OciSpec() {}
 
     static ObjectNode process(List<String> args) {
         ObjectNode p = JSON.createObjectNode();
@@ -23,8 +22,19 @@ public final class OciSpec {
         ObjectNode caps = p.putObject("capabilities");
         for (String set : List.of("bounding", "effective", "permitted")) {
             ArrayNode c = caps.putArray(set);
-            List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-                    "CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_AUDIT_WRITE").forEach(c::add);
+            List.of(
+                            "CAP_CHOWN",
+                            "CAP_DAC_OVERRIDE",
+                            "CAP_FOWNER",
+                            "CAP_FSETID",
+                            "CAP_KILL",
+                            "CAP_SETGID",
+                            "CAP_SETUID",
+                            "CAP_SETPCAP",
+                            "CAP_NET_BIND_SERVICE",
+                            "CAP_SYS_CHROOT",
+                            "CAP_AUDIT_WRITE")
+                    .forEach(c::add);
         }
         p.put("noNewPrivileges", true);
         return p;
@@ -39,7 +49,8 @@ public final class OciSpec {
         return config(containerId, rootfsInGuest, args, setHostname, 0);
     }
 
-    static byte[] config(String containerId, String rootfsInGuest, List<String> args, boolean setHostname, long memoryLimit) {
+    static byte[] config(
+            String containerId, String rootfsInGuest, List<String> args, boolean setHostname, long memoryLimit) {
         ObjectNode spec = JSON.createObjectNode();
         spec.put("ociVersion", "1.0.2");
         spec.set("process", process(args));
@@ -49,16 +60,47 @@ public final class OciSpec {
         }
         ArrayNode mounts = spec.putArray("mounts");
         mounts.addObject().put("destination", "/proc").put("type", "proc").put("source", "proc");
-        mounts.addObject().put("destination", "/dev").put("type", "tmpfs").put("source", "tmpfs")
-                .set("options", JSON.createArrayNode().add("nosuid").add("strictatime").add("mode=755").add("size=65536k"));
-        mounts.addObject().put("destination", "/dev/pts").put("type", "devpts").put("source", "devpts")
-                .set("options", JSON.createArrayNode().add("nosuid").add("noexec").add("newinstance").add("ptmxmode=0666").add("mode=0620"));
-        mounts.addObject().put("destination", "/sys").put("type", "sysfs").put("source", "sysfs")
-                .set("options", JSON.createArrayNode().add("nosuid").add("noexec").add("nodev").add("ro"));
+        mounts.addObject()
+                .put("destination", "/dev")
+                .put("type", "tmpfs")
+                .put("source", "tmpfs")
+                .set(
+                        "options",
+                        JSON.createArrayNode()
+                                .add("nosuid")
+                                .add("strictatime")
+                                .add("mode=755")
+                                .add("size=65536k"));
+        mounts.addObject()
+                .put("destination", "/dev/pts")
+                .put("type", "devpts")
+                .put("source", "devpts")
+                .set(
+                        "options",
+                        JSON.createArrayNode()
+                                .add("nosuid")
+                                .add("noexec")
+                                .add("newinstance")
+                                .add("ptmxmode=0666")
+                                .add("mode=0620"));
+        mounts.addObject()
+                .put("destination", "/sys")
+                .put("type", "sysfs")
+                .put("source", "sysfs")
+                .set(
+                        "options",
+                        JSON.createArrayNode()
+                                .add("nosuid")
+                                .add("noexec")
+                                .add("nodev")
+                                .add("ro"));
         ObjectNode linux = spec.putObject("linux");
         linux.put("cgroupsPath", "/jvmm/" + containerId);
         if (memoryLimit > 0) {
-            linux.putObject("resources").putObject("memory").put("limit", memoryLimit).put("swap", memoryLimit);
+            linux.putObject("resources")
+                    .putObject("memory")
+                    .put("limit", memoryLimit)
+                    .put("swap", memoryLimit);
         }
         ArrayNode ns = linux.putArray("namespaces");
         for (String type : List.of("pid", "ipc", "uts", "mount")) {

@@ -34,7 +34,8 @@ final class OutputCollector {
     private void pump(StdioStream stream) {
         long total = 0;
         byte[] buffer = new byte[64 * 1024];
-        try (stream; InputStream in = stream.input()) {
+        try (stream;
+                InputStream in = stream.input()) {
             for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
                 sha256.update(buffer, 0, n);
                 if (head.size() < KEEP) {

@@ -1,9 +1,9 @@
 package io.jvmm.e2e.vm;
 
-import io.jvmm.e2e.Leftovers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.jvmm.e2e.Leftovers;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -18,14 +18,20 @@ class ShimDeathTest {
     @Test
     void monitorAndHelpersDieWhenTheOwnerIsKilled() throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
-        Process owner = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED",
-                "-Djvmm.repo.root=" + System.getProperty("jvmm.repo.root", ""),
-                "-cp", System.getProperty("java.class.path"), VmHolder.class.getName())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process owner = new ProcessBuilder(
+                        javaBin,
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-Djvmm.repo.root=" + System.getProperty("jvmm.repo.root", ""),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        VmHolder.class.getName())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         Path stateDir = null;
         Path shareDir = null;
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8));
             String line;
             do {
                 line = out.readLine();
@@ -36,11 +42,15 @@ class ShimDeathTest {
             stateDir = Path.of(parts[2]);
             shareDir = Path.of(parts[3]);
             List<ProcessHandle> vmProcesses = Leftovers.processesMentioning(stateDir.toString());
-            assertThat(vmProcesses).extracting(ProcessHandle::pid).contains(qemuPid).hasSizeGreaterThanOrEqualTo(3);
+            assertThat(vmProcesses)
+                    .extracting(ProcessHandle::pid)
+                    .contains(qemuPid)
+                    .hasSizeGreaterThanOrEqualTo(3);
 
             owner.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup code runs
             owner.waitFor(10, TimeUnit.SECONDS);
-            await().atMost(Duration.ofSeconds(10)).until(() -> vmProcesses.stream().noneMatch(ProcessHandle::isAlive));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> vmProcesses.stream().noneMatch(ProcessHandle::isAlive));
         } finally {
             owner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             // The owner died without cleaning up: that is this test's job.

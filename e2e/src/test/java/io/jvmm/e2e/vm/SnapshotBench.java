@@ -5,6 +5,7 @@ import io.jvmm.task.sandbox.GuestConnector;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
+import io.jvmm.vmm.qemu.DeviceSetup;
 import io.jvmm.vmm.qemu.QemuVm;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,15 +25,14 @@ public final class SnapshotBench {
     private static final Duration TIMEOUT = Duration.ofSeconds(300);
     private static final int MEMORY_MIB = 768;
 
-    private SnapshotBench() {
-    }
+    private SnapshotBench() {}
 
     public static void main(String[] args) throws Exception {
         int clones = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         Path root = Files.createTempDirectory(Path.of("/tmp"), "jvmm-sb");
         List<QemuVm> running = new ArrayList<>();
         try {
-            QemuVm cold = new QemuVm(config(root, "cold"), false, QemuVm.DeviceSetup.SNAPSHOTTABLE);
+            QemuVm cold = new QemuVm(config(root, "cold"), false, DeviceSetup.SNAPSHOTTABLE);
             running.add(cold);
             long begin = System.nanoTime();
             cold.start(TIMEOUT);
@@ -59,16 +59,24 @@ public final class SnapshotBench {
                 }
                 restoreSeconds.add((System.nanoTime() - start) / 1e9);
             }
-            long clonePss = running.stream().mapToLong(QemuVm::hostMemoryPssBytes).sum() / clones;
-            double meanRestore = restoreSeconds.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+            long clonePss =
+                    running.stream().mapToLong(QemuVm::hostMemoryPssBytes).sum() / clones;
+            double meanRestore = restoreSeconds.stream()
+                    .mapToDouble(Double::doubleValue)
+                    .average()
+                    .orElse(0);
             System.out.println("cold boot to agent-ready: " + String.format(Locale.ROOT, "%.2f s", coldSeconds)
                     + ", PSS " + (coldPss >> 20) + " MiB");
-            System.out.println("restore from template to agent-ready: " + restoreSeconds.stream()
-                    .map(s -> String.format(Locale.ROOT, "%.2f", s)).toList() + " s, mean PSS per clone with "
+            System.out.println("restore from template to agent-ready: "
+                    + restoreSeconds.stream()
+                            .map(s -> String.format(Locale.ROOT, "%.2f", s))
+                            .toList() + " s, mean PSS per clone with "
                     + clones + " running: " + (clonePss >> 20) + " MiB");
-            System.out.println(String.format(Locale.ROOT,
+            System.out.println(String.format(
+                    Locale.ROOT,
                     "RESULT template start %.2fx of cold boot (target <= 0.2x); memory per sandbox %.2fx of cold (target <= 0.3x)",
-                    meanRestore / coldSeconds, (double) clonePss / coldPss));
+                    meanRestore / coldSeconds,
+                    (double) clonePss / coldPss));
         } finally {
             running.forEach(QemuVm::close);
             io.jvmm.e2e.Leftovers.deleteTree(root);
@@ -78,7 +86,16 @@ public final class SnapshotBench {
     private static VmConfig config(Path root, String name) throws Exception {
         Path dir = Files.createDirectories(root.resolve(name));
         GuestImage image = GuestImage.get();
-        return new VmConfig(dir, image.kernel(), image.initrd(), Optional.of(image.runtimeDisk()), Optional.empty(), 1,
-                MEMORY_MIB, 3, Accel.TCG, "");
+        return new VmConfig(
+                dir,
+                image.kernel(),
+                image.initrd(),
+                Optional.of(image.runtimeDisk()),
+                Optional.empty(),
+                1,
+                MEMORY_MIB,
+                3,
+                Accel.TCG,
+                "");
     }
 }

@@ -11,6 +11,7 @@ import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmState;
+import io.jvmm.vmm.qemu.DeviceSetup;
 import io.jvmm.vmm.qemu.QemuVm;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ class SnapshotTest {
     /** One template for every test: booted to its agent, measured, saved. */
     @BeforeAll
     void saveATemplate() throws Exception {
-        QemuVm template = new QemuVm(config(MEMORY_MIB, Optional.empty()), false, QemuVm.DeviceSetup.SNAPSHOTTABLE);
+        QemuVm template = new QemuVm(config(MEMORY_MIB, Optional.empty()), false, DeviceSetup.SNAPSHOTTABLE);
         try {
             long begin = System.nanoTime();
             template.start(TIMEOUT);
@@ -87,8 +88,17 @@ class SnapshotTest {
     private VmConfig config(int memoryMib, Optional<Path> share) throws Exception {
         Path state = Files.createTempDirectory(Path.of("/tmp"), "jvmm-snap");
         dirs.add(state);
-        return new VmConfig(state, GuestImage.get().kernel(), GuestImage.get().initrd(), Optional.of(GuestImage.get().runtimeDisk()),
-                share, 1, memoryMib, 3, Accel.TCG, "");
+        return new VmConfig(
+                state,
+                GuestImage.get().kernel(),
+                GuestImage.get().initrd(),
+                Optional.of(GuestImage.get().runtimeDisk()),
+                share,
+                1,
+                memoryMib,
+                3,
+                Accel.TCG,
+                "");
     }
 
     private QemuVm track(QemuVm vm) {
@@ -101,7 +111,8 @@ class SnapshotTest {
         assertThat(snapshot.partialDir()).doesNotExist();
         for (Path file : List.of(snapshot.vmstate(), snapshot.memory(), snapshot.manifestFile())) {
             assertThat(file).isRegularFile();
-            assertThat(Files.getPosixFilePermissions(file)).as("%s is read-only", file)
+            assertThat(Files.getPosixFilePermissions(file))
+                    .as("%s is read-only", file)
                     .noneMatch(p -> p.name().endsWith("_WRITE"));
         }
         GuestSnapshot.Manifest manifest = snapshot.manifest();
@@ -134,7 +145,8 @@ class SnapshotTest {
                     agents.add(agent);
                     byte[] entropy = new byte[64];
                     new SecureRandom().nextBytes(entropy);
-                    machineIds.add(agent.setupGuest(System.currentTimeMillis() * 1_000_000L, "clone-" + clone, entropy));
+                    machineIds.add(
+                            agent.setupGuest(System.currentTimeMillis() * 1_000_000L, "clone-" + clone, entropy));
                     restoreSeconds.add((System.nanoTime() - begin) / 1e9);
                     assertThat(vm.sharesSnapshotMemory()).isTrue();
                     return null;
@@ -148,12 +160,21 @@ class SnapshotTest {
         }
         Set<String> distinct = new HashSet<>(machineIds);
         assertThat(machineIds).hasSize(CLONES).allMatch(id -> id.matches("[0-9a-f]{32}"));
-        assertThat(distinct).as("machine ids drawn from each clone's /dev/urandom").hasSize(CLONES);
+        assertThat(distinct)
+                .as("machine ids drawn from each clone's /dev/urandom")
+                .hasSize(CLONES);
         assertThat(vms).as("every clone still runs").allMatch(vm -> vm.state() == VmState.RUNNING);
         long clonePss = vms.stream().mapToLong(QemuVm::hostMemoryPssBytes).sum() / CLONES;
-        System.out.printf("cold boot to agent-ready %.2f s, PSS %d MiB; %d clones at once: restore to agent-ready %s s, mean PSS %d MiB%n",
-                coldSeconds, coldPssBytes >> 20, CLONES,
-                restoreSeconds.stream().sorted().map(s -> String.format("%.1f", s)).toList(), clonePss >> 20);
+        System.out.printf(
+                "cold boot to agent-ready %.2f s, PSS %d MiB; %d clones at once: restore to agent-ready %s s, mean PSS %d MiB%n",
+                coldSeconds,
+                coldPssBytes >> 20,
+                CLONES,
+                restoreSeconds.stream()
+                        .sorted()
+                        .map(s -> String.format("%.1f", s))
+                        .toList(),
+                clonePss >> 20);
         assertThat(clonePss).as("mean clone PSS vs a cold-booted guest's").isLessThan(coldPssBytes / 2);
     }
 
@@ -164,20 +185,26 @@ class SnapshotTest {
         VmConfig config = config(MEMORY_MIB, Optional.of(share));
         QemuVm vm = track(QemuVm.restoring(config, false, snapshot));
         vm.start(TIMEOUT);
-        assertThat(vm.sharesSnapshotMemory()).as("vhost-user needs shared memory").isFalse();
+        assertThat(vm.sharesSnapshotMemory())
+                .as("vhost-user needs shared memory")
+                .isFalse();
         AgentClient agent = AgentClient.connect(config.vsockSocket(), TIMEOUT);
         agents.add(agent);
         // Fails unless the virtiofs share plugged after the restore mounts in the guest.
-        String id = agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, "with-share", new byte[32], "jvmm", "");
+        String id = agent.setupRestoredGuest(
+                System.currentTimeMillis() * 1_000_000L, "with-share", new byte[32], "jvmm", "");
         assertThat(id).matches("[0-9a-f]{32}");
-        assertThat(snapshot.verifyFor(config(MEMORY_MIB, Optional.empty()), io.jvmm.vmm.VmmType.QEMU).memoryMib())
-                .as("the snapshot is unchanged by a clone that wrote its own copy").isEqualTo(MEMORY_MIB);
+        assertThat(snapshot.verifyFor(config(MEMORY_MIB, Optional.empty()), io.jvmm.vmm.VmmType.QEMU)
+                        .memoryMib())
+                .as("the snapshot is unchanged by a clone that wrote its own copy")
+                .isEqualTo(MEMORY_MIB);
     }
 
     @Test
     void aSnapshotThatDoesNotFitIsRefusedBeforeAnythingStarts() throws Exception {
         assertThatThrownBy(() -> QemuVm.restoring(config(1024, Optional.empty()), false, snapshot))
-                .isInstanceOf(VmException.SnapshotMismatch.class).hasMessageContaining("768 MiB");
+                .isInstanceOf(VmException.SnapshotMismatch.class)
+                .hasMessageContaining("768 MiB");
         Path copy = Files.createTempDirectory(Path.of("/tmp"), "jvmm-snapcopy").resolve("template");
         dirs.add(copy.getParent());
         Files.createDirectories(copy);
@@ -190,16 +217,20 @@ class SnapshotTest {
         tampered.vmstate().toFile().setWritable(true);
         Files.write(tampered.vmstate(), state);
         assertThatThrownBy(() -> QemuVm.restoring(config(MEMORY_MIB, Optional.empty()), false, tampered))
-                .isInstanceOf(VmException.SnapshotMismatch.class).hasMessageContaining("device state");
-        assertThatThrownBy(() -> QemuVm.restoring(config(MEMORY_MIB, Optional.empty()), false, new GuestSnapshot(Path.of("/nonexistent/x"))))
-                .isInstanceOf(VmException.SnapshotMismatch.class).hasMessageContaining("manifest");
+                .isInstanceOf(VmException.SnapshotMismatch.class)
+                .hasMessageContaining("device state");
+        assertThatThrownBy(() -> QemuVm.restoring(
+                        config(MEMORY_MIB, Optional.empty()), false, new GuestSnapshot(Path.of("/nonexistent/x"))))
+                .isInstanceOf(VmException.SnapshotMismatch.class)
+                .hasMessageContaining("manifest");
     }
 
     @Test
     void onlyABootedVmInTheSnapshotLayoutCanBeSaved() throws Exception {
-        QemuVm plain = track(new QemuVm(config(512, Optional.empty()), false, QemuVm.DeviceSetup.COMMAND_LINE));
+        QemuVm plain = track(new QemuVm(config(512, Optional.empty()), false, DeviceSetup.COMMAND_LINE));
         assertThatThrownBy(() -> plain.saveSnapshot(new GuestSnapshot(Path.of("/tmp/never")), TIMEOUT))
-                .isInstanceOf(VmException.InvalidConfig.class).hasMessageContaining("snapshottable");
+                .isInstanceOf(VmException.InvalidConfig.class)
+                .hasMessageContaining("snapshottable");
         QemuVm clone = track(QemuVm.restoring(config(MEMORY_MIB, Optional.empty()), false, snapshot));
         assertThatThrownBy(() -> clone.saveSnapshot(new GuestSnapshot(Path.of("/tmp/never")), TIMEOUT))
                 .isInstanceOf(VmException.InvalidConfig.class);

@@ -48,8 +48,18 @@ class TemplateCrashTest {
 
     private static SandboxSettings settings(Path stateRoot) {
         GuestImage image = GuestImage.get();
-        return new SandboxSettings(VmmType.QEMU, image.kernel(), image.initrd(), Optional.of(image.runtimeDisk()), 1, 512,
-                Accel.TCG, stateRoot, TIMEOUT, "", true);
+        return new SandboxSettings(
+                VmmType.QEMU,
+                image.kernel(),
+                image.initrd(),
+                Optional.of(image.runtimeDisk()),
+                1,
+                512,
+                Accel.TCG,
+                stateRoot,
+                TIMEOUT,
+                "",
+                true);
     }
 
     @Test
@@ -61,9 +71,15 @@ class TemplateCrashTest {
         Random random = new Random();
         String java = ProcessHandle.current().info().command().orElseThrow();
         for (int i = 0; i < KILLS; i++) {
-            Process maker = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    TemplateCrashTest.class.getName(), stateRoot.toString())
-                    .redirectErrorStream(true).redirectOutput(stateRoot.resolve("maker-" + i + ".log").toFile()).start();
+            Process maker = new ProcessBuilder(
+                            java,
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            TemplateCrashTest.class.getName(),
+                            stateRoot.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(stateRoot.resolve("maker-" + i + ".log").toFile())
+                    .start();
             long killAfterMs = 2_000 + random.nextInt(14_000);
             boolean finished = maker.waitFor(killAfterMs, TimeUnit.MILLISECONDS);
             if (!finished) {
@@ -91,7 +107,9 @@ class TemplateCrashTest {
             try (AgentClient agent = AgentClient.connect(config.vsockSocket(), TIMEOUT)) {
                 agent.ping(Duration.ofSeconds(10));
             }
-            assertThat(made.deleteUnlessInUse()).as("a template a running VM maps is not deleted").isFalse();
+            assertThat(made.deleteUnlessInUse())
+                    .as("a template a running VM maps is not deleted")
+                    .isFalse();
         }
         assertThat(made.deleteUnlessInUse()).isTrue();
         assertThat(VmTemplates.list(stateRoot)).isEmpty();
@@ -100,7 +118,16 @@ class TemplateCrashTest {
     private VmConfig configFor(SandboxSettings settings, String name) throws Exception {
         Path dir = stateRoot.resolve(name);
         Files.createDirectories(dir);
-        return new VmConfig(dir, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(), 1, 512, 3,
-                Accel.TCG, "");
+        return new VmConfig(
+                dir,
+                settings.kernel(),
+                settings.initrd(),
+                settings.runtimeDisk(),
+                Optional.empty(),
+                1,
+                512,
+                3,
+                Accel.TCG,
+                "");
     }
 }

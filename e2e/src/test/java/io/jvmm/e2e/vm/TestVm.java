@@ -1,9 +1,10 @@
 package io.jvmm.e2e.vm;
 
-import io.jvmm.e2e.Leftovers;
 import io.jvmm.agent.client.AgentClient;
+import io.jvmm.e2e.Leftovers;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.VmConfig;
+import io.jvmm.vmm.qemu.DeviceSetup;
 import io.jvmm.vmm.qemu.QemuVm;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,12 +41,16 @@ final class TestVm implements AutoCloseable {
     }
 
     static TestVm boot(Path kernel, Path initrd, String kernelArgs) throws IOException {
-        return boot(create(kernel, initrd, kernelArgs, QemuVm.DeviceSetup.COMMAND_LINE, Optional.empty()));
+        return boot(create(kernel, initrd, kernelArgs, DeviceSetup.COMMAND_LINE, Optional.empty()));
     }
 
     /** A guest whose CPU is QEMU's {@code cpuModel}. */
     static TestVm bootOnCpu(String cpuModel) throws IOException {
-        return boot(create(GuestImage.get().kernel(), GuestImage.get().initrd(), "", QemuVm.DeviceSetup.COMMAND_LINE,
+        return boot(create(
+                GuestImage.get().kernel(),
+                GuestImage.get().initrd(),
+                "",
+                DeviceSetup.COMMAND_LINE,
                 Optional.of(cpuModel)));
     }
 
@@ -61,19 +66,30 @@ final class TestVm implements AutoCloseable {
     }
 
     static TestVm create(Path kernel, Path initrd, String kernelArgs) throws IOException {
-        return create(kernel, initrd, kernelArgs, QemuVm.DeviceSetup.COMMAND_LINE);
+        return create(kernel, initrd, kernelArgs, DeviceSetup.COMMAND_LINE);
     }
 
-    static TestVm create(Path kernel, Path initrd, String kernelArgs, QemuVm.DeviceSetup setup) throws IOException {
+    static TestVm create(Path kernel, Path initrd, String kernelArgs, DeviceSetup setup) throws IOException {
         return create(kernel, initrd, kernelArgs, setup, Optional.empty());
     }
 
-    private static TestVm create(Path kernel, Path initrd, String kernelArgs, QemuVm.DeviceSetup setup,
-                                 Optional<String> cpuModel) throws IOException {
+    private static TestVm create(
+            Path kernel, Path initrd, String kernelArgs, DeviceSetup setup, Optional<String> cpuModel)
+            throws IOException {
         Path state = Files.createTempDirectory(Path.of("/tmp"), "jvmm-vm");
         Path share = Files.createTempDirectory(Path.of("/tmp"), "jvmm-share");
-        VmConfig config = new VmConfig(state, kernel, initrd, Optional.of(GuestImage.get().runtimeDisk()),
-                Optional.of(share), 2, 1024, 3, Accel.TCG, kernelArgs).withCpuModel(cpuModel);
+        VmConfig config = new VmConfig(
+                        state,
+                        kernel,
+                        initrd,
+                        Optional.of(GuestImage.get().runtimeDisk()),
+                        Optional.of(share),
+                        2,
+                        1024,
+                        3,
+                        Accel.TCG,
+                        kernelArgs)
+                .withCpuModel(cpuModel);
         return new TestVm(state, share, new QemuVm(config, false, setup));
     }
 
@@ -97,7 +113,8 @@ final class TestVm implements AutoCloseable {
     /** Console and helper logs survive the VM under target/vm-logs, for diagnosing failures (and CI). */
     private void keepLogs() {
         try {
-            Path logs = Files.createDirectories(Path.of("target", "vm-logs", stateDir.getFileName().toString()));
+            Path logs = Files.createDirectories(
+                    Path.of("target", "vm-logs", stateDir.getFileName().toString()));
             try (Stream<Path> files = Files.list(stateDir)) {
                 for (Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {
                     Files.copy(f, logs.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -114,6 +131,8 @@ final class TestVm implements AutoCloseable {
 
     /** Processes whose command line mentions this VM's state directory: must be none after close. */
     List<Long> leftoverProcesses() {
-        return Leftovers.processesMentioning(stateDir.toString()).stream().map(ProcessHandle::pid).toList();
+        return Leftovers.processesMentioning(stateDir.toString()).stream()
+                .map(ProcessHandle::pid)
+                .toList();
     }
 }

@@ -5,8 +5,7 @@ package io.jvmm.e2e.vm;
  * {@link ShimDeathTest} kills it with SIGKILL and checks that the VM's processes die with it.
  */
 public final class VmHolder {
-    private VmHolder() {
-    }
+    private VmHolder() {}
 
     public static void main(String[] args) throws Exception {
         TestVm t = TestVm.create(GuestImage.get().kernel(), GuestImage.get().initrd(), "");

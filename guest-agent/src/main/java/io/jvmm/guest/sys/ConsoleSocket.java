@@ -44,11 +44,11 @@ public final class ConsoleSocket implements AutoCloseable {
         int conn = Libc.accept(fd, SOCK_CLOEXEC);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment data = arena.allocate(4096);
-            MemorySegment iov = arena.allocate(16, 8);           // struct iovec
+            MemorySegment iov = arena.allocate(16, 8); // struct iovec
             iov.set(ValueLayout.ADDRESS, 0, data);
             iov.set(ValueLayout.JAVA_LONG, 8, data.byteSize());
-            MemorySegment control = arena.allocate(64, 8);       // room for CMSG_SPACE(sizeof(int))
-            MemorySegment msg = arena.allocate(56, 8);           // struct msghdr
+            MemorySegment control = arena.allocate(64, 8); // room for CMSG_SPACE(sizeof(int))
+            MemorySegment msg = arena.allocate(56, 8); // struct msghdr
             msg.set(ValueLayout.ADDRESS, 16, iov);
             msg.set(ValueLayout.JAVA_LONG, 24, 1L);
             msg.set(ValueLayout.ADDRESS, 32, control);
@@ -56,7 +56,8 @@ public final class ConsoleSocket implements AutoCloseable {
             Libc.call(Syscall.RECVMSG, conn, msg.address(), MSG_CMSG_CLOEXEC).orThrow("recvmsg(console socket)");
             long controlLength = msg.get(ValueLayout.JAVA_LONG, 40);
             // struct cmsghdr: len (size_t), level (int), type (int), then the fd
-            if (controlLength < 20 || control.get(ValueLayout.JAVA_INT, 8) != SOL_SOCKET
+            if (controlLength < 20
+                    || control.get(ValueLayout.JAVA_INT, 8) != SOL_SOCKET
                     || control.get(ValueLayout.JAVA_INT, 12) != SCM_RIGHTS) {
                 throw new IOException("crun sent no terminal on the console socket");
             }

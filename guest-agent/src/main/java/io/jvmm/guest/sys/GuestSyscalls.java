@@ -31,8 +31,7 @@ public final class GuestSyscalls {
     public static final int O_CLOEXEC = (int) Libc.O_CLOEXEC;
     private static final int F_SETFL = 4;
 
-    private GuestSyscalls() {
-    }
+    private GuestSyscalls() {}
 
     /** Orphaned descendants (a container's init once crun exits) become our children, so we can reap them. */
     public static void becomeSubreaper() throws IOException {
@@ -43,7 +42,8 @@ public final class GuestSyscalls {
     public static int waitForExit(int pid) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(128, 8);
-            Libc.callRestarting(Syscall.WAITID, P_PID, pid, info.address(), WEXITED).orThrow("waitid(" + pid + ")");
+            Libc.callRestarting(Syscall.WAITID, P_PID, pid, info.address(), WEXITED)
+                    .orThrow("waitid(" + pid + ")");
             int code = info.get(ValueLayout.JAVA_INT, 8);
             int status = info.get(ValueLayout.JAVA_INT, 24);
             return code == CLD_EXITED ? status : 128 + status;
@@ -54,7 +54,8 @@ public final class GuestSyscalls {
     public static boolean reapIfExited(int pid) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(128, 8); // zeroed: si_pid stays 0 when nothing exited
-            Libc.callRestarting(Syscall.WAITID, P_PID, pid, info.address(), WEXITED | WNOHANG).orThrow("waitid(" + pid + ", WNOHANG)");
+            Libc.callRestarting(Syscall.WAITID, P_PID, pid, info.address(), WEXITED | WNOHANG)
+                    .orThrow("waitid(" + pid + ", WNOHANG)");
             return info.get(ValueLayout.JAVA_INT, 16) == pid;
         }
     }
@@ -111,7 +112,8 @@ public final class GuestSyscalls {
 
     public static void mkfifo(String path, int mode) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            Libc.call(Syscall.MKNOD, arena.allocateFrom(path).address(), S_IFIFO | mode, 0).orThrow("mkfifo(" + path + ")");
+            Libc.call(Syscall.MKNOD, arena.allocateFrom(path).address(), S_IFIFO | mode, 0)
+                    .orThrow("mkfifo(" + path + ")");
         }
     }
 
@@ -138,6 +140,7 @@ public final class GuestSyscalls {
 
     public static void powerOff() throws IOException {
         sync();
-        Libc.call(Syscall.REBOOT, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, RB_POWER_OFF).orThrow("reboot(POWER_OFF)");
+        Libc.call(Syscall.REBOOT, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, RB_POWER_OFF)
+                .orThrow("reboot(POWER_OFF)");
     }
 }

@@ -26,10 +26,15 @@ class GuestSyscallsTest {
     void mkfifoMakesAFifoThatOpensWithoutWaitingAndCarriesBytes() throws IOException {
         Path fifo = dir.resolve("stdin");
         GuestSyscalls.mkfifo(fifo.toString(), 0600);
-        var attributes = Files.readAttributes(fifo, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        assertThat(attributes.isOther()).as("a fifo, not a file, directory or link").isTrue();
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(fifo))).isEqualTo("rw-------");
-        int fd = GuestSyscalls.open(fifo.toString(), GuestSyscalls.O_RDWR | GuestSyscalls.O_NONBLOCK | GuestSyscalls.O_CLOEXEC, 0);
+        var attributes = Files.readAttributes(
+                fifo, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        assertThat(attributes.isOther())
+                .as("a fifo, not a file, directory or link")
+                .isTrue();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(fifo)))
+                .isEqualTo("rw-------");
+        int fd = GuestSyscalls.open(
+                fifo.toString(), GuestSyscalls.O_RDWR | GuestSyscalls.O_NONBLOCK | GuestSyscalls.O_CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             GuestSyscalls.setBlocking(fd);
             MemorySegment out = arena.allocateFrom("abc", StandardCharsets.UTF_8);
@@ -45,14 +50,17 @@ class GuestSyscallsTest {
     @Test
     void openOfAMissingPathNamesThePathAndTheError() {
         assertThatThrownBy(() -> GuestSyscalls.open(dir.resolve("missing").toString(), GuestSyscalls.O_RDONLY, 0))
-                .isInstanceOf(IOException.class).hasMessageContaining("missing").hasMessageContaining("errno 2");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("missing")
+                .hasMessageContaining("errno 2");
     }
 
     @Test
     void signalZeroFindsThisProcessAndNotAnUnusedPid() throws IOException {
         GuestSyscalls.kill((int) ProcessHandle.current().pid(), 0);
         assertThatThrownBy(() -> GuestSyscalls.kill(Integer.MAX_VALUE - 1, 0))
-                .isInstanceOf(IOException.class).hasMessageContaining("errno 3"); // ESRCH
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("errno 3"); // ESRCH
     }
 
     @Test
@@ -60,7 +68,9 @@ class GuestSyscallsTest {
         int[] pair = Libc.socketPair();
         try {
             assertThatThrownBy(() -> GuestSyscalls.resizeTerminal(pair[0], 80, 24))
-                    .isInstanceOf(IOException.class).hasMessageContaining("TIOCSWINSZ").hasMessageContaining("errno 25"); // ENOTTY
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("TIOCSWINSZ")
+                    .hasMessageContaining("errno 25"); // ENOTTY
         } finally {
             Libc.close(pair[0]);
             Libc.close(pair[1]);

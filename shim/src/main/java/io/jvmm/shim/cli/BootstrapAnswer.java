@@ -18,8 +18,7 @@ import java.util.regex.Pattern;
 public final class BootstrapAnswer {
     private static final Pattern VERSION = Pattern.compile("\\bv?(\\d+)\\.(\\d+)\\.\\d+");
 
-    private BootstrapAnswer() {
-    }
+    private BootstrapAnswer() {}
 
     /** The containerd version, when stdin is the 2.3+ bootstrap message for this shim. */
     public static Optional<BootstrapParams> bootstrapParams(byte[] stdin, String id, String namespace) {
@@ -28,14 +27,21 @@ public final class BootstrapAnswer {
         }
         try {
             BootstrapParams p = BootstrapParams.parseFrom(stdin);
-            return p.getInstanceId().equals(id) && p.getNamespace().equals(namespace) ? Optional.of(p) : Optional.empty();
+            return p.getInstanceId().equals(id) && p.getNamespace().equals(namespace)
+                    ? Optional.of(p)
+                    : Optional.empty();
         } catch (InvalidProtocolBufferException e) {
             return Optional.empty();
         }
     }
 
     public static byte[] forBootstrapParams(String address) {
-        return BootstrapResult.newBuilder().setVersion(3).setAddress(address).setProtocol("ttrpc").build().toByteArray();
+        return BootstrapResult.newBuilder()
+                .setVersion(3)
+                .setAddress(address)
+                .setProtocol("ttrpc")
+                .build()
+                .toByteArray();
     }
 
     /** The answer for a containerd of {@code major.minor} (empty when unknown). */
@@ -55,8 +61,9 @@ public final class BootstrapAnswer {
     }
 
     private static byte[] json(int version, String address) {
-        return ("{\"version\":" + version + ",\"address\":\"" + address.replace("\\", "\\\\").replace("\"", "\\\"")
-                + "\",\"protocol\":\"ttrpc\"}").getBytes(StandardCharsets.UTF_8);
+        return ("{\"version\":" + version + ",\"address\":\""
+                        + address.replace("\\", "\\\\").replace("\"", "\\\"") + "\",\"protocol\":\"ttrpc\"}")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     public static Optional<int[]> parseVersion(String versionOutput) {

@@ -66,8 +66,10 @@ public final class ContainerdVersionQuery {
         if (binary.isEmpty()) {
             return Optional.empty();
         }
-        Process p = new ProcessBuilder(binary, "--version").redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        Process p = new ProcessBuilder(binary, "--version")
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
         process.set(p);
         byte[] out = p.getInputStream().readAllBytes(); // ends when the process does, or when version() kills it
         p.waitFor(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);

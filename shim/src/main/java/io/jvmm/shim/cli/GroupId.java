@@ -16,14 +16,13 @@ import java.util.Map;
  * id, so all of them reach the pod's one shim and VM.
  */
 public final class GroupId {
-    static final List<String> ANNOTATIONS = List.of("io.containerd.jvmm.v2.group", "io.containerd.runc.v2.group",
-            "io.kubernetes.cri.sandbox-id");
+    static final List<String> ANNOTATIONS =
+            List.of("io.containerd.jvmm.v2.group", "io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id");
     // The streaming parser alone: start reads one object of the spec, and a databind ObjectMapper costs
     // start more time to set up than the whole read.
     private static final JsonFactory JSON = new JsonFactory();
 
-    private GroupId() {
-    }
+    private GroupId() {}
 
     public static String of(Path bundle, String containerId) {
         Map<String, String> annotations;

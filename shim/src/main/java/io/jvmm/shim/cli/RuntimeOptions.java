@@ -14,8 +14,7 @@ import java.util.Optional;
 public final class RuntimeOptions {
     static final String TYPE = "runtimeoptions.v1.Options";
 
-    private RuntimeOptions() {
-    }
+    private RuntimeOptions() {}
 
     /** The configuration path the options name, if stdin holds runtimeoptions with one. */
     public static Optional<Path> configPath(byte[] stdin) {
@@ -32,7 +31,8 @@ public final class RuntimeOptions {
                 return Optional.empty();
             }
             if (!path.startsWith("/")) {
-                throw new IllegalArgumentException("runtime options: ConfigPath must be absolute, not \"" + path + "\"");
+                throw new IllegalArgumentException(
+                        "runtime options: ConfigPath must be absolute, not \"" + path + "\"");
             }
             return Optional.of(Path.of(path));
         } catch (InvalidProtocolBufferException e) {

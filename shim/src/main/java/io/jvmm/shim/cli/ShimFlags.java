@@ -9,8 +9,17 @@ import java.util.Optional;
  * [-bundle dir] [-debug] [start|delete]}), parsed the way Go's flag package does: one or two dashes,
  * {@code -flag value} or {@code -flag=value}, flags before the action.
  */
-public record ShimFlags(String namespace, String address, String publishBinary, String id, Optional<Path> bundle,
-                        boolean debug, boolean version, boolean info, Optional<Path> socket, String action) {
+public record ShimFlags(
+        String namespace,
+        String address,
+        String publishBinary,
+        String id,
+        Optional<Path> bundle,
+        boolean debug,
+        boolean version,
+        boolean info,
+        Optional<Path> socket,
+        String action) {
 
     public static ShimFlags parse(List<String> args) {
         String namespace = "";
@@ -23,7 +32,10 @@ public record ShimFlags(String namespace, String address, String publishBinary, 
         boolean version = false;
         boolean info = false;
         int i = 0;
-        while (i < args.size() && args.get(i).startsWith("-") && !args.get(i).equals("-") && !args.get(i).equals("--")) {
+        while (i < args.size()
+                && args.get(i).startsWith("-")
+                && !args.get(i).equals("-")
+                && !args.get(i).equals("--")) {
             String arg = args.get(i).replaceFirst("^--?", "");
             String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
             String inline = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : null;
@@ -46,7 +58,7 @@ public record ShimFlags(String namespace, String address, String publishBinary, 
                         case "id" -> id = value;
                         case "bundle" -> bundle = Path.of(value);
                         case "socket" -> socket = Path.of(value.replaceFirst("^unix://", ""));
-                        default -> { } // -debug-socket: jvmm serves no separate debug socket
+                        default -> {} // -debug-socket: jvmm serves no separate debug socket
                     }
                 }
                 default -> throw new IllegalArgumentException("flag provided but not defined: -" + name);
@@ -58,16 +70,35 @@ public record ShimFlags(String namespace, String address, String publishBinary, 
         }
         String action = i < args.size() ? args.get(i) : "";
         if (i + 1 < args.size()) {
-            throw new IllegalArgumentException("unexpected arguments after " + action + ": " + args.subList(i + 1, args.size()));
+            throw new IllegalArgumentException(
+                    "unexpected arguments after " + action + ": " + args.subList(i + 1, args.size()));
         }
-        return new ShimFlags(namespace, address, publishBinary, id, Optional.ofNullable(bundle), debug, version, info,
-                Optional.ofNullable(socket), action);
+        return new ShimFlags(
+                namespace,
+                address,
+                publishBinary,
+                id,
+                Optional.ofNullable(bundle),
+                debug,
+                version,
+                info,
+                Optional.ofNullable(socket),
+                action);
     }
 
     /** The flags the long-running server is started with (the action dropped, the socket fixed). */
     public List<String> serverArgs(Path socketPath) {
-        List<String> args = new java.util.ArrayList<>(List.of("-namespace", namespace, "-id", id, "-address", address,
-                "-publish-binary", publishBinary, "-socket", socketPath.toString()));
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "-namespace",
+                namespace,
+                "-id",
+                id,
+                "-address",
+                address,
+                "-publish-binary",
+                publishBinary,
+                "-socket",
+                socketPath.toString()));
         if (debug) {
             args.add("-debug");
         }

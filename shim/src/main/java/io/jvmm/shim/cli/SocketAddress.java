@@ -10,12 +10,12 @@ import java.nio.file.Path;
 public final class SocketAddress {
     public static final Path DEFAULT_DIR = Path.of("/run/containerd/s");
 
-    private SocketAddress() {
-    }
+    private SocketAddress() {}
 
     public static Path socketPath(Path dir, String containerdAddress, String namespace, String groupId) {
         // filepath.Join: cleans the joined path (a trailing slash on the address does not change the hash).
-        String joined = Path.of(containerdAddress, namespace, groupId).normalize().toString();
+        String joined =
+                Path.of(containerdAddress, namespace, groupId).normalize().toString();
         return dir.resolve(Sha256.hex(joined));
     }
 

@@ -40,8 +40,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     /** At most one OOM event per container in this time. */
     static final Duration OOM_INTERVAL = Duration.ofSeconds(1);
 
-    private record Pending(Envelope envelope, Optional<String> oomOf) {
-    }
+    private record Pending(Envelope envelope, Optional<String> oomOf) {}
 
     private final Path ttrpcAddress;
     private final String namespace;
@@ -50,6 +49,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private final Set<String> oomWaiting = ConcurrentHashMap.newKeySet();
     /** When each container's last OOM event was queued (System.nanoTime), until the container is deleted. */
     private final Map<String, Long> oomQueuedAt = new ConcurrentHashMap<>();
+
     private final Thread sender;
     private final Duration retryPause;
     private volatile boolean closing;
@@ -76,7 +76,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
             oomQueuedAt.remove(deleted.containerId());
         }
         Envelope envelope = EventEnvelopes.envelope(namespace, event, Instant.now());
-        queue.add(new Pending(envelope, event instanceof TaskEvent.Oom oom ? Optional.of(oom.containerId()) : Optional.empty()));
+        queue.add(new Pending(
+                envelope, event instanceof TaskEvent.Oom oom ? Optional.of(oom.containerId()) : Optional.empty()));
     }
 
     /** Whether an OOM of {@code containerId} is to be queued: none waits, and none was queued in the last interval. */
@@ -110,12 +111,23 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private void send(Envelope envelope) throws InterruptedException {
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try {
-                client().unary(SERVICE, "Forward", ForwardRequest.newBuilder().setEnvelope(envelope).build(),
-                        com.google.protobuf.Empty.parser(), CallOptions.withTimeout(CALL_TIMEOUT));
+                client().unary(
+                                SERVICE,
+                                "Forward",
+                                ForwardRequest.newBuilder()
+                                        .setEnvelope(envelope)
+                                        .build(),
+                                com.google.protobuf.Empty.parser(),
+                                CallOptions.withTimeout(CALL_TIMEOUT));
                 LOG.debug("published {}", envelope.getTopic());
                 return;
             } catch (IOException | RuntimeException e) {
-                LOG.warn("publishing {} failed (attempt {} of {}): {}", envelope.getTopic(), attempt, ATTEMPTS, e.getMessage());
+                LOG.warn(
+                        "publishing {} failed (attempt {} of {}): {}",
+                        envelope.getTopic(),
+                        attempt,
+                        ATTEMPTS,
+                        e.getMessage());
                 dropClient();
                 Thread.sleep(retryPause.toMillis() * attempt);
             }

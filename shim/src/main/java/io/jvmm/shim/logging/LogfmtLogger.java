@@ -18,7 +18,8 @@ import org.apache.logging.log4j.spi.AbstractLogger;
  * level at least as severe as the threshold.
  */
 final class LogfmtLogger extends AbstractLogger {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneOffset.UTC);
 
     private final String shortName;
     private final Level threshold;
@@ -55,8 +56,8 @@ final class LogfmtLogger extends AbstractLogger {
 
     /** One event as a logfmt line (no line separator). */
     static String format(Instant time, Level level, String message, String logger) {
-        return "time=\"" + TIME.format(time) + "\" level=" + level.name().toLowerCase(java.util.Locale.ROOT)
-                + " msg=\"" + escape(message) + "\" logger=" + logger + " runtime=io.containerd.jvmm.v2";
+        return "time=\"" + TIME.format(time) + "\" level=" + level.name().toLowerCase(java.util.Locale.ROOT) + " msg=\""
+                + escape(message) + "\" logger=" + logger + " runtime=io.containerd.jvmm.v2";
     }
 
     /** JSON string escaping: quotes, backslashes and control characters, so a line stays one line. */
@@ -133,38 +134,88 @@ final class LogfmtLogger extends AbstractLogger {
     }
 
     @Override
-    public boolean isEnabled(Level level, Marker marker, String message, Object p0, Object p1, Object p2, Object p3,
-                             Object p4) {
+    public boolean isEnabled(
+            Level level, Marker marker, String message, Object p0, Object p1, Object p2, Object p3, Object p4) {
         return enabled(level);
     }
 
     @Override
-    public boolean isEnabled(Level level, Marker marker, String message, Object p0, Object p1, Object p2, Object p3,
-                             Object p4, Object p5) {
+    public boolean isEnabled(
+            Level level,
+            Marker marker,
+            String message,
+            Object p0,
+            Object p1,
+            Object p2,
+            Object p3,
+            Object p4,
+            Object p5) {
         return enabled(level);
     }
 
     @Override
-    public boolean isEnabled(Level level, Marker marker, String message, Object p0, Object p1, Object p2, Object p3,
-                             Object p4, Object p5, Object p6) {
+    public boolean isEnabled(
+            Level level,
+            Marker marker,
+            String message,
+            Object p0,
+            Object p1,
+            Object p2,
+            Object p3,
+            Object p4,
+            Object p5,
+            Object p6) {
         return enabled(level);
     }
 
     @Override
-    public boolean isEnabled(Level level, Marker marker, String message, Object p0, Object p1, Object p2, Object p3,
-                             Object p4, Object p5, Object p6, Object p7) {
+    public boolean isEnabled(
+            Level level,
+            Marker marker,
+            String message,
+            Object p0,
+            Object p1,
+            Object p2,
+            Object p3,
+            Object p4,
+            Object p5,
+            Object p6,
+            Object p7) {
         return enabled(level);
     }
 
     @Override
-    public boolean isEnabled(Level level, Marker marker, String message, Object p0, Object p1, Object p2, Object p3,
-                             Object p4, Object p5, Object p6, Object p7, Object p8) {
+    public boolean isEnabled(
+            Level level,
+            Marker marker,
+            String message,
+            Object p0,
+            Object p1,
+            Object p2,
+            Object p3,
+            Object p4,
+            Object p5,
+            Object p6,
+            Object p7,
+            Object p8) {
         return enabled(level);
     }
 
     @Override
-    public boolean isEnabled(Level level, Marker marker, String message, Object p0, Object p1, Object p2, Object p3,
-                             Object p4, Object p5, Object p6, Object p7, Object p8, Object p9) {
+    public boolean isEnabled(
+            Level level,
+            Marker marker,
+            String message,
+            Object p0,
+            Object p1,
+            Object p2,
+            Object p3,
+            Object p4,
+            Object p5,
+            Object p6,
+            Object p7,
+            Object p8,
+            Object p9) {
         return enabled(level);
     }
 }

@@ -23,7 +23,9 @@ final class LogfmtLoggerContext implements LoggerContext {
 
     @Override
     public ExtendedLogger getLogger(String name) {
-        return loggers.computeIfAbsent(name, n -> new LogfmtLogger(n, Level.toLevel(System.getProperty(LogfmtProvider.LEVEL_PROPERTY), Level.WARN)));
+        return loggers.computeIfAbsent(
+                name,
+                n -> new LogfmtLogger(n, Level.toLevel(System.getProperty(LogfmtProvider.LEVEL_PROPERTY), Level.WARN)));
     }
 
     /** Messages are formatted by log4j-api's default factory whatever is asked: the shim asks for nothing else. */

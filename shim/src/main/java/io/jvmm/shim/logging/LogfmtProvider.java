@@ -23,13 +23,19 @@ public final class LogfmtProvider extends Provider {
     /** Hands out the one context, whoever asks. */
     public static final class Factory implements LoggerContextFactory {
         @Override
-        public LoggerContext getContext(String fqcn, ClassLoader loader, Object externalContext, boolean currentContext) {
+        public LoggerContext getContext(
+                String fqcn, ClassLoader loader, Object externalContext, boolean currentContext) {
             return LogfmtLoggerContext.INSTANCE;
         }
 
         @Override
-        public LoggerContext getContext(String fqcn, ClassLoader loader, Object externalContext, boolean currentContext,
-                                        URI configLocation, String name) {
+        public LoggerContext getContext(
+                String fqcn,
+                ClassLoader loader,
+                Object externalContext,
+                boolean currentContext,
+                URI configLocation,
+                String name) {
             return LogfmtLoggerContext.INSTANCE;
         }
 

@@ -13,7 +13,9 @@ class BootstrapAnswerTest {
     private static final String ADDRESS = "unix:///run/containerd/s/abc";
 
     private static String answer(String versionOutput) {
-        return new String(BootstrapAnswer.forVersion(BootstrapAnswer.parseVersion(versionOutput), ADDRESS), StandardCharsets.UTF_8);
+        return new String(
+                BootstrapAnswer.forVersion(BootstrapAnswer.parseVersion(versionOutput), ADDRESS),
+                StandardCharsets.UTF_8);
     }
 
     @Test
@@ -22,18 +24,27 @@ class BootstrapAnswerTest {
                 .isEqualTo("{\"version\":3,\"address\":\"unix:///run/containerd/s/abc\",\"protocol\":\"ttrpc\"}");
         assertThat(answer("containerd github.com/containerd/containerd v1.7.24 1234"))
                 .isEqualTo("{\"version\":2,\"address\":\"unix:///run/containerd/s/abc\",\"protocol\":\"ttrpc\"}");
-        assertThat(answer("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1")).isEqualTo(ADDRESS);
+        assertThat(answer("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+b1"))
+                .isEqualTo(ADDRESS);
         assertThat(answer("something else entirely")).isEqualTo(ADDRESS);
     }
 
     @Test
     void bootstrapParamsAreRecognisedOnlyWhenTheyNameThisShim() throws Exception {
-        byte[] params = BootstrapParams.newBuilder().setInstanceId("c1").setNamespace("default").build().toByteArray();
+        byte[] params = BootstrapParams.newBuilder()
+                .setInstanceId("c1")
+                .setNamespace("default")
+                .build()
+                .toByteArray();
         assertThat(BootstrapAnswer.bootstrapParams(params, "c1", "default")).isPresent();
         assertThat(BootstrapAnswer.bootstrapParams(params, "c2", "default")).isEmpty();
-        assertThat(BootstrapAnswer.bootstrapParams(new byte[0], "c1", "default")).isEmpty();
+        assertThat(BootstrapAnswer.bootstrapParams(new byte[0], "c1", "default"))
+                .isEmpty();
         // What containerd <= 2.2 sends: runtime options in an Any; must not pass for bootstrap params.
-        byte[] any = com.google.protobuf.Any.newBuilder().setTypeUrl("containerd.runc.v1.Options").build().toByteArray();
+        byte[] any = com.google.protobuf.Any.newBuilder()
+                .setTypeUrl("containerd.runc.v1.Options")
+                .build()
+                .toByteArray();
         assertThat(BootstrapAnswer.bootstrapParams(any, "c1", "default")).isEmpty();
         BootstrapResult r = BootstrapResult.parseFrom(BootstrapAnswer.forBootstrapParams(ADDRESS));
         assertThat(r.getVersion()).isEqualTo(3);
@@ -43,18 +54,22 @@ class BootstrapAnswerTest {
     @Test
     void socketAddressHashesLikeContainerd() {
         // sha256("/run/containerd/containerd.sock/default/c1"), as containerd's SocketAddress computes it.
-        assertThat(SocketAddress.socketPath(SocketAddress.DEFAULT_DIR, "/run/containerd/containerd.sock", "default", "c1"))
+        assertThat(SocketAddress.socketPath(
+                        SocketAddress.DEFAULT_DIR, "/run/containerd/containerd.sock", "default", "c1"))
                 .isEqualTo(Path.of("/run/containerd/s/" + sha256("/run/containerd/containerd.sock/default/c1")));
-        assertThat(SocketAddress.socketPath(SocketAddress.DEFAULT_DIR, "/run/containerd/containerd.sock/", "default", "c1"))
-                .as("filepath.Join cleans the path").isEqualTo(
-                        SocketAddress.socketPath(SocketAddress.DEFAULT_DIR, "/run/containerd/containerd.sock", "default", "c1"));
+        assertThat(SocketAddress.socketPath(
+                        SocketAddress.DEFAULT_DIR, "/run/containerd/containerd.sock/", "default", "c1"))
+                .as("filepath.Join cleans the path")
+                .isEqualTo(SocketAddress.socketPath(
+                        SocketAddress.DEFAULT_DIR, "/run/containerd/containerd.sock", "default", "c1"));
         assertThat(Optional.of(SocketAddress.uri(Path.of("/x")))).contains("unix:///x");
     }
 
     private static String sha256(String s) {
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(s.getBytes(StandardCharsets.UTF_8)));
+            return java.util.HexFormat.of()
+                    .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                            .digest(s.getBytes(StandardCharsets.UTF_8)));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

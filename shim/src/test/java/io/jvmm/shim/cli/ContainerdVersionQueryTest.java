@@ -21,7 +21,8 @@ class ContainerdVersionQueryTest {
     @Test
     void theVersionIsReadFromWhatTheBinaryPrints() throws IOException {
         Path binary = script("echo 'containerd github.com/containerd/containerd/v2 v2.1.9 abcdef'");
-        Optional<int[]> version = ContainerdVersionQuery.start(binary.toString()).version();
+        Optional<int[]> version =
+                ContainerdVersionQuery.start(binary.toString()).version();
         assertThat(version).hasValueSatisfying(v -> assertThat(v).containsExactly(2, 1));
     }
 
@@ -30,7 +31,8 @@ class ContainerdVersionQueryTest {
         Path pidFile = dir.resolve("pid");
         Path binary = script("echo $$ > " + pidFile + "; exec sleep 30");
         long begun = System.nanoTime();
-        Optional<int[]> version = ContainerdVersionQuery.start(binary.toString(), Duration.ofMillis(500)).version();
+        Optional<int[]> version = ContainerdVersionQuery.start(binary.toString(), Duration.ofMillis(500))
+                .version();
         assertThat(version).isEmpty();
         assertThat(Duration.ofNanos(System.nanoTime() - begun)).isLessThan(Duration.ofSeconds(5));
         long pid = Long.parseLong(Files.readString(pidFile).strip());
@@ -38,18 +40,26 @@ class ContainerdVersionQueryTest {
         if (sleeper != null) {
             sleeper.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
         }
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as("the binary was killed").isNotEqualTo(Optional.of(true));
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
+                .as("the binary was killed")
+                .isNotEqualTo(Optional.of(true));
     }
 
     @Test
     void aMissingBinaryOrNoneAtAllGivesAnUnknownVersion() {
-        assertThat(ContainerdVersionQuery.start(dir.resolve("no-such-containerd").toString()).version()).isEmpty();
+        assertThat(ContainerdVersionQuery.start(
+                                dir.resolve("no-such-containerd").toString())
+                        .version())
+                .isEmpty();
         assertThat(ContainerdVersionQuery.start("").version()).isEmpty();
     }
 
     @Test
     void outputThatIsNoVersionGivesAnUnknownVersion() throws IOException {
-        assertThat(ContainerdVersionQuery.start(script("echo 'usage: containerd [flags]'; exit 2").toString()).version()).isEmpty();
+        assertThat(ContainerdVersionQuery.start(script("echo 'usage: containerd [flags]'; exit 2")
+                                .toString())
+                        .version())
+                .isEmpty();
     }
 
     private Path script(String body) throws IOException {

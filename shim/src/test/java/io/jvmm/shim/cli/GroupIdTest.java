@@ -46,6 +46,8 @@ class GroupIdTest {
     @Test
     void aGroupThatIsNoValidIdentifierIsRefused() throws Exception {
         spec("{\"annotations\":{\"io.containerd.jvmm.v2.group\":\"../../etc\"}}");
-        assertThatThrownBy(() -> GroupId.of(bundle, "c1")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("group");
+        assertThatThrownBy(() -> GroupId.of(bundle, "c1"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("group");
     }
 }

@@ -25,14 +25,17 @@ class EventPublisherTest {
     Path dir;
 
     private TtrpcServer server(List<Envelope> received, AtomicInteger failFirst) throws Exception {
-        return TtrpcServer.builder().addService(ServiceDefinition.builder(EventPublisher.SERVICE)
-                .unary("Forward", ForwardRequest.parser(), (ctx, r) -> {
-                    if (failFirst.getAndDecrement() > 0) {
-                        throw new IllegalStateException("containerd is busy");
-                    }
-                    received.add(r.getEnvelope());
-                    return Empty.getDefaultInstance();
-                }).build()).bind(dir.resolve("ttrpc.sock"));
+        return TtrpcServer.builder()
+                .addService(ServiceDefinition.builder(EventPublisher.SERVICE)
+                        .unary("Forward", ForwardRequest.parser(), (ctx, r) -> {
+                            if (failFirst.getAndDecrement() > 0) {
+                                throw new IllegalStateException("containerd is busy");
+                            }
+                            received.add(r.getEnvelope());
+                            return Empty.getDefaultInstance();
+                        })
+                        .build())
+                .bind(dir.resolve("ttrpc.sock"));
     }
 
     @Test
@@ -45,9 +48,13 @@ class EventPublisherTest {
             p.publish(new TaskEvent.Deleted("c", 7, 137, Instant.ofEpochSecond(100, 5)));
             p.close(Duration.ofSeconds(10));
         }
-        assertThat(received).extracting(Envelope::getTopic).containsExactly("/tasks/start", "/tasks/exit", "/tasks/delete");
-        assertThat(received).extracting(e -> e.getEvent().getTypeUrl())
-                .containsExactly("containerd.events.TaskStart", "containerd.events.TaskExit", "containerd.events.TaskDelete");
+        assertThat(received)
+                .extracting(Envelope::getTopic)
+                .containsExactly("/tasks/start", "/tasks/exit", "/tasks/delete");
+        assertThat(received)
+                .extracting(e -> e.getEvent().getTypeUrl())
+                .containsExactly(
+                        "containerd.events.TaskStart", "containerd.events.TaskExit", "containerd.events.TaskDelete");
         TaskExit exit = TaskExit.parseFrom(received.get(1).getEvent().getValue());
         assertThat(exit.getExitStatus()).isEqualTo(137);
         assertThat(exit.getExitedAt().getSeconds()).isEqualTo(100);
@@ -120,7 +127,9 @@ class EventPublisherTest {
             p.close(Duration.ofSeconds(10));
         }
         List<String> topics = received.stream().map(Envelope::getTopic).toList();
-        assertThat(topics.subList(0, topics.indexOf("/tasks/delete"))).as("before the delete").containsOnly("/tasks/oom")
+        assertThat(topics.subList(0, topics.indexOf("/tasks/delete")))
+                .as("before the delete")
+                .containsOnly("/tasks/oom")
                 .hasSizeBetween(1, 2);
         assertThat(topics).endsWith("/tasks/delete", "/tasks/oom");
     }

@@ -14,10 +14,15 @@ import org.junit.jupiter.api.Test;
 class LogfmtLoggerTest {
     @Test
     void aLineIsLogfmtWithItsMessageEscapedOntoOneLine() {
-        String line = LogfmtLogger.format(Instant.parse("2026-11-27T08:00:01.234Z"), Level.INFO,
-                "container \"c1\" said\nbye\\\u0001", "ShimServer");
-        assertThat(line).isEqualTo("time=\"2026-11-27T08:00:01.234Z\" level=info msg=\"container \\\"c1\\\" said\\nbye\\\\\\u0001\""
-                + " logger=ShimServer runtime=io.containerd.jvmm.v2");
+        String line = LogfmtLogger.format(
+                Instant.parse("2026-11-27T08:00:01.234Z"),
+                Level.INFO,
+                "container \"c1\" said\nbye\\\u0001",
+                "ShimServer");
+        assertThat(line)
+                .isEqualTo(
+                        "time=\"2026-11-27T08:00:01.234Z\" level=info msg=\"container \\\"c1\\\" said\\nbye\\\\\\u0001\""
+                                + " logger=ShimServer runtime=io.containerd.jvmm.v2");
     }
 
     @Test

@@ -10,35 +10,26 @@ import java.util.List;
 public sealed interface TaskEvent {
     String containerId();
 
-    record Created(String containerId, Path bundle, List<RootfsMount> rootfs, StdioConfig io, int pid) implements TaskEvent {
-    }
+    record Created(String containerId, Path bundle, List<RootfsMount> rootfs, StdioConfig io, int pid)
+            implements TaskEvent {}
 
-    record Started(String containerId, int pid) implements TaskEvent {
-    }
+    record Started(String containerId, int pid) implements TaskEvent {}
 
-    record ExecAdded(String containerId, String execId) implements TaskEvent {
-    }
+    record ExecAdded(String containerId, String execId) implements TaskEvent {}
 
-    record ExecStarted(String containerId, String execId, int pid) implements TaskEvent {
-    }
+    record ExecStarted(String containerId, String execId, int pid) implements TaskEvent {}
 
     /** {@code id} is the container id for the init process, the exec id for an exec. */
-    record Exited(String containerId, String id, int pid, int exitStatus, Instant exitedAt) implements TaskEvent {
-    }
+    record Exited(String containerId, String id, int pid, int exitStatus, Instant exitedAt) implements TaskEvent {}
 
-    record Deleted(String containerId, int pid, int exitStatus, Instant exitedAt) implements TaskEvent {
-    }
+    record Deleted(String containerId, int pid, int exitStatus, Instant exitedAt) implements TaskEvent {}
 
-    record Oom(String containerId) implements TaskEvent {
-    }
+    record Oom(String containerId) implements TaskEvent {}
 
-    record Paused(String containerId) implements TaskEvent {
-    }
+    record Paused(String containerId) implements TaskEvent {}
 
-    record Resumed(String containerId) implements TaskEvent {
-    }
+    record Resumed(String containerId) implements TaskEvent {}
 
     /** {@code checkpoint}: the directory the checkpoint was written to. */
-    record Checkpointed(String containerId, String checkpoint) implements TaskEvent {
-    }
+    record Checkpointed(String containerId, String checkpoint) implements TaskEvent {}
 }

@@ -72,9 +72,20 @@ public final class AgentGuest implements GuestAgent {
     @Override
     public ContainerStats stats(String id) {
         ContainerStatsResponse s = call("ContainerStats", () -> agent.stats(id));
-        return new ContainerStats(s.getPidsCurrent(), s.getPidsLimit(), s.getCpuUsageUsec(), s.getCpuUserUsec(),
-                s.getCpuSystemUsec(), s.getCpuNrPeriods(), s.getCpuNrThrottled(), s.getCpuThrottledUsec(),
-                s.getMemoryUsage(), s.getMemoryLimit(), s.getMemoryAnon(), s.getMemoryFile(), s.getMemoryOomKills());
+        return new ContainerStats(
+                s.getPidsCurrent(),
+                s.getPidsLimit(),
+                s.getCpuUsageUsec(),
+                s.getCpuUserUsec(),
+                s.getCpuSystemUsec(),
+                s.getCpuNrPeriods(),
+                s.getCpuNrThrottled(),
+                s.getCpuThrottledUsec(),
+                s.getMemoryUsage(),
+                s.getMemoryLimit(),
+                s.getMemoryAnon(),
+                s.getMemoryFile(),
+                s.getMemoryOomKills());
     }
 
     @Override
@@ -114,8 +125,12 @@ public final class AgentGuest implements GuestAgent {
     }
 
     private static StdioSpec spec(StdioConfig stdio) {
-        return StdioSpec.newBuilder().setStdin(stdio.hasStdin()).setStdout(stdio.hasStdout())
-                .setStderr(stdio.hasStderr()).setTerminal(stdio.terminal()).build();
+        return StdioSpec.newBuilder()
+                .setStdin(stdio.hasStdin())
+                .setStdout(stdio.hasStdout())
+                .setStderr(stdio.hasStderr())
+                .setTerminal(stdio.terminal())
+                .build();
     }
 
     private static <T> T call(String method, Supplier<T> call) {

@@ -13,11 +13,16 @@ import java.util.Set;
  */
 public final class GuestErrors {
     static final int MAX_MESSAGE = 512;
-    private static final Set<Code> KEPT = Set.of(Code.NOT_FOUND, Code.ALREADY_EXISTS, Code.INVALID_ARGUMENT,
-            Code.FAILED_PRECONDITION, Code.DEADLINE_EXCEEDED, Code.RESOURCE_EXHAUSTED, Code.OUT_OF_RANGE);
+    private static final Set<Code> KEPT = Set.of(
+            Code.NOT_FOUND,
+            Code.ALREADY_EXISTS,
+            Code.INVALID_ARGUMENT,
+            Code.FAILED_PRECONDITION,
+            Code.DEADLINE_EXCEEDED,
+            Code.RESOURCE_EXHAUSTED,
+            Code.OUT_OF_RANGE);
 
-    private GuestErrors() {
-    }
+    private GuestErrors() {}
 
     /** A failed call: the guest's answer (or the host's own deadline) as a task error. */
     public static TaskException map(String call, TtrpcException e) {

@@ -40,11 +40,16 @@ final class BinaryLogger implements AutoCloseable {
         for (String fifo : List.of("out", "err", "ready")) {
             mkfifo(dir.resolve(fifo));
         }
-        List<String> command = new ArrayList<>(List.of("/bin/sh", "-c",
-                "exec \"$0\" \"$@\" 3<\"$JVMM_IO/out\" 4<\"$JVMM_IO/err\" 5>\"$JVMM_IO/ready\"", target.path().toString()));
+        List<String> command = new ArrayList<>(List.of(
+                "/bin/sh",
+                "-c",
+                "exec \"$0\" \"$@\" 3<\"$JVMM_IO/out\" 4<\"$JVMM_IO/err\" 5>\"$JVMM_IO/ready\"",
+                target.path().toString()));
         command.addAll(target.args());
-        ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().putAll(env);
         pb.environment().put("JVMM_IO", dir.toString());
         BinaryLogger logger = new BinaryLogger(dir, pb.start());
@@ -58,7 +63,8 @@ final class BinaryLogger implements AutoCloseable {
             try {
                 stdout.complete(new FileOutputStream(dir.resolve("out").toFile()));
                 stderr.complete(new FileOutputStream(dir.resolve("err").toFile()));
-                try (InputStream ready = new FileInputStream(dir.resolve("ready").toFile())) {
+                try (InputStream ready =
+                        new FileInputStream(dir.resolve("ready").toFile())) {
                     ready.readAllBytes();
                 }
             } catch (IOException e) {

@@ -12,20 +12,16 @@ import java.util.List;
 /** One stdio destination as containerd writes it, parsed and checked once. */
 public sealed interface IoTarget {
     /** Not connected. */
-    record None() implements IoTarget {
-    }
+    record None() implements IoTarget {}
 
     /** A fifo (or other file) containerd's client opened: a plain absolute path. */
-    record Fifo(Path path) implements IoTarget {
-    }
+    record Fifo(Path path) implements IoTarget {}
 
     /** {@code file:///path}: output appended to a file the shim creates. */
-    record File(Path path) implements IoTarget {
-    }
+    record File(Path path) implements IoTarget {}
 
     /** {@code binary:///path?k=v}: a logging program that reads stdout on fd 3 and stderr on fd 4. */
-    record Binary(Path path, List<String> args) implements IoTarget {
-    }
+    record Binary(Path path, List<String> args) implements IoTarget {}
 
     static IoTarget parse(String value, String stream) {
         if (value == null || value.isEmpty()) {
@@ -45,8 +41,9 @@ public sealed interface IoTarget {
             case "fifo" -> new Fifo(absolute(uri.getPath(), stream));
             case "file" -> new File(absolute(uri.getPath(), stream));
             case "binary" -> new Binary(absolute(uri.getPath(), stream), queryArgs(uri));
-            default -> throw TaskException.invalidArgument(stream + " \"" + value
-                    + "\": unsupported scheme (use a fifo path, file:// or binary://)");
+            default ->
+                throw TaskException.invalidArgument(
+                        stream + " \"" + value + "\": unsupported scheme (use a fifo path, file:// or binary://)");
         };
     }
 
@@ -55,7 +52,8 @@ public sealed interface IoTarget {
             throw TaskException.invalidArgument(stream + " path must be absolute, not \"" + path + "\"");
         }
         Path p = Path.of(path).normalize();
-        if (!p.toString().equals(path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path)) {
+        if (!p.toString()
+                .equals(path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path)) {
             throw TaskException.invalidArgument(stream + " path \"" + path + "\" must not contain . or .. segments");
         }
         return p;

@@ -36,6 +36,7 @@ public final class ProcessIo implements AutoCloseable {
     private volatile StdioStream stdin;
     /** The shim's own writer of the stdin fifo, kept until CloseIO (see closeStdin). */
     private volatile FileChannel stdinHold;
+
     private volatile Thread stdinCopier;
     private BinaryLogger binary;
 
@@ -59,7 +60,8 @@ public final class ProcessIo implements AutoCloseable {
         }
     }
 
-    private void startOutputs(StdioConfig config, GuestStreams guest, Map<String, String> binaryEnv) throws IOException {
+    private void startOutputs(StdioConfig config, GuestStreams guest, Map<String, String> binaryEnv)
+            throws IOException {
         IoTarget out = IoTarget.parse(config.stdout(), "stdout");
         IoTarget err = config.terminal() ? new IoTarget.None() : IoTarget.parse(config.stderr(), "stderr");
         if (out instanceof IoTarget.Binary b) {
@@ -102,21 +104,25 @@ public final class ProcessIo implements AutoCloseable {
         if (!Files.exists(fifo)) {
             throw new IOException("output fifo " + fifo + " does not exist");
         }
-        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(fifo,
-                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(
+                fifo, java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
         return java.nio.channels.Channels.newOutputStream(channel);
     }
 
     private void copyOut(StdioStream.Kind kind, GuestStreams guest, SinkOpener sinkOpener) throws IOException {
         StdioStream stream = guest.open(kind);
         track(stream);
-        Thread t = Thread.ofPlatform().daemon(true).name(kind.name().toLowerCase() + "-" + label).unstarted(() -> {
-            try (stream; OutputStream out = sinkOpener.open()) {
-                stream.input().transferTo(out);
-            } catch (IOException e) {
-                LOG.debug("{} of {} ended: {}", kind, label, e.getMessage());
-            }
-        });
+        Thread t = Thread.ofPlatform()
+                .daemon(true)
+                .name(kind.name().toLowerCase() + "-" + label)
+                .unstarted(() -> {
+                    try (stream;
+                            OutputStream out = sinkOpener.open()) {
+                        stream.input().transferTo(out);
+                    } catch (IOException e) {
+                        LOG.debug("{} of {} ended: {}", kind, label, e.getMessage());
+                    }
+                });
         outputCopiers.add(t);
         t.start();
     }

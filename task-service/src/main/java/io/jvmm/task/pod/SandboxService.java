@@ -2,10 +2,10 @@ package io.jvmm.task.pod;
 
 import io.jvmm.task.TaskException;
 import io.jvmm.task.TaskService;
-import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.sandbox.NetworkPlan;
 import io.jvmm.task.sandbox.PodResources;
 import io.jvmm.task.sandbox.PodSizing;
+import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.vmm.VmExit;
 import java.nio.file.Path;
@@ -44,24 +44,26 @@ public final class SandboxService {
     private long pid;
     /** StartSandbox is booting the VM (outside the lock). */
     private boolean starting;
+
     private volatile boolean stopRequested;
 
     /** What CreateSandbox told about the pod. */
-    public record Pod(String id, Path bundle, String netnsPath, PodResources resources, String hostname) {
-    }
+    public record Pod(String id, Path bundle, String netnsPath, PodResources resources, String hostname) {}
 
     /** How the sandbox ended: 0 when stopped on request or powered off from inside, else 128+signal or the monitor's code. */
-    public record SandboxExit(int status, Instant exitedAt) {
-    }
+    public record SandboxExit(int status, Instant exitedAt) {}
 
     /** What SandboxStatus reports. */
-    public record View(String id, SandboxState state, long pid, Instant createdAt, Optional<SandboxExit> exit,
-                       Map<String, String> info) {
-    }
+    public record View(
+            String id,
+            SandboxState state,
+            long pid,
+            Instant createdAt,
+            Optional<SandboxExit> exit,
+            Map<String, String> info) {}
 
     /** What StartSandbox answers. */
-    public record Started(long pid, Instant createdAt) {
-    }
+    public record Started(long pid, Instant createdAt) {}
 
     /** @param sandboxId the one sandbox this shim serves (its group id) */
     public SandboxService(String sandboxId, TaskService tasks, VmSize configuredSize) {
@@ -73,7 +75,8 @@ public final class SandboxService {
     public void create(Pod request) {
         synchronized (lock) {
             if (!request.id().equals(sandboxId)) {
-                throw TaskException.invalidArgument("sandbox " + request.id() + ": this shim serves sandbox " + sandboxId);
+                throw TaskException.invalidArgument(
+                        "sandbox " + request.id() + ": this shim serves sandbox " + sandboxId);
             }
             if (state != null) {
                 throw TaskException.alreadyExists("sandbox " + request.id() + ": already exists");
@@ -81,8 +84,11 @@ public final class SandboxService {
             pod = request;
             createdAt = Instant.now();
             state = SandboxState.CREATED;
-            LOG.info("sandbox {} created (netns {}, resources {})", sandboxId,
-                    request.netnsPath().isEmpty() ? "host" : request.netnsPath(), request.resources());
+            LOG.info(
+                    "sandbox {} created (netns {}, resources {})",
+                    sandboxId,
+                    request.netnsPath().isEmpty() ? "host" : request.netnsPath(),
+                    request.resources());
         }
     }
 
@@ -102,7 +108,9 @@ public final class SandboxService {
             starting = true;
             size = PodSizing.size(pod.resources(), configuredSize);
             // CRI leaves the netns path empty for a host-network pod.
-            network = pod.netnsPath().isEmpty() ? NetworkPlan.HOST : new NetworkPlan.PodNamespace(Path.of(pod.netnsPath()));
+            network = pod.netnsPath().isEmpty()
+                    ? NetworkPlan.HOST
+                    : new NetworkPlan.PodNamespace(Path.of(pod.netnsPath()));
         }
         VmSandbox.VmStatus vm;
         try {
@@ -121,7 +129,8 @@ public final class SandboxService {
             starting = false;
             if (state != SandboxState.CREATED) {
                 // Stopped or shut down while it booted: those calls end the VM (they wait for the boot).
-                throw TaskException.failedPrecondition("sandbox " + id + " was " + state.name().toLowerCase() + " while it started");
+                throw TaskException.failedPrecondition(
+                        "sandbox " + id + " was " + state.name().toLowerCase() + " while it started");
             }
             state = SandboxState.READY;
             pid = vm.monitorPid();
@@ -133,7 +142,8 @@ public final class SandboxService {
 
     /** The VM ended (on request or not): the sandbox is stopped and WaitSandbox returns. */
     private void vmEnded(VmExit vmExit) {
-        int status = stopRequested || vmExit.guestInitiated() ? 0
+        int status = stopRequested || vmExit.guestInitiated()
+                ? 0
                 : vmExit.monitorExitCode() < 0 ? 128 - vmExit.monitorExitCode() : vmExit.monitorExitCode();
         synchronized (lock) {
             if (state == SandboxState.READY) {
@@ -166,7 +176,8 @@ public final class SandboxService {
             requireSandbox(id);
         }
         try {
-            Object r = CompletableFuture.anyOf(exit, cancelled).get(timeout.orElse(Duration.ofDays(3650)).toMillis(), TimeUnit.MILLISECONDS);
+            Object r = CompletableFuture.anyOf(exit, cancelled)
+                    .get(timeout.orElse(Duration.ofDays(3650)).toMillis(), TimeUnit.MILLISECONDS);
             if (r instanceof SandboxExit e) {
                 return e;
             }
@@ -175,7 +186,8 @@ public final class SandboxService {
             Thread.currentThread().interrupt();
             throw new CancellationException("interrupted");
         } catch (ExecutionException e) {
-            throw new CancellationException("wait for sandbox " + id + " cancelled: " + e.getCause().getMessage());
+            throw new CancellationException(
+                    "wait for sandbox " + id + " cancelled: " + e.getCause().getMessage());
         } catch (TimeoutException e) {
             throw TaskException.deadlineExceeded("sandbox " + id + " still running at the deadline");
         }
@@ -212,15 +224,16 @@ public final class SandboxService {
         VmSandbox.VmStatus vm;
         synchronized (lock) {
             requireSandbox(id);
-            vm = tasks.sandbox().status().orElseThrow(() ->
-                    TaskException.failedPrecondition("sandbox " + id + " is " + state.name().toLowerCase() + ": no VM to measure"));
+            vm = tasks.sandbox()
+                    .status()
+                    .orElseThrow(() -> TaskException.failedPrecondition(
+                            "sandbox " + id + " is " + state.name().toLowerCase() + ": no VM to measure"));
         }
         return new Measured(vm, tasks.guestProcessCount());
     }
 
     /** What SandboxMetrics reports. */
-    public record Measured(VmSandbox.VmStatus vm, long guestProcesses) {
-    }
+    public record Measured(VmSandbox.VmStatus vm, long guestProcesses) {}
 
     /** Removes the VM (if still running), every container and every mount; the shim may exit afterwards. */
     public void shutdown(String id) {
@@ -252,7 +265,8 @@ public final class SandboxService {
     private void transition(String id, SandboxState target, String action) {
         requireSandbox(id);
         if (!state.canBecome(target)) {
-            throw TaskException.failedPrecondition("cannot " + action + " sandbox " + id + ": it is " + state.name().toLowerCase());
+            throw TaskException.failedPrecondition("cannot " + action + " sandbox " + id + ": it is "
+                    + state.name().toLowerCase());
         }
         state = target;
     }

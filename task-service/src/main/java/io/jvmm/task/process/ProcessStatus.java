@@ -7,7 +7,11 @@ import java.util.Locale;
  * {@link ExecState}; this is only their name.
  */
 public enum ProcessStatus {
-    CREATED, RUNNING, PAUSED, STOPPED, DELETED;
+    CREATED,
+    RUNNING,
+    PAUSED,
+    STOPPED,
+    DELETED;
 
     public String adjective() {
         return name().toLowerCase(Locale.ROOT);

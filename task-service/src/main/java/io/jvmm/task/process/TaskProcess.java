@@ -120,7 +120,8 @@ public abstract sealed class TaskProcess permits InitProcess, ExecProcess {
             Thread.currentThread().interrupt();
             throw new CancellationException("interrupted");
         } catch (ExecutionException e) {
-            throw new CancellationException("wait for " + eventId() + " cancelled: " + e.getCause().getMessage());
+            throw new CancellationException(
+                    "wait for " + eventId() + " cancelled: " + e.getCause().getMessage());
         } catch (TimeoutException e) {
             throw TaskException.deadlineExceeded("process " + eventId() + " still running at the deadline");
         }

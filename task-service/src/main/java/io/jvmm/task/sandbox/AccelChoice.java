@@ -15,8 +15,7 @@ import java.time.Duration;
 final class AccelChoice {
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
 
-    private AccelChoice() {
-    }
+    private AccelChoice() {}
 
     static Accel resolve(SandboxSettings settings) {
         if (settings.accel() != Accel.AUTO) {

@@ -7,8 +7,7 @@ import java.nio.file.StandardCopyOption;
 
 /** Replaces a file's content all at once: readers see the old file or the new one, never a part. */
 final class AtomicFile {
-    private AtomicFile() {
-    }
+    private AtomicFile() {}
 
     /** Writes a temporary file of its own beside {@code target} and renames it over the target. */
     static void write(Path target, byte[] content) throws IOException {

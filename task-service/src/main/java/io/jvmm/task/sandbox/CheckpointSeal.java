@@ -36,7 +36,10 @@ public final class CheckpointSeal {
             Files.createDirectories(file.getParent());
             byte[] fresh = new byte[32];
             new SecureRandom().nextBytes(fresh);
-            Path tmp = Files.createTempFile(file.getParent(), KEY_FILE, ".tmp",
+            Path tmp = Files.createTempFile(
+                    file.getParent(),
+                    KEY_FILE,
+                    ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try {
                 Files.write(tmp, fresh);
@@ -67,7 +70,8 @@ public final class CheckpointSeal {
 
     /** Whether {@code seal} is this host's seal of {@code manifest} (compared in constant time). */
     boolean verify(byte[] manifest, String seal) {
-        return MessageDigest.isEqual(sign(manifest).getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+        return MessageDigest.isEqual(
+                sign(manifest).getBytes(java.nio.charset.StandardCharsets.US_ASCII),
                 seal.strip().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     }
 }

@@ -35,9 +35,44 @@ public record ContainerCheckpoint(Path dir) {
      * What was checkpointed: the container (by its id in the guest), its init, and the VM it ran in;
      * {@code cpuModel} null for the accelerator's default (and in checkpoints made before it was recorded).
      */
-    public record Manifest(int format, String containerId, int initPid, int vcpus, int memoryMib, String accel,
-                           List<String> image, String kernelArgs, String rootDiskSerial, String cpuModel,
-                           String stateSha256, String rootDiskSha256, long rootDiskBytes) {
+    public record Manifest(
+            int format,
+            String containerId,
+            int initPid,
+            int vcpus,
+            int memoryMib,
+            String accel,
+            List<String> image,
+            String kernelArgs,
+            String rootDiskSerial,
+            String cpuModel,
+            String stateSha256,
+            String rootDiskSha256,
+            long rootDiskBytes) {
+        /** What a checkpoint of {@code containerId} in a VM of {@code config} records; {@code hashes}: state, disk. */
+        static Manifest of(
+                String containerId,
+                int initPid,
+                io.jvmm.vmm.VmConfig config,
+                String rootDiskSerial,
+                List<String> hashes,
+                long rootDiskBytes)
+                throws IOException {
+            return new Manifest(
+                    FORMAT,
+                    containerId,
+                    initPid,
+                    config.vcpus(),
+                    config.memoryMib(),
+                    config.accel().name(),
+                    io.jvmm.vmm.GuestSnapshot.imageOf(config),
+                    config.extraKernelArgs(),
+                    rootDiskSerial,
+                    config.cpuModel().orElse(null),
+                    hashes.get(0),
+                    hashes.get(1),
+                    rootDiskBytes);
+        }
     }
 
     public Path state() {
@@ -75,7 +110,8 @@ public record ContainerCheckpoint(Path dir) {
     public Manifest verifiedManifest(CheckpointSeal seal) throws IOException {
         for (Path f : List.of(manifestFile(), sealFile())) {
             if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
-                throw new IOException("no " + f.getFileName() + " in " + dir + ": not a jvmm checkpoint of this format");
+                throw new IOException(
+                        "no " + f.getFileName() + " in " + dir + ": not a jvmm checkpoint of this format");
             }
         }
         if (Files.size(manifestFile()) > MAX_MANIFEST_BYTES || Files.size(sealFile()) > 1024) {
@@ -100,11 +136,11 @@ public record ContainerCheckpoint(Path dir) {
     /** Stores the root disk image compressed (fast: mostly runs of zeros). */
     public void saveRootDisk(Path image) throws IOException {
         try (InputStream in = Files.newInputStream(image);
-             OutputStream out = new GZIPOutputStream(Files.newOutputStream(rootDisk()), 1 << 16) {
-                 {
-                     def.setLevel(Deflater.BEST_SPEED);
-                 }
-             }) {
+                OutputStream out = new GZIPOutputStream(Files.newOutputStream(rootDisk()), 1 << 16) {
+                    {
+                        def.setLevel(Deflater.BEST_SPEED);
+                    }
+                }) {
             in.transferTo(out);
         }
     }
@@ -125,13 +161,17 @@ public record ContainerCheckpoint(Path dir) {
     private void decompress(Path image, long maxBytes) throws IOException {
         Files.createDirectories(image.getParent());
         try (InputStream in = new GZIPInputStream(Files.newInputStream(rootDisk()), 1 << 16);
-             var out = java.nio.channels.FileChannel.open(image, java.nio.file.StandardOpenOption.CREATE,
-                     java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
+                var out = java.nio.channels.FileChannel.open(
+                        image,
+                        java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+                        java.nio.file.StandardOpenOption.WRITE)) {
             byte[] block = new byte[1 << 16];
             long at = 0;
             for (int n = in.readNBytes(block, 0, block.length); n > 0; n = in.readNBytes(block, 0, block.length)) {
                 if (at + n > maxBytes) {
-                    throw new IOException(rootDisk().getFileName() + " holds more than the " + maxBytes + " bytes its manifest names");
+                    throw new IOException(rootDisk().getFileName() + " holds more than the " + maxBytes
+                            + " bytes its manifest names");
                 }
                 if (!allZero(block, n)) {
                     out.write(java.nio.ByteBuffer.wrap(block, 0, n), at);

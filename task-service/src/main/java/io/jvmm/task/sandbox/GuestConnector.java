@@ -2,11 +2,10 @@ package io.jvmm.task.sandbox;
 
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.agent.client.AgentUnavailableException;
+import io.jvmm.api.agent.AgentPorts;
 import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmExit;
-import io.jvmm.api.agent.AgentPorts;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -19,14 +18,16 @@ import java.util.concurrent.TimeoutException;
  * waiting for the deadline; an agent that never answers fails at the deadline.
  */
 public final class GuestConnector {
-    private GuestConnector() {
-    }
+    private GuestConnector() {}
 
     public static AgentClient connect(VirtualMachine vm, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        CompletableFuture<AgentClient> agent = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<AgentClient> agent = CompletableFuture.supplyAsync(
+                () -> {
                     awaitAnnouncement(vm, deadline);
-                    return AgentClient.connect(vm.config().vsockSocket(), Duration.ofNanos(Math.max(1_000_000_000L, deadline - System.nanoTime())));
+                    return AgentClient.connect(
+                            vm.config().vsockSocket(),
+                            Duration.ofNanos(Math.max(1_000_000_000L, deadline - System.nanoTime())));
                 },
                 r -> Thread.ofPlatform().daemon(true).name("agent-connect").start(r));
         CompletableFuture<Object> first = CompletableFuture.anyOf(agent, vm.exitFuture());
@@ -41,7 +42,9 @@ public final class GuestConnector {
             if (vm.exitFuture().isDone()) {
                 throw diedWhileBooting(vm, vm.exitFuture().join(), e.getCause());
             }
-            throw e.getCause() instanceof RuntimeException r ? r : new AgentUnavailableException(e.getCause().getMessage(), e.getCause());
+            throw e.getCause() instanceof RuntimeException r
+                    ? r
+                    : new AgentUnavailableException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
             throw new AgentUnavailableException("guest agent did not answer within " + timeout.toMillis() + " ms", e);
         } catch (InterruptedException e) {
@@ -67,7 +70,9 @@ public final class GuestConnector {
     }
 
     private static VmException.BootFailed diedWhileBooting(VirtualMachine vm, VmExit exit, Throwable cause) {
-        return new VmException.BootFailed("VM exited before its agent answered (" + exit.reason() + "); console: "
-                + vm.consoleTail(3).replace('\n', '|'), cause);
+        return new VmException.BootFailed(
+                "VM exited before its agent answered (" + exit.reason() + "); console: "
+                        + vm.consoleTail(3).replace('\n', '|'),
+                cause);
     }
 }

@@ -5,6 +5,7 @@ import io.jvmm.api.json.JsonArray;
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.task.TaskException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -17,8 +18,8 @@ import java.util.Set;
  */
 public final class GuestSpec {
     static final String GUEST_OCI_VERSION = "1.0.2";
-    private static final Set<String> KERNEL_FILE_SYSTEMS = Set.of("proc", "sysfs", "tmpfs", "devpts", "mqueue",
-            "cgroup", "cgroup2", "shm", "devtmpfs");
+    private static final Set<String> KERNEL_FILE_SYSTEMS =
+            Set.of("proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2", "shm", "devtmpfs");
 
     /** Makes a host path visible in the guest; returns the guest path. */
     @FunctionalInterface
@@ -26,7 +27,17 @@ public final class GuestSpec {
         String share(Path hostPath, int index, boolean readOnly) throws IOException;
     }
 
-    private GuestSpec() {
+    private GuestSpec() {}
+
+    /** The bundle's config.json, parsed; INVALID_ARGUMENT when it cannot be read or is no OCI spec. */
+    public static JsonObject ofBundle(Path bundle) {
+        byte[] json;
+        try {
+            json = Files.readAllBytes(bundle.resolve("config.json"));
+        } catch (IOException e) {
+            throw TaskException.invalidArgument("cannot read the bundle's config.json: " + e.getMessage(), e);
+        }
+        return parse(json);
     }
 
     public static JsonObject parse(byte[] configJson) {
@@ -98,7 +109,8 @@ public final class GuestSpec {
             if (isBind(m)) {
                 String source = m.text("source");
                 if (!source.startsWith("/")) {
-                    throw TaskException.invalidArgument("mounts[" + i + "]: bind source \"" + source + "\" is not an absolute path");
+                    throw TaskException.invalidArgument(
+                            "mounts[" + i + "]: bind source \"" + source + "\" is not an absolute path");
                 }
                 m.put("source", sharer.share(Path.of(source), i, hasOption(m, "ro")));
             }
@@ -135,7 +147,8 @@ public final class GuestSpec {
             boolean joinsPodNetwork = false;
             for (Object element : namespaces) {
                 JsonObject ns = element instanceof JsonObject o ? o : new JsonObject();
-                joinsPodNetwork |= ns.text("type").equals("network") && !ns.text("path").isEmpty();
+                joinsPodNetwork |=
+                        ns.text("type").equals("network") && !ns.text("path").isEmpty();
                 // A path names a host namespace (the pod's netns from CNI, say): the VM is that boundary, so
                 // the container shares the guest's instead of joining one it cannot reach.
                 if (ns.text("path").isEmpty()) {

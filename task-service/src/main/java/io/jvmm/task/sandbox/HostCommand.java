@@ -9,8 +9,7 @@ import java.util.concurrent.TimeUnit;
 final class HostCommand {
     private static final long TIMEOUT_SECONDS = 30;
 
-    private HostCommand() {
-    }
+    private HostCommand() {}
 
     /** Runs {@code command}; returns its output (stdout and stderr). Fails on a non-zero exit unless {@code tolerated} is in the output. */
     static String run(List<String> command, String tolerated) throws IOException {

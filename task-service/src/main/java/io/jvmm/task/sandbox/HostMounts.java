@@ -19,12 +19,12 @@ import java.util.List;
  */
 final class HostMounts {
 
-    private HostMounts() {
-    }
+    private HostMounts() {}
 
     /** One containerd mount ({@code type}, {@code source}, mount(8) options) at {@code target}. */
     static void mount(String type, String source, Path target, List<String> options) throws IOException {
-        List<String> command = new ArrayList<>(List.of("mount", "--no-canonicalize", "-t", type.isEmpty() ? "none" : type));
+        List<String> command =
+                new ArrayList<>(List.of("mount", "--no-canonicalize", "-t", type.isEmpty() ? "none" : type));
         if (!options.isEmpty()) {
             command.addAll(List.of("-o", String.join(",", options)));
         }
@@ -93,7 +93,8 @@ final class HostMounts {
             MemorySegment src = source == null ? MemorySegment.NULL : arena.allocateFrom(source);
             MemorySegment dst = arena.allocateFrom(target.toString());
             Libc.call(Syscall.MOUNT, src.address(), dst.address(), 0, flags, 0, 0)
-                    .orThrow("mount " + (source == null ? "" : source + " ") + "on " + target + " (flags " + Long.toHexString(flags) + ")");
+                    .orThrow("mount " + (source == null ? "" : source + " ") + "on " + target + " (flags "
+                            + Long.toHexString(flags) + ")");
         }
     }
 
@@ -103,7 +104,8 @@ final class HostMounts {
      */
     static void unmount(Path point) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            Libc.Result r = Libc.call(Syscall.UMOUNT2, arena.allocateFrom(point.toString()).address(), MNT_DETACH | UMOUNT_NOFOLLOW);
+            Libc.Result r = Libc.call(
+                    Syscall.UMOUNT2, arena.allocateFrom(point.toString()).address(), MNT_DETACH | UMOUNT_NOFOLLOW);
             if (r.value() < 0 && r.errno() != EINVAL && r.errno() != ENOENT) { // not a mount point (any more): done
                 r.orThrow("umount " + point);
             }
@@ -113,5 +115,4 @@ final class HostMounts {
     private static void run(List<String> command) throws IOException {
         HostCommand.run(command);
     }
-
 }

@@ -10,14 +10,11 @@ import java.nio.file.Path;
  * host's stack, none in.
  */
 public sealed interface NetworkPlan {
-    record Isolated() implements NetworkPlan {
-    }
+    record Isolated() implements NetworkPlan {}
 
-    record PodNamespace(Path netns) implements NetworkPlan {
-    }
+    record PodNamespace(Path netns) implements NetworkPlan {}
 
-    record Host() implements NetworkPlan {
-    }
+    record Host() implements NetworkPlan {}
 
     NetworkPlan ISOLATED = new Isolated();
     NetworkPlan HOST = new Host();

@@ -19,8 +19,10 @@ public record PauseContainer(PodResources resources, NetworkPlan network) {
         if (!GuestSpec.annotation(spec, CONTAINER_TYPE).equals("sandbox")) {
             return Optional.empty();
         }
-        PodResources resources = PodResources.of(number(spec, "io.kubernetes.cri.sandbox-cpu-quota"),
-                number(spec, "io.kubernetes.cri.sandbox-cpu-period"), number(spec, "io.kubernetes.cri.sandbox-memory"));
+        PodResources resources = PodResources.of(
+                number(spec, "io.kubernetes.cri.sandbox-cpu-quota"),
+                number(spec, "io.kubernetes.cri.sandbox-cpu-period"),
+                number(spec, "io.kubernetes.cri.sandbox-memory"));
         return Optional.of(new PauseContainer(resources, networkOf(spec)));
     }
 

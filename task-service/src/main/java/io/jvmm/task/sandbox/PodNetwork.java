@@ -23,6 +23,7 @@ public final class PodNetwork {
     private static final Logger LOG = LogManager.getLogger(PodNetwork.class);
     /** CRI's name for the pod's interface. */
     static final String POD_INTERFACE = "eth0";
+
     static final String TAP = "jvmmtap0";
 
     private final Path netns;
@@ -67,7 +68,9 @@ public final class PodNetwork {
     }
 
     private static JsonObject onlyElement(Object answer) throws IOException {
-        if (!(answer instanceof JsonArray array) || array.size() != 1 || !(array.getFirst() instanceof JsonObject element)) {
+        if (!(answer instanceof JsonArray array)
+                || array.size() != 1
+                || !(array.getFirst() instanceof JsonObject element)) {
             throw new IOException("unexpected answer from ip: " + Json.write(answer));
         }
         return element;
@@ -76,7 +79,8 @@ public final class PodNetwork {
     private void wire(Optional<io.jvmm.vmm.VmmUser> owner) throws IOException {
         try {
             List<String> add = new java.util.ArrayList<>(List.of("ip", "tuntap", "add", TAP, "mode", "tap"));
-            owner.ifPresent(u -> add.addAll(List.of("user", Integer.toString(u.uid()), "group", Integer.toString(u.gid()))));
+            owner.ifPresent(
+                    u -> add.addAll(List.of("user", Integer.toString(u.uid()), "group", Integer.toString(u.gid()))));
             inNamespace(netns, add.toArray(String[]::new));
             inNamespace(netns, "ip", "link", "set", TAP, "mtu", Integer.toString(mtu), "up");
             mirror(POD_INTERFACE, TAP);
@@ -90,8 +94,28 @@ public final class PodNetwork {
 
     private void mirror(String from, String to) throws IOException {
         inNamespace(netns, "tc", "qdisc", "add", "dev", from, "ingress");
-        inNamespace(netns, "tc", "filter", "add", "dev", from, "parent", "ffff:", "protocol", "all", "u32", "match", "u8", "0", "0",
-                "action", "mirred", "egress", "redirect", "dev", to);
+        inNamespace(
+                netns,
+                "tc",
+                "filter",
+                "add",
+                "dev",
+                from,
+                "parent",
+                "ffff:",
+                "protocol",
+                "all",
+                "u32",
+                "match",
+                "u8",
+                "0",
+                "0",
+                "action",
+                "mirred",
+                "egress",
+                "redirect",
+                "dev",
+                to);
     }
 
     /** The guest's card: in the pod's namespace, on the tap, with the pod interface's MAC. */
@@ -114,8 +138,8 @@ public final class PodNetwork {
 
     /** Removes the tap and the filters (best effort: CNI may already have removed the namespace). */
     public void detach() {
-        for (List<String> command : List.of(List.of("tc", "qdisc", "del", "dev", POD_INTERFACE, "ingress"),
-                List.of("ip", "link", "del", TAP))) {
+        for (List<String> command : List.of(
+                List.of("tc", "qdisc", "del", "dev", POD_INTERFACE, "ingress"), List.of("ip", "link", "del", TAP))) {
             try {
                 inNamespace(netns, command.toArray(String[]::new));
             } catch (IOException e) {

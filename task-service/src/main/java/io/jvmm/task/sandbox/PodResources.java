@@ -9,7 +9,8 @@ import java.util.OptionalLong;
  * and a memory limit, each possibly unset.
  */
 public record PodResources(OptionalLong cpuQuota, OptionalLong cpuPeriod, OptionalLong memoryLimitBytes) {
-    public static final PodResources NONE = new PodResources(OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
+    public static final PodResources NONE =
+            new PodResources(OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
 
     /** From CRI's numbers, where 0 (or less) means "not set". */
     public static PodResources of(long cpuQuota, long cpuPeriod, long memoryLimitBytes) {
@@ -30,7 +31,8 @@ public record PodResources(OptionalLong cpuQuota, OptionalLong cpuPeriod, Option
 
     /** The memory limit in MiB, rounded up. */
     public OptionalLong memoryMib() {
-        return memoryLimitBytes.isEmpty() ? OptionalLong.empty()
+        return memoryLimitBytes.isEmpty()
+                ? OptionalLong.empty()
                 : OptionalLong.of(Math.ceilDiv(memoryLimitBytes.getAsLong(), 1024L * 1024));
     }
 }

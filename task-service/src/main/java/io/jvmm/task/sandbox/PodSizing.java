@@ -1,6 +1,5 @@
 package io.jvmm.task.sandbox;
 
-
 /**
  * Sizes a pod's VM: the pod's limits plus a fixed overhead for what runs beside the containers in the
  * guest (kernel, init, agent), never below the runtime's configured size. The overhead is the figure
@@ -10,8 +9,7 @@ public final class PodSizing {
     /** Guest memory the kernel, the agent's JVM and page cache need beside the containers. */
     public static final int GUEST_OVERHEAD_MIB = 256;
 
-    private PodSizing() {
-    }
+    private PodSizing() {}
 
     /** The VM for {@code pod} on this host. */
     public static VmSize size(PodResources pod, VmSize configured) {

@@ -18,19 +18,34 @@ final class RootfsImage {
     private static final long HEADROOM = 256 * MIB;
     /** ext4's cost per file, roughly: an inode and the last partial block. */
     private static final long PER_FILE = 4096;
+
     private static final long MKFS_TIMEOUT_SECONDS = 120;
     private static final List<Path> MKFS = List.of(Path.of("/usr/sbin/mkfs.ext4"), Path.of("/sbin/mkfs.ext4"));
 
-    private RootfsImage() {
-    }
+    private RootfsImage() {}
 
     /** Writes {@code image} (replacing it) with the contents of {@code root}, owner and modes kept. */
     static void build(Path root, Path image) throws IOException {
         long sizeMib = (2 * usedBytes(root) + HEADROOM + MIB - 1) / MIB;
         Files.createDirectories(image.getParent());
         Files.deleteIfExists(image);
-        HostCommand.run(List.of(mkfs().toString(), "-q", "-F", "-t", "ext4", "-E", "root_owner=0:0", "-L", "rootfs",
-                "-d", root.toString(), image.toString(), sizeMib + "M"), null, MKFS_TIMEOUT_SECONDS);
+        HostCommand.run(
+                List.of(
+                        mkfs().toString(),
+                        "-q",
+                        "-F",
+                        "-t",
+                        "ext4",
+                        "-E",
+                        "root_owner=0:0",
+                        "-L",
+                        "rootfs",
+                        "-d",
+                        root.toString(),
+                        image.toString(),
+                        sizeMib + "M"),
+                null,
+                MKFS_TIMEOUT_SECONDS);
     }
 
     private static Path mkfs() throws IOException {

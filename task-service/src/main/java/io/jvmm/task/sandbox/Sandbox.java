@@ -21,8 +21,7 @@ public interface Sandbox extends AutoCloseable {
     }
 
     /** A container's root given to the guest: its spec rewritten for the guest, and the disk carrying the root (or empty). */
-    record GuestRoot(byte[] guestSpec, String diskSerial) {
-    }
+    record GuestRoot(byte[] guestSpec, String diskSerial) {}
 
     /** Booted, and its VM has not ended since. */
     boolean isBooted();
@@ -43,7 +42,8 @@ public interface Sandbox extends AutoCloseable {
     void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException;
 
     /** Starts the VM from a container's checkpoint instead; answers its manifest. */
-    ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint) throws IOException;
+    ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint)
+            throws IOException;
 
     /** The agent of the running VM. */
     GuestAgent agent();

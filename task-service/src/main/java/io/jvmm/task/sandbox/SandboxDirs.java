@@ -11,8 +11,7 @@ import org.apache.logging.log4j.Logger;
 public final class SandboxDirs {
     private static final Logger LOG = LogManager.getLogger(SandboxDirs.class);
 
-    private SandboxDirs() {
-    }
+    private SandboxDirs() {}
 
     /**
      * The state directory of a sandbox: short (unix socket paths), unique per namespace and sandbox id, and
@@ -30,7 +29,8 @@ public final class SandboxDirs {
 
     /** Removes what a sandbox left on the host, from its record: used by close and by a dead shim's delete. */
     public static void cleanUp(Path stateDir) {
-        SandboxRecord.read(stateDir).ifPresent(r -> r.processes().forEach(p -> p.live().ifPresent(ProcessHandle::destroyForcibly)));
+        SandboxRecord.read(stateDir)
+                .ifPresent(r -> r.processes().forEach(p -> p.live().ifPresent(ProcessHandle::destroyForcibly)));
         try {
             ShareTree.unmountAll(stateDir);
         } catch (IOException e) {

@@ -16,13 +16,20 @@ public record SandboxRecord(long shimPid, List<ProcessRecord> processes, String 
 
     public record ProcessRecord(long pid, long startMillis) {
         static ProcessRecord of(long pid) {
-            long start = ProcessHandle.of(pid).flatMap(h -> h.info().startInstant()).map(i -> i.toEpochMilli()).orElse(0L);
+            long start = ProcessHandle.of(pid)
+                    .flatMap(h -> h.info().startInstant())
+                    .map(i -> i.toEpochMilli())
+                    .orElse(0L);
             return new ProcessRecord(pid, start);
         }
 
         /** The process, if it is still the one recorded. */
         Optional<ProcessHandle> live() {
-            return ProcessHandle.of(pid).filter(h -> h.info().startInstant().map(i -> i.toEpochMilli() == startMillis).orElse(false));
+            return ProcessHandle.of(pid)
+                    .filter(h -> h.info()
+                            .startInstant()
+                            .map(i -> i.toEpochMilli() == startMillis)
+                            .orElse(false));
         }
     }
 

@@ -20,29 +20,109 @@ import java.util.Optional;
  * @param vmmUser   the unprivileged user QEMU and its vsock helper run as ({@link io.jvmm.vmm.VmmUser}), or
  *                  empty to run them as the shim's user
  */
-public record SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
-                              Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates,
-                              boolean hugePages, Optional<String> cpuModel, Optional<String> vmmUser) {
+public record SandboxSettings(
+        VmmType vmm,
+        Path kernel,
+        Path initrd,
+        Optional<Path> runtimeDisk,
+        int vcpus,
+        int memoryMib,
+        Accel accel,
+        Path stateRoot,
+        Duration bootTimeout,
+        String extraKernelArgs,
+        boolean templates,
+        boolean hugePages,
+        Optional<String> cpuModel,
+        Optional<String> vmmUser) {
     /** With the VMM run as the shim's user. */
-    public SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
-                           Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates,
-                           boolean hugePages, Optional<String> cpuModel) {
-        this(vmm, kernel, initrd, runtimeDisk, vcpus, memoryMib, accel, stateRoot, bootTimeout, extraKernelArgs, templates,
-                hugePages, cpuModel, Optional.empty());
+    public SandboxSettings(
+            VmmType vmm,
+            Path kernel,
+            Path initrd,
+            Optional<Path> runtimeDisk,
+            int vcpus,
+            int memoryMib,
+            Accel accel,
+            Path stateRoot,
+            Duration bootTimeout,
+            String extraKernelArgs,
+            boolean templates,
+            boolean hugePages,
+            Optional<String> cpuModel) {
+        this(
+                vmm,
+                kernel,
+                initrd,
+                runtimeDisk,
+                vcpus,
+                memoryMib,
+                accel,
+                stateRoot,
+                bootTimeout,
+                extraKernelArgs,
+                templates,
+                hugePages,
+                cpuModel,
+                Optional.empty());
     }
 
     /** With the accelerator's default CPU. */
-    public SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
-                           Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates,
-                           boolean hugePages) {
-        this(vmm, kernel, initrd, runtimeDisk, vcpus, memoryMib, accel, stateRoot, bootTimeout, extraKernelArgs, templates,
-                hugePages, Optional.empty());
+    public SandboxSettings(
+            VmmType vmm,
+            Path kernel,
+            Path initrd,
+            Optional<Path> runtimeDisk,
+            int vcpus,
+            int memoryMib,
+            Accel accel,
+            Path stateRoot,
+            Duration bootTimeout,
+            String extraKernelArgs,
+            boolean templates,
+            boolean hugePages) {
+        this(
+                vmm,
+                kernel,
+                initrd,
+                runtimeDisk,
+                vcpus,
+                memoryMib,
+                accel,
+                stateRoot,
+                bootTimeout,
+                extraKernelArgs,
+                templates,
+                hugePages,
+                Optional.empty());
     }
 
     /** Without huge pages for templates. */
-    public SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Path> runtimeDisk, int vcpus, int memoryMib,
-                           Accel accel, Path stateRoot, Duration bootTimeout, String extraKernelArgs, boolean templates) {
-        this(vmm, kernel, initrd, runtimeDisk, vcpus, memoryMib, accel, stateRoot, bootTimeout, extraKernelArgs, templates, false);
+    public SandboxSettings(
+            VmmType vmm,
+            Path kernel,
+            Path initrd,
+            Optional<Path> runtimeDisk,
+            int vcpus,
+            int memoryMib,
+            Accel accel,
+            Path stateRoot,
+            Duration bootTimeout,
+            String extraKernelArgs,
+            boolean templates) {
+        this(
+                vmm,
+                kernel,
+                initrd,
+                runtimeDisk,
+                vcpus,
+                memoryMib,
+                accel,
+                stateRoot,
+                bootTimeout,
+                extraKernelArgs,
+                templates,
+                false);
     }
 
     public SandboxSettings {
@@ -57,7 +137,8 @@ public record SandboxSettings(VmmType vmm, Path kernel, Path initrd, Optional<Pa
         Objects.requireNonNull(vmmUser, "vmmUser");
         extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs;
         if (stateRoot.toString().length() > 40) {
-            throw new IllegalArgumentException("state root " + stateRoot + " is longer than 40 characters (unix socket paths below it are limited)");
+            throw new IllegalArgumentException("state root " + stateRoot
+                    + " is longer than 40 characters (unix socket paths below it are limited)");
         }
     }
 

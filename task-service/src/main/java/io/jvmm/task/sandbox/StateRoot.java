@@ -14,11 +14,12 @@ import java.nio.file.attribute.PosixFilePermissions;
  * VMM's unprivileged user can reach the one directory its group is let into.
  */
 public final class StateRoot {
-    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
-    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> PASSABLE = PosixFilePermissions.fromString("rwx--x--x");
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
+            PosixFilePermissions.fromString("rwx------");
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> PASSABLE =
+            PosixFilePermissions.fromString("rwx--x--x");
 
-    private StateRoot() {
-    }
+    private StateRoot() {}
 
     /**
      * {@code root} with every symlink in it resolved (as far as it exists; the rest appended): teardown
@@ -54,7 +55,8 @@ public final class StateRoot {
         create(root, dir, PASSABLE);
     }
 
-    private static void create(Path root, Path dir, java.util.Set<java.nio.file.attribute.PosixFilePermission> leaf) throws IOException {
+    private static void create(Path root, Path dir, java.util.Set<java.nio.file.attribute.PosixFilePermission> leaf)
+            throws IOException {
         Path top = canonical(root);
         Path target = canonical(dir);
         if (!target.startsWith(top)) {

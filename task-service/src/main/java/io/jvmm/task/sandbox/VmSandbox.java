@@ -30,21 +30,17 @@ import org.apache.logging.log4j.Logger;
 public final class VmSandbox implements Sandbox {
     private static final Logger LOG = LogManager.getLogger(VmSandbox.class);
     private static final Duration POWER_OFF_GRACE = Duration.ofSeconds(2);
-    /** Where the guest's init mounts the virtiofs share. */
-    static final String GUEST_SHARE = "/run/jvmm/share";
 
     private final String sandboxId;
     private final SandboxSettings settings;
     private final Path stateDir;
     private ShareTree share;
+    private ContainerRoots roots;
     private volatile VirtualMachine vm;
     private volatile AgentClient agent;
     private volatile GuestAgent guest;
     private PodNetwork network;
     private boolean rootOnDisk;
-
-    /** The serial of a container's root disk: a sandbox that has one has no other. */
-    static final String ROOT_DISK_SERIAL = "jvmm-rootfs";
 
     private VmSandbox(String sandboxId, SandboxSettings settings, Path stateDir) {
         this.sandboxId = sandboxId;
@@ -59,6 +55,7 @@ public final class VmSandbox implements Sandbox {
         StateRoot.createPrivate(settings.stateRoot(), dir);
         try {
             sandbox.share = ShareTree.create(dir);
+            sandbox.roots = new ContainerRoots(sandbox.share, dir);
             new SandboxRecord(ProcessHandle.current().pid(), List.of(), "").write(dir);
         } catch (IOException e) {
             sandbox.close();
@@ -102,41 +99,20 @@ public final class VmSandbox implements Sandbox {
 
     /**
      * Boots the VM and connects to its agent; then tells the guest the time, its hostname and some entropy.
-     * A pod's namespace gets a card wired into it, with the pod's address; the host's network a user-mode card.
-     *
-     * <p>{@code rootOnDiskIfTemplated}: the one container of this sandbox needs nothing from the host but its
-     * root, so a VM restored from a template gets that root as a disk and no share: without vhost-user its
-     * memory stays a copy-on-write mapping of the template's (docs/snapshots.md).
+     * Networks and the root's way into the guest as {@link VmLaunch} plans them.
      */
     @Override
     public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException {
-        Optional<io.jvmm.vmm.VmmUser> vmmUser = settings.vmmAccount(); // read from the host's accounts once
-        Optional<io.jvmm.vmm.GuestNic> nic = Optional.empty();
-        String guestNetwork = "";
-        switch (plan) {
-            case NetworkPlan.PodNamespace pod -> {
-                network = PodNetwork.attach(pod.netns(), vmmUser);
-                nic = Optional.of(network.nic());
-                guestNetwork = network.guestConfig();
-            }
-            case NetworkPlan.Host host -> {
-                nic = Optional.of(new io.jvmm.vmm.GuestNic.HostUser());
-                guestNetwork = PodNetwork.guestConfig(io.jvmm.vmm.GuestNic.HostUser.GUEST_ADDRESS, io.jvmm.vmm.GuestNic.HostUser.GATEWAY, 1500);
-            }
-            case NetworkPlan.Isolated none -> {
-            }
-        }
-        io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
-        boolean fromTemplate = templated();
-        String kernelArgs = fromTemplate || guestNetwork.isEmpty() ? settings.extraKernelArgs()
-                : (settings.extraKernelArgs() + " jvmm.net=" + guestNetwork).strip();
-        rootOnDisk = fromTemplate && rootOnDiskIfTemplated && plan instanceof NetworkPlan.Isolated;
-        VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(),
-                rootOnDisk ? Optional.empty() : Optional.of(share.exported()), size.vcpus(), size.memoryMib(), 3, accel, kernelArgs, nic,
-                settings.cpuModel(), vmmUser);
+        VmLaunch launch =
+                VmLaunch.plan(settings, stateDir, share.exported(), size, plan, templated(), rootOnDiskIfTemplated);
+        network = launch.network().orElse(null);
+        rootOnDisk = launch.rootOnDisk();
+        boolean fromTemplate = launch.fromTemplate();
+        String guestNetwork = launch.guestNetwork();
+        VmConfig config = launch.config();
         long begin = System.nanoTime();
         if (fromTemplate) {
-            io.jvmm.vmm.GuestSnapshot template = VmTemplates.ensure(settings, size, accel);
+            io.jvmm.vmm.GuestSnapshot template = VmTemplates.ensure(settings, size, config.accel());
             begin = System.nanoTime();
             vm = settings.vmm().restore(config, MonitorLauncher.PROCESS, template);
         } else {
@@ -149,16 +125,29 @@ public final class VmSandbox implements Sandbox {
         if (fromTemplate) {
             // The agent was listening when the template was saved: no console announcement this time.
             agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
-            LOG.debug("restored agent of {} answered {} ms after the monitor", sandboxId, (System.nanoTime() - started) / 1_000_000);
-            agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, rootOnDisk ? "" : "jvmm", guestNetwork);
+            LOG.debug(
+                    "restored agent of {} answered {} ms after the monitor",
+                    sandboxId,
+                    (System.nanoTime() - started) / 1_000_000);
+            agent.setupRestoredGuest(
+                    System.currentTimeMillis() * 1_000_000L,
+                    hostname(),
+                    entropy,
+                    rootOnDisk ? "" : "jvmm",
+                    guestNetwork);
         } else {
             agent = GuestConnector.connect(vm, settings.bootTimeout());
             agent.setupGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy);
         }
         guest = new AgentGuest(agent);
-        LOG.info("sandbox {} {}: VM pid {}, monitor up in {} ms, agent ready {} ms later ({})", sandboxId,
-                fromTemplate ? "restored from a template" : "booted", vm.monitorPid(),
-                (started - begin) / 1_000_000, (System.nanoTime() - started) / 1_000_000, config.accel());
+        LOG.info(
+                "sandbox {} {}: VM pid {}, monitor up in {} ms, agent ready {} ms later ({})",
+                sandboxId,
+                fromTemplate ? "restored from a template" : "booted",
+                vm.monitorPid(),
+                (started - begin) / 1_000_000,
+                (System.nanoTime() - started) / 1_000_000,
+                config.accel());
     }
 
     /** Entropy from the host for a guest's CSPRNG (SetupGuest): every boot, restore and template gets its own. */
@@ -173,9 +162,13 @@ public final class VmSandbox implements Sandbox {
     }
 
     private void recordProcesses() throws IOException {
-        new SandboxRecord(ProcessHandle.current().pid(),
-                vm.processIds().stream().map(SandboxRecord.ProcessRecord::of).toList(),
-                vm.cgroupPath().map(Path::toString).orElse("")).write(stateDir);
+        new SandboxRecord(
+                        ProcessHandle.current().pid(),
+                        vm.processIds().stream()
+                                .map(SandboxRecord.ProcessRecord::of)
+                                .toList(),
+                        vm.cgroupPath().map(Path::toString).orElse(""))
+                .write(stateDir);
     }
 
     @Override
@@ -194,33 +187,7 @@ public final class VmSandbox implements Sandbox {
 
     @Override
     public GuestRoot prepareRoot(CreateTask request, JsonObject spec, BootStep boot) throws IOException {
-        String id = request.id();
-        share.mountRootfs(id, request.rootfs(), request.bundle());
-        try {
-            boot.boot();
-            String diskSerial = attachRoot(id);
-            String rootPath = diskSerial.isEmpty() ? GUEST_SHARE + "/" + id + "/rootfs" : "rootfs";
-            byte[] guestSpec = GuestSpec.translate(spec, id, rootPath,
-                    (host, i, ro) -> GUEST_SHARE + "/" + share.shareVolume(id, host, i, ro));
-            return new GuestRoot(guestSpec, diskSerial);
-        } catch (IOException | RuntimeException e) {
-            releaseRoot(id);
-            throw e;
-        }
-    }
-
-    /** In a sandbox without a share, an ext4 image of the root plugged as a disk; answers its serial ("" on the share). */
-    private String attachRoot(String containerId) throws IOException {
-        if (!rootOnDisk) {
-            return "";
-        }
-        long begin = System.nanoTime();
-        Path image = rootDiskImage(containerId);
-        RootfsImage.build(share.rootfs(containerId), image);
-        vm.plugDisk(image, ROOT_DISK_SERIAL, VirtualMachine.MONITOR_CALL);
-        LOG.info("root of {} plugged as a disk ({} MiB image) in {} ms", containerId, Files.size(image) >> 20,
-                (System.nanoTime() - begin) / 1_000_000);
-        return ROOT_DISK_SERIAL;
+        return roots.prepare(request, spec, boot, () -> rootOnDisk ? Optional.of(vm) : Optional.empty());
     }
 
     /**
@@ -238,15 +205,22 @@ public final class VmSandbox implements Sandbox {
         long begin = System.nanoTime();
         Files.createDirectories(checkpoint.dir());
         qemu.saveCheckpoint(checkpoint.state(), settings.bootTimeout());
-        checkpoint.saveRootDisk(rootDiskImage(containerId));
-        VmConfig c = vm.config();
-        List<String> hashes = checkpoint.fileHashes();
-        checkpoint.writeManifest(new ContainerCheckpoint.Manifest(ContainerCheckpoint.FORMAT, containerId, initPid, c.vcpus(),
-                c.memoryMib(), c.accel().name(), io.jvmm.vmm.GuestSnapshot.imageOf(c), c.extraKernelArgs(), ROOT_DISK_SERIAL,
-                c.cpuModel().orElse(null), hashes.get(0), hashes.get(1), Files.size(rootDiskImage(containerId))),
+        checkpoint.saveRootDisk(roots.diskImage(containerId));
+        checkpoint.writeManifest(
+                ContainerCheckpoint.Manifest.of(
+                        containerId,
+                        initPid,
+                        vm.config(),
+                        ContainerRoots.ROOT_DISK_SERIAL,
+                        checkpoint.fileHashes(),
+                        Files.size(roots.diskImage(containerId))),
                 CheckpointSeal.of(settings.stateRoot()));
-        LOG.info("checkpointed {} into {} in {} ms ({} MiB of VM state)", containerId, checkpoint.dir(),
-                (System.nanoTime() - begin) / 1_000_000, Files.size(checkpoint.state()) >> 20);
+        LOG.info(
+                "checkpointed {} into {} in {} ms ({} MiB of VM state)",
+                containerId,
+                checkpoint.dir(),
+                (System.nanoTime() - begin) / 1_000_000,
+                Files.size(checkpoint.state()) >> 20);
     }
 
     /**
@@ -255,50 +229,37 @@ public final class VmSandbox implements Sandbox {
      * another container id, guest image, kernel arguments or accelerator.
      */
     @Override
-    public ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint) throws IOException {
-        ContainerCheckpoint.Manifest m;
-        try {
-            m = checkpoint.verifiedManifest(CheckpointSeal.of(settings.stateRoot()));
-        } catch (IOException | RuntimeException e) {
-            throw TaskException.invalidArgument("checkpoint " + checkpoint.dir() + " cannot be restored: " + e.getMessage(), e);
-        }
+    public ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint)
+            throws IOException {
         io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
-        List<String> problems = CheckpointCompatibility.problems(m, containerId, settings, accel);
-        if (!problems.isEmpty()) {
-            throw TaskException.failedPrecondition("checkpoint " + checkpoint.dir() + " cannot be restored: "
-                    + String.join("; ", problems));
-        }
-        Path image = rootDiskImage(containerId);
+        ContainerCheckpoint.Manifest m = CheckpointCompatibility.verified(checkpoint, containerId, settings, accel);
+        Path image = roots.diskImage(containerId);
         checkpoint.restoreRootDisk(image, m.rootDiskBytes());
-        VmConfig config = new VmConfig(stateDir, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
-                m.vcpus(), m.memoryMib(), 3, accel, settings.extraKernelArgs()).withCpuModel(settings.cpuModel())
-                .withVmmUser(settings.vmmAccount());
+        VmConfig config = VmLaunch.restoring(settings, stateDir, m, accel);
         rootOnDisk = true;
         long begin = System.nanoTime();
-        vm = io.jvmm.vmm.qemu.QemuVm.fromCheckpoint(config, accel == io.jvmm.vmm.Accel.KVM,
-                new io.jvmm.vmm.qemu.QemuVm.CheckpointFiles(checkpoint.state(), Optional.of(image), m.rootDiskSerial()));
+        vm = io.jvmm.vmm.qemu.QemuVm.fromCheckpoint(
+                config,
+                accel == io.jvmm.vmm.Accel.KVM,
+                new io.jvmm.vmm.qemu.QemuVm.CheckpointFiles(
+                        checkpoint.state(), Optional.of(image), m.rootDiskSerial()));
         vm.start(settings.bootTimeout());
         recordProcesses();
         byte[] entropy = freshEntropy();
         agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
         agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, "", "");
         guest = new AgentGuest(agent);
-        LOG.info("sandbox {} restored from checkpoint {} in {} ms", sandboxId, checkpoint.dir(), (System.nanoTime() - begin) / 1_000_000);
+        LOG.info(
+                "sandbox {} restored from checkpoint {} in {} ms",
+                sandboxId,
+                checkpoint.dir(),
+                (System.nanoTime() - begin) / 1_000_000);
         return m;
-    }
-
-    private Path rootDiskImage(String containerId) {
-        return stateDir.resolve("disks").resolve(SandboxDirs.shortHash(containerId) + ".img");
     }
 
     @Override
     public void releaseRoot(String containerId) {
-        share.removeContainer(containerId);
-        try {
-            Files.deleteIfExists(rootDiskImage(containerId)); // a VM still running keeps its open file
-        } catch (IOException e) {
-            LOG.warn("cannot remove the root disk of {}: {}", containerId, e.getMessage());
-        }
+        roots.release(containerId);
     }
 
     /** The VM as it runs: its monitor's pid, size and accelerator, and what it uses on the host. */
@@ -308,13 +269,18 @@ public final class VmSandbox implements Sandbox {
             throw new IllegalStateException("sandbox " + sandboxId + " has no VM");
         }
         VmConfig c = vm.config();
-        return new VmStatus(vm.monitorPid(), new VmSize(c.vcpus(), c.memoryMib()), c.accel().name().toLowerCase(java.util.Locale.ROOT),
-                vm.state().name(), vm.hostMemoryPssBytes(), vm.hostCpuMicros());
+        return new VmStatus(
+                vm.monitorPid(),
+                new VmSize(c.vcpus(), c.memoryMib()),
+                c.accel().name().toLowerCase(java.util.Locale.ROOT),
+                vm.state().name(),
+                vm.hostMemoryPssBytes(),
+                vm.hostCpuMicros());
     }
 
     /** What {@link #status()} reports; host memory as PSS (the guest's memfd is mapped by QEMU and its helpers). */
-    public record VmStatus(long monitorPid, VmSize size, String accel, String state, long hostMemoryBytes, long[] hostCpuMicros) {
-    }
+    public record VmStatus(
+            long monitorPid, VmSize size, String accel, String state, long hostMemoryBytes, long[] hostCpuMicros) {}
 
     /**
      * Stops the VM within {@code timeout}: the agent syncs and powers the guest off, then the power button,
@@ -326,14 +292,23 @@ public final class VmSandbox implements Sandbox {
         if (vm == null) {
             return;
         }
-        Duration share = timeout.dividedBy(3).compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : timeout.dividedBy(3);
+        Duration share = timeout.dividedBy(3).compareTo(Duration.ofSeconds(1)) < 0
+                ? Duration.ofSeconds(1)
+                : timeout.dividedBy(3);
         AgentClient a = agent;
-        ShutdownLadder.run(vm, ShutdownLadder.standard(vm, () -> {
-            if (a == null) {
-                throw new IllegalStateException("no agent connection");
-            }
-            a.powerOff(share);
-        }, share, share, share));
+        ShutdownLadder.run(
+                vm,
+                ShutdownLadder.standard(
+                        vm,
+                        () -> {
+                            if (a == null) {
+                                throw new IllegalStateException("no agent connection");
+                            }
+                            a.powerOff(share);
+                        },
+                        share,
+                        share,
+                        share));
         vm.close();
         detachNetwork();
         agent = null;
@@ -372,7 +347,9 @@ public final class VmSandbox implements Sandbox {
             LOG.debug("console of sandbox {}:\n{}", sandboxId, vm.consoleTail(200));
             if (System.getenv("JVMM_KEEP_CONSOLE") != null) {
                 try {
-                    Files.copy(vm.config().consoleLog(), Path.of(System.getenv("JVMM_KEEP_CONSOLE")),
+                    Files.copy(
+                            vm.config().consoleLog(),
+                            Path.of(System.getenv("JVMM_KEEP_CONSOLE")),
                             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 } catch (IOException e) {
                     LOG.debug("cannot keep the console log: {}", e.getMessage());

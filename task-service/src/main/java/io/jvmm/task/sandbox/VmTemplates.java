@@ -3,11 +3,11 @@ package io.jvmm.task.sandbox;
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
-import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.MonitorLauncher;
-import io.jvmm.vmm.qemu.QemuVm;
 import io.jvmm.vmm.VirtualMachine;
+import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmmType;
+import io.jvmm.vmm.qemu.QemuVm;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -35,8 +35,7 @@ public final class VmTemplates {
     /** In a template's key directory: the file its makers lock, so concurrent shims make it once. */
     private static final String MAKER_LOCK = "lock";
 
-    private VmTemplates() {
-    }
+    private VmTemplates() {}
 
     /** The template for this image, size and accelerator, made now if there is none. */
     public static GuestSnapshot ensure(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
@@ -62,7 +61,8 @@ public final class VmTemplates {
         if (Files.isSymbolicLink(memory)) {
             file = memory.toRealPath();
             if (!io.jvmm.vmm.HugePages.holds(file) || !user.owns(file)) {
-                throw new IOException("template memory " + memory + " links to " + file + ", not a hugetlbfs file of " + user.name());
+                throw new IOException(
+                        "template memory " + memory + " links to " + file + ", not a hugetlbfs file of " + user.name());
             }
         } else {
             user.own(file);
@@ -77,11 +77,13 @@ public final class VmTemplates {
             return snapshot;
         }
         StateRoot.createTraversable(settings.stateRoot(), dir);
-        try (FileChannel channel = FileChannel.open(dir.resolve(MAKER_LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock lock = channel.lock()) {
+        try (FileChannel channel =
+                        FileChannel.open(dir.resolve(MAKER_LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = channel.lock()) {
             if (!isWhole(snapshot)) {
                 if (snapshot.exists() && !snapshot.deleteUnlessInUse()) {
-                    throw new IOException("template " + snapshot.dir() + " lost its memory file but a VM still maps it");
+                    throw new IOException(
+                            "template " + snapshot.dir() + " lost its memory file but a VM still maps it");
                 }
                 snapshot.removePartial();
                 SandboxDirs.deleteTree(dir.resolve("vm"));
@@ -108,7 +110,8 @@ public final class VmTemplates {
             return;
         }
         try (var files = Files.list(pool.get().mount())) {
-            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(HUGE_PREFIX + key + "-")).toList()) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(HUGE_PREFIX + key + "-"))
+                    .toList()) {
                 Files.deleteIfExists(f);
             }
         }
@@ -116,11 +119,22 @@ public final class VmTemplates {
 
     private static final String HUGE_PREFIX = "jvmm-t-";
 
-    private static void make(SandboxSettings settings, VmSize size, Accel accel, Path dir, GuestSnapshot snapshot) throws IOException {
+    private static void make(SandboxSettings settings, VmSize size, Accel accel, Path dir, GuestSnapshot snapshot)
+            throws IOException {
         long begin = System.nanoTime();
         Path work = dir.resolve("vm");
-        VmConfig config = new VmConfig(work, settings.kernel(), settings.initrd(), settings.runtimeDisk(), Optional.empty(),
-                size.vcpus(), size.memoryMib(), 3, accel, settings.extraKernelArgs()).withCpuModel(settings.cpuModel())
+        VmConfig config = new VmConfig(
+                        work,
+                        settings.kernel(),
+                        settings.initrd(),
+                        settings.runtimeDisk(),
+                        Optional.empty(),
+                        size.vcpus(),
+                        size.memoryMib(),
+                        3,
+                        accel,
+                        settings.extraKernelArgs())
+                .withCpuModel(settings.cpuModel())
                 .withVmmUser(settings.vmmAccount());
         VirtualMachine vm = hugeMemoryFile(settings, size, dir.getFileName().toString())
                 .<VirtualMachine>map(file -> QemuVm.onHugePages(config, accel == Accel.KVM, file))
@@ -133,7 +147,12 @@ public final class VmTemplates {
                 agent.syncAndShrink();
             }
             vm.saveSnapshot(snapshot, settings.bootTimeout());
-            LOG.info("made VM template {} ({} vCPU, {} MiB, {}) in {} ms", snapshot.dir(), size.vcpus(), size.memoryMib(), accel,
+            LOG.info(
+                    "made VM template {} ({} vCPU, {} MiB, {}) in {} ms",
+                    snapshot.dir(),
+                    size.vcpus(),
+                    size.memoryMib(),
+                    accel,
                     (System.nanoTime() - begin) / 1_000_000);
         } finally {
             vm.close();
@@ -148,7 +167,8 @@ public final class VmTemplates {
      * its real identity.
      */
     private static void warmUp(AgentClient agent) {
-        agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, "jvmm-template", VmSandbox.freshEntropy(), "", "");
+        agent.setupRestoredGuest(
+                System.currentTimeMillis() * 1_000_000L, "jvmm-template", VmSandbox.freshEntropy(), "", "");
     }
 
     /**
@@ -162,15 +182,21 @@ public final class VmTemplates {
         long bytes = (long) size.memoryMib() << 20;
         Optional<io.jvmm.vmm.HugePages> pool = io.jvmm.vmm.HugePages.withFree(2 * bytes);
         if (pool.isEmpty()) {
-            LOG.info("huge pages asked for, but no hugetlbfs pool with {} MiB free: the template uses ordinary memory", 2 * size.memoryMib());
+            LOG.info(
+                    "huge pages asked for, but no hugetlbfs pool with {} MiB free: the template uses ordinary memory",
+                    2 * size.memoryMib());
             return Optional.empty();
         }
-        return Optional.of(pool.get().mount().resolve(HUGE_PREFIX + key + "-" + Long.toHexString(System.nanoTime()) + ".mem"));
+        return Optional.of(
+                pool.get().mount().resolve(HUGE_PREFIX + key + "-" + Long.toHexString(System.nanoTime()) + ".mem"));
     }
 
     /** Where the template for this image, size and accelerator is, whether or not it exists yet. */
     public static GuestSnapshot locate(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
-        return new GuestSnapshot(settings.stateRoot().resolve("t").resolve(key(settings, size, accel)).resolve(SNAPSHOT));
+        return new GuestSnapshot(settings.stateRoot()
+                .resolve("t")
+                .resolve(key(settings, size, accel))
+                .resolve(SNAPSHOT));
     }
 
     /**
@@ -241,8 +267,10 @@ public final class VmTemplates {
             return java.util.List.of();
         }
         try (var keys = Files.list(root)) {
-            return keys.map(k -> new GuestSnapshot(k.resolve(SNAPSHOT))).filter(GuestSnapshot::exists).sorted(
-                    java.util.Comparator.comparing(GuestSnapshot::dir)).toList();
+            return keys.map(k -> new GuestSnapshot(k.resolve(SNAPSHOT)))
+                    .filter(GuestSnapshot::exists)
+                    .sorted(java.util.Comparator.comparing(GuestSnapshot::dir))
+                    .toList();
         }
     }
 
@@ -255,7 +283,13 @@ public final class VmTemplates {
         for (String file : GuestSnapshot.imageOf(settings.kernel(), settings.initrd(), settings.runtimeDisk())) {
             id.append(file).append('\n');
         }
-        id.append(size.vcpus()).append('/').append(size.memoryMib()).append('/').append(accel).append('/').append(settings.extraKernelArgs());
+        id.append(size.vcpus())
+                .append('/')
+                .append(size.memoryMib())
+                .append('/')
+                .append(accel)
+                .append('/')
+                .append(settings.extraKernelArgs());
         settings.cpuModel().ifPresent(model -> id.append("/cpu=").append(model));
         // A template's memory file belongs to the user whose QEMU wrote it, and is opened by its clones' QEMU.
         settings.vmmUser().ifPresent(user -> id.append("/user=").append(user));

@@ -29,8 +29,8 @@ import io.jvmm.api.containerd.types.Platform;
 import io.jvmm.api.cri.v1.LinuxContainerResources;
 import io.jvmm.api.cri.v1.PodSandboxConfig;
 import io.jvmm.task.TaskException;
-import io.jvmm.task.sandbox.PodResources;
 import io.jvmm.task.pod.SandboxService;
+import io.jvmm.task.sandbox.PodResources;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.ttrpc.CallContext;
 import io.jvmm.ttrpc.ServiceDefinition;
@@ -86,8 +86,12 @@ public final class SandboxEndpoint {
         }
         PodSandboxConfig pod = podConfig(r.getOptions());
         LinuxContainerResources res = pod.getLinux().getResources();
-        sandboxes.create(new SandboxService.Pod(r.getSandboxId(), Path.of(r.getBundlePath()), r.getNetnsPath(),
-                PodResources.of(res.getCpuQuota(), res.getCpuPeriod(), res.getMemoryLimitInBytes()), pod.getHostname()));
+        sandboxes.create(new SandboxService.Pod(
+                r.getSandboxId(),
+                Path.of(r.getBundlePath()),
+                r.getNetnsPath(),
+                PodResources.of(res.getCpuQuota(), res.getCpuPeriod(), res.getMemoryLimitInBytes()),
+                pod.getHostname()));
         return CreateSandboxResponse.getDefaultInstance();
     }
 
@@ -106,13 +110,18 @@ public final class SandboxEndpoint {
 
     private StartSandboxResponse start(StartSandboxRequest r) {
         SandboxService.Started s = sandboxes.start(r.getSandboxId());
-        return StartSandboxResponse.newBuilder().setPid((int) s.pid()).setCreatedAt(TaskEndpoint.timestamp(s.createdAt())).build();
+        return StartSandboxResponse.newBuilder()
+                .setPid((int) s.pid())
+                .setCreatedAt(TaskEndpoint.timestamp(s.createdAt()))
+                .build();
     }
 
     private PlatformResponse platform(PlatformRequest r) {
         sandboxes.ping(r.getSandboxId());
         // The guest runs the host's architecture (the VM is not emulating another one, even under TCG).
-        return PlatformResponse.newBuilder().setPlatform(Platform.newBuilder().setOs("linux").setArchitecture(goArch())).build();
+        return PlatformResponse.newBuilder()
+                .setPlatform(Platform.newBuilder().setOs("linux").setArchitecture(goArch()))
+                .build();
     }
 
     static String goArch() {
@@ -125,20 +134,29 @@ public final class SandboxEndpoint {
     }
 
     private StopSandboxResponse stop(StopSandboxRequest r) {
-        Optional<Duration> timeout = r.getTimeoutSecs() == 0 ? Optional.empty() : Optional.of(Duration.ofSeconds(r.getTimeoutSecs()));
+        Optional<Duration> timeout =
+                r.getTimeoutSecs() == 0 ? Optional.empty() : Optional.of(Duration.ofSeconds(r.getTimeoutSecs()));
         sandboxes.stop(r.getSandboxId(), timeout);
         return StopSandboxResponse.getDefaultInstance();
     }
 
     private WaitSandboxResponse await(CallContext ctx, WaitSandboxRequest r) {
-        SandboxService.SandboxExit e = sandboxes.await(r.getSandboxId(), ctx.timeRemaining(), TaskEndpoint.cancellation(ctx));
-        return WaitSandboxResponse.newBuilder().setExitStatus(e.status()).setExitedAt(TaskEndpoint.timestamp(e.exitedAt())).build();
+        SandboxService.SandboxExit e =
+                sandboxes.await(r.getSandboxId(), ctx.timeRemaining(), TaskEndpoint.cancellation(ctx));
+        return WaitSandboxResponse.newBuilder()
+                .setExitStatus(e.status())
+                .setExitedAt(TaskEndpoint.timestamp(e.exitedAt()))
+                .build();
     }
 
     private SandboxStatusResponse status(SandboxStatusRequest r) {
         SandboxService.View v = sandboxes.status(r.getSandboxId(), r.getVerbose());
-        SandboxStatusResponse.Builder b = SandboxStatusResponse.newBuilder().setSandboxId(v.id()).setPid((int) v.pid())
-                .setState(v.state().criName()).putAllInfo(v.info()).setCreatedAt(TaskEndpoint.timestamp(v.createdAt()));
+        SandboxStatusResponse.Builder b = SandboxStatusResponse.newBuilder()
+                .setSandboxId(v.id())
+                .setPid((int) v.pid())
+                .setState(v.state().criName())
+                .putAllInfo(v.info())
+                .setCreatedAt(TaskEndpoint.timestamp(v.createdAt()));
         v.exit().ifPresent(e -> b.setExitedAt(TaskEndpoint.timestamp(e.exitedAt())));
         return b.build();
     }
@@ -150,12 +168,21 @@ public final class SandboxEndpoint {
         long system = vm.hostCpuMicros()[1];
         Metrics m = Metrics.newBuilder()
                 .setPids(PidsStat.newBuilder().setCurrent(measured.guestProcesses()))
-                .setCpu(CPUStat.newBuilder().setUsageUsec(user + system).setUserUsec(user).setSystemUsec(system))
-                .setMemory(MemoryStat.newBuilder().setUsage(vm.hostMemoryBytes())
+                .setCpu(CPUStat.newBuilder()
+                        .setUsageUsec(user + system)
+                        .setUserUsec(user)
+                        .setSystemUsec(system))
+                .setMemory(MemoryStat.newBuilder()
+                        .setUsage(vm.hostMemoryBytes())
                         .setUsageLimit((long) vm.size().memoryMib() * 1024 * 1024))
                 .build();
-        return SandboxMetricsResponse.newBuilder().setMetrics(Metric.newBuilder()
-                .setTimestamp(TaskEndpoint.timestamp(Instant.now())).setId(r.getSandboxId())
-                .setData(Any.newBuilder().setTypeUrl(TaskEndpoint.METRICS_URL).setValue(m.toByteString()))).build();
+        return SandboxMetricsResponse.newBuilder()
+                .setMetrics(Metric.newBuilder()
+                        .setTimestamp(TaskEndpoint.timestamp(Instant.now()))
+                        .setId(r.getSandboxId())
+                        .setData(Any.newBuilder()
+                                .setTypeUrl(TaskEndpoint.METRICS_URL)
+                                .setValue(m.toByteString())))
+                .build();
     }
 }

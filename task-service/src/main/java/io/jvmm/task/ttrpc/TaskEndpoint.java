@@ -63,8 +63,11 @@ public final class TaskEndpoint {
     public static final String V3 = "containerd.task.v3.Task";
     static final String METRICS_URL = "io.containerd.cgroups.v2.Metrics";
     /** Runtime options this runtime accepts (their content does not change how a VM runs). */
-    private static final Set<String> KNOWN_OPTIONS = Set.of("containerd.runc.v1.Options", "runtimeoptions.v1.Options",
-            "type.googleapis.com/containerd.runc.v1.Options", "type.googleapis.com/runtimeoptions.v1.Options");
+    private static final Set<String> KNOWN_OPTIONS = Set.of(
+            "containerd.runc.v1.Options",
+            "runtimeoptions.v1.Options",
+            "type.googleapis.com/containerd.runc.v1.Options",
+            "type.googleapis.com/runtimeoptions.v1.Options");
 
     /** What Shutdown triggers in the binary when the service says the shim may exit. */
     @FunctionalInterface
@@ -106,10 +109,13 @@ public final class TaskEndpoint {
         boolean exit = false;
         if (r.hasOptions() && !r.getOptions().getTypeUrl().isEmpty()) {
             if (!r.getOptions().getTypeUrl().endsWith("containerd.runc.v1.CheckpointOptions")) {
-                throw TaskException.invalidArgument("checkpoint options of type " + r.getOptions().getTypeUrl() + " are not understood");
+                throw TaskException.invalidArgument(
+                        "checkpoint options of type " + r.getOptions().getTypeUrl() + " are not understood");
             }
             try {
-                exit = io.jvmm.api.containerd.runc.CheckpointOptions.parseFrom(r.getOptions().getValue()).getExit();
+                exit = io.jvmm.api.containerd.runc.CheckpointOptions.parseFrom(
+                                r.getOptions().getValue())
+                        .getExit();
             } catch (com.google.protobuf.InvalidProtocolBufferException e) {
                 throw TaskException.invalidArgument("malformed checkpoint options: " + e.getMessage(), e);
             }
@@ -122,27 +128,48 @@ public final class TaskEndpoint {
         return ServiceDefinition.builder(name)
                 .unary("State", StateRequest.parser(), (ctx, r) -> state(r))
                 .unary("Create", CreateTaskRequest.parser(), (ctx, r) -> create(r))
-                .unary("Start", StartRequest.parser(), (ctx, r) ->
-                        StartResponse.newBuilder().setPid(tasks.start(r.getId(), r.getExecId())).build())
+                .unary(
+                        "Start",
+                        StartRequest.parser(),
+                        (ctx, r) -> StartResponse.newBuilder()
+                                .setPid(tasks.start(r.getId(), r.getExecId()))
+                                .build())
                 .unary("Delete", DeleteRequest.parser(), (ctx, r) -> delete(r))
                 .unary("Pids", PidsRequest.parser(), (ctx, r) -> pids(r))
                 .unary("Pause", PauseRequest.parser(), (ctx, r) -> empty(() -> tasks.pause(r.getId())))
                 .unary("Resume", ResumeRequest.parser(), (ctx, r) -> empty(() -> tasks.resume(r.getId())))
                 .unary("Checkpoint", CheckpointTaskRequest.parser(), (ctx, r) -> checkpoint(r))
-                .unary("Kill", KillRequest.parser(), (ctx, r) ->
-                        empty(() -> tasks.kill(r.getId(), r.getExecId(), r.getSignal(), r.getAll())))
+                .unary(
+                        "Kill",
+                        KillRequest.parser(),
+                        (ctx, r) -> empty(() -> tasks.kill(r.getId(), r.getExecId(), r.getSignal(), r.getAll())))
                 .unary("Exec", ExecProcessRequest.parser(), (ctx, r) -> exec(r))
-                .unary("ResizePty", ResizePtyRequest.parser(), (ctx, r) ->
-                        empty(() -> tasks.resizePty(r.getId(), r.getExecId(), r.getWidth(), r.getHeight())))
-                .unary("CloseIO", CloseIORequest.parser(), (ctx, r) ->
-                        empty(() -> tasks.closeIo(r.getId(), r.getExecId(), r.getStdin())))
+                .unary(
+                        "ResizePty",
+                        ResizePtyRequest.parser(),
+                        (ctx, r) -> empty(() -> tasks.resizePty(r.getId(), r.getExecId(), r.getWidth(), r.getHeight())))
+                .unary(
+                        "CloseIO",
+                        CloseIORequest.parser(),
+                        (ctx, r) -> empty(() -> tasks.closeIo(r.getId(), r.getExecId(), r.getStdin())))
                 .unary("Update", UpdateTaskRequest.parser(), (ctx, r) -> update(r))
                 .unary("Wait", WaitRequest.parser(), this::await)
-                .unary("Stats", StatsRequest.parser(), (ctx, r) -> StatsResponse.newBuilder()
-                        .setStats(Any.newBuilder().setTypeUrl(METRICS_URL).setValue(metrics(tasks.stats(r.getId())).toByteString()))
-                        .build())
-                .unary("Connect", ConnectRequest.parser(), (ctx, r) -> ConnectResponse.newBuilder()
-                        .setShimPid((int) ProcessHandle.current().pid()).setTaskPid(tasks.taskPid(r.getId())).build())
+                .unary(
+                        "Stats",
+                        StatsRequest.parser(),
+                        (ctx, r) -> StatsResponse.newBuilder()
+                                .setStats(Any.newBuilder()
+                                        .setTypeUrl(METRICS_URL)
+                                        .setValue(
+                                                metrics(tasks.stats(r.getId())).toByteString()))
+                                .build())
+                .unary(
+                        "Connect",
+                        ConnectRequest.parser(),
+                        (ctx, r) -> ConnectResponse.newBuilder()
+                                .setShimPid((int) ProcessHandle.current().pid())
+                                .setTaskPid(tasks.taskPid(r.getId()))
+                                .build())
                 .unary("Shutdown", ShutdownRequest.parser(), (ctx, r) -> {
                     if (!sandboxHeld.getAsBoolean() && tasks.shutdown(r.getNow())) {
                         exit.exitSoon();
@@ -153,14 +180,18 @@ public final class TaskEndpoint {
     }
 
     private CreateTaskResponse create(CreateTaskRequest r) {
-        if (r.hasOptions() && !r.getOptions().getTypeUrl().isEmpty() && !KNOWN_OPTIONS.contains(r.getOptions().getTypeUrl())) {
-            throw TaskException.invalidArgument("unsupported runtime options type " + r.getOptions().getTypeUrl());
+        if (r.hasOptions()
+                && !r.getOptions().getTypeUrl().isEmpty()
+                && !KNOWN_OPTIONS.contains(r.getOptions().getTypeUrl())) {
+            throw TaskException.invalidArgument(
+                    "unsupported runtime options type " + r.getOptions().getTypeUrl());
         }
         if (r.getBundle().isEmpty() || !r.getBundle().startsWith("/")) {
             throw TaskException.invalidArgument("bundle must be an absolute path, not \"" + r.getBundle() + "\"");
         }
         List<RootfsMount> rootfs = r.getRootfsList().stream()
-                .map(m -> new RootfsMount(m.getType(), m.getSource(), m.getTarget(), m.getOptionsList())).toList();
+                .map(m -> new RootfsMount(m.getType(), m.getSource(), m.getTarget(), m.getOptionsList()))
+                .toList();
         StdioConfig stdio = new StdioConfig(r.getStdin(), r.getStdout(), r.getStderr(), r.getTerminal());
         int pid = tasks.create(new CreateTask(r.getId(), Path.of(r.getBundle()), rootfs, stdio, r.getCheckpoint()));
         return CreateTaskResponse.newBuilder().setPid(pid).build();
@@ -170,7 +201,10 @@ public final class TaskEndpoint {
         if (!r.hasSpec() || r.getSpec().getValue().isEmpty()) {
             throw TaskException.invalidArgument("exec " + r.getExecId() + ": a process spec is required");
         }
-        tasks.exec(r.getId(), r.getExecId(), new StdioConfig(r.getStdin(), r.getStdout(), r.getStderr(), r.getTerminal()),
+        tasks.exec(
+                r.getId(),
+                r.getExecId(),
+                new StdioConfig(r.getStdin(), r.getStdout(), r.getStderr(), r.getTerminal()),
                 r.getSpec().getValue().toByteArray());
         return Empty.getDefaultInstance();
     }
@@ -185,15 +219,24 @@ public final class TaskEndpoint {
 
     private DeleteResponse delete(DeleteRequest r) {
         TaskService.DeleteResult d = tasks.delete(r.getId(), r.getExecId());
-        return DeleteResponse.newBuilder().setPid(d.pid()).setExitStatus(d.exit().status())
-                .setExitedAt(timestamp(d.exit().exitedAt())).build();
+        return DeleteResponse.newBuilder()
+                .setPid(d.pid())
+                .setExitStatus(d.exit().status())
+                .setExitedAt(timestamp(d.exit().exitedAt()))
+                .build();
     }
 
     private StateResponse state(StateRequest r) {
         ProcessView v = tasks.state(r.getId(), r.getExecId());
-        StateResponse.Builder b = StateResponse.newBuilder().setId(r.getId()).setExecId(v.execId())
-                .setBundle(v.bundle().toString()).setPid(v.pid()).setStatus(status(v))
-                .setStdin(v.stdio().stdin()).setStdout(v.stdio().stdout()).setStderr(v.stdio().stderr())
+        StateResponse.Builder b = StateResponse.newBuilder()
+                .setId(r.getId())
+                .setExecId(v.execId())
+                .setBundle(v.bundle().toString())
+                .setPid(v.pid())
+                .setStatus(status(v))
+                .setStdin(v.stdio().stdin())
+                .setStdout(v.stdio().stdout())
+                .setStderr(v.stdio().stderr())
                 .setTerminal(v.stdio().terminal());
         v.exit().ifPresent(e -> b.setExitStatus(e.status()).setExitedAt(timestamp(e.exitedAt())));
         return b.build();
@@ -219,17 +262,27 @@ public final class TaskEndpoint {
     /** Wait ends with the exit, or when the caller's deadline passes or its connection goes. */
     private WaitResponse await(CallContext ctx, WaitRequest r) {
         ExitStatus e = tasks.await(r.getId(), r.getExecId(), ctx.timeRemaining(), cancellation(ctx));
-        return WaitResponse.newBuilder().setExitStatus(e.status()).setExitedAt(timestamp(e.exitedAt())).build();
+        return WaitResponse.newBuilder()
+                .setExitStatus(e.status())
+                .setExitedAt(timestamp(e.exitedAt()))
+                .build();
     }
 
     static Metrics metrics(ContainerStats s) {
         return Metrics.newBuilder()
                 .setPids(PidsStat.newBuilder().setCurrent(s.pidsCurrent()).setLimit(s.pidsLimit()))
-                .setCpu(CPUStat.newBuilder().setUsageUsec(s.cpuUsageUsec()).setUserUsec(s.cpuUserUsec())
-                        .setSystemUsec(s.cpuSystemUsec()).setNrPeriods(s.cpuNrPeriods())
-                        .setNrThrottled(s.cpuNrThrottled()).setThrottledUsec(s.cpuThrottledUsec()))
-                .setMemory(MemoryStat.newBuilder().setUsage(s.memoryUsage()).setUsageLimit(s.memoryLimit())
-                        .setAnon(s.memoryAnon()).setFile(s.memoryFile()))
+                .setCpu(CPUStat.newBuilder()
+                        .setUsageUsec(s.cpuUsageUsec())
+                        .setUserUsec(s.cpuUserUsec())
+                        .setSystemUsec(s.cpuSystemUsec())
+                        .setNrPeriods(s.cpuNrPeriods())
+                        .setNrThrottled(s.cpuNrThrottled())
+                        .setThrottledUsec(s.cpuThrottledUsec()))
+                .setMemory(MemoryStat.newBuilder()
+                        .setUsage(s.memoryUsage())
+                        .setUsageLimit(s.memoryLimit())
+                        .setAnon(s.memoryAnon())
+                        .setFile(s.memoryFile()))
                 .setMemoryEvents(MemoryEvents.newBuilder().setOomKill(s.memoryOomKills()))
                 .build();
     }
@@ -242,7 +295,10 @@ public final class TaskEndpoint {
     }
 
     public static Timestamp timestamp(Instant i) {
-        return Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
+        return Timestamp.newBuilder()
+                .setSeconds(i.getEpochSecond())
+                .setNanos(i.getNano())
+                .build();
     }
 
     private static Empty empty(Runnable action) {
@@ -252,6 +308,11 @@ public final class TaskEndpoint {
 
     /** Mount as containerd's message, for events. */
     public static Mount mount(RootfsMount m) {
-        return Mount.newBuilder().setType(m.type()).setSource(m.source()).setTarget(m.target()).addAllOptions(m.options()).build();
+        return Mount.newBuilder()
+                .setType(m.type())
+                .setSource(m.source())
+                .setTarget(m.target())
+                .addAllOptions(m.options())
+                .build();
     }
 }

@@ -16,17 +16,21 @@ class IoTargetTest {
         assertThat(IoTarget.parse("", "stdout")).isInstanceOf(IoTarget.None.class);
         assertThat(IoTarget.parse("/run/containerd/fifo/1/c-stdout", "stdout"))
                 .isEqualTo(new IoTarget.Fifo(Path.of("/run/containerd/fifo/1/c-stdout")));
-        assertThat(IoTarget.parse("file:///var/log/c.log", "stdout")).isEqualTo(new IoTarget.File(Path.of("/var/log/c.log")));
+        assertThat(IoTarget.parse("file:///var/log/c.log", "stdout"))
+                .isEqualTo(new IoTarget.File(Path.of("/var/log/c.log")));
         assertThat(IoTarget.parse("binary:///usr/bin/logger?tag=web&verbose", "stdout"))
                 .isEqualTo(new IoTarget.Binary(Path.of("/usr/bin/logger"), List.of("tag", "web", "verbose")));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"relative/path", "ftp://host/x", "file://relative", "/a/../etc/passwd", "file:///a/./b", "::"})
+    @ValueSource(
+            strings = {"relative/path", "ftp://host/x", "file://relative", "/a/../etc/passwd", "file:///a/./b", "::"})
     void anythingElseIsAnInvalidArgumentNamingTheStream(String value) {
-        assertThatThrownBy(() -> new StdioConfig("", value, "", false)).isInstanceOf(TaskException.class)
+        assertThatThrownBy(() -> new StdioConfig("", value, "", false))
+                .isInstanceOf(TaskException.class)
                 .hasMessageContaining("stdout")
-                .extracting(e -> ((TaskException) e).statusCode()).isEqualTo(io.jvmm.ttrpc.Code.INVALID_ARGUMENT);
+                .extracting(e -> ((TaskException) e).statusCode())
+                .isEqualTo(io.jvmm.ttrpc.Code.INVALID_ARGUMENT);
     }
 
     @Test

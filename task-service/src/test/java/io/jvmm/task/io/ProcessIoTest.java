@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ProcessIoTest {
     @TempDir
     Path dir;
+
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
     @AfterEach
@@ -52,8 +53,12 @@ class ProcessIoTest {
         io.close();
 
         copier.join(Duration.ofSeconds(10));
-        assertThat(copier.isAlive()).as("stdin copier still blocked in open(2) after close").isFalse();
-        assertThat(guestSide.read(ByteBuffer.allocate(1))).as("the guest's stdin reached its end").isEqualTo(-1);
+        assertThat(copier.isAlive())
+                .as("stdin copier still blocked in open(2) after close")
+                .isFalse();
+        assertThat(guestSide.read(ByteBuffer.allocate(1)))
+                .as("the guest's stdin reached its end")
+                .isEqualTo(-1);
     }
 
     @Test
@@ -63,7 +68,8 @@ class ProcessIoTest {
             client.write("hello guest".getBytes(StandardCharsets.UTF_8));
         }
         p.io().closeStdin();
-        assertThat(new String(Channels.readAll(p.guest()), StandardCharsets.UTF_8)).isEqualTo("hello guest");
+        assertThat(new String(Channels.readAll(p.guest()), StandardCharsets.UTF_8))
+                .isEqualTo("hello guest");
     }
 
     /**
@@ -99,19 +105,21 @@ class ProcessIoTest {
         try (var first = Files.newOutputStream(p.fifo())) {
             first.write("one ".getBytes(StandardCharsets.UTF_8));
         }
-        assertThat(p.io().stdinDrained(Duration.ofMillis(300))).as("stdin ended without CloseIO").isFalse();
+        assertThat(p.io().stdinDrained(Duration.ofMillis(300)))
+                .as("stdin ended without CloseIO")
+                .isFalse();
         try (var second = Files.newOutputStream(p.fifo())) {
             second.write("two".getBytes(StandardCharsets.UTF_8));
             p.io().closeStdin();
         }
-        assertThat(new String(Channels.readAll(p.guest()), StandardCharsets.UTF_8)).isEqualTo("one two");
+        assertThat(new String(Channels.readAll(p.guest()), StandardCharsets.UTF_8))
+                .isEqualTo("one two");
     }
 
     private SocketChannel hostSide;
 
     /** A process's stdin: the client's fifo, the copier, and the guest's end of the stream. */
-    private record Piped(Path fifo, ProcessIo io, SocketChannel guest) {
-    }
+    private record Piped(Path fifo, ProcessIo io, SocketChannel guest) {}
 
     private Piped piped(String name) throws Exception {
         Path fifo = mkfifo("stdin-" + name);
@@ -123,7 +131,8 @@ class ProcessIoTest {
 
     /** A process with stdin only, from {@code fifo} to the host side of {@link #guestStdin()}. */
     private ProcessIo stdinOnly(String label, Path fifo) throws IOException {
-        return ProcessIo.start(label, new StdioConfig(fifo.toString(), "", "", false), kind -> StdioStream.over(hostSide), Map.of());
+        return ProcessIo.start(
+                label, new StdioConfig(fifo.toString(), "", "", false), kind -> StdioStream.over(hostSide), Map.of());
     }
 
     /** A connected socket pair; the host end goes to ProcessIo, the guest end is returned. */
@@ -149,7 +158,9 @@ class ProcessIoTest {
     private static Thread awaitThread(String name) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline) {
-            Optional<Thread> t = Thread.getAllStackTraces().keySet().stream().filter(th -> th.getName().equals(name)).findFirst();
+            Optional<Thread> t = Thread.getAllStackTraces().keySet().stream()
+                    .filter(th -> th.getName().equals(name))
+                    .findFirst();
             if (t.isPresent()) {
                 return t.get();
             }

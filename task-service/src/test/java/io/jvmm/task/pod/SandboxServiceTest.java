@@ -26,13 +26,17 @@ import org.junit.jupiter.api.Test;
 class SandboxServiceTest {
     private static final String ID = "pod1";
     private final List<TaskEvent> events = new ArrayList<>();
-    private final TaskService tasks = new TaskService("k8s.io", () -> {
-        throw new IOException("no VM here");
-    }, events::add);
+    private final TaskService tasks = new TaskService(
+            "k8s.io",
+            () -> {
+                throw new IOException("no VM here");
+            },
+            events::add);
     private final SandboxService sandbox = new SandboxService(ID, tasks, new VmSize(2, 1024));
 
     private static SandboxService.Pod pod(String id) {
-        return new SandboxService.Pod(id, Path.of("/run/bundle/" + id), "/var/run/netns/cni-1", PodResources.NONE, "pod1");
+        return new SandboxService.Pod(
+                id, Path.of("/run/bundle/" + id), "/var/run/netns/cni-1", PodResources.NONE, "pod1");
     }
 
     private static Code codeOf(Runnable call) {
@@ -78,7 +82,9 @@ class SandboxServiceTest {
     void stopBeforeStartEndsTheWaitAndRefusesAStart() {
         sandbox.create(pod(ID));
         sandbox.stop(ID, Optional.of(Duration.ofSeconds(1)));
-        assertThat(sandbox.await(ID, Optional.of(Duration.ofSeconds(5)), new CompletableFuture<>()).status()).isZero();
+        assertThat(sandbox.await(ID, Optional.of(Duration.ofSeconds(5)), new CompletableFuture<>())
+                        .status())
+                .isZero();
         assertThat(sandbox.status(ID, false).state()).isEqualTo(SandboxState.STOPPED);
         assertThat(codeOf(() -> sandbox.start(ID))).isEqualTo(Code.FAILED_PRECONDITION);
         sandbox.stop(ID, Optional.empty()); // idempotent
@@ -92,7 +98,9 @@ class SandboxServiceTest {
         sandbox.create(pod(ID));
         assertThatThrownBy(() -> sandbox.start(ID)).hasMessageContaining("no VM here");
         assertThat(sandbox.status(ID, false).state()).isEqualTo(SandboxState.STOPPED);
-        assertThat(sandbox.await(ID, Optional.of(Duration.ofSeconds(5)), new CompletableFuture<>()).status()).isEqualTo(255);
+        assertThat(sandbox.await(ID, Optional.of(Duration.ofSeconds(5)), new CompletableFuture<>())
+                        .status())
+                .isEqualTo(255);
     }
 
     @Test
@@ -108,8 +116,13 @@ class SandboxServiceTest {
     void containersCannotBeCreatedInAStoppedSandbox() {
         sandbox.create(pod(ID));
         sandbox.stop(ID, Optional.of(Duration.ofSeconds(1)));
-        assertThat(codeOf(() -> tasks.create(new io.jvmm.task.CreateTask("c1", Path.of("/nonexistent"), List.of(),
-                new io.jvmm.task.io.StdioConfig("", "", "", false), "")))).isEqualTo(Code.FAILED_PRECONDITION);
+        assertThat(codeOf(() -> tasks.create(new io.jvmm.task.CreateTask(
+                        "c1",
+                        Path.of("/nonexistent"),
+                        List.of(),
+                        new io.jvmm.task.io.StdioConfig("", "", "", false),
+                        ""))))
+                .isEqualTo(Code.FAILED_PRECONDITION);
         assertThat(events).isEmpty();
     }
 
@@ -120,13 +133,17 @@ class SandboxServiceTest {
         TaskService slowTasks = new TaskService("k8s.io", () -> vm, events::add);
         SandboxService slow = new SandboxService(ID, slowTasks, new VmSize(2, 1024));
         slow.create(new SandboxService.Pod(ID, Path.of("/run/bundle/" + ID), "", PodResources.NONE, "pod1"));
-        java.util.concurrent.Executor threads = r -> Thread.ofPlatform().start(r); // the common pool may have one worker
-        CompletableFuture<SandboxService.Started> starting = CompletableFuture.supplyAsync(() -> slow.start(ID), threads);
+        java.util.concurrent.Executor threads =
+                r -> Thread.ofPlatform().start(r); // the common pool may have one worker
+        CompletableFuture<SandboxService.Started> starting =
+                CompletableFuture.supplyAsync(() -> slow.start(ID), threads);
         try {
             Thread.sleep(200);
             assertThat(starting).isNotDone();
-            CompletableFuture<SandboxService.View> status = CompletableFuture.supplyAsync(() -> slow.status(ID, true), threads);
-            assertThat(status.get(2, java.util.concurrent.TimeUnit.SECONDS).state()).isEqualTo(SandboxState.CREATED);
+            CompletableFuture<SandboxService.View> status =
+                    CompletableFuture.supplyAsync(() -> slow.status(ID, true), threads);
+            assertThat(status.get(2, java.util.concurrent.TimeUnit.SECONDS).state())
+                    .isEqualTo(SandboxState.CREATED);
             CompletableFuture.runAsync(() -> slow.ping(ID), threads).get(2, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(codeOf(() -> slow.start(ID))).isEqualTo(Code.FAILED_PRECONDITION);
         } finally {

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ContainerCheckpointTest {
     @TempDir
     Path dir;
+
     private CheckpointSeal seal;
     private ContainerCheckpoint checkpoint;
     private Path disk;
@@ -43,8 +44,22 @@ class ContainerCheckpointTest {
 
     private void writeManifest(long diskBytes, CheckpointSeal by) throws IOException {
         List<String> hashes = checkpoint.fileHashes();
-        checkpoint.writeManifest(new ContainerCheckpoint.Manifest(ContainerCheckpoint.FORMAT, "c1", 7, 2, 1024, "TCG",
-                List.of("kernel:1"), "", "jvmm-rootfs", null, hashes.get(0), hashes.get(1), diskBytes), by);
+        checkpoint.writeManifest(
+                new ContainerCheckpoint.Manifest(
+                        ContainerCheckpoint.FORMAT,
+                        "c1",
+                        7,
+                        2,
+                        1024,
+                        "TCG",
+                        List.of("kernel:1"),
+                        "",
+                        "jvmm-rootfs",
+                        null,
+                        hashes.get(0),
+                        hashes.get(1),
+                        diskBytes),
+                by);
     }
 
     @Test
@@ -54,10 +69,12 @@ class ContainerCheckpointTest {
         Path restored = dir.resolve("restored.img");
         checkpoint.restoreRootDisk(restored, m.rootDiskBytes());
         assertThat(Files.readAllBytes(restored)).isEqualTo(Files.readAllBytes(disk));
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state-root/checkpoint.key"))))
+        assertThat(PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(dir.resolve("state-root/checkpoint.key"))))
                 .isEqualTo("rw-------");
         assertThat(CheckpointSeal.of(dir.resolve("state-root")).verify("x".getBytes(), seal.sign("x".getBytes())))
-                .as("the key is made once and read back after").isTrue();
+                .as("the key is made once and read back after")
+                .isTrue();
     }
 
     @Test
@@ -65,7 +82,8 @@ class ContainerCheckpointTest {
         byte[] state = Files.readAllBytes(checkpoint.state());
         state[3] ^= 1;
         Files.write(checkpoint.state(), state);
-        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal))
+                .isInstanceOf(IOException.class)
                 .hasMessage("vm.state does not match its hash in the manifest");
     }
 
@@ -73,7 +91,8 @@ class ContainerCheckpointTest {
     void aTruncatedRootDiskIsRefused() throws IOException {
         byte[] gz = Files.readAllBytes(checkpoint.rootDisk());
         Files.write(checkpoint.rootDisk(), java.util.Arrays.copyOf(gz, gz.length / 2));
-        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal))
+                .isInstanceOf(IOException.class)
                 .hasMessage("rootfs.img.gz does not match its hash in the manifest");
     }
 
@@ -82,24 +101,28 @@ class ContainerCheckpointTest {
         String edited = Files.readString(checkpoint.manifestFile()).replace("\"vcpus\" : 2", "\"vcpus\" : 64");
         assertThat(edited).contains("64");
         Files.writeString(checkpoint.manifestFile(), edited);
-        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("not sealed by this host's runtime");
     }
 
     @Test
     void aCheckpointSealedWithAnotherKeyOrWithoutASealIsRefused() throws IOException {
         writeManifest(3 << 20, CheckpointSeal.of(Files.createDirectories(dir.resolve("other-host"))));
-        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("not sealed by this host's runtime");
         Files.delete(checkpoint.sealFile());
-        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("no jvmm-checkpoint.seal");
     }
 
     @Test
     void aManifestTooLargeToBeOneIsNotRead() throws IOException {
         Files.write(checkpoint.manifestFile(), new byte[1 << 20]);
-        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> checkpoint.verifiedManifest(seal))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("larger than any jvmm writes");
     }
 
@@ -115,7 +138,8 @@ class ContainerCheckpointTest {
         writeManifest(3 << 20, seal);
         ContainerCheckpoint.Manifest m = checkpoint.verifiedManifest(seal);
         Path restored = dir.resolve("restored.img");
-        assertThatThrownBy(() -> checkpoint.restoreRootDisk(restored, m.rootDiskBytes())).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> checkpoint.restoreRootDisk(restored, m.rootDiskBytes()))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("more than the 3145728 bytes");
         assertThat(restored).doesNotExist();
     }

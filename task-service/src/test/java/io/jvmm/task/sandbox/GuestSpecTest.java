@@ -28,7 +28,10 @@ class GuestSpecTest {
     @Test
     void hostOnlyPartsAreDroppedAndPathsPointIntoTheShare() throws Exception {
         List<String> shared = new ArrayList<>();
-        byte[] out = GuestSpec.translate(GuestSpec.parse(HOST_SPEC.getBytes(StandardCharsets.UTF_8)), "c1", "/run/jvmm/share/c1/rootfs",
+        byte[] out = GuestSpec.translate(
+                GuestSpec.parse(HOST_SPEC.getBytes(StandardCharsets.UTF_8)),
+                "c1",
+                "/run/jvmm/share/c1/rootfs",
                 (Path host, int index, boolean ro) -> {
                     shared.add(host + ":" + index + ":" + ro);
                     return "/run/jvmm/share/c1/mounts/" + index;
@@ -40,7 +43,8 @@ class GuestSpecTest {
         assertThat(spec.path("process").has("apparmorProfile")).isFalse();
         assertThat(spec.path("linux").path("cgroupsPath").asText()).isEqualTo("/jvmm/c1");
         assertThat(spec.path("linux").has("devices")).isFalse();
-        assertThat(spec.path("linux").path("namespaces").findValuesAsText("type")).containsExactly("pid", "mount", "cgroup");
+        assertThat(spec.path("linux").path("namespaces").findValuesAsText("type"))
+                .containsExactly("pid", "mount", "cgroup");
         assertThat(shared).containsExactly("/etc/hosts:1:true", "/srv/data:2:false");
         assertThat(spec.path("mounts").get(0).path("source").asText()).isEqualTo("proc");
         assertThat(spec.path("mounts").get(1).path("source").asText()).isEqualTo("/run/jvmm/share/c1/mounts/1");
@@ -55,27 +59,34 @@ class GuestSpecTest {
                  "linux":{"resources":{"memory":{"limit":9223372036854775807,"swap":18446744073709551615},"cpu":{"shares":2,"quota":-1}},
                           "maskedPaths":["/proc/kcore"],"sysctl":{"net.ipv4.ip_forward":"1"}}}
                 """;
-        byte[] out = GuestSpec.translate(GuestSpec.parse(host.getBytes(StandardCharsets.UTF_8)), "c1", "rootfs", (h, i, ro) -> "unused");
+        byte[] out = GuestSpec.translate(
+                GuestSpec.parse(host.getBytes(StandardCharsets.UTF_8)), "c1", "rootfs", (h, i, ro) -> "unused");
         JsonNode expected = JSON.readTree(host);
         ((com.fasterxml.jackson.databind.node.ObjectNode) expected).put("ociVersion", GuestSpec.GUEST_OCI_VERSION);
         var linux = (com.fasterxml.jackson.databind.node.ObjectNode) expected.get("linux");
         linux.put("cgroupsPath", "/jvmm/c1");
         JsonNode actual = JSON.readTree(out);
         assertThat(actual).isEqualTo(expected);
-        assertThat(new String(out, StandardCharsets.UTF_8)).contains("18446744073709551615").contains("9223372036854775807");
+        assertThat(new String(out, StandardCharsets.UTF_8))
+                .contains("18446744073709551615")
+                .contains("9223372036854775807");
     }
 
     @Test
     void malformedSpecsAreInvalidArguments() {
         for (String bad : List.of("not json", "[]", "{}", "{\"process\":{\"args\":[]}}", "{\"process\":{}}")) {
-            assertThatThrownBy(() -> GuestSpec.parse(bad.getBytes(StandardCharsets.UTF_8))).as(bad)
+            assertThatThrownBy(() -> GuestSpec.parse(bad.getBytes(StandardCharsets.UTF_8)))
+                    .as(bad)
                     .isInstanceOf(TaskException.class)
-                    .extracting(e -> ((TaskException) e).statusCode()).isEqualTo(io.jvmm.ttrpc.Code.INVALID_ARGUMENT);
+                    .extracting(e -> ((TaskException) e).statusCode())
+                    .isEqualTo(io.jvmm.ttrpc.Code.INVALID_ARGUMENT);
         }
-        assertThatThrownBy(() -> GuestSpec.translate(GuestSpec.parse("""
+        assertThatThrownBy(() -> GuestSpec.translate(
+                        GuestSpec.parse("""
                 {"process":{"args":["sh"]},"mounts":[{"destination":"/x","type":"bind","source":"relative"}]}
                 """.getBytes(StandardCharsets.UTF_8)), "c", "/r", (h, i, ro) -> "/x"))
-                .isInstanceOf(TaskException.class).hasMessageContaining("not an absolute path");
+                .isInstanceOf(TaskException.class)
+                .hasMessageContaining("not an absolute path");
     }
 
     @Test
@@ -89,14 +100,17 @@ class GuestSpecTest {
                 """;
         var spec = GuestSpec.parse(pause.getBytes(StandardCharsets.UTF_8));
         JsonNode out = JSON.readTree(GuestSpec.translate(spec, "p", "/r", (h, i, ro) -> "/x"));
-        assertThat(out.path("linux").path("sysctl").properties()).extracting(java.util.Map.Entry::getKey)
+        assertThat(out.path("linux").path("sysctl").properties())
+                .extracting(java.util.Map.Entry::getKey)
                 .containsExactly("kernel.shm_rmid_forced");
-        assertThat(out.path("linux").path("namespaces").findValuesAsText("type")).containsExactly("cgroup");
+        assertThat(out.path("linux").path("namespaces").findValuesAsText("type"))
+                .containsExactly("cgroup");
         PauseContainer pod = PauseContainer.of(spec).orElseThrow();
         assertThat(pod.network()).isEqualTo(new NetworkPlan.PodNamespace(Path.of("/run/netns/cni-2")));
         assertThat(pod.resources().cpus()).contains(2);
         assertThat(pod.resources().memoryMib()).hasValue(1024);
-        assertThat(PauseContainer.of(GuestSpec.parse(HOST_SPEC.getBytes(StandardCharsets.UTF_8)))).isEmpty();
+        assertThat(PauseContainer.of(GuestSpec.parse(HOST_SPEC.getBytes(StandardCharsets.UTF_8))))
+                .isEmpty();
     }
 
     @Test
@@ -105,9 +119,11 @@ class GuestSpecTest {
                 .isEqualTo(new NetworkPlan.PodNamespace(Path.of("/var/run/netns/cni-1")));
         assertThat(PauseContainer.networkOf(GuestSpec.parse("""
                 {"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"network"},{"type":"pid"}]}}
-                """.getBytes(StandardCharsets.UTF_8)))).isEqualTo(NetworkPlan.ISOLATED);
+                """.getBytes(StandardCharsets.UTF_8))))
+                .isEqualTo(NetworkPlan.ISOLATED);
         assertThat(PauseContainer.networkOf(GuestSpec.parse("""
                 {"process":{"args":["sh"]},"linux":{"namespaces":[{"type":"pid"}]}}
-                """.getBytes(StandardCharsets.UTF_8)))).isEqualTo(NetworkPlan.HOST);
+                """.getBytes(StandardCharsets.UTF_8))))
+                .isEqualTo(NetworkPlan.HOST);
     }
 }

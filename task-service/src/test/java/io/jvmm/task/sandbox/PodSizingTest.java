@@ -27,8 +27,13 @@ class PodSizingTest {
 
     @Test
     void cpusAreTheQuotaOverThePeriodRoundedUpAndCappedByTheHost() {
-        assertThat(PodSizing.size(PodResources.of(250_000, 100_000, 0), CONFIGURED, 8).vcpus()).isEqualTo(3);
-        assertThat(PodSizing.size(PodResources.of(800_000, 100_000, 0), CONFIGURED, 2).vcpus()).isEqualTo(2);
-        assertThat(PodSizing.size(PodResources.of(250_000, 0, 0), CONFIGURED, 8).vcpus()).isEqualTo(1);
+        assertThat(PodSizing.size(PodResources.of(250_000, 100_000, 0), CONFIGURED, 8)
+                        .vcpus())
+                .isEqualTo(3);
+        assertThat(PodSizing.size(PodResources.of(800_000, 100_000, 0), CONFIGURED, 2)
+                        .vcpus())
+                .isEqualTo(2);
+        assertThat(PodSizing.size(PodResources.of(250_000, 0, 0), CONFIGURED, 8).vcpus())
+                .isEqualTo(1);
     }
 }

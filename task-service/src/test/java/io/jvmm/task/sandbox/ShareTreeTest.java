@@ -50,11 +50,16 @@ class ShareTreeTest {
         Path view = tree.exported();
 
         assertThat(view.resolve("c1/rootfs/file")).hasContent("in the image\n");
-        assertThatThrownBy(() -> Files.createSymbolicLink(view.resolve("c2"), outside)).as("a new entry in the view")
-                .isInstanceOf(IOException.class).hasMessageContaining("Read-only");
-        assertThatThrownBy(() -> Files.createDirectories(view.resolve("c1/mounts"))).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> Files.createSymbolicLink(view.resolve("c2"), outside))
+                .as("a new entry in the view")
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("Read-only");
+        assertThatThrownBy(() -> Files.createDirectories(view.resolve("c1/mounts")))
+                .isInstanceOf(IOException.class);
         Files.writeString(view.resolve("c1/rootfs/written"), "by the guest\n");
-        assertThat(source.resolve("written")).as("a container's root stays writable").hasContent("by the guest\n");
+        assertThat(source.resolve("written"))
+                .as("a container's root stays writable")
+                .hasContent("by the guest\n");
     }
 
     @Test
@@ -65,12 +70,16 @@ class ShareTreeTest {
         tree.shareVolume("c1", rw, 4, false);
 
         assertThatThrownBy(() -> Files.writeString(tree.exported().resolve("c1/mounts/3/x"), "x"))
-                .isInstanceOf(IOException.class).hasMessageContaining("Read-only");
-        assertThatThrownBy(() -> Files.writeString(state.resolve("m/c1/mounts/3/x"), "x")).isInstanceOf(IOException.class);
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("Read-only");
+        assertThatThrownBy(() -> Files.writeString(state.resolve("m/c1/mounts/3/x"), "x"))
+                .isInstanceOf(IOException.class);
         Files.writeString(tree.exported().resolve("c1/mounts/4/y"), "y");
         assertThat(ro.resolve("x")).doesNotExist();
         assertThat(rw.resolve("y")).hasContent("y");
-        assertThat(MountTable.under(state.resolve("ro"))).as("the staging point is left empty").hasSize(1);
+        assertThat(MountTable.under(state.resolve("ro")))
+                .as("the staging point is left empty")
+                .hasSize(1);
     }
 
     @Test
@@ -87,16 +96,30 @@ class ShareTreeTest {
         Files.createDirectories(image.resolve("real"));
 
         tree.mountRootfs("c1", List.of(new RootfsMount("", image.toString(), "", List.of("rbind"))), dir);
-        assertThatThrownBy(() -> tree.mountRootfs("c2", List.of(new RootfsMount("", image.toString(), "", List.of("rbind")),
-                new RootfsMount("tmpfs", "tmpfs", "data", List.of())), dir)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> tree.mountRootfs(
+                        "c2",
+                        List.of(
+                                new RootfsMount("", image.toString(), "", List.of("rbind")),
+                                new RootfsMount("tmpfs", "tmpfs", "data", List.of())),
+                        dir))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("openat2");
-        assertThatThrownBy(() -> tree.mountRootfs("c3", List.of(new RootfsMount("", image.toString(), "", List.of("rbind")),
-                new RootfsMount("tmpfs", "tmpfs", "../../../outside", List.of())), dir)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> tree.mountRootfs(
+                        "c3",
+                        List.of(
+                                new RootfsMount("", image.toString(), "", List.of("rbind")),
+                                new RootfsMount("tmpfs", "tmpfs", "../../../outside", List.of())),
+                        dir))
+                .isInstanceOf(IOException.class);
         assertThat(MountTable.under(outside)).isEmpty();
         assertThat(state.resolve("m/c2")).as("a refused root is undone").doesNotExist();
 
-        tree.mountRootfs("c4", List.of(new RootfsMount("", image.toString(), "", List.of("rbind")),
-                new RootfsMount("tmpfs", "tmpfs", "/real", List.of())), dir);
+        tree.mountRootfs(
+                "c4",
+                List.of(
+                        new RootfsMount("", image.toString(), "", List.of("rbind")),
+                        new RootfsMount("tmpfs", "tmpfs", "/real", List.of())),
+                dir);
         assertThat(MountTable.under(state.resolve("m/c4/rootfs/real"))).hasSize(1);
     }
 

@@ -35,10 +35,15 @@ class StateRootTest {
         Path sandbox = StateRoot.canonical(root).resolve("s/abc");
         StateRoot.createPrivate(root, sandbox);
         for (Path d : new Path[] {real.resolve("jvmm"), real.resolve("jvmm/s")}) {
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(d))).as(d.toString()).isEqualTo("rwx--x--x");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(d)))
+                    .as(d.toString())
+                    .isEqualTo("rwx--x--x");
         }
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sandbox))).isEqualTo("rwx------");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(real))).isEqualTo("rwxr-xr-x");
-        assertThatThrownBy(() -> StateRoot.createPrivate(root, dir.resolve("elsewhere"))).isInstanceOf(IOException.class);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sandbox)))
+                .isEqualTo("rwx------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(real)))
+                .isEqualTo("rwxr-xr-x");
+        assertThatThrownBy(() -> StateRoot.createPrivate(root, dir.resolve("elsewhere")))
+                .isInstanceOf(IOException.class);
     }
 }

@@ -24,8 +24,7 @@ import java.util.concurrent.CountDownLatch;
 public final class EchoDemo {
     static final String SERVICE = "jvmm.demo.v1.Echo";
 
-    private EchoDemo() {
-    }
+    private EchoDemo() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length >= 2 && args[0].equals("server")) {
@@ -50,7 +49,10 @@ public final class EchoDemo {
     }
 
     private static void serve(Path socket) throws Exception {
-        TtrpcServer server = TtrpcServer.builder().addService(service()).requireSameUser(true).bind(socket);
+        TtrpcServer server = TtrpcServer.builder()
+                .addService(service())
+                .requireSameUser(true)
+                .bind(socket);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.shutdown(Duration.ofSeconds(2));
@@ -65,11 +67,12 @@ public final class EchoDemo {
             CallOptions options = CallOptions.withTimeout(Duration.ofSeconds(5));
             StringValue echoed = client.unary(SERVICE, "Echo", StringValue.of(text), StringValue.parser(), options);
             System.out.println("Echo  -> " + echoed.getValue());
-            ClientCall<StringValue, StringValue> shout = client.stream(SERVICE, "Shout", MethodKind.BIDI_STREAMING,
-                    null, StringValue.parser(), options);
+            ClientCall<StringValue, StringValue> shout =
+                    client.stream(SERVICE, "Shout", MethodKind.BIDI_STREAMING, null, StringValue.parser(), options);
             for (String word : text.split("\\s+")) {
                 shout.send(StringValue.of(word));
-                System.out.println("Shout -> " + shout.receive().map(StringValue::getValue).orElse("<end>"));
+                System.out.println(
+                        "Shout -> " + shout.receive().map(StringValue::getValue).orElse("<end>"));
             }
             shout.closeSend();
             shout.receive();

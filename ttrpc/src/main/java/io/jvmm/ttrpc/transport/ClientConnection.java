@@ -74,9 +74,11 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
             ClientStream stream = new ClientStream(this, id, kind);
             streams.put(id, stream);
             if (timeoutNanos > 0) {
-                stream.deadlineTimer(channel.eventLoop().schedule(
-                        () -> stream.fail(new Status(Code.DEADLINE_EXCEEDED, "context deadline exceeded")),
-                        timeoutNanos, TimeUnit.NANOSECONDS));
+                stream.deadlineTimer(channel.eventLoop()
+                        .schedule(
+                                () -> stream.fail(new Status(Code.DEADLINE_EXCEEDED, "context deadline exceeded")),
+                                timeoutNanos,
+                                TimeUnit.NANOSECONDS));
             }
             write(frame);
             return stream;
@@ -102,7 +104,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
                         s.fail(new Status(Code.RESOURCE_EXHAUSTED, o.message()));
                     }
                 }
-                default -> LOG.warn("unexpected inbound object {}", msg.getClass().getName());
+                default ->
+                    LOG.warn("unexpected inbound object {}", msg.getClass().getName());
             }
         } finally {
             ReferenceCountUtil.release(msg);

@@ -58,7 +58,9 @@ public final class ClientStream {
         switch (frame.type()) {
             case RESPONSE -> onResponse(frame);
             case DATA -> onData(frame);
-            case REQUEST, UNKNOWN -> { /* not for a client; ignored as reserved */ }
+            case REQUEST, UNKNOWN -> {
+                /* not for a client; ignored as reserved */
+            }
         }
     }
 

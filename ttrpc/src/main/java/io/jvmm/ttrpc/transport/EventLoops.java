@@ -13,15 +13,14 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 public final class EventLoops {
     private static EventLoopGroup shared;
 
-    private EventLoops() {
-    }
+    private EventLoops() {}
 
     public static synchronized EventLoopGroup shared() {
         if (shared == null) {
             Epoll.ensureAvailability();
             int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-            shared = new MultiThreadIoEventLoopGroup(threads,
-                    new DefaultThreadFactory("ttrpc-io", true), EpollIoHandler.newFactory());
+            shared = new MultiThreadIoEventLoopGroup(
+                    threads, new DefaultThreadFactory("ttrpc-io", true), EpollIoHandler.newFactory());
         }
         return shared;
     }

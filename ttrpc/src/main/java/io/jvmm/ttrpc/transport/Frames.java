@@ -15,8 +15,7 @@ import io.netty.buffer.Unpooled;
 
 /** Builds outgoing frames from protobuf messages, refusing any that exceed the wire limit. */
 public final class Frames {
-    private Frames() {
-    }
+    private Frames() {}
 
     public static Frame of(int streamId, MessageType type, byte flags, MessageLite message) {
         return new Frame(streamId, type, flags, serialize(message));
@@ -29,10 +28,15 @@ public final class Frames {
 
     /** A Response frame; a payload too large to send becomes a RESOURCE_EXHAUSTED status instead. */
     public static Frame response(int streamId, Status status, ByteString payload) {
-        Response response = Response.newBuilder().setStatus(Statuses.toProto(status)).setPayload(payload).build();
+        Response response = Response.newBuilder()
+                .setStatus(Statuses.toProto(status))
+                .setPayload(payload)
+                .build();
         if (response.getSerializedSize() > WireLimits.MAX_DATA_LENGTH) {
-            Status tooLarge = new Status(Code.RESOURCE_EXHAUSTED, WireLimits.oversizeMessage(response.getSerializedSize()));
-            response = Response.newBuilder().setStatus(Statuses.toProto(tooLarge)).build();
+            Status tooLarge =
+                    new Status(Code.RESOURCE_EXHAUSTED, WireLimits.oversizeMessage(response.getSerializedSize()));
+            response =
+                    Response.newBuilder().setStatus(Statuses.toProto(tooLarge)).build();
         }
         return of(streamId, MessageType.RESPONSE, (byte) 0, response);
     }

@@ -12,6 +12,7 @@ import java.util.Set;
 public final class InboundFlowControl {
     /** Messages a stream may hold before the connection stops reading (Go's receive buffer size). */
     public static final int HIGH_WATER = 64;
+
     public static final int LOW_WATER = 16;
 
     private final Channel channel;

@@ -9,8 +9,7 @@ import java.nio.file.Path;
 final class OwnUser {
     private static final int UID = readUid();
 
-    private OwnUser() {
-    }
+    private OwnUser() {}
 
     static int uid() {
         return UID;

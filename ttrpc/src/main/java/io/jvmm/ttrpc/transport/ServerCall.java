@@ -48,8 +48,13 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
     private volatile Thread handlerThread;
     private ScheduledFuture<?> deadlineTimer;
 
-    ServerCall(ServerConnection connection, int streamId, String service, MethodDefinition<Req, Resp> method,
-               Metadata metadata, long timeoutNanos) {
+    ServerCall(
+            ServerConnection connection,
+            int streamId,
+            String service,
+            MethodDefinition<Req, Resp> method,
+            Metadata metadata,
+            long timeoutNanos) {
         this.connection = connection;
         this.streamId = streamId;
         this.service = service;
@@ -71,10 +76,16 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
     void start(ByteString requestPayload) {
         if (deadlineNanos != 0) {
             long delay = deadlineNanos - System.nanoTime();
-            deadlineTimer = connection.channel().eventLoop().schedule(
-                    () -> connection.executor().execute(
-                            () -> cancel(new Status(Code.DEADLINE_EXCEEDED, "context deadline exceeded"), true)),
-                    delay, TimeUnit.NANOSECONDS);
+            deadlineTimer = connection
+                    .channel()
+                    .eventLoop()
+                    .schedule(
+                            () -> connection
+                                    .executor()
+                                    .execute(() -> cancel(
+                                            new Status(Code.DEADLINE_EXCEEDED, "context deadline exceeded"), true)),
+                            delay,
+                            TimeUnit.NANOSECONDS);
         }
         if (inbox != null && !requestPayload.isEmpty()) {
             inbox.offerMessage(requestPayload);
@@ -89,7 +100,8 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
     /** Event loop: a Data frame for this stream. */
     void onData(Frame frame) {
         if (inbox.isClosed()) {
-            connection.sendStatus(streamId, new Status(Code.INVALID_ARGUMENT, "data handling error: ttrpc: stream closed"));
+            connection.sendStatus(
+                    streamId, new Status(Code.INVALID_ARGUMENT, "data handling error: ttrpc: stream closed"));
             return;
         }
         if (!frame.hasFlag(Flags.NO_DATA)) {
@@ -150,7 +162,8 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
 
     /** A streaming server's successful end: a Data frame that closes the stream and carries nothing. */
     private void finishStream() {
-        finish(Frame.empty(streamId, io.jvmm.ttrpc.wire.MessageType.DATA, (byte) (Flags.REMOTE_CLOSED | Flags.NO_DATA)));
+        finish(Frame.empty(
+                streamId, io.jvmm.ttrpc.wire.MessageType.DATA, (byte) (Flags.REMOTE_CLOSED | Flags.NO_DATA)));
     }
 
     /** Sends the terminal frame unless the call already ended; then forgets the call. */
@@ -218,8 +231,10 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
             connection.gate().awaitWritable(deadlineNanos, () -> cancelStatus);
             synchronized (sendLock) {
                 if (finished) {
-                    throw new TtrpcException(cancelStatus != null ? cancelStatus
-                            : new Status(Code.FAILED_PRECONDITION, "ttrpc: stream closed"));
+                    throw new TtrpcException(
+                            cancelStatus != null
+                                    ? cancelStatus
+                                    : new Status(Code.FAILED_PRECONDITION, "ttrpc: stream closed"));
                 }
                 connection.write(Frames.data(streamId, (byte) 0, bytes));
             }
@@ -251,7 +266,8 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
 
     @Override
     public Optional<Duration> timeRemaining() {
-        return deadlineNanos == 0 ? Optional.empty()
+        return deadlineNanos == 0
+                ? Optional.empty()
                 : Optional.of(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())));
     }
 

@@ -10,7 +10,6 @@ import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.Status;
 import io.jvmm.ttrpc.proto.Request;
 import io.jvmm.ttrpc.wire.Frame;
-import io.jvmm.ttrpc.wire.MessageType;
 import io.jvmm.ttrpc.wire.OversizedFrame;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -95,7 +94,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
             switch (msg) {
                 case OversizedFrame o -> sendStatus(o.streamId(), new Status(Code.RESOURCE_EXHAUSTED, o.message()));
                 case Frame f -> onFrame(f);
-                default -> LOG.warn("unexpected inbound object {}", msg.getClass().getName());
+                default ->
+                    LOG.warn("unexpected inbound object {}", msg.getClass().getName());
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -121,7 +121,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
         if (call == null) {
             sendStatus(frame.streamId(), new Status(Code.INVALID_ARGUMENT, "StreamID is no longer active"));
         } else if (!call.acceptsData()) {
-            sendStatus(frame.streamId(), new Status(Code.INVALID_ARGUMENT, "data handling error: method does not stream requests"));
+            sendStatus(
+                    frame.streamId(),
+                    new Status(Code.INVALID_ARGUMENT, "data handling error: method does not stream requests"));
         } else {
             call.onData(frame);
         }
@@ -130,7 +132,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     private void onRequest(Frame frame) {
         long id = frame.streamIdUnsigned();
         if (id <= lastStreamId) {
-            sendStatus(frame.streamId(), new Status(Code.INVALID_ARGUMENT, "StreamID cannot be re-used and must increment"));
+            sendStatus(
+                    frame.streamId(),
+                    new Status(Code.INVALID_ARGUMENT, "StreamID cannot be re-used and must increment"));
             return;
         }
         lastStreamId = id;
@@ -138,7 +142,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
         try {
             request = Request.parseFrom(frame.content().nioBuffer());
         } catch (InvalidProtocolBufferException e) {
-            sendStatus(frame.streamId(), new Status(Code.INVALID_ARGUMENT, "unmarshal request error: " + e.getMessage()));
+            sendStatus(
+                    frame.streamId(), new Status(Code.INVALID_ARGUMENT, "unmarshal request error: " + e.getMessage()));
             return;
         }
         if (runtime.draining()) {
@@ -166,8 +171,13 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
     private <Q extends Message, R extends Message> ServerCall<Q, R> newCall(
             int streamId, Request request, MethodDefinition<Q, R> method) {
-        return new ServerCall<>(this, streamId, request.getService(), method,
-                Metadata.fromWire(request.getMetadataList()), request.getTimeoutNano());
+        return new ServerCall<>(
+                this,
+                streamId,
+                request.getService(),
+                method,
+                Metadata.fromWire(request.getMetadataList()),
+                request.getTimeoutNano());
     }
 
     void callFinished(ServerCall<?, ?> call) {

@@ -15,14 +15,11 @@ import java.util.function.Supplier;
 public final class StreamInbox {
     /** What a reader takes: a message, the end of the stream, or a failure. */
     public sealed interface Item {
-        record Message(ByteString bytes) implements Item {
-        }
+        record Message(ByteString bytes) implements Item {}
 
-        record End() implements Item {
-        }
+        record End() implements Item {}
 
-        record Failure(Status status) implements Item {
-        }
+        record Failure(Status status) implements Item {}
     }
 
     private static final Item END = new Item.End();

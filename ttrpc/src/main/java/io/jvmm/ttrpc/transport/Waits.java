@@ -10,8 +10,7 @@ import java.util.function.Supplier;
 final class Waits {
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    private Waits() {
-    }
+    private Waits() {}
 
     /**
      * How long to wait next: a slice, or less when the deadline (System.nanoTime based, 0 = none) is

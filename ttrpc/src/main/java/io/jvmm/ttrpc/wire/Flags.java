@@ -9,8 +9,7 @@ public final class Flags {
     /** Data: the frame carries no message, only flags. */
     public static final byte NO_DATA = 0x04;
 
-    private Flags() {
-    }
+    private Flags() {}
 
     public static boolean has(byte flags, byte flag) {
         return (flags & flag) == flag;

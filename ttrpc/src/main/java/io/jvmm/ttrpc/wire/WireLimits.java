@@ -6,8 +6,7 @@ public final class WireLimits {
     /** Largest data length a frame may carry, as in the reference implementation (4 MiB). */
     public static final int MAX_DATA_LENGTH = 4 << 20;
 
-    private WireLimits() {
-    }
+    private WireLimits() {}
 
     public static String oversizeMessage(long length) {
         return "message length " + length + " exceed maximum message size of " + MAX_DATA_LENGTH;

@@ -8,15 +8,14 @@ import java.util.concurrent.CountDownLatch;
 
 /** The Java interop server as a process, for scripts/bench-ttrpc.sh: {@code EchoBenchServer <socket>}. */
 public final class EchoBenchServer {
-    private EchoBenchServer() {
-    }
+    private EchoBenchServer() {}
 
     public static void main(String[] args) throws Exception {
         TtrpcServer.Builder builder = TtrpcServer.builder()
                 .addService(InteropService.definition(Boolean.getBoolean("jvmm.bench.nonBlockingEcho")));
         // Experiments: compare handler executors with the default (a growing platform thread pool).
         switch (System.getProperty("jvmm.bench.executor", "default")) {
-            case "default" -> { }
+            case "default" -> {}
             case "virtual" -> builder.executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
             case "fixed4" -> builder.executor(java.util.concurrent.Executors.newFixedThreadPool(4));
             default -> throw new IllegalArgumentException("jvmm.bench.executor: default | virtual | fixed4");

@@ -17,8 +17,7 @@ import java.util.Locale;
  * fields as Go's, so scripts/bench-ttrpc.sh can compare them.
  */
 public final class EchoLoad {
-    private EchoLoad() {
-    }
+    private EchoLoad() {}
 
     public static void main(String[] args) throws Exception {
         Path socket = Path.of(args[0]);
@@ -68,9 +67,14 @@ public final class EchoLoad {
     private static void report(long[] latencies, int size, double seconds) {
         Arrays.sort(latencies);
         double calls = latencies.length;
-        System.out.printf(Locale.ROOT, "RESULT calls=%d calls_per_s=%.1f mib_per_s=%.2f p50_us=%.1f p99_us=%.1f%n",
-                latencies.length, calls / seconds, calls * size * 2 / seconds / (1 << 20),
-                percentile(latencies, 0.50), percentile(latencies, 0.99));
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT calls=%d calls_per_s=%.1f mib_per_s=%.2f p50_us=%.1f p99_us=%.1f%n",
+                latencies.length,
+                calls / seconds,
+                calls * size * 2 / seconds / (1 << 20),
+                percentile(latencies, 0.50),
+                percentile(latencies, 0.99));
     }
 
     private static double percentile(long[] sorted, double p) {

@@ -19,16 +19,16 @@ import java.util.concurrent.TimeUnit;
 public final class GoPeer {
     private static Path binary;
 
-    private GoPeer() {
-    }
+    private GoPeer() {}
 
     public static synchronized Path binary() {
         if (binary == null) {
             Path root = repoRoot();
-            Result build = run(List.of("bash", root.resolve("scripts/build-go-peer.sh").toString()), 300);
+            Result build =
+                    run(List.of("bash", root.resolve("scripts/build-go-peer.sh").toString()), 300);
             if (build.exitCode() != 0) {
-                throw new IllegalStateException("building the Go ttrpc peer failed (run scripts/install-test-deps.sh):\n"
-                        + build.stderr());
+                throw new IllegalStateException(
+                        "building the Go ttrpc peer failed (run scripts/install-test-deps.sh):\n" + build.stderr());
             }
             binary = Path.of(build.stdout().strip());
         }
@@ -50,8 +50,10 @@ public final class GoPeer {
     /** Starts the Go server on {@code socket} and waits until it listens. */
     public static Server server(Path socket) throws IOException {
         Process process = new ProcessBuilder(binary().toString(), "server", socket.toString())
-                .redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                .redirectErrorStream(true)
+                .start();
+        BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         if (line == null || !line.startsWith("listening")) {
             process.destroyForcibly();
@@ -76,11 +78,14 @@ public final class GoPeer {
                 p.destroyForcibly().waitFor();
                 out.join();
                 err.join();
-                return new Result(-1, new String(streams[0], StandardCharsets.UTF_8), "timed out after " + timeoutSeconds + " s");
+                return new Result(
+                        -1, new String(streams[0], StandardCharsets.UTF_8), "timed out after " + timeoutSeconds + " s");
             }
             out.join();
             err.join();
-            return new Result(p.exitValue(), new String(streams[0], StandardCharsets.UTF_8),
+            return new Result(
+                    p.exitValue(),
+                    new String(streams[0], StandardCharsets.UTF_8),
                     new String(streams[1], StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -109,8 +114,7 @@ public final class GoPeer {
         }
     }
 
-    public record Result(int exitCode, String stdout, String stderr) {
-    }
+    public record Result(int exitCode, String stdout, String stderr) {}
 
     /** A running Go server; closing it terminates the process and waits for it. */
     public record Server(Process process, Thread drain) implements AutoCloseable {

@@ -14,8 +14,7 @@ import java.util.Optional;
 public final class InteropService {
     public static final String NAME = "jvmm.interop.v1.Echo";
 
-    private InteropService() {
-    }
+    private InteropService() {}
 
     public static ServiceDefinition definition() {
         return definition(false);
@@ -23,24 +22,30 @@ public final class InteropService {
 
     /** With {@code nonBlockingEcho}, Echo runs on the I/O thread ({@link io.jvmm.ttrpc.Dispatch#EVENT_LOOP}). */
     public static ServiceDefinition definition(boolean nonBlockingEcho) {
-        ServiceDefinition.Builder builder = ServiceDefinition.builder(InteropProto.getDescriptor().findServiceByName("Echo"));
+        ServiceDefinition.Builder builder =
+                ServiceDefinition.builder(InteropProto.getDescriptor().findServiceByName("Echo"));
         if (nonBlockingEcho) {
             builder.unaryNonBlocking("Echo", BytesValue.parser(), (ctx, req) -> req);
         } else {
             builder.unary("Echo", BytesValue.parser(), (ctx, req) -> req);
         }
-        return builder
-                .unary("Metadata", StringValue.parser(),
-                        (ctx, req) -> StringValue.of(String.join(",", ctx.metadata().getAll(req.getValue()))))
+        return builder.unary(
+                        "Metadata",
+                        StringValue.parser(),
+                        (ctx, req) ->
+                                StringValue.of(String.join(",", ctx.metadata().getAll(req.getValue()))))
                 .unary("Fail", StringValue.parser(), (ctx, req) -> {
                     String[] parts = req.getValue().split(":", 2);
-                    throw new TtrpcException(Code.fromValue(Integer.parseInt(parts[0])), parts.length > 1 ? parts[1] : "");
+                    throw new TtrpcException(
+                            Code.fromValue(Integer.parseInt(parts[0])), parts.length > 1 ? parts[1] : "");
                 })
                 .unary("Sleep", Int64Value.parser(), (ctx, req) -> {
                     Thread.sleep(req.getValue());
                     return req;
                 })
-                .unary("Sized", Int64Value.parser(),
+                .unary(
+                        "Sized",
+                        Int64Value.parser(),
                         (ctx, req) -> BytesValue.of(ByteString.copyFrom(new byte[(int) req.getValue()])))
                 .serverStreaming("Count", Int64Value.parser(), (ctx, req, out) -> {
                     for (long i = 0; i < req.getValue(); i++) {

@@ -53,8 +53,7 @@ public final class LeakCheckExtension implements AfterEachCallback {
             LEAKS.clear();
         }
         if (!found.isEmpty()) {
-            throw new AssertionError("Netty buffers leaked in " + where + ":\n"
-                    + String.join("\n----\n", found));
+            throw new AssertionError("Netty buffers leaked in " + where + ":\n" + String.join("\n----\n", found));
         }
     }
 
@@ -73,7 +72,8 @@ public final class LeakCheckExtension implements AfterEachCallback {
 
     private static final class RecordingFactory extends ResourceLeakDetectorFactory {
         @Override
-        public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval, long maxActive) {
+        public <T> ResourceLeakDetector<T> newResourceLeakDetector(
+                Class<T> resource, int samplingInterval, long maxActive) {
             return new RecordingDetector<>(resource, samplingInterval);
         }
 

@@ -30,7 +30,11 @@ public final class RawConnection implements AutoCloseable {
 
     public void writeFrame(long length, int streamId, int type, int flags, byte[] data) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(10);
-        header.putInt((int) length).putInt(streamId).put((byte) type).put((byte) flags).flip();
+        header.putInt((int) length)
+                .putInt(streamId)
+                .put((byte) type)
+                .put((byte) flags)
+                .flip();
         writeAll(header);
         writeAll(ByteBuffer.wrap(data));
     }
@@ -69,6 +73,5 @@ public final class RawConnection implements AutoCloseable {
         channel.close();
     }
 
-    public record RawFrame(int streamId, int type, int flags, byte[] data) {
-    }
+    public record RawFrame(int streamId, int type, int flags, byte[] data) {}
 }

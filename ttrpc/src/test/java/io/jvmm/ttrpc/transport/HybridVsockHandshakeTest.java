@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
@@ -20,14 +20,20 @@ class HybridVsockHandshakeTest {
 
     private EmbeddedChannel channel() {
         EmbeddedChannel ch = new EmbeddedChannel();
-        ch.pipeline().addLast("handshake", new HybridVsockHandshake(1024, done, () -> ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ByteBuf b = (ByteBuf) msg;
-                passedOn.add(b.toString(StandardCharsets.US_ASCII));
-                b.release();
-            }
-        })));
+        ch.pipeline()
+                .addLast(
+                        "handshake",
+                        new HybridVsockHandshake(
+                                1024,
+                                done,
+                                () -> ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                        ByteBuf b = (ByteBuf) msg;
+                                        passedOn.add(b.toString(StandardCharsets.US_ASCII));
+                                        b.release();
+                                    }
+                                })));
         ch.pipeline().fireChannelActive();
         return ch;
     }

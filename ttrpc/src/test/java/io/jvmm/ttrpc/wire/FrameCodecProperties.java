@@ -2,6 +2,7 @@ package io.jvmm.ttrpc.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvmm.ttrpc.testing.LeakCheckExtension;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -14,24 +15,25 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterProperty;
-import io.jvmm.ttrpc.testing.LeakCheckExtension;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.lifecycle.AfterProperty;
 
 /** Whatever frames are written and however the bytes are cut, the decoder gives back the same frames. */
 class FrameCodecProperties {
 
-    record Spec(int streamId, byte type, byte flags, byte[] data) {
-    }
+    record Spec(int streamId, byte type, byte flags, byte[] data) {}
 
     @Provide
     Arbitrary<List<Spec>> frames() {
         return Combinators.combine(
-                Arbitraries.integers(),
-                Arbitraries.bytes(),
-                Arbitraries.bytes(),
-                Arbitraries.bytes().array(byte[].class).ofMaxSize(4096)).as(Spec::new).list().ofMaxSize(20);
+                        Arbitraries.integers(),
+                        Arbitraries.bytes(),
+                        Arbitraries.bytes(),
+                        Arbitraries.bytes().array(byte[].class).ofMaxSize(4096))
+                .as(Spec::new)
+                .list()
+                .ofMaxSize(20);
     }
 
     @AfterProperty
@@ -44,7 +46,11 @@ class FrameCodecProperties {
             @ForAll("frames") List<Spec> specs, @ForAll @IntRange(min = 1, max = 700) int chunk) {
         EmbeddedChannel encoder = new EmbeddedChannel(FrameEncoder.INSTANCE);
         for (Spec s : specs) {
-            encoder.writeOutbound(new Frame(s.streamId(), s.type(), s.flags(), PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes(s.data())));
+            encoder.writeOutbound(new Frame(
+                    s.streamId(),
+                    s.type(),
+                    s.flags(),
+                    PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes(s.data())));
         }
         ByteBuf wire = PooledByteBufAllocator.DEFAULT.directBuffer();
         for (ByteBuf b = encoder.readOutbound(); b != null; b = encoder.readOutbound()) {
@@ -76,8 +82,8 @@ class FrameCodecProperties {
     }
 
     @Property(tries = 200)
-    void arbitraryBytesNeverThrowAndNeverLeak(@ForAll @Size(max = 2048) byte[] garbage,
-                                              @ForAll @IntRange(min = 1, max = 64) int chunk) {
+    void arbitraryBytesNeverThrowAndNeverLeak(
+            @ForAll @Size(max = 2048) byte[] garbage, @ForAll @IntRange(min = 1, max = 64) int chunk) {
         EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder());
         ByteBuf in = PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes(garbage);
         while (in.isReadable()) {

@@ -20,7 +20,11 @@ class FrameDecoderTest {
 
     private static ByteBuf frame(long length, int streamId, int type, int flags, byte[] data) {
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer();
-        buf.writeInt((int) length).writeInt(streamId).writeByte(type).writeByte(flags).writeBytes(data);
+        buf.writeInt((int) length)
+                .writeInt(streamId)
+                .writeByte(type)
+                .writeByte(flags)
+                .writeBytes(data);
         return buf;
     }
 

@@ -40,11 +40,14 @@ class FrameEncoderTest {
     void matchesTheWorkedExampleByteForByte() {
         byte[] connectRequest = {0x0a, 0x02, 'c', '1'};
         Request request = Request.newBuilder()
-                .setService("containerd.task.v3.Task").setMethod("Connect")
+                .setService("containerd.task.v3.Task")
+                .setMethod("Connect")
                 .setPayload(ByteString.copyFrom(connectRequest))
-                .addAllMetadata(Metadata.of(Metadata.CONTAINERD_NAMESPACE, "default").toWire())
+                .addAllMetadata(
+                        Metadata.of(Metadata.CONTAINERD_NAMESPACE, "default").toWire())
                 .build();
-        channel.writeOutbound(new Frame(1, MessageType.REQUEST, (byte) 0, Unpooled.wrappedBuffer(request.toByteArray())));
+        channel.writeOutbound(
+                new Frame(1, MessageType.REQUEST, (byte) 0, Unpooled.wrappedBuffer(request.toByteArray())));
         byte[] bytes = written();
         assertThat(HexFormat.of().formatHex(bytes, 0, 10)).isEqualTo("0000004f000000010100");
         assertThat(bytes).hasSize(10 + 0x4f);
@@ -55,20 +58,24 @@ class FrameEncoderTest {
         byte[] connectResponse = {0x08, (byte) 0xd2, 0x09, 0x10, (byte) 0xd8, 0x09};
         Response response = Response.newBuilder()
                 .setStatus(io.jvmm.ttrpc.Statuses.toProto(io.jvmm.ttrpc.Status.OK))
-                .setPayload(ByteString.copyFrom(connectResponse)).build();
-        channel.writeOutbound(new Frame(1, MessageType.RESPONSE, (byte) 0, Unpooled.wrappedBuffer(response.toByteArray())));
+                .setPayload(ByteString.copyFrom(connectResponse))
+                .build();
+        channel.writeOutbound(
+                new Frame(1, MessageType.RESPONSE, (byte) 0, Unpooled.wrappedBuffer(response.toByteArray())));
         assertThat(HexFormat.of().formatHex(written())).isEqualTo("0000000a000000010200" + "0a00120608d20910d809");
     }
 
     @Test
     void writesHeaderFieldsBigEndian() {
-        channel.writeOutbound(new Frame(0x01020304, MessageType.DATA, (byte) 0x05, Unpooled.wrappedBuffer(new byte[] {9})));
+        channel.writeOutbound(
+                new Frame(0x01020304, MessageType.DATA, (byte) 0x05, Unpooled.wrappedBuffer(new byte[] {9})));
         assertThat(HexFormat.of().formatHex(written())).isEqualTo("00000001" + "01020304" + "03" + "05" + "09");
     }
 
     @Test
     void refusesFramesOverTheLimit() {
-        Frame frame = new Frame(1, MessageType.DATA, (byte) 0, Unpooled.wrappedBuffer(new byte[WireLimits.MAX_DATA_LENGTH + 1]));
+        Frame frame = new Frame(
+                1, MessageType.DATA, (byte) 0, Unpooled.wrappedBuffer(new byte[WireLimits.MAX_DATA_LENGTH + 1]));
         assertThatThrownBy(() -> channel.writeOutbound(frame))
                 .isInstanceOf(EncoderException.class)
                 .hasMessageContaining("exceed maximum message size of 4194304");

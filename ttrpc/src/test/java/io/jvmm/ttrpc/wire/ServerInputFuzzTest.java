@@ -42,8 +42,7 @@ class ServerInputFuzzTest {
         }
 
         @Override
-        public void shutdown() {
-        }
+        public void shutdown() {}
 
         @Override
         public List<Runnable> shutdownNow() {
@@ -69,7 +68,8 @@ class ServerInputFuzzTest {
     @FuzzTest(maxDuration = "30s")
     void serverSurvivesAnyInput(FuzzedDataProvider data) {
         DeferredExecutor executor = new DeferredExecutor();
-        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(),
+        EmbeddedChannel channel = new EmbeddedChannel(
+                new FrameDecoder(),
                 new ServerConnection(new ServerRuntime(Map.of(SERVICE.name(), SERVICE), executor, false)));
         while (data.remainingBytes() > 0) {
             int chunk = data.consumeInt(1, 512);
@@ -105,5 +105,4 @@ class ServerInputFuzzTest {
         });
         return builder.build();
     }
-
 }

@@ -34,7 +34,6 @@ import java.util.Optional;
 public final class CloudHypervisorVm extends AbstractVm {
     private static final String PREFIX = "/api/v1/";
 
-
     private final MonitorLauncher launcher;
     private final Optional<GuestSnapshot> restoreFrom;
     private MonitorApi api;
@@ -57,7 +56,8 @@ public final class CloudHypervisorVm extends AbstractVm {
      */
     public static CloudHypervisorVm restoring(VmConfig config, MonitorLauncher launcher, GuestSnapshot snapshot) {
         if (config.shareDir().isPresent()) {
-            throw new VmException.InvalidConfig("a Cloud Hypervisor VM restored from a snapshot cannot have a virtiofs share");
+            throw new VmException.InvalidConfig(
+                    "a Cloud Hypervisor VM restored from a snapshot cannot have a virtiofs share");
         }
         snapshot.verifyFor(config, VmmType.CLOUD_HYPERVISOR);
         return new CloudHypervisorVm(config, launcher, Optional.of(snapshot));
@@ -70,8 +70,11 @@ public final class CloudHypervisorVm extends AbstractVm {
     @Override
     protected void boot(long deadline) {
         config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
-        SupervisedProcess ch = launcher.launch("cloud-hypervisor", List.of(HostTools.cloudHypervisor().toString(),
-                "--api-socket", "path=" + apiSocket()), apiSocket(), config.stateDir().resolve("cloud-hypervisor.log"));
+        SupervisedProcess ch = launcher.launch(
+                "cloud-hypervisor",
+                List.of(HostTools.cloudHypervisor().toString(), "--api-socket", "path=" + apiSocket()),
+                apiSocket(),
+                config.stateDir().resolve("cloud-hypervisor.log"));
         monitorStarted(ch);
         HostTools.awaitFile(apiSocket(), ch, deadline);
         api = new MonitorApi("cloud-hypervisor", apiSocket());
@@ -87,8 +90,17 @@ public final class CloudHypervisorVm extends AbstractVm {
     private void restore(GuestSnapshot snapshot) {
         leaseSnapshot(snapshot); // memory is read from memory-ranges on demand: not deleted while this VM runs
         Path source = restoreSource(snapshot);
-        api.put(PREFIX + "vm.restore", Map.of("source_url", "file://" + source, "memory_restore_mode", "OnDemand",
-                "prefault", false, "resume", true));
+        api.put(
+                PREFIX + "vm.restore",
+                Map.of(
+                        "source_url",
+                        "file://" + source,
+                        "memory_restore_mode",
+                        "OnDemand",
+                        "prefault",
+                        false,
+                        "resume",
+                        true));
     }
 
     /** This VM's view of the snapshot: its own config.json (its sockets, its console), the rest linked. */
@@ -98,18 +110,23 @@ public final class CloudHypervisorVm extends AbstractVm {
             Files.createDirectories(source);
             Path savedConfig = snapshot.stateFiles(VmmType.CLOUD_HYPERVISOR).getFirst();
             if (!(Json.parse(savedConfig) instanceof JsonObject saved) || saved.object("vsock") == null) {
-                throw new VmException.SnapshotMismatch("snapshot " + snapshot.dir() + " has no vsock device: no agent to reach");
+                throw new VmException.SnapshotMismatch(
+                        "snapshot " + snapshot.dir() + " has no vsock device: no agent to reach");
             }
             saved.object("vsock").put("socket", config.vsockSocket().toString());
-            saved.put("serial", Map.of("mode", "File", "file", config.consoleLog().toString()));
+            saved.put(
+                    "serial", Map.of("mode", "File", "file", config.consoleLog().toString()));
             Files.write(source.resolve("config.json"), Json.writeBytes(saved, false));
-            for (Path linked : List.of(snapshot.stateFiles(VmmType.CLOUD_HYPERVISOR).get(1), snapshot.memoryFile(VmmType.CLOUD_HYPERVISOR))) {
+            for (Path linked : List.of(
+                    snapshot.stateFiles(VmmType.CLOUD_HYPERVISOR).get(1),
+                    snapshot.memoryFile(VmmType.CLOUD_HYPERVISOR))) {
                 Path link = source.resolve(linked.getFileName());
                 Files.deleteIfExists(link);
                 Files.createSymbolicLink(link, linked.toAbsolutePath());
             }
         } catch (java.io.IOException e) {
-            throw new VmException.BootFailed("cannot prepare the restore of " + snapshot.dir() + ": " + e.getMessage(), e);
+            throw new VmException.BootFailed(
+                    "cannot prepare the restore of " + snapshot.dir() + ": " + e.getMessage(), e);
         }
         return source;
     }
@@ -132,13 +149,40 @@ public final class CloudHypervisorVm extends AbstractVm {
     Map<String, Object> vmConfig() {
         Map<String, Object> vm = new LinkedHashMap<>();
         vm.put("cpus", Map.of("boot_vcpus", config.vcpus(), "max_vcpus", config.vcpus()));
-        vm.put("memory", Map.of("size", (long) config.memoryMib() << 20, "shared", config.shareDir().isPresent()));
-        vm.put("payload", Map.of("kernel", config.kernel().toString(), "initramfs", config.initrd().toString(),
-                "cmdline", kernelArgs()));
-        config.runtimeDisk().ifPresent(disk -> vm.put("disks", List.of(Map.of("path", disk.toString(), "readonly", true, "id", "runtime"))));
-        config.shareDir().ifPresent(dir -> vm.put("fs", List.of(Map.of("tag", "jvmm", "socket", config.virtiofsSocket().toString(),
-                "num_queues", 1, "queue_size", 1024))));
-        vm.put("vsock", Map.of("cid", config.guestCid(), "socket", config.vsockSocket().toString()));
+        vm.put(
+                "memory",
+                Map.of(
+                        "size",
+                        (long) config.memoryMib() << 20,
+                        "shared",
+                        config.shareDir().isPresent()));
+        vm.put(
+                "payload",
+                Map.of(
+                        "kernel",
+                        config.kernel().toString(),
+                        "initramfs",
+                        config.initrd().toString(),
+                        "cmdline",
+                        kernelArgs()));
+        config.runtimeDisk()
+                .ifPresent(disk ->
+                        vm.put("disks", List.of(Map.of("path", disk.toString(), "readonly", true, "id", "runtime"))));
+        config.shareDir()
+                .ifPresent(dir -> vm.put(
+                        "fs",
+                        List.of(Map.of(
+                                "tag",
+                                "jvmm",
+                                "socket",
+                                config.virtiofsSocket().toString(),
+                                "num_queues",
+                                1,
+                                "queue_size",
+                                1024))));
+        vm.put(
+                "vsock",
+                Map.of("cid", config.guestCid(), "socket", config.vsockSocket().toString()));
         vm.put("serial", Map.of("mode", "File", "file", config.consoleLog().toString()));
         vm.put("console", Map.of("mode", "Off"));
         return vm;

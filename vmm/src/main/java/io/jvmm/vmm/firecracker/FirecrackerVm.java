@@ -37,7 +37,8 @@ public final class FirecrackerVm extends AbstractVm {
         this.restoreFrom = restoreFrom;
         refuseQemuOnlySettings(config, "Firecracker");
         if (config.shareDir().isPresent()) {
-            throw new VmException.InvalidConfig("Firecracker has no virtio-fs: a shared directory cannot be used with it");
+            throw new VmException.InvalidConfig(
+                    "Firecracker has no virtio-fs: a shared directory cannot be used with it");
         }
         this.launcher = launcher;
     }
@@ -58,8 +59,14 @@ public final class FirecrackerVm extends AbstractVm {
     @Override
     protected void boot(long deadline) {
         // Firecracker's stdout is the guest's serial console.
-        SupervisedProcess fc = launcher.launch("firecracker",
-                List.of(HostTools.firecracker().toString(), "--api-sock", apiSocket().toString()), apiSocket(), config.consoleLog());
+        SupervisedProcess fc = launcher.launch(
+                "firecracker",
+                List.of(
+                        HostTools.firecracker().toString(),
+                        "--api-sock",
+                        apiSocket().toString()),
+                apiSocket(),
+                config.consoleLog());
         monitorStarted(fc);
         HostTools.awaitFile(apiSocket(), fc, deadline);
         api = new MonitorApi("firecracker", apiSocket());
@@ -68,22 +75,53 @@ public final class FirecrackerVm extends AbstractVm {
             return;
         }
         api.put("/machine-config", Map.of("vcpu_count", config.vcpus(), "mem_size_mib", config.memoryMib()));
-        api.put("/boot-source", Map.of("kernel_image_path", config.kernel().toString(),
-                "initrd_path", config.initrd().toString(), "boot_args", kernelArgs()));
-        config.runtimeDisk().ifPresent(disk -> api.put("/drives/runtime", Map.of("drive_id", "runtime",
-                "path_on_host", disk.toString(), "is_root_device", false, "is_read_only", true)));
-        api.put("/vsock", Map.of("guest_cid", config.guestCid(), "uds_path", config.vsockSocket().toString()));
+        api.put(
+                "/boot-source",
+                Map.of(
+                        "kernel_image_path",
+                        config.kernel().toString(),
+                        "initrd_path",
+                        config.initrd().toString(),
+                        "boot_args",
+                        kernelArgs()));
+        config.runtimeDisk()
+                .ifPresent(disk -> api.put(
+                        "/drives/runtime",
+                        Map.of(
+                                "drive_id",
+                                "runtime",
+                                "path_on_host",
+                                disk.toString(),
+                                "is_root_device",
+                                false,
+                                "is_read_only",
+                                true)));
+        api.put(
+                "/vsock",
+                Map.of(
+                        "guest_cid",
+                        config.guestCid(),
+                        "uds_path",
+                        config.vsockSocket().toString()));
         api.put("/actions", Map.of("action_type", "InstanceStart"));
     }
 
     /** Only on a fresh process, before anything else is configured (the spec's "pre-boot only"). */
     private void load(GuestSnapshot snapshot) {
         leaseSnapshot(snapshot); // Firecracker maps the memory file: not deleted while this VM runs
-        api.put("/snapshot/load", Map.of(
-                "snapshot_path", snapshot.vmstate().toString(),
-                "mem_backend", Map.of("backend_type", "File", "backend_path", snapshot.memory().toString()),
-                "vsock_override", Map.of("uds_path", config.vsockSocket().toString()),
-                "resume_vm", true));
+        api.put(
+                "/snapshot/load",
+                Map.of(
+                        "snapshot_path", snapshot.vmstate().toString(),
+                        "mem_backend",
+                                Map.of(
+                                        "backend_type",
+                                        "File",
+                                        "backend_path",
+                                        snapshot.memory().toString()),
+                        "vsock_override",
+                                Map.of("uds_path", config.vsockSocket().toString()),
+                        "resume_vm", true));
     }
 
     /** Pauses the VM and has Firecracker write a full snapshot into the partial directory. */
@@ -92,9 +130,15 @@ public final class FirecrackerVm extends AbstractVm {
         requireRunningForSnapshot();
         pause(timeout);
         writeSnapshot(target, VmmType.FIRECRACKER, partial -> {
-            api.put("/snapshot/create", Map.of("snapshot_type", "Full",
-                    "snapshot_path", partial.resolve(target.vmstate().getFileName()).toString(),
-                    "mem_file_path", partial.resolve(target.memory().getFileName()).toString()));
+            api.put(
+                    "/snapshot/create",
+                    Map.of(
+                            "snapshot_type",
+                            "Full",
+                            "snapshot_path",
+                            partial.resolve(target.vmstate().getFileName()).toString(),
+                            "mem_file_path",
+                            partial.resolve(target.memory().getFileName()).toString()));
             return api.get("/version").text("firecracker_version", "unknown");
         });
     }

@@ -44,7 +44,8 @@ public final class MonitorApi {
         JsonObject answer = parse(response.body());
         if (!response.isSuccess()) {
             String fault = answer.text("fault_message", response.body());
-            throw new VmException.MonitorError(name + " API " + method + " " + path + " failed (" + response.status() + "): " + fault, null);
+            throw new VmException.MonitorError(
+                    name + " API " + method + " " + path + " failed (" + response.status() + "): " + fault, null);
         }
         return answer;
     }

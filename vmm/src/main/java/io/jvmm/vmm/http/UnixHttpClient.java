@@ -36,13 +36,15 @@ public final class UnixHttpClient {
     }
 
     public Response send(String method, String path, String jsonBody, Duration timeout) throws IOException {
-        CompletableFuture<Response> result = CompletableFuture.supplyAsync(() -> {
-            try {
-                return exchange(method, path, jsonBody);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, r -> Thread.ofVirtual().start(r));
+        CompletableFuture<Response> result = CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return exchange(method, path, jsonBody);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                },
+                r -> Thread.ofVirtual().start(r));
         try {
             return result.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -62,7 +64,10 @@ public final class UnixHttpClient {
             channel.connect(UnixDomainSocketAddress.of(socket));
             byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
             StringBuilder head = new StringBuilder()
-                    .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
+                    .append(method)
+                    .append(' ')
+                    .append(path)
+                    .append(" HTTP/1.1\r\n")
                     .append("Host: localhost\r\n")
                     .append("Accept: application/json\r\n")
                     .append("Connection: close\r\n");
@@ -71,7 +76,9 @@ public final class UnixHttpClient {
             }
             head.append("Content-Length: ").append(body.length).append("\r\n\r\n");
             ByteBuffer out = ByteBuffer.allocate(head.length() + body.length);
-            out.put(head.toString().getBytes(StandardCharsets.US_ASCII)).put(body).flip();
+            out.put(head.toString().getBytes(StandardCharsets.US_ASCII))
+                    .put(body)
+                    .flip();
             while (out.hasRemaining()) {
                 channel.write(out);
             }
@@ -89,7 +96,11 @@ public final class UnixHttpClient {
         long length = -1;
         for (String header = line(in); !header.isEmpty(); header = line(in)) {
             int colon = header.indexOf(':');
-            if (colon > 0 && header.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-length")) {
+            if (colon > 0
+                    && header.substring(0, colon)
+                            .trim()
+                            .toLowerCase(Locale.ROOT)
+                            .equals("content-length")) {
                 length = Long.parseLong(header.substring(colon + 1).trim());
             }
         }

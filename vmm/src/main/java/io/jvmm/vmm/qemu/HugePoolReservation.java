@@ -28,7 +28,9 @@ final class HugePoolReservation implements Closeable {
                 return true;
             }
             close();
-            LOG.info("huge page pool cannot hold another {} MiB: this clone runs on a copy of the template's memory", memoryMib);
+            LOG.info(
+                    "huge page pool cannot hold another {} MiB: this clone runs on a copy of the template's memory",
+                    memoryMib);
             return false;
         } catch (IOException e) {
             throw new VmException.BootFailed("cannot lock the huge page pool: " + e.getMessage(), e);

@@ -15,8 +15,7 @@ import java.util.concurrent.TimeUnit;
 public final class KvmProbe {
     private static Boolean cached;
 
-    private KvmProbe() {
-    }
+    private KvmProbe() {}
 
     public static synchronized boolean works(Path kernel, Path initrd, Duration timeout) {
         if (cached == null) {
@@ -34,11 +33,29 @@ public final class KvmProbe {
         Process qemu = null;
         try {
             console = Files.createTempFile("jvmm-kvm-probe", ".log");
-            qemu = new ProcessBuilder(List.of(QemuCommandLine.BINARY, "-machine", "q35,accel=kvm", "-cpu", "host",
-                    "-m", "256M", "-kernel", kernel.toString(), "-initrd", initrd.toString(),
-                    "-append", "console=ttyS0 quiet panic=-1 jvmm.bare", "-no-reboot", "-nodefaults",
-                    "-display", "none", "-serial", "file:" + console))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            qemu = new ProcessBuilder(List.of(
+                            QemuCommandLine.BINARY,
+                            "-machine",
+                            "q35,accel=kvm",
+                            "-cpu",
+                            "host",
+                            "-m",
+                            "256M",
+                            "-kernel",
+                            kernel.toString(),
+                            "-initrd",
+                            initrd.toString(),
+                            "-append",
+                            "console=ttyS0 quiet panic=-1 jvmm.bare",
+                            "-no-reboot",
+                            "-nodefaults",
+                            "-display",
+                            "none",
+                            "-serial",
+                            "file:" + console))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
                 if (Files.readString(console).contains("JVMM-BARE-BOOT-DONE")) {

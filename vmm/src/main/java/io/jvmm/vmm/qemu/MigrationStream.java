@@ -18,8 +18,7 @@ final class MigrationStream {
     private static final String FD_NAME = "jvmm-migration";
     private static final Duration POLL = Duration.ofMillis(20);
 
-    private MigrationStream() {
-    }
+    private MigrationStream() {}
 
     /** Starts an outgoing migration ({@code migrate}) into {@code file}, created (or emptied) owner-only. */
     static void migrateTo(QmpClient qmp, Path file, Duration timeout) {
@@ -56,8 +55,10 @@ final class MigrationStream {
      * the VM ran on, which the snapshot keeps; a checkpoint carries it in the stream. Set on both ends.
      */
     static void ignoreSharedMemory(QmpClient qmp, boolean ignore, Duration call) {
-        qmp.execute("migrate-set-capabilities", Map.of("capabilities",
-                List.of(Map.of("capability", "x-ignore-shared", "state", ignore))), call);
+        qmp.execute(
+                "migrate-set-capabilities",
+                Map.of("capabilities", List.of(Map.of("capability", "x-ignore-shared", "state", ignore))),
+                call);
     }
 
     /** Waits until an outgoing or incoming migration has completed; fails on its failure or at the deadline. */
@@ -81,5 +82,20 @@ final class MigrationStream {
                 throw new VmException.MonitorError(what + " interrupted", e);
             }
         }
+    }
+
+    /** A whole outgoing migration into {@code file}; {@code ignoreShared}: guest memory stays out of it. */
+    static void save(QmpClient qmp, Path file, boolean ignoreShared, String what, long deadline, Duration call) {
+        ignoreSharedMemory(qmp, ignoreShared, call);
+        migrateTo(qmp, file, call);
+        await(qmp, what, deadline, call);
+    }
+
+    /** A whole incoming migration from {@code file}, after which the guest runs on. */
+    static void restore(QmpClient qmp, Path file, boolean ignoreShared, String what, long deadline, Duration call) {
+        ignoreSharedMemory(qmp, ignoreShared, call);
+        migrateFrom(qmp, file, call);
+        await(qmp, what, deadline, call);
+        qmp.execute("cont", null, call);
     }
 }

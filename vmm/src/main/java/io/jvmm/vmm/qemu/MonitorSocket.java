@@ -77,7 +77,8 @@ final class MonitorSocket implements AutoCloseable {
                     msg.set(ValueLayout.JAVA_LONG, 32, control.address());
                     msg.set(ValueLayout.JAVA_LONG, 40, 24); // CMSG_SPACE(sizeof(int))
                 }
-                off += (int) Libc.callRestarting(Syscall.SENDMSG, stream.fd(), msg.address(), MSG_NOSIGNAL, 0).orThrow("sendmsg");
+                off += (int) Libc.callRestarting(Syscall.SENDMSG, stream.fd(), msg.address(), MSG_NOSIGNAL, 0)
+                        .orThrow("sendmsg");
             }
         }
     }

@@ -13,32 +13,40 @@ final class QemuCommandLine {
     static final String BINARY = "qemu-system-x86_64";
     static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
 
-    private QemuCommandLine() {
-    }
+    private QemuCommandLine() {}
 
     /** Root ports the QMP path plugs its devices into (q35's root bus takes no hot-plugged devices). */
     static final List<String> ROOT_PORTS = List.of("rp-vsock", "rp-runtime", "rp-fs");
 
     /**
      * The minimal, paused variant: machine, memory, kernel and QMP only, plus empty PCIe root ports;
-     * the devices are added over QMP before {@code cont} (see {@link QemuVm.DeviceSetup#QMP}).
+     * the devices are added over QMP before {@code cont} (see {@link DeviceSetup#QMP}).
      */
     static List<String> buildPaused(VmConfig config, boolean kvm) {
         List<String> args = new ArrayList<>(base(config, kvm));
         args.add("-S");
         for (int i = 0; i < ROOT_PORTS.size(); i++) {
-            args.addAll(List.of("-device", "pcie-root-port,id=" + ROOT_PORTS.get(i) + ",bus=pcie.0,chassis=" + (i + 1)
-                    + ",slot=" + (i + 1)));
+            args.addAll(List.of(
+                    "-device",
+                    "pcie-root-port,id=" + ROOT_PORTS.get(i) + ",bus=pcie.0,chassis=" + (i + 1) + ",slot=" + (i + 1)));
         }
         return args;
     }
 
     private static List<String> base(VmConfig config, boolean kvm) {
         List<String> args = machine(config, kvm, memfd(config));
-        config.nic().ifPresent(nic -> args.addAll(switch (nic) {
-            case GuestNic.PodTap tap -> List.of("-netdev", netdevOption(nic), "-device", "virtio-net-pci,netdev=net0,mac=" + tap.mac());
-            case GuestNic.HostUser user -> List.of("-netdev", netdevOption(nic), "-device", "virtio-net-pci,netdev=net0");
-        }));
+        config.nic()
+                .ifPresent(nic -> args.addAll(
+                        switch (nic) {
+                            case GuestNic.PodTap tap ->
+                                List.of(
+                                        "-netdev",
+                                        netdevOption(nic),
+                                        "-device",
+                                        "virtio-net-pci,netdev=net0,mac=" + tap.mac());
+                            case GuestNic.HostUser user ->
+                                List.of("-netdev", netdevOption(nic), "-device", "virtio-net-pci,netdev=net0");
+                        }));
         return args;
     }
 
@@ -64,8 +72,9 @@ final class QemuCommandLine {
     /** The same backend as a -netdev option: {@code tap,id=net0,ifname=...}. */
     private static String netdevOption(GuestNic nic) {
         StringBuilder option = new StringBuilder();
-        netdev(nic).forEach((key, value) -> option.append(option.isEmpty() ? "" : ",")
-                .append(key.equals("type") ? value : key + "=" + value));
+        netdev(nic)
+                .forEach((key, value) -> option.append(option.isEmpty() ? "" : ",")
+                        .append(key.equals("type") ? value : key + "=" + value));
         return option.toString();
     }
 
@@ -79,7 +88,8 @@ final class QemuCommandLine {
      * own copy), or private (a copy-on-write mapping of a template's memory: clones share its pages).
      */
     static String memoryFile(VmConfig config, java.nio.file.Path file, boolean shared) {
-        return "memory-backend-file,id=mem,size=" + config.memoryMib() + "M,mem-path=" + file + ",share=" + (shared ? "on" : "off");
+        return "memory-backend-file,id=mem,size=" + config.memoryMib() + "M,mem-path=" + file + ",share="
+                + (shared ? "on" : "off");
     }
 
     /** The machine without devices that come and go: CPU, memory, kernel, QMP, console, entropy. */
@@ -90,34 +100,54 @@ final class QemuCommandLine {
             // The tap lives in the pod's network namespace: QEMU opens it there (nsenter execs QEMU, same pid).
             args.addAll(List.of("nsenter", "--net=" + tap.netns(), "--"));
         }
-        args.addAll(List.of(BINARY,
-                "-machine", "q35,accel=" + (kvm ? "kvm" : "tcg"),
-                "-cpu", config.cpuModel().orElse(kvm ? "host" : "max"),
-                "-smp", Integer.toString(config.vcpus()),
-                "-m", mem,
-                "-object", memory,
-                "-numa", "node,memdev=mem",
-                "-kernel", config.kernel().toString(),
-                "-initrd", config.initrd().toString(),
-                "-append", kernelArgs(config),
-                "-qmp", "unix:" + config.qmpSocket() + ",server=on,wait=off",
+        args.addAll(List.of(
+                BINARY,
+                "-machine",
+                "q35,accel=" + (kvm ? "kvm" : "tcg"),
+                "-cpu",
+                config.cpuModel().orElse(kvm ? "host" : "max"),
+                "-smp",
+                Integer.toString(config.vcpus()),
+                "-m",
+                mem,
+                "-object",
+                memory,
+                "-numa",
+                "node,memdev=mem",
+                "-kernel",
+                config.kernel().toString(),
+                "-initrd",
+                config.initrd().toString(),
+                "-append",
+                kernelArgs(config),
+                "-qmp",
+                "unix:" + config.qmpSocket() + ",server=on,wait=off",
                 // The console is QEMU's standard output, which the shim drains into a bounded log.
-                "-serial", "stdio",
+                "-serial",
+                "stdio",
                 // Entropy from the host at every boot (the guest loads virtio-rng).
-                "-object", "rng-random,id=rng,filename=/dev/urandom",
-                "-device", "virtio-rng-pci,rng=rng",
+                "-object",
+                "rng-random,id=rng,filename=/dev/urandom",
+                "-device",
+                "virtio-rng-pci,rng=rng",
                 // The guest hands back the memory it does not use (free page reporting), so a VM restored
                 // from a template, whose load touches every page, shrinks to what the guest really holds.
-                "-device", "virtio-balloon-pci,free-page-reporting=on",
-                "-no-reboot", "-nodefaults", "-display", "none",
+                "-device",
+                "virtio-balloon-pci,free-page-reporting=on",
+                "-no-reboot",
+                "-nodefaults",
+                "-display",
+                "none",
                 // seccomp: no obsolete system calls, no set*uid, no fork/exec, no scheduler or affinity
                 // changes. Whatever a device-model bug gives the guest, it cannot spawn a program.
-                "-sandbox", SANDBOX));
+                "-sandbox",
+                SANDBOX));
         return args;
     }
 
     /** Root ports of the snapshot layout: the virtiofs share and the network card are plugged into them. */
     static final String FS_PORT = "rp-fs";
+
     static final String NET_PORT = "rp-net";
     /** The virtio-serial port the agent is reached through in the snapshot layout. */
     static final String AGENT_PORT_NAME = "jvmm.agent";
@@ -134,11 +164,16 @@ final class QemuCommandLine {
         List<String> args = machine(config, kvm, memory);
         List<String> ports = List.of(FS_PORT, NET_PORT);
         for (int i = 0; i < ports.size(); i++) {
-            args.addAll(List.of("-device", "pcie-root-port,id=" + ports.get(i) + ",bus=pcie.0,chassis=" + (i + 1) + ",slot=" + (i + 1)));
+            args.addAll(List.of(
+                    "-device",
+                    "pcie-root-port,id=" + ports.get(i) + ",bus=pcie.0,chassis=" + (i + 1) + ",slot=" + (i + 1)));
         }
-        config.runtimeDisk().ifPresent(disk -> args.addAll(List.of(
-                "-drive", "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
-                "-device", "virtio-blk-pci,drive=runtime")));
+        config.runtimeDisk()
+                .ifPresent(disk -> args.addAll(List.of(
+                        "-drive",
+                        "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
+                        "-device",
+                        "virtio-blk-pci,drive=runtime")));
         args.addAll(List.of(
                 "-device", "virtio-serial-pci,id=serial0,max_ports=2",
                 "-chardev", "socket,id=agent,path=" + agentSerialSocket(config) + ",server=on,wait=off",
@@ -158,15 +193,24 @@ final class QemuCommandLine {
 
     static List<String> build(VmConfig config, boolean kvm) {
         List<String> args = new ArrayList<>(base(config, kvm));
-        args.addAll(List.of("-chardev", "socket,id=vsock,path=" + config.vhostVsockSocket(),
-                "-device", "vhost-user-vsock-pci,chardev=vsock"));
+        args.addAll(List.of(
+                "-chardev",
+                "socket,id=vsock,path=" + config.vhostVsockSocket(),
+                "-device",
+                "vhost-user-vsock-pci,chardev=vsock"));
         config.runtimeDisk().ifPresent(disk -> {
-            args.addAll(List.of("-drive", "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
-                    "-device", "virtio-blk-pci,drive=runtime"));
+            args.addAll(List.of(
+                    "-drive",
+                    "file=" + disk + ",if=none,id=runtime,format=raw,readonly=on",
+                    "-device",
+                    "virtio-blk-pci,drive=runtime"));
         });
         config.shareDir().ifPresent(dir -> {
-            args.addAll(List.of("-chardev", "socket,id=fs,path=" + config.virtiofsSocket(),
-                    "-device", "vhost-user-fs-pci,chardev=fs,tag=jvmm"));
+            args.addAll(List.of(
+                    "-chardev",
+                    "socket,id=fs,path=" + config.virtiofsSocket(),
+                    "-device",
+                    "vhost-user-fs-pci,chardev=fs,tag=jvmm"));
         });
         return args;
     }
@@ -175,7 +219,8 @@ final class QemuCommandLine {
      * {@code command} run as {@code user} in {@code jail} (after {@code nsenter}, which needs the shim's
      * privileges to enter a pod's network namespace); as it is without a user.
      */
-    static List<String> asUser(java.util.Optional<io.jvmm.vmm.VmmUser> user, io.jvmm.vmm.VmmJail jail, List<String> command) {
+    static List<String> asUser(
+            java.util.Optional<io.jvmm.vmm.VmmUser> user, io.jvmm.vmm.VmmJail jail, List<String> command) {
         if (user.isEmpty()) {
             return command;
         }

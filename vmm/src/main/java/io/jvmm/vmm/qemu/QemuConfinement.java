@@ -39,7 +39,8 @@ final class QemuConfinement {
      * its sockets' directory.
      */
     List<String> helper(List<String> command) {
-        return QemuCommandLine.asUser(config.vmmUser(), jail(List.of(Path.of(command.getFirst())), List.of(config.vmmDir())), command);
+        return QemuCommandLine.asUser(
+                config.vmmUser(), jail(List.of(Path.of(command.getFirst())), List.of(config.vmmDir())), command);
     }
 
     private VmmJail jail(List<Path> read, List<Path> write) {
@@ -53,12 +54,13 @@ final class QemuConfinement {
      * directory of its own below the state directory lets the VMM's group through.
      */
     void give(Path file) {
-        config.vmmUser().ifPresent(u -> grant(() -> {
-            u.own(file);
-            if (!file.getParent().equals(config.vmmDir())) {
-                u.share(file.getParent(), "rwx--x---");
-            }
-        }));
+        config.vmmUser()
+                .ifPresent(u -> grant(() -> {
+                    u.own(file);
+                    if (!file.getParent().equals(config.vmmDir())) {
+                        u.share(file.getParent(), "rwx--x---");
+                    }
+                }));
     }
 
     /**
@@ -66,12 +68,13 @@ final class QemuConfinement {
      * user (the mount's directory, the host's, is left as it is: the jail binds the file alone).
      */
     void giveHugeMemory(Path file) {
-        config.vmmUser().ifPresent(u -> grant(() -> {
-            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createFile(file);
-            }
-            u.own(file);
-        }));
+        config.vmmUser()
+                .ifPresent(u -> grant(() -> {
+                    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.createFile(file);
+                    }
+                    u.own(file);
+                }));
     }
 
     @FunctionalInterface

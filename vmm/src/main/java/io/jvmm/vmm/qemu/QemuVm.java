@@ -22,14 +22,6 @@ public final class QemuVm extends AbstractVm {
     private static final Logger LOG = LogManager.getLogger(QemuVm.class);
 
     /**
-     * How devices reach QEMU: all on the command line; added over QMP to a paused VM (-S) before cont; or
-     * the snapshot layout, where only what QEMU can migrate is on the command line (the agent's channel is
-     * a virtio-serial port) and the share and card are plugged over QMP (see {@link #saveSnapshot} and
-     * {@link #restoring}).
-     */
-    public enum DeviceSetup { COMMAND_LINE, QMP, SNAPSHOTTABLE }
-
-    /**
      * One QMP command (the answer, not the work it starts): QEMU answers in milliseconds, but its main
      * loop shares the host's cores with every vCPU thread, so a host running many emulated guests can
      * delay it by seconds; only a stuck monitor takes this long.
@@ -45,19 +37,21 @@ public final class QemuVm extends AbstractVm {
     private Optional<CheckpointFiles> checkpoint = Optional.empty();
 
     /** The device state with memory of a checkpointed VM, and its container's root disk if it had one. */
-    public record CheckpointFiles(Path state, Optional<Path> rootDisk, String rootDiskSerial) {
-    }
+    public record CheckpointFiles(Path state, Optional<Path> rootDisk, String rootDiskSerial) {}
+
     private QmpClient qmp;
     private SerialAgentBridge agentBridge;
     private boolean holdAtReset;
     private boolean diskPlugged;
     /** A VM to be saved whose memory is a file on hugetlbfs (a template on huge pages). */
     private Optional<Path> hugeMemory = Optional.empty();
+
     private boolean memorySaved;
     /** Whether this restored VM maps the snapshot's memory (copy-on-write) rather than running on a copy. */
     private boolean mapsSnapshot;
     /** Held from "the pool has room" until QEMU has mapped its memory. */
     private final HugePoolReservation hugePool = new HugePoolReservation();
+
     private final QemuConfinement confinement;
 
     public QemuVm(VmConfig config, boolean kvm) {
@@ -109,19 +103,21 @@ public final class QemuVm extends AbstractVm {
      * stay (a restored copy starts a new session with its host).
      */
     public void saveCheckpoint(Path file, Duration timeout) {
-        if (deviceSetup != DeviceSetup.SNAPSHOTTABLE || config.shareDir().isPresent() || config.nic().isPresent()) {
-            throw new VmException.InvalidConfig("only a VM without a virtiofs share or a network card can be checkpointed"
-                    + " (QEMU cannot save vhost-user devices)");
+        if (deviceSetup != DeviceSetup.SNAPSHOTTABLE
+                || config.shareDir().isPresent()
+                || config.nic().isPresent()) {
+            throw new VmException.InvalidConfig(
+                    "only a VM without a virtiofs share or a network card can be checkpointed"
+                            + " (QEMU cannot save vhost-user devices)");
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         if (state() == io.jvmm.vmm.VmState.RUNNING) {
             pause(QMP_CALL);
         } else if (state() != io.jvmm.vmm.VmState.PAUSED) {
-            throw new VmException.IllegalTransition("cannot checkpoint: VM is " + state().name().toLowerCase(java.util.Locale.ROOT));
+            throw new VmException.IllegalTransition(
+                    "cannot checkpoint: VM is " + state().name().toLowerCase(java.util.Locale.ROOT));
         }
-        MigrationStream.ignoreSharedMemory(qmp, false, QMP_CALL); // the memory goes into the stream
-        MigrationStream.migrateTo(qmp, file, QMP_CALL);
-        MigrationStream.await(qmp, "checkpoint to " + file, deadline, QMP_CALL);
+        MigrationStream.save(qmp, file, false, "checkpoint to " + file, deadline, QMP_CALL); // memory in the stream
     }
 
     /**
@@ -154,19 +150,24 @@ public final class QemuVm extends AbstractVm {
     protected void boot(long deadline) {
         // The VMM's user passes through the state directory into the one directory it writes (its sockets,
         // the guest's memory file); everything else there is the shim's.
-        config.vmmUser().ifPresent(u -> grant(() -> {
-            u.share(config.stateDir(), "rwx--x---");
-            u.share(config.vmmDir(), "rwxrwx---");
-        }));
+        config.vmmUser()
+                .ifPresent(u -> grant(() -> {
+                    u.share(config.stateDir(), "rwx--x---");
+                    u.share(config.vmmDir(), "rwxrwx---");
+                }));
         if (deviceSetup == DeviceSetup.SNAPSHOTTABLE) {
             // The agent's channel is a virtio-serial port QEMU serves itself: no vsock helper.
             config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
             startQemu(deadline);
             return;
         }
-        SupervisedProcess vsock = startHelper("vhost-device-vsock", confinement.helper(List.of(
-                HostTools.vhostDeviceVsock().toString(), "--vm",
-                "guest-cid=" + config.guestCid() + ",socket=" + config.vhostVsockSocket() + ",uds-path=" + config.vsockSocket())));
+        SupervisedProcess vsock = startHelper(
+                "vhost-device-vsock",
+                confinement.helper(List.of(
+                        HostTools.vhostDeviceVsock().toString(),
+                        "--vm",
+                        "guest-cid=" + config.guestCid() + ",socket=" + config.vhostVsockSocket() + ",uds-path="
+                                + config.vsockSocket())));
         HostTools.awaitFile(config.vhostVsockSocket(), vsock, deadline);
         config.shareDir().ifPresent(dir -> startVirtiofs(dir, deadline));
         startQemu(deadline);
@@ -180,7 +181,8 @@ public final class QemuVm extends AbstractVm {
             return QemuCommandLine.memoryFile(config, hugeMemory.orElse(own), true);
         }
         GuestSnapshot snapshot = restoreFrom.get();
-        if (config.shareDir().isEmpty() && (!io.jvmm.vmm.HugePages.holds(snapshot.memory()) || hugePool.reserve(config.memoryMib()))) {
+        if (config.shareDir().isEmpty()
+                && (!io.jvmm.vmm.HugePages.holds(snapshot.memory()) || hugePool.reserve(config.memoryMib()))) {
             mapsSnapshot = true;
             leaseSnapshot(snapshot); // the snapshot is not deleted while this VM maps it
             return QemuCommandLine.memoryFile(config, snapshot.memory(), false);
@@ -194,10 +196,14 @@ public final class QemuVm extends AbstractVm {
         List<String> command = switch (deviceSetup) {
             case QMP -> QemuCommandLine.buildPaused(config, kvm);
             case COMMAND_LINE -> QemuCommandLine.build(config, kvm);
-            case SNAPSHOTTABLE -> QemuCommandLine.buildSnapshottable(config, kvm, snapshotLayoutMemory(),
-                    restoreFrom.isPresent() || checkpoint.isPresent());
+            case SNAPSHOTTABLE ->
+                QemuCommandLine.buildSnapshottable(
+                        config, kvm, snapshotLayoutMemory(), restoreFrom.isPresent() || checkpoint.isPresent());
         };
-        SupervisedProcess qemu = SupervisedProcess.startWithConsole("qemu", confinement.qemu(command, memoryOutsideStateDir()), config.stateDir().resolve("qemu.log"),
+        SupervisedProcess qemu = SupervisedProcess.startWithConsole(
+                "qemu",
+                confinement.qemu(command, memoryOutsideStateDir()),
+                config.stateDir().resolve("qemu.log"),
                 config.consoleLog());
         monitorStarted(qemu);
         HostTools.awaitFile(config.qmpSocket(), qemu, deadline);
@@ -208,7 +214,8 @@ public final class QemuVm extends AbstractVm {
         }
         qmp.onEvent(event -> {
             switch (event.name()) {
-                case "SHUTDOWN" -> guestShutdown(Boolean.TRUE.equals(event.data().get("guest")));
+                case "SHUTDOWN" ->
+                    guestShutdown(Boolean.TRUE.equals(event.data().get("guest")));
                 case "GUEST_PANICKED" -> LOG.warn("guest panicked: {}", io.jvmm.api.json.Json.write(event.data()));
                 default -> LOG.debug("QMP event {}", event.name());
             }
@@ -222,10 +229,13 @@ public final class QemuVm extends AbstractVm {
             if (checkpoint.isPresent()) {
                 restoreCheckpoint(checkpoint.get(), deadline);
             } else if (restoreFrom.isPresent()) {
-                MigrationStream.ignoreSharedMemory(qmp, true, QMP_CALL);
-                MigrationStream.migrateFrom(qmp, restoreFrom.get().vmstate(), QMP_CALL);
-                MigrationStream.await(qmp, "restore from " + restoreFrom.get().dir(), deadline, QMP_CALL);
-                qmp.execute("cont", null, QMP_CALL);
+                MigrationStream.restore(
+                        qmp,
+                        restoreFrom.get().vmstate(),
+                        true,
+                        "restore from " + restoreFrom.get().dir(),
+                        deadline,
+                        QMP_CALL);
                 plugSnapshotDevices();
             } else {
                 plugSnapshotDevices();
@@ -267,10 +277,8 @@ public final class QemuVm extends AbstractVm {
             confinement.give(disk);
             QmpDevices.plugDisk(qmp, "rootfs0", disk, files.rootDiskSerial(), QemuCommandLine.FS_PORT, QMP_CALL);
         });
-        MigrationStream.ignoreSharedMemory(qmp, false, QMP_CALL);
-        MigrationStream.migrateFrom(qmp, files.state(), QMP_CALL);
-        MigrationStream.await(qmp, "restore from checkpoint " + files.state(), deadline, QMP_CALL);
-        qmp.execute("cont", null, QMP_CALL);
+        MigrationStream.restore(
+                qmp, files.state(), false, "restore from checkpoint " + files.state(), deadline, QMP_CALL);
     }
 
     /** The memory file QEMU maps that is not in its state directory: a template's, or one on the host's hugetlbfs. */
@@ -310,9 +318,13 @@ public final class QemuVm extends AbstractVm {
         agentBridge.close();
         pause(QMP_CALL);
         writeSnapshot(target, io.jvmm.vmm.VmmType.QEMU, partial -> {
-            MigrationStream.ignoreSharedMemory(qmp, true, QMP_CALL);
-            MigrationStream.migrateTo(qmp, partial.resolve(target.vmstate().getFileName()), QMP_CALL);
-            MigrationStream.await(qmp, "snapshot to " + target.dir(), deadline, QMP_CALL);
+            MigrationStream.save(
+                    qmp,
+                    partial.resolve(target.vmstate().getFileName()),
+                    true,
+                    "snapshot to " + target.dir(),
+                    deadline,
+                    QMP_CALL);
             if (hugeMemory.isPresent()) {
                 // hugetlbfs files cannot be written or moved to another file system: the snapshot links to it
                 Files.createSymbolicLink(partial.resolve(target.memory().getFileName()), hugeMemory.get());
@@ -372,7 +384,12 @@ public final class QemuVm extends AbstractVm {
 
     @Override
     protected List<Path> sockets() {
-        return List.of(config.qmpSocket(), config.vsockSocket(), config.vhostVsockSocket(), config.virtiofsSocket(),
-                QemuCommandLine.agentSerialSocket(config), config.vmmDir().resolve(MEMORY_FILE));
+        return List.of(
+                config.qmpSocket(),
+                config.vsockSocket(),
+                config.vhostVsockSocket(),
+                config.virtiofsSocket(),
+                QemuCommandLine.agentSerialSocket(config),
+                config.vmmDir().resolve(MEMORY_FILE));
     }
 }

@@ -38,8 +38,7 @@ public final class QmpClient implements AutoCloseable {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     /** An asynchronous event from QEMU; {@code data} is empty when the event has none. */
-    public record QmpEvent(String name, JsonObject data) {
-    }
+    public record QmpEvent(String name, JsonObject data) {}
 
     private QmpClient(MonitorSocket socket) {
         this.socket = socket;
@@ -76,7 +75,9 @@ public final class QmpClient implements AutoCloseable {
                 return MonitorSocket.connect(socket);
             } catch (IOException e) {
                 // refused (111) or no socket file yet (2): QEMU is still starting
-                boolean notYet = e.getMessage() != null && (e.getMessage().contains("(errno 111)") || e.getMessage().contains("(errno 2)"));
+                boolean notYet = e.getMessage() != null
+                        && (e.getMessage().contains("(errno 111)")
+                                || e.getMessage().contains("(errno 2)"));
                 if (!notYet || System.nanoTime() > deadline) {
                     throw e;
                 }
@@ -150,8 +151,8 @@ public final class QmpClient implements AutoCloseable {
         JsonObject answer = await(reply, timeout, command);
         if (answer.containsKey("error")) {
             JsonObject error = answer.objectOrEmpty("error");
-            throw new VmException.MonitorError("QMP " + command + " failed: " + error.text("class")
-                    + ": " + error.text("desc"), null);
+            throw new VmException.MonitorError(
+                    "QMP " + command + " failed: " + error.text("class") + ": " + error.text("desc"), null);
         }
         Object value = answer.get("return");
         if (value == null) {
@@ -159,7 +160,8 @@ public final class QmpClient implements AutoCloseable {
         }
         if (!(value instanceof JsonObject result)) {
             // Not silently {}: a caller of a command that returns a list or text needs its own method.
-            throw new VmException.MonitorError("QMP " + command + " returned " + Json.write(value) + ", not an object", null);
+            throw new VmException.MonitorError(
+                    "QMP " + command + " returned " + Json.write(value) + ", not an object", null);
         }
         return result;
     }
@@ -170,7 +172,8 @@ public final class QmpClient implements AutoCloseable {
         } catch (TimeoutException e) {
             throw new VmException.Timeout("no answer to QMP " + what + " within " + timeout.toMillis() + " ms");
         } catch (ExecutionException e) {
-            throw new VmException.MonitorError("QMP " + what + ": " + e.getCause().getMessage(), e.getCause());
+            throw new VmException.MonitorError(
+                    "QMP " + what + ": " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new VmException.MonitorError("interrupted waiting for QMP " + what, e);

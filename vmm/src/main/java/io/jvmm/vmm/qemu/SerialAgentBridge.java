@@ -60,7 +60,8 @@ final class SerialAgentBridge implements Closeable {
         } catch (IOException e) {
             closeQuietly(serial);
             closeQuietly(listener);
-            throw new VmException.BootFailed("cannot bridge the agent's serial port " + serialSocket + ": " + e.getMessage(), e);
+            throw new VmException.BootFailed(
+                    "cannot bridge the agent's serial port " + serialSocket + ": " + e.getMessage(), e);
         }
     }
 
@@ -83,7 +84,11 @@ final class SerialAgentBridge implements Closeable {
     private void connect(SocketChannel client) {
         try {
             int port = HybridVsock.parseRequest(HybridVsock.readLine(client, true));
-            mux.open(port, MuxEndpoint.of(client), OPEN_TIMEOUT, () -> HybridVsock.write(client, HybridVsock.answer(port)));
+            mux.open(
+                    port,
+                    MuxEndpoint.of(client),
+                    OPEN_TIMEOUT,
+                    () -> HybridVsock.write(client, HybridVsock.answer(port)));
         } catch (IOException | RuntimeException e) {
             LOG.debug("agent bridge refused a connection: {}", e.getMessage());
             closeQuietly(client);

@@ -10,13 +10,13 @@ import java.util.concurrent.TimeUnit;
 final class SparseCopy {
     private static final long LIMIT_SECONDS = 120;
 
-    private SparseCopy() {
-    }
+    private SparseCopy() {}
 
     static void copy(Path from, Path to) {
         try {
             Process cp = new ProcessBuilder("cp", "--sparse=always", from.toString(), to.toString())
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             if (!cp.waitFor(LIMIT_SECONDS, TimeUnit.SECONDS)) {
                 cp.destroyForcibly();
                 throw new VmException.BootFailed("copying " + from + " took longer than " + LIMIT_SECONDS + " s", null);

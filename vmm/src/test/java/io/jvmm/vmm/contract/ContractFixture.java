@@ -23,6 +23,7 @@ final class ContractFixture implements AutoCloseable {
     final OpenApiSpec spec;
     /** The API server of the monitor launched last. */
     RecordingApiServer api;
+
     private final List<RecordingApiServer> servers = new java.util.ArrayList<>();
 
     ContractFixture(String specFile, String basePath) throws IOException {
@@ -40,9 +41,17 @@ final class ContractFixture implements AutoCloseable {
 
     /** A VM of its own state directory {@code name}, for a second VM (a restored one) in one test. */
     VmConfig config(String name, boolean withShare) {
-        return new VmConfig(dir.resolve(name), dir.resolve("vmlinuz"), dir.resolve("initrd.img"),
-                Optional.of(dir.resolve("runtime.sqfs")), withShare ? Optional.of(dir.resolve("share")) : Optional.empty(),
-                2, 512, 3, Accel.TCG, "");
+        return new VmConfig(
+                dir.resolve(name),
+                dir.resolve("vmlinuz"),
+                dir.resolve("initrd.img"),
+                Optional.of(dir.resolve("runtime.sqfs")),
+                withShare ? Optional.of(dir.resolve("share")) : Optional.empty(),
+                2,
+                512,
+                3,
+                Accel.TCG,
+                "");
     }
 
     MonitorLauncher launcher() {

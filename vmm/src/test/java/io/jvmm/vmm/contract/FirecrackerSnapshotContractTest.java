@@ -35,12 +35,15 @@ class FirecrackerSnapshotContractTest {
                 vm.saveSnapshot(snapshot, TIMEOUT);
                 assertThat(vm.state()).isEqualTo(VmState.PAUSED);
                 var saved = f.api.requests().subList(5, f.api.requests().size());
-                assertThat(saved).extracting(r -> r.method() + " " + r.path())
+                assertThat(saved)
+                        .extracting(r -> r.method() + " " + r.path())
                         .containsExactly("PATCH /vm", "PUT /snapshot/create", "GET /version");
-                assertThat(saved).allSatisfy(r -> assertThat(r.errors()).as(r.path()).isEmpty());
+                assertThat(saved)
+                        .allSatisfy(r -> assertThat(r.errors()).as(r.path()).isEmpty());
                 assertThat(saved.get(1).body().get("snapshot_type").asText()).isEqualTo("Full");
                 assertThat(saved.get(1).body().get("snapshot_path").asText())
-                        .as("written under the partial name, never the final one").startsWith(snapshot.partialDir().toString());
+                        .as("written under the partial name, never the final one")
+                        .startsWith(snapshot.partialDir().toString());
             } finally {
                 vm.close();
             }
@@ -50,20 +53,25 @@ class FirecrackerSnapshotContractTest {
             assertThat(manifest.monitor()).isEqualTo("FIRECRACKER");
             assertThat(manifest.monitorVersion()).isEqualTo("1.10.0-stand-in");
             assertThat(manifest.memoryBytes()).isEqualTo(512L << 20);
-            assertThat(Files.getPosixFilePermissions(snapshot.vmstate())).as("read-only once committed (root ignores the bits)")
+            assertThat(Files.getPosixFilePermissions(snapshot.vmstate()))
+                    .as("read-only once committed (root ignores the bits)")
                     .doesNotContain(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
 
             VirtualMachine clone = VmmType.FIRECRACKER.restore(f.config("clone", false), f.launcher(), snapshot);
             try {
                 clone.start(TIMEOUT);
                 assertThat(clone.state()).isEqualTo(VmState.RUNNING);
-                assertThat(f.api.requests()).extracting(r -> r.method() + " " + r.path())
-                        .as("a load is the only request a fresh process gets").containsExactly("PUT /snapshot/load");
+                assertThat(f.api.requests())
+                        .extracting(r -> r.method() + " " + r.path())
+                        .as("a load is the only request a fresh process gets")
+                        .containsExactly("PUT /snapshot/load");
                 var load = f.api.requests().getFirst();
                 assertThat(load.errors()).isEmpty();
                 assertThat(load.body().at("/mem_backend/backend_type").asText()).isEqualTo("File");
-                assertThat(load.body().at("/mem_backend/backend_path").asText()).isEqualTo(snapshot.memory().toString());
-                assertThat(load.body().at("/vsock_override/uds_path").asText()).isEqualTo(clone.config().vsockSocket().toString());
+                assertThat(load.body().at("/mem_backend/backend_path").asText())
+                        .isEqualTo(snapshot.memory().toString());
+                assertThat(load.body().at("/vsock_override/uds_path").asText())
+                        .isEqualTo(clone.config().vsockSocket().toString());
                 assertThat(load.body().get("resume_vm").asBoolean()).isTrue();
                 assertThat(snapshot.inUse()).as("the clone maps its memory").isTrue();
                 assertThat(snapshot.deleteUnlessInUse()).isFalse();
@@ -83,7 +91,8 @@ class FirecrackerSnapshotContractTest {
                 vm.start(TIMEOUT);
                 f.api.failNext("PUT", "/snapshot/create", "Cannot write memory file: No space left on device");
                 assertThatThrownBy(() -> vm.saveSnapshot(snapshot, TIMEOUT))
-                        .isInstanceOf(VmException.MonitorError.class).hasMessageContaining("No space left on device");
+                        .isInstanceOf(VmException.MonitorError.class)
+                        .hasMessageContaining("No space left on device");
             } finally {
                 vm.close();
             }
@@ -101,13 +110,26 @@ class FirecrackerSnapshotContractTest {
                 vm.saveSnapshot(snapshot, TIMEOUT);
             }
             assertThatThrownBy(() -> VmmType.QEMU.restore(f.config("q", false), f.launcher(), snapshot))
-                    .isInstanceOf(VmException.SnapshotMismatch.class).hasMessageContaining("saved by FIRECRACKER");
+                    .isInstanceOf(VmException.SnapshotMismatch.class)
+                    .hasMessageContaining("saved by FIRECRACKER");
             var bigger = f.config("big", false);
-            var asked = new io.jvmm.vmm.VmConfig(bigger.stateDir(), bigger.kernel(), bigger.initrd(), bigger.runtimeDisk(),
-                    bigger.shareDir(), bigger.vcpus(), 1024, bigger.guestCid(), bigger.accel(), bigger.extraKernelArgs());
+            var asked = new io.jvmm.vmm.VmConfig(
+                    bigger.stateDir(),
+                    bigger.kernel(),
+                    bigger.initrd(),
+                    bigger.runtimeDisk(),
+                    bigger.shareDir(),
+                    bigger.vcpus(),
+                    1024,
+                    bigger.guestCid(),
+                    bigger.accel(),
+                    bigger.extraKernelArgs());
             assertThatThrownBy(() -> VmmType.FIRECRACKER.restore(asked, f.launcher(), snapshot))
-                    .isInstanceOf(VmException.SnapshotMismatch.class).hasMessageContaining("asked for 2 / 1024");
-            assertThat(Files.exists(asked.stateDir())).as("refused before anything was made").isFalse();
+                    .isInstanceOf(VmException.SnapshotMismatch.class)
+                    .hasMessageContaining("asked for 2 / 1024");
+            assertThat(Files.exists(asked.stateDir()))
+                    .as("refused before anything was made")
+                    .isFalse();
         }
     }
 

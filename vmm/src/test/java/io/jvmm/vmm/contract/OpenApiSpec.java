@@ -62,7 +62,11 @@ final class OpenApiSpec {
                 return Optional.of(p.get("schema"));
             }
         }
-        JsonNode schema = operation.path("requestBody").path("content").path("application/json").path("schema");
+        JsonNode schema = operation
+                .path("requestBody")
+                .path("content")
+                .path("application/json")
+                .path("schema");
         return schema.isMissingNode() ? Optional.empty() : Optional.of(schema);
     }
 
@@ -90,7 +94,8 @@ final class OpenApiSpec {
                 target = target.path(part);
             }
             if (target.isMissingNode()) {
-                throw new IllegalStateException("unresolved $ref " + current.get("$ref").asText());
+                throw new IllegalStateException(
+                        "unresolved $ref " + current.get("$ref").asText());
             }
             current = target;
         }
@@ -132,7 +137,7 @@ final class OpenApiSpec {
                     errors.add(at + ": expected a boolean");
                 }
             }
-            default -> { }
+            default -> {}
         }
         if (schema.has("enum")) {
             boolean found = false;

@@ -30,8 +30,7 @@ final class RecordingApiServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One request as received, and what the spec check found. */
-    record Recorded(String method, String path, JsonNode body, List<String> errors) {
-    }
+    record Recorded(String method, String path, JsonNode body, List<String> errors) {}
 
     private final OpenApiSpec spec;
     private final ServerSocketChannel server;
@@ -101,7 +100,7 @@ final class RecordingApiServer implements AutoCloseable {
             respond(out, 400, JSON.writeValueAsString(Map.of("fault_message", message)));
             return;
         }
-        effects.getOrDefault(method + " " + path, b -> { }).accept(json);
+        effects.getOrDefault(method + " " + path, b -> {}).accept(json);
         if (answers.containsKey(method + " " + path)) {
             respond(out, 200, answers.get(method + " " + path));
         } else {
@@ -128,7 +127,8 @@ final class RecordingApiServer implements AutoCloseable {
 
     private static void respond(OutputStream out, int status, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        String head = "HTTP/1.1 " + status + " X\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n";
+        String head = "HTTP/1.1 " + status + " X\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
+                + "\r\n\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         out.write(bytes);
         out.flush();

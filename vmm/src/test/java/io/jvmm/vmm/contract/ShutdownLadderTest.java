@@ -20,14 +20,25 @@ class ShutdownLadderTest {
             VirtualMachine vm = VmmType.FIRECRACKER.create(f.config(false), f.launcher());
             try {
                 vm.start(Duration.ofSeconds(10));
-                List<ShutdownLadder.Outcome> outcomes = ShutdownLadder.run(vm, ShutdownLadder.standard(vm,
-                        () -> {
-                            throw new IllegalStateException("agent unreachable");
-                        }, Duration.ofMillis(50), Duration.ofMillis(300), Duration.ofSeconds(5)));
-                assertThat(outcomes).extracting(ShutdownLadder.Outcome::step).containsExactly("agent", "power-button", "sigterm");
+                List<ShutdownLadder.Outcome> outcomes = ShutdownLadder.run(
+                        vm,
+                        ShutdownLadder.standard(
+                                vm,
+                                () -> {
+                                    throw new IllegalStateException("agent unreachable");
+                                },
+                                Duration.ofMillis(50),
+                                Duration.ofMillis(300),
+                                Duration.ofSeconds(5)));
+                assertThat(outcomes)
+                        .extracting(ShutdownLadder.Outcome::step)
+                        .containsExactly("agent", "power-button", "sigterm");
                 assertThat(outcomes.get(0).detail()).isEqualTo("agent unreachable");
-                assertThat(f.api.requests().getLast().body().get("action_type").asText()).isEqualTo("SendCtrlAltDel");
-                assertThat(outcomes).extracting(ShutdownLadder.Outcome::result).containsExactly("action_failed", "continued", "exited");
+                assertThat(f.api.requests().getLast().body().get("action_type").asText())
+                        .isEqualTo("SendCtrlAltDel");
+                assertThat(outcomes)
+                        .extracting(ShutdownLadder.Outcome::result)
+                        .containsExactly("action_failed", "continued", "exited");
                 assertThat(vm.exitFuture().get().monitorExitCode()).isEqualTo(143);
             } finally {
                 vm.close();

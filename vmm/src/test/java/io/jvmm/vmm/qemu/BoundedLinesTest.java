@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class BoundedLinesTest {
     @Test
     void linesEndAtNewlinesWithOrWithoutCarriageReturnAndTheLastMayBeUnterminated() throws IOException {
-        BoundedLines lines = new BoundedLines(new ByteArrayInputStream("one\r\ntwo\n\nthré".getBytes(StandardCharsets.UTF_8)), 100);
+        BoundedLines lines =
+                new BoundedLines(new ByteArrayInputStream("one\r\ntwo\n\nthré".getBytes(StandardCharsets.UTF_8)), 100);
         assertThat(lines.next()).isEqualTo("one");
         assertThat(lines.next()).isEqualTo("two");
         assertThat(lines.next()).isEmpty();
@@ -43,7 +44,8 @@ class BoundedLinesTest {
                 return len;
             }
         };
-        assertThatThrownBy(() -> new BoundedLines(endless, 1 << 16).next()).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> new BoundedLines(endless, 1 << 16).next())
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("longer than 65536 bytes");
     }
 

@@ -35,6 +35,7 @@ class QmpClientTest {
 
     @TempDir
     Path dir;
+
     private Thread monitor;
     private ServerSocketChannel listener;
     private final List<String> received = new CopyOnWriteArrayList<>();
@@ -57,12 +58,16 @@ class QmpClientTest {
         listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket));
         monitor = Thread.ofPlatform().daemon(true).start(() -> {
             try (SocketChannel ch = listener.accept();
-                 BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8))) {
+                    BufferedReader in = new BufferedReader(
+                            new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8))) {
                 OutputStream out = Channels.newOutputStream(ch);
-                send(out, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 19, \"minor\": 2, \"major\": 7}}, \"capabilities\": [\"oob\"]}}");
+                send(
+                        out,
+                        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 19, \"minor\": 2, \"major\": 7}}, \"capabilities\": [\"oob\"]}}");
                 for (String line = in.readLine(); line != null; line = in.readLine()) {
                     received.add(line);
-                    List<String> replies = line.contains("qmp_capabilities") ? List.of("{\"return\": {}, \"id\": " + id(line) + "}")
+                    List<String> replies = line.contains("qmp_capabilities")
+                            ? List.of("{\"return\": {}, \"id\": " + id(line) + "}")
                             : answer.apply(line);
                     if (replies == null) {
                         return; // hang up
@@ -108,10 +113,12 @@ class QmpClientTest {
 
     @Test
     void aQmpErrorNamesItsClassAndDescription() throws Exception {
-        Path socket = monitor(line -> List.of(
-                "{\"id\": $ID, \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command bogus has not been found\"}}"));
+        Path socket = monitor(
+                line -> List.of(
+                        "{\"id\": $ID, \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command bogus has not been found\"}}"));
         try (QmpClient qmp = QmpClient.connect(socket, CALL)) {
-            assertThatThrownBy(() -> qmp.execute("bogus", null, CALL)).isInstanceOf(VmException.MonitorError.class)
+            assertThatThrownBy(() -> qmp.execute("bogus", null, CALL))
+                    .isInstanceOf(VmException.MonitorError.class)
                     .hasMessage("QMP bogus failed: CommandNotFound: The command bogus has not been found");
         }
     }
@@ -120,7 +127,8 @@ class QmpClientTest {
     void aReturnThatIsNoObjectIsAnErrorNotAnEmptyAnswer() throws Exception {
         Path socket = monitor(line -> List.of("{\"return\": [{\"cpu-index\": 0}], \"id\": $ID}"));
         try (QmpClient qmp = QmpClient.connect(socket, CALL)) {
-            assertThatThrownBy(() -> qmp.execute("query-cpus-fast", null, CALL)).isInstanceOf(VmException.MonitorError.class)
+            assertThatThrownBy(() -> qmp.execute("query-cpus-fast", null, CALL))
+                    .isInstanceOf(VmException.MonitorError.class)
                     .hasMessage("QMP query-cpus-fast returned [{\"cpu-index\":0}], not an object");
         }
     }
@@ -129,7 +137,8 @@ class QmpClientTest {
     void aReplyThatNeverComesIsATimeoutAndTheConnectionStaysUsable() throws Exception {
         Path socket = monitor(line -> line.contains("slow") ? List.of() : List.of("{\"return\": {}, \"id\": $ID}"));
         try (QmpClient qmp = QmpClient.connect(socket, CALL)) {
-            assertThatThrownBy(() -> qmp.execute("slow", null, Duration.ofMillis(200))).isInstanceOf(VmException.Timeout.class)
+            assertThatThrownBy(() -> qmp.execute("slow", null, Duration.ofMillis(200)))
+                    .isInstanceOf(VmException.Timeout.class)
                     .hasMessageContaining("QMP slow");
             assertThat(qmp.execute("cont", null, CALL)).isEmpty();
         }
@@ -139,10 +148,12 @@ class QmpClientTest {
     void aMonitorThatHangsUpFailsThePendingCommandAndEveryLaterOne() throws Exception {
         Path socket = monitor(line -> null);
         try (QmpClient qmp = QmpClient.connect(socket, CALL)) {
-            assertThatThrownBy(() -> qmp.execute("quit", null, CALL)).isInstanceOf(VmException.MonitorError.class)
+            assertThatThrownBy(() -> qmp.execute("quit", null, CALL))
+                    .isInstanceOf(VmException.MonitorError.class)
                     .hasMessageContaining("QMP connection closed");
             qmp.closedFuture().get(5, TimeUnit.SECONDS);
-            assertThatThrownBy(() -> qmp.execute("cont", null, CALL)).isInstanceOf(VmException.MonitorError.class)
+            assertThatThrownBy(() -> qmp.execute("cont", null, CALL))
+                    .isInstanceOf(VmException.MonitorError.class)
                     .hasMessageContaining("QMP connection is closed");
         }
     }
@@ -153,7 +164,8 @@ class QmpClientTest {
         String flood = "{\"event\": \"X\", \"data\": {\"junk\": \"" + "a".repeat(QmpClient.MAX_LINE) + "\"}}";
         Path socket = monitor(line -> List.of(flood, "{\"return\": {}, \"id\": $ID}"));
         try (QmpClient qmp = QmpClient.connect(socket, CALL)) {
-            assertThatThrownBy(() -> qmp.execute("cont", null, CALL)).isInstanceOf(VmException.MonitorError.class)
+            assertThatThrownBy(() -> qmp.execute("cont", null, CALL))
+                    .isInstanceOf(VmException.MonitorError.class)
                     .hasMessageContaining("QMP connection closed");
             qmp.closedFuture().get(5, TimeUnit.SECONDS);
         }

@@ -2,19 +2,17 @@ package io.jvmm.agent.client;
 
 import com.google.protobuf.ByteString;
 import io.jvmm.api.agent.AgentPorts;
+import io.jvmm.api.agent.v1.CloseStdinResponse;
 import io.jvmm.api.agent.v1.ContainerRef;
 import io.jvmm.api.agent.v1.ContainerStatsResponse;
-import io.jvmm.api.agent.v1.EventsRequest;
-import io.jvmm.api.agent.v1.GuestEvent;
-import io.jvmm.sys.HybridVsock;
-import io.jvmm.ttrpc.ClientCall;
-import io.jvmm.ttrpc.MethodKind;
 import io.jvmm.api.agent.v1.CreateContainerRequest;
 import io.jvmm.api.agent.v1.CreateContainerResponse;
 import io.jvmm.api.agent.v1.DeleteContainerResponse;
 import io.jvmm.api.agent.v1.DeleteProcessResponse;
+import io.jvmm.api.agent.v1.EventsRequest;
 import io.jvmm.api.agent.v1.ExecProcessRequest;
 import io.jvmm.api.agent.v1.ExecProcessResponse;
+import io.jvmm.api.agent.v1.GuestEvent;
 import io.jvmm.api.agent.v1.ListProcessesResponse;
 import io.jvmm.api.agent.v1.PingRequest;
 import io.jvmm.api.agent.v1.PingResponse;
@@ -32,8 +30,10 @@ import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.api.agent.v1.SyncRequest;
 import io.jvmm.api.agent.v1.SyncResponse;
 import io.jvmm.api.agent.v1.WaitProcessResponse;
-import io.jvmm.api.agent.v1.CloseStdinResponse;
+import io.jvmm.sys.HybridVsock;
 import io.jvmm.ttrpc.CallOptions;
+import io.jvmm.ttrpc.ClientCall;
+import io.jvmm.ttrpc.MethodKind;
 import io.jvmm.ttrpc.TtrpcClient;
 import io.jvmm.ttrpc.TtrpcException;
 import java.io.IOException;
@@ -60,6 +60,7 @@ public final class AgentClient implements AutoCloseable {
      * 60 s limit; they get more room than the guest gives crun, so crun's own error is what comes back.
      */
     private static final Duration WORK_CALL_TIMEOUT = Duration.ofMinutes(5);
+
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
 
     private final Path vsockSocket;
@@ -100,8 +101,10 @@ public final class AgentClient implements AutoCloseable {
             sleep(Math.min(pauseMs, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
             pauseMs = Math.min(pauseMs * 2, 100);
         }
-        throw new AgentUnavailableException("guest agent did not answer on " + vsockSocket + " within "
-                + timeout.toMillis() + " ms" + (last == null ? "" : ": " + last.getMessage()), last);
+        throw new AgentUnavailableException(
+                "guest agent did not answer on " + vsockSocket + " within " + timeout.toMillis() + " ms"
+                        + (last == null ? "" : ": " + last.getMessage()),
+                last);
     }
 
     private static void sleep(long ms) {
@@ -119,7 +122,8 @@ public final class AgentClient implements AutoCloseable {
             return ttrpc.unary(AgentPorts.SERVICE, method, request, parser, CallOptions.withTimeout(timeout));
         } catch (TtrpcException e) {
             if (!ttrpc.isOpen()) {
-                throw new AgentUnavailableException("agent connection lost during " + method + ": " + e.getMessage(), e);
+                throw new AgentUnavailableException(
+                        "agent connection lost during " + method + ": " + e.getMessage(), e);
             }
             throw e;
         }
@@ -131,8 +135,16 @@ public final class AgentClient implements AutoCloseable {
 
     /** Sets the guest's time, hostname and entropy (reseeding its CSPRNG); answers its new machine id. */
     public String setupGuest(long timeUnixNano, String hostname, byte[] entropy) {
-        return call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
-                .setEntropy(ByteString.copyFrom(entropy)).build(), SetupGuestResponse.parser(), WORK_CALL_TIMEOUT).getMachineId();
+        return call(
+                        "SetupGuest",
+                        SetupGuestRequest.newBuilder()
+                                .setTimeUnixNano(timeUnixNano)
+                                .setHostname(hostname)
+                                .setEntropy(ByteString.copyFrom(entropy))
+                                .build(),
+                        SetupGuestResponse.parser(),
+                        WORK_CALL_TIMEOUT)
+                .getMachineId();
     }
 
     /**
@@ -140,10 +152,20 @@ public final class AgentClient implements AutoCloseable {
      * mounts the virtiofs share {@code shareTag} and configures its card from {@code network}
      * ("<address/prefix>,<gateway>,<mtu>"); either may be empty.
      */
-    public String setupRestoredGuest(long timeUnixNano, String hostname, byte[] entropy, String shareTag, String network) {
-        return call("SetupGuest", SetupGuestRequest.newBuilder().setTimeUnixNano(timeUnixNano).setHostname(hostname)
-                .setEntropy(ByteString.copyFrom(entropy)).setShareTag(shareTag).setNetwork(network).build(),
-                SetupGuestResponse.parser(), WORK_CALL_TIMEOUT).getMachineId();
+    public String setupRestoredGuest(
+            long timeUnixNano, String hostname, byte[] entropy, String shareTag, String network) {
+        return call(
+                        "SetupGuest",
+                        SetupGuestRequest.newBuilder()
+                                .setTimeUnixNano(timeUnixNano)
+                                .setHostname(hostname)
+                                .setEntropy(ByteString.copyFrom(entropy))
+                                .setShareTag(shareTag)
+                                .setNetwork(network)
+                                .build(),
+                        SetupGuestResponse.parser(),
+                        WORK_CALL_TIMEOUT)
+                .getMachineId();
     }
 
     public int createContainer(String id, String bundlePath, byte[] configJson, StdioSpec stdio) {
@@ -151,26 +173,55 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /** With {@code rootfsDiskSerial} set, the guest mounts that disk as the container's root (see the proto). */
-    public int createContainer(String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial) {
-        return call("CreateContainer", CreateContainerRequest.newBuilder().setContainerId(id).setBundlePath(bundlePath)
-                .setConfigJson(ByteString.copyFrom(configJson)).setStdio(stdio).setRootfsDiskSerial(rootfsDiskSerial).build(),
-                CreateContainerResponse.parser(), WORK_CALL_TIMEOUT).getPid();
+    public int createContainer(
+            String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial) {
+        return call(
+                        "CreateContainer",
+                        CreateContainerRequest.newBuilder()
+                                .setContainerId(id)
+                                .setBundlePath(bundlePath)
+                                .setConfigJson(ByteString.copyFrom(configJson))
+                                .setStdio(stdio)
+                                .setRootfsDiskSerial(rootfsDiskSerial)
+                                .build(),
+                        CreateContainerResponse.parser(),
+                        WORK_CALL_TIMEOUT)
+                .getPid();
     }
 
     public int startContainer(String id) {
-        return call("StartContainer", ContainerRef.newBuilder().setContainerId(id).build(),
-                StartContainerResponse.parser(), WORK_CALL_TIMEOUT).getPid();
+        return call(
+                        "StartContainer",
+                        ContainerRef.newBuilder().setContainerId(id).build(),
+                        StartContainerResponse.parser(),
+                        WORK_CALL_TIMEOUT)
+                .getPid();
     }
 
     public int exec(String id, String execId, byte[] processJson, StdioSpec stdio) {
-        return call("ExecProcess", ExecProcessRequest.newBuilder().setContainerId(id).setExecId(execId)
-                .setProcessJson(ByteString.copyFrom(processJson)).setStdio(stdio).build(),
-                ExecProcessResponse.parser(), WORK_CALL_TIMEOUT).getPid();
+        return call(
+                        "ExecProcess",
+                        ExecProcessRequest.newBuilder()
+                                .setContainerId(id)
+                                .setExecId(execId)
+                                .setProcessJson(ByteString.copyFrom(processJson))
+                                .setStdio(stdio)
+                                .build(),
+                        ExecProcessResponse.parser(),
+                        WORK_CALL_TIMEOUT)
+                .getPid();
     }
 
     public void signal(String id, String execId, int signal, boolean all) {
-        call("SignalProcess", SignalProcessRequest.newBuilder().setProcess(ref(id, execId)).setSignal(signal).setAll(all).build(),
-                SignalProcessResponse.parser(), CALL_TIMEOUT);
+        call(
+                "SignalProcess",
+                SignalProcessRequest.newBuilder()
+                        .setProcess(ref(id, execId))
+                        .setSignal(signal)
+                        .setAll(all)
+                        .build(),
+                SignalProcessResponse.parser(),
+                CALL_TIMEOUT);
     }
 
     /** Blocks until the process exits and its output is drained, up to {@code timeout}. */
@@ -183,33 +234,62 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public void resizePty(String id, String execId, int width, int height) {
-        call("ResizePty", ResizePtyRequest.newBuilder().setProcess(ref(id, execId)).setWidth(width).setHeight(height).build(),
-                ResizePtyResponse.parser(), CALL_TIMEOUT);
+        call(
+                "ResizePty",
+                ResizePtyRequest.newBuilder()
+                        .setProcess(ref(id, execId))
+                        .setWidth(width)
+                        .setHeight(height)
+                        .build(),
+                ResizePtyResponse.parser(),
+                CALL_TIMEOUT);
     }
 
     public List<Integer> listProcesses(String id) {
-        return call("ListProcesses", ContainerRef.newBuilder().setContainerId(id).build(),
-                ListProcessesResponse.parser(), CALL_TIMEOUT).getPidsList();
+        return call(
+                        "ListProcesses",
+                        ContainerRef.newBuilder().setContainerId(id).build(),
+                        ListProcessesResponse.parser(),
+                        CALL_TIMEOUT)
+                .getPidsList();
     }
 
     public ContainerStatsResponse stats(String id) {
-        return call("ContainerStats", ContainerRef.newBuilder().setContainerId(id).build(), ContainerStatsResponse.parser(), CALL_TIMEOUT);
+        return call(
+                "ContainerStats",
+                ContainerRef.newBuilder().setContainerId(id).build(),
+                ContainerStatsResponse.parser(),
+                CALL_TIMEOUT);
     }
 
     public void updateContainer(String id, byte[] resourcesJson) {
-        call("UpdateContainer", io.jvmm.api.agent.v1.UpdateContainerRequest.newBuilder().setContainerId(id)
-                .setResourcesJson(ByteString.copyFrom(resourcesJson)).build(),
-                io.jvmm.api.agent.v1.UpdateContainerResponse.parser(), WORK_CALL_TIMEOUT);
+        call(
+                "UpdateContainer",
+                io.jvmm.api.agent.v1.UpdateContainerRequest.newBuilder()
+                        .setContainerId(id)
+                        .setResourcesJson(ByteString.copyFrom(resourcesJson))
+                        .build(),
+                io.jvmm.api.agent.v1.UpdateContainerResponse.parser(),
+                WORK_CALL_TIMEOUT);
     }
 
     /** Guest events (OOM kills) as they happen; close the returned call to stop. */
     public ClientCall<EventsRequest, GuestEvent> events() {
-        return ttrpc.stream(AgentPorts.SERVICE, "Events", MethodKind.SERVER_STREAMING, EventsRequest.getDefaultInstance(),
-                GuestEvent.parser(), CallOptions.DEFAULT);
+        return ttrpc.stream(
+                AgentPorts.SERVICE,
+                "Events",
+                MethodKind.SERVER_STREAMING,
+                EventsRequest.getDefaultInstance(),
+                GuestEvent.parser(),
+                CallOptions.DEFAULT);
     }
 
     public void deleteContainer(String id) {
-        call("DeleteContainer", ContainerRef.newBuilder().setContainerId(id).build(), DeleteContainerResponse.parser(), WORK_CALL_TIMEOUT);
+        call(
+                "DeleteContainer",
+                ContainerRef.newBuilder().setContainerId(id).build(),
+                DeleteContainerResponse.parser(),
+                WORK_CALL_TIMEOUT);
     }
 
     /** Forgets an exited exec process in the guest (its exec id may then be used again). */
@@ -227,16 +307,21 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public void powerOff(Duration grace) {
-        call("PowerOff", PowerOffRequest.newBuilder().setGraceMs((int) grace.toMillis()).build(),
-                PowerOffResponse.parser(), CALL_TIMEOUT);
+        call(
+                "PowerOff",
+                PowerOffRequest.newBuilder().setGraceMs((int) grace.toMillis()).build(),
+                PowerOffResponse.parser(),
+                CALL_TIMEOUT);
     }
 
     /** Opens one stdio stream of a process; exec id empty for the container's init process. */
     public StdioStream openStdio(StdioStream.Kind kind, String containerId, String execId) throws IOException {
         SocketChannel channel = HybridVsock.connect(vsockSocket, AgentPorts.STDIO);
         try {
-            HybridVsock.write(channel, kind.name().toLowerCase(Locale.ROOT) + " " + containerId + " "
-                    + (execId.isEmpty() ? "-" : execId) + "\n");
+            HybridVsock.write(
+                    channel,
+                    kind.name().toLowerCase(Locale.ROOT) + " " + containerId + " " + (execId.isEmpty() ? "-" : execId)
+                            + "\n");
         } catch (IOException e) {
             channel.close();
             throw e;

@@ -9,7 +9,11 @@ import java.nio.channels.SocketChannel;
 /** One stdio stream of a guest process: raw bytes, end of stream = the other side closed. */
 public final class StdioStream implements AutoCloseable {
     /** Which stream, as named in the stdio header. */
-    public enum Kind { STDIN, STDOUT, STDERR }
+    public enum Kind {
+        STDIN,
+        STDOUT,
+        STDERR
+    }
 
     private final SocketChannel channel;
 

@@ -1,0 +1,93 @@
+package io.jvmm.task.sandbox;
+
+import io.jvmm.vmm.Accel;
+import io.jvmm.vmm.GuestNic;
+import io.jvmm.vmm.VmConfig;
+import io.jvmm.vmm.VmmUser;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * How a sandbox's VM is to be started, decided before anything runs: its configuration, the network it is
+ * wired into (a pod's namespace gets a card with the pod's address, attached here; the host's network a
+ * user-mode card; otherwise none), whether it comes from a template, and whether the container's root
+ * travels as a disk instead of over the share.
+ *
+ * @param network the pod's network, attached: its owner (the sandbox) detaches it
+ * @param guestNetwork the guest's address, gateway and MTU as the guest agent reads them ("" for none)
+ */
+record VmLaunch(
+        VmConfig config, Optional<PodNetwork> network, String guestNetwork, boolean fromTemplate, boolean rootOnDisk) {
+
+    /**
+     * {@code rootOnDiskIfTemplated}: the one container of this sandbox needs nothing from the host but its
+     * root, so a VM restored from a template gets that root as a disk and no share: without vhost-user its
+     * memory stays a copy-on-write mapping of the template's (docs/snapshots.md).
+     */
+    static VmLaunch plan(
+            SandboxSettings settings,
+            Path stateDir,
+            Path shareDir,
+            VmSize size,
+            NetworkPlan plan,
+            boolean templated,
+            boolean rootOnDiskIfTemplated)
+            throws IOException {
+        Accel accel = AccelChoice.resolve(settings); // before anything is attached that would need undoing
+        Optional<VmmUser> vmmUser = settings.vmmAccount(); // read from the host's accounts once
+        Optional<GuestNic> nic = Optional.empty();
+        Optional<PodNetwork> network = Optional.empty();
+        String guestNetwork = "";
+        switch (plan) {
+            case NetworkPlan.PodNamespace pod -> {
+                PodNetwork attached = PodNetwork.attach(pod.netns(), vmmUser);
+                network = Optional.of(attached);
+                nic = Optional.of(attached.nic());
+                guestNetwork = attached.guestConfig();
+            }
+            case NetworkPlan.Host host -> {
+                nic = Optional.of(new GuestNic.HostUser());
+                guestNetwork = PodNetwork.guestConfig(GuestNic.HostUser.GUEST_ADDRESS, GuestNic.HostUser.GATEWAY, 1500);
+            }
+            case NetworkPlan.Isolated none -> {}
+        }
+        // A template's guest learns its network from SetupGuest; a cold boot from its kernel command line.
+        String kernelArgs = templated || guestNetwork.isEmpty()
+                ? settings.extraKernelArgs()
+                : (settings.extraKernelArgs() + " jvmm.net=" + guestNetwork).strip();
+        boolean rootOnDisk = templated && rootOnDiskIfTemplated && plan instanceof NetworkPlan.Isolated;
+        VmConfig config = new VmConfig(
+                stateDir,
+                settings.kernel(),
+                settings.initrd(),
+                settings.runtimeDisk(),
+                rootOnDisk ? Optional.empty() : Optional.of(shareDir),
+                size.vcpus(),
+                size.memoryMib(),
+                3,
+                accel,
+                kernelArgs,
+                nic,
+                settings.cpuModel(),
+                vmmUser);
+        return new VmLaunch(config, network, guestNetwork, templated, rootOnDisk);
+    }
+
+    /** A VM started from a container's checkpoint: its size as saved, its root on a disk, no share, no card. */
+    static VmConfig restoring(SandboxSettings settings, Path stateDir, ContainerCheckpoint.Manifest m, Accel accel) {
+        return new VmConfig(
+                        stateDir,
+                        settings.kernel(),
+                        settings.initrd(),
+                        settings.runtimeDisk(),
+                        Optional.empty(),
+                        m.vcpus(),
+                        m.memoryMib(),
+                        3,
+                        accel,
+                        settings.extraKernelArgs())
+                .withCpuModel(settings.cpuModel())
+                .withVmmUser(settings.vmmAccount());
+    }
+}
