@@ -26,7 +26,8 @@ public final class VsockStream implements Closeable {
 
     public InputStream inputStream() {
         return new InputStream() {
-            private final Arena arena = Arena.ofShared();
+            // Freed when the stream is unreachable (a shared arena would hold its buffer until closed, never).
+            private final Arena arena = Arena.ofAuto();
             private final MemorySegment buffer = arena.allocate(BUFFER);
 
             @Override
@@ -53,7 +54,8 @@ public final class VsockStream implements Closeable {
 
     public OutputStream outputStream() {
         return new OutputStream() {
-            private final Arena arena = Arena.ofShared();
+            // Freed when the stream is unreachable (a shared arena would hold its buffer until closed, never).
+            private final Arena arena = Arena.ofAuto();
             private final MemorySegment buffer = arena.allocate(BUFFER);
 
             @Override

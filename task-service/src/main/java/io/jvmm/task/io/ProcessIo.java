@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -114,7 +115,7 @@ public final class ProcessIo implements AutoCloseable {
         track(stream);
         Thread t = Thread.ofPlatform()
                 .daemon(true)
-                .name(kind.name().toLowerCase() + "-" + label)
+                .name(kind.name().toLowerCase(Locale.ROOT) + "-" + label)
                 .unstarted(() -> {
                     try (stream;
                             OutputStream out = sinkOpener.open()) {

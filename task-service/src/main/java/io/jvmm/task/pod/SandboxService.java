@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -103,7 +104,7 @@ public final class SandboxService {
             requireSandbox(id);
             if (starting || !state.canBecome(SandboxState.READY)) {
                 throw TaskException.failedPrecondition("cannot start sandbox " + id + ": it is "
-                        + (starting ? "starting" : state.name().toLowerCase()));
+                        + (starting ? "starting" : state.name().toLowerCase(Locale.ROOT)));
             }
             starting = true;
             size = PodSizing.size(pod.resources(), configuredSize);
@@ -130,7 +131,7 @@ public final class SandboxService {
             if (state != SandboxState.CREATED) {
                 // Stopped or shut down while it booted: those calls end the VM (they wait for the boot).
                 throw TaskException.failedPrecondition(
-                        "sandbox " + id + " was " + state.name().toLowerCase() + " while it started");
+                        "sandbox " + id + " was " + state.name().toLowerCase(Locale.ROOT) + " while it started");
             }
             state = SandboxState.READY;
             pid = vm.monitorPid();
@@ -227,7 +228,7 @@ public final class SandboxService {
             vm = tasks.sandbox()
                     .status()
                     .orElseThrow(() -> TaskException.failedPrecondition(
-                            "sandbox " + id + " is " + state.name().toLowerCase() + ": no VM to measure"));
+                            "sandbox " + id + " is " + state.name().toLowerCase(Locale.ROOT) + ": no VM to measure"));
         }
         return new Measured(vm, tasks.guestProcessCount());
     }
@@ -266,7 +267,7 @@ public final class SandboxService {
         requireSandbox(id);
         if (!state.canBecome(target)) {
             throw TaskException.failedPrecondition("cannot " + action + " sandbox " + id + ": it is "
-                    + state.name().toLowerCase());
+                    + state.name().toLowerCase(Locale.ROOT));
         }
         state = target;
     }
