@@ -146,6 +146,32 @@ public final class SandboxLifecycle {
         return result;
     }
 
+    /**
+     * Runs {@code signal} (a Kill) where the guest can deliver it: a paused VM is resumed for it and paused
+     * again, as runc's shim signals a frozen container (a paused VM's guest runs no code, so the signal
+     * would wait for the agent's deadline and fail). Under this monitor, so no Pause or Resume interleaves.
+     */
+    void deliver(Runnable signal) {
+        Sandbox sb = sandbox;
+        if (sb == null || !sb.isPaused()) {
+            signal.run();
+            return;
+        }
+        synchronized (this) {
+            sb = booted();
+            if (!sb.isPaused()) {
+                signal.run();
+                return;
+            }
+            sb.resume(ContainerWork.MONITOR_CALL);
+            try {
+                signal.run();
+            } finally {
+                sb.pause(ContainerWork.MONITOR_CALL);
+            }
+        }
+    }
+
     /** The running VM's agent; FAILED_PRECONDITION when no VM runs. */
     GuestAgent agent() {
         return booted().agent();

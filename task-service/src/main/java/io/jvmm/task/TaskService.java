@@ -227,10 +227,11 @@ public final class TaskService implements AutoCloseable {
         }
         ContainerWork work = work(c);
         if (execId == null || execId.isEmpty()) {
-            c.init().apply(s -> s.kill(work, signal, all));
+            sandbox.deliver(() -> c.init().apply(s -> s.kill(work, signal, all)));
         } else {
             ExecProcess exec = c.exec(execId);
-            exec.apply(s -> s.kill(new ExecWork(sandbox, work, exec, c.init().status()), signal, all));
+            sandbox.deliver(() -> exec.apply(
+                    s -> s.kill(new ExecWork(sandbox, work, exec, c.init().status()), signal, all)));
         }
     }
 

@@ -26,12 +26,18 @@ public final class FakeSandbox implements Sandbox {
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private volatile boolean vm;
     private volatile boolean booted;
+    private volatile boolean paused;
     volatile IOException bootFailure;
     volatile IOException rootFailure;
 
     @Override
     public boolean isBooted() {
         return booted && !exit.isDone();
+    }
+
+    @Override
+    public boolean isPaused() {
+        return paused;
     }
 
     @Override
@@ -134,11 +140,13 @@ public final class FakeSandbox implements Sandbox {
     @Override
     public void pause(Duration timeout) {
         calls.add("pause");
+        paused = true;
     }
 
     @Override
     public void resume(Duration timeout) {
         calls.add("resume");
+        paused = false;
     }
 
     @Override

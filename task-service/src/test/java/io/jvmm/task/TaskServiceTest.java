@@ -356,4 +356,22 @@ class TaskServiceTest {
         assertThat(sandbox.calls).endsWith("pause", "checkpoint c1", "resume");
         assertThat(awaitExit("c1", "").status()).isEqualTo(137);
     }
+
+    /** runc's shim signals a paused (frozen) container; a paused VM's guest runs no code to deliver it. */
+    @Test
+    void aKillOfAPausedTaskIsDeliveredWithTheVmBrieflyRunningAndTheVmStaysPaused() throws Exception {
+        createAndStart("c1");
+        createAndStart("c2");
+        tasks.exec("c1", "e1", NO_STDIO, PROCESS);
+        tasks.start("c1", "e1");
+        tasks.pause("c1");
+        tasks.kill("c1", "e1", 9, false);
+        assertThat(awaitExit("c1", "e1").status()).isEqualTo(137);
+        tasks.kill("c1", "", 9, false);
+        assertThat(awaitExit("c1", "").status()).isEqualTo(137);
+        assertThat(sandbox.calls).endsWith("pause", "resume", "pause", "resume", "pause");
+        assertThat(sandbox.isPaused()).isTrue();
+        assertThat(tasks.state("c2", "").state()).isEqualTo(ProcessStatus.PAUSED);
+        assertThat(tasks.state("c1", "").state()).isEqualTo(ProcessStatus.STOPPED);
+    }
 }

@@ -78,6 +78,10 @@ public abstract class AbstractVm implements VirtualMachine {
         state = state.to(target, action);
     }
 
+    private synchronized void end(VmState end) {
+        state = state.ended(end);
+    }
+
     @Override
     public final void start(Duration timeout) {
         transition(VmState.BOOTING, "start");
@@ -146,11 +150,7 @@ public abstract class AbstractVm implements VirtualMachine {
 
     /** A boot that failed ends FAILED (final, so cleaning up after it cannot turn it into STOPPED). */
     private void fail() {
-        synchronized (this) {
-            if (!state.isFinal()) {
-                state = VmState.FAILED;
-            }
-        }
+        end(VmState.FAILED);
         close();
     }
 
@@ -211,11 +211,7 @@ public abstract class AbstractVm implements VirtualMachine {
     }
 
     private void onMonitorExit(int code) {
-        synchronized (this) {
-            if (!state.isFinal()) {
-                state = VmState.STOPPED;
-            }
-        }
+        end(VmState.STOPPED);
         String reason = guestShutdown ? "guest shut down" : code == 0 ? "monitor quit" : "monitor exited with " + code;
         LOG.info("{} (pid {}) exited: {}", monitor.name(), monitor.pid(), reason);
         exit.complete(new VmExit(Instant.now(), guestShutdown, code, reason));
@@ -325,11 +321,7 @@ public abstract class AbstractVm implements VirtualMachine {
         }
         helpers.forEach(SupervisedProcess::kill);
         cgroup.ifPresent(CgroupLeaf::close);
-        synchronized (this) {
-            if (!state.isFinal()) {
-                state = VmState.STOPPED;
-            }
-        }
+        end(VmState.STOPPED);
         for (Path p : sockets()) {
             try {
                 Files.deleteIfExists(p);

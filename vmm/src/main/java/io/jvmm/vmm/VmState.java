@@ -37,6 +37,17 @@ public enum VmState {
         return target;
     }
 
+    /**
+     * The state after the VM ended as {@code end} (STOPPED or FAILED): a VM that already ended keeps its end
+     * (a failed boot cleaned up afterwards stays FAILED); otherwise through {@link #to}.
+     */
+    public VmState ended(VmState end) {
+        if (!end.isFinal()) {
+            throw new IllegalArgumentException(end + " is not an end");
+        }
+        return isFinal() ? this : to(end, "end");
+    }
+
     public boolean isFinal() {
         return this == STOPPED || this == FAILED;
     }

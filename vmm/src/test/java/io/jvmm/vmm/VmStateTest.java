@@ -31,4 +31,12 @@ class VmStateTest {
             }
         }
     }
+
+    @Test
+    void aVmEndsOnceAndKeepsItsFirstEnd() {
+        assertThat(VmState.BOOTING.ended(VmState.FAILED)).isEqualTo(VmState.FAILED);
+        assertThat(VmState.PAUSED.ended(VmState.STOPPED)).isEqualTo(VmState.STOPPED);
+        assertThat(VmState.FAILED.ended(VmState.STOPPED)).isEqualTo(VmState.FAILED);
+        assertThatThrownBy(() -> VmState.RUNNING.ended(VmState.PAUSED)).isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -279,7 +279,7 @@ class JvmmContainerdTest {
 
     /**
      * Requests the shim must refuse (or accept) exactly as runc's does, as ctr reports them: a duplicate
-     * exec id, resuming a running task, killing an exited one; then delete.
+     * exec id, resuming a running task, killing a paused one, killing an exited one; then delete.
      */
     @Test
     void refusalsMatchTheRuncShims() throws Exception {
@@ -333,7 +333,9 @@ class JvmmContainerdTest {
         }
         outcomes.add(
                 "resume running: " + (containerd.ctr(null, "task", "resume", id).exitCode() == 0 ? "ok" : "refused"));
-        outcomes.add("kill: "
+        // A paused task is killed as runc's shim kills a frozen container (jvmm resumes the VM for it).
+        outcomes.add("pause: " + containerd.ctr(null, "task", "pause", id).exitCode());
+        outcomes.add("kill paused: "
                 + containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id).exitCode());
         containerd.awaitTask(id, "STOPPED", 60);
         outcomes.add("kill exited: "

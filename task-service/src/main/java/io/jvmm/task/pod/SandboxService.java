@@ -120,7 +120,7 @@ public final class SandboxService {
             synchronized (lock) {
                 starting = false;
                 if (state == SandboxState.CREATED) {
-                    state = SandboxState.STOPPED;
+                    transition(id, SandboxState.STOPPED, "fail to start");
                 }
             }
             exit.complete(new SandboxExit(255, Instant.now()));
@@ -133,7 +133,7 @@ public final class SandboxService {
                 throw TaskException.failedPrecondition(
                         "sandbox " + id + " was " + state.name().toLowerCase(Locale.ROOT) + " while it started");
             }
-            state = SandboxState.READY;
+            transition(id, SandboxState.READY, "start");
             pid = vm.monitorPid();
         }
         tasks.sandbox().exit().ifPresent(f -> f.thenAccept(this::vmEnded));
@@ -148,7 +148,7 @@ public final class SandboxService {
                 : vmExit.monitorExitCode() < 0 ? 128 - vmExit.monitorExitCode() : vmExit.monitorExitCode();
         synchronized (lock) {
             if (state == SandboxState.READY) {
-                state = SandboxState.STOPPED;
+                transition(sandboxId, SandboxState.STOPPED, "stop");
             }
         }
         if (exit.complete(new SandboxExit(status, vmExit.at()))) {
@@ -243,7 +243,7 @@ public final class SandboxService {
             if (state == SandboxState.SHUTDOWN) {
                 return;
             }
-            state = SandboxState.SHUTDOWN;
+            transition(id, SandboxState.SHUTDOWN, "shut down");
             stopRequested = true;
         }
         tasks.close();
@@ -263,6 +263,7 @@ public final class SandboxService {
         }
     }
 
+    /** Every change of state after CreateSandbox's first one goes through here, checked by {@link SandboxState}. */
     private void transition(String id, SandboxState target, String action) {
         requireSandbox(id);
         if (!state.canBecome(target)) {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -19,7 +20,7 @@ final class RootfsImage {
     /** ext4's cost per file, roughly: an inode and the last partial block. */
     private static final long PER_FILE = 4096;
 
-    private static final long MKFS_TIMEOUT_SECONDS = 120;
+    private static final Duration MKFS_TIMEOUT = Duration.ofSeconds(120);
     private static final List<Path> MKFS = List.of(Path.of("/usr/sbin/mkfs.ext4"), Path.of("/sbin/mkfs.ext4"));
 
     private RootfsImage() {}
@@ -45,7 +46,7 @@ final class RootfsImage {
                         image.toString(),
                         sizeMib + "M"),
                 null,
-                MKFS_TIMEOUT_SECONDS);
+                MKFS_TIMEOUT);
     }
 
     private static Path mkfs() throws IOException {

@@ -26,6 +26,9 @@ public interface Sandbox extends AutoCloseable {
     /** Booted, and its VM has not ended since. */
     boolean isBooted();
 
+    /** Whether its VM is paused (Pause: its vCPUs stopped). */
+    boolean isPaused();
+
     /** Whether a VM was made (it may have stopped since). */
     boolean hasVm();
 

@@ -70,6 +70,12 @@ public final class VmSandbox implements Sandbox {
     }
 
     @Override
+    public boolean isPaused() {
+        VirtualMachine v = vm;
+        return v != null && v.state() == io.jvmm.vmm.VmState.PAUSED;
+    }
+
+    @Override
     public boolean hasVm() {
         return vm != null;
     }
