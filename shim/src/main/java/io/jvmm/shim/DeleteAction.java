@@ -31,7 +31,8 @@ final class DeleteAction {
 
     void run(OutputStream out) throws IOException {
         String group = GroupId.of(bundle, flags.id());
-        Path socket = SocketAddress.socketPath(SocketAddress.DEFAULT_DIR, flags.address(), flags.namespace(), group);
+        Path socket =
+                SocketAddress.forDelete(bundle, SocketAddress.DEFAULT_DIR, flags.address(), flags.namespace(), group);
         if (!StartAction.accepts(socket)) {
             Path stateDir = SandboxDirs.stateDir(config.settings(), flags.namespace(), group);
             if (Files.exists(stateDir)) {

@@ -87,7 +87,8 @@ public final class TaskService implements AutoCloseable {
             GuestAgent agent = sandbox.agent();
             InitProcess init = new InitProcess(id, request.stdio(), false);
             long asked = System.nanoTime();
-            init.inGuest(agent.createContainer(id, root.guestSpec(), request.stdio(), root.diskSerial()), sb.vmmPid());
+            init.inGuest(
+                    agent.createContainerOrUndo(id, root.guestSpec(), request.stdio(), root.diskSerial()), sb.vmmPid());
             LOG.info(
                     "container {} created in the guest (pid {} there) in {} ms",
                     id,

@@ -26,6 +26,7 @@ public final class FakeGuest implements GuestAgent {
     final List<String> calls = new CopyOnWriteArrayList<>();
     private final Map<String, CompletableFuture<ExitStatus>> processes = new ConcurrentHashMap<>();
     private final Map<String, RuntimeException> failures = new ConcurrentHashMap<>();
+    private final Map<String, RuntimeException> lateFailures = new ConcurrentHashMap<>();
     private final List<Consumer<String>> oomListeners = new CopyOnWriteArrayList<>();
     private volatile boolean dead;
     private volatile Runnable onStart = () -> {};
@@ -37,6 +38,11 @@ public final class FakeGuest implements GuestAgent {
 
     void failNext(String method, RuntimeException e) {
         failures.put(method, e);
+    }
+
+    /** The next call of {@code method} does its work, then fails (a guest slower than the host's deadline). */
+    void failNextAfterWork(String method, RuntimeException e) {
+        lateFailures.put(method, e);
     }
 
     /** Runs inside StartContainer, before it answers. */
@@ -77,7 +83,14 @@ public final class FakeGuest implements GuestAgent {
     @Override
     public synchronized int createContainer(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial) {
         enter("CreateContainer", id);
+        if (processes.containsKey(id)) {
+            throw TaskException.alreadyExists("guest CreateContainer: container " + id + " already exists");
+        }
         processes.put(id, new CompletableFuture<>());
+        RuntimeException late = lateFailures.remove("CreateContainer");
+        if (late != null) {
+            throw late;
+        }
         return nextPid++;
     }
 

@@ -374,4 +374,15 @@ class TaskServiceTest {
         assertThat(tasks.state("c2", "").state()).isEqualTo(ProcessStatus.PAUSED);
         assertThat(tasks.state("c1", "").state()).isEqualTo(ProcessStatus.STOPPED);
     }
+
+    /** A create that timed out here may have finished in the guest: it is undone there, so a retry works. */
+    @Test
+    void aCreateThatTimesOutIsUndoneInTheGuestSoARetryWorks() throws Exception {
+        guest.failNextAfterWork("CreateContainer", TaskException.deadlineExceeded("guest CreateContainer: too slow"));
+        CreateTask r = request("c1");
+        assertThat(codeOf(() -> tasks.create(r))).isEqualTo(Code.DEADLINE_EXCEEDED);
+        assertThat(guest.calls).contains("DeleteContainer c1");
+        assertThat(guest.exists("c1", "")).isFalse();
+        assertThat(tasks.create(r)).isEqualTo(4242);
+    }
 }

@@ -19,6 +19,32 @@ public final class SocketAddress {
         return dir.resolve(Sha256.hex(joined));
     }
 
+    /**
+     * The group's socket for {@code delete}: where {@code start} put it, as it recorded in the bundle's
+     * {@code address} file (containerd 2.3 may give start a socket directory and gives delete none), else
+     * under {@code defaultDir}. A recorded path is used only if it is absolute and named as this group's
+     * socket is, so an edited file cannot point delete at anything else.
+     */
+    public static Path forDelete(
+            Path bundle, Path defaultDir, String containerdAddress, String namespace, String groupId) {
+        Path expected = socketPath(defaultDir, containerdAddress, namespace, groupId);
+        try {
+            String recorded =
+                    java.nio.file.Files.readString(bundle.resolve("address")).strip();
+            if (recorded.startsWith("unix://")) {
+                Path socket = Path.of(recorded.substring("unix://".length())).normalize();
+                if (socket.isAbsolute()
+                        && socket.getFileName() != null
+                        && socket.getFileName().equals(expected.getFileName())) {
+                    return socket;
+                }
+            }
+        } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+            // no record (a start that failed early, an older shim): the default place
+        }
+        return expected;
+    }
+
     public static String uri(Path socket) {
         return "unix://" + socket;
     }

@@ -1,8 +1,10 @@
 package io.jvmm.task.guest;
 
 import io.jvmm.agent.client.StdioStream;
+import io.jvmm.task.TaskException;
 import io.jvmm.task.io.StdioConfig;
 import io.jvmm.task.process.ExitStatus;
+import io.jvmm.ttrpc.Code;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -17,6 +19,25 @@ import java.util.function.Consumer;
 public interface GuestAgent {
     /** Creates the container (its init waiting for start); answers the init's pid in the guest. */
     int createContainer(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial);
+
+    /**
+     * {@link #createContainer}, undone in the guest when it fails in any way but "exists": a create that
+     * timed out here may still finish there, and a retry would then be refused as a duplicate.
+     */
+    default int createContainerOrUndo(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial) {
+        try {
+            return createContainer(id, specJson, stdio, rootDiskSerial);
+        } catch (TaskException e) {
+            if (e.statusCode() != Code.ALREADY_EXISTS) {
+                try {
+                    deleteContainer(id);
+                } catch (RuntimeException undo) {
+                    e.addSuppressed(undo);
+                }
+            }
+            throw e;
+        }
+    }
 
     void startContainer(String id);
 
