@@ -3,6 +3,8 @@ package io.jvmm.vmm;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -46,20 +48,50 @@ public final class ShutdownLadder {
 
     /** Runs the ladder until the VM has exited; answers each step's outcome, in order. */
     public static List<Outcome> run(VirtualMachine vm, List<Step> steps) {
+        return run(vm.exitFuture(), steps);
+    }
+
+    /**
+     * The ladder against the VM's end: each step gets its wait in all, its action included, so a step whose
+     * action blocks (an agent that never answers its PowerOff) cannot outlast the time the caller gave the
+     * whole ladder: the action is left to finish on its own and the next step begins.
+     */
+    static List<Outcome> run(CompletableFuture<?> exit, List<Step> steps) {
         List<Outcome> outcomes = new ArrayList<>();
         for (Step step : steps) {
-            if (vm.exitFuture().isDone()) {
+            if (exit.isDone()) {
                 break;
             }
+            long deadline = System.nanoTime() + step.exitWait().toNanos();
+            CompletableFuture<Void> action = new CompletableFuture<>();
+            Thread.ofVirtual().name("shutdown-" + step.name()).start(() -> {
+                try {
+                    step.action().run();
+                    action.complete(null);
+                } catch (Exception e) {
+                    action.completeExceptionally(e);
+                }
+            });
             boolean ok = true;
             String detail = "";
             try {
-                step.action().run();
-            } catch (Exception e) {
+                CompletableFuture.anyOf(action, exit).get(step.exitWait().toNanos(), TimeUnit.NANOSECONDS);
+                if (action.isCompletedExceptionally()) {
+                    action.join();
+                }
+            } catch (TimeoutException e) {
                 ok = false;
-                detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                detail = "no answer within " + step.exitWait().toMillis() + " ms";
+            } catch (CompletionException | ExecutionException e) {
+                ok = !action.isCompletedExceptionally();
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                detail = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                ok = false;
+                detail = "interrupted";
             }
-            boolean exited = awaitExit(vm, step.exitWait());
+            boolean exited = awaitExit(exit, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             Outcome outcome = new Outcome(step.name(), ok, exited, detail);
             LOG.info(
                     "shutdown step {}: action {}, VM {}{}",
@@ -75,9 +107,9 @@ public final class ShutdownLadder {
         return outcomes;
     }
 
-    private static boolean awaitExit(VirtualMachine vm, Duration wait) {
+    private static boolean awaitExit(CompletableFuture<?> exit, Duration wait) {
         try {
-            vm.exitFuture().get(Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS);
+            exit.get(Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS);
             return true;
         } catch (TimeoutException e) {
             return false;
@@ -85,7 +117,7 @@ public final class ShutdownLadder {
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return vm.exitFuture().isDone();
+            return exit.isDone();
         }
     }
 }
