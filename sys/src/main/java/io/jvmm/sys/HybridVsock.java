@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The hybrid vsock preamble of Firecracker, Cloud Hypervisor and vhost-device-vsock, in one place for its
@@ -50,16 +52,45 @@ public final class HybridVsock {
         }
     }
 
-    /** A blocking connection to the guest's {@code port} through {@code socket}. */
-    public static SocketChannel connect(Path socket, int port) throws IOException {
+    /**
+     * A blocking connection to the guest's {@code port} through {@code socket}, answered within
+     * {@code timeout}: a guest that never answers the request has its connection closed at the deadline
+     * (which ends the blocked read) and the caller gets an IOException saying so.
+     */
+    public static SocketChannel connect(Path socket, int port, Duration timeout) throws IOException {
         SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        AtomicBoolean settled = new AtomicBoolean();
+        Thread watchdog = Thread.ofVirtual().name("hybrid-vsock-deadline").start(() -> {
+            try {
+                Thread.sleep(timeout);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (settled.compareAndSet(false, true)) {
+                try {
+                    channel.close();
+                } catch (IOException e) {
+                    // closing is all there is to do
+                }
+            }
+        });
         try {
             channel.connect(UnixDomainSocketAddress.of(socket));
             write(channel, request(port));
             checkAnswer(port, readLine(channel, false));
+            if (!settled.compareAndSet(false, true)) {
+                throw new IOException("closed at the deadline");
+            }
+            watchdog.interrupt();
             return channel;
         } catch (IOException e) {
+            boolean timedOut = !settled.compareAndSet(false, true);
+            watchdog.interrupt();
             channel.close();
+            if (timedOut) {
+                throw new IOException(
+                        "hybrid vsock: port " + port + " did not answer within " + timeout.toMillis() + " ms", e);
+            }
             throw e;
         }
     }

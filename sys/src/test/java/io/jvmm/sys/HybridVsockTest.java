@@ -11,6 +11,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,7 @@ class HybridVsockTest {
                         }
                     },
                     r -> Thread.ofPlatform().start(r));
-            try (SocketChannel client = HybridVsock.connect(socket, 1025)) {
+            try (SocketChannel client = HybridVsock.connect(socket, 1025, Duration.ofSeconds(5))) {
                 assertThat(served.get(5, TimeUnit.SECONDS)).isEqualTo(1025);
                 ByteBuffer rest = ByteBuffer.allocate(64);
                 while (client.read(rest) >= 0) {
@@ -95,6 +96,25 @@ class HybridVsockTest {
                 client.shutdownOutput();
                 assertThatThrownBy(() -> HybridVsock.readLine(peer, true))
                         .hasMessageContaining("closed before the end");
+            }
+        }
+    }
+
+    /** The old connect read the answer without a deadline: a guest that accepted and never answered held it. */
+    @Test
+    void aGuestThatNeverAnswersIsLeftAtTheDeadline() throws Exception {
+        Path socket = dir.resolve("mute.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            long begin = System.nanoTime();
+            assertThatThrownBy(() -> HybridVsock.connect(socket, 7, Duration.ofMillis(300)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("hybrid vsock: port 7 did not answer within 300 ms");
+            assertThat(Duration.ofNanos(System.nanoTime() - begin)).isLessThan(Duration.ofSeconds(5));
+            try (SocketChannel accepted = server.accept()) {
+                assertThat(accepted.read(ByteBuffer.allocate(64)))
+                        .as("the request came, then the close")
+                        .isPositive();
             }
         }
     }

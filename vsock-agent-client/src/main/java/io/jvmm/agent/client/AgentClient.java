@@ -316,7 +316,7 @@ public final class AgentClient implements AutoCloseable {
 
     /** Opens one stdio stream of a process; exec id empty for the container's init process. */
     public StdioStream openStdio(StdioStream.Kind kind, String containerId, String execId) throws IOException {
-        SocketChannel channel = HybridVsock.connect(vsockSocket, AgentPorts.STDIO);
+        SocketChannel channel = HybridVsock.connect(vsockSocket, AgentPorts.STDIO, CALL_TIMEOUT);
         try {
             HybridVsock.write(
                     channel,
