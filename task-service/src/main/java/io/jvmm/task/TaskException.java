@@ -50,6 +50,11 @@ public final class TaskException extends RuntimeException implements StatusCarri
         return new TaskException(Code.INVALID_ARGUMENT, message, cause);
     }
 
+    /** The host lacks the memory or space the request needs (the message says how much of which). */
+    public static TaskException resourceExhausted(String message) {
+        return new TaskException(Code.RESOURCE_EXHAUSTED, message, null);
+    }
+
     public static TaskException unimplemented(String message) {
         return new TaskException(Code.UNIMPLEMENTED, message, null);
     }

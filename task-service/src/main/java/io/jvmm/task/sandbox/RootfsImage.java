@@ -30,6 +30,7 @@ final class RootfsImage {
         long sizeMib = (2 * usedBytes(root) + HEADROOM + MIB - 1) / MIB;
         Files.createDirectories(image.getParent());
         Files.deleteIfExists(image);
+        Admission.requireSpace(image.getParent(), sizeMib * MIB, "the container's root disk image");
         HostCommand.run(
                 List.of(
                         mkfs().toString(),

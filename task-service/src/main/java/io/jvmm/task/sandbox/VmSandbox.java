@@ -109,6 +109,7 @@ public final class VmSandbox implements Sandbox {
      */
     @Override
     public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException {
+        Admission.requireMemory(size.memoryMib(), Admission.hostMemory());
         VmLaunch launch =
                 VmLaunch.plan(settings, stateDir, share.exported(), size, plan, templated(), rootOnDiskIfTemplated);
         network = launch.network().orElse(null);
@@ -239,7 +240,9 @@ public final class VmSandbox implements Sandbox {
             throws IOException {
         io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
         ContainerCheckpoint.Manifest m = CheckpointCompatibility.verified(checkpoint, containerId, settings, accel);
+        Admission.requireMemory(m.memoryMib(), Admission.hostMemory());
         Path image = roots.diskImage(containerId);
+        Admission.requireSpace(image.getParent(), m.rootDiskBytes(), "the checkpoint's root disk");
         checkpoint.restoreRootDisk(image, m.rootDiskBytes());
         VmConfig config = VmLaunch.restoring(settings, stateDir, m, accel);
         rootOnDisk = true;

@@ -136,8 +136,11 @@ public final class VmTemplates {
                         settings.extraKernelArgs())
                 .withCpuModel(settings.cpuModel())
                 .withVmmUser(settings.vmmAccount());
-        VirtualMachine vm = hugeMemoryFile(settings, size, dir.getFileName().toString())
-                .<VirtualMachine>map(file -> QemuVm.onHugePages(config, accel == Accel.KVM, file))
+        Optional<Path> huge = hugeMemoryFile(settings, size, dir.getFileName().toString());
+        if (huge.isEmpty()) { // its memory file goes into the template's directory (the pool's room is checked)
+            Admission.requireSpace(dir, (long) size.memoryMib() << 20, "a template of " + size.memoryMib() + " MiB");
+        }
+        VirtualMachine vm = huge.<VirtualMachine>map(file -> QemuVm.onHugePages(config, accel == Accel.KVM, file))
                 .orElseGet(() -> VmmType.QEMU.createSnapshottable(config, MonitorLauncher.PROCESS));
         try {
             vm.start(settings.bootTimeout());
