@@ -93,13 +93,40 @@ public sealed interface InitState {
         return TaskException.failedPrecondition(message);
     }
 
-    /** Created in the guest, waiting for Start. */
-    record Created() implements InitState {
+    /**
+     * Not started yet, either way (runc's createdState and createdCheckpointState): Pause, Resume and
+     * Checkpoint are refused in runc's words, and Delete removes it (the guest ends its process).
+     */
+    sealed interface NotStarted extends InitState {
         @Override
-        public ProcessStatus status() {
+        default ProcessStatus status() {
             return ProcessStatus.CREATED;
         }
 
+        @Override
+        default InitState pause(Work w) {
+            throw refuse("cannot pause task in created state");
+        }
+
+        @Override
+        default InitState resume(Work w) {
+            throw refuse("cannot resume task in created state");
+        }
+
+        @Override
+        default InitState checkpoint(Work w, boolean exit) {
+            throw refuse("cannot checkpoint a task in created state");
+        }
+
+        @Override
+        default InitState delete(Work w) {
+            w.delete(false);
+            return new Deleted();
+        }
+    }
+
+    /** Created in the guest, waiting for Start. */
+    record Created() implements NotStarted {
         @Override
         public InitState start(Work w) {
             w.start();
@@ -111,64 +138,16 @@ public sealed interface InitState {
             w.exec(exec);
             return this;
         }
-
-        @Override
-        public InitState pause(Work w) {
-            throw refuse("cannot pause task in created state");
-        }
-
-        @Override
-        public InitState resume(Work w) {
-            throw refuse("cannot resume task in created state");
-        }
-
-        @Override
-        public InitState checkpoint(Work w, boolean exit) {
-            throw refuse("cannot checkpoint a task in created state");
-        }
-
-        @Override
-        public InitState delete(Work w) {
-            w.delete(false);
-            return new Deleted();
-        }
     }
 
     /**
      * Restored from a checkpoint: it already runs in the guest, so Start only records it (runc's
      * {@code createdCheckpointState}, which likewise refuses Exec until then).
      */
-    record CreatedFromCheckpoint() implements InitState {
-        @Override
-        public ProcessStatus status() {
-            return ProcessStatus.CREATED;
-        }
-
+    record CreatedFromCheckpoint() implements NotStarted {
         @Override
         public InitState start(Work w) {
             return new Running();
-        }
-
-        @Override
-        public InitState pause(Work w) {
-            throw refuse("cannot pause task in created state");
-        }
-
-        @Override
-        public InitState resume(Work w) {
-            throw refuse("cannot resume task in created state");
-        }
-
-        @Override
-        public InitState checkpoint(Work w, boolean exit) {
-            throw refuse("cannot checkpoint a task in created state");
-        }
-
-        /** Its process runs: the guest's delete kills it, as for a created one. */
-        @Override
-        public InitState delete(Work w) {
-            w.delete(false);
-            return new Deleted();
         }
     }
 
