@@ -1,8 +1,10 @@
 package archfixture.api;
 
+import io.netty.buffer.Unpooled;
+
 /** Fixture violation: Netty outside the ttrpc layer. */
 public class UsesNetty {
     public Object buffer() {
-        return io.netty.buffer.Unpooled.EMPTY_BUFFER;
+        return Unpooled.EMPTY_BUFFER;
     }
 }

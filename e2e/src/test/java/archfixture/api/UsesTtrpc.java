@@ -1,8 +1,10 @@
 package archfixture.api;
 
+import archfixture.ttrpc.Wire;
+
 /** Fixture violation: api does not need ttrpc. */
 public class UsesTtrpc {
     public Object wire() {
-        return new archfixture.ttrpc.Wire();
+        return new Wire();
     }
 }

@@ -1,8 +1,10 @@
 package archfixture.task;
 
+import archfixture.vmm.Monitor;
+
 /** Fixture: the task layer using the vmm layer (allowed). */
 public class Service {
     public Object monitor() {
-        return new archfixture.vmm.Monitor();
+        return new Monitor();
     }
 }

@@ -1,8 +1,10 @@
 package archfixture.task;
 
+import com.google.protobuf.Empty;
+
 /** Fixture violation: a protobuf message inside the task layer. */
 public class UsesProtobuf {
     public Object empty() {
-        return com.google.protobuf.Empty.getDefaultInstance();
+        return Empty.getDefaultInstance();
     }
 }

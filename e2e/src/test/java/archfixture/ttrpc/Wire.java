@@ -1,8 +1,10 @@
 package archfixture.ttrpc;
 
+import io.netty.buffer.Unpooled;
+
 /** Fixture: the lowest layer, allowed to use Netty. */
 public class Wire {
     public Object buffer() {
-        return io.netty.buffer.Unpooled.EMPTY_BUFFER;
+        return Unpooled.EMPTY_BUFFER;
     }
 }

@@ -1,8 +1,10 @@
 package archfixture.vmm;
 
+import archfixture.ttrpc.Wire;
+
 /** Fixture: a VM monitor built on the api and ttrpc layers (allowed). */
 public class Monitor {
     public Object wire() {
-        return new archfixture.ttrpc.Wire();
+        return new Wire();
     }
 }

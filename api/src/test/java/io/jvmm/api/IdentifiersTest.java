@@ -3,6 +3,7 @@ package io.jvmm.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -28,7 +29,7 @@ class IdentifiersTest {
                 .hasMessageStartingWith("container id");
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void refusesOverlongIds() {
         assertThatThrownBy(() -> Identifiers.validate("exec", "x".repeat(77))).hasMessageContaining("longer than 76");
     }

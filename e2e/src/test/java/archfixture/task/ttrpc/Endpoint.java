@@ -1,8 +1,10 @@
 package archfixture.task.ttrpc;
 
+import com.google.protobuf.Empty;
+
 /** Fixture: protobuf at the edge, allowed. */
 public class Endpoint {
     public Object empty() {
-        return com.google.protobuf.Empty.getDefaultInstance();
+        return Empty.getDefaultInstance();
     }
 }

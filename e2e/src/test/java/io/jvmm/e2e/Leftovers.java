@@ -1,10 +1,12 @@
 package io.jvmm.e2e;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** What tests use to find and remove what they left behind: processes and directories. */
@@ -37,8 +39,8 @@ public final class Leftovers {
                 Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(p.pid()), "Thread.print")
                         .redirectErrorStream(true)
                         .start();
-                String text = new String(dump.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-                dump.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+                String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                dump.waitFor(20, TimeUnit.SECONDS);
                 out.append("threads of ").append(p.pid()).append(" awaiting exits or handling calls:\n");
                 for (String section : text.split("\n\n")) {
                     if (section.startsWith("\"exit-") || section.startsWith("\"ttrpc-call")) {

@@ -3,8 +3,12 @@ package io.jvmm.guest;
 import io.jvmm.api.agent.AgentPorts;
 import io.jvmm.guest.sys.GuestSyscalls;
 import io.jvmm.ttrpc.TtrpcServer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.apache.logging.log4j.LogManager;
 
@@ -15,13 +19,11 @@ public final class AgentMain {
 
     private AgentMain() {}
 
-    private static java.util.List<String> kernelArgs() {
+    private static List<String> kernelArgs() {
         try {
-            return java.util.List.of(java.nio.file.Files.readString(Path.of("/proc/cmdline"))
-                    .strip()
-                    .split("\\s+"));
-        } catch (java.io.IOException e) {
-            return java.util.List.of();
+            return List.of(Files.readString(Path.of("/proc/cmdline")).strip().split("\\s+"));
+        } catch (IOException e) {
+            return List.of();
         }
     }
 
@@ -77,10 +79,10 @@ public final class AgentMain {
         long jvmUptime = ProcessHandle.current()
                 .info()
                 .startInstant()
-                .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis())
+                .map(t -> Duration.between(t, Instant.now()).toMillis())
                 .orElse(-1L);
         System.out.printf(
-                "jvmm-agent %s " + io.jvmm.api.agent.AgentPorts.READY_ANNOUNCEMENT
+                "jvmm-agent %s " + AgentPorts.READY_ANNOUNCEMENT
                         + " %d/%d: JVM up %d ms, main %d ms (setup %d ms, of which waiting for devices %d ms; servers %d ms)%n",
                 AgentService.VERSION,
                 control,

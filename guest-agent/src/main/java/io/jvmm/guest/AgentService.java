@@ -27,14 +27,22 @@ import io.jvmm.api.agent.v1.SignalProcessResponse;
 import io.jvmm.api.agent.v1.StartContainerResponse;
 import io.jvmm.api.agent.v1.SyncRequest;
 import io.jvmm.api.agent.v1.SyncResponse;
+import io.jvmm.api.agent.v1.UpdateContainerRequest;
+import io.jvmm.api.agent.v1.UpdateContainerResponse;
 import io.jvmm.api.agent.v1.WaitProcessResponse;
 import io.jvmm.guest.sys.GuestSyscalls;
+import io.jvmm.ttrpc.CallContext;
 import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.ResponseSink;
 import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.TtrpcException;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 
 /** The agent's ttrpc service: validates, delegates to the registry, answers. */
 final class AgentService {
@@ -95,9 +103,9 @@ final class AgentService {
                         "ContainerStats",
                         ContainerRef.parser(),
                         (ctx, req) -> CgroupStats.read(registry.get(req.getContainerId()).cgroup))
-                .unary("UpdateContainer", io.jvmm.api.agent.v1.UpdateContainerRequest.parser(), (ctx, req) -> {
+                .unary("UpdateContainer", UpdateContainerRequest.parser(), (ctx, req) -> {
                     registry.update(req.getContainerId(), req.getResourcesJson().toByteArray());
-                    return io.jvmm.api.agent.v1.UpdateContainerResponse.getDefaultInstance();
+                    return UpdateContainerResponse.getDefaultInstance();
                 })
                 .<EventsRequest, GuestEvent>serverStreaming(
                         "Events", EventsRequest.parser(), (ctx, req, out) -> streamEvents(ctx, out))
@@ -112,8 +120,8 @@ final class AgentService {
                 .unary("Sync", SyncRequest.parser(), (ctx, req) -> {
                     GuestSyscalls.sync();
                     if (req.getDropCaches()) {
-                        java.nio.file.Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
-                        java.nio.file.Files.writeString(Path.of("/proc/sys/vm/compact_memory"), "1");
+                        Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
+                        Files.writeString(Path.of("/proc/sys/vm/compact_memory"), "1");
                     }
                     return SyncResponse.getDefaultInstance();
                 })
@@ -122,10 +130,9 @@ final class AgentService {
     }
 
     /** Sends guest events until the caller goes away. */
-    private void streamEvents(io.jvmm.ttrpc.CallContext ctx, io.jvmm.ttrpc.ResponseSink<GuestEvent> out)
-            throws InterruptedException {
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        java.util.function.Consumer<GuestEvent> subscriber = event -> {
+    private void streamEvents(CallContext ctx, ResponseSink<GuestEvent> out) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        Consumer<GuestEvent> subscriber = event -> {
             try {
                 out.send(event);
             } catch (RuntimeException e) {
@@ -180,12 +187,12 @@ final class AgentService {
     /** A fresh machine id from the kernel's CSPRNG, written to /etc/machine-id. */
     private static String newMachineId() throws IOException {
         byte[] id = new byte[16];
-        try (var urandom = new java.io.FileInputStream("/dev/urandom")) {
+        try (var urandom = new FileInputStream("/dev/urandom")) {
             if (urandom.readNBytes(id, 0, id.length) != id.length) {
                 throw new IOException("short read from /dev/urandom");
             }
         }
-        String hex = java.util.HexFormat.of().formatHex(id);
+        String hex = HexFormat.of().formatHex(id);
         Files.writeString(Path.of("/etc/machine-id"), hex + "\n");
         return hex;
     }

@@ -10,8 +10,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** The containers of this guest and what can be done to them, each step delegated to crun. */
@@ -95,7 +98,7 @@ final class ContainerRegistry {
         }
         if (c.init.state() != ProcessState.RUNNING) {
             throw Refusal.failedPrecondition("cannot exec in container " + id + ": it is "
-                    + c.init.state().name().toLowerCase(java.util.Locale.ROOT));
+                    + c.init.state().name().toLowerCase(Locale.ROOT));
         }
         Path ioDir = Files.createDirectories(c.ioDir.resolve("exec-" + execId));
         Path spec = ioDir.resolve("process.json");
@@ -134,7 +137,7 @@ final class ContainerRegistry {
         Files.createDirectories(ioDir);
         Path socket = ioDir.resolve("console.sock");
         try (ConsoleSocket console = ConsoleSocket.listen(socket)) {
-            java.util.concurrent.CompletableFuture<Integer> master = new java.util.concurrent.CompletableFuture<>();
+            CompletableFuture<Integer> master = new CompletableFuture<>();
             Thread.ofPlatform().daemon(true).name("console-" + containerId).start(() -> {
                 try {
                     master.complete(console.receiveTerminal());
@@ -145,7 +148,7 @@ final class ContainerRegistry {
             args.addAll(List.of("--console-socket", socket.toString(), containerId));
             crun.run(containerId, args);
             try {
-                return StdioPipes.terminal(ioDir, stdio, master.get(10, java.util.concurrent.TimeUnit.SECONDS));
+                return StdioPipes.terminal(ioDir, stdio, master.get(10, TimeUnit.SECONDS));
             } catch (Exception e) {
                 throw new IOException("crun sent no terminal for " + containerId + ": " + e.getMessage(), e);
             }

@@ -1,5 +1,8 @@
 package io.jvmm.guest;
 
+import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.StatusCarrier;
+import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
@@ -55,7 +58,7 @@ final class Crun {
     }
 
     void run(String containerId, List<String> args) throws IOException {
-        run(containerId, args, Redirect.from(new java.io.File("/dev/null")), Redirect.DISCARD, Redirect.DISCARD);
+        run(containerId, args, Redirect.from(new File("/dev/null")), Redirect.DISCARD, Redirect.DISCARD);
     }
 
     private static String lastLine(String text) {
@@ -64,7 +67,7 @@ final class Crun {
     }
 
     /** crun refused: the request (spec, state) is at fault, not the agent. */
-    static final class CrunException extends IOException implements io.jvmm.ttrpc.StatusCarrier {
+    static final class CrunException extends IOException implements StatusCarrier {
         private static final long serialVersionUID = 1L;
 
         CrunException(String message) {
@@ -72,8 +75,8 @@ final class Crun {
         }
 
         @Override
-        public io.jvmm.ttrpc.Code statusCode() {
-            return io.jvmm.ttrpc.Code.FAILED_PRECONDITION;
+        public Code statusCode() {
+            return Code.FAILED_PRECONDITION;
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.jvmm.guest;
 
 import io.jvmm.mux.MuxFrame;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
@@ -93,7 +94,7 @@ final class HostileGuest {
     static void garble(OutputStream pipe, int signal) throws IOException {
         synchronized (pipe) {
             if (signal == SIGUSR1) {
-                var buffered = new java.io.BufferedOutputStream(pipe, 1 << 16);
+                var buffered = new BufferedOutputStream(pipe, 1 << 16);
                 writeDroppableFrames(buffered);
                 buffered.flush();
             } else {

@@ -10,10 +10,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 import java.util.stream.Stream;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import sun.misc.Signal;
 
 /**
  * The agent is a child subreaper, so every orphan below it becomes its child, and a child nobody
@@ -54,14 +57,14 @@ final class OrphanReaper {
      * under emulation should not pay for a sweep every second.
      */
     Thread start(Duration recheck, Duration idle) {
-        java.util.concurrent.Semaphore childEnded = new java.util.concurrent.Semaphore(0);
+        Semaphore childEnded = new Semaphore(0);
         boolean signalled = onChildSignal(childEnded::release);
         Duration quiet = signalled ? idle : recheck;
         return Thread.ofPlatform().daemon(true).name("orphan-reaper").start(() -> {
             Duration wait = quiet;
             while (true) {
                 try {
-                    childEnded.tryAcquire(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    childEnded.tryAcquire(wait.toMillis(), TimeUnit.MILLISECONDS);
                     childEnded.drainPermits();
                     sweep();
                     wait = firstSeen.isEmpty() ? quiet : recheck;
@@ -77,7 +80,7 @@ final class OrphanReaper {
     /** Runs {@code action} on every SIGCHLD; false if this JVM does not let us handle it. */
     static boolean onChildSignal(Runnable action) {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("CHLD"), sig -> action.run());
+            Signal.handle(new Signal("CHLD"), sig -> action.run());
             return true;
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             LOG.debug("no SIGCHLD handler ({}): sweeping on a timer", e.getMessage());

@@ -1,5 +1,6 @@
 package io.jvmm.guest;
 
+import io.jvmm.sys.VsockStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -77,7 +78,7 @@ final class OutputPump {
 
     private void copy() {
         byte[] buffer = new byte[CHUNK];
-        try (InputStream in = new io.jvmm.sys.VsockStream(fd).inputStream()) {
+        try (InputStream in = new VsockStream(fd).inputStream()) {
             for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
                 if (!deliver(buffer, n)) {
                     break;

@@ -1,5 +1,7 @@
 package io.jvmm.guest;
 
+import java.util.Locale;
+
 /** The life of a process in the guest. Transitions only forward; anything else is a caller's error. */
 enum ProcessState {
     CREATED,
@@ -13,8 +15,7 @@ enum ProcessState {
             case EXITED -> false;
         };
         if (!legal) {
-            throw Refusal.failedPrecondition(
-                    "cannot " + what + ": process is " + name().toLowerCase(java.util.Locale.ROOT));
+            throw Refusal.failedPrecondition("cannot " + what + ": process is " + name().toLowerCase(Locale.ROOT));
         }
         return next;
     }

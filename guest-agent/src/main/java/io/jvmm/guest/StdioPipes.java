@@ -3,6 +3,8 @@ package io.jvmm.guest;
 import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.guest.sys.GuestSyscalls;
 import io.jvmm.sys.Libc;
+import io.jvmm.sys.VsockStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -78,7 +80,7 @@ final class StdioPipes implements AutoCloseable {
     Redirect stdinRedirect() {
         return spec.getStdin() && !terminal
                 ? Redirect.from(dir.resolve("stdin").toFile())
-                : Redirect.from(new java.io.File("/dev/null"));
+                : Redirect.from(new File("/dev/null"));
     }
 
     Redirect stdoutRedirect() {
@@ -121,7 +123,7 @@ final class StdioPipes implements AutoCloseable {
         }
         Thread.ofPlatform().name("stdio-stdin").daemon(true).start(() -> {
             try {
-                OutputStream out = new io.jvmm.sys.VsockStream(fd).outputStream();
+                OutputStream out = new VsockStream(fd).outputStream();
                 byte[] buffer = new byte[64 * 1024];
                 for (int n = host.read(buffer); n >= 0; n = host.read(buffer)) {
                     out.write(buffer, 0, n);
@@ -144,7 +146,7 @@ final class StdioPipes implements AutoCloseable {
         }
         if (terminal) {
             try {
-                new io.jvmm.sys.VsockStream(stdinFd).outputStream().write(4);
+                new VsockStream(stdinFd).outputStream().write(4);
             } catch (IOException e) {
                 // the terminal is gone
             }
@@ -158,7 +160,7 @@ final class StdioPipes implements AutoCloseable {
         if (!terminal) {
             throw Refusal.failedPrecondition("process has no terminal");
         }
-        io.jvmm.guest.sys.GuestSyscalls.resizeTerminal(stdinFd, width, height);
+        GuestSyscalls.resizeTerminal(stdinFd, width, height);
     }
 
     boolean isTerminal() {

@@ -3,9 +3,12 @@ package io.jvmm.guest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvmm.guest.sys.GuestSyscalls;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * and exits leaves that sleep to us: a real orphan, and a zombie once it ends.
  */
 class OrphanReaperTest {
-    private static final java.time.Duration MIN_AGE = java.time.Duration.ofMillis(300);
+    private static final Duration MIN_AGE = Duration.ofMillis(300);
     private final Object lock = new Object();
 
     @BeforeAll
@@ -63,8 +66,8 @@ class OrphanReaperTest {
             sweeper = Thread.ofPlatform().start(() -> {
                 try {
                     reaper.sweep();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
             });
             sweeper.join(300);
@@ -83,7 +86,7 @@ class OrphanReaperTest {
                 .as("SIGCHLD can be handled (else sweeps are timed)")
                 .isTrue();
         OrphanReaper reaper = new OrphanReaper(lock, pid -> false, MIN_AGE);
-        Thread sweeper = reaper.start(java.time.Duration.ofMillis(100), java.time.Duration.ofHours(1));
+        Thread sweeper = reaper.start(Duration.ofMillis(100), Duration.ofHours(1));
         try {
             int orphan = orphanedZombie();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -118,7 +121,7 @@ class OrphanReaperTest {
         try {
             String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
             return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }

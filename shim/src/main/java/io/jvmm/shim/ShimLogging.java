@@ -1,5 +1,6 @@
 package io.jvmm.shim;
 
+import io.jvmm.shim.logging.LogfmtProvider;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,7 +17,7 @@ final class ShimLogging {
     private ShimLogging() {}
 
     static void init(Path bundle, boolean debug) {
-        System.setProperty(io.jvmm.shim.logging.LogfmtProvider.LEVEL_PROPERTY, debug ? "debug" : "info");
+        System.setProperty(LogfmtProvider.LEVEL_PROPERTY, debug ? "debug" : "info");
         Path fifo = bundle.resolve("log");
         if (!Files.exists(fifo)) {
             return;

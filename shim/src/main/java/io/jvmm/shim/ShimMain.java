@@ -1,11 +1,13 @@
 package io.jvmm.shim;
 
+import io.jvmm.api.Identifiers;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.logging.log4j.LogManager;
 
 /**
  * {@code containerd-shim-jvmm-v2}: {@code -v}, {@code start}, {@code delete}, or (no action) the
@@ -97,8 +99,7 @@ public final class ShimMain {
             return 0;
         } catch (IOException | RuntimeException e) {
             // start has already answered containerd: its log (the bundle's fifo) is where this shows.
-            org.apache.logging.log4j.LogManager.getLogger(ShimMain.class)
-                    .error("the shim server cannot start: {}", e.getMessage());
+            LogManager.getLogger(ShimMain.class).error("the shim server cannot start: {}", e.getMessage());
             try {
                 listener.abandon();
             } catch (IOException cleanup) {
@@ -114,7 +115,7 @@ public final class ShimMain {
                 || flags.address().isEmpty()) {
             throw new IllegalArgumentException("-namespace, -id and -address are required");
         }
-        io.jvmm.api.Identifiers.validate("namespace", flags.namespace());
-        io.jvmm.api.Identifiers.validate("container", flags.id());
+        Identifiers.validate("namespace", flags.namespace());
+        Identifiers.validate("container", flags.id());
     }
 }

@@ -3,6 +3,8 @@ package io.jvmm.shim;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.events.EventPublisher;
+import io.jvmm.sys.Libc;
+import io.jvmm.sys.Syscall;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.SandboxSettings;
@@ -13,9 +15,11 @@ import io.jvmm.task.ttrpc.TaskEndpoint;
 import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.TtrpcServer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -47,7 +51,7 @@ final class ShimServer {
 
     void serve() throws IOException, InterruptedException {
         // Whatever this shim and its VM's processes create (state, sockets, consoles, logs) is theirs alone.
-        io.jvmm.sys.Libc.call(io.jvmm.sys.Syscall.UMASK, 077);
+        Libc.call(Syscall.UMASK, 077);
         String group = GroupId.of(bundle, flags.id());
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
         TaskService tasks =
@@ -60,7 +64,7 @@ final class ShimServer {
         builder.addService(new SandboxEndpoint(sandbox, exit::countDown).definition());
         TtrpcServer server = listener.serve(builder);
         // As containerd's shims do: the server's pid in the bundle, for operators and tools.
-        java.nio.file.Files.writeString(
+        Files.writeString(
                 bundle.resolve("shim.pid"),
                 Long.toString(ProcessHandle.current().pid()));
         // SIGTERM: the JVM halts once its shutdown hooks return, so the hook waits for the cleanup below.
@@ -82,7 +86,7 @@ final class ShimServer {
     private void removeStartLock() {
         try {
             StartAction.removeGroupFiles(listener.socket());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             LOG.warn("cannot remove the start lock of {}: {}", listener.socket(), e.getMessage());
         }
     }
@@ -90,9 +94,7 @@ final class ShimServer {
     private void stopAndWait() {
         exit.countDown();
         try {
-            stopped.await(
-                    CALLS_GRACE.plus(EVENTS_FLUSH).plusSeconds(10).toMillis(),
-                    java.util.concurrent.TimeUnit.MILLISECONDS);
+            stopped.await(CALLS_GRACE.plus(EVENTS_FLUSH).plusSeconds(10).toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,18 +1,28 @@
 package io.jvmm.shim;
 
+import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
+import io.jvmm.api.containerd.bootstrap.BootstrapParams;
 import io.jvmm.api.containerd.events.ttrpc.ForwardRequest;
+import io.jvmm.api.containerd.runtimeoptions.v1.Options;
+import io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest;
+import io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse;
 import io.jvmm.api.containerd.task.v3.ConnectRequest;
 import io.jvmm.api.containerd.task.v3.ConnectResponse;
 import io.jvmm.api.containerd.task.v3.StateRequest;
 import io.jvmm.api.containerd.task.v3.StateResponse;
 import io.jvmm.shim.cli.BootstrapAnswer;
 import io.jvmm.shim.cli.GroupId;
+import io.jvmm.shim.cli.RuntimeOptions;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
 import io.jvmm.shim.events.EventPublisher;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.event.TaskEvent;
+import io.jvmm.task.pod.SandboxService;
+import io.jvmm.task.sandbox.SandboxSettings;
+import io.jvmm.task.sandbox.VmSize;
+import io.jvmm.task.ttrpc.SandboxEndpoint;
 import io.jvmm.task.ttrpc.TaskEndpoint;
 import io.jvmm.ttrpc.CallOptions;
 import io.jvmm.ttrpc.ServiceDefinition;
@@ -21,6 +31,7 @@ import io.jvmm.ttrpc.TtrpcException;
 import io.jvmm.ttrpc.TtrpcServer;
 import io.jvmm.vmm.SafeTree;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,19 +66,18 @@ final class ShimTraining {
                     "-id",
                     "t1",
                     "start"));
-            new StartAction(flags, dir, dir, List.of("/bin/true"))
-                    .run(new byte[0], java.io.OutputStream.nullOutputStream());
+            new StartAction(flags, dir, dir, List.of("/bin/true")).run(new byte[0], OutputStream.nullOutputStream());
             BootstrapAnswer.forVersion(BootstrapAnswer.parseVersion("containerd x v2.1.0 y"), "unix:///training");
             // What containerd may also send on stdin: CRI's runtime options, or the newest bootstrap parameters.
-            io.jvmm.shim.cli.RuntimeOptions.configPath(com.google.protobuf.Any.newBuilder()
+            RuntimeOptions.configPath(Any.newBuilder()
                     .setTypeUrl("runtimeoptions.v1.Options")
-                    .setValue(io.jvmm.api.containerd.runtimeoptions.v1.Options.newBuilder()
+                    .setValue(Options.newBuilder()
                             .setConfigPath("/training.json")
                             .build()
                             .toByteString())
                     .build()
                     .toByteArray());
-            byte[] params = io.jvmm.api.containerd.bootstrap.BootstrapParams.newBuilder()
+            byte[] params = BootstrapParams.newBuilder()
                     .setInstanceId("t1")
                     .setNamespace("training")
                     .setContainerdVersion("2.3.0")
@@ -108,8 +118,7 @@ final class ShimTraining {
         }
     }
 
-    private static void serveOnce(Path dir, Path socket, io.jvmm.task.sandbox.SandboxSettings settings)
-            throws IOException {
+    private static void serveOnce(Path dir, Path socket, SandboxSettings settings) throws IOException {
         try (TtrpcServer events = TtrpcServer.builder()
                 .addService(ServiceDefinition.builder("containerd.services.events.ttrpc.v1.Events")
                         .unary("Forward", ForwardRequest.parser(), (ctx, r) -> Empty.getDefaultInstance())
@@ -125,8 +134,8 @@ final class ShimTraining {
             TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
             new TaskEndpoint(tasks, () -> {}).definitions().forEach(builder::addService);
             // The Sandbox service too, as a server registers it: its ~100 request and response classes.
-            var sandbox = new io.jvmm.task.pod.SandboxService("t1", tasks, io.jvmm.task.sandbox.VmSize.of(settings));
-            builder.addService(new io.jvmm.task.ttrpc.SandboxEndpoint(sandbox, () -> {}).definition());
+            var sandbox = new SandboxService("t1", tasks, VmSize.of(settings));
+            builder.addService(new SandboxEndpoint(sandbox, () -> {}).definition());
             // Bound by Netty, not adopted from InheritedListener as a started server's is: that one is made through
             // FFM, whose ~800 classes a server never uses would land in the cache, and a cache's classes are all
             // loaded at start-up (AOT class linking). The adopting code is a handful of classes loaded from the jar.
@@ -151,12 +160,10 @@ final class ShimTraining {
                 }
                 try {
                     client.unary(
-                            io.jvmm.task.ttrpc.SandboxEndpoint.SERVICE,
+                            SandboxEndpoint.SERVICE,
                             "SandboxStatus",
-                            io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest.newBuilder()
-                                    .setSandboxId("t1")
-                                    .build(),
-                            io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse.parser(),
+                            SandboxStatusRequest.newBuilder().setSandboxId("t1").build(),
+                            SandboxStatusResponse.parser(),
                             call);
                 } catch (TtrpcException expected) {
                     // no pod here: an error answer is fine

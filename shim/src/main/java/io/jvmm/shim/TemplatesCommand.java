@@ -5,7 +5,9 @@ import io.jvmm.vmm.GuestSnapshot;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * {@code containerd-shim-jvmm-v2 templates <list|pin|unpin|delete|prune> [template|--all]}: the registry of
@@ -56,7 +58,7 @@ final class TemplatesCommand {
                     m.memoryMib(),
                     m.accel(),
                     m.format(),
-                    m.monitor().toLowerCase(java.util.Locale.ROOT),
+                    m.monitor().toLowerCase(Locale.ROOT),
                     m.monitorVersion(),
                     m.creator(),
                     (VmTemplates.pinned(t) ? "\tpinned" : "") + (t.inUse() ? "\tin use" : ""));
@@ -99,7 +101,7 @@ final class TemplatesCommand {
                         .toList()
                 : null;
         if (!all) {
-            targets = new java.util.ArrayList<>();
+            targets = new ArrayList<>();
             for (String name : names) {
                 GuestSnapshot t = find(name);
                 if (t == null) {

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
+import io.jvmm.vmm.VmmType;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,12 +50,12 @@ class TemplatesCommandTest {
         Files.createDirectories(snapshot.partialDir());
         Files.write(snapshot.partialDir().resolve("guest.vmstate"), new byte[] {1, 2, 3});
         Files.write(snapshot.partialDir().resolve("guest.mem"), new byte[4096]);
-        snapshot.commit(config, io.jvmm.vmm.VmmType.QEMU, "7.2.0");
+        snapshot.commit(config, VmmType.QEMU, "7.2.0");
         return snapshot;
     }
 
     /** Written once: rewriting an image file (a new modification time) makes it another image. */
-    private static Path imageFile(Path file, String content) throws java.io.IOException {
+    private static Path imageFile(Path file, String content) throws IOException {
         return Files.exists(file) ? file : Files.writeString(file, content);
     }
 

@@ -1,6 +1,7 @@
 package io.jvmm.mux;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,7 +60,7 @@ final class MuxStream {
                 }
                 if (n > 0) {
                     takeCredit(n);
-                    mux.send(this, new MuxFrame(MuxFrame.Kind.DATA, id, java.util.Arrays.copyOf(buffer, n)));
+                    mux.send(this, new MuxFrame(MuxFrame.Kind.DATA, id, Arrays.copyOf(buffer, n)));
                 }
             }
         } catch (IOException e) {

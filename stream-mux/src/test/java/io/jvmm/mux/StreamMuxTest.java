@@ -5,18 +5,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.sys.Libc;
 import io.jvmm.sys.VsockStream;
+import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,7 +32,7 @@ class StreamMuxTest {
     private long fdsBefore;
 
     /** What the JVM opens once and keeps (the SecureRandom device, log files) is open before counting. */
-    @org.junit.jupiter.api.BeforeAll
+    @BeforeAll
     static void warmUp() throws Exception {
         try (Pipe p = pipe()) {
             p.guest().listen(1);
@@ -295,27 +299,23 @@ class StreamMuxTest {
     @Test
     void framesThatCannotBeAreRejectedBeforeAllocation() {
         byte[] huge = {5, 0, 0, 0, 1, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff};
-        assertThatThrownBy(() -> MuxFrame.readFrom(new java.io.ByteArrayInputStream(huge)))
+        assertThatThrownBy(() -> MuxFrame.readFrom(new ByteArrayInputStream(huge)))
                 .isInstanceOf(MuxProtocolException.class)
                 .hasMessageContaining("exceeds");
         byte[] unknown = {42, 0, 0, 0, 1, 0, 0, 0, 0};
-        assertThatThrownBy(() -> MuxFrame.readFrom(new java.io.ByteArrayInputStream(unknown)))
+        assertThatThrownBy(() -> MuxFrame.readFrom(new ByteArrayInputStream(unknown)))
                 .isInstanceOf(MuxProtocolException.class)
                 .hasMessageContaining("unknown frame kind 42");
         byte[] helloOnStream = {1, 0, 0, 0, 4, 0, 0, 0, 0};
-        assertThatThrownBy(() -> MuxFrame.readFrom(new java.io.ByteArrayInputStream(helloOnStream)))
+        assertThatThrownBy(() -> MuxFrame.readFrom(new ByteArrayInputStream(helloOnStream)))
                 .isInstanceOf(MuxProtocolException.class);
     }
 
     private static byte[] helloPayload(long nonce) {
-        return java.nio.ByteBuffer.allocate(16)
-                .put("jvmm-mux".getBytes())
-                .putLong(nonce)
-                .array();
+        return ByteBuffer.allocate(16).put("jvmm-mux".getBytes()).putLong(nonce).array();
     }
 
     private static String sha(byte[] data) throws Exception {
-        return java.util.HexFormat.of()
-                .formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
     }
 }

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A connected blocking stream socket given as an fd, read and written through libc. */
@@ -46,7 +47,7 @@ public final class VsockStream implements Closeable {
                 if (n == 0) {
                     return -1;
                 }
-                MemorySegment.copy(buffer, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, b, off, n);
+                MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, 0, b, off, n);
                 return n;
             }
         };
@@ -67,7 +68,7 @@ public final class VsockStream implements Closeable {
             public synchronized void write(byte[] b, int off, int len) throws IOException {
                 while (len > 0) {
                     int chunk = Math.min(len, BUFFER);
-                    MemorySegment.copy(b, off, buffer, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, chunk);
+                    MemorySegment.copy(b, off, buffer, ValueLayout.JAVA_BYTE, 0, chunk);
                     long done = 0;
                     while (done < chunk) {
                         done += Libc.write(fd, buffer.asSlice(done), chunk - done);

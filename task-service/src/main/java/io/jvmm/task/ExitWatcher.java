@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -33,11 +34,16 @@ final class ExitWatcher {
 
     private final Supplier<GuestAgent> agent;
     private final EventSink events;
+    private final Consumer<String> agentLost;
 
-    /** {@code agent}: the running VM's agent, or a failure once there is none. */
-    ExitWatcher(Supplier<GuestAgent> agent, EventSink events) {
+    /**
+     * @param agent the running VM's agent, or a failure once there is none
+     * @param agentLost told why, when a wait fails because the agent's connection broke
+     */
+    ExitWatcher(Supplier<GuestAgent> agent, EventSink events, Consumer<String> agentLost) {
         this.agent = agent;
         this.events = events;
+        this.agentLost = agentLost;
     }
 
     void watch(Container c, TaskProcess p) {
@@ -73,6 +79,9 @@ final class ExitWatcher {
             try {
                 return agent.get().waitProcess(p.containerId(), p.execId(), WAIT_SLICE);
             } catch (TaskException e) {
+                if (e.statusCode() == Code.UNAVAILABLE) {
+                    agentLost.accept(e.getMessage());
+                }
                 if (e.statusCode() != Code.DEADLINE_EXCEEDED) {
                     LOG.warn("waiting for {} failed ({}): reporting it killed", p.eventId(), e.getMessage());
                     return ExitStatus.killedNow();

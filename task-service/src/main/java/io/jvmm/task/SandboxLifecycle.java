@@ -15,7 +15,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -27,6 +29,8 @@ import org.apache.logging.log4j.Logger;
  */
 public final class SandboxLifecycle {
     private static final Logger LOG = LogManager.getLogger(SandboxLifecycle.class);
+    /** How long a VM whose agent is lost gets to stop (its agent cannot help: the power button, then signals). */
+    private static final Duration AGENT_LOST_STOP = Duration.ofSeconds(10);
 
     /** Makes the sandbox (state directory and share, not yet the VM) when the first container needs it. */
     @FunctionalInterface
@@ -40,6 +44,8 @@ public final class SandboxLifecycle {
     private volatile boolean closing;
     /** The Sandbox service stopped the pod: its VM is gone for good and no container may be created. */
     private volatile boolean stopped;
+
+    private final AtomicBoolean agentLostOnce = new AtomicBoolean();
 
     /** {@code oomListener}: told the container id of every OOM kill in the guest. */
     SandboxLifecycle(SandboxFactory factory, Consumer<String> oomListener) {
@@ -147,29 +153,57 @@ public final class SandboxLifecycle {
     }
 
     /**
-     * Runs {@code signal} (a Kill) where the guest can deliver it: a paused VM is resumed for it and paused
-     * again, as runc's shim signals a frozen container (a paused VM's guest runs no code, so the signal
-     * would wait for the agent's deadline and fail). Under this monitor, so no Pause or Resume interleaves.
+     * Runs {@code call} (a guest call of Kill, Delete, Pids, Stats) with the VM running: a paused VM is
+     * resumed for it and paused again, as runc's shim signals, deletes and inspects a frozen container (a
+     * paused VM's guest runs no code, so the call would wait for the agent's deadline and fail). Under this
+     * monitor, so no Pause or Resume interleaves.
      */
-    void deliver(Runnable signal) {
+    <T> T whileRunning(Supplier<T> call) {
         Sandbox sb = sandbox;
         if (sb == null || !sb.isPaused()) {
-            signal.run();
-            return;
+            return call.get();
         }
         synchronized (this) {
-            sb = booted();
-            if (!sb.isPaused()) {
-                signal.run();
-                return;
+            sb = sandbox;
+            if (sb == null || !sb.isPaused()) {
+                return call.get();
             }
             sb.resume(ContainerWork.MONITOR_CALL);
             try {
-                signal.run();
+                return call.get();
             } finally {
                 sb.pause(ContainerWork.MONITOR_CALL);
             }
         }
+    }
+
+    void whileRunning(Runnable call) {
+        whileRunning(() -> {
+            call.run();
+            return null;
+        });
+    }
+
+    /**
+     * The agent's connection broke while the VM runs (vhost-device-vsock or the serial mux gone): nothing
+     * reaches the guest's processes any more, so the VM is stopped, in the background, rather than left
+     * running unseen; its processes are reported killed by their watchers. Once per VM.
+     */
+    void agentLost(String reason) {
+        Sandbox sb = sandbox;
+        if (sb == null || closing || stopped || !sb.isBooted() || !agentLostOnce.compareAndSet(false, true)) {
+            return;
+        }
+        LOG.warn(
+                "the guest agent's connection is lost ({}): stopping the VM, its processes are reported killed",
+                reason);
+        Thread.ofPlatform().daemon(true).name("agent-lost").start(() -> {
+            synchronized (this) {
+                if (sandbox == sb && !closing) {
+                    sb.stop(AGENT_LOST_STOP);
+                }
+            }
+        });
     }
 
     /** The running VM's agent; FAILED_PRECONDITION when no VM runs. */

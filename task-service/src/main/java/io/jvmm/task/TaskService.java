@@ -12,7 +12,6 @@ import io.jvmm.task.process.Container;
 import io.jvmm.task.process.ExecProcess;
 import io.jvmm.task.process.ExitStatus;
 import io.jvmm.task.process.InitProcess;
-import io.jvmm.task.process.ProcessStatus;
 import io.jvmm.task.process.TaskProcess;
 import io.jvmm.task.sandbox.ContainerCheckpoint;
 import io.jvmm.task.sandbox.GuestSpec;
@@ -45,6 +44,7 @@ public final class TaskService implements AutoCloseable {
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
     private final SandboxLifecycle sandbox;
     private final ExitWatcher exits;
+    private final WholeVm wholeVm;
 
     public TaskService(String namespace, SandboxLifecycle.SandboxFactory sandboxes, EventSink events) {
         this.namespace = namespace;
@@ -54,7 +54,8 @@ public final class TaskService implements AutoCloseable {
                 events.publish(new TaskEvent.Oom(id));
             }
         });
-        this.exits = new ExitWatcher(sandbox::agent, events);
+        this.exits = new ExitWatcher(sandbox::agent, events, sandbox::agentLost);
+        this.wholeVm = new WholeVm(sandbox, containers.values(), events, this::work);
     }
 
     /** The sandbox these containers live in (the Sandbox service starts and stops it). */
@@ -175,7 +176,8 @@ public final class TaskService implements AutoCloseable {
         }
         ExecProcess exec = c.exec(execId);
         ContainerWork work = work(c);
-        exec.apply(s -> s.delete(new ExecWork(sandbox, work, exec, c.init().status())));
+        sandbox.whileRunning(() -> exec.apply(
+                s -> s.delete(new ExecWork(sandbox, work, exec, c.init().status()))));
         c.removeExec(execId);
         ExitStatus exit = exec.exitStatus().orElse(new ExitStatus(0, Instant.EPOCH));
         return new DeleteResult(exec.pid(), exit);
@@ -185,7 +187,7 @@ public final class TaskService implements AutoCloseable {
         synchronized (sandbox) {
             InitProcess init = c.init();
             ContainerWork work = work(c);
-            init.apply(s -> s.delete(work));
+            sandbox.whileRunning(() -> init.apply(s -> s.delete(work)));
             if (work.deletedBeforeStart()) {
                 // The guest ended the never-started init: its exit (seen by the watcher) comes first.
                 ExitWatcher.awaitQuietly(init.exitFuture(), CREATED_EXIT_AFTER_DELETE);
@@ -215,7 +217,7 @@ public final class TaskService implements AutoCloseable {
      */
     public List<Integer> pids(String id) {
         container(id);
-        if (sandbox.agent().listProcesses(id).isEmpty()) {
+        if (sandbox.whileRunning(() -> sandbox.agent().listProcesses(id)).isEmpty()) {
             return List.of();
         }
         return List.of(sandbox.booted().vmmPid());
@@ -228,10 +230,10 @@ public final class TaskService implements AutoCloseable {
         }
         ContainerWork work = work(c);
         if (execId == null || execId.isEmpty()) {
-            sandbox.deliver(() -> c.init().apply(s -> s.kill(work, signal, all)));
+            sandbox.whileRunning(() -> c.init().apply(s -> s.kill(work, signal, all)));
         } else {
             ExecProcess exec = c.exec(execId);
-            sandbox.deliver(() -> exec.apply(
+            sandbox.whileRunning(() -> exec.apply(
                     s -> s.kill(new ExecWork(sandbox, work, exec, c.init().status()), signal, all)));
         }
     }
@@ -261,53 +263,16 @@ public final class TaskService implements AutoCloseable {
 
     /** Pauses the whole VM: every container of the sandbox pauses with it (and each gets its event). */
     public void pause(String id) {
-        Container c = container(id);
-        synchronized (sandbox) {
-            c.init().apply(s -> s.pause(work(c)));
-            for (Container each : containers.values()) {
-                if (each != c) {
-                    each.init().apply(s -> s.vmPaused());
-                }
-                if (each.init().status() == ProcessStatus.PAUSED) {
-                    events.publish(new TaskEvent.Paused(each.id()));
-                }
-            }
-        }
+        wholeVm.pause(container(id));
     }
 
     public void resume(String id) {
-        Container c = container(id);
-        synchronized (sandbox) {
-            c.init().apply(s -> s.resume(work(c)));
-            resumedAll(c);
-        }
+        wholeVm.resume(container(id));
     }
 
-    /** The VM runs again: every paused container runs with it (and each gets its event). */
-    private void resumedAll(Container resumed) {
-        for (Container each : containers.values()) {
-            boolean wasPaused = each == resumed || each.init().status() == ProcessStatus.PAUSED;
-            each.init().apply(s -> s.vmResumed());
-            if (wasPaused && each.init().status() == ProcessStatus.RUNNING) {
-                events.publish(new TaskEvent.Resumed(each.id()));
-            }
-        }
-    }
-
-    /**
-     * Checkpoint: the container's VM is saved whole into {@code path} (with its root disk), then runs on, or
-     * with {@code exit} its container is killed (runc's --exit).
-     */
+    /** Checkpoint: the container's VM is saved whole (runc's --exit: then its container is killed). */
     public void checkpoint(String id, Path path, boolean exit) {
-        Container c = container(id);
-        synchronized (sandbox) {
-            boolean paused = c.init().status() == ProcessStatus.PAUSED;
-            c.init().apply(s -> s.checkpoint(work(c).checkpointInto(path), exit));
-            if (paused && exit) {
-                containers.values().forEach(each -> each.init().apply(s -> s.vmResumed()));
-            }
-        }
-        events.publish(new TaskEvent.Checkpointed(id, path.toString()));
+        wholeVm.checkpoint(container(id), path, exit);
     }
 
     public void update(String id, byte[] resourcesJson) {
@@ -318,7 +283,7 @@ public final class TaskService implements AutoCloseable {
 
     public ContainerStats stats(String id) {
         container(id);
-        return sandbox.agent().stats(id);
+        return sandbox.whileRunning(() -> sandbox.agent().stats(id));
     }
 
     /** Processes running in the guest over all containers of the sandbox (containers gone meanwhile count 0). */
@@ -326,7 +291,7 @@ public final class TaskService implements AutoCloseable {
         long total = 0;
         for (String id : containers.keySet()) {
             try {
-                total += sandbox.agent().stats(id).pidsCurrent();
+                total += sandbox.whileRunning(() -> sandbox.agent().stats(id)).pidsCurrent();
             } catch (RuntimeException e) {
                 LOG.debug("no stats for {}: {}", id, e.getMessage());
             }

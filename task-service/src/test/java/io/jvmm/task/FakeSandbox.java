@@ -15,12 +15,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 
 /** A sandbox whose "VM" is a flag and a {@link FakeGuest}; it records what was asked of it. */
 public final class FakeSandbox implements Sandbox {
     public final FakeGuest guest = new FakeGuest();
     /** When set, a boot waits for it (a slow boot). */
-    public volatile java.util.concurrent.CountDownLatch bootGate;
+    public volatile CountDownLatch bootGate;
 
     final List<String> calls = new CopyOnWriteArrayList<>();
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
@@ -94,7 +95,7 @@ public final class FakeSandbox implements Sandbox {
     }
 
     @Override
-    public GuestRoot prepareRoot(io.jvmm.task.CreateTask request, JsonObject spec, BootStep boot) throws IOException {
+    public GuestRoot prepareRoot(CreateTask request, JsonObject spec, BootStep boot) throws IOException {
         calls.add("mount " + request.id());
         if (rootFailure != null) {
             calls.add("release " + request.id());

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.task.event.TaskEvent;
+import io.jvmm.task.guest.GuestErrors;
 import io.jvmm.task.io.StdioConfig;
 import io.jvmm.task.process.ExitStatus;
 import io.jvmm.task.process.ProcessStatus;
 import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.TtrpcException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -121,8 +123,7 @@ class TaskServiceTest {
         tasks.create(request("c0"));
         guest.failNext(
                 "CreateContainer",
-                io.jvmm.task.guest.GuestErrors.map(
-                        "CreateContainer", new io.jvmm.ttrpc.TtrpcException(Code.PERMISSION_DENIED, "crun: no")));
+                GuestErrors.map("CreateContainer", new TtrpcException(Code.PERMISSION_DENIED, "crun: no")));
         CreateTask r = request("c1");
         assertThatThrownBy(() -> tasks.create(r))
                 .isInstanceOf(TaskException.class)
@@ -373,6 +374,14 @@ class TaskServiceTest {
         assertThat(sandbox.isPaused()).isTrue();
         assertThat(tasks.state("c2", "").state()).isEqualTo(ProcessStatus.PAUSED);
         assertThat(tasks.state("c1", "").state()).isEqualTo(ProcessStatus.STOPPED);
+        // Delete and Stats reach the guest too, the VM running for them (runc deletes a frozen container).
+        int before = sandbox.calls.size();
+        tasks.delete("c1", "e1");
+        tasks.delete("c1", "");
+        tasks.stats("c2");
+        assertThat(sandbox.calls.subList(before, sandbox.calls.size()))
+                .containsExactly("resume", "pause", "resume", "pause", "release c1", "resume", "pause");
+        assertThat(sandbox.isPaused()).isTrue();
     }
 
     /** A create that timed out here may have finished in the guest: it is undone there, so a retry works. */
@@ -384,5 +393,22 @@ class TaskServiceTest {
         assertThat(guest.calls).contains("DeleteContainer c1");
         assertThat(guest.exists("c1", "")).isFalse();
         assertThat(tasks.create(r)).isEqualTo(4242);
+    }
+
+    /**
+     * The agent's connection breaks while the VM runs (its containers would go on unseen): the VM is
+     * stopped and the processes reported killed. Before, only the exits were reported and the VM ran on.
+     */
+    @Test
+    void aLostAgentConnectionStopsTheVmAndReportsItsProcessesKilled() throws Exception {
+        createAndStart("c1");
+        guest.die(); // the connection, not the VM
+        assertThat(awaitExit("c1", "").status()).isEqualTo(137);
+        long deadline = System.nanoTime() + SOON.toNanos();
+        while (!sandbox.calls.contains("stop") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(sandbox.calls).containsOnlyOnce("stop");
+        assertThat(sandbox.isBooted()).isFalse();
     }
 }

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,11 +56,7 @@ class TaskStateTableTest {
             case "stopped" -> {
                 tasks.start("c", "");
                 sandbox.guest.exit("c", "", 0);
-                tasks.await(
-                        "c",
-                        "",
-                        java.util.Optional.of(TaskServiceTest.SOON),
-                        new java.util.concurrent.CompletableFuture<>());
+                tasks.await("c", "", Optional.of(TaskServiceTest.SOON), new CompletableFuture<>());
             }
             default -> throw new IllegalArgumentException(state);
         }
@@ -73,11 +71,7 @@ class TaskStateTableTest {
             case "stopped" -> {
                 tasks.start("c", "e");
                 sandbox.guest.exit("c", "e", 0);
-                tasks.await(
-                        "c",
-                        "e",
-                        java.util.Optional.of(TaskServiceTest.SOON),
-                        new java.util.concurrent.CompletableFuture<>());
+                tasks.await("c", "e", Optional.of(TaskServiceTest.SOON), new CompletableFuture<>());
             }
             default -> throw new IllegalArgumentException(state);
         }

@@ -2,6 +2,7 @@ package io.jvmm.ttrpc;
 
 import com.google.protobuf.Descriptors.MethodDescriptor;
 import com.google.protobuf.Descriptors.ServiceDescriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 import java.util.Collections;
@@ -130,7 +131,7 @@ public final class ServiceDefinition {
         private static Message sampleOf(MethodDefinition<?, ?> def) {
             try {
                 return def.requestParser().parseFrom(new byte[0]);
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            } catch (InvalidProtocolBufferException e) {
                 return null;
             }
         }

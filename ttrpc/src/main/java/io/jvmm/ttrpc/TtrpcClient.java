@@ -21,6 +21,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.Promise;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * A ttrpc client over one unix socket connection. Thread-safe: any number of calls may be in flight
@@ -69,8 +71,7 @@ public final class TtrpcClient implements AutoCloseable {
      */
     public static TtrpcClient connectHybridVsock(Path udsPath, int port, Duration timeout) throws IOException {
         ClientConnection connection = new ClientConnection();
-        io.netty.util.concurrent.Promise<Void> handshake =
-                EventLoops.shared().next().newPromise();
+        Promise<Void> handshake = EventLoops.shared().next().newPromise();
         ChannelFuture future = bootstrap(
                         timeout,
                         ch -> ch.pipeline()
@@ -98,7 +99,7 @@ public final class TtrpcClient implements AutoCloseable {
         return new TtrpcClient(future.channel(), connection);
     }
 
-    private static Bootstrap bootstrap(Duration timeout, java.util.function.Consumer<EpollDomainSocketChannel> init) {
+    private static Bootstrap bootstrap(Duration timeout, Consumer<EpollDomainSocketChannel> init) {
         return new Bootstrap()
                 .group(EventLoops.shared())
                 .channel(EpollDomainSocketChannel.class)

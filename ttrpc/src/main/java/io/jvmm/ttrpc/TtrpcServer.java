@@ -1,6 +1,7 @@
 package io.jvmm.ttrpc;
 
 import io.jvmm.sys.FdAcceptor;
+import io.jvmm.sys.Libc;
 import io.jvmm.sys.VsockListener;
 import io.jvmm.ttrpc.transport.EventLoops;
 import io.jvmm.ttrpc.transport.ServerConnection;
@@ -9,6 +10,8 @@ import io.jvmm.ttrpc.wire.FrameDecoder;
 import io.jvmm.ttrpc.wire.FrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
@@ -21,6 +24,7 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -30,6 +34,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -99,7 +104,7 @@ public final class TtrpcServer implements AutoCloseable {
         LOG.debug("ttrpc server serving the inherited listener of {}", socketPath);
     }
 
-    private ServerBootstrap serverBootstrap(io.netty.channel.ChannelFactory<EpollServerDomainSocketChannel> channels) {
+    private ServerBootstrap serverBootstrap(ChannelFactory<EpollServerDomainSocketChannel> channels) {
         return new ServerBootstrap()
                 .group(EventLoops.shared())
                 .channelFactory(channels)
@@ -112,7 +117,7 @@ public final class TtrpcServer implements AutoCloseable {
                 });
     }
 
-    private static Channel await(io.netty.channel.ChannelFuture future, String what) throws IOException {
+    private static Channel await(ChannelFuture future, String what) throws IOException {
         try {
             return future.sync().channel();
         } catch (InterruptedException e) {
@@ -179,14 +184,14 @@ public final class TtrpcServer implements AutoCloseable {
                 });
             } catch (RuntimeException | LinkageError e) {
                 LOG.error("cannot serve vsock connection: {}", e.toString());
-                io.jvmm.sys.Libc.close(fd);
+                Libc.close(fd);
             }
         }
     }
 
     /** A socket file left by a dead process is removed; one that still answers is an error. */
     private static void removeStaleSocket(Path path) throws IOException {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -248,7 +253,7 @@ public final class TtrpcServer implements AutoCloseable {
         shutdown(Duration.ofSeconds(5));
     }
 
-    private static final java.util.concurrent.ThreadFactory HANDLER_THREADS =
+    private static final ThreadFactory HANDLER_THREADS =
             Thread.ofPlatform().name("ttrpc-call-", 0).daemon(true).factory();
 
     public static final class Builder {

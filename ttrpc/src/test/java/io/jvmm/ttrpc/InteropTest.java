@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,7 +85,7 @@ class InteropTest {
         Path goSocket = dir.resolve("go.sock");
         try (GoPeer.Server server = GoPeer.server(goSocket);
                 TtrpcClient client = TtrpcClient.connect(goSocket)) {
-            TtrpcException e = org.junit.jupiter.api.Assertions.assertThrows(
+            TtrpcException e = Assertions.assertThrows(
                     TtrpcException.class,
                     () -> client.unary(
                             InteropService.NAME,
@@ -99,7 +100,7 @@ class InteropTest {
                         .addService(InteropService.definition())
                         .bind(javaSocket);
                 TtrpcClient client = TtrpcClient.connect(javaSocket)) {
-            TtrpcException e = org.junit.jupiter.api.Assertions.assertThrows(
+            TtrpcException e = Assertions.assertThrows(
                     TtrpcException.class,
                     () -> client.unary(
                             InteropService.NAME,

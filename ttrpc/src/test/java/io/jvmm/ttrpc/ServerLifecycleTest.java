@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.BytesValue;
 import com.google.protobuf.Int64Value;
 import com.google.protobuf.StringValue;
+import io.jvmm.ttrpc.interop.InteropProto;
 import io.jvmm.ttrpc.testing.InteropService;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -190,7 +191,7 @@ class ServerLifecycleTest {
 
     @Test
     void descriptorRegistrationRejectsMismatches() {
-        var descriptor = io.jvmm.ttrpc.interop.InteropProto.getDescriptor().findServiceByName("Echo");
+        var descriptor = InteropProto.getDescriptor().findServiceByName("Echo");
         assertThatThrownBy(() -> ServiceDefinition.builder(descriptor)
                         .unary("Echo", BytesValue.parser(), (ctx, req) -> req)
                         .build())

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.BytesValue;
 import com.google.protobuf.Int64Value;
+import com.google.protobuf.Message;
+import com.google.protobuf.StringValue;
 import io.jvmm.ttrpc.proto.Request;
 import io.jvmm.ttrpc.proto.Response;
 import io.jvmm.ttrpc.testing.InteropService;
@@ -17,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,7 +53,7 @@ class ServerProtocolTest {
         server.shutdown(Duration.ofSeconds(2));
     }
 
-    private static byte[] request(String method, com.google.protobuf.Message payload, long timeoutNano) {
+    private static byte[] request(String method, Message payload, long timeoutNano) {
         return Request.newBuilder()
                 .setService(InteropService.NAME)
                 .setMethod(method)
@@ -269,7 +272,7 @@ class ServerProtocolTest {
             byte[] partial = echoRequest("never finished");
             conn.writeFrame(partial.length + 100L, 3, REQUEST, 0, partial);
         }
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.activeCalls() == 0);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.activeCalls() == 0);
         assertFreshConnectionWorks();
     }
 
@@ -282,15 +285,12 @@ class ServerProtocolTest {
                     .build()
                     .toByteArray();
             conn.writeFrame(1, REQUEST, 0x02, open);
-            conn.writeFrame(1, DATA, 0, com.google.protobuf.StringValue.of("a").toByteArray());
-            conn.writeFrame(
-                    1, DATA, 0x01, com.google.protobuf.StringValue.of("b").toByteArray());
+            conn.writeFrame(1, DATA, 0, StringValue.of("a").toByteArray());
+            conn.writeFrame(1, DATA, 0x01, StringValue.of("b").toByteArray());
             RawFrame frame = conn.readFrame();
             Response response = response(frame);
             assertThat(response.getStatus().getCode()).isZero();
-            assertThat(com.google.protobuf.StringValue.parseFrom(response.getPayload())
-                            .getValue())
-                    .isEqualTo("ab");
+            assertThat(StringValue.parseFrom(response.getPayload()).getValue()).isEqualTo("ab");
         }
     }
 }

@@ -1,6 +1,10 @@
 package io.jvmm.vmm;
 
+import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +33,7 @@ public abstract class AbstractVm implements VirtualMachine {
     private volatile boolean guestShutdown;
     private volatile SupervisedProcess monitor;
     private Optional<CgroupLeaf> cgroup = Optional.empty();
-    private java.io.Closeable snapshotLease;
+    private Closeable snapshotLease;
 
     protected AbstractVm(VmConfig config) {
         this.config = config;
@@ -282,19 +286,19 @@ public abstract class AbstractVm implements VirtualMachine {
 
     @Override
     public String consoleTail(int lines) {
-        java.util.Optional<BoundedLog> console = console();
+        Optional<BoundedLog> console = console();
         if (console.isPresent()) {
             return console.get().tail(lines);
         }
         // A monitor that writes its console file itself (Firecracker, Cloud Hypervisor): its last bytes only.
-        try (var file = java.nio.channels.FileChannel.open(config.consoleLog())) {
+        try (var file = FileChannel.open(config.consoleLog())) {
             long size = file.size();
             long from = Math.max(0, size - CONSOLE_TAIL_BYTES);
-            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate((int) (size - from));
+            ByteBuffer bytes = ByteBuffer.allocate((int) (size - from));
             while (bytes.hasRemaining() && file.read(bytes, from + bytes.position()) > 0) {
                 // read on
             }
-            List<String> all = new String(bytes.array(), 0, bytes.position(), java.nio.charset.StandardCharsets.UTF_8)
+            List<String> all = new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8)
                     .lines()
                     .toList();
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
@@ -304,13 +308,13 @@ public abstract class AbstractVm implements VirtualMachine {
     }
 
     @Override
-    public java.util.concurrent.CompletableFuture<Void> consoleSays(String text) {
+    public CompletableFuture<Void> consoleSays(String text) {
         return console().map(c -> c.watch(text)).orElseGet(() -> VirtualMachine.super.consoleSays(text));
     }
 
     /** The console the shim drains from the monitor's output (QEMU's); empty when the monitor writes its own file. */
-    private java.util.Optional<BoundedLog> console() {
-        return monitor == null ? java.util.Optional.empty() : monitor.console();
+    private Optional<BoundedLog> console() {
+        return monitor == null ? Optional.empty() : monitor.console();
     }
 
     @Override

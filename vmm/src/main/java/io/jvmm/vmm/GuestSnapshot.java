@@ -4,14 +4,21 @@ import io.jvmm.api.Sha256;
 import io.jvmm.api.json.Json;
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.api.json.JsonRecords;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A saved guest on disk, one directory: the device state, the guest's memory and {@code manifest.json}.
@@ -112,7 +119,7 @@ public record GuestSnapshot(Path dir) {
 
     /** The same for the image files themselves (a VM's configuration may not exist yet). */
     public static List<String> imageOf(Path kernel, Path initrd, Optional<Path> runtimeDisk) throws IOException {
-        List<String> image = new java.util.ArrayList<>();
+        List<String> image = new ArrayList<>();
         for (Path p : new Path[] {kernel, initrd, runtimeDisk.orElse(null)}) {
             if (p != null) {
                 image.add(imageFile(p));
@@ -177,7 +184,7 @@ public record GuestSnapshot(Path dir) {
      */
     public Manifest verifyFor(VmConfig config, VmmType monitor) {
         Manifest m = manifest();
-        List<String> problems = new java.util.ArrayList<>();
+        List<String> problems = new ArrayList<>();
         if (m.format() != FORMAT) {
             problems.add("format " + m.format() + ", this runtime reads " + FORMAT);
         }
@@ -235,7 +242,7 @@ public record GuestSnapshot(Path dir) {
                 Files.size(mem));
         Path manifest = partial.resolve(manifestFile().getFileName());
         Files.write(manifest, Json.writeBytes(m, true));
-        List<Path> files = new java.util.ArrayList<>(state);
+        List<Path> files = new ArrayList<>(state);
         files.add(mem);
         files.add(manifest);
         for (Path p : files) {
@@ -251,7 +258,7 @@ public record GuestSnapshot(Path dir) {
      * Marks the snapshot in use for as long as the returned lease is open (a shared lock on its manifest):
      * a VM that maps its memory holds one, and {@link #deleteUnlessInUse} refuses while any is held.
      */
-    public java.io.Closeable lease() throws IOException {
+    public Closeable lease() throws IOException {
         Path key = manifestFile().toAbsolutePath().normalize();
         synchronized (LEASES) {
             SharedLock held = LEASES.get(key);
@@ -261,7 +268,7 @@ public record GuestSnapshot(Path dir) {
             }
             held.users++;
         }
-        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean released = new AtomicBoolean();
         return () -> {
             if (released.compareAndSet(false, true)) {
                 release(key);
@@ -273,14 +280,14 @@ public record GuestSnapshot(Path dir) {
      * One shared lock per snapshot and process, counted: a JVM cannot hold two overlapping locks on one
      * file (an in-process test runs many clones), and the lock is what other processes see.
      */
-    private static final java.util.Map<Path, SharedLock> LEASES = new java.util.HashMap<>();
+    private static final Map<Path, SharedLock> LEASES = new HashMap<>();
 
     private static final class SharedLock {
         private final FileChannel channel;
-        private final java.nio.channels.FileLock lock;
+        private final FileLock lock;
         private int users;
 
-        private SharedLock(FileChannel channel, java.nio.channels.FileLock lock) {
+        private SharedLock(FileChannel channel, FileLock lock) {
             this.channel = channel;
             this.lock = lock;
         }
@@ -341,7 +348,7 @@ public record GuestSnapshot(Path dir) {
             Path aside = dir.resolveSibling(dir.getFileName() + ".deleting");
             deleteWithLinkedMemory(aside);
             Files.move(dir, aside, StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.channels.OverlappingFileLockException e) {
+        } catch (OverlappingFileLockException e) {
             return false; // this process holds a lease
         }
         deleteWithLinkedMemory(dir.resolveSibling(dir.getFileName() + ".deleting"));

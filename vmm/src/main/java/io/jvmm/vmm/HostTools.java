@@ -1,5 +1,6 @@
 package io.jvmm.vmm;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -84,7 +85,7 @@ public final class HostTools {
                     return Long.parseLong(line.replaceAll("[^0-9]", ""));
                 }
             }
-        } catch (java.io.IOException | NumberFormatException e) {
+        } catch (IOException | NumberFormatException e) {
             return 0;
         }
         return 0;
@@ -100,7 +101,7 @@ public final class HostTools {
             return new long[] {
                 Long.parseLong(f[11]) * 1_000_000 / ticksPerSecond, Long.parseLong(f[12]) * 1_000_000 / ticksPerSecond
             };
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return new long[] {0, 0};
         }
     }

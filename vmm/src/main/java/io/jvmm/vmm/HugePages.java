@@ -1,5 +1,6 @@
 package io.jvmm.vmm;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -69,7 +70,7 @@ public record HugePages(Path mount, long pageBytes) {
      * the monitor has mapped its memory (its control socket is up), so two clones cannot both count the
      * same free pages.
      */
-    public java.io.Closeable lockPool() throws IOException {
+    public Closeable lockPool() throws IOException {
         FileChannel channel =
                 FileChannel.open(mount.resolve("jvmm-pool.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {

@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 
 /**
  * Deletes a directory tree the way teardown must (docs/security.md): never while anything is mounted
@@ -22,7 +23,7 @@ public final class SafeTree {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        java.util.List<Path> mounts = MountTable.under(dir);
+        List<Path> mounts = MountTable.under(dir);
         if (!mounts.isEmpty()) {
             throw new IOException("not removing " + dir + ": mounts remain below it " + mounts);
         }

@@ -1,12 +1,17 @@
 package io.jvmm.vmm;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -27,16 +32,15 @@ public final class SupervisedProcess implements AutoCloseable {
      * twenty clones started from a pool all died with 137 when the pool shut down). Every child is started
      * from this one thread, which lives as long as the JVM.
      */
-    private static final java.util.concurrent.ExecutorService SPAWNER =
-            java.util.concurrent.Executors.newSingleThreadExecutor(r ->
-                    Thread.ofPlatform().daemon(true).name("process-spawner").unstarted(r));
+    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().daemon(true).name("process-spawner").unstarted(r));
 
     private final String name;
     private final Process process;
     private final BoundedLog log;
-    private final java.util.Optional<BoundedLog> console;
+    private final Optional<BoundedLog> console;
 
-    private SupervisedProcess(String name, Process process, BoundedLog log, java.util.Optional<BoundedLog> console) {
+    private SupervisedProcess(String name, Process process, BoundedLog log, Optional<BoundedLog> console) {
         this.name = name;
         this.process = process;
         this.log = log;
@@ -45,16 +49,15 @@ public final class SupervisedProcess implements AutoCloseable {
 
     /** Starts {@code command}; what it writes to standard output and error goes to {@code log}. */
     public static SupervisedProcess start(String name, List<String> command, Path log) {
-        return start(name, command, log, java.util.Optional.empty());
+        return start(name, command, log, Optional.empty());
     }
 
     /** Starts {@code command}; its standard output goes to {@code console}, its standard error to {@code log}. */
     public static SupervisedProcess startWithConsole(String name, List<String> command, Path log, Path console) {
-        return start(name, command, log, java.util.Optional.of(console));
+        return start(name, command, log, Optional.of(console));
     }
 
-    private static SupervisedProcess start(
-            String name, List<String> command, Path log, java.util.Optional<Path> console) {
+    private static SupervisedProcess start(String name, List<String> command, Path log, Optional<Path> console) {
         List<String> full = new ArrayList<>();
         if (Files.isExecutable(SETPRIV)) {
             full.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
@@ -62,11 +65,11 @@ public final class SupervisedProcess implements AutoCloseable {
         full.addAll(command);
         ProcessBuilder builder = new ProcessBuilder(full)
                 .redirectErrorStream(console.isEmpty())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         try {
             Process p = spawn(builder);
             LOG.debug("started {} (pid {}): {}", name, p.pid(), String.join(" ", command));
-            java.util.Optional<BoundedLog> consoleLog =
+            Optional<BoundedLog> consoleLog =
                     console.map(c -> BoundedLog.drain(p.getInputStream(), c, BoundedLog.DEFAULT_LIMIT));
             BoundedLog messages = BoundedLog.drain(
                     console.isPresent() ? p.getErrorStream() : p.getInputStream(), log, BoundedLog.DEFAULT_LIMIT);
@@ -80,7 +83,7 @@ public final class SupervisedProcess implements AutoCloseable {
     private static Process spawn(ProcessBuilder builder) throws IOException {
         try {
             return SPAWNER.submit(builder::start).get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -118,7 +121,7 @@ public final class SupervisedProcess implements AutoCloseable {
     }
 
     /** The guest's console, when this process's standard output is one. */
-    public java.util.Optional<BoundedLog> console() {
+    public Optional<BoundedLog> console() {
         return console;
     }
 

@@ -2,6 +2,8 @@ package io.jvmm.vmm;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -53,11 +55,11 @@ public interface VirtualMachine extends AutoCloseable {
     long monitorPid();
 
     /** The pids of the monitor and its helper processes that are running now. */
-    java.util.List<Long> processIds();
+    List<Long> processIds();
 
     /** The VM's own cgroup on the host, when the host let us make one. */
-    default java.util.Optional<java.nio.file.Path> cgroupPath() {
-        return java.util.Optional.empty();
+    default Optional<Path> cgroupPath() {
+        return Optional.empty();
     }
 
     /** Resident memory of the monitor and its helpers, in bytes (sum of their RSS). */
@@ -94,8 +96,8 @@ public interface VirtualMachine extends AutoCloseable {
      * default looks at the console's last lines every 20 ms, for monitors that write the console file
      * themselves; cancelled once the VM has exited.
      */
-    default java.util.concurrent.CompletableFuture<Void> consoleSays(String text) {
-        java.util.concurrent.CompletableFuture<Void> seen = new java.util.concurrent.CompletableFuture<>();
+    default CompletableFuture<Void> consoleSays(String text) {
+        CompletableFuture<Void> seen = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             while (!seen.isDone()) {
                 if (exitFuture().isDone()) {

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * What a VM is made of, validated when built so the drivers only ever see a VM that can exist.
@@ -37,8 +38,7 @@ public record VmConfig(
     /** sun_path is 108 bytes; our longest socket name below stateDir is 21 (vmm/agent-serial.sock). */
     private static final int MAX_STATE_DIR = 80;
     /** A QEMU CPU model and its feature switches: nothing that could read as another option. */
-    private static final java.util.regex.Pattern CPU_MODEL =
-            java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+=,-]{0,127}");
+    private static final Pattern CPU_MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+=,-]{0,127}");
 
     /** A VM with the default CPU of its accelerator. */
     public VmConfig(

@@ -1,5 +1,6 @@
 package io.jvmm.vmm;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -58,7 +59,7 @@ public record VmmJail(Path root, List<Path> files, List<Path> writable) {
                             .append(" \"$J\"/")
                             .append(name)
                             .append('\n');
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     throw new VmException.BootFailed("cannot read the link " + top + ": " + e.getMessage(), e);
                 }
             } else if (Files.isDirectory(top, LinkOption.NOFOLLOW_LINKS)) {

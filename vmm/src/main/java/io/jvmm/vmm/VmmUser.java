@@ -2,7 +2,9 @@ package io.jvmm.vmm;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -80,18 +82,18 @@ public record VmmUser(String name, int uid, int gid, List<Integer> groups) {
 
     /** Gives {@code file} to this user (a disk or socket its VMM opens after dropping its privileges). */
     public void own(Path file) throws IOException {
-        Files.setAttribute(file, "unix:uid", uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        Files.setAttribute(file, "unix:gid", gid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(file, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(file, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Whether {@code file} (itself, not a link's target) belongs to this user. */
     public boolean owns(Path file) throws IOException {
-        return ((Integer) Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)) == uid;
+        return ((Integer) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS)) == uid;
     }
 
     /** Gives {@code path} to this user's group, with {@code mode} (a directory it must enter, a socket it connects to). */
     public void share(Path path, String mode) throws IOException {
-        Files.setAttribute(path, "unix:gid", gid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString(mode));
+        Files.setAttribute(path, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode));
     }
 }

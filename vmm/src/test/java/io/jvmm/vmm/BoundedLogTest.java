@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class BoundedLogTest {
@@ -59,7 +60,7 @@ class BoundedLogTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Timeout(10)
+    @Timeout(10)
     void anUnwritableFileStillDrainsTheSource() throws Exception {
         PipedOutputStream guest = new PipedOutputStream();
         BoundedLog log = BoundedLog.drain(new PipedInputStream(guest), dir.resolve("no/such/dir/c.log"), 1000);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,7 @@ class VmmJailTest {
     void aJailedProcessSeesOnlyWhatItWasGivenAndRunsUnprivileged() throws Exception {
         Path given = Files.writeString(dir.resolve("kernel image"), "kernel's bytes");
         Path state = Files.createDirectories(dir.resolve("deeper/state")); // directories to pass on the way
-        Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
         Path secret = Files.writeString(dir.resolve("not-given"), "host data");
         Path root = Files.createDirectories(dir.resolve("jail"));
         VmmUser nobody = VmmUser.lookup("nobody");

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The VMM's user as the host knows it, and what a process started through {@link VmmUser#dropPrivileges()} really has. */
 class VmmUserTest {
@@ -32,11 +35,10 @@ class VmmUserTest {
     }
 
     @Test
-    void aFileItOwnsIsItsAndALinkIsJudgedItself(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
-            throws Exception {
+    void aFileItOwnsIsItsAndALinkIsJudgedItself(@TempDir Path dir) throws Exception {
         VmmUser nobody = VmmUser.lookup("nobody");
-        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("memory"), "x");
-        java.nio.file.Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("link"), file);
+        Path file = Files.writeString(dir.resolve("memory"), "x");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), file);
         assertThat(nobody.owns(file)).isFalse();
         nobody.own(file);
         assertThat(nobody.owns(file)).isTrue();

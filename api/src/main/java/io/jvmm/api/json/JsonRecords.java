@@ -7,6 +7,7 @@ import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -117,7 +118,7 @@ public final class JsonRecords {
         for (int i = 0; i < a.size(); i++) {
             list.add(readValue(a.get(i), element, where + "[" + i + "]"));
         }
-        return java.util.Collections.unmodifiableList(list);
+        return Collections.unmodifiableList(list);
     }
 
     private static Object defaultOf(Class<?> primitive) {

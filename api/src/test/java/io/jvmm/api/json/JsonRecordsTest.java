@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class JsonRecordsTest {
@@ -29,7 +30,7 @@ class JsonRecordsTest {
                 "/jvmm/x",
                 2,
                 true,
-                new JsonObject(java.util.Map.of("k", "v")));
+                new JsonObject(Map.of("k", "v")));
         String text = Json.write(s);
         assertThat(text)
                 .isEqualTo(

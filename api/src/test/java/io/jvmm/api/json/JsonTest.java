@@ -14,6 +14,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -123,7 +124,6 @@ class JsonTest {
         Arbitrary<Object> object = Arbitraries.maps(Arbitraries.strings().ofMaxLength(6), value(depth - 1))
                 .ofMaxSize(4)
                 .map(m -> (Object) new JsonObject(m));
-        return Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(3, scalar), net.jqwik.api.Tuple.of(1, array), net.jqwik.api.Tuple.of(1, object));
+        return Arbitraries.frequencyOf(Tuple.of(3, scalar), Tuple.of(1, array), Tuple.of(1, object));
     }
 }

@@ -2,8 +2,10 @@ package io.jvmm.e2e.containerd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvmm.e2e.VmmConfinement;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -100,8 +102,7 @@ class CheckpointTest {
                     assertThat(after.get(i)).isEqualTo(after.get(i - 1) + 1);
                 }
                 // The VM restored from the checkpoint runs as confined as a booted one (docs/security.md).
-                assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot()))
-                        .isPositive();
+                assertThat(VmmConfinement.assertConfined(jvmm.stateRoot())).isPositive();
                 assertThat(containerd
                                 .ctr(null, "task", "kill", "-s", "SIGKILL", id)
                                 .exitCode())
@@ -149,7 +150,7 @@ class CheckpointTest {
     }
 
     private static List<String> run(String id, List<String> flags, String... command) {
-        List<String> args = new java.util.ArrayList<>(List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "run",
                 "--snapshotter",
                 "native",

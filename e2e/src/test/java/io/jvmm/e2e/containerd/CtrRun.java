@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -49,7 +50,7 @@ final class CtrRun implements AutoCloseable {
     }
 
     void writeLine(String line) throws IOException {
-        stdin().write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        stdin().write((line + "\n").getBytes(StandardCharsets.UTF_8));
         stdin().flush();
     }
 
@@ -86,12 +87,12 @@ final class CtrRun implements AutoCloseable {
     }
 
     String stdout() {
-        return new String(stdoutBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(stdoutBytes(), StandardCharsets.UTF_8);
     }
 
     String stderr() {
         synchronized (stderr) {
-            return stderr.toString(java.nio.charset.StandardCharsets.UTF_8);
+            return stderr.toString(StandardCharsets.UTF_8);
         }
     }
 

@@ -3,13 +3,23 @@ package io.jvmm.e2e.containerd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvmm.e2e.Leftovers;
+import io.jvmm.e2e.VmmConfinement;
+import io.jvmm.vmm.BoundedLog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -164,11 +174,11 @@ class HostileGuestTest {
         assertThat(run.exitCode()).as("ctr run: %s", run.stderr()).isZero();
         containerd.awaitTask("hv-g", "RUNNING", TIMEOUT);
 
-        assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot())).isEqualTo(1);
+        assertThat(VmmConfinement.assertConfined(jvmm.stateRoot())).isEqualTo(1);
 
         List<Path> files;
         try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
-            files = walk.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+            files = walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
                     .toList();
         }
         assertThat(files)
@@ -194,7 +204,7 @@ class HostileGuestTest {
      */
     @Test
     void aConsoleFloodIsKeptWithinItsBound() throws Exception {
-        long flood = 2 * io.jvmm.vmm.BoundedLog.DEFAULT_LIMIT + (1 << 20);
+        long flood = 2 * BoundedLog.DEFAULT_LIMIT + (1 << 20);
         PrivateContainerd.Result run = runDetached(
                 "hv-h",
                 List.of("--privileged"),
@@ -225,7 +235,7 @@ class HostileGuestTest {
         assertThat(logs).as("the rotated console log").hasSize(2);
         assertThat(kept)
                 .as("console bytes on the host after a %d-byte flood", flood)
-                .isLessThanOrEqualTo(2 * io.jvmm.vmm.BoundedLog.DEFAULT_LIMIT);
+                .isLessThanOrEqualTo(2 * BoundedLog.DEFAULT_LIMIT);
         stop("hv-h");
     }
 
@@ -299,7 +309,7 @@ class HostileGuestTest {
                                 "-c",
                                 "sleep 8; exit 7"))) {
             containerd.awaitTask("hv-o", "RUNNING", TIMEOUT);
-            containerd.freeze(java.time.Duration.ofSeconds(15)); // the exit comes meanwhile
+            containerd.freeze(Duration.ofSeconds(15)); // the exit comes meanwhile
             assertThat(run.await(TIMEOUT)).as(run.stderr()).isEqualTo(7);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (eventsOf(events, "hv-o", "/tasks/delete") == 0 && System.nanoTime() < deadline) {
@@ -318,24 +328,22 @@ class HostileGuestTest {
                     .isEqualTo(1);
             assertThat(exitLatency(events, "hv-o"))
                     .as("from the exit to its event, a 15 s freeze included")
-                    .isLessThan(java.time.Duration.ofSeconds(40));
+                    .isLessThan(Duration.ofSeconds(40));
         }
     }
 
     /** From a process's exit (the event's exited_at) to containerd publishing its /tasks/exit (ctr events' time). */
-    private static java.time.Duration exitLatency(CtrRun events, String id) {
+    private static Duration exitLatency(CtrRun events, String id) {
         String line = events.stdout()
                 .lines()
                 .filter(l -> l.contains(" /tasks/exit ") && l.contains("\"" + id + "\""))
                 .findFirst()
                 .orElseThrow();
         String[] time = line.split(" ", 4); // Go's time.String: 2006-01-02 15:04:05.999999999 -0700 MST
-        java.time.Instant published =
-                java.time.LocalDateTime.parse(time[0] + "T" + time[1]).toInstant(java.time.ZoneOffset.of(time[2]));
-        java.util.regex.Matcher exited = java.util.regex.Pattern.compile("\"exited_at\":\\{\"seconds\":(\\d+)")
-                .matcher(line);
+        Instant published = LocalDateTime.parse(time[0] + "T" + time[1]).toInstant(ZoneOffset.of(time[2]));
+        Matcher exited = Pattern.compile("\"exited_at\":\\{\"seconds\":(\\d+)").matcher(line);
         assertThat(exited.find()).as(line).isTrue();
-        return java.time.Duration.between(java.time.Instant.ofEpochSecond(Long.parseLong(exited.group(1))), published);
+        return Duration.between(Instant.ofEpochSecond(Long.parseLong(exited.group(1))), published);
     }
 
     /**
@@ -389,8 +397,7 @@ class HostileGuestTest {
     private Path hostileConfig(String behaviours, boolean templates) throws IOException {
         Path config = dir.resolve("hostile-" + behaviours + ".json");
         Files.writeString(
-                config,
-                jvmm.configWith(java.util.Map.of("kernelArgs", "jvmm.hostile=" + behaviours, "templates", templates)));
+                config, jvmm.configWith(Map.of("kernelArgs", "jvmm.hostile=" + behaviours, "templates", templates)));
         return config;
     }
 

@@ -1,11 +1,20 @@
 package io.jvmm.e2e.containerd;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jvmm.e2e.Leftovers;
+import io.jvmm.task.sandbox.VmTemplates;
 import io.jvmm.ttrpc.testing.GoPeer;
+import io.jvmm.vmm.GuestSnapshot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The jvmm runtime as packaging/shim/install.sh installs it, into a private prefix for the tests: the
@@ -27,7 +36,7 @@ public final class JvmmRuntime {
             Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-rt");
             // As an installation's prefix and /run are: open to other users, who must still see nothing of a
             // sandbox's state (the state root's own permissions are the shim's to set).
-            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.createDirectories(dir.resolve("state"));
             GoPeer.Result r = GoPeer.run(
                     List.of(
@@ -73,9 +82,9 @@ public final class JvmmRuntime {
     }
 
     /** The installed configuration (JSON) with some keys set to other values. */
-    public String configWith(java.util.Map<String, Object> changes) throws IOException {
-        var json = new com.fasterxml.jackson.databind.ObjectMapper();
-        var node = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(config().toFile());
+    public String configWith(Map<String, Object> changes) throws IOException {
+        var json = new ObjectMapper();
+        var node = (ObjectNode) json.readTree(config().toFile());
         changes.forEach((k, v) -> node.set(k, json.valueToTree(v)));
         return json.writerWithDefaultPrettyPrinter().writeValueAsString(node);
     }
@@ -89,9 +98,9 @@ public final class JvmmRuntime {
      * Deletes every VM template the suite's shims made (and their directory); answers the ones a VM still
      * mapped, which were not deleted.
      */
-    public List<io.jvmm.vmm.GuestSnapshot> deleteTemplates() throws IOException {
-        List<io.jvmm.vmm.GuestSnapshot> kept = new java.util.ArrayList<>();
-        for (io.jvmm.vmm.GuestSnapshot template : io.jvmm.task.sandbox.VmTemplates.list(stateRoot())) {
+    public List<GuestSnapshot> deleteTemplates() throws IOException {
+        List<GuestSnapshot> kept = new ArrayList<>();
+        for (GuestSnapshot template : VmTemplates.list(stateRoot())) {
             if (!template.deleteUnlessInUse()) {
                 kept.add(template);
             }
@@ -107,7 +116,7 @@ public final class JvmmRuntime {
     public List<String> closeAndListLeftovers(PrivateContainerd containerd) throws IOException, InterruptedException {
         String address = containerd.socket().toString();
         containerd.close();
-        List<String> left = new java.util.ArrayList<>();
+        List<String> left = new ArrayList<>();
         containerd.groupFilesLeft().forEach(f -> left.add("shim socket or start lock /run/containerd/s/" + f));
         Leftovers.processesMentioning(stateRoot().toString()).forEach(p -> left.add("VM process " + p.pid()));
         Leftovers.processesMentioning(address).forEach(p -> left.add("shim " + p.pid()));
@@ -126,17 +135,15 @@ public final class JvmmRuntime {
     private void removeLeftovers() throws IOException, InterruptedException {
         for (ProcessHandle p : Leftovers.processesMentioning(stateRoot().toString())) {
             p.destroyForcibly();
-            p.onExit()
-                    .completeOnTimeout(p, 10, java.util.concurrent.TimeUnit.SECONDS)
-                    .join();
+            p.onExit().completeOnTimeout(p, 10, TimeUnit.SECONDS).join();
         }
         List<String> mounts = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
                 .map(l -> l.split(" ")[4])
                 .filter(m -> m.startsWith(stateRoot().toString()))
-                .sorted(java.util.Comparator.reverseOrder())
+                .sorted(Comparator.reverseOrder())
                 .toList();
         for (String m : mounts) {
-            new ProcessBuilder("umount", "-l", m).start().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            new ProcessBuilder("umount", "-l", m).start().waitFor(10, TimeUnit.SECONDS);
         }
         for (Path sandbox : leftoverSandboxes()) {
             Leftovers.deleteTree(sandbox);

@@ -7,10 +7,17 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * A containerd of the tests' own (2.1 from Debian unstable, installed by scripts/install-containerd.sh):
@@ -31,11 +38,11 @@ public final class PrivateContainerd implements AutoCloseable {
     private ProcessBuilder command;
     private boolean cri;
     /** What the shims' socket directory held before this containerd started, and what it left there. */
-    private final java.util.Set<String> groupFilesBefore;
+    private final Set<String> groupFilesBefore;
 
     private List<String> groupFilesLeft = List.of();
 
-    private PrivateContainerd(Path dir, Path prefix, Process process, java.util.Set<String> groupFilesBefore) {
+    private PrivateContainerd(Path dir, Path prefix, Process process, Set<String> groupFilesBefore) {
         this.dir = dir;
         this.prefix = prefix;
         this.process = process;
@@ -44,14 +51,14 @@ public final class PrivateContainerd implements AutoCloseable {
 
     private static final Path SHIM_SOCKETS = Path.of("/run/containerd/s");
 
-    private static java.util.Set<String> groupFiles() throws IOException {
+    private static Set<String> groupFiles() throws IOException {
         if (!Files.isDirectory(SHIM_SOCKETS)) {
-            return java.util.Set.of();
+            return Set.of();
         }
         try (var files = Files.list(SHIM_SOCKETS)) {
             return files.map(f -> f.getFileName().toString())
                     .filter(n -> !n.equals("jvmm-start.guard"))
-                    .collect(java.util.stream.Collectors.toSet());
+                    .collect(Collectors.toSet());
         }
     }
 
@@ -130,7 +137,7 @@ public final class PrivateContainerd implements AutoCloseable {
         pb.environment().remove("XDG_RUNTIME_DIR");
         pb.environment()
                 .put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
-        java.util.Set<String> before = groupFiles();
+        Set<String> before = groupFiles();
         PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start(), before);
         containerd.command = pb;
         containerd.cri = cri;
@@ -201,12 +208,11 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** containerd's log lines (the shims' own included) that name {@code id} (not a longer id it begins), for a failure's message. */
     public String logLinesMentioning(String id) throws IOException {
-        java.util.regex.Pattern named =
-                java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(id) + "(?![\\w.-])");
+        Pattern named = Pattern.compile(Pattern.quote(id) + "(?![\\w.-])");
         return Files.readString(dir.resolve("containerd.log"))
                 .lines()
                 .filter(l -> named.matcher(l).find())
-                .collect(java.util.stream.Collectors.joining("\n"));
+                .collect(Collectors.joining("\n"));
     }
 
     /** Stops containerd (SIGTERM, as a service manager would) and starts it again on the same state. */
@@ -238,7 +244,7 @@ public final class PrivateContainerd implements AutoCloseable {
      * Holds containerd still (SIGSTOP to the process this object started) for {@code duration}, as a
      * containerd too busy to take a shim's events is, then lets it go on (SIGCONT, also when interrupted).
      */
-    public void freeze(java.time.Duration duration) throws IOException, InterruptedException {
+    public void freeze(Duration duration) throws IOException, InterruptedException {
         signal("STOP");
         try {
             Thread.sleep(duration);
@@ -339,10 +345,10 @@ public final class PrivateContainerd implements AutoCloseable {
     /** containerd's shim socket for a task (pkg/shim SocketAddress): sha256 of address/namespace/id. */
     public Path shimSocket(String namespace, String id) {
         try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+            byte[] digest = MessageDigest.getInstance("SHA-256")
                     .digest((socket() + "/" + namespace + "/" + id).getBytes(StandardCharsets.UTF_8));
-            return Path.of("/run/containerd/s", java.util.HexFormat.of().formatHex(digest));
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return Path.of("/run/containerd/s", HexFormat.of().formatHex(digest));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -440,7 +446,7 @@ public final class PrivateContainerd implements AutoCloseable {
             CriNetwork.removeBridge();
         }
         Leftovers.deleteTree(dir);
-        List<String> left = new java.util.ArrayList<>(groupFiles());
+        List<String> left = new ArrayList<>(groupFiles());
         left.removeAll(groupFilesBefore);
         for (String name : left) {
             Files.deleteIfExists(SHIM_SOCKETS.resolve(name));

@@ -1,14 +1,26 @@
 package io.jvmm.e2e.containerd;
 
+import com.google.protobuf.Empty;
+import io.jvmm.api.containerd.task.v3.ConnectRequest;
+import io.jvmm.api.containerd.task.v3.ConnectResponse;
+import io.jvmm.api.containerd.task.v3.ShutdownRequest;
 import io.jvmm.e2e.Leftovers;
 import io.jvmm.e2e.vm.BootBench;
 import io.jvmm.e2e.vm.GuestImage;
+import io.jvmm.ttrpc.CallOptions;
+import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.TtrpcClient;
+import io.jvmm.ttrpc.TtrpcException;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,7 +52,7 @@ public final class ShimBench {
             ctrRun(containerd, RUNC, "warm-runc");
             // The same runtime with templates on: the first run makes the template, the timed ones restore it.
             Path templates = containerd.dir().resolve("jvmm-templates.json");
-            Files.writeString(templates, jvmm.configWith(java.util.Map.of("templates", true)));
+            Files.writeString(templates, jvmm.configWith(Map.of("templates", true)));
             ctrRun(containerd, JvmmRuntime.RUNTIME, "warm-template", templates);
             for (int i = 0; i < runs; i++) {
                 bare.add(BootBench.bareBoot(GuestImage.get()));
@@ -163,16 +175,14 @@ public final class ShimBench {
             settled = rssMib(pid);
         }
         // Both servers exit on Shutdown when they hold no task; jvmm's is also ended by pid should it not.
-        try (io.jvmm.ttrpc.TtrpcClient client = io.jvmm.ttrpc.TtrpcClient.connect(socket)) {
+        try (TtrpcClient client = TtrpcClient.connect(socket)) {
             client.unary(
                     "containerd.task.v3.Task",
                     "Shutdown",
-                    io.jvmm.api.containerd.task.v3.ShutdownRequest.newBuilder()
-                            .setId(id)
-                            .build(),
-                    com.google.protobuf.Empty.parser(),
-                    io.jvmm.ttrpc.CallOptions.withTimeout(java.time.Duration.ofSeconds(30)));
-        } catch (io.jvmm.ttrpc.TtrpcException e) {
+                    ShutdownRequest.newBuilder().setId(id).build(),
+                    Empty.parser(),
+                    CallOptions.withTimeout(Duration.ofSeconds(30)));
+        } catch (TtrpcException e) {
             // a server that exits while answering Shutdown closes the connection first
         }
         if (pid > 0) {
@@ -204,8 +214,8 @@ public final class ShimBench {
                 .name("bench-log " + fifo.getParent().getFileName())
                 .start(() -> {
                     try (var in = Files.newInputStream(fifo)) {
-                        in.transferTo(java.io.OutputStream.nullOutputStream());
-                    } catch (java.io.IOException e) {
+                        in.transferTo(OutputStream.nullOutputStream());
+                    } catch (IOException e) {
                         // the bundle went away: nothing to drain
                     }
                 });
@@ -213,18 +223,16 @@ public final class ShimBench {
 
     /** Seconds from {@code t0} until the server on {@code socket} answers a Connect call. */
     private static double firstAnswer(Path socket, String id, long t0) throws Exception {
-        try (io.jvmm.ttrpc.TtrpcClient client = io.jvmm.ttrpc.TtrpcClient.connect(socket)) {
+        try (TtrpcClient client = TtrpcClient.connect(socket)) {
             try {
                 client.unary(
                         "containerd.task.v3.Task",
                         "Connect",
-                        io.jvmm.api.containerd.task.v3.ConnectRequest.newBuilder()
-                                .setId(id)
-                                .build(),
-                        io.jvmm.api.containerd.task.v3.ConnectResponse.parser(),
-                        io.jvmm.ttrpc.CallOptions.withTimeout(java.time.Duration.ofSeconds(60)));
-            } catch (io.jvmm.ttrpc.TtrpcException e) {
-                if (e.code() == io.jvmm.ttrpc.Code.UNAVAILABLE || e.code() == io.jvmm.ttrpc.Code.DEADLINE_EXCEEDED) {
+                        ConnectRequest.newBuilder().setId(id).build(),
+                        ConnectResponse.parser(),
+                        CallOptions.withTimeout(Duration.ofSeconds(60)));
+            } catch (TtrpcException e) {
+                if (e.code() == Code.UNAVAILABLE || e.code() == Code.DEADLINE_EXCEEDED) {
                     throw new IllegalStateException(socket + " did not answer: " + e.getMessage(), e);
                 }
                 // any other status is the server's answer
@@ -271,7 +279,7 @@ public final class ShimBench {
         return file;
     }
 
-    private static double rssMib(long pid) throws java.io.IOException {
+    private static double rssMib(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;

@@ -3,9 +3,13 @@ package io.jvmm.e2e.containerd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
 import io.jvmm.api.containerd.bootstrap.BootstrapParams;
 import io.jvmm.api.containerd.bootstrap.BootstrapResult;
 import io.jvmm.api.containerd.cgroups.v2.Metrics;
@@ -47,11 +51,18 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -122,8 +133,8 @@ class ShimProcessTest {
         Path b = Files.createDirectories(dir.resolve(name));
         BUNDLES.add(b);
         BusyboxRootfs.create(b.resolve("rootfs"));
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        var spec = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+        ObjectMapper json = new ObjectMapper();
+        var spec = (ObjectNode) json.readTree(
                 OciSpec.config(ID, "rootfs", List.of("sh", "-c", "echo hello from s1; sleep 1000 & wait $!")));
         annotations.forEach((k, v) -> spec.with("annotations").put(k, v));
         Files.write(b.resolve("config.json"), json.writeValueAsBytes(spec));
@@ -137,10 +148,10 @@ class ShimProcessTest {
     }
 
     /** Where containerd's shims put a group's socket: /run/containerd/s/sha256(address/namespace/group), worked out independently. */
-    private static Path groupSocket(String group) throws java.security.NoSuchAlgorithmException {
+    private static Path groupSocket(String group) throws NoSuchAlgorithmException {
         return Path.of("/run/containerd/s/"
-                + java.util.HexFormat.of()
-                        .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                + HexFormat.of()
+                        .formatHex(MessageDigest.getInstance("SHA-256")
                                 .digest((dir.resolve("containerd.sock") + "/" + NS + "/" + group)
                                         .getBytes(StandardCharsets.UTF_8))));
     }
@@ -190,8 +201,7 @@ class ShimProcessTest {
         return new Run(p.exitValue(), out, err);
     }
 
-    private static <R extends com.google.protobuf.Message> R call(
-            String method, com.google.protobuf.Message req, com.google.protobuf.Parser<R> parser) {
+    private static <R extends Message> R call(String method, Message req, Parser<R> parser) {
         return shim.unary(V3, method, req, parser, CALL);
     }
 
@@ -252,19 +262,19 @@ class ShimProcessTest {
     @Order(2)
     void concurrentStartsOfOneGroupMakeOneServer() throws Exception {
         int starts = 4;
-        List<Path> bundles = new java.util.ArrayList<>();
+        List<Path> bundles = new ArrayList<>();
         for (int i = 0; i < starts; i++) {
             bundles.add(bundle("race" + i, Map.of("io.containerd.jvmm.v2.group", "race")));
         }
-        List<java.util.concurrent.Future<Run>> runs = new java.util.ArrayList<>();
-        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(starts)) {
+        List<Future<Run>> runs = new ArrayList<>();
+        try (var pool = Executors.newFixedThreadPool(starts)) {
             for (int i = 0; i < starts; i++) {
                 Path b = bundles.get(i);
                 String id = "race" + i;
                 runs.add(pool.submit(() -> runShim(b, new byte[0], "start", "/bin/true", id)));
             }
         }
-        java.util.Set<String> addresses = new java.util.HashSet<>();
+        Set<String> addresses = new HashSet<>();
         for (var f : runs) {
             Run r = f.get();
             assertThat(r.code()).as(r.stderr()).isZero();
@@ -277,11 +287,7 @@ class ShimProcessTest {
                 .hasSize(1);
         try (TtrpcClient race = TtrpcClient.connect(socket)) {
             race.unary(
-                    V3,
-                    "Shutdown",
-                    ShutdownRequest.newBuilder().setId("race0").build(),
-                    com.google.protobuf.Empty.parser(),
-                    CALL);
+                    V3, "Shutdown", ShutdownRequest.newBuilder().setId("race0").build(), Empty.parser(), CALL);
         }
         for (int i = 0;
                 i < 300 && !Leftovers.processesMentioning(socket.toString()).isEmpty();

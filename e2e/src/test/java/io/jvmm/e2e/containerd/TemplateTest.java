@@ -3,16 +3,23 @@ package io.jvmm.e2e.containerd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvmm.e2e.Leftovers;
+import io.jvmm.e2e.VmmConfinement;
 import io.jvmm.task.sandbox.VmTemplates;
+import io.jvmm.vmm.HostTools;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Containers in VMs restored from a template, through real containerd: {@code ctr run} with a runtime
@@ -83,7 +90,7 @@ class TemplateTest {
      * (PSS, measured against a cold-booted VM of the same size in this run). Each reads its own randomness.
      */
     @Test
-    @org.junit.jupiter.api.Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
+    @Timeout(value = 15, unit = TimeUnit.MINUTES)
     void twentyContainersFromOneTemplateShareItsMemoryAndNotTheirRandomness() throws Exception {
         Path small = containerd.dir().resolve("jvmm-small.json");
         Path smallTemplates = containerd.dir().resolve("jvmm-small-templates.json");
@@ -106,7 +113,7 @@ class TemplateTest {
                 "true");
         assertThat(first.exitCode()).as(first.stderr()).isZero();
 
-        List<CtrRun> runs = new java.util.ArrayList<>();
+        List<CtrRun> runs = new ArrayList<>();
         long started = System.nanoTime();
         Throwable failure = null;
         try {
@@ -120,7 +127,7 @@ class TemplateTest {
             }
             long[] printedAfterMs = awaitFirstLines(runs, started);
             System.out.println("seconds from start to each clone's line: "
-                    + java.util.Arrays.stream(printedAfterMs)
+                    + Arrays.stream(printedAfterMs)
                             .mapToObj(ms -> ms < 0 ? "never" : String.format("%.1f", ms / 1000.0))
                             .toList());
             Set<String> random = new HashSet<>();
@@ -136,7 +143,7 @@ class TemplateTest {
             assertThat(random)
                     .as("16 bytes of /dev/urandom from each of %d clones", CLONES)
                     .hasSize(CLONES);
-            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot()))
+            assertThat(VmmConfinement.assertConfined(jvmm.stateRoot()))
                     .as("confined clones")
                     .isEqualTo(CLONES);
 
@@ -148,11 +155,8 @@ class TemplateTest {
                             .contains("qemu-system")
                             .contains("share=off")
                             .doesNotContain("vhost-user-fs"));
-            double cloneMib = vms.stream()
-                            .mapToLong(p -> io.jvmm.vmm.HostTools.pssBytes(p.pid()))
-                            .sum()
-                    / (1024.0 * 1024)
-                    / CLONES;
+            double cloneMib =
+                    vms.stream().mapToLong(p -> HostTools.pssBytes(p.pid())).sum() / (1024.0 * 1024) / CLONES;
             System.out.printf(
                     "PSS per VM: cold %.0f MiB, template clone %.0f MiB (%d at once) = %.2fx; all %d printed after %.0f s%n",
                     coldMib, cloneMib, CLONES, cloneMib / coldMib, CLONES, (System.nanoTime() - started) / 1e9);
@@ -170,8 +174,8 @@ class TemplateTest {
     /** Waits until every clone printed its line (or the deadline); answers when each did, in ms from {@code started}, -1 for never. */
     private static long[] awaitFirstLines(List<CtrRun> runs, long started) throws InterruptedException {
         long[] printed = new long[runs.size()];
-        java.util.Arrays.fill(printed, -1);
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(CLONE_WAIT_SECONDS);
+        Arrays.fill(printed, -1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLONE_WAIT_SECONDS);
         boolean waiting = true;
         while (waiting && System.nanoTime() < deadline) {
             waiting = false;
@@ -197,18 +201,17 @@ class TemplateTest {
             containerd.ctr(null, "task", "kill", "-s", "SIGKILL", "clone-" + i);
         }
         // One budget for all: a clone whose exit never came must not cost five minutes per clone.
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(300);
-        List<String> problems = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+        List<String> problems = new ArrayList<>();
         for (int i = 0; i < runs.size(); i++) {
             try (CtrRun r = runs.get(i)) {
-                long left =
-                        Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
+                long left = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
                 int code = r.await(left);
                 if (code != 137) {
                     problems.add("clone-" + i + "'s ctr run ended with " + code + " after its kill; its stderr: "
                             + r.stderr() + "\ncontainerd log on it:\n" + containerd.logLinesMentioning("clone-" + i));
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 problems.add("clone-" + i + ": " + e.getMessage() + "\n"
                         + containerd.ctr(null, "task", "ls").stdout()
                         + Leftovers.awaitingThreads(containerd.socket().toString()));
@@ -228,13 +231,13 @@ class TemplateTest {
     /** Host PSS of a cold-booted VM's processes (QEMU and its helpers) once its container printed a line. */
     private static double vmPssMibWhileRunning(Path config, String id) throws Exception {
         try (CtrRun cold = CtrRun.start(containerd, run(config, id, "echo up; exec sleep 1000"))) {
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(600);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
             while (!cold.stdout().contains("up") && System.nanoTime() < deadline) {
                 Thread.sleep(500);
             }
             assertThat(cold.stdout()).as(cold.stderr()).isEqualTo("up\n");
             long bytes = vmProcesses().stream()
-                    .mapToLong(p -> io.jvmm.vmm.HostTools.pssBytes(p.pid()))
+                    .mapToLong(p -> HostTools.pssBytes(p.pid()))
                     .sum();
             containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
             assertThat(cold.await(300)).as("ctr stderr: %s", cold.stderr()).isEqualTo(137);

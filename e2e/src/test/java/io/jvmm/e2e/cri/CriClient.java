@@ -8,10 +8,14 @@ import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
+import io.jvmm.api.cri.v1.AttachRequest;
+import io.jvmm.api.cri.v1.AttachResponse;
 import io.jvmm.api.cri.v1.ContainerStatusRequest;
 import io.jvmm.api.cri.v1.ContainerStatusResponse;
 import io.jvmm.api.cri.v1.CreateContainerRequest;
 import io.jvmm.api.cri.v1.CreateContainerResponse;
+import io.jvmm.api.cri.v1.ExecRequest;
+import io.jvmm.api.cri.v1.ExecResponse;
 import io.jvmm.api.cri.v1.ExecSyncRequest;
 import io.jvmm.api.cri.v1.ExecSyncResponse;
 import io.jvmm.api.cri.v1.PodSandboxStatusRequest;
@@ -34,6 +38,7 @@ import io.jvmm.api.cri.v1.VersionRequest;
 import io.jvmm.api.cri.v1.VersionResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -136,22 +141,20 @@ public final class CriClient implements AutoCloseable {
                 "ExecSync",
                 ExecSyncRequest.newBuilder()
                         .setContainerId(containerId)
-                        .addAllCmd(java.util.List.of(cmd))
+                        .addAllCmd(List.of(cmd))
                         .setTimeout(timeoutSeconds)
                         .build(),
                 ExecSyncResponse.getDefaultInstance());
     }
 
     /** Exec through containerd's streaming server: answers the URL where the streams run. */
-    public String exec(io.jvmm.api.cri.v1.ExecRequest r) {
-        return call("Exec", r, io.jvmm.api.cri.v1.ExecResponse.getDefaultInstance())
-                .getUrl();
+    public String exec(ExecRequest r) {
+        return call("Exec", r, ExecResponse.getDefaultInstance()).getUrl();
     }
 
     /** Attach to a container's stdio through containerd's streaming server: answers the URL. */
-    public String attach(io.jvmm.api.cri.v1.AttachRequest r) {
-        return call("Attach", r, io.jvmm.api.cri.v1.AttachResponse.getDefaultInstance())
-                .getUrl();
+    public String attach(AttachRequest r) {
+        return call("Attach", r, AttachResponse.getDefaultInstance()).getUrl();
     }
 
     private <Q extends Message, R extends Message> R call(String method, Q request, R responseType) {

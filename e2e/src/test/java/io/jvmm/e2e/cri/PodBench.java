@@ -12,11 +12,14 @@ import io.jvmm.e2e.containerd.JvmmRuntime;
 import io.jvmm.e2e.containerd.PrivateContainerd;
 import io.jvmm.e2e.vm.BootBench;
 import io.jvmm.e2e.vm.GuestImage;
+import io.jvmm.vmm.HostTools;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -39,9 +42,8 @@ public final class PodBench {
         List<Double> bare = new ArrayList<>();
         List<Double> overhead = new ArrayList<>();
         // jvmm-podsandbox (the pause-container model) names a copy of the configuration with templates on.
-        java.nio.file.Path templatesConfig =
-                Files.createTempFile(java.nio.file.Path.of("/tmp"), "jvmm-bench-config", ".json");
-        Files.writeString(templatesConfig, jvmm.configWith(java.util.Map.of("templates", true)));
+        Path templatesConfig = Files.createTempFile(Path.of("/tmp"), "jvmm-bench-config", ".json");
+        Files.writeString(templatesConfig, jvmm.configWith(Map.of("templates", true)));
         try (PrivateContainerd containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), templatesConfig);
                 CriClient cri = CriClient.connect(containerd.socket(), Duration.ofSeconds(400))) {
             // Warm-up: the first templated pod makes the template (a boot and a save), as the first pod of a node
@@ -126,11 +128,11 @@ public final class PodBench {
     private static double podHostMib(JvmmRuntime jvmm, PrivateContainerd containerd) {
         long bytes = 0;
         for (ProcessHandle p : Leftovers.processesMentioning(jvmm.stateRoot().toString())) {
-            bytes += io.jvmm.vmm.HostTools.pssBytes(p.pid());
+            bytes += HostTools.pssBytes(p.pid());
         }
         for (ProcessHandle p : Leftovers.processesMentioning(containerd.socket().toString())) {
             if (p.info().commandLine().orElse("").contains("jvmm")) {
-                bytes += io.jvmm.vmm.HostTools.pssBytes(p.pid());
+                bytes += HostTools.pssBytes(p.pid());
             }
         }
         return bytes / (1024.0 * 1024);

@@ -2,14 +2,30 @@ package io.jvmm.e2e.cri;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
+import io.jvmm.api.containerd.cgroups.v2.Metrics;
+import io.jvmm.api.containerd.sandbox.v1.PingRequest;
+import io.jvmm.api.containerd.sandbox.v1.PingResponse;
+import io.jvmm.api.containerd.sandbox.v1.SandboxMetricsRequest;
+import io.jvmm.api.containerd.sandbox.v1.SandboxMetricsResponse;
+import io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest;
+import io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse;
+import io.jvmm.api.cri.v1.AttachRequest;
 import io.jvmm.api.cri.v1.ContainerConfig;
 import io.jvmm.api.cri.v1.ContainerMetadata;
 import io.jvmm.api.cri.v1.ContainerState;
 import io.jvmm.api.cri.v1.CreateContainerRequest;
+import io.jvmm.api.cri.v1.ExecRequest;
 import io.jvmm.api.cri.v1.ExecSyncResponse;
 import io.jvmm.api.cri.v1.ImageSpec;
+import io.jvmm.api.cri.v1.KeyValue;
+import io.jvmm.api.cri.v1.LinuxContainerConfig;
 import io.jvmm.api.cri.v1.LinuxContainerResources;
+import io.jvmm.api.cri.v1.LinuxContainerSecurityContext;
 import io.jvmm.api.cri.v1.LinuxPodSandboxConfig;
+import io.jvmm.api.cri.v1.LinuxSandboxSecurityContext;
+import io.jvmm.api.cri.v1.NamespaceMode;
+import io.jvmm.api.cri.v1.NamespaceOption;
 import io.jvmm.api.cri.v1.PodSandboxConfig;
 import io.jvmm.api.cri.v1.PodSandboxMetadata;
 import io.jvmm.api.cri.v1.PodSandboxState;
@@ -17,18 +33,28 @@ import io.jvmm.api.cri.v1.PodSandboxStatus;
 import io.jvmm.api.cri.v1.RunPodSandboxRequest;
 import io.jvmm.api.cri.v1.UpdateContainerResourcesRequest;
 import io.jvmm.e2e.Leftovers;
+import io.jvmm.e2e.VmmConfinement;
 import io.jvmm.e2e.containerd.CriNetwork;
 import io.jvmm.e2e.containerd.JvmmRuntime;
 import io.jvmm.e2e.containerd.PrivateContainerd;
+import io.jvmm.ttrpc.CallOptions;
+import io.jvmm.ttrpc.Code;
+import io.jvmm.ttrpc.TtrpcClient;
+import io.jvmm.ttrpc.TtrpcException;
+import io.jvmm.vmm.GuestNic.HostUser;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -47,10 +73,8 @@ class PodTest {
     private static JvmmRuntime jvmm;
     private static CriClient cri;
     private static final int CONFIG_MEMORY_MIB = 768;
-    private static final io.jvmm.api.cri.v1.NamespaceOption SHARED_PIDS =
-            io.jvmm.api.cri.v1.NamespaceOption.newBuilder()
-                    .setPid(io.jvmm.api.cri.v1.NamespaceMode.POD)
-                    .build();
+    private static final NamespaceOption SHARED_PIDS =
+            NamespaceOption.newBuilder().setPid(NamespaceMode.POD).build();
     private static Path configCopy;
 
     @BeforeAll
@@ -60,7 +84,7 @@ class PodTest {
         // of the installed one with a smaller VM, which its pods without resources must get, and VM templates
         // on (its pods' VMs are restored from saved guests, their share and network card plugged in after).
         Path config = Files.createTempFile(Path.of("/tmp"), "jvmm-cri-config", ".json");
-        Files.writeString(config, jvmm.configWith(java.util.Map.of("memoryMib", CONFIG_MEMORY_MIB, "templates", true)));
+        Files.writeString(config, jvmm.configWith(Map.of("memoryMib", CONFIG_MEMORY_MIB, "templates", true)));
         configCopy = config;
         containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), config);
         cri = CriClient.connect(containerd.socket(), CALL_DEADLINE);
@@ -109,8 +133,8 @@ class PodTest {
                                 .setCpuPeriod(100_000)
                                 .setCpuQuota(100_000))
                         // shareProcessNamespace: the pod's containers see each other's processes.
-                        .setSecurityContext(io.jvmm.api.cri.v1.LinuxSandboxSecurityContext.newBuilder()
-                                .setNamespaceOptions(SHARED_PIDS)))
+                        .setSecurityContext(
+                                LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(SHARED_PIDS)))
                 .build();
         String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
                         .setConfig(pod)
@@ -184,8 +208,7 @@ class PodTest {
             assertThat(qemu).hasSize(1);
             assertThat(qemu.get(0).contains("-incoming")).as(qemu.get(0)).isEqualTo(handler.equals("jvmm-podsandbox"));
             // A pod with its network (its tap opened by the unprivileged VMM), cold or restored from a template.
-            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(jvmm.stateRoot()))
-                    .isEqualTo(1);
+            assertThat(VmmConfinement.assertConfined(jvmm.stateRoot())).isEqualTo(1);
         }
         StreamedExec streamed = streamedExec(client);
         String attached = attachAndSay(client, "hello through attach");
@@ -253,62 +276,56 @@ class PodTest {
      */
     private static void checkTheSandboxServiceDirectly(String podId) throws Exception {
         String service = "containerd.runtime.sandbox.v1.Sandbox";
-        io.jvmm.ttrpc.CallOptions call = io.jvmm.ttrpc.CallOptions.withTimeout(Duration.ofSeconds(30));
-        try (io.jvmm.ttrpc.TtrpcClient shim =
-                io.jvmm.ttrpc.TtrpcClient.connect(containerd.shimSocket(CriNetwork.NAMESPACE, podId))) {
+        CallOptions call = CallOptions.withTimeout(Duration.ofSeconds(30));
+        try (TtrpcClient shim = TtrpcClient.connect(containerd.shimSocket(CriNetwork.NAMESPACE, podId))) {
             shim.unary(
                     service,
                     "PingSandbox",
-                    io.jvmm.api.containerd.sandbox.v1.PingRequest.newBuilder()
-                            .setSandboxId(podId)
-                            .build(),
-                    io.jvmm.api.containerd.sandbox.v1.PingResponse.parser(),
+                    PingRequest.newBuilder().setSandboxId(podId).build(),
+                    PingResponse.parser(),
                     call);
             var status = shim.unary(
                     service,
                     "SandboxStatus",
-                    io.jvmm.api.containerd.sandbox.v1.SandboxStatusRequest.newBuilder()
+                    SandboxStatusRequest.newBuilder()
                             .setSandboxId(podId)
                             .setVerbose(true)
                             .build(),
-                    io.jvmm.api.containerd.sandbox.v1.SandboxStatusResponse.parser(),
+                    SandboxStatusResponse.parser(),
                     call);
             assertThat(status.getState()).isEqualTo("SANDBOX_READY");
             assertThat(status.getInfoMap()).containsEntry("memoryMib", "1280").containsEntry("accel", "tcg");
             var metric = shim.unary(
                             service,
                             "SandboxMetrics",
-                            io.jvmm.api.containerd.sandbox.v1.SandboxMetricsRequest.newBuilder()
+                            SandboxMetricsRequest.newBuilder()
                                     .setSandboxId(podId)
                                     .build(),
-                            io.jvmm.api.containerd.sandbox.v1.SandboxMetricsResponse.parser(),
+                            SandboxMetricsResponse.parser(),
                             call)
                     .getMetrics();
             assertThat(metric.getData().getTypeUrl()).isEqualTo("io.containerd.cgroups.v2.Metrics");
-            var m = io.jvmm.api.containerd.cgroups.v2.Metrics.parseFrom(
-                    metric.getData().getValue());
+            var m = Metrics.parseFrom(metric.getData().getValue());
             assertThat(m.getCpu().getUsageUsec()).isPositive();
             assertThat(m.getMemory().getUsage()).isGreaterThan(64L * 1024 * 1024);
             assertThat(m.getMemory().getUsageLimit()).isEqualTo(1280L * 1024 * 1024);
             assertThat(m.getPids().getCurrent()).as("httpd, the client's sh").isGreaterThanOrEqualTo(2);
-            var wrong = org.assertj.core.api.Assertions.catchThrowableOfType(
-                    io.jvmm.ttrpc.TtrpcException.class,
+            var wrong = Assertions.catchThrowableOfType(
+                    TtrpcException.class,
                     () -> shim.unary(
                             service,
                             "PingSandbox",
-                            io.jvmm.api.containerd.sandbox.v1.PingRequest.newBuilder()
-                                    .setSandboxId("another-pod")
-                                    .build(),
-                            io.jvmm.api.containerd.sandbox.v1.PingResponse.parser(),
+                            PingRequest.newBuilder().setSandboxId("another-pod").build(),
+                            PingResponse.parser(),
                             call));
-            assertThat(wrong.code()).isEqualTo(io.jvmm.ttrpc.Code.NOT_FOUND);
+            assertThat(wrong.code()).isEqualTo(Code.NOT_FOUND);
         }
     }
 
     private record StreamedExec(String stdout, String stderr, String status) {}
 
     private static StreamedExec streamedExec(String container) throws InterruptedException {
-        String url = cri.exec(io.jvmm.api.cri.v1.ExecRequest.newBuilder()
+        String url = cri.exec(ExecRequest.newBuilder()
                 .setContainerId(container)
                 .addAllCmd(List.of("sh", "-c", "echo out; echo err >&2; exit 4"))
                 .setStdout(true)
@@ -324,7 +341,7 @@ class PodTest {
 
     /** Attaches to the container's stdin and stdout, writes a line, returns what the container answered. */
     private static String attachAndSay(String container, String line) throws InterruptedException {
-        String url = cri.attach(io.jvmm.api.cri.v1.AttachRequest.newBuilder()
+        String url = cri.attach(AttachRequest.newBuilder()
                 .setContainerId(container)
                 .setStdin(true)
                 .setStdout(true)
@@ -343,10 +360,9 @@ class PodTest {
                         .setConfig(ContainerConfig.newBuilder()
                                 .setMetadata(ContainerMetadata.newBuilder().setName(name))
                                 .setStdin(true)
-                                .setLinux(io.jvmm.api.cri.v1.LinuxContainerConfig.newBuilder()
-                                        .setSecurityContext(
-                                                io.jvmm.api.cri.v1.LinuxContainerSecurityContext.newBuilder()
-                                                        .setNamespaceOptions(SHARED_PIDS)))
+                                .setLinux(LinuxContainerConfig.newBuilder()
+                                        .setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                                                .setNamespaceOptions(SHARED_PIDS)))
                                 .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
                                 .addAllCommand(List.of("sh", "-c", script))
                                 .setLogPath(name + ".log"))
@@ -360,7 +376,7 @@ class PodTest {
      * A jvmm pod and a runc pod on the same CNI bridge reach each other at their pod IPs: the jvmm pod's
      * address answers from inside its VM.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void podIpsReachEachOtherAcrossRuntimes() throws Exception {
         String script = "mkdir -p /www && echo pong-$POD > /www/index.html && httpd -p 8080 -h /www && exec sleep 3600";
         Pod jvmmPod = servingPod("jvmm", "net-jvmm", script);
@@ -425,8 +441,7 @@ class PodTest {
     @ParameterizedTest
     @ValueSource(strings = {"runc", "jvmm-podsandbox"})
     void aHostNetworkPodReachesTheHost(String handler) throws Exception {
-        com.sun.net.httpserver.HttpServer host =
-                com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        HttpServer host = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         host.createContext("/", exchange -> {
             byte[] body = "hello from the host\n".getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
@@ -444,9 +459,9 @@ class PodTest {
                 .setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs-" + name)
                         .toString())
                 .setLinux(LinuxPodSandboxConfig.newBuilder()
-                        .setSecurityContext(io.jvmm.api.cri.v1.LinuxSandboxSecurityContext.newBuilder()
-                                .setNamespaceOptions(io.jvmm.api.cri.v1.NamespaceOption.newBuilder()
-                                        .setNetwork(io.jvmm.api.cri.v1.NamespaceMode.NODE))))
+                        .setSecurityContext(LinuxSandboxSecurityContext.newBuilder()
+                                .setNamespaceOptions(
+                                        NamespaceOption.newBuilder().setNetwork(NamespaceMode.NODE))))
                 .build();
         String podId = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
                         .setConfig(pod)
@@ -455,7 +470,7 @@ class PodTest {
                 .getPodSandboxId();
         try {
             String container = createAndStart(podId, pod, "app", "exec sleep 3600");
-            String address = handler.equals("runc") ? "127.0.0.1" : io.jvmm.vmm.GuestNic.HostUser.GATEWAY;
+            String address = handler.equals("runc") ? "127.0.0.1" : HostUser.GATEWAY;
             assertThat(awaitHttp(container, address + ":" + host.getAddress().getPort()))
                     .isEqualTo("hello from the host\n");
         } finally {
@@ -488,9 +503,7 @@ class PodTest {
                         .setConfig(ContainerConfig.newBuilder()
                                 .setMetadata(ContainerMetadata.newBuilder().setName("web"))
                                 .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
-                                .addEnvs(io.jvmm.api.cri.v1.KeyValue.newBuilder()
-                                        .setKey("POD")
-                                        .setValue(name))
+                                .addEnvs(KeyValue.newBuilder().setKey("POD").setValue(name))
                                 .addAllCommand(List.of("sh", "-c", script))
                                 .setLogPath("web.log"))
                         .build())

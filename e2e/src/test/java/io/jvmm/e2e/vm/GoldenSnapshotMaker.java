@@ -1,5 +1,6 @@
 package io.jvmm.e2e.vm;
 
+import io.jvmm.e2e.Leftovers;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
@@ -7,6 +8,7 @@ import io.jvmm.vmm.qemu.QemuVm;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.zip.GZIPOutputStream;
 
@@ -30,16 +32,13 @@ public final class GoldenSnapshotMaker {
                 vm.saveSnapshot(snapshot, Duration.ofSeconds(60));
             }
             Files.createDirectories(out);
-            Files.copy(
-                    snapshot.manifestFile(),
-                    out.resolve("manifest.json"),
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(snapshot.manifestFile(), out.resolve("manifest.json"), StandardCopyOption.REPLACE_EXISTING);
             try (OutputStream gz = new GZIPOutputStream(Files.newOutputStream(out.resolve("guest.vmstate.gz")))) {
                 Files.copy(snapshot.vmstate(), gz);
             }
             System.out.println("wrote " + out + " (device state " + Files.size(snapshot.vmstate()) + " bytes)");
         } finally {
-            io.jvmm.e2e.Leftovers.deleteTree(work);
+            Leftovers.deleteTree(work);
         }
     }
 }

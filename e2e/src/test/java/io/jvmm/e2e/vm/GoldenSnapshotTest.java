@@ -10,6 +10,7 @@ import io.jvmm.task.sandbox.GuestConnector;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
+import io.jvmm.vmm.VmmType;
 import io.jvmm.vmm.qemu.QemuVm;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
@@ -61,7 +62,7 @@ class GoldenSnapshotTest {
         VmConfig config = config(Files.createDirectories(work.resolve("vm")));
         GuestSnapshot golden = unpack(work.resolve("golden"), config);
 
-        GuestSnapshot.Manifest manifest = golden.verifyFor(config, io.jvmm.vmm.VmmType.QEMU);
+        GuestSnapshot.Manifest manifest = golden.verifyFor(config, VmmType.QEMU);
         assertThat(manifest.format()).isEqualTo(1);
         assertThat(manifest.memoryMib()).isEqualTo(256);
         try (QemuVm vm = QemuVm.restoring(config, false, golden)) {

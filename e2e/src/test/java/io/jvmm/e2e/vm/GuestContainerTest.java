@@ -11,6 +11,7 @@ import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.TtrpcException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -70,7 +71,7 @@ class GuestContainerTest {
         long hostNow = System.currentTimeMillis() * 1_000_000L
                 + 1_000_000_000L * 3600 * 24 * 365; // a year ahead: unmistakable
         byte[] entropy = new byte[64];
-        new java.security.SecureRandom().nextBytes(entropy);
+        new SecureRandom().nextBytes(entropy);
         vm.agent.setupGuest(hostNow, "sandbox-42", entropy);
         String rootfs = vm.rootfs("whoami");
         // No hostname in the spec: the container's UTS namespace starts as a copy of the guest's.

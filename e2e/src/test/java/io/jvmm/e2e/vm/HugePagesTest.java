@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.e2e.Leftovers;
+import io.jvmm.e2e.VmmConfinement;
+import io.jvmm.e2e.containerd.JvmmRuntime;
 import io.jvmm.task.sandbox.SandboxSettings;
 import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.task.sandbox.VmTemplates;
@@ -46,7 +48,7 @@ class HugePagesTest {
     @BeforeAll
     static void aPoolWithRoomForATemplateAndAClone() throws Exception {
         GuestImage.get();
-        io.jvmm.e2e.containerd.JvmmRuntime.get(); // its installer makes the VMM's user
+        JvmmRuntime.get(); // its installer makes the VMM's user
         stateRoot = Files.createTempDirectory(Path.of("/tmp"), "jvmm-hp");
         if (HugePages.mounted().isEmpty()) {
             ownMount = Files.createDirectories(stateRoot.resolve("hugetlbfs"));
@@ -94,7 +96,7 @@ class HugePagesTest {
             clone.start(TIMEOUT);
             answers(config);
             assertThat(clone.sharesSnapshotMemory()).isTrue();
-            assertThat(io.jvmm.e2e.VmmConfinement.assertConfined(stateRoot))
+            assertThat(VmmConfinement.assertConfined(stateRoot))
                     .as("confined QEMUs")
                     .isEqualTo(1);
             assertThat(guestMemoryPageKib(clone.monitorPid(), template))

@@ -1,8 +1,10 @@
 package io.jvmm.e2e.vm;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.util.List;
 
 /** A minimal OCI runtime spec (what `ctr run` would give crun for a busybox image). */
@@ -108,7 +110,7 @@ public final class OciSpec {
         }
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(spec);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -119,7 +121,7 @@ public final class OciSpec {
             ObjectNode spec = (ObjectNode) JSON.readTree(config(containerId, rootfsInGuest, args));
             ((ObjectNode) spec.get("process")).put("terminal", true);
             return JSON.writeValueAsBytes(spec);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -127,7 +129,7 @@ public final class OciSpec {
     public static byte[] processJson(List<String> args) {
         try {
             return JSON.writeValueAsBytes(process(args));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /** Reads a stdio stream to its end on its own thread, keeping the first bytes, the count and a SHA-256. */
 final class OutputCollector {
@@ -51,7 +52,7 @@ final class OutputCollector {
 
     /** Waits for the end of the stream and returns the total byte count. */
     long awaitEnd() throws Exception {
-        return done.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        return done.get(120, TimeUnit.SECONDS);
     }
 
     String text() throws Exception {

@@ -1,6 +1,7 @@
 package io.jvmm.e2e.vm;
 
 import io.jvmm.agent.client.AgentClient;
+import io.jvmm.e2e.Leftovers;
 import io.jvmm.task.sandbox.GuestConnector;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
@@ -79,7 +80,7 @@ public final class SnapshotBench {
                     (double) clonePss / coldPss));
         } finally {
             running.forEach(QemuVm::close);
-            io.jvmm.e2e.Leftovers.deleteTree(root);
+            Leftovers.deleteTree(root);
         }
     }
 

@@ -11,6 +11,7 @@ import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmState;
+import io.jvmm.vmm.VmmType;
 import io.jvmm.vmm.qemu.DeviceSetup;
 import io.jvmm.vmm.qemu.QemuVm;
 import java.nio.file.Files;
@@ -194,7 +195,7 @@ class SnapshotTest {
         String id = agent.setupRestoredGuest(
                 System.currentTimeMillis() * 1_000_000L, "with-share", new byte[32], "jvmm", "");
         assertThat(id).matches("[0-9a-f]{32}");
-        assertThat(snapshot.verifyFor(config(MEMORY_MIB, Optional.empty()), io.jvmm.vmm.VmmType.QEMU)
+        assertThat(snapshot.verifyFor(config(MEMORY_MIB, Optional.empty()), VmmType.QEMU)
                         .memoryMib())
                 .as("the snapshot is unchanged by a clone that wrote its own copy")
                 .isEqualTo(MEMORY_MIB);

@@ -89,7 +89,7 @@ class TemplateCrashTest {
             System.out.printf("template maker %d: %s after %d ms%n", i, finished ? "finished" : "killed", killAfterMs);
             List<GuestSnapshot> listed = VmTemplates.list(stateRoot);
             for (GuestSnapshot s : listed) {
-                s.verifyFor(configFor(settings, "verify-" + i), io.jvmm.vmm.VmmType.QEMU); // a listed template is whole
+                s.verifyFor(configFor(settings, "verify-" + i), VmmType.QEMU); // a listed template is whole
             }
             assertThat(listed).allMatch(s -> !s.dir().getFileName().toString().endsWith(".partial"));
             if (finished) {

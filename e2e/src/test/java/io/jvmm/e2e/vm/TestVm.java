@@ -2,6 +2,7 @@ package io.jvmm.e2e.vm;
 
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.e2e.Leftovers;
+import io.jvmm.task.sandbox.GuestConnector;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.qemu.DeviceSetup;
@@ -9,6 +10,7 @@ import io.jvmm.vmm.qemu.QemuVm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -57,7 +59,7 @@ final class TestVm implements AutoCloseable {
     private static TestVm boot(TestVm t) {
         try {
             t.vm.start(BOOT_TIMEOUT);
-            t.agent = io.jvmm.task.sandbox.GuestConnector.connect(t.vm, BOOT_TIMEOUT);
+            t.agent = GuestConnector.connect(t.vm, BOOT_TIMEOUT);
             return t;
         } catch (RuntimeException e) {
             t.close();
@@ -117,7 +119,7 @@ final class TestVm implements AutoCloseable {
                     Path.of("target", "vm-logs", stateDir.getFileName().toString()));
             try (Stream<Path> files = Files.list(stateDir)) {
                 for (Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {
-                    Files.copy(f, logs.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    Files.copy(f, logs.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
                 }
             }
         } catch (IOException e) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.agent.client.AgentUnavailableException;
+import io.jvmm.agent.client.StdioStream.Kind;
+import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.task.sandbox.GuestConnector;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.ShutdownLadder;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -43,7 +46,7 @@ class VmLifecycleTest {
                     "qmp",
                     "",
                     OciSpec.config("qmp", rootfs, List.of("sh", "-c", "exit 5")),
-                    io.jvmm.api.agent.v1.StdioSpec.getDefaultInstance());
+                    StdioSpec.getDefaultInstance());
             t.agent.startContainer("qmp");
             assertThat(t.agent.waitProcess("qmp", "", Duration.ofSeconds(60)).getExitStatus())
                     .isEqualTo(5);
@@ -62,12 +65,8 @@ class VmLifecycleTest {
             byte[] spec = OciSpec.config(
                     "cpu", rootfs, List.of("sh", "-c", "grep -qw avx /proc/cpuinfo && echo avx || echo no-avx"));
             t.agent.createContainer(
-                    "cpu",
-                    "",
-                    spec,
-                    io.jvmm.api.agent.v1.StdioSpec.newBuilder().setStdout(true).build());
-            OutputCollector out =
-                    OutputCollector.of(t.agent.openStdio(io.jvmm.agent.client.StdioStream.Kind.STDOUT, "cpu", ""));
+                    "cpu", "", spec, StdioSpec.newBuilder().setStdout(true).build());
+            OutputCollector out = OutputCollector.of(t.agent.openStdio(Kind.STDOUT, "cpu", ""));
             t.agent.startContainer("cpu");
             assertThat(t.agent.waitProcess("cpu", "", AGENT_WAIT).getExitStatus())
                     .isZero();
@@ -192,7 +191,7 @@ class VmLifecycleTest {
         Path garbage = Files.createTempFile("jvmm-corrupt", ".img");
         try {
             byte[] junk = new byte[1 << 20];
-            new java.util.Random(7).nextBytes(junk);
+            new Random(7).nextBytes(junk);
             Files.write(garbage, junk);
             try (TestVm t = TestVm.create(GuestImage.get().kernel(), garbage, "")) {
                 t.vm.start(TestVm.BOOT_TIMEOUT);

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,8 +27,7 @@ class GuestSyscallsTest {
     void mkfifoMakesAFifoThatOpensWithoutWaitingAndCarriesBytes() throws IOException {
         Path fifo = dir.resolve("stdin");
         GuestSyscalls.mkfifo(fifo.toString(), 0600);
-        var attributes = Files.readAttributes(
-                fifo, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        var attributes = Files.readAttributes(fifo, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         assertThat(attributes.isOther())
                 .as("a fifo, not a file, directory or link")
                 .isTrue();

@@ -1,6 +1,7 @@
 package io.jvmm.shim.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -88,7 +89,7 @@ public record ShimFlags(
 
     /** The flags the long-running server is started with (the action dropped, the socket fixed). */
     public List<String> serverArgs(Path socketPath) {
-        List<String> args = new java.util.ArrayList<>(List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "-namespace",
                 namespace,
                 "-id",

@@ -1,6 +1,9 @@
 package io.jvmm.shim.cli;
 
 import io.jvmm.api.Sha256;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
 /**
@@ -29,8 +32,7 @@ public final class SocketAddress {
             Path bundle, Path defaultDir, String containerdAddress, String namespace, String groupId) {
         Path expected = socketPath(defaultDir, containerdAddress, namespace, groupId);
         try {
-            String recorded =
-                    java.nio.file.Files.readString(bundle.resolve("address")).strip();
+            String recorded = Files.readString(bundle.resolve("address")).strip();
             if (recorded.startsWith("unix://")) {
                 Path socket = Path.of(recorded.substring("unix://".length())).normalize();
                 if (socket.isAbsolute()
@@ -39,7 +41,7 @@ public final class SocketAddress {
                     return socket;
                 }
             }
-        } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+        } catch (IOException | InvalidPathException e) {
             // no record (a start that failed early, an older shim): the default place
         }
         return expected;

@@ -1,5 +1,6 @@
 package io.jvmm.shim.events;
 
+import com.google.protobuf.Empty;
 import io.jvmm.api.containerd.events.ttrpc.ForwardRequest;
 import io.jvmm.api.containerd.types.Envelope;
 import io.jvmm.task.event.EventSink;
@@ -117,7 +118,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                                 ForwardRequest.newBuilder()
                                         .setEnvelope(envelope)
                                         .build(),
-                                com.google.protobuf.Empty.parser(),
+                                Empty.parser(),
                                 CallOptions.withTimeout(CALL_TIMEOUT));
                 LOG.debug("published {}", envelope.getTopic());
                 return;

@@ -6,6 +6,7 @@ import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.Marker;
 import org.apache.logging.log4j.message.Message;
@@ -56,7 +57,7 @@ final class LogfmtLogger extends AbstractLogger {
 
     /** One event as a logfmt line (no line separator). */
     static String format(Instant time, Level level, String message, String logger) {
-        return "time=\"" + TIME.format(time) + "\" level=" + level.name().toLowerCase(java.util.Locale.ROOT) + " msg=\""
+        return "time=\"" + TIME.format(time) + "\" level=" + level.name().toLowerCase(Locale.ROOT) + " msg=\""
                 + escape(message) + "\" logger=" + logger + " runtime=io.containerd.jvmm.v2";
     }
 

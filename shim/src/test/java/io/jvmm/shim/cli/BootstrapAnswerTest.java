@@ -2,10 +2,14 @@ package io.jvmm.shim.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Any;
 import io.jvmm.api.containerd.bootstrap.BootstrapParams;
 import io.jvmm.api.containerd.bootstrap.BootstrapResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +45,7 @@ class BootstrapAnswerTest {
         assertThat(BootstrapAnswer.bootstrapParams(new byte[0], "c1", "default"))
                 .isEmpty();
         // What containerd <= 2.2 sends: runtime options in an Any; must not pass for bootstrap params.
-        byte[] any = com.google.protobuf.Any.newBuilder()
+        byte[] any = Any.newBuilder()
                 .setTypeUrl("containerd.runc.v1.Options")
                 .build()
                 .toByteArray();
@@ -67,10 +71,9 @@ class BootstrapAnswerTest {
 
     private static String sha256(String s) {
         try {
-            return java.util.HexFormat.of()
-                    .formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                            .digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

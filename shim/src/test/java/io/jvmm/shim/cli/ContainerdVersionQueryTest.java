@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,7 @@ class ContainerdVersionQueryTest {
         long pid = Long.parseLong(Files.readString(pidFile).strip());
         ProcessHandle sleeper = ProcessHandle.of(pid).orElse(null);
         if (sleeper != null) {
-            sleeper.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            sleeper.onExit().get(5, TimeUnit.SECONDS);
         }
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
                 .as("the binary was killed")

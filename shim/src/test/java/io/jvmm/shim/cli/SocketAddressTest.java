@@ -2,6 +2,7 @@ package io.jvmm.shim.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvmm.api.Sha256;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class SocketAddressTest {
         Path socket = SocketAddress.socketPath(SocketAddress.DEFAULT_DIR, ADDRESS + "/", "default", "g1");
         assertThat(socket.getParent()).isEqualTo(SocketAddress.DEFAULT_DIR);
         assertThat(socket.getFileName().toString())
-                .isEqualTo(io.jvmm.api.Sha256.hex(ADDRESS + "/default/g1"))
+                .isEqualTo(Sha256.hex(ADDRESS + "/default/g1"))
                 .hasSize(64);
     }
 

@@ -5,8 +5,10 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -101,13 +103,12 @@ public final class ProcessIo implements AutoCloseable {
      * again ({@code ctr task attach}) reads on from there. The client still sees end-of-file once the
      * stream ends, because this is then the last writer closing.
      */
-    private static OutputStream fifoWriter(java.nio.file.Path fifo) throws IOException {
+    private static OutputStream fifoWriter(Path fifo) throws IOException {
         if (!Files.exists(fifo)) {
             throw new IOException("output fifo " + fifo + " does not exist");
         }
-        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(
-                fifo, java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
-        return java.nio.channels.Channels.newOutputStream(channel);
+        FileChannel channel = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return Channels.newOutputStream(channel);
     }
 
     private void copyOut(StdioStream.Kind kind, GuestStreams guest, SinkOpener sinkOpener) throws IOException {

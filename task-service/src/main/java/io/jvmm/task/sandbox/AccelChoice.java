@@ -3,6 +3,7 @@ package io.jvmm.task.sandbox;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.qemu.KvmProbe;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +34,7 @@ final class AccelChoice {
         boolean kvm = KvmProbe.works(settings.kernel(), settings.initrd(), PROBE_TIMEOUT);
         try {
             Files.createDirectories(settings.stateRoot());
-            AtomicFile.write(cache, (kvm ? "kvm" : "tcg").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            AtomicFile.write(cache, (kvm ? "kvm" : "tcg").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             // only a cache
         }

@@ -1,6 +1,7 @@
 package io.jvmm.task.sandbox;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +72,6 @@ public final class CheckpointSeal {
     /** Whether {@code seal} is this host's seal of {@code manifest} (compared in constant time). */
     boolean verify(byte[] manifest, String seal) {
         return MessageDigest.isEqual(
-                sign(manifest).getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-                seal.strip().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                sign(manifest).getBytes(StandardCharsets.US_ASCII), seal.strip().getBytes(StandardCharsets.US_ASCII));
     }
 }

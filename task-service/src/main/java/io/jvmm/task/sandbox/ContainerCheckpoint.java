@@ -3,12 +3,17 @@ package io.jvmm.task.sandbox;
 import io.jvmm.api.Sha256;
 import io.jvmm.api.json.Json;
 import io.jvmm.api.json.JsonRecords;
+import io.jvmm.vmm.GuestSnapshot;
+import io.jvmm.vmm.VmConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPInputStream;
@@ -53,7 +58,7 @@ public record ContainerCheckpoint(Path dir) {
         static Manifest of(
                 String containerId,
                 int initPid,
-                io.jvmm.vmm.VmConfig config,
+                VmConfig config,
                 String rootDiskSerial,
                 List<String> hashes,
                 long rootDiskBytes)
@@ -65,7 +70,7 @@ public record ContainerCheckpoint(Path dir) {
                     config.vcpus(),
                     config.memoryMib(),
                     config.accel().name(),
-                    io.jvmm.vmm.GuestSnapshot.imageOf(config),
+                    GuestSnapshot.imageOf(config),
                     config.extraKernelArgs(),
                     rootDiskSerial,
                     config.cpuModel().orElse(null),
@@ -161,11 +166,11 @@ public record ContainerCheckpoint(Path dir) {
     private void decompress(Path image, long maxBytes) throws IOException {
         Files.createDirectories(image.getParent());
         try (InputStream in = new GZIPInputStream(Files.newInputStream(rootDisk()), 1 << 16);
-                var out = java.nio.channels.FileChannel.open(
+                var out = FileChannel.open(
                         image,
-                        java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
-                        java.nio.file.StandardOpenOption.WRITE)) {
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE)) {
             byte[] block = new byte[1 << 16];
             long at = 0;
             for (int n = in.readNBytes(block, 0, block.length); n > 0; n = in.readNBytes(block, 0, block.length)) {
@@ -174,13 +179,13 @@ public record ContainerCheckpoint(Path dir) {
                             + " bytes its manifest names");
                 }
                 if (!allZero(block, n)) {
-                    out.write(java.nio.ByteBuffer.wrap(block, 0, n), at);
+                    out.write(ByteBuffer.wrap(block, 0, n), at);
                 }
                 at += n;
             }
             out.truncate(at);
             if (out.size() < at) {
-                out.write(java.nio.ByteBuffer.allocate(1), at - 1); // a trailing hole still has the full length
+                out.write(ByteBuffer.allocate(1), at - 1); // a trailing hole still has the full length
             }
         }
     }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -36,10 +37,7 @@ final class ContainerRoots {
      * nothing mounted.
      */
     Sandbox.GuestRoot prepare(
-            CreateTask request,
-            JsonObject spec,
-            Sandbox.BootStep boot,
-            java.util.function.Supplier<Optional<VirtualMachine>> diskVm)
+            CreateTask request, JsonObject spec, Sandbox.BootStep boot, Supplier<Optional<VirtualMachine>> diskVm)
             throws IOException {
         String id = request.id();
         share.mountRootfs(id, request.rootfs(), request.bundle());

@@ -7,6 +7,7 @@ import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmExit;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +62,7 @@ public final class GuestConnector {
         CompletableFuture<Void> said = vm.consoleSays(AgentPorts.READY_ANNOUNCEMENT);
         try {
             said.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException e) {
+        } catch (ExecutionException | TimeoutException | CancellationException e) {
             said.cancel(false);
         } catch (InterruptedException e) {
             said.cancel(false);

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -158,7 +159,7 @@ public final class GuestSpec {
             // The guest is always cgroup v2: give the container its own cgroup namespace, as containerd does on
             // cgroup v2 hosts, so it sees its cgroup as the root (not the agent's tree) whatever the host runs.
             if (!hasNamespace(kept, "cgroup")) {
-                kept.add(new JsonObject(java.util.Map.of("type", "cgroup")));
+                kept.add(new JsonObject(Map.of("type", "cgroup")));
             }
             linux.put("namespaces", kept);
             if (joinsPodNetwork && linux.get("sysctl") instanceof JsonObject sysctls) {

@@ -4,6 +4,7 @@ import io.jvmm.api.json.Json;
 import io.jvmm.api.json.JsonArray;
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.vmm.GuestNic;
+import io.jvmm.vmm.VmmUser;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ public final class PodNetwork {
      * Reads the pod interface's addresses, then makes the tap (owned by the VMM's user, who opens it) and the
      * two mirror filters.
      */
-    public static PodNetwork attach(Path netns, Optional<io.jvmm.vmm.VmmUser> owner) throws IOException {
+    public static PodNetwork attach(Path netns, Optional<VmmUser> owner) throws IOException {
         JsonObject link = onlyElement(Json.parse(inNamespace(netns, "ip", "-j", "addr", "show", "dev", POD_INTERFACE)));
         String cidr = null;
         for (JsonObject a : link.array("addr_info").objects()) {
@@ -76,9 +77,9 @@ public final class PodNetwork {
         return element;
     }
 
-    private void wire(Optional<io.jvmm.vmm.VmmUser> owner) throws IOException {
+    private void wire(Optional<VmmUser> owner) throws IOException {
         try {
-            List<String> add = new java.util.ArrayList<>(List.of("ip", "tuntap", "add", TAP, "mode", "tap"));
+            List<String> add = new ArrayList<>(List.of("ip", "tuntap", "add", TAP, "mode", "tap"));
             owner.ifPresent(
                     u -> add.addAll(List.of("user", Integer.toString(u.uid()), "group", Integer.toString(u.gid()))));
             inNamespace(netns, add.toArray(String[]::new));

@@ -1,5 +1,9 @@
 package io.jvmm.task.sandbox;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 /**
  * Sizes a pod's VM: the pod's limits plus a fixed overhead for what runs beside the containers in the
  * guest (kernel, init, agent), never below the runtime's configured size. The overhead is the figure
@@ -30,12 +34,12 @@ public final class PodSizing {
     /** The host's memory (MemTotal) in MiB; a VM larger than this cannot run here. Long.MAX_VALUE if unreadable. */
     public static long hostMemoryMib() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
                 if (line.startsWith("MemTotal:")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
                 }
             }
-        } catch (java.io.IOException | NumberFormatException e) {
+        } catch (IOException | NumberFormatException e) {
             // no bound known
         }
         return Long.MAX_VALUE;

@@ -2,6 +2,7 @@ package io.jvmm.task.sandbox;
 
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.VmmType;
+import io.jvmm.vmm.VmmUser;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -143,7 +144,7 @@ public record SandboxSettings(
     }
 
     /** The VMM's user as the host knows it now (an error naming it if it does not exist). */
-    public Optional<io.jvmm.vmm.VmmUser> vmmAccount() {
-        return vmmUser.map(io.jvmm.vmm.VmmUser::lookup);
+    public Optional<VmmUser> vmmAccount() {
+        return vmmUser.map(VmmUser::lookup);
     }
 }

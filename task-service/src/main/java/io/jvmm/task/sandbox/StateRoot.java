@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * The state root and the directories below it: named as the kernel names them, and private to root.
@@ -14,10 +16,8 @@ import java.nio.file.attribute.PosixFilePermissions;
  * VMM's unprivileged user can reach the one directory its group is let into.
  */
 public final class StateRoot {
-    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
-            PosixFilePermissions.fromString("rwx------");
-    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> PASSABLE =
-            PosixFilePermissions.fromString("rwx--x--x");
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> PASSABLE = PosixFilePermissions.fromString("rwx--x--x");
 
     private StateRoot() {}
 
@@ -55,8 +55,7 @@ public final class StateRoot {
         create(root, dir, PASSABLE);
     }
 
-    private static void create(Path root, Path dir, java.util.Set<java.nio.file.attribute.PosixFilePermission> leaf)
-            throws IOException {
+    private static void create(Path root, Path dir, Set<PosixFilePermission> leaf) throws IOException {
         Path top = canonical(root);
         Path target = canonical(dir);
         if (!target.startsWith(top)) {

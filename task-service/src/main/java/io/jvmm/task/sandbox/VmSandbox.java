@@ -6,17 +6,25 @@ import io.jvmm.task.CreateTask;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.guest.AgentGuest;
 import io.jvmm.task.guest.GuestAgent;
+import io.jvmm.vmm.Accel;
+import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.MonitorLauncher;
 import io.jvmm.vmm.ShutdownLadder;
 import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmExit;
+import io.jvmm.vmm.VmState;
+import io.jvmm.vmm.VmmType;
+import io.jvmm.vmm.qemu.QemuVm;
+import io.jvmm.vmm.qemu.QemuVm.CheckpointFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.logging.log4j.LogManager;
@@ -72,7 +80,7 @@ public final class VmSandbox implements Sandbox {
     @Override
     public boolean isPaused() {
         VirtualMachine v = vm;
-        return v != null && v.state() == io.jvmm.vmm.VmState.PAUSED;
+        return v != null && v.state() == VmState.PAUSED;
     }
 
     @Override
@@ -87,7 +95,7 @@ public final class VmSandbox implements Sandbox {
 
     @Override
     public boolean templated() {
-        return settings.templates() && settings.vmm() == io.jvmm.vmm.VmmType.QEMU;
+        return settings.templates() && settings.vmm() == VmmType.QEMU;
     }
 
     @Override
@@ -119,7 +127,7 @@ public final class VmSandbox implements Sandbox {
         VmConfig config = launch.config();
         long begin = System.nanoTime();
         if (fromTemplate) {
-            io.jvmm.vmm.GuestSnapshot template = VmTemplates.ensure(settings, size, config.accel());
+            GuestSnapshot template = VmTemplates.ensure(settings, size, config.accel());
             begin = System.nanoTime();
             vm = settings.vmm().restore(config, MonitorLauncher.PROCESS, template);
         } else {
@@ -204,7 +212,7 @@ public final class VmSandbox implements Sandbox {
      */
     @Override
     public void checkpoint(String containerId, int initPid, ContainerCheckpoint checkpoint) throws IOException {
-        if (!rootOnDisk || !(vm instanceof io.jvmm.vmm.qemu.QemuVm qemu)) {
+        if (!rootOnDisk || !(vm instanceof QemuVm qemu)) {
             throw TaskException.failedPrecondition("container " + containerId + " cannot be checkpointed: only a"
                     + " container whose VM was restored from a template (its root on a disk, no virtiofs share) can be;"
                     + " turn templates on in the runtime configuration");
@@ -238,7 +246,7 @@ public final class VmSandbox implements Sandbox {
     @Override
     public ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint)
             throws IOException {
-        io.jvmm.vmm.Accel accel = AccelChoice.resolve(settings);
+        Accel accel = AccelChoice.resolve(settings);
         ContainerCheckpoint.Manifest m = CheckpointCompatibility.verified(checkpoint, containerId, settings, accel);
         Admission.requireMemory(m.memoryMib(), Admission.hostMemory());
         Path image = roots.diskImage(containerId);
@@ -247,11 +255,10 @@ public final class VmSandbox implements Sandbox {
         VmConfig config = VmLaunch.restoring(settings, stateDir, m, accel);
         rootOnDisk = true;
         long begin = System.nanoTime();
-        vm = io.jvmm.vmm.qemu.QemuVm.fromCheckpoint(
+        vm = QemuVm.fromCheckpoint(
                 config,
-                accel == io.jvmm.vmm.Accel.KVM,
-                new io.jvmm.vmm.qemu.QemuVm.CheckpointFiles(
-                        checkpoint.state(), Optional.of(image), m.rootDiskSerial()));
+                accel == Accel.KVM,
+                new CheckpointFiles(checkpoint.state(), Optional.of(image), m.rootDiskSerial()));
         vm.start(settings.bootTimeout());
         recordProcesses();
         byte[] entropy = freshEntropy();
@@ -281,7 +288,7 @@ public final class VmSandbox implements Sandbox {
         return new VmStatus(
                 vm.monitorPid(),
                 new VmSize(c.vcpus(), c.memoryMib()),
-                c.accel().name().toLowerCase(java.util.Locale.ROOT),
+                c.accel().name().toLowerCase(Locale.ROOT),
                 vm.state().name(),
                 vm.hostMemoryPssBytes(),
                 vm.hostCpuMicros());
@@ -341,8 +348,9 @@ public final class VmSandbox implements Sandbox {
     @Override
     public void close() {
         if (agent != null) {
-            // A VM that already ended has no agent to ask: the call could only wait for its timeout.
-            if (vm == null || !vm.exitFuture().isDone()) {
+            // A VM that already ended, or is paused, has no agent to answer: the call could only wait for its
+            // timeout.
+            if (vm == null || (!vm.exitFuture().isDone() && !isPaused())) {
                 try {
                     agent.powerOff(POWER_OFF_GRACE);
                 } catch (RuntimeException e) {
@@ -359,7 +367,7 @@ public final class VmSandbox implements Sandbox {
                     Files.copy(
                             vm.config().consoleLog(),
                             Path.of(System.getenv("JVMM_KEEP_CONSOLE")),
-                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                            StandardCopyOption.REPLACE_EXISTING);
                 } catch (IOException e) {
                     LOG.debug("cannot keep the console log: {}", e.getMessage());
                 }

@@ -3,18 +3,25 @@ package io.jvmm.task.sandbox;
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
+import io.jvmm.vmm.HugePages;
 import io.jvmm.vmm.MonitorLauncher;
 import io.jvmm.vmm.VirtualMachine;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmmType;
+import io.jvmm.vmm.VmmUser;
 import io.jvmm.vmm.qemu.QemuVm;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -44,7 +51,7 @@ public final class VmTemplates {
         // and QEMU 7.2 opens a private mapping's file read-write (rom=off with readonly=on, which would not,
         // came in 8.2), so its user may write it (docs/security.md says what that means).
         StateRoot.createTraversable(settings.stateRoot(), snapshot.dir());
-        Optional<io.jvmm.vmm.VmmUser> user = settings.vmmAccount();
+        Optional<VmmUser> user = settings.vmmAccount();
         if (user.isPresent()) {
             giveMemoryTo(user.get(), snapshot.memory());
         }
@@ -56,18 +63,18 @@ public final class VmTemplates {
      * chown through a link (as root it would go wherever the link points): on huge pages the memory is a
      * link to the hugetlbfs file that user was given when it was made, which only needs its mode back.
      */
-    private static void giveMemoryTo(io.jvmm.vmm.VmmUser user, Path memory) throws IOException {
+    private static void giveMemoryTo(VmmUser user, Path memory) throws IOException {
         Path file = memory;
         if (Files.isSymbolicLink(memory)) {
             file = memory.toRealPath();
-            if (!io.jvmm.vmm.HugePages.holds(file) || !user.owns(file)) {
+            if (!HugePages.holds(file) || !user.owns(file)) {
                 throw new IOException(
                         "template memory " + memory + " links to " + file + ", not a hugetlbfs file of " + user.name());
             }
         } else {
             user.own(file);
         }
-        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
     }
 
     private static GuestSnapshot made(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
@@ -105,7 +112,7 @@ public final class VmTemplates {
 
     /** Huge-page memory files a killed maker of this template left (they hold pool pages until deleted). */
     private static void deleteHugeLeftovers(String key) throws IOException {
-        var pool = io.jvmm.vmm.HugePages.mounted();
+        var pool = HugePages.mounted();
         if (pool.isEmpty()) {
             return;
         }
@@ -183,7 +190,7 @@ public final class VmTemplates {
             return Optional.empty();
         }
         long bytes = (long) size.memoryMib() << 20;
-        Optional<io.jvmm.vmm.HugePages> pool = io.jvmm.vmm.HugePages.withFree(2 * bytes);
+        Optional<HugePages> pool = HugePages.withFree(2 * bytes);
         if (pool.isEmpty()) {
             LOG.info(
                     "huge pages asked for, but no hugetlbfs pool with {} MiB free: the template uses ordinary memory",
@@ -210,8 +217,8 @@ public final class VmTemplates {
      *
      * @return the deleted templates
      */
-    public static java.util.List<GuestSnapshot> deleteStale(Path stateRoot) throws IOException {
-        java.util.List<GuestSnapshot> deleted = new java.util.ArrayList<>();
+    public static List<GuestSnapshot> deleteStale(Path stateRoot) throws IOException {
+        List<GuestSnapshot> deleted = new ArrayList<>();
         for (GuestSnapshot template : list(stateRoot)) {
             if (isStale(template) && !pinned(template) && template.deleteUnlessInUse()) {
                 LOG.info("deleted VM template {}: its guest image is gone", template.dir());
@@ -245,7 +252,7 @@ public final class VmTemplates {
         Files.deleteIfExists(key.resolve(MAKER_LOCK));
         try {
             Files.deleteIfExists(key);
-        } catch (java.nio.file.DirectoryNotEmptyException e) {
+        } catch (DirectoryNotEmptyException e) {
             // a maker of the same key has just started: its directory stays
         }
     }
@@ -264,15 +271,15 @@ public final class VmTemplates {
     }
 
     /** The complete templates under {@code stateRoot} (a half-written one is never listed). */
-    public static java.util.List<GuestSnapshot> list(Path stateRoot) throws IOException {
+    public static List<GuestSnapshot> list(Path stateRoot) throws IOException {
         Path root = stateRoot.resolve("t");
         if (!Files.isDirectory(root)) {
-            return java.util.List.of();
+            return List.of();
         }
         try (var keys = Files.list(root)) {
             return keys.map(k -> new GuestSnapshot(k.resolve(SNAPSHOT)))
                     .filter(GuestSnapshot::exists)
-                    .sorted(java.util.Comparator.comparing(GuestSnapshot::dir))
+                    .sorted(Comparator.comparing(GuestSnapshot::dir))
                     .toList();
         }
     }

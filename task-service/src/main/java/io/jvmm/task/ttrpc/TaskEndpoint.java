@@ -2,12 +2,14 @@ package io.jvmm.task.ttrpc;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import io.jvmm.api.containerd.cgroups.v2.CPUStat;
 import io.jvmm.api.containerd.cgroups.v2.MemoryEvents;
 import io.jvmm.api.containerd.cgroups.v2.MemoryStat;
 import io.jvmm.api.containerd.cgroups.v2.Metrics;
 import io.jvmm.api.containerd.cgroups.v2.PidsStat;
+import io.jvmm.api.containerd.runc.CheckpointOptions;
 import io.jvmm.api.containerd.task.ProcessInfo;
 import io.jvmm.api.containerd.task.Status;
 import io.jvmm.api.containerd.task.v3.CheckpointTaskRequest;
@@ -51,6 +53,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 
 /**
  * containerd's Task service on the wire: turns each request into a call on {@link TaskService} and its
@@ -77,7 +80,7 @@ public final class TaskEndpoint {
 
     private final TaskService tasks;
     private final ExitRequest exit;
-    private final java.util.function.BooleanSupplier sandboxHeld;
+    private final BooleanSupplier sandboxHeld;
 
     public TaskEndpoint(TaskService tasks, ExitRequest exit) {
         this(tasks, exit, () -> false);
@@ -87,7 +90,7 @@ public final class TaskEndpoint {
      * @param sandboxHeld whether containerd's Sandbox service owns the pod: then Task Shutdown leaves the VM
      *                    and the shim alone (only ShutdownSandbox ends them)
      */
-    public TaskEndpoint(TaskService tasks, ExitRequest exit, java.util.function.BooleanSupplier sandboxHeld) {
+    public TaskEndpoint(TaskService tasks, ExitRequest exit, BooleanSupplier sandboxHeld) {
         this.tasks = tasks;
         this.exit = exit;
         this.sandboxHeld = sandboxHeld;
@@ -113,10 +116,8 @@ public final class TaskEndpoint {
                         "checkpoint options of type " + r.getOptions().getTypeUrl() + " are not understood");
             }
             try {
-                exit = io.jvmm.api.containerd.runc.CheckpointOptions.parseFrom(
-                                r.getOptions().getValue())
-                        .getExit();
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                exit = CheckpointOptions.parseFrom(r.getOptions().getValue()).getExit();
+            } catch (InvalidProtocolBufferException e) {
                 throw TaskException.invalidArgument("malformed checkpoint options: " + e.getMessage(), e);
             }
         }

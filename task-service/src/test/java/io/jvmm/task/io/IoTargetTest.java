@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.task.TaskException;
+import io.jvmm.ttrpc.Code;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class IoTargetTest {
                 .isInstanceOf(TaskException.class)
                 .hasMessageContaining("stdout")
                 .extracting(e -> ((TaskException) e).statusCode())
-                .isEqualTo(io.jvmm.ttrpc.Code.INVALID_ARGUMENT);
+                .isEqualTo(Code.INVALID_ARGUMENT);
     }
 
     @Test

@@ -3,9 +3,12 @@ package io.jvmm.task.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvmm.task.CreateTask;
+import io.jvmm.task.FakeSandbox;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.event.TaskEvent;
+import io.jvmm.task.io.StdioConfig;
 import io.jvmm.task.sandbox.PodResources;
 import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.ttrpc.Code;
@@ -17,6 +20,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -116,25 +122,20 @@ class SandboxServiceTest {
     void containersCannotBeCreatedInAStoppedSandbox() {
         sandbox.create(pod(ID));
         sandbox.stop(ID, Optional.of(Duration.ofSeconds(1)));
-        assertThat(codeOf(() -> tasks.create(new io.jvmm.task.CreateTask(
-                        "c1",
-                        Path.of("/nonexistent"),
-                        List.of(),
-                        new io.jvmm.task.io.StdioConfig("", "", "", false),
-                        ""))))
+        assertThat(codeOf(() -> tasks.create(new CreateTask(
+                        "c1", Path.of("/nonexistent"), List.of(), new StdioConfig("", "", "", false), ""))))
                 .isEqualTo(Code.FAILED_PRECONDITION);
         assertThat(events).isEmpty();
     }
 
     @Test
     void statusAndPingAnswerWhileTheVmBoots() throws Exception {
-        io.jvmm.task.FakeSandbox vm = new io.jvmm.task.FakeSandbox();
-        vm.bootGate = new java.util.concurrent.CountDownLatch(1);
+        FakeSandbox vm = new FakeSandbox();
+        vm.bootGate = new CountDownLatch(1);
         TaskService slowTasks = new TaskService("k8s.io", () -> vm, events::add);
         SandboxService slow = new SandboxService(ID, slowTasks, new VmSize(2, 1024));
         slow.create(new SandboxService.Pod(ID, Path.of("/run/bundle/" + ID), "", PodResources.NONE, "pod1"));
-        java.util.concurrent.Executor threads =
-                r -> Thread.ofPlatform().start(r); // the common pool may have one worker
+        Executor threads = r -> Thread.ofPlatform().start(r); // the common pool may have one worker
         CompletableFuture<SandboxService.Started> starting =
                 CompletableFuture.supplyAsync(() -> slow.start(ID), threads);
         try {
@@ -142,14 +143,13 @@ class SandboxServiceTest {
             assertThat(starting).isNotDone();
             CompletableFuture<SandboxService.View> status =
                     CompletableFuture.supplyAsync(() -> slow.status(ID, true), threads);
-            assertThat(status.get(2, java.util.concurrent.TimeUnit.SECONDS).state())
-                    .isEqualTo(SandboxState.CREATED);
-            CompletableFuture.runAsync(() -> slow.ping(ID), threads).get(2, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(status.get(2, TimeUnit.SECONDS).state()).isEqualTo(SandboxState.CREATED);
+            CompletableFuture.runAsync(() -> slow.ping(ID), threads).get(2, TimeUnit.SECONDS);
             assertThat(codeOf(() -> slow.start(ID))).isEqualTo(Code.FAILED_PRECONDITION);
         } finally {
             vm.bootGate.countDown();
         }
-        assertThat(starting.get(5, java.util.concurrent.TimeUnit.SECONDS).pid()).isEqualTo(4242);
+        assertThat(starting.get(5, TimeUnit.SECONDS).pid()).isEqualTo(4242);
         assertThat(slow.status(ID, false).state()).isEqualTo(SandboxState.READY);
         slow.shutdown(ID);
     }

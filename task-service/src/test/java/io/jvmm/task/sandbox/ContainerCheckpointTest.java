@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.BeforeEach;
@@ -90,7 +91,7 @@ class ContainerCheckpointTest {
     @Test
     void aTruncatedRootDiskIsRefused() throws IOException {
         byte[] gz = Files.readAllBytes(checkpoint.rootDisk());
-        Files.write(checkpoint.rootDisk(), java.util.Arrays.copyOf(gz, gz.length / 2));
+        Files.write(checkpoint.rootDisk(), Arrays.copyOf(gz, gz.length / 2));
         assertThatThrownBy(() -> checkpoint.verifiedManifest(seal))
                 .isInstanceOf(IOException.class)
                 .hasMessage("rootfs.img.gz does not match its hash in the manifest");

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jvmm.task.TaskException;
+import io.jvmm.ttrpc.Code;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map.Entry;
 import org.junit.jupiter.api.Test;
 
 class GuestSpecTest {
@@ -62,8 +65,8 @@ class GuestSpecTest {
         byte[] out = GuestSpec.translate(
                 GuestSpec.parse(host.getBytes(StandardCharsets.UTF_8)), "c1", "rootfs", (h, i, ro) -> "unused");
         JsonNode expected = JSON.readTree(host);
-        ((com.fasterxml.jackson.databind.node.ObjectNode) expected).put("ociVersion", GuestSpec.GUEST_OCI_VERSION);
-        var linux = (com.fasterxml.jackson.databind.node.ObjectNode) expected.get("linux");
+        ((ObjectNode) expected).put("ociVersion", GuestSpec.GUEST_OCI_VERSION);
+        var linux = (ObjectNode) expected.get("linux");
         linux.put("cgroupsPath", "/jvmm/c1");
         JsonNode actual = JSON.readTree(out);
         assertThat(actual).isEqualTo(expected);
@@ -79,7 +82,7 @@ class GuestSpecTest {
                     .as(bad)
                     .isInstanceOf(TaskException.class)
                     .extracting(e -> ((TaskException) e).statusCode())
-                    .isEqualTo(io.jvmm.ttrpc.Code.INVALID_ARGUMENT);
+                    .isEqualTo(Code.INVALID_ARGUMENT);
         }
         assertThatThrownBy(() -> GuestSpec.translate(
                         GuestSpec.parse("""
@@ -101,7 +104,7 @@ class GuestSpecTest {
         var spec = GuestSpec.parse(pause.getBytes(StandardCharsets.UTF_8));
         JsonNode out = JSON.readTree(GuestSpec.translate(spec, "p", "/r", (h, i, ro) -> "/x"));
         assertThat(out.path("linux").path("sysctl").properties())
-                .extracting(java.util.Map.Entry::getKey)
+                .extracting(Entry::getKey)
                 .containsExactly("kernel.shm_rmid_forced");
         assertThat(out.path("linux").path("namespaces").findValuesAsText("type"))
                 .containsExactly("cgroup");

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -60,7 +61,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
      * Opens a stream: allocates its id and writes its first frame (built by {@code firstFrame} from
      * the id) under one lock, so ids reach the wire in increasing order.
      */
-    public ClientStream open(MethodKind kind, long timeoutNanos, java.util.function.IntFunction<Frame> firstFrame) {
+    public ClientStream open(MethodKind kind, long timeoutNanos, IntFunction<Frame> firstFrame) {
         synchronized (openLock) {
             if (closed || !channel.isActive()) {
                 throw new TtrpcException(Code.UNAVAILABLE, "ttrpc: closed");

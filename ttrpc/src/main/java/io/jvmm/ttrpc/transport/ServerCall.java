@@ -16,6 +16,7 @@ import io.jvmm.ttrpc.Statuses;
 import io.jvmm.ttrpc.TtrpcException;
 import io.jvmm.ttrpc.wire.Flags;
 import io.jvmm.ttrpc.wire.Frame;
+import io.jvmm.ttrpc.wire.MessageType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -162,8 +163,7 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
 
     /** A streaming server's successful end: a Data frame that closes the stream and carries nothing. */
     private void finishStream() {
-        finish(Frame.empty(
-                streamId, io.jvmm.ttrpc.wire.MessageType.DATA, (byte) (Flags.REMOTE_CLOSED | Flags.NO_DATA)));
+        finish(Frame.empty(streamId, MessageType.DATA, (byte) (Flags.REMOTE_CLOSED | Flags.NO_DATA)));
     }
 
     /** Sends the terminal frame unless the call already ended; then forgets the call. */

@@ -5,6 +5,7 @@ import io.jvmm.ttrpc.testing.InteropService;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 
 /** The Java interop server as a process, for scripts/bench-ttrpc.sh: {@code EchoBenchServer <socket>}. */
 public final class EchoBenchServer {
@@ -16,8 +17,8 @@ public final class EchoBenchServer {
         // Experiments: compare handler executors with the default (a growing platform thread pool).
         switch (System.getProperty("jvmm.bench.executor", "default")) {
             case "default" -> {}
-            case "virtual" -> builder.executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
-            case "fixed4" -> builder.executor(java.util.concurrent.Executors.newFixedThreadPool(4));
+            case "virtual" -> builder.executor(Executors.newVirtualThreadPerTaskExecutor());
+            case "fixed4" -> builder.executor(Executors.newFixedThreadPool(4));
             default -> throw new IllegalArgumentException("jvmm.bench.executor: default | virtual | fixed4");
         }
         TtrpcServer server = builder.bind(Path.of(args[0]));

@@ -19,6 +19,7 @@ import io.jvmm.ttrpc.wire.WireLimits;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -170,7 +171,7 @@ public enum ClientScenarios {
 
     /** The Go peer's name for this scenario. */
     public String goName() {
-        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     @FunctionalInterface

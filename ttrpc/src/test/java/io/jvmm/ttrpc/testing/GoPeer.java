@@ -2,6 +2,7 @@ package io.jvmm.ttrpc.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -95,7 +96,7 @@ public final class GoPeer {
         }
     }
 
-    private static byte[] readAll(java.io.InputStream in) {
+    private static byte[] readAll(InputStream in) {
         try (in) {
             return in.readAllBytes();
         } catch (IOException e) {

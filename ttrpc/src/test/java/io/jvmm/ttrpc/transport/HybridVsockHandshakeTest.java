@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,7 +87,7 @@ class HybridVsockHandshakeTest {
     void aResetBeforeTheAnswerFailsTheAttempt() {
         EmbeddedChannel ch = channel();
         written(ch);
-        ch.pipeline().fireExceptionCaught(new java.io.IOException("Connection reset by peer"));
+        ch.pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));
         assertThat(done.cause()).hasMessageContaining("CONNECT 1024 failed: Connection reset by peer");
         ch.finishAndReleaseAll();
     }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import io.jvmm.ttrpc.Metadata;
+import io.jvmm.ttrpc.Status;
+import io.jvmm.ttrpc.Statuses;
 import io.jvmm.ttrpc.proto.Request;
 import io.jvmm.ttrpc.proto.Response;
 import io.netty.buffer.ByteBuf;
@@ -57,7 +59,7 @@ class FrameEncoderTest {
     void okResponseOfTheWorkedExample() {
         byte[] connectResponse = {0x08, (byte) 0xd2, 0x09, 0x10, (byte) 0xd8, 0x09};
         Response response = Response.newBuilder()
-                .setStatus(io.jvmm.ttrpc.Statuses.toProto(io.jvmm.ttrpc.Status.OK))
+                .setStatus(Statuses.toProto(Status.OK))
                 .setPayload(ByteString.copyFrom(connectResponse))
                 .build();
         channel.writeOutbound(

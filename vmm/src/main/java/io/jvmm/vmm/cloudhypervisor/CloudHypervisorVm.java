@@ -11,6 +11,7 @@ import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmmType;
 import io.jvmm.vmm.http.MonitorApi;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,7 +125,7 @@ public final class CloudHypervisorVm extends AbstractVm {
                 Files.deleteIfExists(link);
                 Files.createSymbolicLink(link, linked.toAbsolutePath());
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new VmException.BootFailed(
                     "cannot prepare the restore of " + snapshot.dir() + ": " + e.getMessage(), e);
         }

@@ -6,6 +6,7 @@ import io.jvmm.vmm.VmException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * A VM monitor's REST API over its unix socket, with JSON bodies: every non-2xx answer becomes a
@@ -62,6 +63,6 @@ public final class MonitorApi {
         } catch (IOException e) {
             // not JSON: the text itself says what went wrong
         }
-        return new JsonObject(java.util.Map.of("fault_message", body));
+        return new JsonObject(Map.of("fault_message", body));
     }
 }

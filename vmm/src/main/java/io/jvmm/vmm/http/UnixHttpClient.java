@@ -3,6 +3,7 @@ package io.jvmm.vmm.http;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -41,7 +42,7 @@ public final class UnixHttpClient {
                     try {
                         return exchange(method, path, jsonBody);
                     } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                        throw new UncheckedIOException(e);
                     }
                 },
                 r -> Thread.ofVirtual().start(r));
@@ -51,7 +52,7 @@ public final class UnixHttpClient {
             result.cancel(true);
             throw new IOException(method + " " + path + ": no answer within " + timeout.toMillis() + " ms");
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+            Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
             throw cause instanceof IOException io ? io : new IOException(cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

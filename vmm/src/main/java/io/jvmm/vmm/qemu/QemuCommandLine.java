@@ -2,8 +2,14 @@ package io.jvmm.vmm.qemu;
 
 import io.jvmm.vmm.GuestNic;
 import io.jvmm.vmm.VmConfig;
+import io.jvmm.vmm.VmmJail;
+import io.jvmm.vmm.VmmUser;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * The qemu-system-x86_64 command line for a jvmm VM: q35, shared memfd memory (vhost-user needs it),
@@ -51,8 +57,8 @@ final class QemuCommandLine {
     }
 
     /** The guest's card backend, id net0, as QMP's netdev_add takes it (type first). */
-    static java.util.Map<String, Object> netdev(GuestNic nic) {
-        java.util.Map<String, Object> netdev = new java.util.LinkedHashMap<>();
+    static Map<String, Object> netdev(GuestNic nic) {
+        Map<String, Object> netdev = new LinkedHashMap<>();
         switch (nic) {
             case GuestNic.PodTap tap -> {
                 netdev.put("type", "tap");
@@ -87,7 +93,7 @@ final class QemuCommandLine {
      * Guest memory in {@code file}: shared (the VM writes the file: a VM that will be saved, or a clone's
      * own copy), or private (a copy-on-write mapping of a template's memory: clones share its pages).
      */
-    static String memoryFile(VmConfig config, java.nio.file.Path file, boolean shared) {
+    static String memoryFile(VmConfig config, Path file, boolean shared) {
         return "memory-backend-file,id=mem,size=" + config.memoryMib() + "M,mem-path=" + file + ",share="
                 + (shared ? "on" : "off");
     }
@@ -187,7 +193,7 @@ final class QemuCommandLine {
         return args;
     }
 
-    static java.nio.file.Path agentSerialSocket(VmConfig config) {
+    static Path agentSerialSocket(VmConfig config) {
         return config.vmmDir().resolve("agent-serial.sock");
     }
 
@@ -219,8 +225,7 @@ final class QemuCommandLine {
      * {@code command} run as {@code user} in {@code jail} (after {@code nsenter}, which needs the shim's
      * privileges to enter a pod's network namespace); as it is without a user.
      */
-    static List<String> asUser(
-            java.util.Optional<io.jvmm.vmm.VmmUser> user, io.jvmm.vmm.VmmJail jail, List<String> command) {
+    static List<String> asUser(Optional<VmmUser> user, VmmJail jail, List<String> command) {
         if (user.isEmpty()) {
             return command;
         }

@@ -1,15 +1,22 @@
 package io.jvmm.vmm.qemu;
 
+import io.jvmm.api.json.Json;
 import io.jvmm.vmm.AbstractVm;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.HostTools;
+import io.jvmm.vmm.HugePages;
 import io.jvmm.vmm.SupervisedProcess;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmException;
+import io.jvmm.vmm.VmState;
+import io.jvmm.vmm.VmmType;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -78,7 +85,7 @@ public final class QemuVm extends AbstractVm {
      * write. A VM with a share (vhost-user maps guest memory shared) runs on its own copy of the memory.
      */
     public static QemuVm restoring(VmConfig config, boolean kvm, GuestSnapshot snapshot) {
-        snapshot.verifyFor(config, io.jvmm.vmm.VmmType.QEMU);
+        snapshot.verifyFor(config, VmmType.QEMU);
         return new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.of(snapshot));
     }
 
@@ -111,11 +118,11 @@ public final class QemuVm extends AbstractVm {
                             + " (QEMU cannot save vhost-user devices)");
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        if (state() == io.jvmm.vmm.VmState.RUNNING) {
+        if (state() == VmState.RUNNING) {
             pause(QMP_CALL);
-        } else if (state() != io.jvmm.vmm.VmState.PAUSED) {
+        } else if (state() != VmState.PAUSED) {
             throw new VmException.IllegalTransition(
-                    "cannot checkpoint: VM is " + state().name().toLowerCase(java.util.Locale.ROOT));
+                    "cannot checkpoint: VM is " + state().name().toLowerCase(Locale.ROOT));
         }
         MigrationStream.save(qmp, file, false, "checkpoint to " + file, deadline, QMP_CALL); // memory in the stream
     }
@@ -182,7 +189,7 @@ public final class QemuVm extends AbstractVm {
         }
         GuestSnapshot snapshot = restoreFrom.get();
         if (config.shareDir().isEmpty()
-                && (!io.jvmm.vmm.HugePages.holds(snapshot.memory()) || hugePool.reserve(config.memoryMib()))) {
+                && (!HugePages.holds(snapshot.memory()) || hugePool.reserve(config.memoryMib()))) {
             mapsSnapshot = true;
             leaseSnapshot(snapshot); // the snapshot is not deleted while this VM maps it
             return QemuCommandLine.memoryFile(config, snapshot.memory(), false);
@@ -216,7 +223,7 @@ public final class QemuVm extends AbstractVm {
             switch (event.name()) {
                 case "SHUTDOWN" ->
                     guestShutdown(Boolean.TRUE.equals(event.data().get("guest")));
-                case "GUEST_PANICKED" -> LOG.warn("guest panicked: {}", io.jvmm.api.json.Json.write(event.data()));
+                case "GUEST_PANICKED" -> LOG.warn("guest panicked: {}", Json.write(event.data()));
                 default -> LOG.debug("QMP event {}", event.name());
             }
         });
@@ -317,7 +324,7 @@ public final class QemuVm extends AbstractVm {
         long deadline = System.nanoTime() + timeout.toNanos();
         agentBridge.close();
         pause(QMP_CALL);
-        writeSnapshot(target, io.jvmm.vmm.VmmType.QEMU, partial -> {
+        writeSnapshot(target, VmmType.QEMU, partial -> {
             MigrationStream.save(
                     qmp,
                     partial.resolve(target.vmstate().getFileName()),
@@ -334,8 +341,8 @@ public final class QemuVm extends AbstractVm {
                 // where only the shim writes.
                 Path memory = partial.resolve(target.memory().getFileName());
                 Files.move(config.vmmDir().resolve(MEMORY_FILE), memory);
-                if (!Files.isRegularFile(memory, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    throw new java.io.IOException("the guest's memory " + memory + " is not a regular file");
+                if (!Files.isRegularFile(memory, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new IOException("the guest's memory " + memory + " is not a regular file");
                 }
             }
             var version = qmp.execute("query-version", null, QMP_CALL).objectOrEmpty("qemu");
@@ -376,7 +383,7 @@ public final class QemuVm extends AbstractVm {
         if (hugeMemory.isPresent() && !memorySaved) {
             try {
                 Files.deleteIfExists(hugeMemory.get()); // gives its huge pages back to the pool
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 LOG.warn("cannot remove {}: {}", hugeMemory.get(), e.getMessage());
             }
         }

@@ -1,7 +1,11 @@
 package io.jvmm.vmm.qemu;
 
+import io.jvmm.vmm.GuestNic;
+import io.jvmm.vmm.GuestNic.PodTap;
 import io.jvmm.vmm.VmConfig;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -67,8 +71,7 @@ final class QmpDevices {
      * Plugs a writable raw disk image (a container's root file system) into an empty root port, with a
      * serial the guest finds it by. Cache and flushes as QEMU defaults (writeback, guest flushes honoured).
      */
-    static void plugDisk(
-            QmpClient qmp, String id, java.nio.file.Path image, String serial, String rootPort, Duration timeout) {
+    static void plugDisk(QmpClient qmp, String id, Path image, String serial, String rootPort, Duration timeout) {
         qmp.execute(
                 "blockdev-add",
                 Map.of(
@@ -86,11 +89,11 @@ final class QmpDevices {
     }
 
     /** Plugs the network card the configuration names into an empty root port. */
-    static void plugNic(QmpClient qmp, io.jvmm.vmm.GuestNic nic, String rootPort, Duration timeout) {
+    static void plugNic(QmpClient qmp, GuestNic nic, String rootPort, Duration timeout) {
         qmp.execute("netdev_add", QemuCommandLine.netdev(nic), timeout);
-        Map<String, Object> device = new java.util.LinkedHashMap<>(
+        Map<String, Object> device = new LinkedHashMap<>(
                 Map.of("driver", "virtio-net-pci", "id", "nic0", "netdev", "net0", "bus", rootPort));
-        if (nic instanceof io.jvmm.vmm.GuestNic.PodTap tap) {
+        if (nic instanceof PodTap tap) {
             device.put("mac", tap.mac());
         }
         qmp.execute("device_add", device, timeout);

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.vmm.VirtualMachine;
+import io.jvmm.vmm.VmException.InvalidConfig;
 import io.jvmm.vmm.VmState;
 import io.jvmm.vmm.VmmType;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class CloudHypervisorContractTest {
@@ -16,8 +18,8 @@ class CloudHypervisorContractTest {
     void aCpuModelIsRefusedRatherThanIgnored() throws Exception {
         try (ContractFixture f = new ContractFixture("cloud-hypervisor-api.yaml", "/api/v1")) {
             assertThatThrownBy(() -> VmmType.CLOUD_HYPERVISOR.create(
-                            f.config(false).withCpuModel(java.util.Optional.of("Nehalem")), f.launcher()))
-                    .isInstanceOf(io.jvmm.vmm.VmException.InvalidConfig.class)
+                            f.config(false).withCpuModel(Optional.of("Nehalem")), f.launcher()))
+                    .isInstanceOf(InvalidConfig.class)
                     .hasMessageContaining("CPU model");
         }
     }

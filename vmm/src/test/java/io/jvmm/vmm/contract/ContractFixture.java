@@ -7,6 +7,7 @@ import io.jvmm.vmm.VmConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -24,7 +25,7 @@ final class ContractFixture implements AutoCloseable {
     /** The API server of the monitor launched last. */
     RecordingApiServer api;
 
-    private final List<RecordingApiServer> servers = new java.util.ArrayList<>();
+    private final List<RecordingApiServer> servers = new ArrayList<>();
 
     ContractFixture(String specFile, String basePath) throws IOException {
         this.dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ct");

@@ -10,6 +10,7 @@ import io.jvmm.vmm.VmState;
 import io.jvmm.vmm.VmmType;
 import io.jvmm.vmm.firecracker.FirecrackerVm;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -89,7 +90,7 @@ class FirecrackerContractTest {
     void aCpuModelIsRefusedRatherThanIgnored() throws Exception {
         try (ContractFixture f = new ContractFixture("firecracker-api.yaml", "")) {
             assertThatThrownBy(() -> VmmType.FIRECRACKER.create(
-                            f.config(false).withCpuModel(java.util.Optional.of("Nehalem")), f.launcher()))
+                            f.config(false).withCpuModel(Optional.of("Nehalem")), f.launcher()))
                     .isInstanceOf(VmException.InvalidConfig.class)
                     .hasMessageContaining("CPU model");
         }

@@ -4,15 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.vmm.GuestSnapshot;
+import io.jvmm.vmm.MonitorLauncher;
 import io.jvmm.vmm.VirtualMachine;
+import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmState;
 import io.jvmm.vmm.VmmType;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -55,7 +59,7 @@ class FirecrackerSnapshotContractTest {
             assertThat(manifest.memoryBytes()).isEqualTo(512L << 20);
             assertThat(Files.getPosixFilePermissions(snapshot.vmstate()))
                     .as("read-only once committed (root ignores the bits)")
-                    .doesNotContain(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+                    .doesNotContain(PosixFilePermission.OWNER_WRITE);
 
             VirtualMachine clone = VmmType.FIRECRACKER.restore(f.config("clone", false), f.launcher(), snapshot);
             try {
@@ -113,7 +117,7 @@ class FirecrackerSnapshotContractTest {
                     .isInstanceOf(VmException.SnapshotMismatch.class)
                     .hasMessageContaining("saved by FIRECRACKER");
             var bigger = f.config("big", false);
-            var asked = new io.jvmm.vmm.VmConfig(
+            var asked = new VmConfig(
                     bigger.stateDir(),
                     bigger.kernel(),
                     bigger.initrd(),
@@ -134,7 +138,7 @@ class FirecrackerSnapshotContractTest {
     }
 
     /** The stand-in answers /version and, like Firecracker, writes the two files /snapshot/create names. */
-    static io.jvmm.vmm.MonitorLauncher writingLauncher(ContractFixture f) {
+    static MonitorLauncher writingLauncher(ContractFixture f) {
         return (name, cmd, sock, log) -> {
             var process = f.launcher().launch(name, cmd, sock, log);
             f.api.answer("GET", "/version", "{\"firecracker_version\":\"1.10.0-stand-in\"}");
@@ -149,7 +153,7 @@ class FirecrackerSnapshotContractTest {
     /** A file of {@code size} bytes, sparse: what is in it does not matter to the runtime's side. */
     static void write(Path file, long size) {
         try (RandomAccessFile out = new RandomAccessFile(file.toFile(), "rw")) {
-            out.write(file.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.write(file.getFileName().toString().getBytes(StandardCharsets.UTF_8));
             out.setLength(size);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * Stands in for a VM monitor's API on its unix socket: records every request, checks it against the
@@ -38,7 +39,7 @@ final class RecordingApiServer implements AutoCloseable {
     private final List<Recorded> requests = new CopyOnWriteArrayList<>();
     private final Map<String, String> failures = new ConcurrentHashMap<>();
     private final Map<String, String> answers = new ConcurrentHashMap<>();
-    private final Map<String, java.util.function.Consumer<JsonNode>> effects = new ConcurrentHashMap<>();
+    private final Map<String, Consumer<JsonNode>> effects = new ConcurrentHashMap<>();
 
     RecordingApiServer(OpenApiSpec spec, Path socket) throws IOException {
         this.spec = spec;
@@ -66,7 +67,7 @@ final class RecordingApiServer implements AutoCloseable {
      * What the real monitor does on a successful {@code method path} besides answering, for instance
      * writing the snapshot files the request names; run before the answer is sent.
      */
-    void onSuccess(String method, String path, java.util.function.Consumer<JsonNode> effect) {
+    void onSuccess(String method, String path, Consumer<JsonNode> effect) {
         effects.put(method + " " + path, effect);
     }
 

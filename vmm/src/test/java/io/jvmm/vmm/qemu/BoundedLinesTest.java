@@ -7,6 +7,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class BoundedLinesTest {
@@ -40,7 +41,7 @@ class BoundedLinesTest {
 
             @Override
             public int read(byte[] b, int off, int len) {
-                java.util.Arrays.fill(b, off, off + len, (byte) 'a');
+                Arrays.fill(b, off, off + len, (byte) 'a');
                 return len;
             }
         };

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestNic;
 import io.jvmm.vmm.VmConfig;
+import io.jvmm.vmm.VmException.InvalidConfig;
+import io.jvmm.vmm.VmmJail;
+import io.jvmm.vmm.VmmUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -70,7 +73,7 @@ class QemuCommandLineTest {
         for (String bad : List.of("", "-enable-kvm", "max -s", "Nehalem\n", "a".repeat(129))) {
             assertThatThrownBy(() -> config.withCpuModel(Optional.of(bad)))
                     .as(bad)
-                    .isInstanceOf(io.jvmm.vmm.VmException.InvalidConfig.class)
+                    .isInstanceOf(InvalidConfig.class)
                     .hasMessageContaining("CPU model");
         }
     }
@@ -128,9 +131,8 @@ class QemuCommandLineTest {
     /** The jail and the VMM's user are taken on after nsenter (which needs the shim's rights), right before QEMU. */
     @Test
     void theJailAndTheVmmUserAreTakenOnAfterEnteringThePodsNamespace() throws Exception {
-        io.jvmm.vmm.VmmUser user = new io.jvmm.vmm.VmmUser("jvmm-vmm", 999, 995, List.of(995, 993));
-        io.jvmm.vmm.VmmJail jail =
-                new io.jvmm.vmm.VmmJail(dir.resolve("jail"), List.of(dir.resolve("vmlinuz")), List.of(dir));
+        VmmUser user = new VmmUser("jvmm-vmm", 999, 995, List.of(995, 993));
+        VmmJail jail = new VmmJail(dir.resolve("jail"), List.of(dir.resolve("vmlinuz")), List.of(dir));
         List<String> pod = QemuCommandLine.asUser(
                 Optional.of(user), jail, List.of("nsenter", "--net=/run/netns/x", "--", "qemu-system-x86_64", "-m"));
         assertThat(pod.subList(0, 9))

@@ -1,6 +1,8 @@
 package io.jvmm.agent.client;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
 import io.jvmm.api.agent.AgentPorts;
 import io.jvmm.api.agent.v1.CloseStdinResponse;
 import io.jvmm.api.agent.v1.ContainerRef;
@@ -29,6 +31,8 @@ import io.jvmm.api.agent.v1.StartContainerResponse;
 import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.api.agent.v1.SyncRequest;
 import io.jvmm.api.agent.v1.SyncResponse;
+import io.jvmm.api.agent.v1.UpdateContainerRequest;
+import io.jvmm.api.agent.v1.UpdateContainerResponse;
 import io.jvmm.api.agent.v1.WaitProcessResponse;
 import io.jvmm.sys.HybridVsock;
 import io.jvmm.ttrpc.CallOptions;
@@ -116,8 +120,8 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
-    private <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message> Resp call(
-            String method, Req request, com.google.protobuf.Parser<Resp> parser, Duration timeout) {
+    private <Req extends Message, Resp extends Message> Resp call(
+            String method, Req request, Parser<Resp> parser, Duration timeout) {
         try {
             return ttrpc.unary(AgentPorts.SERVICE, method, request, parser, CallOptions.withTimeout(timeout));
         } catch (TtrpcException e) {
@@ -265,11 +269,11 @@ public final class AgentClient implements AutoCloseable {
     public void updateContainer(String id, byte[] resourcesJson) {
         call(
                 "UpdateContainer",
-                io.jvmm.api.agent.v1.UpdateContainerRequest.newBuilder()
+                UpdateContainerRequest.newBuilder()
                         .setContainerId(id)
                         .setResourcesJson(ByteString.copyFrom(resourcesJson))
                         .build(),
-                io.jvmm.api.agent.v1.UpdateContainerResponse.parser(),
+                UpdateContainerResponse.parser(),
                 WORK_CALL_TIMEOUT);
     }
 
