@@ -34,12 +34,11 @@ public final class PodSizing {
     /** The host's memory (MemTotal) in MiB; a VM larger than this cannot run here. Long.MAX_VALUE if unreadable. */
     public static long hostMemoryMib() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemTotal:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-                }
+            var kib = Admission.meminfoKib(Files.readString(Path.of("/proc/meminfo")), "MemTotal");
+            if (kib.isPresent()) {
+                return kib.getAsLong() / 1024;
             }
-        } catch (IOException | NumberFormatException e) {
+        } catch (IOException e) {
             // no bound known
         }
         return Long.MAX_VALUE;
