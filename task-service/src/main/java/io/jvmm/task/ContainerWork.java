@@ -6,6 +6,7 @@ import io.jvmm.task.process.Container;
 import io.jvmm.task.process.ExecProcess;
 import io.jvmm.task.process.InitState;
 import io.jvmm.task.process.ProcessStatus;
+import io.jvmm.task.process.TaskProcess;
 import io.jvmm.task.sandbox.ContainerCheckpoint;
 import io.jvmm.ttrpc.Code;
 import java.io.IOException;
@@ -140,16 +141,24 @@ final class ContainerWork implements InitState.Work {
                 agent.exec(id(), exec.execId(), exec.processJson(), exec.stdio()),
                 sandbox.booted().vmmPid());
         LOG.debug("exec {} of {} started in the guest as pid {}", exec.execId(), id(), exec.guestPid());
+        connectStdio(agent, exec, binaryEnv, () -> agent.signal(id(), exec.execId(), 9, false));
+    }
+
+    /**
+     * Connects a process's stdio to its streams in the guest; when that fails, {@code undo} ends the
+     * process there again and the caller gets an internal error naming the process.
+     */
+    static void connectStdio(GuestAgent agent, TaskProcess p, Map<String, String> binaryEnv, Runnable undo) {
+        String label = p.isInit() ? p.containerId() : p.containerId() + "-" + p.execId();
         try {
-            exec.io(ProcessIo.start(
-                    id() + "-" + exec.execId(),
-                    exec.stdio(),
-                    kind -> agent.openStdio(kind, id(), exec.execId()),
-                    binaryEnv));
+            p.io(ProcessIo.start(
+                    label, p.stdio(), kind -> agent.openStdio(kind, p.containerId(), p.execId()), binaryEnv));
         } catch (IOException | RuntimeException e) {
-            agent.signal(id(), exec.execId(), 9, false);
+            undo.run();
             throw TaskException.internal(
-                    "cannot connect the stdio of exec " + exec.execId() + ": " + e.getMessage(), e);
+                    "cannot connect the stdio of " + (p.isInit() ? p.containerId() : "exec " + p.execId()) + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 }

@@ -95,7 +95,7 @@ public final class TaskService implements AutoCloseable {
                     id,
                     init.guestPid(),
                     (System.nanoTime() - asked) / 1_000_000);
-            startIo(agent, init, () -> agent.deleteContainer(id));
+            ContainerWork.connectStdio(agent, init, binaryEnv(id), () -> agent.deleteContainer(id));
             return register(new Container(id, request.bundle(), init), request);
         } catch (RuntimeException e) {
             sb.releaseRoot(id);
@@ -114,18 +114,8 @@ public final class TaskService implements AutoCloseable {
         InitProcess init = new InitProcess(id, request.stdio(), true);
         init.inGuest(m.initPid(), sandbox.booted().vmmPid());
         GuestAgent agent = sandbox.agent();
-        startIo(agent, init, () -> agent.signal(id, "", 9, true));
+        ContainerWork.connectStdio(agent, init, binaryEnv(id), () -> agent.signal(id, "", 9, true));
         return register(new Container(id, request.bundle(), init), request);
-    }
-
-    private void startIo(GuestAgent agent, InitProcess init, Runnable undo) {
-        String id = init.containerId();
-        try {
-            init.io(ProcessIo.start(id, init.stdio(), kind -> agent.openStdio(kind, id, ""), binaryEnv(id)));
-        } catch (IOException | RuntimeException e) {
-            undo.run();
-            throw TaskException.internal("cannot connect the stdio of " + id + ": " + e.getMessage(), e);
-        }
     }
 
     private int register(Container container, CreateTask request) {
