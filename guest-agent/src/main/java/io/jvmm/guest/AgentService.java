@@ -201,6 +201,7 @@ final class AgentService {
         if (req.getConfigJson().isEmpty()) {
             throw Refusal.invalidArgument("config_json must not be empty");
         }
+        hostile.holdCreate(req.getContainerId());
         Container c = registry.create(
                 req.getContainerId(),
                 req.getBundlePath(),

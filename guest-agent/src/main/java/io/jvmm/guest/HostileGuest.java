@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * up OOM kills for every container it starts, as fast as they go, until the container is deleted
  * ({@value #OOM_FLOOD}); it writes garbage into the serial port's stream mux when a container is sent
  * SIGUSR1 (frames the host must shrug off) or SIGUSR2 (bytes that are no frame at all) instead of
- * signalling it ({@value #MUX_GARBAGE}). Chosen on the kernel command line
+ * signalling it ({@value #MUX_GARBAGE}); it holds CreateContainer of a container whose id starts with
+ * {@code slow} for ten minutes before doing it, as a guest stuck in a create does ({@value #SLOW_CREATE}). Chosen on the kernel command line
  * ({@code jvmm.hostile=instant-wait,oom-flood}), which only the host's runtime configuration sets; nothing
  * otherwise. It gives a guest nothing it lacks: the guest is untrusted whole, and its root can replace this
  * agent with one that does worse (docs/security.md).
@@ -23,6 +24,8 @@ final class HostileGuest {
     static final String INSTANT_WAIT = "instant-wait";
     static final String OOM_FLOOD = "oom-flood";
     static final String MUX_GARBAGE = "mux-garbage";
+    static final String SLOW_CREATE = "slow-create";
+    private static final long SLOW_CREATE_MILLIS = 600_000;
     static final int SIGUSR1 = 10;
     static final int SIGUSR2 = 12;
     /** OOM events sent at most for each container under {@value #OOM_FLOOD} (it stops when the container goes). */
@@ -59,6 +62,23 @@ final class HostileGuest {
 
     boolean floodsOom() {
         return behaviours.contains(OOM_FLOOD);
+    }
+
+    /**
+     * Under {@value #SLOW_CREATE}, holds the CreateContainer of {@code id} (if it starts with {@code slow})
+     * for ten minutes, announced on the console; returns at once otherwise.
+     */
+    void holdCreate(String id) {
+        if (!behaviours.contains(SLOW_CREATE) || !id.startsWith("slow")) {
+            return;
+        }
+        System.out.println("jvmm-hostile: holding CreateContainer of " + id);
+        System.out.flush();
+        try {
+            Thread.sleep(SLOW_CREATE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The pipe the serial mux writes to (frames are written holding its lock, as the mux does). */

@@ -29,8 +29,8 @@ import org.apache.logging.log4j.Logger;
  */
 public final class SandboxLifecycle {
     private static final Logger LOG = LogManager.getLogger(SandboxLifecycle.class);
-    /** How long a VM whose agent is lost gets to stop (its agent cannot help: the power button, then signals). */
-    private static final Duration AGENT_LOST_STOP = Duration.ofSeconds(10);
+    /** How long a VM whose agent or helper is lost gets to stop (the agent cannot help: the power button, then signals). */
+    private static final Duration LOST_STOP = Duration.ofSeconds(10);
 
     /** Makes the sandbox (state directory and share, not yet the VM) when the first container needs it. */
     @FunctionalInterface
@@ -45,7 +45,7 @@ public final class SandboxLifecycle {
     /** The Sandbox service stopped the pod: its VM is gone for good and no container may be created. */
     private volatile boolean stopped;
 
-    private final AtomicBoolean agentLostOnce = new AtomicBoolean();
+    private final AtomicBoolean lostOnce = new AtomicBoolean();
 
     /** {@code oomListener}: told the container id of every OOM kill in the guest. */
     SandboxLifecycle(SandboxFactory factory, Consumer<String> oomListener) {
@@ -144,6 +144,7 @@ public final class SandboxLifecycle {
             throw e;
         }
         sb.agent().onOom(oomListener);
+        sb.helperLost().thenAccept(reason -> lost(sb, reason + ": the VM cannot go on without it"));
         sb.exitFuture().thenAccept(exit -> {
             if (!closing && !stopped) {
                 LOG.warn("sandbox VM exited unexpectedly: {}; its processes are reported killed", exit.reason());
@@ -186,21 +187,30 @@ public final class SandboxLifecycle {
 
     /**
      * The agent's connection broke while the VM runs (vhost-device-vsock or the serial mux gone): nothing
-     * reaches the guest's processes any more, so the VM is stopped, in the background, rather than left
-     * running unseen; its processes are reported killed by their watchers. Once per VM.
+     * reaches the guest's processes any more, so the VM is stopped rather than left running unseen.
      */
     void agentLost(String reason) {
         Sandbox sb = sandbox;
-        if (sb == null || closing || stopped || !sb.isBooted() || !agentLostOnce.compareAndSet(false, true)) {
+        if (sb != null) {
+            lost(sb, "the guest agent's connection is lost (" + reason + ")");
+        }
+    }
+
+    /**
+     * Part of a running VM is gone for good (its agent's connection, a helper): the VM is stopped, in the
+     * background, with the reason in the log; its processes are reported killed by their watchers. Once
+     * per VM: neither vhost-user-fs nor vhost-user-vsock can be reconnected to a running guest, and a
+     * guest whose agent answers nothing cannot be told to reconnect.
+     */
+    private void lost(Sandbox sb, String reason) {
+        if (sb != sandbox || closing || stopped || !sb.isBooted() || !lostOnce.compareAndSet(false, true)) {
             return;
         }
-        LOG.warn(
-                "the guest agent's connection is lost ({}): stopping the VM, its processes are reported killed",
-                reason);
-        Thread.ofPlatform().daemon(true).name("agent-lost").start(() -> {
+        LOG.warn("{}: stopping the VM, its processes are reported killed", reason);
+        Thread.ofPlatform().daemon(true).name("vm-lost").start(() -> {
             synchronized (this) {
                 if (sandbox == sb && !closing) {
-                    sb.stop(AGENT_LOST_STOP);
+                    sb.stop(LOST_STOP);
                 }
             }
         });
@@ -265,8 +275,22 @@ public final class SandboxLifecycle {
         }
     }
 
-    /** Marks the shim as closing before it takes the monitor, so an exit seen meanwhile is not called unexpected. */
+    /** Whether the shim is closing (or closed): nothing new may be registered. */
+    boolean isClosing() {
+        return closing;
+    }
+
+    /**
+     * Marks the shim as closing before it takes the monitor, so an exit seen meanwhile is not called
+     * unexpected; a VM still booting (or restoring) under the monitor is ended, so that boot fails now and
+     * the close that follows does not wait for the boot's deadline (minutes under TCG).
+     */
     void closing() {
         closing = true;
+        Sandbox sb = sandbox;
+        if (sb != null && sb.hasVm() && !sb.isBooted() && !sb.exitFuture().isDone()) {
+            LOG.info("closing while the sandbox VM starts: ending it");
+            sb.abortStart();
+        }
     }
 }

@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.logging.log4j.LogManager;
@@ -42,6 +43,13 @@ public final class TaskService implements AutoCloseable {
     private final String namespace;
     private final EventSink events;
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
+    /** Ids whose guest CreateContainer is under way (outside the sandbox's monitor): reserved, not yet containers. */
+    private final Set<String> creating = ConcurrentHashMap.newKeySet();
+    /** Ids whose Create containerd gave up (a Shutdown named them while they were created): undone, not kept. */
+    private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
+    /** Set with {@link #abandoned}: the shim exits once nothing is left or under way. */
+    private Runnable pendingExit;
+
     private final SandboxLifecycle sandbox;
     private final ExitWatcher exits;
     private final WholeVm wholeVm;
@@ -55,7 +63,7 @@ public final class TaskService implements AutoCloseable {
             }
         });
         this.exits = new ExitWatcher(sandbox::agent, events, sandbox::agentLost);
-        this.wholeVm = new WholeVm(sandbox, containers.values(), events, this::work);
+        this.wholeVm = new WholeVm(sandbox, containers.values(), creating, events, this::work);
     }
 
     /** The sandbox these containers live in (the Sandbox service starts and stops it). */
@@ -63,29 +71,44 @@ public final class TaskService implements AutoCloseable {
         return sandbox;
     }
 
+    /**
+     * Create. The checks, the VM's boot (the first Create) and giving the root to the guest run under the
+     * sandbox's monitor; the guest's own work (which may take minutes for a large root) runs outside it, so
+     * other containers' calls, StopSandbox and Shutdown never wait for it. The id is reserved meanwhile.
+     */
     public int create(CreateTask request) {
         String id = validId("container", request.id());
+        Sandbox sb;
+        Sandbox.GuestRoot root;
         synchronized (sandbox) {
-            if (containers.containsKey(id)) {
+            if (containers.containsKey(id) || creating.contains(id)) {
                 throw TaskException.alreadyExists("container " + id + ": already exists");
             }
-            return request.checkpoint().isEmpty() ? createNew(request) : restore(request);
+            if (!request.checkpoint().isEmpty()) {
+                return restore(request);
+            }
+            sb = sandbox.prepared();
+            JsonObject spec = GuestSpec.ofBundle(request.bundle());
+            try {
+                root = sb.prepareRoot(request, spec, () -> sandbox.bootFor(spec));
+            } catch (IOException e) {
+                throw TaskException.internal(
+                        "cannot give the root file system of " + id + " to the guest: " + e.getMessage(), e);
+            }
+            creating.add(id);
+        }
+        try {
+            return createInGuest(request, sb, root);
+        } finally {
+            creating.remove(id);
+            afterCreate();
         }
     }
 
-    private int createNew(CreateTask request) {
+    private int createInGuest(CreateTask request, Sandbox sb, Sandbox.GuestRoot root) {
         String id = request.id();
-        Sandbox sb = sandbox.prepared();
-        JsonObject spec = GuestSpec.ofBundle(request.bundle());
-        Sandbox.GuestRoot root;
         try {
-            root = sb.prepareRoot(request, spec, () -> sandbox.bootFor(spec));
-        } catch (IOException e) {
-            throw TaskException.internal(
-                    "cannot give the root file system of " + id + " to the guest: " + e.getMessage(), e);
-        }
-        try {
-            GuestAgent agent = sandbox.agent();
+            GuestAgent agent = sb.agent();
             InitProcess init = new InitProcess(id, request.stdio(), false);
             long asked = System.nanoTime();
             init.inGuest(
@@ -96,9 +119,27 @@ public final class TaskService implements AutoCloseable {
                     init.guestPid(),
                     (System.nanoTime() - asked) / 1_000_000);
             ContainerWork.connectStdio(agent, init, binaryEnv(id), () -> agent.deleteContainer(id));
-            return register(new Container(id, request.bundle(), init), request);
+            synchronized (sandbox) {
+                if (sandbox.isClosing()) {
+                    init.io().ifPresent(ProcessIo::close);
+                    throw TaskException.unavailable("container " + id + ": the shim is shutting down", null);
+                }
+                if (!abandoned.remove(id)) {
+                    return register(new Container(id, request.bundle(), init), request);
+                }
+            }
+            init.io().ifPresent(ProcessIo::close);
+            try {
+                agent.deleteContainer(id);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot undo container {} in the guest: {}", id, e.getMessage());
+            }
+            throw TaskException.unavailable(
+                    "container " + id + ": the shim was told to shut down while it was created", null);
         } catch (RuntimeException e) {
-            sb.releaseRoot(id);
+            synchronized (sandbox) {
+                sb.releaseRoot(id);
+            }
             throw e;
         }
     }
@@ -173,24 +214,29 @@ public final class TaskService implements AutoCloseable {
         return new DeleteResult(exec.pid(), exit);
     }
 
+    /**
+     * The guest's part (which may wait for the guest) runs outside the sandbox's monitor; the host's part
+     * (the root given back, the container forgotten) under it, so a Create of the same id or a Shutdown sees
+     * the container until it is gone.
+     */
     private DeleteResult deleteContainer(Container c) {
+        InitProcess init = c.init();
+        ContainerWork work = work(c);
+        sandbox.whileRunning(() -> init.apply(s -> s.delete(work)));
+        if (work.deletedBeforeStart()) {
+            // The guest ended the never-started init: its exit (seen by the watcher) comes first.
+            ExitWatcher.awaitQuietly(init.exitFuture(), CREATED_EXIT_AFTER_DELETE);
+            exits.report(init, ExitStatus.killedNow());
+        }
+        init.io().ifPresent(ProcessIo::close);
+        c.execs().forEach(e -> e.io().ifPresent(ProcessIo::close));
         synchronized (sandbox) {
-            InitProcess init = c.init();
-            ContainerWork work = work(c);
-            sandbox.whileRunning(() -> init.apply(s -> s.delete(work)));
-            if (work.deletedBeforeStart()) {
-                // The guest ended the never-started init: its exit (seen by the watcher) comes first.
-                ExitWatcher.awaitQuietly(init.exitFuture(), CREATED_EXIT_AFTER_DELETE);
-                exits.report(init, ExitStatus.killedNow());
-            }
-            init.io().ifPresent(ProcessIo::close);
-            c.execs().forEach(e -> e.io().ifPresent(ProcessIo::close));
             sandbox.current().ifPresent(sb -> sb.releaseRoot(c.id()));
             containers.remove(c.id());
-            ExitStatus exit = init.exitStatus().orElseGet(ExitStatus::killedNow);
-            events.publish(new TaskEvent.Deleted(c.id(), init.pid(), exit.status(), exit.exitedAt()));
-            return new DeleteResult(init.pid(), exit);
         }
+        ExitStatus exit = init.exitStatus().orElseGet(ExitStatus::killedNow);
+        events.publish(new TaskEvent.Deleted(c.id(), init.pid(), exit.status(), exit.exitedAt()));
+        return new DeleteResult(init.pid(), exit);
     }
 
     public ProcessView state(String id, String execId) {
@@ -296,17 +342,43 @@ public final class TaskService implements AutoCloseable {
     }
 
     /**
-     * Shutdown: ignored while containers remain (unless {@code now}); otherwise the VM is powered off and
-     * the sandbox removed. Returns whether the shim should now exit.
+     * Shutdown (for container {@code id}): ignored while containers remain (unless {@code now}); otherwise
+     * the VM is powered off and the sandbox removed. Returns whether the shim should now exit. When
+     * {@code id} is still being created, containerd has given it up (it restarted in the middle of the
+     * Create, found no task here and cleans the shim up, as for containerd#6860): that Create is undone
+     * when the guest answers, and {@code exitLater} runs once no container is left or under way, so no VM
+     * runs a container nobody knows of.
      */
-    public boolean shutdown(boolean now) {
+    public boolean shutdown(boolean now, String id, Runnable exitLater) {
         synchronized (sandbox) {
             if (!containers.isEmpty() && !now) {
+                return false;
+            }
+            if (!creating.isEmpty() && !now) {
+                if (creating.contains(id)) {
+                    LOG.info("shutdown asked while {} is being created: it is undone when the guest answers", id);
+                    abandoned.add(id);
+                    pendingExit = exitLater;
+                }
                 return false;
             }
             close();
             return true;
         }
+    }
+
+    /** The last Create under way has ended: a Shutdown that waited for it goes ahead. */
+    private void afterCreate() {
+        Runnable exit;
+        synchronized (sandbox) {
+            exit = pendingExit;
+            if (exit == null || !creating.isEmpty() || !containers.isEmpty()) {
+                return;
+            }
+            pendingExit = null;
+            close();
+        }
+        exit.run();
     }
 
     @Override

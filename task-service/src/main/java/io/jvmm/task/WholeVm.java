@@ -6,6 +6,7 @@ import io.jvmm.task.process.Container;
 import io.jvmm.task.process.ProcessStatus;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -16,23 +17,30 @@ import java.util.function.Function;
 final class WholeVm {
     private final SandboxLifecycle sandbox;
     private final Collection<Container> containers;
+    private final Set<String> creating;
     private final EventSink events;
     private final Function<Container, ContainerWork> work;
 
-    /** {@code containers}: a live view of the sandbox's containers. */
+    /**
+     * {@code containers}: a live view of the sandbox's containers; {@code creating}: of the ids whose guest
+     * Create is under way (a pause would stall it, a checkpoint would save it half made: both are refused).
+     */
     WholeVm(
             SandboxLifecycle sandbox,
             Collection<Container> containers,
+            Set<String> creating,
             EventSink events,
             Function<Container, ContainerWork> work) {
         this.sandbox = sandbox;
         this.containers = containers;
+        this.creating = creating;
         this.events = events;
         this.work = work;
     }
 
     void pause(Container c) {
         synchronized (sandbox) {
+            refuseWhileCreating("paused");
             c.init().apply(s -> s.pause(work.apply(c)));
             for (Container each : containers) {
                 if (each != c) {
@@ -64,6 +72,7 @@ final class WholeVm {
      */
     void checkpoint(Container c, Path path, boolean exit) {
         synchronized (sandbox) {
+            refuseWhileCreating("checkpointed");
             boolean paused = c.init().status() == ProcessStatus.PAUSED;
             c.init().apply(s -> s.checkpoint(work.apply(c).checkpointInto(path), exit));
             if (paused && exit) {
@@ -71,5 +80,13 @@ final class WholeVm {
             }
         }
         events.publish(new TaskEvent.Checkpointed(c.id(), path.toString()));
+    }
+
+    /** Under the sandbox's monitor, so no Create reserves an id meanwhile. */
+    private void refuseWhileCreating(String what) {
+        if (!creating.isEmpty()) {
+            throw TaskException.failedPrecondition("the VM cannot be " + what + " while container "
+                    + String.join(", ", creating) + " is being created in it");
+        }
     }
 }

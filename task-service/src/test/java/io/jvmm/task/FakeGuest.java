@@ -31,6 +31,7 @@ public final class FakeGuest implements GuestAgent {
     private final List<Consumer<String>> oomListeners = new CopyOnWriteArrayList<>();
     private volatile boolean dead;
     private volatile Runnable onStart = () -> {};
+    private volatile CompletableFuture<Void> createGate = CompletableFuture.completedFuture(null);
     private int nextPid = 100;
 
     static String key(String id, String execId) {
@@ -44,6 +45,14 @@ public final class FakeGuest implements GuestAgent {
     /** The next call of {@code method} does its work, then fails (a guest slower than the host's deadline). */
     void failNextAfterWork(String method, RuntimeException e) {
         lateFailures.put(method, e);
+    }
+
+    /**
+     * Every CreateContainer from now on waits (outside this fake's monitor) until {@code gate} completes or
+     * the guest dies: a guest that is slow to create, as a large image's first start in the guest is.
+     */
+    void holdCreates(CompletableFuture<Void> gate) {
+        createGate = gate;
     }
 
     /** Runs inside StartContainer, before it answers. */
@@ -72,6 +81,11 @@ public final class FakeGuest implements GuestAgent {
 
     private void enter(String method, String args) {
         calls.add(method + " " + args);
+        check(method);
+    }
+
+    /** Fails the call as the test asked, or as a dead guest does. */
+    private void check(String method) {
         if (dead) {
             throw TaskException.unavailable("agent connection lost during " + method, null);
         }
@@ -82,8 +96,25 @@ public final class FakeGuest implements GuestAgent {
     }
 
     @Override
-    public synchronized int createContainer(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial) {
-        enter("CreateContainer", id);
+    public int createContainer(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial) {
+        calls.add("CreateContainer " + id);
+        while (!createGate.isDone() && !dead) {
+            try {
+                createGate.get(10, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // not yet: look at dead again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw TaskException.unavailable("interrupted", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return created(id);
+    }
+
+    private synchronized int created(String id) {
+        check("CreateContainer");
         if (processes.containsKey(id)) {
             throw TaskException.alreadyExists("guest CreateContainer: container " + id + " already exists");
         }

@@ -25,11 +25,15 @@ public final class FakeSandbox implements Sandbox {
 
     final List<String> calls = new CopyOnWriteArrayList<>();
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    /** Completed by a test: a helper of the VM ended. */
+    final CompletableFuture<String> helperLost = new CompletableFuture<>();
+
     private volatile boolean vm;
     private volatile boolean booted;
     private volatile boolean paused;
     volatile IOException bootFailure;
     volatile IOException rootFailure;
+    private volatile boolean aborted;
 
     @Override
     public boolean isBooted() {
@@ -67,6 +71,7 @@ public final class FakeSandbox implements Sandbox {
         if (bootFailure != null) {
             throw bootFailure;
         }
+        vm = true;
         if (bootGate != null) {
             try {
                 bootGate.await();
@@ -74,8 +79,10 @@ public final class FakeSandbox implements Sandbox {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);
             }
+            if (aborted) {
+                throw new IOException("the VM's monitor ended while booting");
+            }
         }
-        vm = true;
         booted = true;
     }
 
@@ -92,6 +99,11 @@ public final class FakeSandbox implements Sandbox {
     @Override
     public CompletableFuture<VmExit> exitFuture() {
         return exit;
+    }
+
+    @Override
+    public CompletableFuture<String> helperLost() {
+        return helperLost;
     }
 
     @Override
@@ -148,6 +160,15 @@ public final class FakeSandbox implements Sandbox {
     public void resume(Duration timeout) {
         calls.add("resume");
         paused = false;
+    }
+
+    @Override
+    public void abortStart() {
+        calls.add("abort");
+        aborted = true;
+        if (bootGate != null) {
+            bootGate.countDown();
+        }
     }
 
     @Override

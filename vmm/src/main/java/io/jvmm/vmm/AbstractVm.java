@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -25,10 +26,15 @@ import org.apache.logging.log4j.Logger;
 public abstract class AbstractVm implements VirtualMachine {
     private static final Logger LOG = LogManager.getLogger(AbstractVm.class);
     private static final int CONSOLE_TAIL_BYTES = 64 * 1024;
+    private static final Duration HELPER_EXIT_SETTLE = Duration.ofSeconds(2);
 
     protected final VmConfig config;
     private final List<SupervisedProcess> helpers = new ArrayList<>();
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    private final CompletableFuture<String> helperLost = new CompletableFuture<>();
+    /** Set when this VM is being closed: its helpers' ends are then expected. */
+    private volatile boolean closing;
+
     private volatile VmState state = VmState.CREATED;
     private volatile boolean guestShutdown;
     private volatile SupervisedProcess monitor;
@@ -163,7 +169,28 @@ public abstract class AbstractVm implements VirtualMachine {
                 SupervisedProcess.start(name, command, config.stateDir().resolve(name + ".log"));
         helpers.add(helper);
         cgroup.ifPresent(c -> c.add(helper.pid()));
+        // Looked at a moment after the exit: when the guest powers off, virtiofsd sees the device go and
+        // exits (0) just before the monitor does, which is no loss.
+        helper.onExit()
+                .thenAcceptAsync(
+                        p -> {
+                            if (!closing && !exit.isDone()) {
+                                String reason = name + " (pid " + helper.pid() + ") exited with " + p.exitValue();
+                                LOG.warn(
+                                        "{} while VM {} runs; its log: {}",
+                                        reason,
+                                        config.stateDir(),
+                                        helper.logTail());
+                                helperLost.complete(reason);
+                            }
+                        },
+                        CompletableFuture.delayedExecutor(HELPER_EXIT_SETTLE.toMillis(), TimeUnit.MILLISECONDS));
         return helper;
+    }
+
+    @Override
+    public CompletableFuture<String> helperLost() {
+        return helperLost;
     }
 
     /** virtiofsd exporting {@code dir} on the VM's virtiofs socket (QEMU and Cloud Hypervisor share it the same way). */
@@ -319,6 +346,7 @@ public abstract class AbstractVm implements VirtualMachine {
 
     @Override
     public void close() {
+        closing = true;
         closeControl();
         if (monitor != null) {
             monitor.kill();

@@ -38,6 +38,23 @@ public final class CgroupLeaf implements AutoCloseable {
         }
     }
 
+    /**
+     * The leaf at {@code path} as a VM's shim recorded it, to be removed by a later process (a dead shim's
+     * delete): only a directory named {@code jvmm-*} in the cgroup2 hierarchy is taken.
+     */
+    public static Optional<CgroupLeaf> recorded(Path path) {
+        Optional<Path> mount = cgroup2Mount();
+        Path normal = path.normalize();
+        if (mount.isEmpty()
+                || !normal.startsWith(mount.get())
+                || normal.getFileName() == null
+                || !normal.getFileName().toString().startsWith("jvmm-")
+                || !Files.isDirectory(normal)) {
+            return Optional.empty();
+        }
+        return Optional.of(new CgroupLeaf(normal));
+    }
+
     public Path path() {
         return dir;
     }
@@ -51,18 +68,43 @@ public final class CgroupLeaf implements AutoCloseable {
         }
     }
 
-    /** Removes the leaf once its processes are gone (bounded wait). */
+    /**
+     * Removes the leaf (bounded wait). The VM's processes are supposed to be gone; what is still in it (a
+     * helper's child that outlived its parent, a process still exiting) is killed: everything in the leaf
+     * belongs to this VM, and a leaf left behind is a cgroup leaked for every such VM.
+     */
     @Override
     public void close() {
-        for (int attempt = 0; attempt < 100; attempt++) {
+        for (int attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
             try {
                 Files.deleteIfExists(dir);
                 return;
             } catch (IOException e) {
+                killRemaining();
                 sleep();
             }
         }
-        LOG.warn("cgroup {} still busy; left in place", dir);
+        LOG.warn("cgroup {} still busy after {} ms; left in place", dir, CLOSE_ATTEMPTS * 20);
+    }
+
+    private static final int CLOSE_ATTEMPTS = 250;
+
+    /** SIGKILL to every process in the leaf: cgroup.kill where the kernel has it (5.14), else one by one. */
+    private void killRemaining() {
+        try {
+            Path kill = dir.resolve("cgroup.kill");
+            if (Files.exists(kill)) {
+                Files.writeString(kill, "1");
+                return;
+            }
+            for (String pid : Files.readAllLines(dir.resolve("cgroup.procs"))) {
+                if (!pid.isBlank()) {
+                    ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot kill what is left in {}: {}", dir, e.getMessage());
+        }
     }
 
     private static void sleep() {

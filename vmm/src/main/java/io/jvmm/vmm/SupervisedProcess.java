@@ -125,11 +125,15 @@ public final class SupervisedProcess implements AutoCloseable {
         return console;
     }
 
-    /** SIGTERM, then SIGKILL after {@code grace}; returns true if it ended on SIGTERM. */
+    /**
+     * SIGTERM, then SIGKILL after {@code grace}; returns true if it ended on SIGTERM. Its own children end
+     * first ({@link #endChildrenFirst}).
+     */
     public boolean stop(Duration grace) {
         if (!process.isAlive()) {
             return true;
         }
+        endChildrenFirst();
         process.destroy();
         if (waitFor(grace)) {
             return true;
@@ -144,10 +148,39 @@ public final class SupervisedProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** SIGKILL, its own children first ({@link #endChildrenFirst}); waits up to 5 s for the exit. */
     public void kill() {
+        endChildrenFirst();
         process.destroyForcibly();
         waitFor(Duration.ofSeconds(5));
     }
+
+    /**
+     * SIGKILL to the processes this one started (virtiofsd's sandboxed server is its child), and a wait (up
+     * to 2 s) until this process has reaped them. Killed together, a child would be orphaned and left to
+     * PID 1 to reap, which may take its time; until then it keeps the VM's cgroup leaf populated, and the
+     * leaf cannot be removed (the soak found leaves left that way).
+     */
+    private void endChildrenFirst() {
+        List<ProcessHandle> children = process.descendants().toList();
+        if (children.isEmpty()) {
+            return;
+        }
+        children.forEach(ProcessHandle::destroyForcibly);
+        long deadline = System.nanoTime() + CHILDREN_REAPED.toNanos();
+        while (children.stream().anyMatch(c -> Files.exists(Path.of("/proc", Long.toString(c.pid()))))
+                && process.isAlive()
+                && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static final Duration CHILDREN_REAPED = Duration.ofSeconds(2);
 
     public boolean waitFor(Duration timeout) {
         try {

@@ -85,6 +85,15 @@ public interface VirtualMachine extends AutoCloseable {
         return total;
     }
 
+    /**
+     * Completes, with a reason naming it, when a helper process (virtiofsd, vhost-device-vsock) ends while
+     * the VM still runs: the guest's files or agent are then gone for good (neither device reconnects).
+     * A monitor without helpers never completes it.
+     */
+    default CompletableFuture<String> helperLost() {
+        return new CompletableFuture<>();
+    }
+
     /** Sends SIGTERM to the monitor (QEMU then exits cleanly); does not wait. */
     void terminateMonitor();
 

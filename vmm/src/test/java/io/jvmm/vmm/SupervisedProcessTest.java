@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,5 +30,32 @@ class SupervisedProcessTest {
                     .as("the pid is sleep itself (setpriv execs it)")
                     .containsPattern("(?m)^Name:\\s+sleep");
         }
+    }
+
+    /**
+     * A helper with a child of its own (virtiofsd's sandboxed server): killing the helper ends the child
+     * first, while the helper lives to reap it. Before, the child was orphaned (alive, or a zombie for PID
+     * 1 to reap), and kept the VM's cgroup leaf from being removed.
+     */
+    @Test
+    void killingAHelperEndsItsChildrenBeforeIt(@TempDir Path dir) throws Exception {
+        SupervisedProcess helper = SupervisedProcess.start(
+                "parent",
+                List.of("sh", "-c", "sleep 300 & echo $! > " + dir.resolve("child") + "; wait"),
+                dir.resolve("log"));
+        Path childFile = dir.resolve("child");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((!Files.exists(childFile) || Files.readString(childFile).isBlank()) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        long child = Long.parseLong(Files.readString(childFile).strip());
+        assertThat(Path.of("/proc", Long.toString(child))).exists();
+
+        helper.kill();
+
+        assertThat(helper.isAlive()).isFalse();
+        assertThat(Path.of("/proc", Long.toString(child)))
+                .as("the child, ended and reaped by its parent rather than orphaned")
+                .doesNotExist();
     }
 }

@@ -118,6 +118,7 @@ public final class JvmmRuntime {
         containerd.close();
         List<String> left = new ArrayList<>();
         containerd.groupFilesLeft().forEach(f -> left.add("shim socket or start lock /run/containerd/s/" + f));
+        containerd.cgroupsLeft().forEach(c -> left.add("VM cgroup " + c));
         Leftovers.processesMentioning(stateRoot().toString()).forEach(p -> left.add("VM process " + p.pid()));
         Leftovers.processesMentioning(address).forEach(p -> left.add("shim " + p.pid()));
         leftoverSandboxes().forEach(d -> left.add("sandbox state " + d));

@@ -1,6 +1,7 @@
 package io.jvmm.e2e.containerd;
 
 import io.jvmm.e2e.Leftovers;
+import io.jvmm.e2e.TestCgroup;
 import io.jvmm.ttrpc.testing.GoPeer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -30,6 +32,9 @@ public final class PrivateContainerd implements AutoCloseable {
     /** containerd 1.6 from bookworm: the old peer (Task v2 API, plain bootstrap address, config version 2). */
     public static final Path PREFIX_1_6 = Path.of("/var/cache/jvmm/containerd-1.6/usr/bin");
 
+    /** runc's shim, the reference runtime. */
+    public static final String RUNC_RUNTIME = "io.containerd.runc.v2";
+
     public static final String IMAGE = "localhost/jvmm/busybox:latest";
 
     private final Path dir;
@@ -41,6 +46,10 @@ public final class PrivateContainerd implements AutoCloseable {
     private final Set<String> groupFilesBefore;
 
     private List<String> groupFilesLeft = List.of();
+    /** containerd's own cgroup2 directory (the shims and their VMs' leaves go below it); absent without cgroup2. */
+    private Optional<TestCgroup> cgroup = Optional.empty();
+
+    private List<String> cgroupsLeft = List.of();
 
     private PrivateContainerd(Path dir, Path prefix, Process process, Set<String> groupFilesBefore) {
         this.dir = dir;
@@ -68,6 +77,16 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public List<String> groupFilesLeft() {
         return groupFilesLeft;
+    }
+
+    /** The VM cgroup leaves ({@code jvmm-*}) below containerd's cgroup when {@link #close()} ran (it removed them). */
+    public List<String> cgroupsLeft() {
+        return cgroupsLeft;
+    }
+
+    /** VM cgroup leaves below containerd's own cgroup now. */
+    public List<Path> vmCgroups() throws IOException {
+        return cgroup.isPresent() ? cgroup.get().below("jvmm-") : List.of();
     }
 
     public static PrivateContainerd start() throws IOException, InterruptedException {
@@ -137,8 +156,11 @@ public final class PrivateContainerd implements AutoCloseable {
         pb.environment().remove("XDG_RUNTIME_DIR");
         pb.environment()
                 .put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
+        Optional<TestCgroup> cgroup = TestCgroup.create("ctd-" + dir.getFileName());
+        cgroup.ifPresent(c -> pb.command(c.wrap(pb.command())));
         Set<String> before = groupFiles();
         PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start(), before);
+        containerd.cgroup = cgroup;
         containerd.command = pb;
         containerd.cri = cri;
         try {
@@ -217,7 +239,16 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** Stops containerd (SIGTERM, as a service manager would) and starts it again on the same state. */
     public void restart() throws IOException, InterruptedException {
-        process.destroy();
+        restart(false);
+    }
+
+    /** With {@code crash}, SIGKILL instead of SIGTERM: containerd dies as it would crash, mid-call. */
+    public void restart(boolean crash) throws IOException, InterruptedException {
+        if (crash) {
+            process.destroyForcibly();
+        } else {
+            process.destroy();
+        }
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new IOException("containerd did not stop within 30 s");
         }
@@ -238,6 +269,11 @@ public final class PrivateContainerd implements AutoCloseable {
 
     public Path dir() {
         return dir;
+    }
+
+    /** The containerd process this object started (for a census of its open files and memory). */
+    public ProcessHandle process() {
+        return process.toHandle();
     }
 
     /**
@@ -446,6 +482,10 @@ public final class PrivateContainerd implements AutoCloseable {
             CriNetwork.removeBridge();
         }
         Leftovers.deleteTree(dir);
+        if (cgroup.isPresent()) {
+            cgroupsLeft = vmCgroups().stream().map(Path::toString).toList();
+            cgroup.get().close();
+        }
         List<String> left = new ArrayList<>(groupFiles());
         left.removeAll(groupFilesBefore);
         for (String name : left) {

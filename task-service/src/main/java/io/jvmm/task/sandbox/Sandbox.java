@@ -53,6 +53,9 @@ public interface Sandbox extends AutoCloseable {
 
     CompletableFuture<VmExit> exitFuture();
 
+    /** Completes, naming it, when a helper of the running VM (virtiofsd, vhost-device-vsock) ended. */
+    CompletableFuture<String> helperLost();
+
     /**
      * The one owner of a container's root: assembles it from containerd's mounts, lets {@code boot} bring the
      * VM up, then hands the root to the guest (on the share or as a disk) with the spec's host paths shared.
@@ -73,6 +76,13 @@ public interface Sandbox extends AutoCloseable {
     void pause(Duration timeout);
 
     void resume(Duration timeout);
+
+    /**
+     * Ends the VM's monitor at once, without waiting for any lock: a boot or restore in progress then fails
+     * promptly (it races the monitor's exit) instead of holding its caller until the boot deadline. The
+     * caller closes the sandbox afterwards.
+     */
+    void abortStart();
 
     /** Stops the VM if it runs and removes everything of the sandbox from the host. */
     @Override

@@ -1,9 +1,11 @@
 package io.jvmm.task.sandbox;
 
 import io.jvmm.api.Sha256;
+import io.jvmm.vmm.CgroupLeaf;
 import io.jvmm.vmm.SafeTree;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -29,8 +31,12 @@ public final class SandboxDirs {
 
     /** Removes what a sandbox left on the host, from its record: used by close and by a dead shim's delete. */
     public static void cleanUp(Path stateDir) {
-        SandboxRecord.read(stateDir)
-                .ifPresent(r -> r.processes().forEach(p -> p.live().ifPresent(ProcessHandle::destroyForcibly)));
+        Optional<SandboxRecord> record = SandboxRecord.read(stateDir);
+        record.ifPresent(r -> r.processes().forEach(p -> p.live().ifPresent(ProcessHandle::destroyForcibly)));
+        // A shim that was killed never removed its VM's cgroup leaf (the leaf's close also ends stragglers).
+        record.filter(r -> !r.cgroup().isEmpty())
+                .flatMap(r -> CgroupLeaf.recorded(Path.of(r.cgroup())))
+                .ifPresent(CgroupLeaf::close);
         try {
             ShareTree.unmountAll(stateDir);
         } catch (IOException e) {

@@ -201,6 +201,11 @@ public final class VmSandbox implements Sandbox {
     }
 
     @Override
+    public CompletableFuture<String> helperLost() {
+        return vm.helperLost();
+    }
+
+    @Override
     public GuestRoot prepareRoot(CreateTask request, JsonObject spec, BootStep boot) throws IOException {
         return roots.prepare(request, spec, boot, () -> rootOnDisk ? Optional.of(vm) : Optional.empty());
     }
@@ -342,6 +347,14 @@ public final class VmSandbox implements Sandbox {
     @Override
     public void resume(Duration timeout) {
         vm.resume(timeout);
+    }
+
+    @Override
+    public void abortStart() {
+        VirtualMachine v = vm;
+        if (v != null) {
+            v.terminateMonitor();
+        }
     }
 
     /** Powers the guest off (briefly graceful when it still answers), stops the VM, undoes every mount. */

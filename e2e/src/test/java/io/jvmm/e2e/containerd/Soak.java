@@ -1,0 +1,258 @@
+package io.jvmm.e2e.containerd;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The soak (scripts/soak.sh, and a short one in the suite): containers run through a private containerd,
+ * {@code serial} in a row and {@code batches} times {@code batchSize} at once, all {@code ctr run --rm}
+ * of busybox {@code true} with jvmm (templates on, the way a fleet runs many); {@code runcRuns} in a row
+ * with runc beside them for the throughput; then {@code execs} execs in one long-lived jvmm container.
+ * containerd's open descriptors and memory are sampled along the way, the jvmm shim's along the execs, and
+ * a {@link Census} taken at the end. {@code Soak [serial] [batches] [batchSize] [runcRuns] [execs]}.
+ */
+public final class Soak {
+    static final String NAMESPACE = "default";
+    private static final int SAMPLES = 10;
+
+    /** What a soak saw: failures (first few messages), samples over time, and the census at the end. */
+    record Report(
+            int runs,
+            List<String> failures,
+            double jvmmPerMinute,
+            double batchPerMinute,
+            double runcPerMinute,
+            List<Census.Usage> containerd,
+            List<Census.Usage> shim,
+            List<String> leftovers) {
+        void print() {
+            System.out.printf(
+                    Locale.ROOT,
+                    "RESULT runs=%d failures=%d jvmm_serial_per_min=%.1f jvmm_batched_per_min=%.1f runc_per_min=%.1f"
+                            + " containerd_fds=%s containerd_rss_mib=%s shim_fds=%s shim_rss_mib=%s leftovers=%d%n",
+                    runs,
+                    failures.size(),
+                    jvmmPerMinute,
+                    batchPerMinute,
+                    runcPerMinute,
+                    firstLast(containerd, true),
+                    firstLast(containerd, false),
+                    firstLast(shim, true),
+                    firstLast(shim, false),
+                    leftovers.size());
+            System.out.println("containerd over the run: " + containerd);
+            System.out.println("the shim over the execs: " + shim);
+            failures.stream().limit(5).forEach(f -> System.out.println("failure: " + f));
+            leftovers.forEach(l -> System.out.println("left: " + l));
+        }
+
+        private static String firstLast(List<Census.Usage> samples, boolean fds) {
+            if (samples.isEmpty()) {
+                return "none";
+            }
+            Census.Usage first = samples.getFirst();
+            Census.Usage last = samples.getLast();
+            return fds ? first.fds() + "->" + last.fds() : first.rssKib() / 1024 + "->" + last.rssKib() / 1024;
+        }
+    }
+
+    private final PrivateContainerd containerd;
+    private final JvmmRuntime jvmm;
+    private final Path config;
+    private final List<String> ids = new ArrayList<>();
+    private final List<String> failures = new ArrayList<>();
+    private final List<Census.Usage> containerdUsage = new ArrayList<>();
+    private final List<Census.Usage> shimUsage = new ArrayList<>();
+
+    private Soak(PrivateContainerd containerd, JvmmRuntime jvmm, Path config) {
+        this.containerd = containerd;
+        this.jvmm = jvmm;
+        this.config = config;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int[] n = {200, 10, 10, 50, 200};
+        for (int i = 0; i < Math.min(args.length, n.length); i++) {
+            n[i] = Integer.parseInt(args[i]);
+        }
+        JvmmRuntime jvmm = JvmmRuntime.get();
+        Report report;
+        try (PrivateContainerd containerd = PrivateContainerd.start(List.of(jvmm.binDir()))) {
+            report = run(containerd, jvmm, n[0], n[1], n[2], n[3], n[4]);
+        }
+        jvmm.deleteTemplates();
+        report.print();
+        System.exit(report.failures().isEmpty() && report.leftovers().isEmpty() ? 0 : 1);
+    }
+
+    static Report run(
+            PrivateContainerd containerd,
+            JvmmRuntime jvmm,
+            int serial,
+            int batches,
+            int batchSize,
+            int runcRuns,
+            int execs)
+            throws Exception {
+        Path config = containerd.dir().resolve("jvmm-soak.json");
+        Files.writeString(config, jvmm.configWith(Map.of("templates", true)));
+        Soak soak = new Soak(containerd, jvmm, config);
+        Set<String> linksBefore = Census.links();
+        // Warm-up: the template is made, containerd's caches fill; the samples start after it.
+        soak.run(JvmmRuntime.RUNTIME, "soak-warm");
+        soak.run(PrivateContainerd.RUNC_RUNTIME, "soak-warm-runc");
+        soak.sampleContainerd();
+        double serialPerMinute = soak.serial(JvmmRuntime.RUNTIME, "soak-s-", serial);
+        double batchPerMinute = soak.batched(batches, batchSize);
+        double runcPerMinute = soak.serial(PrivateContainerd.RUNC_RUNTIME, "soak-runc-", runcRuns);
+        soak.execs(execs);
+        soak.sampleContainerd();
+        List<String> left = Census.settledLeftovers(containerd, jvmm, NAMESPACE, soak.ids, linksBefore);
+        if (!left.isEmpty()) {
+            // For the report: what the shims said about their VMs' cgroups and helpers.
+            Files.readAllLines(containerd.dir().resolve("containerd.log")).stream()
+                    .filter(l -> l.contains("cgroup") || l.contains("exited with") || l.contains("still busy"))
+                    .forEach(l -> System.out.println("log: " + l));
+        }
+        int runs = 2 + serial + batches * batchSize + runcRuns + (execs > 0 ? 1 : 0);
+        return new Report(
+                runs,
+                soak.failures,
+                serialPerMinute,
+                batchPerMinute,
+                runcPerMinute,
+                soak.containerdUsage,
+                soak.shimUsage,
+                left);
+    }
+
+    private double serial(String runtime, String prefix, int count) throws Exception {
+        long t0 = System.nanoTime();
+        int every = Math.max(1, count / SAMPLES);
+        for (int i = 0; i < count; i++) {
+            run(runtime, prefix + i);
+            if ((i + 1) % every == 0) {
+                sampleContainerd();
+            }
+        }
+        return perMinute(count, t0);
+    }
+
+    private double batched(int batches, int batchSize) throws Exception {
+        long t0 = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, batchSize))) {
+            for (int b = 0; b < batches; b++) {
+                List<Future<?>> runs = new ArrayList<>();
+                for (int i = 0; i < batchSize; i++) {
+                    String id = "soak-b" + b + "-" + i;
+                    runs.add(pool.submit(() -> {
+                        run(JvmmRuntime.RUNTIME, id);
+                        return null;
+                    }));
+                }
+                for (Future<?> f : runs) {
+                    f.get();
+                }
+                sampleContainerd();
+            }
+        }
+        return perMinute(batches * batchSize, t0);
+    }
+
+    /** One long-lived jvmm container, {@code count} execs of {@code true} in it; the shim sampled as they go. */
+    private void execs(int count) throws Exception {
+        if (count == 0) {
+            return;
+        }
+        String id = "soak-exec";
+        record(id);
+        ctr(
+                "run",
+                "-d",
+                "--snapshotter",
+                "native",
+                "--runtime",
+                JvmmRuntime.RUNTIME,
+                "--runtime-config-path",
+                config.toString(),
+                PrivateContainerd.IMAGE,
+                id,
+                "sleep",
+                "100000");
+        try {
+            containerd.awaitTask(id, "RUNNING", 300);
+            Path pidFile = containerd
+                    .dir()
+                    .resolve("state/io.containerd.runtime.v2.task")
+                    .resolve(NAMESPACE)
+                    .resolve(id)
+                    .resolve("shim.pid");
+            long shim = Long.parseLong(Files.readString(pidFile).strip());
+            shimUsage.add(Census.Usage.of(shim));
+            int every = Math.max(1, count / SAMPLES);
+            for (int i = 0; i < count; i++) {
+                ctr("task", "exec", "--exec-id", "e" + i, id, "true");
+                if ((i + 1) % every == 0) {
+                    shimUsage.add(Census.Usage.of(shim));
+                }
+            }
+        } finally {
+            ctr("task", "kill", "-s", "SIGKILL", id);
+            containerd.awaitTask(id, "STOPPED", 60);
+            ctr("task", "delete", id);
+            ctr("containers", "delete", id);
+        }
+    }
+
+    private void run(String runtime, String id) throws IOException, InterruptedException {
+        record(id);
+        List<String> args = new ArrayList<>(List.of("run", "--rm", "--snapshotter", "native", "--runtime", runtime));
+        if (runtime.equals(JvmmRuntime.RUNTIME)) {
+            args.addAll(List.of("--runtime-config-path", config.toString()));
+        }
+        args.addAll(List.of(PrivateContainerd.IMAGE, id, "true"));
+        ctr(args.toArray(String[]::new));
+    }
+
+    private void ctr(String... args) throws IOException, InterruptedException {
+        PrivateContainerd.Result r;
+        try {
+            r = containerd.ctr(new byte[0], args);
+        } catch (IOException e) {
+            failed(String.join(" ", args) + ": " + e.getMessage());
+            return;
+        }
+        if (r.exitCode() != 0) {
+            failed(String.join(" ", args) + ": exit " + r.exitCode() + ": "
+                    + r.stderr().strip());
+        }
+    }
+
+    private synchronized void record(String id) {
+        ids.add(id);
+    }
+
+    private synchronized void failed(String what) {
+        failures.add(what);
+    }
+
+    private void sampleContainerd() throws IOException {
+        Census.Usage now = Census.Usage.of(containerd.process().pid());
+        containerdUsage.add(now);
+        System.out.printf(Locale.ROOT, "soak: %d runs, %d failed, containerd %s%n", ids.size(), failures.size(), now);
+    }
+
+    private static double perMinute(int count, long t0) {
+        double minutes = (System.nanoTime() - t0) / 60e9;
+        return count == 0 ? 0 : count / minutes;
+    }
+}
