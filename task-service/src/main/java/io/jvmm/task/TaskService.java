@@ -45,10 +45,6 @@ public final class TaskService implements AutoCloseable {
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
     /** Ids whose guest CreateContainer is under way (outside the sandbox's monitor): reserved, not yet containers. */
     private final Set<String> creating = ConcurrentHashMap.newKeySet();
-    /** Ids whose Create containerd gave up (a Shutdown named them while they were created): undone, not kept. */
-    private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
-    /** Set with {@link #abandoned}: the shim exits once nothing is left or under way. */
-    private Runnable pendingExit;
 
     private final SandboxLifecycle sandbox;
     private final ExitWatcher exits;
@@ -101,7 +97,6 @@ public final class TaskService implements AutoCloseable {
             return createInGuest(request, sb, root);
         } finally {
             creating.remove(id);
-            afterCreate();
         }
     }
 
@@ -124,18 +119,8 @@ public final class TaskService implements AutoCloseable {
                     init.io().ifPresent(ProcessIo::close);
                     throw TaskException.unavailable("container " + id + ": the shim is shutting down", null);
                 }
-                if (!abandoned.remove(id)) {
-                    return register(new Container(id, request.bundle(), init), request);
-                }
+                return register(new Container(id, request.bundle(), init), request);
             }
-            init.io().ifPresent(ProcessIo::close);
-            try {
-                agent.deleteContainer(id);
-            } catch (RuntimeException e) {
-                LOG.warn("cannot undo container {} in the guest: {}", id, e.getMessage());
-            }
-            throw TaskException.unavailable(
-                    "container " + id + ": the shim was told to shut down while it was created", null);
         } catch (RuntimeException e) {
             synchronized (sandbox) {
                 sb.releaseRoot(id);
@@ -342,43 +327,17 @@ public final class TaskService implements AutoCloseable {
     }
 
     /**
-     * Shutdown (for container {@code id}): ignored while containers remain (unless {@code now}); otherwise
-     * the VM is powered off and the sandbox removed. Returns whether the shim should now exit. When
-     * {@code id} is still being created, containerd has given it up (it restarted in the middle of the
-     * Create, found no task here and cleans the shim up, as for containerd#6860): that Create is undone
-     * when the guest answers, and {@code exitLater} runs once no container is left or under way, so no VM
-     * runs a container nobody knows of.
+     * Shutdown: ignored while containers remain or are being created (unless {@code now}); otherwise the VM
+     * is powered off and the sandbox removed. Returns whether the shim should now exit.
      */
-    public boolean shutdown(boolean now, String id, Runnable exitLater) {
+    public boolean shutdown(boolean now) {
         synchronized (sandbox) {
-            if (!containers.isEmpty() && !now) {
-                return false;
-            }
-            if (!creating.isEmpty() && !now) {
-                if (creating.contains(id)) {
-                    LOG.info("shutdown asked while {} is being created: it is undone when the guest answers", id);
-                    abandoned.add(id);
-                    pendingExit = exitLater;
-                }
+            if ((!containers.isEmpty() || !creating.isEmpty()) && !now) {
                 return false;
             }
             close();
             return true;
         }
-    }
-
-    /** The last Create under way has ended: a Shutdown that waited for it goes ahead. */
-    private void afterCreate() {
-        Runnable exit;
-        synchronized (sandbox) {
-            exit = pendingExit;
-            if (exit == null || !creating.isEmpty() || !containers.isEmpty()) {
-                return;
-            }
-            pendingExit = null;
-            close();
-        }
-        exit.run();
     }
 
     @Override

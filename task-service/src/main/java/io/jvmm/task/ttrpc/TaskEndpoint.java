@@ -172,7 +172,7 @@ public final class TaskEndpoint {
                                 .setTaskPid(tasks.taskPid(r.getId()))
                                 .build())
                 .unary("Shutdown", ShutdownRequest.parser(), (ctx, r) -> {
-                    if (!sandboxHeld.getAsBoolean() && tasks.shutdown(r.getNow(), r.getId(), exit::exitSoon)) {
+                    if (!sandboxHeld.getAsBoolean() && tasks.shutdown(r.getNow())) {
                         exit.exitSoon();
                     }
                     return Empty.getDefaultInstance();
