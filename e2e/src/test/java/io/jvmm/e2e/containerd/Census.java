@@ -21,20 +21,14 @@ import java.util.stream.Stream;
  * own cgroup and cgroups named for an id run, network links named {@code jvmm*}; and the resources of the long-lived processes: open
  * descriptors and resident memory.
  */
-final class Census {
-    private Census() {}
+record Census(PrivateContainerd containerd, JvmmRuntime jvmm, String namespace, Set<String> linksBefore) {
+    /** A census of what containers run in {@code namespace} from now on leave (the host's links noted now). */
+    static Census from(PrivateContainerd containerd, JvmmRuntime jvmm, String namespace) throws IOException {
+        return new Census(containerd, jvmm, namespace, links());
+    }
 
-    /**
-     * Everything left of containers {@code ids} (run in {@code namespace}); empty when nothing is. Network
-     * links count when they were not among {@code linksBefore}.
-     */
-    static List<String> leftovers(
-            PrivateContainerd containerd,
-            JvmmRuntime jvmm,
-            String namespace,
-            Collection<String> ids,
-            Set<String> linksBefore)
-            throws IOException, InterruptedException {
+    /** Everything left of containers {@code ids}; empty when nothing is. */
+    List<String> leftovers(Collection<String> ids) throws IOException, InterruptedException {
         List<String> left = new ArrayList<>();
         long containerdPid = containerd.process().pid();
         for (ProcessHandle p : Leftovers.processesMentioning(containerd.dir().toString())) {
@@ -71,7 +65,7 @@ final class Census {
         String containers =
                 containerd.ctr(null, "-n", namespace, "containers", "ls", "-q").stdout();
         containers.lines().filter(ids::contains).forEach(c -> left.add("container " + c));
-        for (Path c : cgroups(containerd, ids)) {
+        for (Path c : cgroups(ids)) {
             left.add("cgroup " + c + describe(c));
         }
         for (String link : links()) {
@@ -94,18 +88,12 @@ final class Census {
     }
 
     /** {@link #leftovers} once the host has settled (a shim still exiting, containerd's snapshot GC): up to 30 s. */
-    static List<String> settledLeftovers(
-            PrivateContainerd containerd,
-            JvmmRuntime jvmm,
-            String namespace,
-            Collection<String> ids,
-            Set<String> linksBefore)
-            throws IOException, InterruptedException {
+    List<String> settled(Collection<String> ids) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        List<String> left = leftovers(containerd, jvmm, namespace, ids, linksBefore);
+        List<String> left = leftovers(ids);
         while (!left.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(500);
-            left = leftovers(containerd, jvmm, namespace, ids, linksBefore);
+            left = leftovers(ids);
         }
         return left;
     }
@@ -114,7 +102,7 @@ final class Census {
      * VM cgroup leaves below containerd's own cgroup, and v1 or v2 cgroups named for one of {@code ids}
      * (runc's, at {@code <controller>/<namespace>/<id>}).
      */
-    private static List<Path> cgroups(PrivateContainerd containerd, Collection<String> ids) throws IOException {
+    private List<Path> cgroups(Collection<String> ids) throws IOException {
         List<Path> left = new ArrayList<>(containerd.vmCgroups());
         Path root = Path.of("/sys/fs/cgroup");
         if (!Files.isDirectory(root)) {
@@ -125,7 +113,7 @@ final class Census {
                     .forEach(left::add);
         } catch (UncheckedIOException e) {
             // A cgroup removed while walking: count again.
-            return cgroups(containerd, ids);
+            return cgroups(ids);
         }
         return left;
     }

@@ -171,11 +171,7 @@ class FaultTest {
         String id = "f-ctdkill";
         started.add(id);
         try (CtrRun ctr = CtrRun.start(containerd, runArgs(id, null, List.of(), "sleep", "1000"))) {
-            Path pidFile = containerd
-                    .dir()
-                    .resolve("state/io.containerd.runtime.v2.task/default")
-                    .resolve(id)
-                    .resolve("shim.pid");
+            Path pidFile = containerd.bundle("default", id).resolve("shim.pid");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!Files.exists(pidFile)) {
                 assertThat(System.nanoTime()).as("the shim's server started").isLessThan(deadline);
@@ -198,21 +194,11 @@ class FaultTest {
     private PrivateContainerd.Result runDetached(String id, Path config, List<String> options, String... command)
             throws Exception {
         started.add(id);
-        List<String> args = runArgs(id, config, options, command);
-        args.add(1, "-d");
-        args.remove("--rm");
-        return containerd.ctr(null, args.toArray(String[]::new));
+        return containerd.ctr(null, CtrArgs.array(CtrArgs.run(true, JVMM, config, options, id, command)));
     }
 
     private static List<String> runArgs(String id, Path config, List<String> options, String... command) {
-        List<String> args = new ArrayList<>(List.of("run", "--rm", "--snapshotter", "native", "--runtime", JVMM));
-        if (config != null) {
-            args.addAll(List.of("--runtime-config-path", config.toString()));
-        }
-        args.addAll(options);
-        args.addAll(List.of(PrivateContainerd.IMAGE, id));
-        args.addAll(List.of(command));
-        return args;
+        return CtrArgs.run(false, JVMM, config, options, id, command);
     }
 
     private static Path configWith(String hostile) throws Exception {
@@ -223,11 +209,7 @@ class FaultTest {
 
     /** The shim server of task {@code id}, from the pid it records in the bundle. */
     private static ProcessHandle shimOf(String id) throws Exception {
-        Path pidFile = containerd
-                .dir()
-                .resolve("state/io.containerd.runtime.v2.task/default")
-                .resolve(id)
-                .resolve("shim.pid");
+        Path pidFile = containerd.bundle("default", id).resolve("shim.pid");
         long pid = Long.parseLong(Files.readString(pidFile).strip());
         return ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("shim " + pid + " of " + id + " is gone"));
     }

@@ -57,16 +57,7 @@ class HungHostToolTest {
         Files.writeString(fakeBin.resolve("hang"), "");
         long t0 = System.nanoTime();
         PrivateContainerd.Result hung = containerd.ctr(
-                null,
-                "run",
-                "--rm",
-                "--snapshotter",
-                "native",
-                "--runtime",
-                JvmmRuntime.RUNTIME,
-                PrivateContainerd.IMAGE,
-                "hung-mount",
-                "true");
+                null, CtrArgs.array(CtrArgs.run(false, JvmmRuntime.RUNTIME, null, List.of(), "hung-mount", "true")));
         double seconds = (System.nanoTime() - t0) / 1e9;
         System.out.printf("HungHostToolTest: the create failed %.1f s after it was asked%n", seconds);
 
@@ -83,16 +74,8 @@ class HungHostToolTest {
         Files.delete(fakeBin.resolve("hang"));
         PrivateContainerd.Result next = containerd.ctr(
                 null,
-                "run",
-                "--rm",
-                "--snapshotter",
-                "native",
-                "--runtime",
-                JvmmRuntime.RUNTIME,
-                PrivateContainerd.IMAGE,
-                "after-hung-mount",
-                "echo",
-                "fine");
+                CtrArgs.array(
+                        CtrArgs.run(false, JvmmRuntime.RUNTIME, null, List.of(), "after-hung-mount", "echo", "fine")));
         assertThat(next.exitCode()).as(next.stderr()).isZero();
         assertThat(next.stdout()).isEqualTo("fine\n");
         assertThat(jvmm.leftoverSandboxes()).isEmpty();

@@ -271,6 +271,13 @@ public final class PrivateContainerd implements AutoCloseable {
         return dir;
     }
 
+    /** The bundle containerd made for task {@code id} (the shim records its pid there, in {@code shim.pid}). */
+    public Path bundle(String namespace, String id) {
+        return dir.resolve("state/io.containerd.runtime.v2.task")
+                .resolve(namespace)
+                .resolve(id);
+    }
+
     /** The containerd process this object started (for a census of its open files and memory). */
     public ProcessHandle process() {
         return process.toHandle();

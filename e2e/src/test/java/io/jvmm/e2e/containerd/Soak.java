@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -106,7 +105,7 @@ public final class Soak {
         Path config = containerd.dir().resolve("jvmm-soak.json");
         Files.writeString(config, jvmm.configWith(Map.of("templates", true)));
         Soak soak = new Soak(containerd, jvmm, config);
-        Set<String> linksBefore = Census.links();
+        Census census = Census.from(containerd, jvmm, NAMESPACE);
         // Warm-up: the template is made, containerd's caches fill; the samples start after it.
         soak.run(JvmmRuntime.RUNTIME, "soak-warm");
         soak.run(PrivateContainerd.RUNC_RUNTIME, "soak-warm-runc");
@@ -116,7 +115,7 @@ public final class Soak {
         double runcPerMinute = soak.serial(PrivateContainerd.RUNC_RUNTIME, "soak-runc-", runcRuns);
         soak.execs(execs);
         soak.sampleContainerd();
-        List<String> left = Census.settledLeftovers(containerd, jvmm, NAMESPACE, soak.ids, linksBefore);
+        List<String> left = census.settled(soak.ids);
         if (!left.isEmpty()) {
             // For the report: what the shims said about their VMs' cgroups and helpers.
             Files.readAllLines(containerd.dir().resolve("containerd.log")).stream()
@@ -175,27 +174,10 @@ public final class Soak {
         }
         String id = "soak-exec";
         record(id);
-        ctr(
-                "run",
-                "-d",
-                "--snapshotter",
-                "native",
-                "--runtime",
-                JvmmRuntime.RUNTIME,
-                "--runtime-config-path",
-                config.toString(),
-                PrivateContainerd.IMAGE,
-                id,
-                "sleep",
-                "100000");
+        ctr(CtrArgs.array(CtrArgs.run(true, JvmmRuntime.RUNTIME, config, List.of(), id, "sleep", "100000")));
         try {
             containerd.awaitTask(id, "RUNNING", 300);
-            Path pidFile = containerd
-                    .dir()
-                    .resolve("state/io.containerd.runtime.v2.task")
-                    .resolve(NAMESPACE)
-                    .resolve(id)
-                    .resolve("shim.pid");
+            Path pidFile = containerd.bundle(NAMESPACE, id).resolve("shim.pid");
             long shim = Long.parseLong(Files.readString(pidFile).strip());
             shimUsage.add(Census.Usage.of(shim));
             int every = Math.max(1, count / SAMPLES);
@@ -215,12 +197,8 @@ public final class Soak {
 
     private void run(String runtime, String id) throws IOException, InterruptedException {
         record(id);
-        List<String> args = new ArrayList<>(List.of("run", "--rm", "--snapshotter", "native", "--runtime", runtime));
-        if (runtime.equals(JvmmRuntime.RUNTIME)) {
-            args.addAll(List.of("--runtime-config-path", config.toString()));
-        }
-        args.addAll(List.of(PrivateContainerd.IMAGE, id, "true"));
-        ctr(args.toArray(String[]::new));
+        Path withConfig = runtime.equals(JvmmRuntime.RUNTIME) ? config : null;
+        ctr(CtrArgs.array(CtrArgs.run(false, runtime, withConfig, List.of(), id, "true")));
     }
 
     private void ctr(String... args) throws IOException, InterruptedException {

@@ -53,18 +53,7 @@ class TinyStateRootTest {
         Files.writeString(config, jvmm.configWith(Map.of("stateRoot", stateRoot.toString(), "templates", true)));
 
         PrivateContainerd.Result r = containerd.ctr(
-                null,
-                "run",
-                "--rm",
-                "--snapshotter",
-                "native",
-                "--runtime",
-                JvmmRuntime.RUNTIME,
-                "--runtime-config-path",
-                config.toString(),
-                PrivateContainerd.IMAGE,
-                "tiny-root",
-                "true");
+                null, CtrArgs.array(CtrArgs.run(false, JvmmRuntime.RUNTIME, config, List.of(), "tiny-root", "true")));
         containerd.ctr(null, "containers", "delete", "tiny-root");
 
         assertThat(r.exitCode()).isNotZero();
