@@ -98,7 +98,7 @@ public abstract class AbstractVm implements VirtualMachine {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             Files.createDirectories(config.vmmDir());
-            cgroup = CgroupLeaf.create("jvmm-" + config.stateDir().getFileName());
+            cgroup = CgroupLeaf.create(CgroupLeaf.leafName(config.stateDir()));
             boot(deadline);
             transition(VmState.RUNNING, "start");
         } catch (IOException e) {

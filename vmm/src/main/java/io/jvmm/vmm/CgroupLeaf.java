@@ -55,6 +55,24 @@ public final class CgroupLeaf implements AutoCloseable {
         return Optional.of(new CgroupLeaf(normal));
     }
 
+    /** The leaf a VM whose state directory is {@code stateDir} was given by this process's cgroup, if it is there. */
+    public static Optional<CgroupLeaf> ofVm(Path stateDir) {
+        Optional<Path> mount = cgroup2Mount();
+        if (mount.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return recorded(mount.get().resolve(ownCgroup().substring(1)).resolve(leafName(stateDir)));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The name of the leaf of the VM whose state directory is {@code stateDir}. */
+    static String leafName(Path stateDir) {
+        return "jvmm-" + stateDir.getFileName();
+    }
+
     public Path path() {
         return dir;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.jvmm.e2e.Leftovers;
+import io.jvmm.vmm.CgroupLeaf;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -53,8 +54,9 @@ class ShimDeathTest {
                     .until(() -> vmProcesses.stream().noneMatch(ProcessHandle::isAlive));
         } finally {
             owner.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            // The owner died without cleaning up: that is this test's job.
+            // The owner died without cleaning up (its VM's cgroup leaf included): that is this test's job.
             if (stateDir != null) {
+                CgroupLeaf.ofVm(stateDir).ifPresent(CgroupLeaf::close);
                 TestVm.deleteTree(stateDir);
             }
             if (shareDir != null) {
