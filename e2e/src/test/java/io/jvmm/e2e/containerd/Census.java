@@ -21,10 +21,20 @@ import java.util.stream.Stream;
  * own cgroup and cgroups named for an id run, network links named {@code jvmm*}; and the resources of the long-lived processes: open
  * descriptors and resident memory.
  */
-record Census(PrivateContainerd containerd, JvmmRuntime jvmm, String namespace, Set<String> linksBefore) {
+record Census(
+        PrivateContainerd containerd,
+        JvmmRuntime jvmm,
+        String namespace,
+        Set<String> linksBefore,
+        int snapshotsBefore) {
     /** A census of what containers run in {@code namespace} from now on leave (the host's links noted now). */
     static Census from(PrivateContainerd containerd, JvmmRuntime jvmm, String namespace) throws IOException {
-        return new Census(containerd, jvmm, namespace, links());
+        return new Census(
+                containerd,
+                jvmm,
+                namespace,
+                links(),
+                entries(snapshots(containerd)).size());
     }
 
     /** Everything left of containers {@code ids}; empty when nothing is. */
@@ -56,11 +66,10 @@ record Census(PrivateContainerd containerd, JvmmRuntime jvmm, String namespace, 
         Path bundles =
                 containerd.dir().resolve("state/io.containerd.runtime.v2.task").resolve(namespace);
         entries(bundles).forEach(b -> left.add("task bundle " + b));
-        Path snapshots = containerd.dir().resolve("root/io.containerd.snapshotter.v1.native/snapshots");
-        List<Path> snapshotDirs = entries(snapshots);
-        // The image's own layer stays (one snapshot per layer of the one imported image).
-        if (snapshotDirs.size() > 1) {
-            left.add(snapshotDirs.size() - 1 + " snapshots beyond the image's");
+        // The images' own layers stay (one snapshot per layer of each image imported).
+        int snapshots = entries(snapshots(containerd)).size();
+        if (snapshots > snapshotsBefore) {
+            left.add(snapshots - snapshotsBefore + " snapshots beyond the images'");
         }
         String containers =
                 containerd.ctr(null, "-n", namespace, "containers", "ls", "-q").stdout();
@@ -80,11 +89,17 @@ record Census(PrivateContainerd containerd, JvmmRuntime jvmm, String namespace, 
     static Set<String> links() throws IOException {
         Set<String> names = new TreeSet<>();
         for (Path link : entries(Path.of("/sys/class/net"))) {
-            if (link.getFileName().toString().startsWith("jvmm")) {
-                names.add(link.getFileName().toString());
+            String name = link.getFileName().toString();
+            // The CRI network's bridge is the private containerd's, made by the first pod, removed at its close.
+            if (name.startsWith("jvmm") && !name.equals(CriNetwork.BRIDGE)) {
+                names.add(name);
             }
         }
         return names;
+    }
+
+    private static Path snapshots(PrivateContainerd containerd) {
+        return containerd.dir().resolve("root/io.containerd.snapshotter.v1.native/snapshots");
     }
 
     /** {@link #leftovers} once the host has settled (a shim still exiting, containerd's snapshot GC): up to 30 s. */

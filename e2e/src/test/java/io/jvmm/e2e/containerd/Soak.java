@@ -1,8 +1,11 @@
 package io.jvmm.e2e.containerd;
 
+import io.jvmm.e2e.cri.CriClient;
+import io.jvmm.e2e.cri.PodChurn;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -17,7 +20,11 @@ import java.util.concurrent.Future;
  * of busybox {@code true} with jvmm (templates on, the way a fleet runs many); {@code runcRuns} in a row
  * with runc beside them for the throughput; then {@code execs} execs in one long-lived jvmm container.
  * containerd's open descriptors and memory are sampled along the way, the jvmm shim's along the execs, and
- * a {@link Census} taken at the end. {@code Soak [serial] [batches] [batchSize] [runcRuns] [execs]}.
+ * a {@link Census} taken at the end. With {@code pods}, that many Kubernetes pods through containerd's CRI
+ * (alternately with the shim sandboxer, handler {@code jvmm}, and the pause-container model from templates,
+ * {@code jvmm-podsandbox}), each a container started and an exec answered in it, then stopped and removed;
+ * runc pods beside them; and a census of the CRI namespace.
+ * {@code Soak [serial] [batches] [batchSize] [runcRuns] [execs] [pods]}.
  */
 public final class Soak {
     static final String NAMESPACE = "default";
@@ -30,6 +37,8 @@ public final class Soak {
             double jvmmPerMinute,
             double batchPerMinute,
             double runcPerMinute,
+            double podsPerMinute,
+            double runcPodsPerMinute,
             List<Census.Usage> containerd,
             List<Census.Usage> shim,
             List<String> leftovers) {
@@ -37,12 +46,14 @@ public final class Soak {
             System.out.printf(
                     Locale.ROOT,
                     "RESULT runs=%d failures=%d jvmm_serial_per_min=%.1f jvmm_batched_per_min=%.1f runc_per_min=%.1f"
-                            + " containerd_fds=%s containerd_rss_mib=%s shim_fds=%s shim_rss_mib=%s leftovers=%d%n",
+                            + " jvmm_pods_per_min=%.1f runc_pods_per_min=%.1f containerd_fds=%s containerd_rss_mib=%s shim_fds=%s shim_rss_mib=%s leftovers=%d%n",
                     runs,
                     failures.size(),
                     jvmmPerMinute,
                     batchPerMinute,
                     runcPerMinute,
+                    podsPerMinute,
+                    runcPodsPerMinute,
                     firstLast(containerd, true),
                     firstLast(containerd, false),
                     firstLast(shim, true),
@@ -79,14 +90,19 @@ public final class Soak {
     }
 
     public static void main(String[] args) throws Exception {
-        int[] n = {200, 10, 10, 50, 200};
+        int[] n = {200, 10, 10, 50, 200, 20};
         for (int i = 0; i < Math.min(args.length, n.length); i++) {
             n[i] = Integer.parseInt(args[i]);
         }
         JvmmRuntime jvmm = JvmmRuntime.get();
         Report report;
-        try (PrivateContainerd containerd = PrivateContainerd.start(List.of(jvmm.binDir()))) {
-            report = run(containerd, jvmm, n[0], n[1], n[2], n[3], n[4]);
+        // The pods' jvmm-podsandbox handler names this configuration through CRI's runtime options.
+        Path config = Files.createTempFile(Path.of("/tmp"), "jvmm-soak", ".json");
+        Files.writeString(config, jvmm.configWith(Map.of("templates", true)));
+        try (PrivateContainerd containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), config)) {
+            report = run(containerd, jvmm, n[0], n[1], n[2], n[3], n[4], n[5]);
+        } finally {
+            Files.deleteIfExists(config);
         }
         jvmm.deleteTemplates();
         report.print();
@@ -100,7 +116,8 @@ public final class Soak {
             int batches,
             int batchSize,
             int runcRuns,
-            int execs)
+            int execs,
+            int pods)
             throws Exception {
         Path config = containerd.dir().resolve("jvmm-soak.json");
         Files.writeString(config, jvmm.configWith(Map.of("templates", true)));
@@ -115,23 +132,88 @@ public final class Soak {
         double runcPerMinute = soak.serial(PrivateContainerd.RUNC_RUNTIME, "soak-runc-", runcRuns);
         soak.execs(execs);
         soak.sampleContainerd();
-        List<String> left = census.settled(soak.ids);
+        List<String> left = new ArrayList<>(census.settled(soak.ids));
+        double[] podsPerMinute = {0, 0};
+        if (pods > 0) {
+            left.addAll(soak.pods(pods, podsPerMinute));
+        }
         if (!left.isEmpty()) {
             // For the report: what the shims said about their VMs' cgroups and helpers.
             Files.readAllLines(containerd.dir().resolve("containerd.log")).stream()
                     .filter(l -> l.contains("cgroup") || l.contains("exited with") || l.contains("still busy"))
                     .forEach(l -> System.out.println("log: " + l));
         }
-        int runs = 2 + serial + batches * batchSize + runcRuns + (execs > 0 ? 1 : 0);
+        int runs = 2
+                + serial
+                + batches * batchSize
+                + runcRuns
+                + (execs > 0 ? 1 : 0)
+                + (pods > 0 ? pods + runcPods(pods) : 0);
         return new Report(
                 runs,
                 soak.failures,
                 serialPerMinute,
                 batchPerMinute,
                 runcPerMinute,
+                podsPerMinute[0],
+                podsPerMinute[1],
                 soak.containerdUsage,
                 soak.shimUsage,
                 left);
+    }
+
+    /**
+     * {@code count} pods through CRI in a row, alternately with the shim sandboxer and the pause-container
+     * model, then runc pods; their rates into {@code perMinute}; answers what they left (the CRI namespace's
+     * census and containerd's sandbox store).
+     */
+    private List<String> pods(int count, double[] perMinute) throws Exception {
+        Census census = Census.from(containerd, jvmm, CriNetwork.NAMESPACE);
+        List<String> podIds = new ArrayList<>();
+        try (CriClient cri = CriClient.connect(containerd.socket(), Duration.ofSeconds(400))) {
+            PodChurn churn = new PodChurn(cri, containerd.dir());
+            // The first templated pod makes the template, as a node's first pod would.
+            PodChurn.Outcome warm = churn.live("jvmm-podsandbox", "soak-pod-warm");
+            podIds.addAll(warm.ids());
+            if (warm.failure() != null) {
+                failed("jvmm-podsandbox pod " + warm.failure());
+            }
+            long t0 = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                String handler = i % 2 == 0 ? "jvmm" : "jvmm-podsandbox";
+                PodChurn.Outcome o = churn.live(handler, "soak-pod-" + i);
+                podIds.addAll(o.ids());
+                if (o.failure() != null) {
+                    failed(handler + " pod " + o.failure());
+                }
+                if ((i + 1) % Math.max(1, count / SAMPLES) == 0) {
+                    sampleContainerd();
+                }
+            }
+            perMinute[0] = perMinute(count, t0);
+            t0 = System.nanoTime();
+            for (int i = 0; i < runcPods(count); i++) {
+                PodChurn.Outcome o = churn.live("runc", "soak-runc-pod-" + i);
+                podIds.addAll(o.ids());
+                if (o.failure() != null) {
+                    failed("runc pod " + o.failure());
+                }
+            }
+            perMinute[1] = perMinute(runcPods(count), t0);
+        }
+        List<String> left = new ArrayList<>(census.settled(podIds));
+        containerd
+                .ctr(null, "-n", CriNetwork.NAMESPACE, "sandboxes", "ls")
+                .stdout()
+                .lines()
+                .skip(1)
+                .filter(l -> !l.isBlank())
+                .forEach(l -> left.add("sandbox " + l.strip()));
+        return left;
+    }
+
+    private static int runcPods(int pods) {
+        return Math.min(pods, 20);
     }
 
     private double serial(String runtime, String prefix, int count) throws Exception {

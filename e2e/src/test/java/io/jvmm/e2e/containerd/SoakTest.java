@@ -39,7 +39,7 @@ class SoakTest {
     @Test
     @Timeout(value = 20, unit = TimeUnit.MINUTES)
     void fiftyContainersAndThirtyExecsLeaveNothingAndLeakNoDescriptors() throws Exception {
-        Soak.Report report = Soak.run(containerd, jvmm, 20, 3, 10, 0, 30);
+        Soak.Report report = Soak.run(containerd, jvmm, 20, 3, 10, 0, 30, 0);
         report.print();
 
         assertThat(report.failures()).isEmpty();
