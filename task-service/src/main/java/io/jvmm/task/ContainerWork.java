@@ -96,7 +96,18 @@ final class ContainerWork implements InitState.Work {
         var sb = sandbox.booted();
         try {
             sb.checkpoint(id(), container.init().guestPid(), new ContainerCheckpoint(checkpointPath));
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // The save paused the VM: a failed one (a full disk, a monitor error) must not leave it so.
+            if (!paused && sb.isPaused()) {
+                try {
+                    sb.resume(MONITOR_CALL);
+                } catch (RuntimeException resume) {
+                    e.addSuppressed(resume);
+                }
+            }
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
             throw TaskException.internal(
                     "cannot checkpoint " + id() + " into " + checkpointPath + ": " + e.getMessage(), e);
         }

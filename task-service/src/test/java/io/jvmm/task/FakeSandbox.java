@@ -33,6 +33,7 @@ public final class FakeSandbox implements Sandbox {
     private volatile boolean paused;
     volatile IOException bootFailure;
     volatile IOException rootFailure;
+    volatile RuntimeException checkpointFailure;
     private volatile boolean aborted;
 
     @Override
@@ -127,9 +128,14 @@ public final class FakeSandbox implements Sandbox {
         calls.add("release " + containerId);
     }
 
+    /** Pauses the VM as the real save does, then fails with {@link #checkpointFailure} when set. */
     @Override
     public void checkpoint(String containerId, int initPid, ContainerCheckpoint checkpoint) {
         calls.add("checkpoint " + containerId);
+        paused = true;
+        if (checkpointFailure != null) {
+            throw checkpointFailure;
+        }
     }
 
     @Override

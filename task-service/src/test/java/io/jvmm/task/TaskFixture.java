@@ -1,6 +1,7 @@
 package io.jvmm.task;
 
 import io.jvmm.task.event.TaskEvent;
+import io.jvmm.task.process.ExitStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -42,8 +43,12 @@ final class TaskFixture implements AutoCloseable {
     }
 
     int awaitExit(String id, String execId) {
-        return tasks.await(id, execId, Optional.of(TaskServiceTest.SOON), new CompletableFuture<>())
-                .status();
+        return exitOf(id, execId).status();
+    }
+
+    /** The exit of {@code id}'s process {@code execId}, waited for up to {@code SOON}. */
+    ExitStatus exitOf(String id, String execId) {
+        return tasks.await(id, execId, Optional.of(TaskServiceTest.SOON), new CompletableFuture<>());
     }
 
     /** Waits (up to {@code SOON}) until the sandbox was asked to {@code call}. */

@@ -12,7 +12,6 @@ import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.TtrpcException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,13 +19,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,23 +41,29 @@ class TaskServiceTest {
     @TempDir
     Path dir;
 
-    final List<TaskEvent> events = new CopyOnWriteArrayList<>();
-    final FakeSandbox sandbox = new FakeSandbox();
-    final FakeGuest guest = sandbox.guest;
-    final TaskService tasks = new TaskService("default", () -> sandbox, events::add);
+    TaskFixture fixture;
+    List<TaskEvent> events;
+    FakeSandbox sandbox;
+    FakeGuest guest;
+    TaskService tasks;
+
+    @BeforeEach
+    void open() {
+        fixture = new TaskFixture(dir);
+        events = fixture.events;
+        sandbox = fixture.sandbox;
+        guest = fixture.guest;
+        tasks = fixture.tasks;
+    }
 
     @AfterEach
     void close() {
-        tasks.close();
+        fixture.close();
     }
 
+    /** Declares IOException for the callers that catch it around other calls too. */
     CreateTask request(String id) throws IOException {
-        Path bundle = Files.createDirectories(dir.resolve(id));
-        Files.writeString(
-                bundle.resolve("config.json"),
-                "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sleep\",\"1\"],"
-                        + "\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\"}}");
-        return new CreateTask(id, bundle, List.of(), NO_STDIO, "");
+        return fixture.request(id);
     }
 
     int createAndStart(String id) throws IOException {
@@ -76,7 +81,7 @@ class TaskServiceTest {
     }
 
     ExitStatus awaitExit(String id, String execId) {
-        return tasks.await(id, execId, Optional.of(SOON), new CompletableFuture<>());
+        return fixture.exitOf(id, execId);
     }
 
     List<Class<?>> eventKinds() {
@@ -347,6 +352,24 @@ class TaskServiceTest {
         assertThat(sandbox.calls).endsWith("checkpoint c1", "resume");
         assertThat(events.getLast())
                 .isEqualTo(new TaskEvent.Checkpointed("c1", dir.resolve("cp").toString()));
+    }
+
+    /** The old code left the VM paused after a failed save: the container stopped running for good. */
+    @Test
+    void aFailedCheckpointLeavesTheContainerRunningAndReportsWhy() throws Exception {
+        createAndStart("c1");
+        sandbox.checkpointFailure = TaskException.resourceExhausted("the checkpoint could not be written");
+
+        assertThat(codeOf(() -> tasks.checkpoint("c1", dir.resolve("cp"), true)))
+                .isEqualTo(Code.RESOURCE_EXHAUSTED);
+
+        assertThat(sandbox.isPaused()).as("the VM after the failed checkpoint").isFalse();
+        assertThat(sandbox.calls).endsWith("checkpoint c1", "resume");
+        assertThat(tasks.state("c1", "").state()).isEqualTo(ProcessStatus.RUNNING);
+        assertThat(guest.calls)
+                .as("--exit kills only after a checkpoint that was written")
+                .noneMatch(c -> c.startsWith("Signal"));
+        assertThat(events).noneMatch(e -> e instanceof TaskEvent.Checkpointed);
     }
 
     @Test

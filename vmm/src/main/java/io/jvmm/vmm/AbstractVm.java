@@ -243,7 +243,9 @@ public abstract class AbstractVm implements VirtualMachine {
 
     private void onMonitorExit(int code) {
         end(VmState.STOPPED);
-        String reason = guestShutdown ? "guest shut down" : code == 0 ? "monitor quit" : "monitor exited with " + code;
+        String reason = guestShutdown
+                ? "guest shut down"
+                : code == 0 ? "monitor quit" : "monitor exited with " + code + VmExit.signalMeaning(code);
         LOG.info("{} (pid {}) exited: {}", monitor.name(), monitor.pid(), reason);
         exit.complete(new VmExit(Instant.now(), guestShutdown, code, reason));
         helpers.forEach(h -> h.stop(Duration.ofSeconds(2)));

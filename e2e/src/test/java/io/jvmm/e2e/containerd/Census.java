@@ -46,9 +46,7 @@ record Census(
                 left.add("process " + p.pid() + " " + p.info().commandLine().orElse("?"));
             }
         }
-        Leftovers.processesMentioning(jvmm.stateRoot().toString())
-                .forEach(p -> left.add(
-                        "VM process " + p.pid() + " " + p.info().command().orElse("?")));
+        left.addAll(jvmm.sandboxLeftovers());
         for (String id : ids) {
             Path socket = containerd.shimSocket(namespace, id);
             if (Files.exists(socket)) {
@@ -57,12 +55,10 @@ record Census(
         }
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             String mountPoint = line.split(" ")[4];
-            if (mountPoint.startsWith(containerd.dir().toString())
-                    || mountPoint.startsWith(jvmm.stateRoot().toString())) {
+            if (mountPoint.startsWith(containerd.dir().toString())) {
                 left.add("mount " + mountPoint);
             }
         }
-        jvmm.leftoverSandboxes().forEach(d -> left.add("sandbox state " + d));
         Path bundles =
                 containerd.dir().resolve("state/io.containerd.runtime.v2.task").resolve(namespace);
         entries(bundles).forEach(b -> left.add("task bundle " + b));

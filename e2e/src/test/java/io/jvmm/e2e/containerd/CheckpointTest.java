@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * container's counter goes on counting from where it was, its output reaching the new clients. Containers whose VM comes from a template (root on a disk, no share) can be
  * checkpointed; others are refused with a clear reason.
  */
+@WithPrivateContainerd(deletesTemplates = true)
 class CheckpointTest {
     private static final String COUNTER = "i=0; while true; do echo $i; i=$((i+1)); sleep 0.5; done";
     private static PrivateContainerd containerd;
@@ -28,19 +28,8 @@ class CheckpointTest {
 
     @BeforeAll
     static void start() throws Exception {
-        jvmm = JvmmRuntime.get();
-        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
         templated = containerd.dir().resolve("jvmm-ck.json");
         Files.writeString(templated, jvmm.configWith(Map.of("vcpus", 1, "memoryMib", 512, "templates", true)));
-    }
-
-    @AfterAll
-    static void nothingIsLeftBehind() throws Exception {
-        if (containerd != null) {
-            List<String> left = jvmm.closeAndListLeftovers(containerd);
-            jvmm.deleteTemplates();
-            assertThat(left).isEmpty();
-        }
     }
 
     @Test
@@ -117,6 +106,53 @@ class CheckpointTest {
             containerd.ctr(null, "containers", "delete", id);
             containerd.ctr(null, "images", "rm", checkpoint);
         }
+    }
+
+    /**
+     * containerd writes a checkpoint into a directory under its TMPDIR (XDG_RUNTIME_DIR unset): a 32 MiB
+     * tmpfs there cannot hold the VM's memory. The checkpoint fails naming the full file system and leaves
+     * nothing there, and the container counts on (the old code left its VM paused: the counter stopped).
+     */
+    @Test
+    void aCheckpointIntoAFullFileSystemFailsClearlyAndTheContainerRunsOn() throws Exception {
+        String id = "ck-full";
+        Path tmp = containerd.dir().resolve("tmp");
+        try (CtrRun counter = CtrRun.start(containerd, run(id, List.of(), "sh", "-c", COUNTER))) {
+            awaitLine(counter, "3");
+            host("mount", "-t", "tmpfs", "-o", "size=32m", "jvmm-ck-full", tmp.toString());
+            PrivateContainerd.Result ck;
+            try {
+                ck = containerd.ctr(
+                        null, "containers", "checkpoint", "--task", id, "localhost/jvmm/checkpoints/full:1");
+                try (var left = Files.list(tmp)) {
+                    assertThat(left.toList())
+                            .as("what the failed checkpoint left in containerd's TMPDIR")
+                            .isEmpty();
+                }
+            } finally {
+                host("umount", tmp.toString());
+            }
+            assertThat(ck.exitCode())
+                    .as("the checkpoint's exit: %s", ck.stdout())
+                    .isNotZero();
+            assertThat(ck.stderr()).containsPattern("file system \\(jvmm-ck-full\\) has \\d+ MiB free");
+            int last = numbers(counter.stdout()).getLast();
+            awaitLine(counter, String.valueOf(last + 3));
+            assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+RUNNING");
+        } finally {
+            containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
+            containerd.awaitTask(id, "STOPPED", 120);
+            containerd.ctr(null, "task", "delete", id);
+            containerd.ctr(null, "containers", "delete", id);
+        }
+    }
+
+    /** A host command that must succeed within 30 s. */
+    private static void host(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).inheritIO().start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0)
+                .as(String.join(" ", command))
+                .isTrue();
     }
 
     @Test

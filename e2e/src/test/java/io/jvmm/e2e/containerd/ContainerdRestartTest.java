@@ -5,30 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jvmm.e2e.Leftovers;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * A jvmm shim outlives a restart of containerd: containerd finds it again from the bundle's bootstrap
  * file, and the task keeps running, takes execs, and is killed and deleted as before.
  */
+@WithPrivateContainerd
 class ContainerdRestartTest {
     private static PrivateContainerd containerd;
     private static JvmmRuntime jvmm;
-
-    @BeforeAll
-    static void start() throws Exception {
-        jvmm = JvmmRuntime.get();
-        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
-    }
-
-    @AfterAll
-    static void nothingIsLeftBehind() throws Exception {
-        if (containerd != null) {
-            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
-        }
-    }
 
     private static void await(String id, String status) throws Exception {
         containerd.awaitTask(id, status, 300);

@@ -3,16 +3,13 @@ package io.jvmm.e2e.containerd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvmm.e2e.Leftovers;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * server killed or told to stop, a helper of the VM killed, the guest's kernel panicking. Each ends in a
  * stated time with the task reported and nothing left on the host (no VM process, sandbox state or mount).
  */
+@WithPrivateContainerd
 class FaultTest {
     private static final String JVMM = JvmmRuntime.RUNTIME;
     private static final long TIMEOUT = 240;
@@ -29,19 +27,6 @@ class FaultTest {
     private static PrivateContainerd containerd;
     private static JvmmRuntime jvmm;
     private final List<String> started = new ArrayList<>();
-
-    @BeforeAll
-    static void start() throws Exception {
-        jvmm = JvmmRuntime.get();
-        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
-    }
-
-    @AfterAll
-    static void nothingIsLeftBehind() throws Exception {
-        if (containerd != null) {
-            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
-        }
-    }
 
     @AfterEach
     void cleanUp() throws Exception {
@@ -66,7 +51,7 @@ class FaultTest {
         containerd.awaitTask("f-first", "RUNNING", TIMEOUT);
         started.add("slow-second");
         try (CtrRun slow = CtrRun.start(containerd, runArgs("slow-second", config, inGroup, "sleep", "1000"))) {
-            awaitConsole("jvmm-hostile: holding CreateContainer of slow-second");
+            jvmm.awaitConsole("jvmm-hostile: holding CreateContainer of slow-second", TIMEOUT);
             ProcessHandle shim = shimOf("f-first");
 
             long t0 = System.nanoTime();
@@ -224,46 +209,13 @@ class FaultTest {
     }
 
     /** Waits until a sandbox's console has said {@code line} (one sandbox runs at a time in these tests). */
-    private static void awaitConsole(String line) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
-        while (true) {
-            List<String> lines = new ArrayList<>();
-            try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
-                for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log"))
-                        .toList()) {
-                    lines.addAll(Files.readAllLines(log, StandardCharsets.ISO_8859_1));
-                }
-            }
-            if (lines.stream().anyMatch(l -> l.contains(line))) {
-                return;
-            }
-            assertThat(System.nanoTime()).as("the console saying: %s", line).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
     /** What is left of the sandboxes after 30 s at most: VM processes, sandbox state, mounts (empty when none). */
     private static List<String> awaitNothingLeft() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        List<String> left = whatIsLeft();
+        List<String> left = jvmm.sandboxLeftovers();
         while (!left.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(200);
-            left = whatIsLeft();
-        }
-        return left;
-    }
-
-    private static List<String> whatIsLeft() throws Exception {
-        List<String> left = new ArrayList<>();
-        for (ProcessHandle p : Leftovers.processesMentioning(jvmm.stateRoot().toString())) {
-            left.add("VM process " + p.pid() + " " + p.info().command().orElse("?"));
-        }
-        jvmm.leftoverSandboxes().forEach(d -> left.add("sandbox state " + d));
-        for (String l : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String mountPoint = l.split(" ")[4];
-            if (mountPoint.startsWith(jvmm.stateRoot().toString())) {
-                left.add("mount " + mountPoint);
-            }
+            left = jvmm.sandboxLeftovers();
         }
         return left;
     }

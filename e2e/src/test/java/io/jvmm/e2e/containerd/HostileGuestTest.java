@@ -20,9 +20,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * host outside the sandbox may change: no mount lands on a path the guest chose, a read-only volume stays
  * read-only, and nothing outlives the pod.
  */
+@WithPrivateContainerd(deletesTemplates = true)
 class HostileGuestTest {
     private static final String JVMM = JvmmRuntime.RUNTIME;
     private static final long TIMEOUT = 240;
@@ -40,20 +39,6 @@ class HostileGuestTest {
     private static JvmmRuntime jvmm;
     private Path dir;
     private final List<String> started = new ArrayList<>();
-
-    @BeforeAll
-    static void start() throws Exception {
-        jvmm = JvmmRuntime.get();
-        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
-    }
-
-    @AfterAll
-    static void nothingIsLeftBehind() throws Exception {
-        if (containerd != null) {
-            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
-            assertThat(jvmm.deleteTemplates()).as("templates a VM still maps").isEmpty();
-        }
-    }
 
     @BeforeEach
     void hostFiles() throws IOException {
@@ -374,7 +359,7 @@ class HostileGuestTest {
             containerd.awaitTask("hv-m", "RUNNING", TIMEOUT);
             PrivateContainerd.Result cue = containerd.ctr(null, "task", "kill", "-s", "SIGUSR1", "hv-m");
             assertThat(cue.exitCode()).as(cue.stderr()).isZero();
-            awaitConsole("jvmm-hostile: mux garbage sent after signal 10");
+            jvmm.awaitConsole("jvmm-hostile: mux garbage sent after signal 10", TIMEOUT);
             PrivateContainerd.Result alive =
                     containerd.ctr(null, "task", "exec", "--exec-id", "alive", "hv-m", "echo", "alive");
             assertThat(alive.stdout())
@@ -402,41 +387,17 @@ class HostileGuestTest {
     }
 
     /** Waits until a sandbox's console has said {@code line}. */
-    private static void awaitConsole(String line) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT);
-        while (!consoleSays(line)) {
-            assertThat(System.nanoTime()).as("the console saying: %s", line).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
-    private static boolean consoleSays(String text) throws IOException {
-        return consoleLines().stream().anyMatch(l -> l.contains(text));
-    }
-
     /** The count the hostile agent last wrote on its console (only one such sandbox runs at a time). */
     private static long waitsAnsweredAtOnce() throws IOException {
         String prefix = "jvmm-hostile: waits answered at once: ";
         long count = 0;
-        for (String line : consoleLines()) {
+        for (String line : jvmm.consoleLines()) {
             int at = line.indexOf(prefix);
             if (at >= 0) {
                 count = Long.parseLong(line.substring(at + prefix.length()).strip());
             }
         }
         return count;
-    }
-
-    /** The lines of every running sandbox's console log. */
-    private static List<String> consoleLines() throws IOException {
-        List<String> lines = new ArrayList<>();
-        try (var walk = Files.walk(jvmm.stateRoot().resolve("s"))) {
-            for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log"))
-                    .toList()) {
-                lines.addAll(Files.readAllLines(log, StandardCharsets.ISO_8859_1));
-            }
-        }
-        return lines;
     }
 
     private static long eventsOf(CtrRun events, String id, String topic) {

@@ -21,8 +21,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,25 +31,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * also run with containerd's own runc shim where the two must behave the same. Every jvmm container
  * is a QEMU VM (TCG here). Afterwards nothing of ours may be left: shims, VMs, helpers, sockets, mounts.
  */
+@WithPrivateContainerd
 class JvmmContainerdTest {
     private static final String RUNC = "io.containerd.runc.v2";
     private static final String JVMM = JvmmRuntime.RUNTIME;
     private static final long RUN_TIMEOUT = 180;
     private static PrivateContainerd containerd;
     private static JvmmRuntime jvmm;
-
-    @BeforeAll
-    static void start() throws Exception {
-        jvmm = JvmmRuntime.get();
-        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
-    }
-
-    @AfterAll
-    static void nothingIsLeftBehind() throws Exception {
-        if (containerd != null) {
-            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
-        }
-    }
 
     private static List<String> run(String runtime, String id, String... command) {
         List<String> args = new ArrayList<>(

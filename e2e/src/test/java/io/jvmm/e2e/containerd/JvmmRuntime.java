@@ -7,6 +7,7 @@ import io.jvmm.task.sandbox.VmTemplates;
 import io.jvmm.ttrpc.testing.GoPeer;
 import io.jvmm.vmm.GuestSnapshot;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -119,17 +120,53 @@ public final class JvmmRuntime {
         List<String> left = new ArrayList<>();
         containerd.groupFilesLeft().forEach(f -> left.add("shim socket or start lock /run/containerd/s/" + f));
         containerd.cgroupsLeft().forEach(c -> left.add("VM cgroup " + c));
-        Leftovers.processesMentioning(stateRoot().toString()).forEach(p -> left.add("VM process " + p.pid()));
         Leftovers.processesMentioning(address).forEach(p -> left.add("shim " + p.pid()));
+        left.addAll(sandboxLeftovers());
+        if (!left.isEmpty()) {
+            removeLeftovers();
+        }
+        return left;
+    }
+
+    /** What sandboxes left below the state root: VM processes, sandbox state, mounts (empty when nothing). */
+    public List<String> sandboxLeftovers() throws IOException {
+        List<String> left = new ArrayList<>();
+        Leftovers.processesMentioning(stateRoot().toString())
+                .forEach(p -> left.add(
+                        "VM process " + p.pid() + " " + p.info().command().orElse("?")));
         leftoverSandboxes().forEach(d -> left.add("sandbox state " + d));
         Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
                 .map(l -> l.split(" ")[4])
                 .filter(m -> m.startsWith(stateRoot().toString()))
                 .forEach(m -> left.add("mount " + m));
-        if (!left.isEmpty()) {
-            removeLeftovers();
-        }
         return left;
+    }
+
+    /** The lines of every running sandbox's console log (the guest's kernel and agent). */
+    public List<String> consoleLines() throws IOException {
+        List<String> lines = new ArrayList<>();
+        Path sandboxes = stateRoot().resolve("s");
+        if (!Files.isDirectory(sandboxes)) {
+            return lines;
+        }
+        try (var walk = Files.walk(sandboxes)) {
+            for (Path log : walk.filter(p -> p.getFileName().toString().equals("console.log"))
+                    .toList()) {
+                lines.addAll(Files.readAllLines(log, StandardCharsets.ISO_8859_1));
+            }
+        }
+        return lines;
+    }
+
+    /** Waits until some sandbox's console has a line containing {@code text}; fails after {@code seconds}. */
+    public void awaitConsole(String text, long seconds) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (consoleLines().stream().noneMatch(l -> l.contains(text))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no console said within " + seconds + " s: " + text);
+            }
+            Thread.sleep(200);
+        }
     }
 
     /** After a failure: VM processes killed and mounts undone below the state root, so the next test starts clean. */

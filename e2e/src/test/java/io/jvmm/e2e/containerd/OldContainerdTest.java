@@ -3,30 +3,16 @@ package io.jvmm.e2e.containerd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The same shim binary under bookworm's containerd 1.6.20: 1.6 accepts only a plain address from
  * {@code start} and speaks Task v2. One container, inspected through its life.
  */
+@WithPrivateContainerd(old = true)
 class OldContainerdTest {
     private static PrivateContainerd containerd;
     private static JvmmRuntime jvmm;
-
-    @BeforeAll
-    static void start() throws Exception {
-        jvmm = JvmmRuntime.get();
-        containerd = PrivateContainerd.start(PrivateContainerd.PREFIX_1_6, List.of(jvmm.binDir()));
-    }
-
-    @AfterAll
-    static void nothingIsLeftBehind() throws Exception {
-        if (containerd != null) {
-            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
-        }
-    }
 
     @Test
     void containerd16RunsAJvmmContainerExecsIntoItAndSeesItsExit() throws Exception {

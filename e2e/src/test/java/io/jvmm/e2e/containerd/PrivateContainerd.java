@@ -17,6 +17,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -43,7 +44,8 @@ public final class PrivateContainerd implements AutoCloseable {
     private ProcessBuilder command;
     private boolean cri;
     /** What the shims' socket directory held before this containerd started, and what it left there. */
-    private final Set<String> groupFilesBefore;
+    /** Every argument of a ctr command run here and every id noted: the shims' socket names derive from them. */
+    private final Set<String> names = ConcurrentHashMap.newKeySet();
 
     private List<String> groupFilesLeft = List.of();
     /** containerd's own cgroup2 directory (the shims and their VMs' leaves go below it); absent without cgroup2. */
@@ -51,32 +53,24 @@ public final class PrivateContainerd implements AutoCloseable {
 
     private List<String> cgroupsLeft = List.of();
 
-    private PrivateContainerd(Path dir, Path prefix, Process process, Set<String> groupFilesBefore) {
+    private PrivateContainerd(Path dir, Path prefix, Process process) {
         this.dir = dir;
         this.prefix = prefix;
         this.process = process;
-        this.groupFilesBefore = groupFilesBefore;
-    }
-
-    private static final Path SHIM_SOCKETS = Path.of("/run/containerd/s");
-
-    private static Set<String> groupFiles() throws IOException {
-        if (!Files.isDirectory(SHIM_SOCKETS)) {
-            return Set.of();
-        }
-        try (var files = Files.list(SHIM_SOCKETS)) {
-            return files.map(f -> f.getFileName().toString())
-                    .filter(n -> !n.equals("jvmm-start.guard"))
-                    .collect(Collectors.toSet());
-        }
     }
 
     /**
-     * The shim sockets and start locks that appeared while this containerd ran and were still there after
-     * {@link #close()} (which removed them, so the next test starts clean). Tests run one at a time.
+     * The shim sockets and start locks of this containerd's containers and pods (those named in a ctr
+     * command or {@linkplain #noteId noted}) still there after {@link #close()}, which removed them so the
+     * next test starts clean.
      */
     public List<String> groupFilesLeft() {
         return groupFilesLeft;
+    }
+
+    /** An id containerd made for this test (a CRI pod's or container's), whose shim files are looked for at close. */
+    public void noteId(String id) {
+        names.add(id);
     }
 
     /** The VM cgroup leaves ({@code jvmm-*}) below containerd's cgroup when {@link #close()} ran (it removed them). */
@@ -158,8 +152,7 @@ public final class PrivateContainerd implements AutoCloseable {
                 .put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
         Optional<TestCgroup> cgroup = TestCgroup.create("ctd-" + dir.getFileName());
         cgroup.ifPresent(c -> pb.command(c.wrap(pb.command())));
-        Set<String> before = groupFiles();
-        PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start(), before);
+        PrivateContainerd containerd = new PrivateContainerd(dir, prefix, pb.start());
         containerd.cgroup = cgroup;
         containerd.command = pb;
         containerd.cri = cri;
@@ -315,6 +308,7 @@ public final class PrivateContainerd implements AutoCloseable {
      * test kills cannot, and its fifos would otherwise stay in /run/containerd/fifo.
      */
     public List<String> ctrCommand(List<String> args) {
+        names.addAll(args);
         List<String> command = new ArrayList<>(List.of(ctrBinary().toString(), "-a", socket().toString()));
         int at = 0;
         while (at + 1 < args.size()
@@ -493,10 +487,17 @@ public final class PrivateContainerd implements AutoCloseable {
             cgroupsLeft = vmCgroups().stream().map(Path::toString).toList();
             cgroup.get().close();
         }
-        List<String> left = new ArrayList<>(groupFiles());
-        left.removeAll(groupFilesBefore);
-        for (String name : left) {
-            Files.deleteIfExists(SHIM_SOCKETS.resolve(name));
+        // Only this containerd's shims' files: another containerd's shims on the host come and go meanwhile.
+        List<String> left = new ArrayList<>();
+        for (String name : names) {
+            for (String namespace : List.of("default", CriNetwork.NAMESPACE)) {
+                Path socket = shimSocket(namespace, name);
+                for (Path f : List.of(socket, Path.of(socket + ".lock"))) {
+                    if (Files.deleteIfExists(f)) {
+                        left.add(f.getFileName().toString());
+                    }
+                }
+            }
         }
         groupFilesLeft = List.copyOf(left);
     }

@@ -170,7 +170,7 @@ public final class Soak {
     private List<String> pods(int count, double[] perMinute) throws Exception {
         Census census = Census.from(containerd, jvmm, CriNetwork.NAMESPACE);
         List<String> podIds = new ArrayList<>();
-        try (CriClient cri = CriClient.connect(containerd.socket(), Duration.ofSeconds(400))) {
+        try (CriClient cri = CriClient.connect(containerd, Duration.ofSeconds(400))) {
             PodChurn churn = new PodChurn(cri, containerd.dir());
             // The first templated pod makes the template, as a node's first pod would.
             PodChurn.Outcome warm = churn.live("jvmm-podsandbox", "soak-pod-warm");

@@ -2,10 +2,7 @@ package io.jvmm.e2e.containerd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -15,26 +12,13 @@ import org.junit.jupiter.api.Timeout;
  * succeeds, nothing is left (the census), and containerd's and the shim's open descriptors end where they
  * started.
  */
+@WithPrivateContainerd(deletesTemplates = true)
 class SoakTest {
     /** Descriptors a Go runtime or JVM may open on its own over a run (pollers, a log file rotated, a GC thread). */
     private static final int FD_SLACK = 8;
 
     private static PrivateContainerd containerd;
     private static JvmmRuntime jvmm;
-
-    @BeforeAll
-    static void start() throws Exception {
-        jvmm = JvmmRuntime.get();
-        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
-    }
-
-    @AfterAll
-    static void nothingIsLeftBehind() throws Exception {
-        if (containerd != null) {
-            assertThat(jvmm.closeAndListLeftovers(containerd)).isEmpty();
-        }
-        jvmm.deleteTemplates();
-    }
 
     @Test
     @Timeout(value = 20, unit = TimeUnit.MINUTES)

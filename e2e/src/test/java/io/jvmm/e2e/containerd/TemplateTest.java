@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,6 +25,7 @@ import org.junit.jupiter.api.Timeout;
  * configuration (ctr's --runtime-config-path, containerd's runtime options) that turns templates on. The
  * first run makes the template, every run after restores it; each container reads its own randomness.
  */
+@WithPrivateContainerd(deletesTemplates = true)
 class TemplateTest {
     private static PrivateContainerd containerd;
     private static JvmmRuntime jvmm;
@@ -33,19 +33,8 @@ class TemplateTest {
 
     @BeforeAll
     static void start() throws Exception {
-        jvmm = JvmmRuntime.get();
-        containerd = PrivateContainerd.start(List.of(jvmm.binDir()));
         config = containerd.dir().resolve("jvmm-templates.json");
         Files.writeString(config, jvmm.configWith(Map.of("templates", true)));
-    }
-
-    @AfterAll
-    static void nothingIsLeftBehind() throws Exception {
-        if (containerd != null) {
-            List<String> left = jvmm.closeAndListLeftovers(containerd);
-            assertThat(jvmm.deleteTemplates()).as("templates a VM still maps").isEmpty();
-            assertThat(left).isEmpty();
-        }
     }
 
     @Test

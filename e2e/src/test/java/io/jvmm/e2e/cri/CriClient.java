@@ -36,7 +36,7 @@ import io.jvmm.api.cri.v1.UpdateContainerResourcesRequest;
 import io.jvmm.api.cri.v1.UpdateContainerResourcesResponse;
 import io.jvmm.api.cri.v1.VersionRequest;
 import io.jvmm.api.cri.v1.VersionResponse;
-import java.nio.file.Path;
+import io.jvmm.e2e.containerd.PrivateContainerd;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -50,18 +50,25 @@ public final class CriClient implements AutoCloseable {
     private static final String SERVICE = "runtime.v1.RuntimeService";
     private final ManagedChannel channel;
     private final Duration deadline;
+    private final PrivateContainerd containerd;
 
-    private CriClient(ManagedChannel channel, Duration deadline) {
+    private CriClient(ManagedChannel channel, Duration deadline, PrivateContainerd containerd) {
         this.channel = channel;
         this.deadline = deadline;
+        this.containerd = containerd;
     }
 
-    /** {@code deadline}: the limit on every call (booting a pod's VM under TCG takes tens of seconds). */
-    public static CriClient connect(Path socket, Duration deadline) {
+    /**
+     * A client of {@code containerd}'s CRI server, which is told the ids of the pods and containers made
+     * through it (their shims' files are looked for when it closes). {@code deadline}: the limit on every
+     * call (booting a pod's VM under TCG takes tens of seconds).
+     */
+    public static CriClient connect(PrivateContainerd containerd, Duration deadline) {
         return new CriClient(
-                Grpc.newChannelBuilder("unix://" + socket, InsecureChannelCredentials.create())
+                Grpc.newChannelBuilder("unix://" + containerd.socket(), InsecureChannelCredentials.create())
                         .build(),
-                deadline);
+                deadline,
+                containerd);
     }
 
     public VersionResponse version() {
@@ -70,7 +77,9 @@ public final class CriClient implements AutoCloseable {
     }
 
     public RunPodSandboxResponse runPodSandbox(RunPodSandboxRequest r) {
-        return call("RunPodSandbox", r, RunPodSandboxResponse.getDefaultInstance());
+        RunPodSandboxResponse response = call("RunPodSandbox", r, RunPodSandboxResponse.getDefaultInstance());
+        containerd.noteId(response.getPodSandboxId());
+        return response;
     }
 
     public StopPodSandboxResponse stopPodSandbox(String id) {
@@ -98,7 +107,9 @@ public final class CriClient implements AutoCloseable {
     }
 
     public CreateContainerResponse createContainer(CreateContainerRequest r) {
-        return call("CreateContainer", r, CreateContainerResponse.getDefaultInstance());
+        CreateContainerResponse response = call("CreateContainer", r, CreateContainerResponse.getDefaultInstance());
+        containerd.noteId(response.getContainerId());
+        return response;
     }
 
     public StartContainerResponse startContainer(String id) {

@@ -45,7 +45,7 @@ public final class PodBench {
         Path templatesConfig = Files.createTempFile(Path.of("/tmp"), "jvmm-bench-config", ".json");
         Files.writeString(templatesConfig, jvmm.configWith(Map.of("templates", true)));
         try (PrivateContainerd containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), templatesConfig);
-                CriClient cri = CriClient.connect(containerd.socket(), Duration.ofSeconds(400))) {
+                CriClient cri = CriClient.connect(containerd, Duration.ofSeconds(400))) {
             // Warm-up: the first templated pod makes the template (a boot and a save), as the first pod of a node
             // would.
             podStart(cri, containerd, "jvmm-podsandbox", -1, null);

@@ -87,7 +87,7 @@ class PodTest {
         Files.writeString(config, jvmm.configWith(Map.of("memoryMib", CONFIG_MEMORY_MIB, "templates", true)));
         configCopy = config;
         containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), config);
-        cri = CriClient.connect(containerd.socket(), CALL_DEADLINE);
+        cri = CriClient.connect(containerd, CALL_DEADLINE);
         assertThat(cri.version().getRuntimeName()).isEqualTo("containerd");
     }
 

@@ -1,6 +1,7 @@
 package io.jvmm.task.sandbox;
 
 import io.jvmm.task.TaskException;
+import io.jvmm.ttrpc.Code;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -89,6 +90,30 @@ public final class Admission {
             throw TaskException.resourceExhausted(what + " needs " + ceilMib(bytes) + " MiB in " + dir + ", whose file"
                     + " system (" + store.name() + ") has " + usable / MIB + " MiB free");
         }
+    }
+
+    /**
+     * After writing {@code what} below {@code dir} failed (and the writer's own files were removed): when
+     * the file system has less free than the {@code bytes} it may need (admission saw the room, and
+     * something else took it; or nothing checked before), that is the failure to report: RESOURCE_EXHAUSTED
+     * with the numbers and {@code cause}'s message.
+     */
+    public static Optional<TaskException> shortage(Path dir, long bytes, String what, Exception cause) {
+        try {
+            FileStore store = Files.getFileStore(dir.toAbsolutePath());
+            long usable = store.getUsableSpace();
+            if (usable < bytes) {
+                return Optional.of(TaskException.of(
+                        Code.RESOURCE_EXHAUSTED,
+                        what + " could not be written: its file system (" + store.name() + ") has " + usable / MIB
+                                + " MiB free, less than the " + ceilMib(bytes) + " MiB it may need ("
+                                + cause.getMessage() + ")",
+                        cause));
+            }
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+        }
+        return Optional.empty();
     }
 
     private static long ceilMib(long bytes) {

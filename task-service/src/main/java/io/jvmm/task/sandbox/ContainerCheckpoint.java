@@ -97,6 +97,13 @@ public record ContainerCheckpoint(Path dir) {
     }
 
     /** The SHA-256 of the saved VM state and of the compressed root disk, for the manifest. */
+    /** Removes what a checkpoint that failed half-way wrote here (containerd may have named a directory of its own). */
+    public void removeFiles() throws IOException {
+        for (Path f : List.of(state(), rootDisk(), manifestFile(), sealFile())) {
+            Files.deleteIfExists(f);
+        }
+    }
+
     public List<String> fileHashes() throws IOException {
         return List.of(Sha256.ofFiles(List.of(state())), Sha256.ofFiles(List.of(rootDisk())));
     }

@@ -224,17 +224,29 @@ public final class VmSandbox implements Sandbox {
         }
         long begin = System.nanoTime();
         Files.createDirectories(checkpoint.dir());
-        qemu.saveCheckpoint(checkpoint.state(), settings.bootTimeout());
-        checkpoint.saveRootDisk(roots.diskImage(containerId));
-        checkpoint.writeManifest(
-                ContainerCheckpoint.Manifest.of(
-                        containerId,
-                        initPid,
-                        vm.config(),
-                        ContainerRoots.ROOT_DISK_SERIAL,
-                        checkpoint.fileHashes(),
-                        Files.size(roots.diskImage(containerId))),
-                CheckpointSeal.of(settings.stateRoot()));
+        try {
+            qemu.saveCheckpoint(checkpoint.state(), settings.bootTimeout());
+            checkpoint.saveRootDisk(roots.diskImage(containerId));
+            checkpoint.writeManifest(
+                    ContainerCheckpoint.Manifest.of(
+                            containerId,
+                            initPid,
+                            vm.config(),
+                            ContainerRoots.ROOT_DISK_SERIAL,
+                            checkpoint.fileHashes(),
+                            Files.size(roots.diskImage(containerId))),
+                    CheckpointSeal.of(settings.stateRoot()));
+        } catch (IOException | RuntimeException e) {
+            // No half-written checkpoint stays; a full file system is named as the cause (the VM state holds
+            // every page of guest memory at most, the disk its image's size at most).
+            checkpoint.removeFiles();
+            long most = ((long) vm.config().memoryMib() << 20) + Files.size(roots.diskImage(containerId));
+            Optional<TaskException> shortage = Admission.shortage(checkpoint.dir(), most, "the checkpoint", e);
+            if (shortage.isPresent()) {
+                throw shortage.get();
+            }
+            throw e;
+        }
         LOG.info(
                 "checkpointed {} into {} in {} ms ({} MiB of VM state)",
                 containerId,

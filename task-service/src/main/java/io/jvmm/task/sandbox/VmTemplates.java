@@ -1,6 +1,7 @@
 package io.jvmm.task.sandbox;
 
 import io.jvmm.agent.client.AgentClient;
+import io.jvmm.task.TaskException;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.HugePages;
@@ -150,24 +151,44 @@ public final class VmTemplates {
         VirtualMachine vm = huge.<VirtualMachine>map(file -> QemuVm.onHugePages(config, accel == Accel.KVM, file))
                 .orElseGet(() -> VmmType.QEMU.createSnapshottable(config, MonitorLauncher.PROCESS));
         try {
-            vm.start(settings.bootTimeout());
-            try (AgentClient agent = GuestConnector.connect(vm, settings.bootTimeout())) {
-                agent.ping(Duration.ofSeconds(10));
-                warmUp(agent);
-                agent.syncAndShrink();
+            bootAndSave(settings, vm, snapshot);
+        } catch (IOException | RuntimeException e) {
+            // The room admission saw may have been taken while the guest filled its memory file (QEMU then dies
+            // of SIGBUS) or while its state was written: that, with the numbers, is what the caller must read.
+            // Measured once this VM's own files are gone.
+            vm.close();
+            SandboxDirs.deleteTree(work);
+            Optional<TaskException> shortage = huge.isPresent()
+                    ? Optional.empty()
+                    : Admission.shortage(
+                            dir, (long) size.memoryMib() << 20, "a template of " + size.memoryMib() + " MiB", e);
+            if (shortage.isPresent()) {
+                throw shortage.get();
             }
-            vm.saveSnapshot(snapshot, settings.bootTimeout());
-            LOG.info(
-                    "made VM template {} ({} vCPU, {} MiB, {}) in {} ms",
-                    snapshot.dir(),
-                    size.vcpus(),
-                    size.memoryMib(),
-                    accel,
-                    (System.nanoTime() - begin) / 1_000_000);
+            throw e;
         } finally {
             vm.close();
             SandboxDirs.deleteTree(work);
         }
+        LOG.info(
+                "made VM template {} ({} vCPU, {} MiB, {}) in {} ms",
+                snapshot.dir(),
+                size.vcpus(),
+                size.memoryMib(),
+                accel,
+                (System.nanoTime() - begin) / 1_000_000);
+    }
+
+    /** Boots the template's guest, warms its agent up, and saves it once the agent has answered. */
+    private static void bootAndSave(SandboxSettings settings, VirtualMachine vm, GuestSnapshot snapshot)
+            throws IOException {
+        vm.start(settings.bootTimeout());
+        try (AgentClient agent = GuestConnector.connect(vm, settings.bootTimeout())) {
+            agent.ping(Duration.ofSeconds(10));
+            warmUp(agent);
+            agent.syncAndShrink();
+        }
+        vm.saveSnapshot(snapshot, settings.bootTimeout());
     }
 
     /**

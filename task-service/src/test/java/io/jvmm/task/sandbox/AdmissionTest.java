@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.task.TaskException;
 import io.jvmm.ttrpc.Code;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -50,5 +51,22 @@ class AdmissionTest {
                 .extracting(e -> ((TaskException) e).statusCode())
                 .isEqualTo(Code.RESOURCE_EXHAUSTED);
         assertThat(dir.resolve("disks")).doesNotExist();
+    }
+
+    @Test
+    void aWriteThatFailedWhereTheRoomIsNowShortIsReportedAsTheShortage(@TempDir Path dir) {
+        IOException cause = new IOException("monitor exited with 135");
+
+        assertThat(Admission.shortage(dir, 1 << 20, "a template of 1 MiB", cause))
+                .as("a failure with room to spare is the failure itself")
+                .isEmpty();
+        TaskException shortage = Admission.shortage(dir, Long.MAX_VALUE / 2, "a template of huge size", cause)
+                .orElseThrow();
+        assertThat(shortage.statusCode()).isEqualTo(Code.RESOURCE_EXHAUSTED);
+        assertThat(shortage)
+                .hasMessageStartingWith("a template of huge size could not be written: its file system (")
+                .hasMessageContaining("MiB free, less than the 4398046511104 MiB it may need")
+                .hasMessageEndingWith("(monitor exited with 135)")
+                .hasCause(cause);
     }
 }
