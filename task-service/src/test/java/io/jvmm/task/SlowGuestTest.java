@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvmm.task.event.TaskEvent;
 import io.jvmm.ttrpc.Code;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -18,9 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A guest slow to create a container (its call may take minutes) holds up only that Create: the other
@@ -28,32 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
  * with runc, where creates of different containers are independent. The old code ran the guest call under
  * the sandbox's monitor, which every one of those calls takes.
  */
-class SlowGuestTest {
-    @TempDir
-    Path dir;
-
-    TaskFixture f;
-    TaskService tasks;
-    FakeGuest guest;
-    FakeSandbox sandbox;
-    List<TaskEvent> events;
+class SlowGuestTest extends TaskFixtureTest {
     final CompletableFuture<Void> gate = new CompletableFuture<>();
     final ExecutorService pool = Executors.newCachedThreadPool();
-
-    @BeforeEach
-    void fixture() {
-        f = new TaskFixture(dir);
-        tasks = f.tasks;
-        guest = f.guest;
-        sandbox = f.sandbox;
-        events = f.events;
-    }
 
     @AfterEach
     void close() {
         gate.complete(null);
         pool.shutdownNow();
-        f.close();
     }
 
     CreateTask request(String id) {

@@ -12,7 +12,6 @@ import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.TtrpcException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,46 +23,20 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The task service against a sandbox and a guest in memory: event order, exits after execs, a guest that
  * dies mid-call, concurrent calls, deadlines, and what reaches containerd when the guest refuses.
  */
-class TaskServiceTest {
+class TaskServiceTest extends TaskFixtureTest {
     static final Duration SOON = Duration.ofSeconds(5);
     static final StdioConfig NO_STDIO = new StdioConfig("", "", "", false);
     static final byte[] PROCESS = "{\"args\":[\"sh\"],\"cwd\":\"/\"}".getBytes(StandardCharsets.UTF_8);
 
-    @TempDir
-    Path dir;
-
-    TaskFixture fixture;
-    List<TaskEvent> events;
-    FakeSandbox sandbox;
-    FakeGuest guest;
-    TaskService tasks;
-
-    @BeforeEach
-    void open() {
-        fixture = new TaskFixture(dir);
-        events = fixture.events;
-        sandbox = fixture.sandbox;
-        guest = fixture.guest;
-        tasks = fixture.tasks;
-    }
-
-    @AfterEach
-    void close() {
-        fixture.close();
-    }
-
     /** Declares IOException for the callers that catch it around other calls too. */
     CreateTask request(String id) throws IOException {
-        return fixture.request(id);
+        return f.request(id);
     }
 
     int createAndStart(String id) throws IOException {
@@ -81,7 +54,7 @@ class TaskServiceTest {
     }
 
     ExitStatus awaitExit(String id, String execId) {
-        return fixture.exitOf(id, execId);
+        return f.exitOf(id, execId);
     }
 
     List<Class<?>> eventKinds() {

@@ -2,32 +2,13 @@ package io.jvmm.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Part of a running VM goes away for good while its containers run: the VM is stopped (not left running
  * unseen) and every process reported killed, once.
  */
-class VmLossTest {
-    @TempDir
-    Path dir;
-
-    TaskFixture f;
-
-    @BeforeEach
-    void fixture() {
-        f = new TaskFixture(dir);
-    }
-
-    @AfterEach
-    void close() {
-        f.close();
-    }
-
+class VmLossTest extends TaskFixtureTest {
     /** The agent's connection breaks (the VM runs on). Before, only the exits were reported and the VM ran on. */
     @Test
     void aLostAgentConnectionStopsTheVmAndReportsItsProcessesKilled() throws Exception {

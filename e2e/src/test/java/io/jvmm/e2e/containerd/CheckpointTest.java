@@ -140,10 +140,7 @@ class CheckpointTest {
             awaitLine(counter, String.valueOf(last + 3));
             assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+RUNNING");
         } finally {
-            containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
-            containerd.awaitTask(id, "STOPPED", 120);
-            containerd.ctr(null, "task", "delete", id);
-            containerd.ctr(null, "containers", "delete", id);
+            containerd.killAndRemove(id);
         }
     }
 
@@ -178,10 +175,7 @@ class CheckpointTest {
             assertThat(ck.stderr()).contains("cannot be checkpointed").contains("turn templates on");
             assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+RUNNING");
         } finally {
-            containerd.ctr(null, "task", "kill", "-s", "SIGKILL", id);
-            containerd.awaitTask(id, "STOPPED", 120);
-            containerd.ctr(null, "task", "delete", id);
-            containerd.ctr(null, "containers", "delete", id);
+            containerd.killAndRemove(id);
         }
     }
 

@@ -68,6 +68,16 @@ public final class PrivateContainerd implements AutoCloseable {
         return groupFilesLeft;
     }
 
+    /** Ends a test's container whatever state it is in: its task killed and deleted, the container deleted. */
+    public void killAndRemove(String id) throws IOException, InterruptedException {
+        if (ctr(null, "task", "ls", "-q").stdout().lines().anyMatch(id::equals)) {
+            ctr(null, "task", "kill", "-s", "SIGKILL", id);
+            awaitTask(id, "STOPPED", 120);
+            ctr(null, "task", "delete", id);
+        }
+        ctr(null, "containers", "delete", id);
+    }
+
     /** An id containerd made for this test (a CRI pod's or container's), whose shim files are looked for at close. */
     public void noteId(String id) {
         names.add(id);

@@ -1,12 +1,5 @@
 package io.jvmm.e2e.cri;
 
-import io.jvmm.api.cri.v1.ContainerConfig;
-import io.jvmm.api.cri.v1.ContainerMetadata;
-import io.jvmm.api.cri.v1.CreateContainerRequest;
-import io.jvmm.api.cri.v1.ImageSpec;
-import io.jvmm.api.cri.v1.PodSandboxConfig;
-import io.jvmm.api.cri.v1.PodSandboxMetadata;
-import io.jvmm.api.cri.v1.RunPodSandboxRequest;
 import io.jvmm.e2e.Leftovers;
 import io.jvmm.e2e.containerd.JvmmRuntime;
 import io.jvmm.e2e.containerd.PrivateContainerd;
@@ -20,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Pod start, side by side in one run (scripts/bench-pod.sh): through containerd's CRI, RunPodSandbox
@@ -83,40 +75,16 @@ public final class PodBench {
     /** Seconds from RunPodSandbox to its first container started; then measures (if asked) and removes the pod. */
     private static double podStart(
             CriClient cri, PrivateContainerd containerd, String handler, int run, Runnable measure) throws Exception {
+        PodChurn pods = new PodChurn(cri, containerd.dir());
         String name = "bench-" + handler + "-" + (run < 0 ? "warmup" : Integer.toString(run));
-        PodSandboxConfig pod = PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder()
-                        .setName(name)
-                        .setNamespace("default")
-                        .setUid(UUID.randomUUID().toString()))
-                .setHostname(name)
-                .setLogDirectory(
-                        Files.createTempDirectory(containerd.dir(), "logs").toString())
-                .build();
         long begin = System.nanoTime();
-        String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
-                        .setConfig(pod)
-                        .setRuntimeHandler(handler)
-                        .build())
-                .getPodSandboxId();
-        String container = cri.createContainer(CreateContainerRequest.newBuilder()
-                        .setPodSandboxId(id)
-                        .setSandboxConfig(pod)
-                        .setConfig(ContainerConfig.newBuilder()
-                                .setMetadata(ContainerMetadata.newBuilder().setName("app"))
-                                .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
-                                .addAllCommand(List.of("sleep", "3600"))
-                                .setLogPath("app.log"))
-                        .build())
-                .getContainerId();
-        cri.startContainer(container);
+        PodChurn.Pod pod = pods.start(handler, name, new ArrayList<>());
         double seconds = (System.nanoTime() - begin) / 1e9;
         if (measure != null) {
             Thread.sleep(5000);
             measure.run();
         }
-        cri.stopPodSandbox(id);
-        cri.removePodSandbox(id);
+        pods.remove(pod);
         return seconds;
     }
 
