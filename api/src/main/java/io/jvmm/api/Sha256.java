@@ -19,12 +19,12 @@ public final class Sha256 {
 
     /** The hash of {@code text} in UTF-8. */
     public static String hex(String text) {
-        return HexFormat.of().formatHex(digest().digest(text.getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of().formatHex(CompactSha256.digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** The first {@code bytes} bytes of {@link #hex(String)}'s hash ({@code 2 * bytes} digits): short names. */
     public static String shortHex(String text, int bytes) {
-        return HexFormat.of().formatHex(digest().digest(text.getBytes(StandardCharsets.UTF_8)), 0, bytes);
+        return HexFormat.of().formatHex(CompactSha256.digest(text.getBytes(StandardCharsets.UTF_8)), 0, bytes);
     }
 
     /** The hash of the files' contents one after the other, read in 64 KiB pieces. */

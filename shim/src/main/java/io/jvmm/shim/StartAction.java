@@ -32,6 +32,9 @@ final class StartAction {
     private static final int BACKLOG = 128;
 
     private static final int STDIN = 0;
+    /** Beside the group sockets: the containerd versions already asked ({@code ContainerdVersionQuery}). */
+    static final String VERSION_CACHE = "jvmm-containerd-versions";
+
     private static final Duration SETSID_EXIT = Duration.ofSeconds(10);
 
     private final ShimFlags flags;
@@ -57,7 +60,8 @@ final class StartAction {
                 .map(p -> Path.of(p.getSocketDir()))
                 .orElse(defaultSocketDir);
         // containerd's version decides the answer's format: asked first (on a thread of its own), read last.
-        ContainerdVersionQuery version = ContainerdVersionQuery.start(params.isPresent() ? "" : flags.publishBinary());
+        ContainerdVersionQuery version = ContainerdVersionQuery.start(
+                params.isPresent() ? "" : flags.publishBinary(), defaultSocketDir.resolve(VERSION_CACHE));
         Optional<Path> configPath = RuntimeOptions.configPath(stdin);
         if (configPath.isPresent()) {
             // The server and a later delete read it from the bundle (they get no options of their own).

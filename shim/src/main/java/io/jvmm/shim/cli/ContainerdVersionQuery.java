@@ -3,6 +3,7 @@ package io.jvmm.shim.cli;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -17,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * ({@link BootstrapAnswer#forVersion}). It is asked when start begins and runs on a thread of its own
  * while start works; {@link #version()} waits for it until the deadline, and a binary that has not
  * answered by then is killed and the version is unknown (start then answers with the plain address every
- * containerd reads), so a hung binary cannot hang start.
+ * containerd reads), so a hung binary cannot hang start. A version learned is kept in a {@link VersionCache}
+ * by the binary's identity, and a binary found there is not asked again.
  */
 public final class ContainerdVersionQuery {
     static final Duration DEADLINE = Duration.ofSeconds(5);
@@ -26,19 +28,36 @@ public final class ContainerdVersionQuery {
     private final AtomicReference<Process> process = new AtomicReference<>();
     private final long deadlineNanos;
 
-    private ContainerdVersionQuery(String binary, Duration deadline) {
-        this.answer = new FutureTask<>(() -> ask(binary));
+    private ContainerdVersionQuery(
+            String binary, Duration deadline, Optional<int[]> known, Optional<String> toRecord, VersionCache cache) {
+        this.answer = new FutureTask<>(() -> {
+            if (known.isPresent()) {
+                return known;
+            }
+            Optional<int[]> asked = ask(binary);
+            if (asked.isPresent() && toRecord.isPresent()) {
+                cache.record(toRecord.get(), asked.get());
+            }
+            return asked;
+        });
         this.deadlineNanos = System.nanoTime() + deadline.toNanos();
     }
 
-    /** Starts asking; an empty binary name (no {@code -publish-binary}) asks nothing. */
-    public static ContainerdVersionQuery start(String publishBinary) {
-        return start(publishBinary, DEADLINE);
+    /**
+     * Starts asking, unless {@code cacheFile} knows the binary's version; an empty binary name (no
+     * {@code -publish-binary}) asks nothing.
+     */
+    public static ContainerdVersionQuery start(String publishBinary, Path cacheFile) {
+        return start(publishBinary, cacheFile, DEADLINE);
     }
 
-    static ContainerdVersionQuery start(String publishBinary, Duration deadline) {
-        ContainerdVersionQuery query = new ContainerdVersionQuery(publishBinary, deadline);
-        if (publishBinary.isEmpty()) {
+    static ContainerdVersionQuery start(String publishBinary, Path cacheFile, Duration deadline) {
+        VersionCache cache = new VersionCache(cacheFile);
+        Optional<String> identity = publishBinary.isEmpty() ? Optional.empty() : VersionCache.identity(publishBinary);
+        Optional<int[]> known = identity.flatMap(cache::lookUp);
+        ContainerdVersionQuery query = new ContainerdVersionQuery(
+                known.isPresent() ? "" : publishBinary, deadline, known, identity.filter(i -> known.isEmpty()), cache);
+        if (known.isPresent() || publishBinary.isEmpty()) {
             query.answer.run(); // nothing to spawn
         } else {
             Thread.ofPlatform().daemon(true).name("containerd-version").start(query.answer);

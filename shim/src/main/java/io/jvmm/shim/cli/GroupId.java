@@ -1,12 +1,8 @@
 package io.jvmm.shim.cli;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import io.jvmm.api.Identifiers;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,9 +14,6 @@ import java.util.Map;
 public final class GroupId {
     static final List<String> ANNOTATIONS =
             List.of("io.containerd.jvmm.v2.group", "io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id");
-    // The streaming parser alone: start reads one object of the spec, and a databind ObjectMapper costs
-    // start more time to set up than the whole read.
-    private static final JsonFactory JSON = new JsonFactory();
 
     private GroupId() {}
 
@@ -42,28 +35,6 @@ public final class GroupId {
 
     /** The string values of the spec's top-level {@code annotations} object (other members are skipped). */
     static Map<String, String> annotations(Path spec) throws IOException {
-        Map<String, String> found = new HashMap<>();
-        try (JsonParser p = JSON.createParser(spec.toFile())) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new IOException("the spec is not a JSON object");
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String member = p.currentName();
-                JsonToken value = p.nextToken();
-                if (member.equals("annotations") && value == JsonToken.START_OBJECT) {
-                    while (p.nextToken() == JsonToken.FIELD_NAME) {
-                        String key = p.currentName();
-                        if (p.nextToken() == JsonToken.VALUE_STRING) {
-                            found.put(key, p.getText());
-                        } else {
-                            p.skipChildren();
-                        }
-                    }
-                } else {
-                    p.skipChildren();
-                }
-            }
-        }
-        return found;
+        return TopLevelAnnotations.of(spec);
     }
 }
