@@ -240,7 +240,8 @@ public final class VmSandbox implements Sandbox {
             // No half-written checkpoint stays; a full file system is named as the cause (the VM state holds
             // every page of guest memory at most, the disk its image's size at most).
             checkpoint.removeFiles();
-            long most = ((long) vm.config().memoryMib() << 20) + Files.size(roots.diskImage(containerId));
+            Path disk = roots.diskImage(containerId);
+            long most = ((long) vm.config().memoryMib() << 20) + (Files.exists(disk) ? Files.size(disk) : 0);
             Optional<TaskException> shortage = Admission.shortage(checkpoint.dir(), most, "the checkpoint", e);
             if (shortage.isPresent()) {
                 throw shortage.get();
