@@ -629,4 +629,84 @@ class ShimProcessTest {
         }
         assertThat(jvmm.leftoverSandboxes()).isEmpty();
     }
+
+    /**
+     * containerd 2.3 may give {@code start} a socket directory (BootstrapParams.socket_dir) and gives
+     * {@code delete} none. A delete while the group's server runs must find the socket where start put it and
+     * leave the live server alone (looking only in /run/containerd/s, it took the server for dead and tore
+     * its sandbox down); once the server is gone, delete removes the socket and lock there.
+     */
+    @Test
+    @Order(6)
+    void aDeleteFindsTheSocketWhereAStartGivenASocketDirectoryPutItAndSparesALiveServer() throws Exception {
+        // Short: the socket's path (this directory, then 64 hex digits) must fit a sockaddr_un.
+        Path socketDir = Files.createTempDirectory(Path.of("/tmp"), "sd");
+        Path own = bundle("sockdir", Map.of());
+        try {
+            byte[] params = BootstrapParams.newBuilder()
+                    .setInstanceId("sd1")
+                    .setNamespace(NS)
+                    .setContainerdVersion("2.3.0")
+                    .setSocketDir(socketDir.toString())
+                    .build()
+                    .toByteArray();
+            Run start = runShim(own, params, "start", "/bin/true", "sd1");
+            assertThat(start.code()).as(start.stderr()).isZero();
+            String answered = BootstrapResult.parseFrom(start.stdout()).getAddress();
+            assertThat(answered).startsWith("unix://" + socketDir + "/");
+            Path socket = Path.of(answered.substring("unix://".length()));
+            List<ProcessHandle> servers = Leftovers.processesMentioning(socket.toString());
+            assertThat(servers).as("the group's server").hasSize(1);
+
+            try (TtrpcClient client = TtrpcClient.connect(socket)) {
+                // A created task: its VM runs and its sandbox has state on the host.
+                client.unary(
+                        V3,
+                        "Create",
+                        CreateTaskRequest.newBuilder()
+                                .setId("sd1")
+                                .setBundle(own.toString())
+                                .build(),
+                        CreateTaskResponse.parser(),
+                        CALL);
+                List<Path> sandboxes = jvmm.leftoverSandboxes();
+                assertThat(sandboxes).as("the sandbox's state").isNotEmpty();
+
+                Run whileAlive = runShim(own, new byte[0], "delete", "/bin/true", "sd1");
+                assertThat(whileAlive.code()).as(whileAlive.stderr()).isZero();
+
+                assertThat(servers.getFirst().isAlive())
+                        .as("the live server after a delete")
+                        .isTrue();
+                assertThat(jvmm.leftoverSandboxes())
+                        .as("the live sandbox's state after a delete")
+                        .isEqualTo(sandboxes);
+                StateResponse state = client.unary(
+                        V3, "State", StateRequest.newBuilder().setId("sd1").build(), StateResponse.parser(), CALL);
+                assertThat(state.getStatus()).isEqualTo(Status.CREATED);
+                client.unary(
+                        V3, "Delete", DeleteRequest.newBuilder().setId("sd1").build(), DeleteResponse.parser(), CALL);
+                client.unary(
+                        V3,
+                        "Shutdown",
+                        ShutdownRequest.newBuilder().setId("sd1").build(),
+                        Empty.parser(),
+                        CALL);
+            }
+            assertThat(servers.getFirst().onExit().get(30, TimeUnit.SECONDS).isAlive())
+                    .isFalse();
+
+            Run afterwards = runShim(own, new byte[0], "delete", "/bin/true", "sd1");
+            assertThat(afterwards.code()).as(afterwards.stderr()).isZero();
+            try (var left = Files.list(socketDir)) {
+                // The directory's guard file stays, as in /run/containerd/s (GroupStartLock).
+                assertThat(left.map(f -> f.getFileName().toString()).toList())
+                        .as("the socket directory once the server is gone")
+                        .containsExactly("jvmm-start.guard");
+            }
+        } finally {
+            Leftovers.processesMentioning(socketDir.toString()).forEach(ProcessHandle::destroyForcibly);
+            Leftovers.deleteTree(socketDir);
+        }
+    }
 }
