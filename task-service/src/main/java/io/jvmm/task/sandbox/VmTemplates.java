@@ -145,8 +145,10 @@ public final class VmTemplates {
                 .withCpuModel(settings.cpuModel())
                 .withVmmUser(settings.vmmAccount());
         Optional<Path> huge = hugeMemoryFile(settings, size, dir.getFileName().toString());
+        long memoryBytes = (long) size.memoryMib() << 20;
+        String what = "a template of " + size.memoryMib() + " MiB";
         if (huge.isEmpty()) { // its memory file goes into the template's directory (the pool's room is checked)
-            Admission.requireSpace(dir, (long) size.memoryMib() << 20, "a template of " + size.memoryMib() + " MiB");
+            Admission.requireSpace(dir, memoryBytes, what);
         }
         VirtualMachine vm = huge.<VirtualMachine>map(file -> QemuVm.onHugePages(config, accel == Accel.KVM, file))
                 .orElseGet(() -> VmmType.QEMU.createSnapshottable(config, MonitorLauncher.PROCESS));
@@ -155,13 +157,11 @@ public final class VmTemplates {
         } catch (IOException | RuntimeException e) {
             // The room admission saw may have been taken while the guest filled its memory file (QEMU then dies
             // of SIGBUS) or while its state was written: that, with the numbers, is what the caller must read.
-            // Measured once this VM's own files are gone.
+            // Measured once this VM's own files are gone (the finally's close and delete then find nothing to do).
             vm.close();
             SandboxDirs.deleteTree(work);
-            Optional<TaskException> shortage = huge.isPresent()
-                    ? Optional.empty()
-                    : Admission.shortage(
-                            dir, (long) size.memoryMib() << 20, "a template of " + size.memoryMib() + " MiB", e);
+            Optional<TaskException> shortage =
+                    huge.isPresent() ? Optional.empty() : Admission.shortage(dir, memoryBytes, what, e);
             if (shortage.isPresent()) {
                 throw shortage.get();
             }
