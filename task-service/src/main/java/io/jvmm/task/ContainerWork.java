@@ -131,6 +131,7 @@ final class ContainerWork implements InitState.Work {
     @Override
     public void delete(boolean started) {
         deletedBeforeStart = !started;
+        container.markBeingDeleted();
         if (!sandbox.isBooted()) {
             return;
         }

@@ -16,6 +16,7 @@ import io.jvmm.task.process.TaskProcess;
 import io.jvmm.task.sandbox.ContainerCheckpoint;
 import io.jvmm.task.sandbox.GuestSpec;
 import io.jvmm.task.sandbox.Sandbox;
+import io.jvmm.ttrpc.Code;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +24,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.logging.log4j.LogManager;
@@ -43,8 +43,7 @@ public final class TaskService implements AutoCloseable {
     private final String namespace;
     private final EventSink events;
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
-    /** Ids whose guest CreateContainer is under way (outside the sandbox's monitor): reserved, not yet containers. */
-    private final Set<String> creating = ConcurrentHashMap.newKeySet();
+    private final CreateReservations creating = new CreateReservations();
 
     private final SandboxLifecycle sandbox;
     private final ExitWatcher exits;
@@ -59,7 +58,7 @@ public final class TaskService implements AutoCloseable {
             }
         });
         this.exits = new ExitWatcher(sandbox::agent, events, sandbox::agentLost);
-        this.wholeVm = new WholeVm(sandbox, containers.values(), creating, events, this::work);
+        this.wholeVm = new WholeVm(sandbox, containers.values(), creating.ids(), events, this::work);
     }
 
     /** The sandbox these containers live in (the Sandbox service starts and stops it). */
@@ -70,39 +69,60 @@ public final class TaskService implements AutoCloseable {
     /**
      * Create. The checks, the VM's boot (the first Create) and giving the root to the guest run under the
      * sandbox's monitor; the guest's own work (which may take minutes for a large root) runs outside it, so
-     * other containers' calls, StopSandbox and Shutdown never wait for it. The id is reserved meanwhile.
+     * other containers' calls, StopSandbox and Shutdown never wait for it. The id is reserved meanwhile. The
+     * guest's part runs {@linkplain ToCompletion to its end}: a Create containerd gave up is undone then.
      */
     public int create(CreateTask request) {
         String id = validId("container", request.id());
-        Sandbox sb;
-        Sandbox.GuestRoot root;
-        synchronized (sandbox) {
-            if (containers.containsKey(id) || creating.contains(id)) {
-                throw TaskException.alreadyExists("container " + id + ": already exists");
-            }
-            if (!request.checkpoint().isEmpty()) {
-                return restore(request);
-            }
-            sb = sandbox.prepared();
-            JsonObject spec = GuestSpec.ofBundle(request.bundle());
-            try {
-                root = sb.prepareRoot(request, spec, () -> sandbox.bootFor(spec));
-            } catch (IOException e) {
-                throw TaskException.internal(
-                        "cannot give the root file system of " + id + " to the guest: " + e.getMessage(), e);
-            }
-            creating.add(id);
+        if (containers.containsKey(id)) {
+            throw TaskException.alreadyExists("container " + id + ": already exists");
         }
+        CreateReservations.Reservation reservation = creating.reserve(id);
+        boolean handedOver = false;
         try {
-            return createInGuest(request, sb, root);
+            Sandbox sb;
+            Sandbox.GuestRoot root;
+            synchronized (sandbox) {
+                if (containers.containsKey(id)) {
+                    throw TaskException.alreadyExists("container " + id + ": already exists");
+                }
+                if (!request.checkpoint().isEmpty()) {
+                    return restore(request);
+                }
+                sb = sandbox.prepared();
+                JsonObject spec = GuestSpec.ofBundle(request.bundle());
+                try {
+                    root = sb.prepareRoot(request, spec, () -> sandbox.bootFor(spec));
+                } catch (IOException e) {
+                    throw TaskException.internal(
+                            "cannot give the root file system of " + id + " to the guest: " + e.getMessage(), e);
+                }
+            }
+            handedOver = true;
+            return ToCompletion.call(
+                    "create " + id,
+                    () -> {
+                        try {
+                            return createInGuest(request, sb, root, reservation);
+                        } finally {
+                            creating.release(reservation);
+                        }
+                    },
+                    () -> creating.giveUp(id));
         } finally {
-            creating.remove(id);
+            if (!handedOver) {
+                creating.release(reservation);
+            }
         }
     }
 
-    private int createInGuest(CreateTask request, Sandbox sb, Sandbox.GuestRoot root) {
+    private int createInGuest(
+            CreateTask request, Sandbox sb, Sandbox.GuestRoot root, CreateReservations.Reservation reservation) {
         String id = request.id();
         try {
+            if (reservation.isGivenUp()) {
+                throw givenUp(id);
+            }
             GuestAgent agent = sb.agent();
             InitProcess init = new InitProcess(id, request.stdio(), false);
             long asked = System.nanoTime();
@@ -114,19 +134,36 @@ public final class TaskService implements AutoCloseable {
                     init.guestPid(),
                     (System.nanoTime() - asked) / 1_000_000);
             ContainerWork.connectStdio(agent, init, binaryEnv(id), () -> agent.deleteContainer(id));
+            int[] pid = new int[1];
             synchronized (sandbox) {
                 if (sandbox.isClosing()) {
                     init.io().ifPresent(ProcessIo::close);
                     throw TaskException.unavailable("container " + id + ": the shim is shutting down", null);
                 }
-                return register(new Container(id, request.bundle(), init), request);
+                if (reservation.registerUnlessGivenUp(
+                        () -> pid[0] = register(new Container(id, request.bundle(), init), request))) {
+                    return pid[0];
+                }
             }
+            LOG.info("container {}: containerd gave its create up while the guest made it; undoing it", id);
+            init.io().ifPresent(ProcessIo::close);
+            try {
+                agent.deleteContainer(id);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot undo container {} in the guest: {}", id, e.getMessage());
+            }
+            throw givenUp(id);
         } catch (RuntimeException e) {
             synchronized (sandbox) {
                 sb.releaseRoot(id);
             }
             throw e;
         }
+    }
+
+    private static TaskException givenUp(String id) {
+        return TaskException.of(
+                Code.CANCELLED, "container " + id + ": its create was given up by containerd and is undone", null);
     }
 
     /**
@@ -184,12 +221,22 @@ public final class TaskService implements AutoCloseable {
         events.publish(new TaskEvent.ExecAdded(id, execId));
     }
 
-    /** Removes a stopped (or never started) process; for init, the whole container. */
+    /**
+     * Removes a stopped (or never started) process; for init, the whole container. A container still being
+     * created is one containerd gave up (its Create failed on its side): that Create is undone when it ends,
+     * and the answer is NOT_FOUND, as containerd expects of a task that never came to be.
+     */
     public DeleteResult delete(String id, String execId) {
-        Container c = container(id);
+        validId("container", id);
         if (execId == null || execId.isEmpty()) {
-            return deleteContainer(c);
+            if (creating.giveUp(id)) {
+                LOG.info("delete of {} while it is created: its create is given up and undone when it ends", id);
+                throw TaskException.notFound("container " + id + ": not created (its create under way is undone)");
+            }
+            Container c = container(id);
+            return ToCompletion.call("delete " + id, () -> deleteContainer(c), () -> {});
         }
+        Container c = container(id);
         ExecProcess exec = c.exec(execId);
         ContainerWork work = work(c);
         sandbox.whileRunning(() -> exec.apply(
@@ -328,16 +375,17 @@ public final class TaskService implements AutoCloseable {
 
     /**
      * Shutdown: ignored while containers remain or are being created (unless {@code now}); otherwise the VM
-     * is powered off and the sandbox removed. Returns whether the shim should now exit.
+     * is powered off and the sandbox removed. Returns whether the shim should now exit. Containers whose
+     * delete is under way and Creates containerd gave up do not count: containerd is done with them (its
+     * Delete's deadline passed, or it cleans up after a Create that failed on its side), and waiting for
+     * them would leave this shim and its VM running with nobody to end them.
      */
     public boolean shutdown(boolean now) {
-        synchronized (sandbox) {
-            if ((!containers.isEmpty() || !creating.isEmpty()) && !now) {
-                return false;
-            }
-            close();
-            return true;
+        if (!now && !(containers.values().stream().allMatch(Container::isBeingDeleted) && creating.allGivenUp())) {
+            return false;
         }
+        close();
+        return true;
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.jvmm.task.guest.ContainerStats;
 import io.jvmm.task.guest.GuestAgent;
 import io.jvmm.task.io.StdioConfig;
 import io.jvmm.task.process.ExitStatus;
+import io.jvmm.ttrpc.Code;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +33,7 @@ public final class FakeGuest implements GuestAgent {
     private volatile boolean dead;
     private volatile Runnable onStart = () -> {};
     private volatile CompletableFuture<Void> createGate = CompletableFuture.completedFuture(null);
+    private volatile CompletableFuture<Void> deleteGate = CompletableFuture.completedFuture(null);
     private int nextPid = 100;
 
     static String key(String id, String execId) {
@@ -53,6 +55,14 @@ public final class FakeGuest implements GuestAgent {
      */
     void holdCreates(CompletableFuture<Void> gate) {
         createGate = gate;
+    }
+
+    /**
+     * Every DeleteContainer from now on waits until {@code gate} completes or the guest dies, and does its
+     * work then even when the host stopped waiting (as a real guest does).
+     */
+    void holdDeletes(CompletableFuture<Void> gate) {
+        deleteGate = gate;
     }
 
     /** Runs inside StartContainer, before it answers. */
@@ -81,6 +91,9 @@ public final class FakeGuest implements GuestAgent {
 
     private void enter(String method, String args) {
         calls.add(method + " " + args);
+        if (Thread.currentThread().isInterrupted()) {
+            throw interrupted(method);
+        }
         check(method);
     }
 
@@ -95,22 +108,41 @@ public final class FakeGuest implements GuestAgent {
         }
     }
 
+    /**
+     * A held create goes on in the guest when the host's call is interrupted (containerd gave it up): the
+     * container then appears once the gate opens, as a real guest's does. The host's call fails as the
+     * real client's does when its thread is interrupted.
+     */
     @Override
     public int createContainer(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial) {
         calls.add("CreateContainer " + id);
-        while (!createGate.isDone() && !dead) {
+        if (!awaitGate(createGate)) {
+            createGate.thenRun(() -> created(id));
+            throw interrupted("CreateContainer");
+        }
+        return created(id);
+    }
+
+    /** Waits for {@code gate} (or the guest's death); false when the calling thread was interrupted. */
+    private boolean awaitGate(CompletableFuture<Void> gate) {
+        while (!gate.isDone() && !dead) {
             try {
-                createGate.get(10, TimeUnit.MILLISECONDS);
+                gate.get(10, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 // not yet: look at dead again
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw TaskException.unavailable("interrupted", e);
+                return false;
             } catch (ExecutionException e) {
                 throw new IllegalStateException(e);
             }
         }
-        return created(id);
+        return true;
+    }
+
+    /** What the real client's call throws on an interrupted thread (CANCELLED, which GuestErrors makes UNKNOWN). */
+    private static TaskException interrupted(String method) {
+        return TaskException.of(Code.UNKNOWN, "guest " + method + ": interrupted", null);
     }
 
     private synchronized int created(String id) {
@@ -197,6 +229,15 @@ public final class FakeGuest implements GuestAgent {
     @Override
     public void deleteContainer(String id) {
         enter("DeleteContainer", id);
+        if (!awaitGate(deleteGate)) {
+            deleteGate.thenRun(() -> deleted(id));
+            throw interrupted("DeleteContainer");
+        }
+        deleted(id);
+    }
+
+    private void deleted(String id) {
+        check("DeleteContainer");
         CompletableFuture<ExitStatus> init = processes.get(id);
         if (init == null) {
             throw TaskException.notFound("guest DeleteContainer: no such container");

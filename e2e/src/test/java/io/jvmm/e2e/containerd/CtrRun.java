@@ -49,6 +49,11 @@ final class CtrRun implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** SIGKILLs ctr (a client that goes away) and waits for it to end. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
     void writeLine(String line) throws IOException {
         stdin().write((line + "\n").getBytes(StandardCharsets.UTF_8));
         stdin().flush();

@@ -69,6 +69,34 @@ class FaultTest {
     }
 
     /**
+     * The client goes away in the middle of a run (ctr SIGKILLed while the guest holds its Create):
+     * containerd cleans up after the failed Create (Delete, which finds the id still being created, then
+     * Shutdown, then it closes the connection and removes the bundle). The shim gives that Create up, stops
+     * its VM and exits; nothing is left. Before, the Delete answered NOT_FOUND without giving the Create up,
+     * the Shutdown was ignored while it ran, and the shim and its VM ran on after containerd had forgotten
+     * them (the 1000-run soak's one leaked run).
+     */
+    @Test
+    void aRunWhoseClientIsKilledDuringTheCreateLeavesNothing() throws Exception {
+        String id = "slow-client";
+        started.add(id);
+        ProcessHandle shim;
+        try (CtrRun ctr =
+                CtrRun.start(containerd, runArgs(id, configWith("slow-create"), List.of(), "sleep", "1000"))) {
+            jvmm.awaitConsole("jvmm-hostile: holding CreateContainer of " + id, TIMEOUT);
+            shim = shimOf(id);
+            ctr.kill();
+        }
+        long t0 = System.nanoTime();
+        shim.onExit().get(60, TimeUnit.SECONDS);
+        System.out.printf(
+                "FaultTest: the shim ended %.1f s after its client was killed%n", (System.nanoTime() - t0) / 1e9);
+        assertThat(awaitNothingLeft()).isEmpty();
+        assertThat(containerd.bundle("default", id)).as("the task's bundle").doesNotExist();
+        assertThat(containerd.ctr(null, "task", "ls").stdout()).doesNotContain(id);
+    }
+
+    /**
      * virtiofsd (the containers' files) killed: the VM is stopped and the task exits 137, with the reason in
      * the shim's log. The old code watched only QEMU: the task ran on with its files failing.
      */

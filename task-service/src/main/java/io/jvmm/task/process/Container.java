@@ -12,6 +12,7 @@ public final class Container {
     private final Path bundle;
     private final InitProcess init;
     private final Map<String, ExecProcess> execs = new ConcurrentHashMap<>();
+    private volatile boolean beingDeleted;
 
     public Container(String id, Path bundle, InitProcess init) {
         this.id = id;
@@ -56,6 +57,15 @@ public final class Container {
 
     public void removeExec(String execId) {
         execs.remove(execId);
+    }
+
+    /** Its state allowed a Delete, which is under way: containerd is done with it. */
+    public void markBeingDeleted() {
+        beingDeleted = true;
+    }
+
+    public boolean isBeingDeleted() {
+        return beingDeleted;
     }
 
     public List<ExecProcess> execs() {
