@@ -68,6 +68,7 @@ rm -rf "$lib"
 mkdir -p "$lib" "$prefix/bin" "$(dirname "$config")"
 # The shim's runtime dependencies are exactly what it loads (its POMs declare only the Netty modules used).
 cp "$shim_jar" "$root"/shim/target/lib/*.jar "$lib/"
+install -m 0644 "$root/packaging/shim/delete-fast.sh" "$lib/delete-fast.sh"
 
 # One JVM per pod: small heap, serial GC, and an AOT cache (JDK 25, trained below) keep its start quick
 # and its memory low; glibc's heap is trimmed every 2 s (what start-up's compilations freed stays
@@ -102,6 +103,7 @@ export JVMM_SHIM_BINARY JVMM_CONFIG
 # containerd puts the action last: start gets the small cache trained on start alone (mapping the
 # server's large one would cost it more than it saves), delete and the server the server's.
 for action do :; done
+case \${action:-} in delete) . "$lib/delete-fast.sh" && jvmm_delete_fast "\$@" ;; esac
 case \${action:-} in start) cache="$lib/start.aot" ;; *) cache="$lib/shim.aot" ;; esac
 aot=""
 [ -f "\$cache" ] && aot="-XX:AOTCache=\$cache"

@@ -73,9 +73,12 @@ final class ShimServer {
         exit.await();
         LOG.info("shutting down");
         try {
+            // The sandbox first, while the socket still answers: containerd runs this binary's delete once
+            // the connection closes, and a socket that accepts tells that delete a server is still cleaning
+            // up (a Shutdown answers before a slow close is done), so the two never clean up together.
+            tasks.close();
             server.shutdown(CALLS_GRACE);
             removeStartLock();
-            tasks.close();
             events.close(EVENTS_FLUSH);
         } finally {
             stopped.countDown();

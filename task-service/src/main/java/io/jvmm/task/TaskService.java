@@ -26,6 +26,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -39,6 +42,8 @@ import org.apache.logging.log4j.Logger;
 public final class TaskService implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(TaskService.class);
     private static final Duration CREATED_EXIT_AFTER_DELETE = Duration.ofSeconds(10);
+    /** Under containerd's 3 s for a Shutdown, with room for the answer's way back under load. */
+    static final Duration SHUTDOWN_ANSWER = Duration.ofSeconds(2);
 
     private final String namespace;
     private final EventSink events;
@@ -378,13 +383,36 @@ public final class TaskService implements AutoCloseable {
      * is powered off and the sandbox removed. Returns whether the shim should now exit. Containers whose
      * delete is under way and Creates containerd gave up do not count: containerd is done with them (its
      * Delete's deadline passed, or it cleans up after a Create that failed on its side), and waiting for
-     * them would leave this shim and its VM running with nobody to end them.
+     * them would leave this shim and its VM running with nobody to end them. The answer waits for the
+     * close {@link #SHUTDOWN_ANSWER} at most (containerd gives Shutdown 3 s, then reports the shim
+     * leaked; under load a VM's stop takes longer): the close goes on, and the shim's exit waits for it
+     * ({@link #close} takes the same monitor), as runc's shim answers first and cleans up after.
      */
     public boolean shutdown(boolean now) {
         if (!now && !(containers.values().stream().allMatch(Container::isBeingDeleted) && creating.allGivenUp())) {
             return false;
         }
-        close();
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        Thread.ofPlatform().name("shim-close").start(() -> {
+            try {
+                close();
+                closed.complete(null);
+            } catch (RuntimeException e) {
+                closed.completeExceptionally(e);
+            }
+        });
+        try {
+            closed.get(SHUTDOWN_ANSWER.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.info(
+                    "shutdown: the sandbox is still closing after {} s; the shim exits once it is done",
+                    SHUTDOWN_ANSWER.toSeconds());
+        } catch (ExecutionException e) {
+            LOG.warn("shutdown: closing the sandbox failed: {}", e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            // containerd gave the call up: the shim still exits (after the close), so nothing is left running.
+            Thread.currentThread().interrupt();
+        }
         return true;
     }
 

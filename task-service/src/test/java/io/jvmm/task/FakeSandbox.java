@@ -16,10 +16,13 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** A sandbox whose "VM" is a flag and a {@link FakeGuest}; it records what was asked of it. */
 public final class FakeSandbox implements Sandbox {
     public final FakeGuest guest = new FakeGuest();
+    /** When set, a close waits for it (a VM slow to stop under load); "closed" is recorded after. */
+    public volatile CountDownLatch closeGate;
     /** When set, a boot waits for it (a slow boot). */
     public volatile CountDownLatch bootGate;
 
@@ -180,6 +183,14 @@ public final class FakeSandbox implements Sandbox {
     @Override
     public void close() {
         calls.add("close");
+        if (closeGate != null) {
+            try {
+                closeGate.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        calls.add("closed");
         booted = false;
         if (!exit.isDone()) {
             guest.die();

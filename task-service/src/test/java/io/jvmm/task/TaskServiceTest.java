@@ -121,7 +121,7 @@ class TaskServiceTest extends TaskFixtureTest {
                 .hasMessageContaining("qemu: no")
                 .extracting(e -> ((TaskException) e).statusCode())
                 .isEqualTo(Code.UNKNOWN);
-        assertThat(sandbox.calls).containsExactly("mount c1", "boot 1x256", "close", "release c1");
+        assertThat(sandbox.calls).containsExactly("mount c1", "boot 1x256", "close", "closed", "release c1");
         assertThat(events).isEmpty();
     }
 

@@ -240,6 +240,14 @@ public final class PrivateContainerd implements AutoCloseable {
                 .collect(Collectors.joining("\n"));
     }
 
+    /** containerd's log lines that contain {@code text}. */
+    public List<String> logLinesContaining(String text) throws IOException {
+        return Files.readString(dir.resolve("containerd.log"))
+                .lines()
+                .filter(l -> l.contains(text))
+                .toList();
+    }
+
     /** Stops containerd (SIGTERM, as a service manager would) and starts it again on the same state. */
     public void restart() throws IOException, InterruptedException {
         restart(false);

@@ -54,6 +54,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -631,13 +632,29 @@ class ShimProcessTest {
     }
 
     /**
+     * The launcher answers delete without a JVM only for a live server of this bundle: a pid in shim.pid
+     * that is some other process (a reused pid) leaves the work to the JVM's delete.
+     */
+    @Test
+    @Order(6)
+    void aDeleteWhoseShimPidNamesAnotherProcessIsLeftToTheJvm() throws Exception {
+        Path own = bundle("reused-pid", Map.of());
+        Files.writeString(
+                own.resolve("shim.pid"), Long.toString(ProcessHandle.current().pid()));
+        Run delete = runShim(own, new byte[0], "delete", "/bin/true", "reused-pid");
+        assertThat(delete.code()).as(delete.stderr()).isZero();
+        assertThat(delete.stderr()).doesNotContain("still runs");
+        assertThat(DeleteResponse.parseFrom(delete.stdout()).getExitStatus()).isEqualTo(137);
+    }
+
+    /**
      * containerd 2.3 may give {@code start} a socket directory (BootstrapParams.socket_dir) and gives
      * {@code delete} none. A delete while the group's server runs must find the socket where start put it and
      * leave the live server alone (looking only in /run/containerd/s, it took the server for dead and tore
      * its sandbox down); once the server is gone, delete removes the socket and lock there.
      */
     @Test
-    @Order(6)
+    @Order(7)
     void aDeleteFindsTheSocketWhereAStartGivenASocketDirectoryPutItAndSparesALiveServer() throws Exception {
         // Short: the socket's path (this directory, then 64 hex digits) must fit a sockaddr_un.
         Path socketDir = Files.createTempDirectory(Path.of("/tmp"), "sd");
@@ -674,6 +691,15 @@ class ShimProcessTest {
 
                 Run whileAlive = runShim(own, new byte[0], "delete", "/bin/true", "sd1");
                 assertThat(whileAlive.code()).as(whileAlive.stderr()).isZero();
+                // Answered by the launcher without a JVM (packaging/shim/delete-fast.sh), as the JVM would.
+                assertThat(whileAlive.stderr())
+                        .contains("shim server " + servers.getFirst().pid() + " still runs");
+                DeleteResponse fast = DeleteResponse.parseFrom(whileAlive.stdout());
+                assertThat(fast.getExitStatus()).isEqualTo(137);
+                assertThat(Math.abs(
+                                fast.getExitedAt().getSeconds() - Instant.now().getEpochSecond()))
+                        .as("exited_at against now, in seconds")
+                        .isLessThan(60);
 
                 assertThat(servers.getFirst().isAlive())
                         .as("the live server after a delete")

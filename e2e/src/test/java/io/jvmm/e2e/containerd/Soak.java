@@ -31,6 +31,11 @@ public final class Soak {
     private static final int SAMPLES = 10;
 
     /** What a soak saw: failures (first few messages), samples over time, and the census at the end. */
+    /** containerd's words when a shim's Shutdown missed its 3 s, and when the shim binary's delete failed (or was killed at 5 s). */
+    static final String SHUTDOWN_LATE = "failed to shutdown shim task";
+
+    static final String DELETE_FAILED = "failed to clean up after shim disconnected";
+
     record Report(
             int runs,
             List<String> failures,
@@ -41,12 +46,15 @@ public final class Soak {
             double runcPodsPerMinute,
             List<Census.Usage> containerd,
             List<Census.Usage> shim,
-            List<String> leftovers) {
+            List<String> leftovers,
+            long shutdownsLate,
+            long deletesFailed) {
         void print() {
             System.out.printf(
                     Locale.ROOT,
                     "RESULT runs=%d failures=%d jvmm_serial_per_min=%.1f jvmm_batched_per_min=%.1f runc_per_min=%.1f"
-                            + " jvmm_pods_per_min=%.1f runc_pods_per_min=%.1f containerd_fds=%s containerd_rss_mib=%s shim_fds=%s shim_rss_mib=%s leftovers=%d%n",
+                            + " jvmm_pods_per_min=%.1f runc_pods_per_min=%.1f containerd_fds=%s containerd_rss_mib=%s shim_fds=%s shim_rss_mib=%s leftovers=%d"
+                            + " containerd_shutdown_late=%d containerd_delete_failed=%d%n",
                     runs,
                     failures.size(),
                     jvmmPerMinute,
@@ -58,7 +66,9 @@ public final class Soak {
                     firstLast(containerd, false),
                     firstLast(shim, true),
                     firstLast(shim, false),
-                    leftovers.size());
+                    leftovers.size(),
+                    shutdownsLate,
+                    deletesFailed);
             System.out.println("containerd over the run: " + containerd);
             System.out.println("the shim over the execs: " + shim);
             failures.stream().limit(5).forEach(f -> System.out.println("failure: " + f));
@@ -159,7 +169,9 @@ public final class Soak {
                 podsPerMinute[1],
                 soak.containerdUsage,
                 soak.shimUsage,
-                left);
+                left,
+                containerd.logLinesContaining(SHUTDOWN_LATE).size(),
+                containerd.logLinesContaining(DELETE_FAILED).size());
     }
 
     /**
