@@ -1,11 +1,9 @@
 package io.jvmm.task;
 
 import io.jvmm.api.Identifiers;
-import io.jvmm.api.json.JsonObject;
 import io.jvmm.task.event.EventSink;
 import io.jvmm.task.event.TaskEvent;
 import io.jvmm.task.guest.ContainerStats;
-import io.jvmm.task.guest.GuestAgent;
 import io.jvmm.task.io.ProcessIo;
 import io.jvmm.task.io.StdioConfig;
 import io.jvmm.task.process.Container;
@@ -13,11 +11,7 @@ import io.jvmm.task.process.ExecProcess;
 import io.jvmm.task.process.ExitStatus;
 import io.jvmm.task.process.InitProcess;
 import io.jvmm.task.process.TaskProcess;
-import io.jvmm.task.sandbox.ContainerCheckpoint;
 import io.jvmm.task.sandbox.GuestSpec;
-import io.jvmm.task.sandbox.Sandbox;
-import io.jvmm.ttrpc.Code;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,7 +30,8 @@ import org.apache.logging.log4j.Logger;
  * containerd's Task service for the containers of one sandbox, in domain terms. Each operation finds its
  * process and lets the process's state answer it ({@link io.jvmm.task.process.InitState},
  * {@link io.jvmm.task.process.ExecState}); the work is done in the guest ({@link ContainerWork},
- * {@link ExecWork}); the sandbox's VM belongs to {@link SandboxLifecycle}; exits are seen by
+ * {@link ExecWork}); containers come to be through {@link ContainerCreation}; the sandbox's VM belongs to
+ * {@link SandboxLifecycle}; exits are seen by
  * {@link ExitWatcher}. Events are published under the process's monitor, so they keep the operations' order.
  */
 public final class TaskService implements AutoCloseable {
@@ -48,10 +43,10 @@ public final class TaskService implements AutoCloseable {
     private final String namespace;
     private final EventSink events;
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
-    private final CreateReservations creating = new CreateReservations();
 
     private final SandboxLifecycle sandbox;
     private final ExitWatcher exits;
+    private final ContainerCreation creation;
     private final WholeVm wholeVm;
 
     public TaskService(String namespace, SandboxLifecycle.SandboxFactory sandboxes, EventSink events) {
@@ -63,7 +58,8 @@ public final class TaskService implements AutoCloseable {
             }
         });
         this.exits = new ExitWatcher(sandbox::agent, events, sandbox::agentLost);
-        this.wholeVm = new WholeVm(sandbox, containers.values(), creating.ids(), events, this::work);
+        this.creation = new ContainerCreation(sandbox, containers, exits, events, this::binaryEnv);
+        this.wholeVm = new WholeVm(sandbox, containers.values(), creation.ids(), events, this::work);
     }
 
     /** The sandbox these containers live in (the Sandbox service starts and stops it). */
@@ -72,129 +68,11 @@ public final class TaskService implements AutoCloseable {
     }
 
     /**
-     * Create. The checks, the VM's boot (the first Create) and giving the root to the guest run under the
-     * sandbox's monitor; the guest's own work (which may take minutes for a large root) runs outside it, so
-     * other containers' calls, StopSandbox and Shutdown never wait for it. The id is reserved meanwhile. The
-     * guest's part runs {@linkplain ToCompletion to its end}: a Create containerd gave up is undone then.
+     * Create ({@link ContainerCreation}: the VM's boot under the sandbox's monitor, the guest's work outside
+     * it and to its end, a Create containerd gave up undone).
      */
     public int create(CreateTask request) {
-        String id = validId("container", request.id());
-        if (containers.containsKey(id)) {
-            throw TaskException.alreadyExists("container " + id + ": already exists");
-        }
-        CreateReservations.Reservation reservation = creating.reserve(id);
-        boolean handedOver = false;
-        try {
-            Sandbox sb;
-            Sandbox.GuestRoot root;
-            synchronized (sandbox) {
-                if (containers.containsKey(id)) {
-                    throw TaskException.alreadyExists("container " + id + ": already exists");
-                }
-                if (!request.checkpoint().isEmpty()) {
-                    return restore(request);
-                }
-                sb = sandbox.prepared();
-                JsonObject spec = GuestSpec.ofBundle(request.bundle());
-                try {
-                    root = sb.prepareRoot(request, spec, () -> sandbox.bootFor(spec));
-                } catch (IOException e) {
-                    throw TaskException.internal(
-                            "cannot give the root file system of " + id + " to the guest: " + e.getMessage(), e);
-                }
-            }
-            handedOver = true;
-            return ToCompletion.call(
-                    "create " + id,
-                    () -> {
-                        try {
-                            return createInGuest(request, sb, root, reservation);
-                        } finally {
-                            creating.release(reservation);
-                        }
-                    },
-                    () -> creating.giveUp(id));
-        } finally {
-            if (!handedOver) {
-                creating.release(reservation);
-            }
-        }
-    }
-
-    private int createInGuest(
-            CreateTask request, Sandbox sb, Sandbox.GuestRoot root, CreateReservations.Reservation reservation) {
-        String id = request.id();
-        try {
-            if (reservation.isGivenUp()) {
-                throw givenUp(id);
-            }
-            GuestAgent agent = sb.agent();
-            InitProcess init = new InitProcess(id, request.stdio(), false);
-            long asked = System.nanoTime();
-            init.inGuest(
-                    agent.createContainerOrUndo(id, root.guestSpec(), request.stdio(), root.diskSerial()), sb.vmmPid());
-            LOG.info(
-                    "container {} created in the guest (pid {} there) in {} ms",
-                    id,
-                    init.guestPid(),
-                    (System.nanoTime() - asked) / 1_000_000);
-            ContainerWork.connectStdio(agent, init, binaryEnv(id), () -> agent.deleteContainer(id));
-            int[] pid = new int[1];
-            synchronized (sandbox) {
-                if (sandbox.isClosing()) {
-                    init.io().ifPresent(ProcessIo::close);
-                    throw TaskException.unavailable("container " + id + ": the shim is shutting down", null);
-                }
-                if (reservation.registerUnlessGivenUp(
-                        () -> pid[0] = register(new Container(id, request.bundle(), init), request))) {
-                    return pid[0];
-                }
-            }
-            LOG.info("container {}: containerd gave its create up while the guest made it; undoing it", id);
-            init.io().ifPresent(ProcessIo::close);
-            try {
-                agent.deleteContainer(id);
-            } catch (RuntimeException e) {
-                LOG.warn("cannot undo container {} in the guest: {}", id, e.getMessage());
-            }
-            throw givenUp(id);
-        } catch (RuntimeException e) {
-            synchronized (sandbox) {
-                sb.releaseRoot(id);
-            }
-            throw e;
-        }
-    }
-
-    private static TaskException givenUp(String id) {
-        return TaskException.of(
-                Code.CANCELLED, "container " + id + ": its create was given up by containerd and is undone", null);
-    }
-
-    /**
-     * Create with a checkpoint: the sandbox's VM is restored from it, with the container running on in it
-     * (its memory as it was), and the output of its init is given to this request's IO. Start then only
-     * records it as started.
-     */
-    private int restore(CreateTask request) {
-        String id = request.id();
-        ContainerCheckpoint.Manifest m = sandbox.restore(id, new ContainerCheckpoint(Path.of(request.checkpoint())));
-        InitProcess init = new InitProcess(id, request.stdio(), true);
-        init.inGuest(m.initPid(), sandbox.booted().vmmPid());
-        GuestAgent agent = sandbox.agent();
-        ContainerWork.connectStdio(agent, init, binaryEnv(id), () -> agent.signal(id, "", 9, true));
-        return register(new Container(id, request.bundle(), init), request);
-    }
-
-    private int register(Container container, CreateTask request) {
-        InitProcess init = container.init();
-        synchronized (init) {
-            containers.put(container.id(), container);
-            exits.watch(container, init);
-            events.publish(new TaskEvent.Created(
-                    container.id(), request.bundle(), request.rootfs(), request.stdio(), init.pid()));
-        }
-        return init.pid();
+        return creation.create(validId("container", request.id()), request);
     }
 
     public int start(String id, String execId) {
@@ -234,7 +112,7 @@ public final class TaskService implements AutoCloseable {
     public DeleteResult delete(String id, String execId) {
         validId("container", id);
         if (execId == null || execId.isEmpty()) {
-            if (creating.giveUp(id)) {
+            if (creation.giveUp(id)) {
                 LOG.info("delete of {} while it is created: its create is given up and undone when it ends", id);
                 throw TaskException.notFound("container " + id + ": not created (its create under way is undone)");
             }
@@ -389,7 +267,7 @@ public final class TaskService implements AutoCloseable {
      * ({@link #close} takes the same monitor), as runc's shim answers first and cleans up after.
      */
     public boolean shutdown(boolean now) {
-        if (!now && !(containers.values().stream().allMatch(Container::isBeingDeleted) && creating.allGivenUp())) {
+        if (!now && !(containers.values().stream().allMatch(Container::isBeingDeleted) && creation.allGivenUp())) {
             return false;
         }
         CompletableFuture<Void> closed = new CompletableFuture<>();
