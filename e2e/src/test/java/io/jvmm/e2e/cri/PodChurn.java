@@ -30,6 +30,18 @@ public final class PodChurn {
         this.logRoot = logRoot;
     }
 
+    /** A pod's configuration as the kubelet sends it for a pod without resources: named, in "default". */
+    public static PodSandboxConfig podConfig(String name, Path logDirectory) {
+        return PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder()
+                        .setName(name)
+                        .setNamespace("default")
+                        .setUid(UUID.randomUUID().toString()))
+                .setHostname(name)
+                .setLogDirectory(logDirectory.toString())
+                .build();
+    }
+
     /** A pod started here: its sandbox's id, its container's (null until created). */
     public record Pod(String name, String id, String container) {}
 
@@ -41,14 +53,7 @@ public final class PodChurn {
      * {@code started} gets the pod as soon as its sandbox runs, so a failure after that can still remove it.
      */
     public Pod start(String handler, String name, List<Pod> started) throws IOException {
-        PodSandboxConfig config = PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder()
-                        .setName(name)
-                        .setNamespace("default")
-                        .setUid(UUID.randomUUID().toString()))
-                .setHostname(name)
-                .setLogDirectory(Files.createTempDirectory(logRoot, "logs").toString())
-                .build();
+        PodSandboxConfig config = podConfig(name, Files.createTempDirectory(logRoot, "logs"));
         String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
                         .setConfig(config)
                         .setRuntimeHandler(handler)

@@ -483,15 +483,7 @@ class PodTest {
     }
 
     private static Pod servingPod(String handler, String name, String script) throws Exception {
-        PodSandboxConfig pod = PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder()
-                        .setName(name)
-                        .setNamespace("default")
-                        .setUid(UUID.randomUUID().toString()))
-                .setHostname(name)
-                .setLogDirectory(Files.createTempDirectory(containerd.dir(), "logs-" + name)
-                        .toString())
-                .build();
+        PodSandboxConfig pod = PodChurn.podConfig(name, Files.createTempDirectory(containerd.dir(), "logs-" + name));
         String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
                         .setConfig(pod)
                         .setRuntimeHandler(handler)
