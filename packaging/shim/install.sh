@@ -100,14 +100,15 @@ cat > "$launcher.tmp" <<LAUNCHER
 JVMM_SHIM_BINARY="\$0"
 JVMM_CONFIG="\${JVMM_CONFIG:-$config}"
 export JVMM_SHIM_BINARY JVMM_CONFIG
-# containerd puts the action last: start gets the small cache trained on start alone (mapping the
-# server's large one would cost it more than it saves), delete and the server the server's.
+# containerd puts the action last: start and delete get small caches trained on them alone (mapping the
+# server's large one would cost them more than it saves), the server (and -v) the server's.
 for action do :; done
 case \${action:-} in delete) . "$lib/delete-fast.sh" && jvmm_delete_fast "\$@" ;; esac
-case \${action:-} in start) cache="$lib/start.aot" ;; *) cache="$lib/shim.aot" ;; esac
+case \${action:-} in start) cache="$lib/start.aot" ;; delete) cache="$lib/delete.aot" ;; *) cache="$lib/shim.aot" ;; esac
 aot=""
 [ -f "\$cache" ] && aot="-XX:AOTCache=\$cache"
-exec "$jdk/bin/java" $jvm_opts \$aot "@$lib/classpath.args" io.jvmm.shim.ShimMain "\$@"
+# JVMM_JAVA_OPTS: more JVM options for a look inside (scripts/bench-shim.sh counts classes with it).
+exec "$jdk/bin/java" $jvm_opts \$aot \${JVMM_JAVA_OPTS:-} "@$lib/classpath.args" io.jvmm.shim.ShimMain "\$@"
 LAUNCHER
 chmod 0755 "$launcher.tmp"
 mv "$launcher.tmp" "$launcher"
@@ -143,9 +144,9 @@ cat > "$config.tmp" <<CONFIG
 CONFIG
 mv "$config.tmp" "$config"
 
-# AOT training runs: what start, and what a serving shim, load and link, recorded once per installation.
-for what in start serve; do
-  cache=$lib/$([[ $what == start ]] && echo start || echo shim).aot
+# AOT training runs: what start, delete and a serving shim load and link, recorded once per installation.
+for what in start delete serve; do
+  cache=$lib/$([[ $what == serve ]] && echo shim || echo "$what").aot
   JVMM_CONFIG=$config "$jdk/bin/java" $jvm_opts -XX:AOTCacheOutput="$cache" @"$lib/classpath.args" \
     io.jvmm.shim.ShimMain "aot-training-$what" >"$lib/aot-training-$what.log" 2>&1 \
     || { echo "shim AOT training ($what) failed (the shim still works, only slower):" >&2; cat "$lib/aot-training-$what.log" >&2; rm -f "$cache"; }

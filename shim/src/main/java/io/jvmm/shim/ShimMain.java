@@ -60,9 +60,10 @@ public final class ShimMain {
                 }
                 case "" -> serve(flags, bundle);
                 // Not containerd actions: the AOT training runs of packaging/shim/install.sh, one cache each
-                // for start (a JVM that must come and go fast) and for the server.
+                // for start and delete (JVMs that must come and go fast) and for the server.
                 case "aot-training-start" -> ShimTraining.start();
                 case "aot-training-serve" -> ShimTraining.serve(RuntimeConfig.location());
+                case "aot-training-delete" -> ShimTraining.delete(RuntimeConfig.location());
                 default -> {
                     err.println("unknown action " + flags.action() + " (expected start or delete)");
                     yield 2;

@@ -41,8 +41,9 @@ import java.util.List;
  * The training runs behind the shim's AOT caches (JDK 25, built by packaging/shim/install.sh): the code
  * path of {@code start}, and that of a serving shim, each with no containerd and no VM, in a temporary
  * directory. The JVM records what they load and link, and later shims start from that instead of the
- * jars. Two caches, because {@code start} must be quick and a cache holding the whole server takes
- * longer to map than the few classes {@code start} needs take to load.
+ * jars. Three caches, because {@code start} and {@code delete} must be quick and a cache holding the whole
+ * server takes longer to map than the few classes they need take to load (an AOT cache's classes are all
+ * loaded at start-up, used or not).
  */
 final class ShimTraining {
     private ShimTraining() {}
@@ -89,6 +90,38 @@ final class ShimTraining {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
+        } finally {
+            SafeTree.delete(dir);
+        }
+    }
+
+    /**
+     * What {@code delete} runs in the usual case: a whole delete in a temporary bundle whose server is gone
+     * and left nothing. The clean-up after a server that died (mounts, processes, its cgroup: FFM and its
+     * ~900 classes of linking) stays out: a cache's classes are all loaded at start-up, and that would cost
+     * every delete what only the rare one needs.
+     */
+    static int delete(Path config) throws IOException {
+        Path dir = Files.createTempDirectory("jvmm-t");
+        try {
+            Files.writeString(
+                    dir.resolve("config.json"),
+                    "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]},"
+                            + "\"annotations\":{\"io.kubernetes.cri.sandbox-id\":\"t1\"}}");
+            ShimFlags flags = ShimFlags.parse(List.of(
+                    "-namespace",
+                    "training",
+                    "-address",
+                    dir.resolve("c.sock").toString(),
+                    "-publish-binary",
+                    "/bin/true",
+                    "-id",
+                    "t1",
+                    "-bundle",
+                    dir.toString(),
+                    "delete"));
+            new DeleteAction(flags, dir, RuntimeConfig.load(config)).run(OutputStream.nullOutputStream());
+            return 0;
         } finally {
             SafeTree.delete(dir);
         }

@@ -48,26 +48,39 @@ public final class ShimBench {
         List<Double> rss = new ArrayList<>();
         List<Double> rssNoVm = new ArrayList<>();
         List<Double> rssIdle = new ArrayList<>();
+        List<Double> jvmmDeleteLive = new ArrayList<>();
+        List<Double> jvmmDelete = new ArrayList<>();
+        List<Double> runcDelete = new ArrayList<>();
+        StartRun counted;
         try (PrivateContainerd containerd = PrivateContainerd.start(List.of(jvmm.binDir()))) {
             ctrRun(containerd, RUNC, "warm-runc");
             // The same runtime with templates on: the first run makes the template, the timed ones restore it.
             Path templates = containerd.dir().resolve("jvmm-templates.json");
             Files.writeString(templates, jvmm.configWith(Map.of("templates", true)));
             ctrRun(containerd, JvmmRuntime.RUNTIME, "warm-template", templates);
+            // Untimed: the classes each JVM loads (-Xlog:class+load through the launcher's JVMM_JAVA_OPTS).
+            counted = startAction(
+                    containerd,
+                    jvmm.shim(),
+                    "sc",
+                    Files.createDirectories(containerd.dir().resolve("class-logs")));
             for (int i = 0; i < runs; i++) {
                 bare.add(BootBench.bareBoot(GuestImage.get()));
                 runc.add(ctrRun(containerd, RUNC, "b-runc-" + i));
                 vm.add(ctrRun(containerd, JvmmRuntime.RUNTIME, "b-jvmm-" + i));
                 fromTemplate.add(ctrRun(containerd, JvmmRuntime.RUNTIME, "b-tmpl-" + i, templates));
-                double[] j = startAction(containerd, jvmm.shim(), "sj" + i);
-                jvmmStart.add(j[0]);
-                jvmmAnswer.add(j[1]);
-                rssNoVm.add(j[2]);
-                rssIdle.add(j[3]);
-                double[] r =
-                        startAction(containerd, PrivateContainerd.PREFIX.resolve("containerd-shim-runc-v2"), "sr" + i);
-                runcStart.add(r[0]);
-                runcAnswer.add(r[1]);
+                StartRun j = startAction(containerd, jvmm.shim(), "sj" + i, null);
+                jvmmStart.add(j.seconds());
+                jvmmAnswer.add(j.answered());
+                rssNoVm.add(j.rss());
+                rssIdle.add(j.settled());
+                jvmmDeleteLive.add(j.deleteLive());
+                jvmmDelete.add(j.deleteAfter());
+                StartRun r = startAction(
+                        containerd, PrivateContainerd.PREFIX.resolve("containerd-shim-runc-v2"), "sr" + i, null);
+                runcStart.add(r.seconds());
+                runcAnswer.add(r.answered());
+                runcDelete.add(r.deleteAfter());
                 rss.add(runningShimRss(containerd, "b-rss-" + i));
             }
         }
@@ -79,7 +92,9 @@ public final class ShimBench {
                 "RESULT runs=%d runc_run_s=%.2f jvmm_run_s=%.2f bare_boot_s=%.2f total_ratio=%.2f"
                         + " jvmm_template_run_s=%.2f template_total_ratio=%.2f"
                         + " runc_start_s=%.3f jvmm_start_s=%.3f start_ratio=%.2f runc_first_answer_s=%.3f jvmm_first_answer_s=%.3f"
-                        + " first_answer_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f shim_rss_idle_mib=%.1f%n",
+                        + " first_answer_ratio=%.2f shim_rss_mib=%.1f shim_rss_before_vm_mib=%.1f shim_rss_idle_mib=%.1f"
+                        + " runc_delete_s=%.3f jvmm_delete_s=%.3f delete_ratio=%.2f jvmm_delete_live_server_s=%.3f"
+                        + " start_classes=%d server_classes_at_first_answer=%d delete_classes=%d%n",
                 runs,
                 BootBench.median(runc),
                 BootBench.median(vm),
@@ -95,12 +110,20 @@ public final class ShimBench {
                 BootBench.median(jvmmAnswer) / BootBench.median(runcAnswer),
                 BootBench.median(rss),
                 BootBench.median(rssNoVm),
-                BootBench.median(rssIdle));
+                BootBench.median(rssIdle),
+                BootBench.median(runcDelete),
+                BootBench.median(jvmmDelete),
+                BootBench.median(jvmmDelete) / BootBench.median(runcDelete),
+                BootBench.median(jvmmDeleteLive),
+                counted.startClasses(),
+                counted.serverClasses(),
+                counted.deleteClasses());
         System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm from a template: " + fromTemplate + " bare: "
                 + bare + " start runc: " + runcStart
                 + " start jvmm: " + jvmmStart + " first answer runc: " + runcAnswer + " first answer jvmm: "
                 + jvmmAnswer + " rss: " + rss
-                + " rss before its VM: " + rssNoVm + " rss idle: " + rssIdle);
+                + " rss before its VM: " + rssNoVm + " rss idle: " + rssIdle + " delete runc: " + runcDelete
+                + " delete jvmm: " + jvmmDelete + " delete jvmm, its server alive: " + jvmmDeleteLive);
         System.exit(0);
     }
 
@@ -126,13 +149,30 @@ public final class ShimBench {
     }
 
     /**
+     * One shim's start, timed; the first answer; the server's RSS; its delete action timed while the server
+     * runs and after it exited; with {@code classLogs}, the classes each JVM loaded (-1 without).
+     */
+    private record StartRun(
+            double seconds,
+            double answered,
+            double rss,
+            double settled,
+            double deleteLive,
+            double deleteAfter,
+            long startClasses,
+            long serverClasses,
+            long deleteClasses) {}
+
+    /**
      * Times one shim's start action in a fresh bundle, and how long from the same instant until its server
      * answers a call (a Task v3 Connect for an unknown task: any status is an answer), which is what
      * containerd's first call after start waits for. Returns {start seconds, first-answer seconds, RSS of
-     * the server in MiB 2 s after start and once settled, 10 s after start (-1 for runc's)}. Settled means
+     * the server in MiB 2 s after start and once settled, 10 s after start (-1 for runc's)}, then its
+     * {@code delete} while the server runs (jvmm only) and after it exited. Settled means
      * after start-up's garbage went back: the JVM trims glibc's heap every 2 s (-XX:TrimNativeHeapInterval).
      */
-    private static double[] startAction(PrivateContainerd containerd, Path shim, String id) throws Exception {
+    private static StartRun startAction(PrivateContainerd containerd, Path shim, String id, Path classLogs)
+            throws Exception {
         Path bundle = Files.createDirectories(
                 containerd.dir().resolve("bench-bundles").resolve(id));
         Files.writeString(
@@ -152,6 +192,10 @@ public final class ShimBench {
                 .directory(bundle.toFile())
                 .redirectErrorStream(true);
         pb.environment().put("TTRPC_ADDRESS", containerd.socket() + ".ttrpc");
+        if (classLogs != null) {
+            // One file per JVM (%p: its pid); the server inherits the variable from start.
+            pb.environment().put("JVMM_JAVA_OPTS", "-Xlog:class+load:file=" + classLogs + "/classes-%p.log");
+        }
         long t0 = System.nanoTime();
         Process p = pb.start();
         p.getOutputStream().close();
@@ -165,10 +209,14 @@ public final class ShimBench {
         double answered = firstAnswer(socket, id, t0);
         double rss = -1;
         double settled = -1;
+        double deleteLive = -1;
+        long serverClasses = -1;
         // The jvmm server records its pid in the bundle; runc's 2.1 shim records nothing there.
         long pid = -1;
         if (Files.exists(awaitFile(bundle.resolve("shim.pid")))) {
             pid = Long.parseLong(Files.readString(bundle.resolve("shim.pid")).strip());
+            serverClasses = classesIn(classLogs, pid);
+            deleteLive = deleteAction(containerd, shim, bundle, id, null)[0];
             Thread.sleep(2000);
             rss = rssMib(pid);
             Thread.sleep(8000);
@@ -196,9 +244,69 @@ public final class ShimBench {
         for (int i = 0; i < 100 && Files.exists(socket); i++) {
             Thread.sleep(50);
         }
+        double[] deleted = deleteAction(containerd, shim, bundle, id, classLogs);
         Files.deleteIfExists(socket);
         Leftovers.deleteTree(bundle);
-        return new double[] {seconds, answered, rss, settled};
+        return new StartRun(
+                seconds,
+                answered,
+                rss,
+                settled,
+                deleteLive,
+                deleted[0],
+                classesIn(classLogs, p.pid()),
+                serverClasses,
+                (long) deleted[1]);
+    }
+
+    /**
+     * One timed {@code delete} action on the bundle, as containerd runs it after the shim's connection closed;
+     * returns {seconds, classes its JVM loaded (-1 without {@code classLogs})}.
+     */
+    private static double[] deleteAction(
+            PrivateContainerd containerd, Path shim, Path bundle, String id, Path classLogs) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(
+                        shim.toString(),
+                        "-namespace",
+                        "bench",
+                        "-address",
+                        containerd.socket().toString(),
+                        "-publish-binary",
+                        PrivateContainerd.PREFIX.resolve("containerd").toString(),
+                        "-id",
+                        id,
+                        "-bundle",
+                        bundle.toString(),
+                        "delete")
+                .directory(bundle.toFile())
+                .redirectErrorStream(true);
+        if (classLogs != null) {
+            pb.environment().put("JVMM_JAVA_OPTS", "-Xlog:class+load:file=" + classLogs + "/classes-%p.log");
+        }
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        p.getOutputStream().close();
+        p.getInputStream().transferTo(OutputStream.nullOutputStream());
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(shim + " delete did not end within 60 s");
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(shim + " delete failed with " + p.exitValue());
+        }
+        return new double[] {seconds, classesIn(classLogs, p.pid())};
+    }
+
+    /** Lines of the class-load log of JVM {@code pid} (one a class loaded), -1 when none was kept. */
+    private static long classesIn(Path classLogs, long pid) throws IOException {
+        Path log = classLogs == null ? null : classLogs.resolve("classes-" + pid + ".log");
+        if (log == null || !Files.exists(log)) {
+            return -1;
+        }
+        try (var lines = Files.lines(log)) {
+            return lines.count();
+        }
     }
 
     /**

@@ -11,7 +11,14 @@ import org.apache.logging.log4j.Logger;
 
 /** Where a sandbox lives on the host (its state directory, short names below it) and how what it left is removed. */
 public final class SandboxDirs {
-    private static final Logger LOG = LogManager.getLogger(SandboxDirs.class);
+    /**
+     * Made on first use: the shim's {@code delete} asks {@link #stateDir} on every run and seldom has
+     * anything to clean up, and starting log4j (with the shim's provider, ~270 classes) is most of what it
+     * would otherwise load for nothing.
+     */
+    private static final class Log {
+        static final Logger LOG = LogManager.getLogger(SandboxDirs.class);
+    }
 
     private SandboxDirs() {}
 
@@ -40,7 +47,7 @@ public final class SandboxDirs {
         try {
             ShareTree.unmountAll(stateDir);
         } catch (IOException e) {
-            LOG.warn("cannot unmount below {}: {}", stateDir, e.getMessage());
+            Log.LOG.warn("cannot unmount below {}: {}", stateDir, e.getMessage());
         }
         deleteTree(stateDir);
     }
@@ -50,7 +57,7 @@ public final class SandboxDirs {
         try {
             SafeTree.delete(dir);
         } catch (IOException e) {
-            LOG.warn("cannot remove {}: {}", dir, e.getMessage());
+            Log.LOG.warn("cannot remove {}: {}", dir, e.getMessage());
         }
     }
 }
