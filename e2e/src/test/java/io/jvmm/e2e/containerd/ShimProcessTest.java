@@ -731,7 +731,13 @@ class ShimProcessTest {
                         .containsExactly("jvmm-start.guard");
             }
         } finally {
-            Leftovers.processesMentioning(socketDir.toString()).forEach(ProcessHandle::destroyForcibly);
+            // A failure above leaves the server and its sandbox: the server goes, and delete then removes
+            // what it left (mounts, state), as containerd's delete does after a shim died.
+            for (ProcessHandle server : Leftovers.processesMentioning(socketDir.toString())) {
+                server.destroyForcibly();
+                server.onExit().get(30, TimeUnit.SECONDS);
+            }
+            runShim(own, new byte[0], "delete", "/bin/true", "sd1");
             Leftovers.deleteTree(socketDir);
         }
     }
