@@ -117,6 +117,10 @@ public final class TaskService implements AutoCloseable {
                 throw TaskException.notFound("container " + id + ": not created (its create under way is undone)");
             }
             Container c = container(id);
+            if (c.isBeingDeleted()) {
+                // containerd retries a Delete whose deadline passed; the first goes on to its end.
+                throw TaskException.notFound("container " + id + ": already being deleted");
+            }
             return ToCompletion.call("delete " + id, () -> deleteContainer(c), () -> {});
         }
         Container c = container(id);

@@ -139,6 +139,22 @@ class GivenUpCallTest extends TaskFixtureTest {
     }
 
     /**
+     * containerd's retry of a Delete it gave up (its deadline passed) while the first still runs: NOT_FOUND
+     * at once, as for a task that is gone, since the first goes on to its end. The old code waited on the
+     * first (the process's monitor) and then refused the deleted process: FAILED_PRECONDITION.
+     */
+    @Test
+    void aSecondDeleteWhileTheFirstGoesOnAnswersNotFoundAtOnce() throws Exception {
+        Call<TaskService.DeleteResult> first = heldDelete("c1");
+        first.interruptAndAwait();
+
+        Call<TaskService.DeleteResult> second = new Call<>(() -> tasks.delete("c1", ""));
+        assertThat(second.code()).isEqualTo(Code.NOT_FOUND);
+        gate.complete(null);
+        awaitGone("c1");
+    }
+
+    /**
      * A sandbox slow to close (its VM slow to stop under load): Shutdown answers within containerd's 3 s
      * anyway, and the close goes on (the shim's exit waits for it). The old code answered only once the
      * close was done: containerd logged "failed to shutdown shim task and the shim might be leaked".
