@@ -35,6 +35,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -53,20 +54,7 @@ final class ShimTraining {
         // Short: the group's socket goes in it, and a unix socket path has at most 107 bytes.
         Path dir = Files.createTempDirectory("jvmm-t");
         try {
-            Files.writeString(
-                    dir.resolve("config.json"),
-                    "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]},"
-                            + "\"annotations\":{\"io.kubernetes.cri.sandbox-id\":\"t1\"}}");
-            ShimFlags flags = ShimFlags.parse(List.of(
-                    "-namespace",
-                    "training",
-                    "-address",
-                    dir.resolve("c.sock").toString(),
-                    "-publish-binary",
-                    "/bin/true",
-                    "-id",
-                    "t1",
-                    "start"));
+            ShimFlags flags = podBundle(dir, "start");
             new StartAction(flags, dir, dir, List.of("/bin/true")).run(new byte[0], OutputStream.nullOutputStream());
             BootstrapAnswer.forVersion(BootstrapAnswer.parseVersion("containerd x v2.1.0 y"), "unix:///training");
             // What containerd may also send on stdin: CRI's runtime options, or the newest bootstrap parameters.
@@ -104,27 +92,34 @@ final class ShimTraining {
     static int delete(Path config) throws IOException {
         Path dir = Files.createTempDirectory("jvmm-t");
         try {
-            Files.writeString(
-                    dir.resolve("config.json"),
-                    "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]},"
-                            + "\"annotations\":{\"io.kubernetes.cri.sandbox-id\":\"t1\"}}");
-            ShimFlags flags = ShimFlags.parse(List.of(
-                    "-namespace",
-                    "training",
-                    "-address",
-                    dir.resolve("c.sock").toString(),
-                    "-publish-binary",
-                    "/bin/true",
-                    "-id",
-                    "t1",
-                    "-bundle",
-                    dir.toString(),
-                    "delete"));
+            ShimFlags flags = podBundle(dir, "-bundle", dir.toString(), "delete");
             new DeleteAction(flags, dir, RuntimeConfig.load(config)).run(OutputStream.nullOutputStream());
             return 0;
         } finally {
             SafeTree.delete(dir);
         }
+    }
+
+    /**
+     * Makes {@code dir} the bundle of a pod's container (its spec names sandbox t1) and answers the flags
+     * containerd gives an action on it, {@code tail} last.
+     */
+    private static ShimFlags podBundle(Path dir, String... tail) throws IOException {
+        Files.writeString(
+                dir.resolve("config.json"),
+                "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]},"
+                        + "\"annotations\":{\"io.kubernetes.cri.sandbox-id\":\"t1\"}}");
+        List<String> args = new ArrayList<>(List.of(
+                "-namespace",
+                "training",
+                "-address",
+                dir.resolve("c.sock").toString(),
+                "-publish-binary",
+                "/bin/true",
+                "-id",
+                "t1"));
+        args.addAll(List.of(tail));
+        return ShimFlags.parse(args);
     }
 
     /** What a serving shim runs, with no containerd and no VM. */

@@ -178,17 +178,7 @@ public final class ShimBench {
         Files.writeString(
                 bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
         drainLogFifo(bundle.resolve("log"));
-        ProcessBuilder pb = new ProcessBuilder(
-                        shim.toString(),
-                        "-namespace",
-                        "bench",
-                        "-address",
-                        containerd.socket().toString(),
-                        "-publish-binary",
-                        PrivateContainerd.PREFIX.resolve("containerd").toString(),
-                        "-id",
-                        id,
-                        "start")
+        ProcessBuilder pb = new ProcessBuilder(shimCommand(containerd, shim, id, "start"))
                 .directory(bundle.toFile())
                 .redirectErrorStream(true);
         pb.environment().put("TTRPC_ADDRESS", containerd.socket() + ".ttrpc");
@@ -266,18 +256,7 @@ public final class ShimBench {
     private static double[] deleteAction(
             PrivateContainerd containerd, Path shim, Path bundle, String id, Path classLogs) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(
-                        shim.toString(),
-                        "-namespace",
-                        "bench",
-                        "-address",
-                        containerd.socket().toString(),
-                        "-publish-binary",
-                        PrivateContainerd.PREFIX.resolve("containerd").toString(),
-                        "-id",
-                        id,
-                        "-bundle",
-                        bundle.toString(),
-                        "delete")
+                        shimCommand(containerd, shim, id, "-bundle", bundle.toString(), "delete"))
                 .directory(bundle.toFile())
                 .redirectErrorStream(true);
         if (classLogs != null) {
@@ -296,6 +275,22 @@ public final class ShimBench {
             throw new IllegalStateException(shim + " delete failed with " + p.exitValue());
         }
         return new double[] {seconds, classesIn(classLogs, p.pid())};
+    }
+
+    /** A shim binary's command line as containerd builds it for task {@code id}, {@code tail} last. */
+    private static List<String> shimCommand(PrivateContainerd containerd, Path shim, String id, String... tail) {
+        List<String> command = new ArrayList<>(List.of(
+                shim.toString(),
+                "-namespace",
+                "bench",
+                "-address",
+                containerd.socket().toString(),
+                "-publish-binary",
+                PrivateContainerd.PREFIX.resolve("containerd").toString(),
+                "-id",
+                id));
+        command.addAll(List.of(tail));
+        return command;
     }
 
     /** Lines of the class-load log of JVM {@code pid} (one a class loaded), -1 when none was kept. */

@@ -34,9 +34,9 @@ class ShimPortabilityTest {
         }
     }
 
-    /** Each of the two caches: the server's (every action but start) and start's own. */
+    /** Each of the three caches: the server's (every action but start and delete), start's and delete's own. */
     @ParameterizedTest
-    @ValueSource(strings = {"shim.aot", "start.aot"})
+    @ValueSource(strings = {"shim.aot", "start.aot", "delete.aot"})
     void theInstalledShimRunsOnAnOlderCpu(String cache) throws Exception {
         Path launcher = launcherOn(OLD_CPU, cache);
         Process p = new ProcessBuilder(launcher.toString(), "-v")
