@@ -109,6 +109,11 @@ final class ShimTraining {
                 dir.resolve("config.json"),
                 "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]},"
                         + "\"annotations\":{\"io.kubernetes.cri.sandbox-id\":\"t1\"}}");
+        return flags(dir, tail);
+    }
+
+    /** The flags containerd gives an action on task t1 whose bundle is {@code dir}, {@code tail} last. */
+    private static ShimFlags flags(Path dir, String... tail) {
         List<String> args = new ArrayList<>(List.of(
                 "-namespace",
                 "training",
@@ -128,15 +133,7 @@ final class ShimTraining {
         try {
             Files.writeString(
                     dir.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"]}}");
-            ShimFlags flags = ShimFlags.parse(List.of(
-                    "-namespace",
-                    "training",
-                    "-address",
-                    dir.resolve("c.sock").toString(),
-                    "-publish-binary",
-                    "/bin/true",
-                    "-id",
-                    "t1"));
+            ShimFlags flags = flags(dir);
             Path socket =
                     SocketAddress.socketPath(dir, flags.address(), flags.namespace(), GroupId.of(dir, flags.id()));
             serveOnce(dir, socket, RuntimeConfig.load(config).settings());
