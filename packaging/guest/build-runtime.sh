@@ -11,8 +11,8 @@ cache=${2:-/var/cache/jvmm/guest}
 jdk=$(find_jdk25)
 command -v mksquashfs >/dev/null || { echo "mksquashfs missing: run scripts/install-vm-deps.sh" >&2; exit 1; }
 
-# The agent's jar and its runtime dependencies, which are exactly what it loads (the POMs declare only
-# the Netty modules used, and no log4j-core or JSON).
+# The agent's jar and its runtime dependencies, which are exactly what it loads (no Netty: the agent
+# serves on the plain ttrpc server; no log4j-core or JSON).
 mapfile -t jars < <(ls "$target"/jvmm-guest-agent-*.jar "$target"/lib/*.jar | sort)
 modules=java.base,java.logging,jdk.jfr,jdk.unsupported
 hash=$( { "$jdk/bin/java" -version 2>&1; echo "$modules"; sha256sum "${jars[@]}" | cut -d' ' -f1; cat "$here/jvm.options" "$0"; } | sha256sum | cut -c1-16)

@@ -1,8 +1,12 @@
 package io.jvmm.guest;
 
 import io.jvmm.api.agent.AgentPorts;
+import io.jvmm.api.agent.v1.AgentProto;
 import io.jvmm.guest.sys.GuestSyscalls;
-import io.jvmm.ttrpc.TtrpcServer;
+import io.jvmm.sys.VsockListener;
+import io.jvmm.ttrpc.ServiceDefinition;
+import io.jvmm.ttrpc.plain.PlainServer;
+import io.jvmm.ttrpc.proto.Request;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import org.apache.logging.log4j.LogManager;
 
 /** The guest agent: the container supervisor inside the VM, serving the host over vsock. */
 public final class AgentMain {
@@ -28,18 +31,17 @@ public final class AgentMain {
     }
 
     /**
-     * Start-up is CPU-bound, and under TCG every instruction of it is emulated. Logging's and Netty's
-     * initialisation (about 0.4 and 0.5 s there) do not depend on the native calls this thread links
-     * first (another 0.5 s), so a second thread does them meanwhile (the guest has two vCPUs; measured:
-     * {@code main} 1.3 -> 1.0 s). The control server waits for them where it needs them: class
-     * initialisation and {@link TtrpcServer#warmUp()} are synchronised. A failure here is left for that
-     * use to report.
+     * Start-up is CPU-bound, and under TCG every instruction of it is emulated. Parsing the agent's
+     * protobuf descriptors (which the service definition needs) does not depend on the native calls this
+     * thread links first, so a second thread does it meanwhile (the guest has two vCPUs); class
+     * initialisation is synchronised, so the main thread waits for it where it needs it. A failure here
+     * is left for that use to report.
      */
     private static void warmUpInBackground() {
         Thread.ofPlatform().name("agent-warm-up").daemon(true).start(() -> {
             try {
-                LogManager.getLogger(AgentMain.class);
-                TtrpcServer.warmUp();
+                AgentProto.getDescriptor();
+                Request.getDefaultInstance();
             } catch (Throwable t) {
                 // reported where the agent uses them
             }
@@ -67,11 +69,13 @@ public final class AgentMain {
         long prepared = System.nanoTime();
         StdioServer.start(registry, stdio);
         AgentService service = new AgentService(registry, hostile);
-        TtrpcServer server =
-                TtrpcServer.builder().addService(service.definition()).bindVsock(control);
+        ServiceDefinition definition = service.definition();
+        // The plain server, not Netty's: ~480 fewer classes to load before the first answer.
+        PlainServer server =
+                PlainServer.serve(VsockListener.bind(control, 128), "vsock port " + control, List.of(definition));
         var serialPort = SerialAgentPort.find();
         if (serialPort.isPresent()) {
-            SerialAgentPort.serve(serialPort.get(), service.definition(), registry, control, stdio, hostile);
+            SerialAgentPort.serve(serialPort.get(), definition, registry, control, stdio, hostile);
         }
         if (!kernelArgs().contains("jvmm.ignore_power_button")) {
             PowerButton.watch(() -> service.powerOff(2000));
@@ -94,7 +98,7 @@ public final class AgentMain {
                 (System.nanoTime() - prepared) / 1_000_000);
         System.out.flush();
         if (Boolean.getBoolean("jvmm.agent.training")) {
-            Training.exercise(service.definition());
+            Training.exercise(definition);
             server.shutdown(Duration.ofSeconds(1));
             System.exit(0);
         }

@@ -4,8 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 
 /**
  * The guest's {@code init} starts the agent's JVM as soon as the runtime disk is mounted and meanwhile
@@ -16,7 +14,7 @@ import org.apache.logging.log4j.Logger;
  * wait is normally over before it begins.
  */
 final class DevicesReady {
-    private static final Logger LOG = LogManager.getLogger(DevicesReady.class);
+    private static final AgentLog LOG = AgentLog.of(DevicesReady.class);
     private static final long POLL_MS = 10;
 
     private DevicesReady() {}
@@ -42,9 +40,8 @@ final class DevicesReady {
         while (!Files.exists(marker.get())) {
             if (System.nanoTime() - deadline >= 0) {
                 LOG.warn(
-                        "init did not report the guest's devices ready ({}) within {} ms; going on without them",
-                        marker.get(),
-                        timeout.toMillis());
+                        "init did not report the guest's devices ready ({0}) within {1} ms; going on without them",
+                        marker.get(), timeout.toMillis());
                 break;
             }
             Thread.sleep(POLL_MS);

@@ -14,8 +14,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 import java.util.stream.Stream;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 import sun.misc.Signal;
 
 /**
@@ -34,7 +32,7 @@ import sun.misc.Signal;
  * the moment they exit, are never zombies that long.
  */
 final class OrphanReaper {
-    private static final Logger LOG = LogManager.getLogger(OrphanReaper.class);
+    private static final AgentLog LOG = AgentLog.of(OrphanReaper.class);
 
     private final Object lock;
     private final IntPredicate owned;
@@ -71,7 +69,7 @@ final class OrphanReaper {
                 } catch (InterruptedException e) {
                     return;
                 } catch (IOException | RuntimeException e) {
-                    LOG.debug("orphan sweep failed: {}", e.getMessage());
+                    LOG.debug("orphan sweep failed: {0}", e.getMessage());
                 }
             }
         });
@@ -83,7 +81,7 @@ final class OrphanReaper {
             Signal.handle(new Signal("CHLD"), sig -> action.run());
             return true;
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
-            LOG.debug("no SIGCHLD handler ({}): sweeping on a timer", e.getMessage());
+            LOG.debug("no SIGCHLD handler ({0}): sweeping on a timer", e.getMessage());
             return false;
         }
     }
@@ -113,11 +111,11 @@ final class OrphanReaper {
     private static boolean reap(int pid) {
         try {
             if (GuestSyscalls.reapIfExited(pid)) {
-                LOG.info("reaped orphan {}", pid);
+                LOG.info("reaped orphan {0}", pid);
                 return true;
             }
         } catch (IOException e) {
-            LOG.debug("orphan {} gone meanwhile: {}", pid, e.getMessage());
+            LOG.debug("orphan {0} gone meanwhile: {1}", pid, e.getMessage());
         }
         return false;
     }

@@ -2,13 +2,14 @@ package io.jvmm.guest;
 
 import io.jvmm.mux.StreamMux;
 import io.jvmm.ttrpc.ServiceDefinition;
-import io.jvmm.ttrpc.TtrpcServer;
+import io.jvmm.ttrpc.plain.PlainServer;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -59,7 +60,7 @@ final class SerialAgentPort {
         FileOutputStream pipe = new FileOutputStream(file.getFD());
         hostile.muxPipe(pipe);
         StreamMux mux = StreamMux.guest("agent-serial", new FileInputStream(file.getFD()), pipe);
-        TtrpcServer.builder().addService(service).serve(mux.listen(controlPort), "serial port " + device);
+        PlainServer.serve(mux.listen(controlPort), "serial port " + device, List.of(service));
         StdioServer.start(registry, mux.listen(stdioPort));
     }
 }

@@ -6,15 +6,13 @@ import io.jvmm.sys.VsockStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 
 /**
  * Accepts the host's stdio connections on the stdio port. Each starts with one line,
  * {@code <stdin|stdout|stderr> <container> <exec|->}, after which it carries that stream's raw bytes.
  */
 final class StdioServer {
-    private static final Logger LOG = LogManager.getLogger(StdioServer.class);
+    private static final AgentLog LOG = AgentLog.of(StdioServer.class);
     private static final int MAX_HEADER = 256;
 
     private final ContainerRegistry registry;
@@ -42,7 +40,7 @@ final class StdioServer {
             try {
                 stream = listener.acceptStream();
             } catch (IOException e) {
-                LOG.error("stdio accept failed: {}", e.getMessage());
+                LOG.error("stdio accept failed: {0}", e.getMessage());
                 return;
             }
             Thread.ofPlatform().name("stdio-attach").daemon(true).start(() -> attach(stream));
@@ -63,7 +61,7 @@ final class StdioServer {
                 default -> throw new IllegalArgumentException("unknown stdio stream " + header[0]);
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("refusing stdio connection: {}", e.getMessage());
+            LOG.warn("refusing stdio connection: {0}", e.getMessage());
             stream.close();
         }
     }

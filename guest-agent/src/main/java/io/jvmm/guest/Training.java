@@ -5,14 +5,15 @@ import io.jvmm.api.agent.v1.ContainerRef;
 import io.jvmm.api.agent.v1.PingRequest;
 import io.jvmm.api.agent.v1.PingResponse;
 import io.jvmm.api.agent.v1.StartContainerResponse;
-import io.jvmm.ttrpc.CallOptions;
+import io.jvmm.sys.UnixListener;
 import io.jvmm.ttrpc.ServiceDefinition;
-import io.jvmm.ttrpc.TtrpcClient;
 import io.jvmm.ttrpc.TtrpcException;
-import io.jvmm.ttrpc.TtrpcServer;
+import io.jvmm.ttrpc.plain.PlainClient;
+import io.jvmm.ttrpc.plain.PlainServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The AOT-cache training run (packaging/guest/build-runtime.sh, on the host): the agent starts as in
@@ -25,19 +26,19 @@ final class Training {
     static void exercise(ServiceDefinition service) throws Exception {
         Path dir = Files.createTempDirectory("jvmm-agent-training");
         Path socket = dir.resolve("t.sock");
-        try (TtrpcServer server = TtrpcServer.builder().addService(service).bind(socket);
-                TtrpcClient client = TtrpcClient.connect(socket)) {
-            CallOptions options = CallOptions.withTimeout(Duration.ofSeconds(10));
+        try (PlainServer server = PlainServer.serve(UnixListener.bind(socket, 4), "training", List.of(service));
+                PlainClient client = PlainClient.over(UnixListener.connect(socket))) {
+            Duration timeout = Duration.ofSeconds(10);
             for (int i = 0; i < 20; i++) {
                 client.unary(
-                        AgentPorts.SERVICE, "Ping", PingRequest.getDefaultInstance(), PingResponse.parser(), options);
+                        AgentPorts.SERVICE, "Ping", PingRequest.getDefaultInstance(), PingResponse.parser(), timeout);
                 try {
                     client.unary(
                             AgentPorts.SERVICE,
                             "StartContainer",
                             ContainerRef.newBuilder().setContainerId("none").build(),
                             StartContainerResponse.parser(),
-                            options);
+                            timeout);
                 } catch (TtrpcException expected) {
                     // the error path is part of what the cache should know
                 }

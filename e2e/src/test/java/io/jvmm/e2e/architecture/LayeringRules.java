@@ -3,6 +3,8 @@ package io.jvmm.e2e.architecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
@@ -73,6 +75,25 @@ final class LayeringRules {
                 .dependOnClassesThat()
                 .resideInAPackage("io.netty..")
                 .because("only the ttrpc module may use Netty (DEVELOPERS.md)");
+    }
+
+    /**
+     * The guest agent's start-up is emulated instruction by instruction under TCG, and every class it
+     * loads counts: it serves on the plain ttrpc server and logs through the JDK's System.Logger, so no
+     * class of Netty (nor a ttrpc class built on it) or of log4j is loaded in the guest (issue 24).
+     */
+    static ArchRule guestAgentStaysLean(String root) {
+        DescribedPredicate<JavaClass> builtOnNetty = DescribedPredicate.describe(
+                "are built on Netty",
+                c -> c.getDirectDependenciesFromSelf().stream()
+                        .anyMatch(d -> d.getTargetClass().getPackageName().startsWith("io.netty")));
+        return noClasses()
+                .that()
+                .resideInAPackage(root + ".guest..")
+                .should()
+                .dependOnClassesThat(
+                        builtOnNetty.or(JavaClass.Predicates.resideInAPackage("org.apache.logging.log4j..")))
+                .because("the guest agent's start-up loads neither Netty nor log4j (issue 24)");
     }
 
     /** The ttrpc module's framing and connections are its own: users see servers, clients, calls and statuses. */

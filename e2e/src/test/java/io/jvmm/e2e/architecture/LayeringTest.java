@@ -38,6 +38,23 @@ class LayeringTest {
     }
 
     @Test
+    void theGuestAgentLoadsNeitherNettyNorLog4j() {
+        LayeringRules.guestAgentStaysLean("io.jvmm").check(PRODUCTION);
+    }
+
+    @Test
+    void theRulesCatchAGuestClassBuiltOnNettyOrLog4j() {
+        EvaluationResult result =
+                LayeringRules.guestAgentStaysLean("archfixture").evaluate(FIXTURES);
+        String report = String.join("\n", result.getFailureReport().getDetails());
+        assertThat(report)
+                .contains("archfixture.guest.StartsHeavy")
+                .contains("archfixture.ttrpc.Wire")
+                .contains("org.apache.logging.log4j.LogManager")
+                .doesNotContain("archfixture.guest.Agent.");
+    }
+
+    @Test
     void onlyTheTtrpcModuleUsesItsTransport() {
         LayeringRules.ttrpcInternalsStayInside("io.jvmm").check(PRODUCTION);
     }

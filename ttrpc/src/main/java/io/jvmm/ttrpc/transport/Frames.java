@@ -4,9 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.MessageLite;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Status;
-import io.jvmm.ttrpc.Statuses;
 import io.jvmm.ttrpc.TtrpcException;
-import io.jvmm.ttrpc.proto.Response;
 import io.jvmm.ttrpc.wire.Frame;
 import io.jvmm.ttrpc.wire.MessageType;
 import io.jvmm.ttrpc.wire.WireLimits;
@@ -28,17 +26,7 @@ public final class Frames {
 
     /** A Response frame; a payload too large to send becomes a RESOURCE_EXHAUSTED status instead. */
     public static Frame response(int streamId, Status status, ByteString payload) {
-        Response response = Response.newBuilder()
-                .setStatus(Statuses.toProto(status))
-                .setPayload(payload)
-                .build();
-        if (response.getSerializedSize() > WireLimits.MAX_DATA_LENGTH) {
-            Status tooLarge =
-                    new Status(Code.RESOURCE_EXHAUSTED, WireLimits.oversizeMessage(response.getSerializedSize()));
-            response =
-                    Response.newBuilder().setStatus(Statuses.toProto(tooLarge)).build();
-        }
-        return of(streamId, MessageType.RESPONSE, (byte) 0, response);
+        return of(streamId, MessageType.RESPONSE, (byte) 0, Responses.of(status, payload));
     }
 
     public static void checkSize(int length) {

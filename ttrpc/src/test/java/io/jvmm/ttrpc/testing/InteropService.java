@@ -22,8 +22,31 @@ public final class InteropService {
 
     /** With {@code nonBlockingEcho}, Echo runs on the I/O thread ({@link io.jvmm.ttrpc.Dispatch#EVENT_LOOP}). */
     public static ServiceDefinition definition(boolean nonBlockingEcho) {
-        ServiceDefinition.Builder builder =
-                ServiceDefinition.builder(InteropProto.getDescriptor().findServiceByName("Echo"));
+        return unaryAndServerStreaming(
+                        ServiceDefinition.builder(InteropProto.getDescriptor().findServiceByName("Echo")),
+                        nonBlockingEcho)
+                .clientStreaming("Concat", StringValue.parser(), (ctx, in) -> {
+                    StringBuilder sb = new StringBuilder();
+                    for (Optional<StringValue> m = in.next(); m.isPresent(); m = in.next()) {
+                        sb.append(m.get().getValue());
+                    }
+                    return StringValue.of(sb.toString());
+                })
+                .bidiStreaming("Chat", StringValue.parser(), (ctx, in, out) -> {
+                    for (Optional<StringValue> m = in.next(); m.isPresent(); m = in.next()) {
+                        out.send(StringValue.of("echo:" + m.get().getValue()));
+                    }
+                })
+                .build();
+    }
+
+    /** The unary and server-streaming methods alone: what the plain server serves. */
+    public static ServiceDefinition withoutRequestStreams() {
+        return unaryAndServerStreaming(ServiceDefinition.builder(NAME), false).build();
+    }
+
+    private static ServiceDefinition.Builder unaryAndServerStreaming(
+            ServiceDefinition.Builder builder, boolean nonBlockingEcho) {
         if (nonBlockingEcho) {
             builder.unaryNonBlocking("Echo", BytesValue.parser(), (ctx, req) -> req);
         } else {
@@ -57,19 +80,6 @@ public final class InteropService {
                         out.send(StringValue.of(Long.toString(i)));
                     }
                     throw new TtrpcException(Code.ABORTED, "failed after " + req.getValue());
-                })
-                .clientStreaming("Concat", StringValue.parser(), (ctx, in) -> {
-                    StringBuilder sb = new StringBuilder();
-                    for (Optional<StringValue> m = in.next(); m.isPresent(); m = in.next()) {
-                        sb.append(m.get().getValue());
-                    }
-                    return StringValue.of(sb.toString());
-                })
-                .bidiStreaming("Chat", StringValue.parser(), (ctx, in, out) -> {
-                    for (Optional<StringValue> m = in.next(); m.isPresent(); m = in.next()) {
-                        out.send(StringValue.of("echo:" + m.get().getValue()));
-                    }
-                })
-                .build();
+                });
     }
 }
