@@ -1,7 +1,6 @@
 package io.jvmm.guest;
 
 import io.jvmm.api.agent.AgentPorts;
-import io.jvmm.api.agent.v1.AgentProto;
 import io.jvmm.guest.sys.GuestSyscalls;
 import io.jvmm.sys.VsockListener;
 import io.jvmm.ttrpc.ServiceDefinition;
@@ -40,7 +39,6 @@ public final class AgentMain {
     private static void warmUpInBackground() {
         Thread.ofPlatform().name("agent-warm-up").daemon(true).start(() -> {
             try {
-                AgentProto.getDescriptor();
                 Request.getDefaultInstance();
             } catch (Throwable t) {
                 // reported where the agent uses them
