@@ -10,16 +10,11 @@ import java.nio.file.attribute.PosixFilePermissions;
  * A listening AF_UNIX stream socket through libc, for servers that take fds rather than NIO channels
  * (the plain ttrpc server). The socket file is its owner's alone and is removed on {@link #close()}.
  */
-public final class UnixListener implements FdAcceptor {
-    private static final int SOCK_STREAM = 1;
-    private static final int SOCK_CLOEXEC = 0x80000;
-
-    private final int fd;
+public final class UnixListener extends ListeningSocket {
     private final Path path;
-    private volatile boolean closed;
 
     private UnixListener(int fd, Path path) {
-        this.fd = fd;
+        super(fd);
         this.path = path;
     }
 
@@ -42,29 +37,13 @@ public final class UnixListener implements FdAcceptor {
         return path;
     }
 
+    /** Removes the socket's file, once. */
     @Override
-    public int accept() throws IOException {
-        if (closed) {
-            throw new IOException("listener closed");
-        }
-        return Libc.accept(fd, SOCK_CLOEXEC);
-    }
-
-    @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            try {
-                Libc.shutdown(fd, 2); // wakes a thread blocked in accept
-            } catch (IOException e) {
-                // not connected: nothing to wake
-            }
-            Libc.close(fd);
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException e) {
-                // the directory is gone or not ours any more: nothing left to remove
-            }
+    void afterClose() {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            // the directory is gone or not ours any more: nothing left to remove
         }
     }
 

@@ -4,16 +4,11 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 
 /** A listening AF_VSOCK socket; {@link #accept()} blocks and returns the new connection's fd. */
-public final class VsockListener implements FdAcceptor {
-    private static final int SOCK_STREAM = 1;
-    private static final int SOCK_CLOEXEC = 0x80000;
-
-    private final int fd;
+public final class VsockListener extends ListeningSocket {
     private final int port;
-    private volatile boolean closed;
 
     private VsockListener(int fd, int port) {
-        this.fd = fd;
+        super(fd);
         this.port = port;
     }
 
@@ -31,28 +26,6 @@ public final class VsockListener implements FdAcceptor {
 
     public int port() {
         return port;
-    }
-
-    /** Blocks until a peer connects; the returned fd is blocking and close-on-exec. */
-    @Override
-    public int accept() throws IOException {
-        if (closed) {
-            throw new IOException("listener closed");
-        }
-        return Libc.accept(fd, SOCK_CLOEXEC);
-    }
-
-    @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            try {
-                Libc.shutdown(fd, 2); // wakes a thread blocked in accept
-            } catch (IOException e) {
-                // not connected: nothing to wake
-            }
-            Libc.close(fd);
-        }
     }
 
     /** Connects to a vsock address (from a guest, usually {@link VsockAddress#CID_HOST}). */

@@ -19,6 +19,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,6 +47,20 @@ public abstract class ServerProtocolContract {
         int activeCalls();
 
         void shutdown(Duration grace);
+
+        static Served of(IntSupplier activeCalls, Consumer<Duration> shutdown) {
+            return new Served() {
+                @Override
+                public int activeCalls() {
+                    return activeCalls.getAsInt();
+                }
+
+                @Override
+                public void shutdown(Duration grace) {
+                    shutdown.accept(grace);
+                }
+            };
+        }
     }
 
     private Served server;

@@ -10,7 +10,6 @@ import io.jvmm.ttrpc.testing.RawConnection;
 import io.jvmm.ttrpc.testing.RawConnection.RawFrame;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** The protocol contract for the Netty server, and what only it serves: methods that stream requests. */
@@ -19,17 +18,7 @@ class ServerProtocolTest extends ServerProtocolContract {
     protected Served serve(Path socket, ServiceDefinition service) throws IOException {
         TtrpcServer server =
                 TtrpcServer.builder().addService(InteropService.definition()).bind(socket);
-        return new Served() {
-            @Override
-            public int activeCalls() {
-                return server.activeCalls();
-            }
-
-            @Override
-            public void shutdown(Duration grace) {
-                server.shutdown(grace);
-            }
-        };
+        return Served.of(server::activeCalls, server::shutdown);
     }
 
     @Test

@@ -1,9 +1,7 @@
 package io.jvmm.ttrpc.plain;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import io.jvmm.ttrpc.CallContext;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Metadata;
 import io.jvmm.ttrpc.MethodDefinition;
@@ -12,13 +10,10 @@ import io.jvmm.ttrpc.ResponseSink;
 import io.jvmm.ttrpc.Status;
 import io.jvmm.ttrpc.Statuses;
 import io.jvmm.ttrpc.TtrpcException;
+import io.jvmm.ttrpc.transport.ServerCallContext;
 import io.jvmm.ttrpc.wire.Flags;
 import io.jvmm.ttrpc.wire.MessageType;
 import io.jvmm.ttrpc.wire.WireLimits;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Future;
 
 /**
@@ -26,20 +21,14 @@ import java.util.concurrent.Future;
  * an empty closing Data frame. It ends exactly once: by its handler, its deadline, the server's shutdown
  * or the connection closing; then it removes itself from its connection.
  */
-final class PlainCall<Req extends Message, Resp extends Message> implements CallContext {
+final class PlainCall<Req extends Message, Resp extends Message> extends ServerCallContext<Req, Resp> {
     private static final byte[] NOTHING = new byte[0];
 
     private final PlainConnection connection;
     private final int streamId;
-    private final String service;
-    private final MethodDefinition<Req, Resp> method;
-    private final Metadata metadata;
-    private final long deadlineNanos;
     private final Object sendLock = new Object();
-    private final List<Runnable> cancelListeners = new ArrayList<>();
 
     private boolean finished; // guarded by sendLock
-    private volatile Status cancelStatus;
     private volatile Thread handlerThread;
     private volatile Future<?> deadlineTimer;
 
@@ -50,20 +39,13 @@ final class PlainCall<Req extends Message, Resp extends Message> implements Call
             MethodDefinition<Req, Resp> method,
             Metadata metadata,
             long timeoutNanos) {
+        super(service, method, metadata, timeoutNanos);
         this.connection = connection;
         this.streamId = streamId;
-        this.service = service;
-        this.method = method;
-        this.metadata = metadata;
-        this.deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
     }
 
     int streamId() {
         return streamId;
-    }
-
-    long deadlineNanos() {
-        return deadlineNanos;
     }
 
     /** The timer that cancels the call at its deadline; stopped when the call ends first. */
@@ -87,10 +69,10 @@ final class PlainCall<Req extends Message, Resp extends Message> implements Call
     void run(ByteString requestPayload) {
         handlerThread = Thread.currentThread();
         try {
-            if (cancelStatus != null) {
+            if (cancelStatus() != null) {
                 return;
             }
-            switch (method.handler()) {
+            switch (definition().handler()) {
                 case MethodHandler.Unary<Req, Resp> h -> {
                     Resp response = h.invoke(this, parse(requestPayload));
                     if (response == null) {
@@ -103,23 +85,15 @@ final class PlainCall<Req extends Message, Resp extends Message> implements Call
                     finish(MessageType.DATA, (byte) (Flags.REMOTE_CLOSED | Flags.NO_DATA), NOTHING);
                 }
                 // PlainServer refuses services with methods that stream requests.
-                case MethodHandler.ClientStreaming<Req, Resp> h -> throw new IllegalStateException(method.name());
-                case MethodHandler.BidiStreaming<Req, Resp> h -> throw new IllegalStateException(method.name());
+                case MethodHandler.ClientStreaming<Req, Resp> h -> throw new IllegalStateException(method());
+                case MethodHandler.BidiStreaming<Req, Resp> h -> throw new IllegalStateException(method());
             }
         } catch (Throwable t) {
-            Status status = cancelStatus != null ? cancelStatus : Statuses.fromThrowable(t);
+            Status status = cancelStatus() != null ? cancelStatus() : Statuses.fromThrowable(t);
             finish(MessageType.RESPONSE, (byte) 0, connection.response(status, ByteString.EMPTY));
         } finally {
             handlerThread = null;
             Thread.interrupted(); // a cancel may have interrupted us after the handler returned
-        }
-    }
-
-    private Req parse(ByteString payload) {
-        try {
-            return method.requestParser().parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
-            throw new TtrpcException(Code.INVALID_ARGUMENT, "ttrpc: error unmarshalling payload: " + e.getMessage());
         }
     }
 
@@ -131,7 +105,7 @@ final class PlainCall<Req extends Message, Resp extends Message> implements Call
         }
         synchronized (sendLock) {
             if (finished) {
-                Status status = cancelStatus;
+                Status status = cancelStatus();
                 throw new TtrpcException(
                         status != null ? status : new Status(Code.FAILED_PRECONDITION, "ttrpc: stream closed"));
             }
@@ -161,7 +135,7 @@ final class PlainCall<Req extends Message, Resp extends Message> implements Call
             if (finished) {
                 return;
             }
-            cancelStatus = status;
+            markCancelled(status);
             finished = true;
             if (notifyPeer) {
                 connection.write(
@@ -174,64 +148,11 @@ final class PlainCall<Req extends Message, Resp extends Message> implements Call
         if (thread != null) {
             thread.interrupt();
         }
-        List<Runnable> listeners;
-        synchronized (cancelListeners) {
-            listeners = List.copyOf(cancelListeners);
-        }
-        listeners.forEach(PlainCall::runQuietly);
-    }
-
-    private static void runQuietly(Runnable action) {
-        try {
-            action.run();
-        } catch (RuntimeException e) {
-            PlainServer.log().log(System.Logger.Level.WARNING, "cancel listener failed", e);
-        }
+        runCancelListeners();
     }
 
     @Override
-    public String service() {
-        return service;
-    }
-
-    @Override
-    public String method() {
-        return method.name();
-    }
-
-    @Override
-    public Metadata metadata() {
-        return metadata;
-    }
-
-    @Override
-    public Optional<Duration> timeRemaining() {
-        return deadlineNanos == 0
-                ? Optional.empty()
-                : Optional.of(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())));
-    }
-
-    @Override
-    public boolean isCancelled() {
-        return cancelStatus != null;
-    }
-
-    @Override
-    public void checkCancelled() {
-        Status status = cancelStatus;
-        if (status != null) {
-            throw new TtrpcException(status);
-        }
-    }
-
-    @Override
-    public void onCancel(Runnable action) {
-        synchronized (cancelListeners) {
-            if (cancelStatus == null) {
-                cancelListeners.add(action);
-                return;
-            }
-        }
-        runQuietly(action);
+    protected void cancelListenerFailed(RuntimeException e) {
+        PlainServer.log().log(System.Logger.Level.WARNING, "cancel listener failed", e);
     }
 }

@@ -1,21 +1,21 @@
 package io.jvmm.ttrpc.plain;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.jvmm.sys.VsockStream;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Metadata;
 import io.jvmm.ttrpc.MethodDefinition;
-import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.Status;
 import io.jvmm.ttrpc.proto.Request;
+import io.jvmm.ttrpc.transport.RequestChecks;
 import io.jvmm.ttrpc.transport.Responses;
 import io.jvmm.ttrpc.wire.MessageType;
 import io.jvmm.ttrpc.wire.OversizedFrame;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,12 +32,13 @@ final class PlainConnection {
     private final VsockStream stream;
     private final FrameWriter writer;
     private final Map<Integer, PlainCall<?, ?>> calls = new ConcurrentHashMap<>();
-    private long lastStreamId;
+    private final RequestChecks checks;
 
     PlainConnection(PlainServer server, VsockStream stream) {
         this.server = server;
         this.stream = stream;
         this.writer = new FrameWriter(stream.outputStream());
+        this.checks = new RequestChecks(server.services());
     }
 
     int activeCalls() {
@@ -87,39 +88,14 @@ final class PlainConnection {
     }
 
     private void onRequest(PlainFrame frame) {
-        long id = frame.streamIdUnsigned();
-        if (id <= lastStreamId) {
-            sendStatus(
-                    frame.streamId(),
-                    new Status(Code.INVALID_ARGUMENT, "StreamID cannot be re-used and must increment"));
-            return;
+        switch (checks.check(frame.streamId(), ByteBuffer.wrap(frame.data()), server.draining())) {
+            case RequestChecks.Refused r -> sendStatus(frame.streamId(), r.status());
+            case RequestChecks.Accepted a -> {
+                PlainCall<?, ?> call = newCall(frame.streamId(), a.request(), a.method());
+                calls.put(frame.streamId(), call);
+                server.start(call, a.request().getPayload());
+            }
         }
-        lastStreamId = id;
-        Request request;
-        try {
-            request = Request.parseFrom(frame.data());
-        } catch (InvalidProtocolBufferException e) {
-            sendStatus(
-                    frame.streamId(), new Status(Code.INVALID_ARGUMENT, "unmarshal request error: " + e.getMessage()));
-            return;
-        }
-        if (server.draining()) {
-            sendStatus(frame.streamId(), new Status(Code.UNAVAILABLE, "ttrpc: server shutting down"));
-            return;
-        }
-        ServiceDefinition service = server.service(request.getService());
-        if (service == null) {
-            sendStatus(frame.streamId(), new Status(Code.UNIMPLEMENTED, "service " + request.getService()));
-            return;
-        }
-        MethodDefinition<?, ?> method = service.method(request.getMethod()).orElse(null);
-        if (method == null) {
-            sendStatus(frame.streamId(), new Status(Code.UNIMPLEMENTED, "method " + request.getMethod()));
-            return;
-        }
-        PlainCall<?, ?> call = newCall(frame.streamId(), request, method);
-        calls.put(frame.streamId(), call);
-        server.start(call, request.getPayload());
     }
 
     private <Q extends Message, R extends Message> PlainCall<Q, R> newCall(

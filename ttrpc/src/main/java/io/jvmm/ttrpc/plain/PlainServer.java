@@ -99,8 +99,8 @@ public final class PlainServer implements AutoCloseable {
         return draining;
     }
 
-    ServiceDefinition service(String name) {
-        return services.get(name);
+    Map<String, ServiceDefinition> services() {
+        return services;
     }
 
     /** Runs {@code call} on a thread of its own, its deadline armed first. */

@@ -1,9 +1,7 @@
 package io.jvmm.ttrpc.transport;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import io.jvmm.ttrpc.CallContext;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Dispatch;
 import io.jvmm.ttrpc.Metadata;
@@ -17,9 +15,6 @@ import io.jvmm.ttrpc.TtrpcException;
 import io.jvmm.ttrpc.wire.Flags;
 import io.jvmm.ttrpc.wire.Frame;
 import io.jvmm.ttrpc.wire.MessageType;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -31,21 +26,15 @@ import org.apache.logging.log4j.Logger;
  * The call ends exactly once — by the handler returning or failing, by its deadline, or by the
  * connection going away — and removes itself from its connection then.
  */
-final class ServerCall<Req extends Message, Resp extends Message> implements CallContext {
+final class ServerCall<Req extends Message, Resp extends Message> extends ServerCallContext<Req, Resp> {
     private static final Logger LOG = LogManager.getLogger(ServerCall.class);
 
     private final ServerConnection connection;
     private final int streamId;
-    private final String service;
-    private final MethodDefinition<Req, Resp> method;
-    private final Metadata metadata;
-    private final long deadlineNanos;
     private final StreamInbox inbox;
     private final Object sendLock = new Object();
-    private final List<Runnable> cancelListeners = new ArrayList<>();
 
     private volatile boolean finished;
-    private volatile Status cancelStatus;
     private volatile Thread handlerThread;
     private ScheduledFuture<?> deadlineTimer;
 
@@ -56,12 +45,9 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
             MethodDefinition<Req, Resp> method,
             Metadata metadata,
             long timeoutNanos) {
+        super(service, method, metadata, timeoutNanos);
         this.connection = connection;
         this.streamId = streamId;
-        this.service = service;
-        this.method = method;
-        this.metadata = metadata;
-        this.deadlineNanos = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         this.inbox = method.kind().clientStreams() ? new StreamInbox(connection.flowControl()) : null;
     }
 
@@ -75,8 +61,8 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
 
     /** Event loop: arms the deadline, queues the first message, hands the call to a handler thread. */
     void start(ByteString requestPayload) {
-        if (deadlineNanos != 0) {
-            long delay = deadlineNanos - System.nanoTime();
+        if (deadlineNanos() != 0) {
+            long delay = deadlineNanos() - System.nanoTime();
             deadlineTimer = connection
                     .channel()
                     .eventLoop()
@@ -91,7 +77,7 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
         if (inbox != null && !requestPayload.isEmpty()) {
             inbox.offerMessage(requestPayload);
         }
-        if (method.dispatch() == Dispatch.EVENT_LOOP) {
+        if (definition().dispatch() == Dispatch.EVENT_LOOP) {
             run(requestPayload);
         } else {
             connection.executor().execute(() -> run(requestPayload));
@@ -115,12 +101,12 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
 
     private void run(ByteString requestPayload) {
         // An event-loop handler is never interrupted: the interrupt would hit the I/O thread.
-        handlerThread = method.dispatch() == Dispatch.WORKER ? Thread.currentThread() : null;
+        handlerThread = definition().dispatch() == Dispatch.WORKER ? Thread.currentThread() : null;
         try {
-            if (cancelStatus != null) {
+            if (cancelStatus() != null) {
                 return;
             }
-            switch (method.handler()) {
+            switch (definition().handler()) {
                 case MethodHandler.Unary<Req, Resp> h -> finishWithResponse(h.invoke(this, parse(requestPayload)));
                 case MethodHandler.ServerStreaming<Req, Resp> h -> {
                     h.invoke(this, parse(requestPayload), sink());
@@ -133,9 +119,9 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
                 }
             }
         } catch (Throwable t) {
-            Status status = cancelStatus != null ? cancelStatus : Statuses.fromThrowable(t);
+            Status status = cancelStatus() != null ? cancelStatus() : Statuses.fromThrowable(t);
             if (status.code() == Code.UNKNOWN || status.code() == Code.INTERNAL) {
-                LOG.debug("{}/{} failed", service, method.name(), t);
+                LOG.debug("{}/{} failed", service(), definition().name(), t);
             }
             finish(Frames.response(streamId, status, ByteString.EMPTY));
         } finally {
@@ -143,14 +129,6 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
                 handlerThread = null;
                 Thread.interrupted(); // a cancel may have interrupted us; do not leak it into the pool
             }
-        }
-    }
-
-    private Req parse(ByteString payload) {
-        try {
-            return method.requestParser().parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
-            throw new TtrpcException(Code.INVALID_ARGUMENT, "ttrpc: error unmarshalling payload: " + e.getMessage());
         }
     }
 
@@ -188,7 +166,7 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
             if (finished) {
                 return;
             }
-            cancelStatus = status;
+            markCancelled(status);
             finished = true;
             if (notifyPeer) {
                 connection.write(Frames.response(streamId, status, ByteString.EMPTY));
@@ -199,11 +177,7 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
         if (thread != null) {
             thread.interrupt();
         }
-        List<Runnable> listeners;
-        synchronized (cancelListeners) {
-            listeners = List.copyOf(cancelListeners);
-        }
-        listeners.forEach(ServerCall::runQuietly);
+        runCancelListeners();
     }
 
     private void cleanUp() {
@@ -211,13 +185,13 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
             deadlineTimer.cancel(false);
         }
         if (inbox != null) {
-            inbox.fail(cancelStatus != null ? cancelStatus : new Status(Code.CANCELLED, "call finished"));
+            inbox.fail(cancelStatus() != null ? cancelStatus() : new Status(Code.CANCELLED, "call finished"));
         }
         connection.callFinished(this);
     }
 
     private RequestStream<Req> requestStream() {
-        return () -> switch (inbox.take(deadlineNanos, () -> cancelStatus)) {
+        return () -> switch (inbox.take(deadlineNanos(), this::cancelStatus)) {
             case StreamInbox.Item.Message m -> Optional.of(parse(m.bytes()));
             case StreamInbox.Item.End e -> Optional.empty();
             case StreamInbox.Item.Failure f -> throw new TtrpcException(f.status());
@@ -228,12 +202,12 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
         return message -> {
             ByteString bytes = message.toByteString();
             Frames.checkSize(bytes.size());
-            connection.gate().awaitWritable(deadlineNanos, () -> cancelStatus);
+            connection.gate().awaitWritable(deadlineNanos(), this::cancelStatus);
             synchronized (sendLock) {
                 if (finished) {
                     throw new TtrpcException(
-                            cancelStatus != null
-                                    ? cancelStatus
+                            cancelStatus() != null
+                                    ? cancelStatus()
                                     : new Status(Code.FAILED_PRECONDITION, "ttrpc: stream closed"));
                 }
                 connection.write(Frames.data(streamId, (byte) 0, bytes));
@@ -241,57 +215,8 @@ final class ServerCall<Req extends Message, Resp extends Message> implements Cal
         };
     }
 
-    private static void runQuietly(Runnable r) {
-        try {
-            r.run();
-        } catch (RuntimeException e) {
-            LOG.warn("cancel listener failed", e);
-        }
-    }
-
     @Override
-    public String service() {
-        return service;
-    }
-
-    @Override
-    public String method() {
-        return method.name();
-    }
-
-    @Override
-    public Metadata metadata() {
-        return metadata;
-    }
-
-    @Override
-    public Optional<Duration> timeRemaining() {
-        return deadlineNanos == 0
-                ? Optional.empty()
-                : Optional.of(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())));
-    }
-
-    @Override
-    public boolean isCancelled() {
-        return cancelStatus != null;
-    }
-
-    @Override
-    public void checkCancelled() {
-        Status status = cancelStatus;
-        if (status != null) {
-            throw new TtrpcException(status);
-        }
-    }
-
-    @Override
-    public void onCancel(Runnable action) {
-        synchronized (cancelListeners) {
-            if (cancelStatus == null) {
-                cancelListeners.add(action);
-                return;
-            }
-        }
-        runQuietly(action);
+    protected void cancelListenerFailed(RuntimeException e) {
+        LOG.warn("cancel listener failed", e);
     }
 }

@@ -1,12 +1,10 @@
 package io.jvmm.ttrpc.transport;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Metadata;
 import io.jvmm.ttrpc.MethodDefinition;
-import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.Status;
 import io.jvmm.ttrpc.proto.Request;
 import io.jvmm.ttrpc.wire.Frame;
@@ -37,10 +35,11 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private InboundFlowControl flowControl;
     private WritabilityGate gate;
-    private long lastStreamId;
+    private final RequestChecks checks;
 
     public ServerConnection(ServerRuntime runtime) {
         this.runtime = runtime;
+        this.checks = new RequestChecks(runtime.services());
     }
 
     Channel channel() {
@@ -130,43 +129,14 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void onRequest(Frame frame) {
-        long id = frame.streamIdUnsigned();
-        if (id <= lastStreamId) {
-            sendStatus(
-                    frame.streamId(),
-                    new Status(Code.INVALID_ARGUMENT, "StreamID cannot be re-used and must increment"));
-            return;
+        switch (checks.check(frame.streamId(), frame.content().nioBuffer(), runtime.draining())) {
+            case RequestChecks.Refused r -> sendStatus(frame.streamId(), r.status());
+            case RequestChecks.Accepted a -> {
+                ServerCall<?, ?> call = newCall(frame.streamId(), a.request(), a.method());
+                calls.put(frame.streamId(), call);
+                call.start(a.request().getPayload());
+            }
         }
-        lastStreamId = id;
-        Request request;
-        try {
-            request = Request.parseFrom(frame.content().nioBuffer());
-        } catch (InvalidProtocolBufferException e) {
-            sendStatus(
-                    frame.streamId(), new Status(Code.INVALID_ARGUMENT, "unmarshal request error: " + e.getMessage()));
-            return;
-        }
-        if (runtime.draining()) {
-            sendStatus(frame.streamId(), new Status(Code.UNAVAILABLE, "ttrpc: server shutting down"));
-            return;
-        }
-        startCall(frame.streamId(), request);
-    }
-
-    private void startCall(int streamId, Request request) {
-        ServiceDefinition service = runtime.services().get(request.getService());
-        if (service == null) {
-            sendStatus(streamId, new Status(Code.UNIMPLEMENTED, "service " + request.getService()));
-            return;
-        }
-        MethodDefinition<?, ?> method = service.method(request.getMethod()).orElse(null);
-        if (method == null) {
-            sendStatus(streamId, new Status(Code.UNIMPLEMENTED, "method " + request.getMethod()));
-            return;
-        }
-        ServerCall<?, ?> call = newCall(streamId, request, method);
-        calls.put(streamId, call);
-        call.start(request.getPayload());
     }
 
     private <Q extends Message, R extends Message> ServerCall<Q, R> newCall(

@@ -5,7 +5,6 @@ import io.jvmm.ttrpc.ServerProtocolContract;
 import io.jvmm.ttrpc.ServiceDefinition;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /** The plain server answers broken and hostile input exactly as the Netty server does. */
@@ -13,16 +12,6 @@ class PlainServerProtocolTest extends ServerProtocolContract {
     @Override
     protected Served serve(Path socket, ServiceDefinition service) throws IOException {
         PlainServer server = PlainServer.serve(UnixListener.bind(socket, 16), "test", List.of(service));
-        return new Served() {
-            @Override
-            public int activeCalls() {
-                return server.activeCalls();
-            }
-
-            @Override
-            public void shutdown(Duration grace) {
-                server.shutdown(grace);
-            }
-        };
+        return Served.of(server::activeCalls, server::shutdown);
     }
 }
