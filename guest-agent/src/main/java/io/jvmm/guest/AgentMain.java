@@ -7,6 +7,7 @@ import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.plain.PlainServer;
 import io.jvmm.ttrpc.proto.Request;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,6 +45,32 @@ public final class AgentMain {
                 // reported where the agent uses them
             }
         });
+    }
+
+    /** The guest kernel's uptime, for the start-up time-line (kernel and init before the JVM, the JVM, main). */
+    private static String guestUptime() {
+        try {
+            return Files.readString(Path.of("/proc/uptime")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    /**
+     * With {@code jvmm.jvm_classes} on the kernel command line, init logs the JVM's class loading to the
+     * file this property names (scripts/bench-vm.sh counts the classes loaded before the first answer).
+     */
+    private static String classesLoaded() {
+        String log = System.getProperty("jvmm.agent.classLog");
+        if (log == null) {
+            return "";
+        }
+        try (var lines = Files.lines(Path.of(log))) {
+            return ", classes loaded "
+                    + lines.filter(l -> l.contains("class,load")).count();
+        } catch (IOException | UncheckedIOException e) {
+            return ", classes loaded ?";
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -85,7 +112,8 @@ public final class AgentMain {
                 .orElse(-1L);
         System.out.printf(
                 "jvmm-agent %s " + AgentPorts.READY_ANNOUNCEMENT
-                        + " %d/%d: JVM up %d ms, main %d ms (setup %d ms, of which waiting for devices %d ms; servers %d ms)%n",
+                        + " %d/%d: JVM up %d ms, main %d ms (setup %d ms, of which waiting for devices %d ms; servers %d ms);"
+                        + " guest up %s s%s%n",
                 AgentService.VERSION,
                 control,
                 stdio,
@@ -93,7 +121,9 @@ public final class AgentMain {
                 (System.nanoTime() - start) / 1_000_000,
                 (prepared - start) / 1_000_000,
                 devicesWait.toMillis(),
-                (System.nanoTime() - prepared) / 1_000_000);
+                (System.nanoTime() - prepared) / 1_000_000,
+                guestUptime(),
+                classesLoaded());
         System.out.flush();
         if (Boolean.getBoolean("jvmm.agent.training")) {
             Training.exercise(definition);
