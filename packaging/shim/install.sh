@@ -97,6 +97,8 @@ printf -- '-cp\n"%s"\n' "$classpath" > "$lib/classpath.args"
 cat > "$launcher.tmp" <<LAUNCHER
 #!/bin/sh
 # containerd-shim-jvmm-v2, installed by jvmm's packaging/shim/install.sh
+# What the shim and its VM's processes create is theirs alone (the server checks, without a system call).
+umask 077
 JVMM_SHIM_BINARY="\$0"
 JVMM_CONFIG="\${JVMM_CONFIG:-$config}"
 export JVMM_SHIM_BINARY JVMM_CONFIG

@@ -3,8 +3,7 @@ package io.jvmm.shim;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.events.EventPublisher;
-import io.jvmm.sys.Libc;
-import io.jvmm.sys.Syscall;
+import io.jvmm.sys.Umask;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.SandboxSettings;
@@ -50,8 +49,9 @@ final class ShimServer {
     }
 
     void serve() throws IOException, InterruptedException {
-        // Whatever this shim and its VM's processes create (state, sockets, consoles, logs) is theirs alone.
-        Libc.call(Syscall.UMASK, 077);
+        // Whatever this shim and its VM's processes create (state, sockets, consoles, logs) is theirs alone. The
+        // installed launcher sets this mask already, which spares the first answer an FFM downcall's linking.
+        Umask.ensure(077);
         String group = GroupId.of(bundle, flags.id());
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
         TaskService tasks =
