@@ -3,6 +3,7 @@ package io.jvmm.shim;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.events.EventPublisher;
+import io.jvmm.shim.logging.LogfmtProvider;
 import io.jvmm.sys.Umask;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.pod.SandboxService;
@@ -53,6 +54,8 @@ final class ShimServer {
         // installed launcher sets this mask already, which spares the first answer an FFM downcall's linking.
         Umask.ensure(077);
         String group = GroupId.of(bundle, flags.id());
+        // Every line from here on names the sandbox: containerd's log mixes the lines of all its shims.
+        System.setProperty(LogfmtProvider.SANDBOX_PROPERTY, group);
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
         TaskService tasks =
                 new TaskService(flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group), events);

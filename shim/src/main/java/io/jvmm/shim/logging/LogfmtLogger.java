@@ -1,6 +1,5 @@
 package io.jvmm.shim.logging;
 
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
@@ -14,8 +13,8 @@ import org.apache.logging.log4j.spi.AbstractLogger;
 
 /**
  * A log4j2 logger that writes one logfmt line per event to the process's current stderr, the form
- * containerd's own log has ({@code time="…" level=info msg="…" logger=ShimServer runtime=…}); a
- * throwable's stack trace follows its line. Every isEnabled overload asks one question: is the event's
+ * containerd's own log has ({@code time="…" level=info msg="…" logger=ShimServer runtime=…
+ * sandbox="…"}); a throwable's stack trace is the line's {@code error} value. Every isEnabled overload asks one question: is the event's
  * level at least as severe as the threshold.
  */
 final class LogfmtLogger extends AbstractLogger {
@@ -42,23 +41,52 @@ final class LogfmtLogger extends AbstractLogger {
 
     @Override
     public void logMessage(String fqcn, Level level, Marker marker, Message message, Throwable t) {
-        String line = format(Instant.now(), level, message.getFormattedMessage(), shortName);
         Throwable thrown = t != null ? t : message.getThrowable();
-        PrintStream err = System.err;
-        if (thrown == null) {
-            err.println(line);
-            return;
+        String trace = null;
+        if (thrown != null) {
+            StringWriter text = new StringWriter();
+            thrown.printStackTrace(new PrintWriter(text));
+            trace = text.toString().strip();
         }
-        StringWriter trace = new StringWriter();
-        thrown.printStackTrace(new PrintWriter(trace));
-        err.print(line + System.lineSeparator() + trace);
-        err.flush();
+        System.err.println(format(
+                Instant.now(),
+                level,
+                message.getFormattedMessage(),
+                shortName,
+                System.getProperty(LogfmtProvider.SANDBOX_PROPERTY),
+                trace));
     }
 
     /** One event as a logfmt line (no line separator). */
     static String format(Instant time, Level level, String message, String logger) {
-        return "time=\"" + TIME.format(time) + "\" level=" + level.name().toLowerCase(Locale.ROOT) + " msg=\""
-                + escape(message) + "\" logger=" + logger + " runtime=io.containerd.jvmm.v2";
+        return format(time, level, message, logger, null, null);
+    }
+
+    /**
+     * One event as one logfmt line: the sandbox (pod) this shim serves once it is known, and a throwable's
+     * stack trace as one escaped {@code error} value, so that containerd's log, which mixes every shim's
+     * lines, keeps each record on one line and names its pod.
+     */
+    static String format(Instant time, Level level, String message, String logger, String sandbox, String error) {
+        StringBuilder line = new StringBuilder(160)
+                .append("time=\"")
+                .append(TIME.format(time))
+                .append("\" level=")
+                .append(level.name().toLowerCase(Locale.ROOT))
+                .append(" msg=\"")
+                .append(escape(message))
+                .append("\" logger=")
+                .append(logger)
+                .append(" runtime=io.containerd.jvmm.v2");
+        field(line, "sandbox", sandbox);
+        field(line, "error", error);
+        return line.toString();
+    }
+
+    private static void field(StringBuilder line, String key, String value) {
+        if (value != null && !value.isEmpty()) {
+            line.append(' ').append(key).append("=\"").append(escape(value)).append('"');
+        }
     }
 
     /** JSON string escaping: quotes, backslashes and control characters, so a line stays one line. */

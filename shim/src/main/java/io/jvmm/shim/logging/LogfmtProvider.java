@@ -15,6 +15,8 @@ import org.apache.logging.log4j.spi.Provider;
 public final class LogfmtProvider extends Provider {
     /** The system property holding the threshold (a log4j level name); warn when unset. */
     public static final String LEVEL_PROPERTY = "jvmm.log.level";
+    /** The system property naming the sandbox (pod) this shim serves, on every line once set. */
+    public static final String SANDBOX_PROPERTY = "jvmm.log.sandbox";
 
     public LogfmtProvider() {
         super(15, CURRENT_VERSION, Factory.class);

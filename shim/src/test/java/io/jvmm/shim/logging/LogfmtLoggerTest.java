@@ -31,7 +31,7 @@ class LogfmtLoggerTest {
     }
 
     @Test
-    void eventsBelowTheThresholdAreDroppedAndAThrowablesTraceFollowsItsLine() {
+    void eventsBelowTheThresholdAreDroppedAndAThrowablesTraceStaysInItsRecord() {
         Logger logger = new LogfmtLogger("io.jvmm.shim.ShimServer", Level.INFO);
         PrintStream saved = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -44,11 +44,35 @@ class LogfmtLoggerTest {
             System.setErr(saved);
         }
         String[] lines = captured.toString(StandardCharsets.UTF_8).split("\n");
+        assertThat(lines).hasSize(2);
         assertThat(lines[0]).contains("level=info msg=\"serving pod-1 on /run/x\" logger=ShimServer");
-        assertThat(lines[1]).contains("level=warn msg=\"failed\"");
-        assertThat(lines[2]).isEqualTo("java.lang.IllegalStateException: boom");
+        assertThat(lines[1])
+                .contains("level=warn msg=\"failed\"")
+                .contains(
+                        " error=\"java.lang.IllegalStateException: boom\\n\\tat io.jvmm.shim.logging.LogfmtLoggerTest.");
         assertThat(captured.toString(StandardCharsets.UTF_8)).doesNotContain("not shown");
         assertThat(logger.isDebugEnabled()).isFalse();
         assertThat(logger.isErrorEnabled()).isTrue();
+    }
+
+    @Test
+    void onceTheSandboxIsKnownEveryLineNamesIt() {
+        String line = LogfmtLogger.format(
+                Instant.parse("2026-11-27T08:00:01.234Z"), Level.WARN, "agent gone", "VmSandbox", "pod-7", null);
+        assertThat(line).endsWith(" logger=VmSandbox runtime=io.containerd.jvmm.v2 sandbox=\"pod-7\"");
+        Logger logger = new LogfmtLogger("io.jvmm.task.sandbox.VmSandbox", Level.INFO);
+        PrintStream saved = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        System.setProperty(LogfmtProvider.SANDBOX_PROPERTY, "pod-8");
+        try {
+            logger.info("restored");
+        } finally {
+            System.clearProperty(LogfmtProvider.SANDBOX_PROPERTY);
+            System.setErr(saved);
+        }
+        assertThat(captured.toString(StandardCharsets.UTF_8))
+                .contains("msg=\"restored\"")
+                .contains(" sandbox=\"pod-8\"");
     }
 }
