@@ -160,4 +160,33 @@ class PlainServerTest {
             listener.close();
         }
     }
+
+    @Test
+    void shutdownEndsEveryThreadTheServerStarted() throws Exception {
+        PlainServer server = serve(InteropService.withoutRequestStreams());
+        try (TtrpcClient client = TtrpcClient.connect(dir.resolve("p.sock"))) {
+            client.unary(
+                    ECHO,
+                    "Sleep",
+                    Int64Value.of(1),
+                    Int64Value.parser(),
+                    CallOptions.withTimeout(Duration.ofSeconds(10)));
+            assertThat(serverThreads()).isNotEmpty();
+            server.shutdown(Duration.ofSeconds(5));
+        }
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> serverThreads().isEmpty());
+    }
+
+    private static List<String> serverThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(n -> n.equals("ttrpc-accept test")
+                        || n.equals("ttrpc-connection")
+                        || n.equals("ttrpc-call")
+                        || n.equals("ttrpc-deadlines"))
+                .toList();
+    }
 }
