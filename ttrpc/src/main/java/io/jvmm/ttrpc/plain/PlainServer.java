@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -107,7 +108,13 @@ public final class PlainServer implements AutoCloseable {
     void start(PlainCall<?, ?> call, ByteString payload) {
         if (call.deadlineNanos() != 0) {
             long delay = call.deadlineNanos() - System.nanoTime();
-            call.armed(deadlines.schedule(() -> call.cancel(DEADLINE, true), delay, TimeUnit.NANOSECONDS));
+            try {
+                call.armed(deadlines.schedule(() -> call.cancel(DEADLINE, true), delay, TimeUnit.NANOSECONDS));
+            } catch (RejectedExecutionException e) {
+                // The server shut down after this request passed its checks: answered as a draining server does.
+                call.cancel(CLOSED, true);
+                return;
+            }
         }
         Thread.ofPlatform().name("ttrpc-call").daemon(true).start(() -> call.run(payload));
     }
