@@ -31,9 +31,9 @@ public final class AgentMain {
     }
 
     /**
-     * Start-up is CPU-bound, and under TCG every instruction of it is emulated. Parsing the agent's
-     * protobuf descriptors (which the service definition needs) does not depend on the native calls this
-     * thread links first, so a second thread does it meanwhile (the guest has two vCPUs); class
+     * Start-up is CPU-bound, and under TCG every instruction of it is emulated. Initialising protobuf's
+     * runtime and ttrpc's Request message (which the first call needs) does not depend on the native calls
+     * this thread links first, so a second thread does it meanwhile (the guest has two vCPUs); class
      * initialisation is synchronised, so the main thread waits for it where it needs it. A failure here
      * is left for that use to report.
      */

@@ -62,14 +62,6 @@ public final class TtrpcServer implements AutoCloseable {
         this.ownsExecutor = ownsExecutor;
     }
 
-    /**
-     * Starts Netty's event loops (and loads its native transport) now, so a process that will serve soon
-     * can do that work on another thread while it does other things first; servers use the same loops.
-     */
-    public static void warmUp() {
-        EventLoops.shared();
-    }
-
     public static Builder builder() {
         return new Builder();
     }
