@@ -3,12 +3,14 @@ package io.jvmm.shim;
 import io.jvmm.api.json.Json;
 import io.jvmm.api.json.JsonRecords;
 import io.jvmm.task.sandbox.SandboxSettings;
+import io.jvmm.task.sandbox.VmAnnotations;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.VmmType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -31,7 +33,8 @@ public record RuntimeConfig(
         Boolean templates,
         Boolean hugePages,
         String cpuModel,
-        String vmmUser) {
+        String vmmUser,
+        List<String> enableAnnotations) {
     /** The VMM's user when the configuration names none; {@code ""} runs it as root. */
     public static final String DEFAULT_VMM_USER = "jvmm-vmm";
 
@@ -89,6 +92,7 @@ public record RuntimeConfig(
                 Boolean.TRUE.equals(hugePages),
                 Optional.ofNullable(cpuModel),
                 Optional.ofNullable(vmmUser == null ? DEFAULT_VMM_USER : vmmUser)
-                        .filter(u -> !u.isEmpty()));
+                        .filter(u -> !u.isEmpty()),
+                VmAnnotations.settings(enableAnnotations == null ? List.of() : enableAnnotations));
     }
 }

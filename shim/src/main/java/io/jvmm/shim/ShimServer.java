@@ -9,7 +9,6 @@ import io.jvmm.task.TaskService;
 import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.SandboxSettings;
 import io.jvmm.task.sandbox.VmSandbox;
-import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.task.ttrpc.SandboxEndpoint;
 import io.jvmm.task.ttrpc.TaskEndpoint;
 import io.jvmm.ttrpc.ServiceDefinition;
@@ -59,7 +58,7 @@ final class ShimServer {
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
         TaskService tasks =
                 new TaskService(flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group), events);
-        SandboxService sandbox = new SandboxService(group, tasks, VmSize.of(settings));
+        SandboxService sandbox = new SandboxService(group, tasks);
         TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
         for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown, sandbox::holdsShim).definitions()) {
             builder.addService(d);

@@ -21,7 +21,6 @@ import io.jvmm.task.TaskService;
 import io.jvmm.task.event.TaskEvent;
 import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.SandboxSettings;
-import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.task.ttrpc.SandboxEndpoint;
 import io.jvmm.task.ttrpc.TaskEndpoint;
 import io.jvmm.ttrpc.CallOptions;
@@ -159,7 +158,7 @@ final class ShimTraining {
             TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
             new TaskEndpoint(tasks, () -> {}).definitions().forEach(builder::addService);
             // The Sandbox service too, as a server registers it: its ~100 request and response classes.
-            var sandbox = new SandboxService("t1", tasks, VmSize.of(settings));
+            var sandbox = new SandboxService("t1", tasks);
             builder.addService(new SandboxEndpoint(sandbox, () -> {}).definition());
             // Bound by Netty, not adopted from InheritedListener as a started server's is: that one is made through
             // FFM, whose ~800 classes a server never uses would land in the cache, and a cache's classes are all

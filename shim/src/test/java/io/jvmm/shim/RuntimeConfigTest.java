@@ -3,6 +3,7 @@ package io.jvmm.shim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvmm.task.sandbox.VmAnnotations;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.VmmType;
 import java.io.IOException;
@@ -43,6 +44,26 @@ class RuntimeConfigTest {
         assertThat(minimal.accel()).isEqualTo(Accel.AUTO);
         assertThat(minimal.templates()).isFalse();
         assertThat(minimal.cpuModel()).isEmpty();
+    }
+
+    @Test
+    void perPodAnnotationsAreOffUnlessListedAndAnUnknownSettingIsAnError() throws IOException {
+        assertThat(RuntimeConfig.load(write("{\"kernel\": \"/k\", \"initrd\": \"/i\"}"))
+                        .settings()
+                        .enabledAnnotations())
+                .isEmpty();
+        assertThat(RuntimeConfig.load(
+                                write(
+                                        "{\"kernel\": \"/k\", \"initrd\": \"/i\", \"enableAnnotations\": [\"vcpus\", \"kernel-params\"]}"))
+                        .settings()
+                        .enabledAnnotations())
+                .containsExactlyInAnyOrder(VmAnnotations.Setting.VCPUS, VmAnnotations.Setting.KERNEL_PARAMS);
+        RuntimeConfig typo = RuntimeConfig.load(
+                write("{\"kernel\": \"/k\", \"initrd\": \"/i\", \"enableAnnotations\": [\"default_vcpus\"]}"));
+        assertThatThrownBy(typo::settings)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("default_vcpus")
+                .hasMessageContaining("known: vcpus, memory-mib, templates, kernel-params");
     }
 
     @Test

@@ -6,13 +6,16 @@ import io.jvmm.task.sandbox.ContainerCheckpoint;
 import io.jvmm.task.sandbox.GuestSpec;
 import io.jvmm.task.sandbox.NetworkPlan;
 import io.jvmm.task.sandbox.PauseContainer;
+import io.jvmm.task.sandbox.PodResources;
 import io.jvmm.task.sandbox.PodSizing;
 import io.jvmm.task.sandbox.Sandbox;
+import io.jvmm.task.sandbox.VmOverrides;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.vmm.VmExit;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -80,14 +83,17 @@ public final class SandboxLifecycle {
         if (sb.hasVm()) {
             throw TaskException.failedPrecondition("the sandbox VM has stopped: no container can be created in it");
         }
-        VmSize configured = sb.configuredSize();
+        // A pod's settings ride on its sandbox container's annotations (containerd's pod_annotations), a lone
+        // container's on its own.
+        VmOverrides overrides = sb.overrides(GuestSpec.annotations(spec));
+        VmSize configured = overrides.size(sb.configuredSize());
         VmSize size = PauseContainer.of(spec)
                 .map(p -> PodSizing.size(p.resources(), configured))
                 .orElse(configured);
         // A lone container that needs no host path but its root can have it as a disk (from a template).
         boolean loneWithoutBinds = PauseContainer.of(spec).isEmpty() && !GuestSpec.hasHostBinds(spec);
         start(sb, () -> {
-            sb.boot(size, PauseContainer.networkOf(spec), loneWithoutBinds);
+            sb.boot(size, PauseContainer.networkOf(spec), loneWithoutBinds, overrides);
             return null;
         });
     }
@@ -96,14 +102,17 @@ public final class SandboxLifecycle {
      * StartSandbox: boots the VM at {@code size} before any container exists, wired into the pod's network
      * namespace when there is one. Returns the VM's status (the monitor's pid is the sandbox's pid).
      */
-    public synchronized VmSandbox.VmStatus startSandbox(VmSize size, NetworkPlan network) {
+    public synchronized VmSandbox.VmStatus startSandbox(
+            PodResources resources, Map<String, String> annotations, NetworkPlan network) {
         Sandbox sb = prepared();
         if (sb.hasVm()) {
             throw TaskException.failedPrecondition("the sandbox VM was already started");
         }
+        VmOverrides overrides = sb.overrides(annotations);
+        VmSize size = PodSizing.size(resources, overrides.size(sb.configuredSize()));
         try {
             start(sb, () -> {
-                sb.boot(size, network, false);
+                sb.boot(size, network, false, overrides);
                 return null;
             });
         } catch (IOException e) {

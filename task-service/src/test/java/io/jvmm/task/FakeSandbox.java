@@ -5,6 +5,8 @@ import io.jvmm.task.guest.GuestAgent;
 import io.jvmm.task.sandbox.ContainerCheckpoint;
 import io.jvmm.task.sandbox.NetworkPlan;
 import io.jvmm.task.sandbox.Sandbox;
+import io.jvmm.task.sandbox.VmAnnotations;
+import io.jvmm.task.sandbox.VmOverrides;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.vmm.VmExit;
@@ -13,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -38,6 +42,8 @@ public final class FakeSandbox implements Sandbox {
     volatile IOException rootFailure;
     volatile RuntimeException checkpointFailure;
     private volatile boolean aborted;
+    /** The per-pod settings this fake's runtime configuration enables. */
+    volatile Set<VmAnnotations.Setting> enabledAnnotations = Set.of();
 
     @Override
     public boolean isBooted() {
@@ -70,8 +76,16 @@ public final class FakeSandbox implements Sandbox {
     }
 
     @Override
-    public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException {
-        calls.add("boot " + size.vcpus() + "x" + size.memoryMib());
+    public VmOverrides overrides(Map<String, String> annotations) {
+        return VmAnnotations.parse(annotations, enabledAnnotations, 4, 8192);
+    }
+
+    @Override
+    public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated, VmOverrides overrides)
+            throws IOException {
+        calls.add("boot " + size.vcpus() + "x" + size.memoryMib()
+                + overrides.templates().map(t -> " templates=" + t).orElse("")
+                + overrides.kernelParams().map(p -> " kernel=" + p).orElse(""));
         if (bootFailure != null) {
             throw bootFailure;
         }

@@ -46,6 +46,7 @@ public final class CriNetwork {
                       runtime_type = 'io.containerd.jvmm.v2'
                       sandboxer = 'shim'
                       snapshotter = 'native'
+                      pod_annotations = ['jvmm.io/*']
                       # No options table here: containerd 2.1-2.3 then fail every container start in the pod
                       # ("can't unmarshal type runtimeoptions.v1.Options to output containerd.runc.v1.Options",
                       # client WithTaskAPIEndpoint; fixed in 2.4.0). The shim reads $JVMM_CONFIG instead.
@@ -54,6 +55,8 @@ public final class CriNetwork {
                       runtime_type = 'io.containerd.jvmm.v2'
                       sandboxer = 'podsandbox'
                       snapshotter = 'native'
+                      # Per-pod settings reach the sandbox container's spec only through this filter.
+                      pod_annotations = ['jvmm.io/*']
                       # Its configuration named through CRI's runtime options (runtimeoptions.v1.Options).
                       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.jvmm-podsandbox.options]
                         ConfigPath = '%3$s'

@@ -1,6 +1,7 @@
 package io.jvmm.e2e.cri;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import io.jvmm.api.containerd.cgroups.v2.Metrics;
@@ -47,6 +48,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -84,7 +86,17 @@ class PodTest {
         // of the installed one with a smaller VM, which its pods without resources must get, and VM templates
         // on (its pods' VMs are restored from saved guests, their share and network card plugged in after).
         Path config = Files.createTempFile(Path.of("/tmp"), "jvmm-cri-config", ".json");
-        Files.writeString(config, jvmm.configWith(Map.of("memoryMib", CONFIG_MEMORY_MIB, "templates", true)));
+        // It also lets pods choose their VM's vCPUs, memory and templates (jvmm.io/* annotations); the installed
+        // configuration, which jvmm's pods get, enables none.
+        Files.writeString(
+                config,
+                jvmm.configWith(Map.of(
+                        "memoryMib",
+                        CONFIG_MEMORY_MIB,
+                        "templates",
+                        true,
+                        "enableAnnotations",
+                        List.of("vcpus", "memory-mib", "templates"))));
         configCopy = config;
         containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), config);
         cri = CriClient.connect(containerd, CALL_DEADLINE);
@@ -482,8 +494,77 @@ class PodTest {
         }
     }
 
+    /**
+     * Per-pod settings (issue 26): jvmm-podsandbox's configuration enables vcpus, memory-mib and templates,
+     * and a pod asking for 1 vCPU (the configuration says 2), 640 MiB (768) and no template (on) gets exactly
+     * that VM, seen from inside it, booted rather than restored. A setting the configuration does not enable,
+     * or any setting under the installed configuration (jvmm's, which enables none), fails RunPodSandbox
+     * naming the annotation, and nothing is left behind.
+     */
+    @Test
+    void podAnnotationsShapeTheVmOnlyWhereTheConfigurationAllowsThem() throws Exception {
+        Pod pod = servingPod(
+                "jvmm-podsandbox",
+                "annotated",
+                "exec sleep 3600",
+                Map.of("jvmm.io/vcpus", "1", "jvmm.io/memory-mib", "640", "jvmm.io/templates", "false"));
+        try {
+            assertThat(output(pod.container(), "nproc").strip()).isEqualTo("1");
+            long memTotal = memTotalKib(output(pod.container(), "cat", "/proc/meminfo"));
+            assertThat(memTotal).isBetween((640 - 160) * 1024L, 640 * 1024L);
+            List<String> qemu = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
+                    .map(p -> p.info().commandLine().orElse(""))
+                    .filter(c -> c.contains("qemu-system-x86_64"))
+                    .toList();
+            assertThat(qemu).hasSize(1);
+            assertThat(qemu.get(0)).doesNotContain("-incoming");
+        } finally {
+            cri.stopPodSandbox(pod.id());
+            cri.removePodSandbox(pod.id());
+        }
+        awaitNoJvmmLeftovers();
+
+        String containersBefore =
+                containerd.ctr(null, "-n", "k8s.io", "containers", "ls", "-q").stdout();
+        String sandboxesBefore =
+                containerd.ctr(null, "-n", "k8s.io", "sandboxes", "ls", "-q").stdout();
+        Map<String, Map<String, String>> refused = new LinkedHashMap<>();
+        refused.put("jvmm-podsandbox", Map.of("jvmm.io/kernel-params", "loglevel=3"));
+        refused.put("jvmm", Map.of("jvmm.io/vcpus", "1"));
+        for (var e : refused.entrySet()) {
+            String name = "refused-" + e.getKey();
+            PodSandboxConfig config =
+                    PodChurn.podConfig(name, Files.createTempDirectory(containerd.dir(), "logs-" + name)).toBuilder()
+                            .putAllAnnotations(e.getValue())
+                            .build();
+            String annotation = e.getValue().keySet().iterator().next();
+            assertThatThrownBy(() -> cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
+                            .setConfig(config)
+                            .setRuntimeHandler(e.getKey())
+                            .build()))
+                    .as(e.getKey())
+                    .hasMessageContaining("annotation " + annotation + " is not enabled by the runtime configuration");
+            awaitNoJvmmLeftovers();
+        }
+        // containerd keeps no container or sandbox of the refused pods either.
+        assertThat(containerd
+                        .ctr(null, "-n", "k8s.io", "containers", "ls", "-q")
+                        .stdout())
+                .isEqualTo(containersBefore);
+        assertThat(containerd.ctr(null, "-n", "k8s.io", "sandboxes", "ls", "-q").stdout())
+                .isEqualTo(sandboxesBefore);
+    }
+
     private static Pod servingPod(String handler, String name, String script) throws Exception {
-        PodSandboxConfig pod = PodChurn.podConfig(name, Files.createTempDirectory(containerd.dir(), "logs-" + name));
+        return servingPod(handler, name, script, Map.of());
+    }
+
+    private static Pod servingPod(String handler, String name, String script, Map<String, String> annotations)
+            throws Exception {
+        PodSandboxConfig pod =
+                PodChurn.podConfig(name, Files.createTempDirectory(containerd.dir(), "logs-" + name)).toBuilder()
+                        .putAllAnnotations(annotations)
+                        .build();
         String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
                         .setConfig(pod)
                         .setRuntimeHandler(handler)

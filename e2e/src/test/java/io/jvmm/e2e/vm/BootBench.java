@@ -41,6 +41,10 @@ public final class BootBench {
         // One more boot, not timed: the JVM logs its class loading, and the agent counts it at readiness.
         List<String> counted = new ArrayList<>();
         jvmmBoot(DeviceSetup.COMMAND_LINE, "jvmm.jvm_classes", counted);
+        // And one with the JVM's own start-up phases (-Xlog:startuptime: Genesis, java.lang's
+        // initialisation, Create VM), in the JVM's clock, which starts after the launcher loaded libjvm.
+        List<String> phases = new ArrayList<>();
+        jvmmBoot(DeviceSetup.COMMAND_LINE, "jvmm.jvm_debug", phases);
         System.out.printf(
                 Locale.ROOT,
                 "RESULT runs=%d bare_s=%.2f agent_ready_s=%.2f container_exit_s=%.2f ready_ratio=%.2f host_rss_mib=%.0f"
@@ -57,6 +61,7 @@ public final class BootBench {
         // The guest's own time-line at readiness: JVM up (its creation plus main), main, the kernel's uptime.
         agentLines.forEach(l -> System.out.println("agent: " + l));
         counted.forEach(l -> System.out.println("agent (class count boot): " + l));
+        phases.forEach(l -> System.out.println("agent (phases boot): " + l));
         System.exit(0);
     }
 
@@ -117,8 +122,10 @@ public final class BootBench {
             double ready = (System.nanoTime() - start) / 1e9;
             double rss = t.vm.hostMemoryBytes() / 1048576.0;
             Files.readAllLines(t.stateDir.resolve("console.log")).stream()
-                    .filter(l -> l.contains(AgentPorts.READY_ANNOUNCEMENT))
-                    .map(l -> l.substring(l.indexOf(':') + 1).strip())
+                    .filter(l -> l.contains(AgentPorts.READY_ANNOUNCEMENT) || l.contains("[startuptime]"))
+                    .map(l -> l.contains("[startuptime]")
+                            ? l.strip()
+                            : l.substring(l.indexOf(':') + 1).strip())
                     .forEach(agentLines::add);
             agent.createContainer(
                     "bench", "", OciSpec.config("bench", rootfs, List.of("true")), StdioSpec.getDefaultInstance());

@@ -4,9 +4,7 @@ import io.jvmm.task.TaskException;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.sandbox.NetworkPlan;
 import io.jvmm.task.sandbox.PodResources;
-import io.jvmm.task.sandbox.PodSizing;
 import io.jvmm.task.sandbox.VmSandbox;
-import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.vmm.VmExit;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,7 +34,6 @@ public final class SandboxService {
 
     private final String sandboxId;
     private final TaskService tasks;
-    private final VmSize configuredSize;
     private final Object lock = new Object();
     private final CompletableFuture<SandboxExit> exit = new CompletableFuture<>();
     private SandboxState state;
@@ -49,7 +46,22 @@ public final class SandboxService {
     private volatile boolean stopRequested;
 
     /** What CreateSandbox told about the pod. */
-    public record Pod(String id, Path bundle, String netnsPath, PodResources resources, String hostname) {}
+    /** @param annotations the pod's annotations (its {@code jvmm.io/*} ones may change its VM: {@code VmAnnotations}) */
+    public record Pod(
+            String id,
+            Path bundle,
+            String netnsPath,
+            PodResources resources,
+            String hostname,
+            Map<String, String> annotations) {
+        public Pod {
+            annotations = Map.copyOf(annotations);
+        }
+
+        public Pod(String id, Path bundle, String netnsPath, PodResources resources, String hostname) {
+            this(id, bundle, netnsPath, resources, hostname, Map.of());
+        }
+    }
 
     /** How the sandbox ended: 0 when stopped on request or powered off from inside, else 128+signal or the monitor's code. */
     public record SandboxExit(int status, Instant exitedAt) {}
@@ -67,10 +79,9 @@ public final class SandboxService {
     public record Started(long pid, Instant createdAt) {}
 
     /** @param sandboxId the one sandbox this shim serves (its group id) */
-    public SandboxService(String sandboxId, TaskService tasks, VmSize configuredSize) {
+    public SandboxService(String sandboxId, TaskService tasks) {
         this.sandboxId = sandboxId;
         this.tasks = tasks;
-        this.configuredSize = configuredSize;
     }
 
     public void create(Pod request) {
@@ -98,7 +109,7 @@ public final class SandboxService {
      * Metrics answer meanwhile (the sandbox reports CREATED until its VM is up); a second Start is refused.
      */
     public Started start(String id) {
-        VmSize size;
+        Pod asked;
         NetworkPlan network;
         synchronized (lock) {
             requireSandbox(id);
@@ -107,7 +118,7 @@ public final class SandboxService {
                         + (starting ? "starting" : state.name().toLowerCase(Locale.ROOT)));
             }
             starting = true;
-            size = PodSizing.size(pod.resources(), configuredSize);
+            asked = pod;
             // CRI leaves the netns path empty for a host-network pod.
             network = pod.netnsPath().isEmpty()
                     ? NetworkPlan.HOST
@@ -115,7 +126,7 @@ public final class SandboxService {
         }
         VmSandbox.VmStatus vm;
         try {
-            vm = tasks.sandbox().startSandbox(size, network);
+            vm = tasks.sandbox().startSandbox(asked.resources(), asked.annotations(), network);
         } catch (RuntimeException e) {
             synchronized (lock) {
                 starting = false;
@@ -137,7 +148,12 @@ public final class SandboxService {
             pid = vm.monitorPid();
         }
         tasks.sandbox().exit().ifPresent(f -> f.thenAccept(this::vmEnded));
-        LOG.info("sandbox {} ready: VM pid {}, {} vCPU, {} MiB", sandboxId, pid, size.vcpus(), size.memoryMib());
+        LOG.info(
+                "sandbox {} ready: VM pid {}, {} vCPU, {} MiB",
+                sandboxId,
+                pid,
+                vm.size().vcpus(),
+                vm.size().memoryMib());
         return new Started(pid, createdAt);
     }
 

@@ -7,6 +7,7 @@ import io.jvmm.task.TaskException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -80,6 +81,17 @@ public final class GuestSpec {
     /** The annotations of a spec (empty if none). */
     public static String annotation(JsonObject spec, String key) {
         return spec.objectOrEmpty("annotations").text(key);
+    }
+
+    /** All of a spec's annotations with text values (OCI: a map of strings; anything else is skipped). */
+    public static Map<String, String> annotations(JsonObject spec) {
+        Map<String, String> all = new LinkedHashMap<>();
+        spec.objectOrEmpty("annotations").forEach((k, v) -> {
+            if (v instanceof String text) {
+                all.put(k, text);
+            }
+        });
+        return all;
     }
 
     public static byte[] translate(JsonObject hostSpec, String containerId, String guestRoot, HostPathSharer sharer)

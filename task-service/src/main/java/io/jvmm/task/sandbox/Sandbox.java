@@ -6,6 +6,7 @@ import io.jvmm.task.guest.GuestAgent;
 import io.jvmm.vmm.VmExit;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -41,8 +42,17 @@ public interface Sandbox extends AutoCloseable {
     /** The host pid of the VMM, the one host process every process of this sandbox lives in. */
     int vmmPid();
 
-    /** Boots the VM and connects to its agent. {@code rootOnDiskIfTemplated}: see {@link VmSandbox#boot}. */
-    void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException;
+    /**
+     * What a pod's {@code jvmm.io/*} annotations change about this sandbox's VM, as the runtime configuration
+     * allows ({@link VmAnnotations}); refused with INVALID_ARGUMENT otherwise.
+     */
+    VmOverrides overrides(Map<String, String> annotations);
+
+    /**
+     * Boots the VM at {@code size} with {@code overrides} (templates, kernel parameters) and connects to its
+     * agent. {@code rootOnDiskIfTemplated}: see {@link VmSandbox#boot}.
+     */
+    void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated, VmOverrides overrides) throws IOException;
 
     /** Starts the VM from a container's checkpoint instead; answers its manifest. */
     ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint)

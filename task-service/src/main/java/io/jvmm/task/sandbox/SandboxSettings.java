@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What every sandbox VM of this runtime is made of (the runtime's configuration file): the guest image,
@@ -20,6 +21,8 @@ import java.util.Optional;
  *                  {@link io.jvmm.vmm.VmConfig}
  * @param vmmUser   the unprivileged user QEMU and its vsock helper run as ({@link io.jvmm.vmm.VmmUser}), or
  *                  empty to run them as the shim's user
+ * @param enabledAnnotations the per-pod settings pods may ask for in {@code jvmm.io/*} annotations
+ *                  ({@link VmAnnotations}); none unless the configuration lists them
  */
 public record SandboxSettings(
         VmmType vmm,
@@ -35,7 +38,42 @@ public record SandboxSettings(
         boolean templates,
         boolean hugePages,
         Optional<String> cpuModel,
-        Optional<String> vmmUser) {
+        Optional<String> vmmUser,
+        Set<VmAnnotations.Setting> enabledAnnotations) {
+    /** No per-pod settings. */
+    public SandboxSettings(
+            VmmType vmm,
+            Path kernel,
+            Path initrd,
+            Optional<Path> runtimeDisk,
+            int vcpus,
+            int memoryMib,
+            Accel accel,
+            Path stateRoot,
+            Duration bootTimeout,
+            String extraKernelArgs,
+            boolean templates,
+            boolean hugePages,
+            Optional<String> cpuModel,
+            Optional<String> vmmUser) {
+        this(
+                vmm,
+                kernel,
+                initrd,
+                runtimeDisk,
+                vcpus,
+                memoryMib,
+                accel,
+                stateRoot,
+                bootTimeout,
+                extraKernelArgs,
+                templates,
+                hugePages,
+                cpuModel,
+                vmmUser,
+                Set.of());
+    }
+
     /** With the VMM run as the shim's user. */
     public SandboxSettings(
             VmmType vmm,
@@ -136,6 +174,7 @@ public record SandboxSettings(
         Objects.requireNonNull(bootTimeout, "bootTimeout");
         Objects.requireNonNull(cpuModel, "cpuModel");
         Objects.requireNonNull(vmmUser, "vmmUser");
+        enabledAnnotations = Set.copyOf(enabledAnnotations);
         extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs;
         if (stateRoot.toString().length() > 40) {
             throw new IllegalArgumentException("state root " + stateRoot

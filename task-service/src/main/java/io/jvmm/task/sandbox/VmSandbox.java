@@ -25,6 +25,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.logging.log4j.LogManager;
@@ -40,7 +41,9 @@ public final class VmSandbox implements Sandbox {
     private static final Duration POWER_OFF_GRACE = Duration.ofSeconds(2);
 
     private final String sandboxId;
-    private final SandboxSettings settings;
+    /** The runtime's settings, as this sandbox's pod changed them at boot ({@link VmOverrides}). */
+    private SandboxSettings settings;
+
     private final Path stateDir;
     private ShareTree share;
     private ContainerRoots roots;
@@ -108,7 +111,16 @@ public final class VmSandbox implements Sandbox {
 
     /** Boots the VM of the configured size, without a network card, and connects to its agent. */
     public void boot() throws IOException {
-        boot(VmSize.of(settings), NetworkPlan.ISOLATED, false);
+        boot(VmSize.of(settings), NetworkPlan.ISOLATED, false, VmOverrides.NONE);
+    }
+
+    @Override
+    public VmOverrides overrides(Map<String, String> annotations) {
+        return VmAnnotations.parse(
+                annotations,
+                settings.enabledAnnotations(),
+                Runtime.getRuntime().availableProcessors(),
+                PodSizing.hostMemoryMib());
     }
 
     /**
@@ -116,8 +128,10 @@ public final class VmSandbox implements Sandbox {
      * Networks and the root's way into the guest as {@link VmLaunch} plans them.
      */
     @Override
-    public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated) throws IOException {
+    public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated, VmOverrides overrides)
+            throws IOException {
         Admission.requireMemory(size.memoryMib(), Admission.hostMemory());
+        settings = overrides.applyTo(settings);
         VmLaunch launch =
                 VmLaunch.plan(settings, stateDir, share.exported(), size, plan, templated(), rootOnDiskIfTemplated);
         network = launch.network().orElse(null);

@@ -91,7 +91,8 @@ public final class SandboxEndpoint {
                 Path.of(r.getBundlePath()),
                 r.getNetnsPath(),
                 PodResources.of(res.getCpuQuota(), res.getCpuPeriod(), res.getMemoryLimitInBytes()),
-                pod.getHostname()));
+                pod.getHostname(),
+                pod.getAnnotationsMap()));
         return CreateSandboxResponse.getDefaultInstance();
     }
 

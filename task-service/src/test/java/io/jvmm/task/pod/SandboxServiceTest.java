@@ -10,7 +10,6 @@ import io.jvmm.task.TaskService;
 import io.jvmm.task.event.TaskEvent;
 import io.jvmm.task.io.StdioConfig;
 import io.jvmm.task.sandbox.PodResources;
-import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.ttrpc.Code;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -38,7 +37,7 @@ class SandboxServiceTest {
                 throw new IOException("no VM here");
             },
             events::add);
-    private final SandboxService sandbox = new SandboxService(ID, tasks, new VmSize(2, 1024));
+    private final SandboxService sandbox = new SandboxService(ID, tasks);
 
     private static SandboxService.Pod pod(String id) {
         return new SandboxService.Pod(
@@ -133,7 +132,7 @@ class SandboxServiceTest {
         FakeSandbox vm = new FakeSandbox();
         vm.bootGate = new CountDownLatch(1);
         TaskService slowTasks = new TaskService("k8s.io", () -> vm, events::add);
-        SandboxService slow = new SandboxService(ID, slowTasks, new VmSize(2, 1024));
+        SandboxService slow = new SandboxService(ID, slowTasks);
         slow.create(new SandboxService.Pod(ID, Path.of("/run/bundle/" + ID), "", PodResources.NONE, "pod1"));
         Executor threads = r -> Thread.ofPlatform().start(r); // the common pool may have one worker
         CompletableFuture<SandboxService.Started> starting =
