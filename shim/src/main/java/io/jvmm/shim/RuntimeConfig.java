@@ -3,6 +3,7 @@ package io.jvmm.shim;
 import io.jvmm.api.json.Json;
 import io.jvmm.api.json.JsonRecords;
 import io.jvmm.task.sandbox.SandboxSettings;
+import io.jvmm.task.sandbox.TemplateLimits;
 import io.jvmm.task.sandbox.VmAnnotations;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.VmmType;
@@ -34,7 +35,9 @@ public record RuntimeConfig(
         Boolean hugePages,
         String cpuModel,
         String vmmUser,
-        List<String> enableAnnotations) {
+        List<String> enableAnnotations,
+        Integer templateMaxMib,
+        Integer templateMaxUnusedDays) {
     /** The VMM's user when the configuration names none; {@code ""} runs it as root. */
     public static final String DEFAULT_VMM_USER = "jvmm-vmm";
 
@@ -93,6 +96,12 @@ public record RuntimeConfig(
                 Optional.ofNullable(cpuModel),
                 Optional.ofNullable(vmmUser == null ? DEFAULT_VMM_USER : vmmUser)
                         .filter(u -> !u.isEmpty()),
-                VmAnnotations.settings(enableAnnotations == null ? List.of() : enableAnnotations));
+                VmAnnotations.settings(enableAnnotations == null ? List.of() : enableAnnotations),
+                templateLimits());
+    }
+
+    /** What the state root's templates may keep (no limit unless the configuration sets one). */
+    public TemplateLimits templateLimits() {
+        return TemplateLimits.of(templateMaxMib, templateMaxUnusedDays);
     }
 }

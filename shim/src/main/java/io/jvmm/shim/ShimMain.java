@@ -81,8 +81,9 @@ public final class ShimMain {
     /** The operators' command over the template registry (not a containerd action). */
     static int templates(List<String> args, PrintStream out, PrintStream err) {
         try {
-            Path stateRoot = RuntimeConfig.load(RuntimeConfig.location()).stateRootPath();
-            return new TemplatesCommand(stateRoot, out, err).run(args);
+            RuntimeConfig config = RuntimeConfig.load(RuntimeConfig.location());
+            return new TemplatesCommand(config.stateRootPath(), config.templateLimits(), config::settings, out, err)
+                    .run(args);
         } catch (IOException | RuntimeException e) {
             err.println(RUNTIME + " templates: " + e.getMessage());
             return 1;
@@ -95,8 +96,9 @@ public final class ShimMain {
         Path socket = flags.socket().orElseThrow(() -> new IllegalArgumentException("the server needs -socket"));
         ServerListener listener = ServerListener.fromEnvironment(socket);
         try {
-            RuntimeConfig config = RuntimeConfig.load(RuntimeConfig.location(bundle));
-            new ShimServer(flags, bundle, listener, config.settings()).serve();
+            Path configFile = RuntimeConfig.location(bundle);
+            RuntimeConfig config = RuntimeConfig.load(configFile);
+            new ShimServer(flags, bundle, listener, config.settings(), configFile.toAbsolutePath()).serve();
             return 0;
         } catch (IOException | RuntimeException e) {
             // start has already answered containerd: its log (the bundle's fifo) is where this shows.

@@ -8,6 +8,7 @@ import io.jvmm.sys.Umask;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.SandboxSettings;
+import io.jvmm.task.sandbox.TemplateMaker;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.ttrpc.SandboxEndpoint;
 import io.jvmm.task.ttrpc.TaskEndpoint;
@@ -38,10 +39,13 @@ final class ShimServer {
     private final Path bundle;
     private final ServerListener listener;
     private final SandboxSettings settings;
+    private final Path configFile;
     private final CountDownLatch exit = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    ShimServer(ShimFlags flags, Path bundle, ServerListener listener, SandboxSettings settings) {
+    /** {@code configFile}: the configuration {@code settings} came from (a template maker reads it again). */
+    ShimServer(ShimFlags flags, Path bundle, ServerListener listener, SandboxSettings settings, Path configFile) {
+        this.configFile = configFile;
         this.flags = flags;
         this.bundle = bundle;
         this.listener = listener;
@@ -56,8 +60,9 @@ final class ShimServer {
         // Every line from here on names the sandbox: containerd's log mixes the lines of all its shims.
         System.setProperty(LogfmtProvider.SANDBOX_PROPERTY, group);
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
-        TaskService tasks =
-                new TaskService(flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group), events);
+        TemplateMaker templates = new DetachedTemplateMaker(configFile, StartAction.selfCommand());
+        TaskService tasks = new TaskService(
+                flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group, templates), events);
         SandboxService sandbox = new SandboxService(group, tasks);
         TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
         for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown, sandbox::holdsShim).definitions()) {

@@ -1,5 +1,8 @@
 package io.jvmm.shim;
 
+import io.jvmm.task.sandbox.SandboxSettings;
+import io.jvmm.task.sandbox.TemplateLimits;
+import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.task.sandbox.VmTemplates;
 import io.jvmm.vmm.GuestSnapshot;
 import java.io.IOException;
@@ -8,9 +11,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
- * {@code containerd-shim-jvmm-v2 templates <list|pin|unpin|delete|prune> [template|--all]}: the registry of
+ * {@code containerd-shim-jvmm-v2 templates <list|make|pin|unpin|delete|prune> [template|--all|options]}: the registry of
  * VM templates under the runtime's state root (not a containerd action; for operators). A template is
  * named by its key, the directory below {@code <stateRoot>/t}. A pinned template is kept by
  * {@code delete --all} and {@code prune} (which deletes those whose guest image is gone); a template a
@@ -18,11 +22,21 @@ import java.util.Locale;
  */
 final class TemplatesCommand {
     private final Path stateRoot;
+    private final TemplateLimits limits;
+    private final Supplier<SandboxSettings> settings;
     private final PrintStream out;
     private final PrintStream err;
 
-    TemplatesCommand(Path stateRoot, PrintStream out, PrintStream err) {
+    /** {@code settings}: the configuration's, read only by {@code make} (the others need the state root alone). */
+    TemplatesCommand(
+            Path stateRoot,
+            TemplateLimits limits,
+            Supplier<SandboxSettings> settings,
+            PrintStream out,
+            PrintStream err) {
         this.stateRoot = stateRoot;
+        this.limits = limits;
+        this.settings = settings;
         this.out = out;
         this.err = err;
     }
@@ -33,6 +47,7 @@ final class TemplatesCommand {
         return switch (verb) {
             case "list" -> list();
             case "prune" -> prune();
+            case "make" -> make(names);
             case "pin", "unpin", "delete" -> {
                 if (names.isEmpty()) {
                     err.println("templates " + verb + ": name a template (see templates list)"
@@ -42,7 +57,8 @@ final class TemplatesCommand {
                 yield verb.equals("delete") ? delete(names) : pin(names, verb.equals("pin"));
             }
             default -> {
-                err.println("unknown templates command " + verb + " (expected list, pin, unpin, delete or prune)");
+                err.println(
+                        "unknown templates command " + verb + " (expected list, make, pin, unpin, delete or prune)");
                 yield 2;
             }
         };
@@ -66,6 +82,57 @@ final class TemplatesCommand {
         return 0;
     }
 
+    /**
+     * Makes the template of the configuration, or of the size and kernel arguments given ({@code --vcpus N
+     * --memory-mib M --kernel-args ARGS}: what a sandbox that found it missing passes), unless it is there;
+     * waits while another maker makes it. Operators run it ahead of the first sandbox (or after an upgrade).
+     */
+    private int make(List<String> options) throws IOException {
+        SandboxSettings s = settings.get();
+        int vcpus = s.vcpus();
+        int memoryMib = s.memoryMib();
+        String kernelArgs = s.extraKernelArgs();
+        for (int i = 0; i < options.size(); i += 2) {
+            if (i + 1 >= options.size()) {
+                err.println("templates make: " + options.get(i) + " needs a value");
+                return 2;
+            }
+            String value = options.get(i + 1);
+            try {
+                switch (options.get(i)) {
+                    case "--vcpus" -> vcpus = Integer.parseInt(value);
+                    case "--memory-mib" -> memoryMib = Integer.parseInt(value);
+                    case "--kernel-args" -> kernelArgs = value;
+                    default -> {
+                        err.println("templates make: unknown option " + options.get(i)
+                                + " (expected --vcpus, --memory-mib, --kernel-args)");
+                        return 2;
+                    }
+                }
+            } catch (NumberFormatException e) {
+                err.println("templates make: " + options.get(i) + " needs a whole number, not " + value);
+                return 2;
+            }
+        }
+        VmSize size;
+        try {
+            size = new VmSize(vcpus, memoryMib);
+        } catch (IllegalArgumentException e) {
+            err.println("templates make: " + e.getMessage());
+            return 2;
+        }
+        long begin = System.nanoTime();
+        GuestSnapshot t = VmTemplates.ensure(s.withExtraKernelArgs(kernelArgs), size);
+        out.printf(
+                Locale.ROOT,
+                "%s\t%d vCPU\t%d MiB\tready after %.1f s%n",
+                name(t),
+                size.vcpus(),
+                size.memoryMib(),
+                (System.nanoTime() - begin) / 1e9);
+        return 0;
+    }
+
     private int pin(List<String> names, boolean pin) throws IOException {
         int status = 0;
         for (String name : names) {
@@ -83,6 +150,9 @@ final class TemplatesCommand {
     private int prune() throws IOException {
         for (GuestSnapshot t : VmTemplates.deleteStale(stateRoot)) {
             out.println("deleted " + name(t) + " (its guest image is gone)");
+        }
+        for (GuestSnapshot t : VmTemplates.deleteBeyondLimits(stateRoot, limits)) {
+            out.println("deleted " + name(t) + " (beyond the configuration's template limits)");
         }
         for (GuestSnapshot t : VmTemplates.list(stateRoot)) {
             if (VmTemplates.isStale(t)) {

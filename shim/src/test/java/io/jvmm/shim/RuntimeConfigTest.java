@@ -3,6 +3,7 @@ package io.jvmm.shim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvmm.task.sandbox.TemplateLimits;
 import io.jvmm.task.sandbox.VmAnnotations;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.VmmType;
@@ -64,6 +65,20 @@ class RuntimeConfigTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("default_vcpus")
                 .hasMessageContaining("known: vcpus, memory-mib, templates, kernel-params");
+    }
+
+    @Test
+    void templateLimitsAreReadAndAbsentMeansNone() throws IOException {
+        assertThat(RuntimeConfig.load(write("{\"kernel\": \"/k\", \"initrd\": \"/i\"}"))
+                        .settings()
+                        .templateLimits())
+                .isEqualTo(TemplateLimits.NONE);
+        assertThat(RuntimeConfig.load(
+                                write(
+                                        "{\"kernel\": \"/k\", \"initrd\": \"/i\", \"templateMaxMib\": 4096, \"templateMaxUnusedDays\": 7}"))
+                        .settings()
+                        .templateLimits())
+                .isEqualTo(TemplateLimits.of(4096, 7));
     }
 
     @Test

@@ -2,6 +2,9 @@ package io.jvmm.shim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvmm.task.sandbox.SandboxSettings;
+import io.jvmm.task.sandbox.TemplateLimits;
+import io.jvmm.task.sandbox.VmTemplates;
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
@@ -13,6 +16,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -64,9 +69,46 @@ class TemplatesCommandTest {
         err.reset();
         return new TemplatesCommand(
                         stateRoot,
+                        TemplateLimits.NONE,
+                        () -> {
+                            throw new IllegalStateException("no configuration in these tests");
+                        },
                         new PrintStream(out, true, StandardCharsets.UTF_8),
                         new PrintStream(err, true, StandardCharsets.UTF_8))
                 .run(List.of(args));
+    }
+
+    @Test
+    void makeRefusesOptionsItDoesNotKnowOrCannotRead(@TempDir Path stateRoot) throws Exception {
+        SandboxSettings settings = new SandboxSettings(
+                VmmType.QEMU,
+                stateRoot.resolve("k"),
+                stateRoot.resolve("i"),
+                Optional.empty(),
+                1,
+                512,
+                Accel.TCG,
+                stateRoot,
+                Duration.ofSeconds(5),
+                "",
+                true);
+        for (String[] bad :
+                new String[][] {{"--vcpu", "2"}, {"--vcpus"}, {"--memory-mib", "lots"}, {"--memory-mib", "16"}}) {
+            out.reset();
+            err.reset();
+            List<String> args = new ArrayList<>(List.of("make"));
+            args.addAll(List.of(bad));
+            int status = new TemplatesCommand(
+                            stateRoot,
+                            TemplateLimits.NONE,
+                            () -> settings,
+                            new PrintStream(out, true, StandardCharsets.UTF_8),
+                            new PrintStream(err, true, StandardCharsets.UTF_8))
+                    .run(args);
+            assertThat(status).as(String.join(" ", bad)).isEqualTo(2);
+            assertThat(err.toString()).startsWith("templates make: ");
+        }
+        assertThat(stateRoot.resolve("t")).doesNotExist();
     }
 
     @Test
@@ -103,6 +145,29 @@ class TemplatesCommandTest {
         assertThat(run(stateRoot, "delete", "nope")).isEqualTo(1);
         assertThat(err.toString()).contains("no template nope");
         assertThat(run(stateRoot, "frobnicate")).isEqualTo(2);
+    }
+
+    @Test
+    void pruneAlsoDeletesWhatTheConfiguredLimitsDoNotAllow(@TempDir Path stateRoot) throws Exception {
+        GuestSnapshot a = template(stateRoot, "aaaa");
+        GuestSnapshot b = template(stateRoot, "bbbb");
+        VmTemplates.pin(b, true);
+        out.reset();
+        int status = new TemplatesCommand(
+                        stateRoot,
+                        TemplateLimits.of(0, null),
+                        () -> {
+                            throw new IllegalStateException("prune needs no configuration beyond its limits");
+                        },
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(List.of("prune"));
+        assertThat(status).isZero();
+        assertThat(out.toString())
+                .contains("deleted aaaa (beyond the configuration's template limits)")
+                .doesNotContain("bbbb");
+        assertThat(a.exists()).isFalse();
+        assertThat(b.exists()).as("pinned").isTrue();
     }
 
     /** A reinstall removes the image it replaces; the templates saved from it can never be restored again. */

@@ -30,6 +30,9 @@ class CheckpointTest {
     static void start() throws Exception {
         templated = containerd.dir().resolve("jvmm-ck.json");
         Files.writeString(templated, jvmm.configWith(Map.of("vcpus", 1, "memoryMib", 512, "templates", true)));
+        // Only a container restored from a template can be checkpointed: the template is made ahead (the
+        // first container of a size would otherwise boot cold while its template is made beside it).
+        jvmm.ensureTemplate(templated);
     }
 
     @Test

@@ -90,6 +90,51 @@ public final class JvmmRuntime {
         return json.writerWithDefaultPrettyPrinter().writeValueAsString(node);
     }
 
+    /**
+     * {@code containerd-shim-jvmm-v2 templates make} with {@code config}, as an operator runs it ahead of the
+     * first sandbox of a size (options: {@code --vcpus N --memory-mib M --kernel-args ARGS}).
+     */
+    public GoPeer.Result makeTemplate(Path config, String... options) {
+        List<String> command =
+                new ArrayList<>(List.of("env", "JVMM_CONFIG=" + config, shim().toString(), "templates", "make"));
+        command.addAll(List.of(options));
+        return GoPeer.run(command, 600);
+    }
+
+    /** The same, which must succeed: tests whose VMs must be restored make their templates first. */
+    public void ensureTemplate(Path config, String... options) throws IOException {
+        GoPeer.Result r = makeTemplate(config, options);
+        if (r.exitCode() != 0) {
+            throw new IOException("templates make " + String.join(" ", options) + " failed (" + r.exitCode() + "): "
+                    + r.stderr() + r.stdout());
+        }
+    }
+
+    /**
+     * Waits until no template maker a sandbox started beside itself runs any more (a test must not end with
+     * one running: its VM would be left); {@code timeout} in seconds.
+     */
+    public void awaitNoTemplateMakers(long timeoutSeconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        while (!templateMakers().isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "template makers still running after " + timeoutSeconds + " s: " + templateMakers());
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** The processes of this installation running {@code templates make} (not another one's on the host). */
+    public List<ProcessHandle> templateMakers() {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info()
+                        .commandLine()
+                        .map(c -> c.contains(" templates make ") && c.contains(dir.toString()))
+                        .orElse(false))
+                .toList();
+    }
+
     /** Where sandboxes keep their state: must hold nothing once every test is done. */
     public Path stateRoot() {
         return dir.resolve("state");

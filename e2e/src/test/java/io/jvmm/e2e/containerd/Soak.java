@@ -133,7 +133,9 @@ public final class Soak {
         Files.writeString(config, jvmm.configWith(Map.of("templates", true)));
         Soak soak = new Soak(containerd, jvmm, config);
         Census census = Census.from(containerd, jvmm, NAMESPACE);
-        // Warm-up: the template is made, containerd's caches fill; the samples start after it.
+        // Warm-up: the template is made (ahead, as an operator would: the pods' configuration, with the same
+        // contents, has the same template), containerd's caches fill; the samples start after it.
+        jvmm.ensureTemplate(config);
         soak.run(JvmmRuntime.RUNTIME, "soak-warm");
         soak.run(PrivateContainerd.RUNC_RUNTIME, "soak-warm-runc");
         soak.sampleContainerd();

@@ -38,9 +38,10 @@ public final class PodBench {
         Files.writeString(templatesConfig, jvmm.configWith(Map.of("templates", true)));
         try (PrivateContainerd containerd = PrivateContainerd.startWithCri(List.of(jvmm.binDir()), templatesConfig);
                 CriClient cri = CriClient.connect(containerd, Duration.ofSeconds(400))) {
-            // Warm-up: the first templated pod makes the template (a boot and a save), as the first pod of a node
-            // would.
+            // Warm-up: the first templated pod boots cold while its template is made beside it, as the first pod
+            // of a node would; the timed ones restore it.
             podStart(cri, containerd, "jvmm-podsandbox", -1, null);
+            jvmm.awaitNoTemplateMakers(300);
             for (int i = 0; i < runs; i++) {
                 runc.add(podStart(cri, containerd, "runc", i, null));
                 double[] mib = new double[1];

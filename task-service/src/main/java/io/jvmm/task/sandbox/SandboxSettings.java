@@ -23,6 +23,7 @@ import java.util.Set;
  *                  empty to run them as the shim's user
  * @param enabledAnnotations the per-pod settings pods may ask for in {@code jvmm.io/*} annotations
  *                  ({@link VmAnnotations}); none unless the configuration lists them
+ * @param templateLimits what the templates of the state root may keep ({@link TemplateLimits})
  */
 public record SandboxSettings(
         VmmType vmm,
@@ -39,8 +40,9 @@ public record SandboxSettings(
         boolean hugePages,
         Optional<String> cpuModel,
         Optional<String> vmmUser,
-        Set<VmAnnotations.Setting> enabledAnnotations) {
-    /** No per-pod settings. */
+        Set<VmAnnotations.Setting> enabledAnnotations,
+        TemplateLimits templateLimits) {
+    /** No per-pod settings, no limits on templates. */
     public SandboxSettings(
             VmmType vmm,
             Path kernel,
@@ -71,7 +73,8 @@ public record SandboxSettings(
                 hugePages,
                 cpuModel,
                 vmmUser,
-                Set.of());
+                Set.of(),
+                TemplateLimits.NONE);
     }
 
     /** With the VMM run as the shim's user. */
@@ -175,11 +178,33 @@ public record SandboxSettings(
         Objects.requireNonNull(cpuModel, "cpuModel");
         Objects.requireNonNull(vmmUser, "vmmUser");
         enabledAnnotations = Set.copyOf(enabledAnnotations);
+        Objects.requireNonNull(templateLimits, "templateLimits");
         extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs;
         if (stateRoot.toString().length() > 40) {
             throw new IllegalArgumentException("state root " + stateRoot
                     + " is longer than 40 characters (unix socket paths below it are limited)");
         }
+    }
+
+    /** The same settings with other kernel arguments (a template maker's, given the sandbox's). */
+    public SandboxSettings withExtraKernelArgs(String args) {
+        return new SandboxSettings(
+                vmm,
+                kernel,
+                initrd,
+                runtimeDisk,
+                vcpus,
+                memoryMib,
+                accel,
+                stateRoot,
+                bootTimeout,
+                args,
+                templates,
+                hugePages,
+                cpuModel,
+                vmmUser,
+                enabledAnnotations,
+                templateLimits);
     }
 
     /** The VMM's user as the host knows it now (an error naming it if it does not exist). */

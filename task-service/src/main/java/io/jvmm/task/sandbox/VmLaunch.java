@@ -2,11 +2,14 @@ package io.jvmm.task.sandbox;
 
 import io.jvmm.vmm.Accel;
 import io.jvmm.vmm.GuestNic;
+import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmmUser;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * How a sandbox's VM is to be started, decided before anything runs: its configuration, the network it is
@@ -18,9 +21,19 @@ import java.util.Optional;
  * @param guestNetwork the guest's address, gateway and MTU as the guest agent reads them ("" for none)
  */
 record VmLaunch(
-        VmConfig config, Optional<PodNetwork> network, String guestNetwork, boolean fromTemplate, boolean rootOnDisk) {
+        VmConfig config,
+        Optional<PodNetwork> network,
+        String guestNetwork,
+        Optional<GuestSnapshot> template,
+        boolean rootOnDisk) {
+    private static final Logger LOG = LogManager.getLogger(VmLaunch.class);
+
+    boolean fromTemplate() {
+        return template.isPresent();
+    }
 
     /**
+     * {@code templatesOn}: the configuration has templates; the VM is restored if its template is there.
      * {@code rootOnDiskIfTemplated}: the one container of this sandbox needs nothing from the host but its
      * root, so a VM restored from a template gets that root as a disk and no share: without vhost-user its
      * memory stays a copy-on-write mapping of the template's (docs/snapshots.md).
@@ -31,11 +44,14 @@ record VmLaunch(
             Path shareDir,
             VmSize size,
             NetworkPlan plan,
-            boolean templated,
-            boolean rootOnDiskIfTemplated)
+            boolean templatesOn,
+            boolean rootOnDiskIfTemplated,
+            TemplateMaker maker)
             throws IOException {
         Accel accel = AccelChoice.resolve(settings); // before anything is attached that would need undoing
         Optional<VmmUser> vmmUser = settings.vmmAccount(); // read from the host's accounts once
+        Optional<GuestSnapshot> template = templatesOn ? template(settings, size, accel, maker) : Optional.empty();
+        boolean templated = template.isPresent();
         Optional<GuestNic> nic = Optional.empty();
         Optional<PodNetwork> network = Optional.empty();
         String guestNetwork = "";
@@ -71,7 +87,28 @@ record VmLaunch(
                 nic,
                 settings.cpuModel(),
                 vmmUser);
-        return new VmLaunch(config, network, guestNetwork, templated, rootOnDisk);
+        return new VmLaunch(config, network, guestNetwork, template, rootOnDisk);
+    }
+
+    /**
+     * The template to restore: none if it is not there yet, and then the maker starts making it while this
+     * VM boots cold (unless a maker is at it already).
+     */
+    private static Optional<GuestSnapshot> template(
+            SandboxSettings settings, VmSize size, Accel accel, TemplateMaker maker) throws IOException {
+        Optional<GuestSnapshot> ready = VmTemplates.ready(settings, size, accel);
+        if (ready.isEmpty()) {
+            boolean making = VmTemplates.beingMade(settings, size, accel);
+            LOG.info(
+                    "no VM template of {} vCPU, {} MiB yet: this VM boots cold while the template is {}",
+                    size.vcpus(),
+                    size.memoryMib(),
+                    making ? "being made" : "made beside it");
+            if (!making) {
+                maker.makeBeside(settings, size);
+            }
+        }
+        return ready;
     }
 
     /** A VM started from a container's checkpoint: its size as saved, its root on a disk, no share, no card. */

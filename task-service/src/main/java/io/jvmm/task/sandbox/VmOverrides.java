@@ -41,6 +41,7 @@ public record VmOverrides(
                 s.hugePages(),
                 s.cpuModel(),
                 s.vmmUser(),
-                s.enabledAnnotations());
+                s.enabledAnnotations(),
+                s.templateLimits());
     }
 }

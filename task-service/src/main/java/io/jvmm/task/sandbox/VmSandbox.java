@@ -7,7 +7,6 @@ import io.jvmm.task.TaskException;
 import io.jvmm.task.guest.AgentGuest;
 import io.jvmm.task.guest.GuestAgent;
 import io.jvmm.vmm.Accel;
-import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.MonitorLauncher;
 import io.jvmm.vmm.ShutdownLadder;
 import io.jvmm.vmm.VirtualMachine;
@@ -45,6 +44,7 @@ public final class VmSandbox implements Sandbox {
     private SandboxSettings settings;
 
     private final Path stateDir;
+    private final TemplateMaker templateMaker;
     private ShareTree share;
     private ContainerRoots roots;
     private volatile VirtualMachine vm;
@@ -53,16 +53,24 @@ public final class VmSandbox implements Sandbox {
     private PodNetwork network;
     private boolean rootOnDisk;
 
-    private VmSandbox(String sandboxId, SandboxSettings settings, Path stateDir) {
+    private VmSandbox(String sandboxId, SandboxSettings settings, Path stateDir, TemplateMaker templateMaker) {
         this.sandboxId = sandboxId;
         this.settings = settings;
         this.stateDir = stateDir;
+        this.templateMaker = templateMaker;
     }
 
     /** Creates the state directory (the shim's alone) and the share's tree ({@link ShareTree}). */
     public static VmSandbox prepare(SandboxSettings settings, String namespace, String sandboxId) throws IOException {
+        return prepare(settings, namespace, sandboxId, TemplateMaker.NONE);
+    }
+
+    /** The same, with {@code templateMaker} making a missing template while this sandbox boots cold. */
+    public static VmSandbox prepare(
+            SandboxSettings settings, String namespace, String sandboxId, TemplateMaker templateMaker)
+            throws IOException {
         Path dir = SandboxDirs.stateDir(settings, namespace, sandboxId);
-        VmSandbox sandbox = new VmSandbox(sandboxId, settings, dir);
+        VmSandbox sandbox = new VmSandbox(sandboxId, settings, dir, templateMaker);
         StateRoot.createPrivate(settings.stateRoot(), dir);
         try {
             sandbox.share = ShareTree.create(dir);
@@ -132,8 +140,8 @@ public final class VmSandbox implements Sandbox {
             throws IOException {
         Admission.requireMemory(size.memoryMib(), Admission.hostMemory());
         settings = overrides.applyTo(settings);
-        VmLaunch launch =
-                VmLaunch.plan(settings, stateDir, share.exported(), size, plan, templated(), rootOnDiskIfTemplated);
+        VmLaunch launch = VmLaunch.plan(
+                settings, stateDir, share.exported(), size, plan, templated(), rootOnDiskIfTemplated, templateMaker);
         network = launch.network().orElse(null);
         rootOnDisk = launch.rootOnDisk();
         boolean fromTemplate = launch.fromTemplate();
@@ -141,9 +149,8 @@ public final class VmSandbox implements Sandbox {
         VmConfig config = launch.config();
         long begin = System.nanoTime();
         if (fromTemplate) {
-            GuestSnapshot template = VmTemplates.ensure(settings, size, config.accel());
-            begin = System.nanoTime();
-            vm = settings.vmm().restore(config, MonitorLauncher.PROCESS, template);
+            vm = settings.vmm()
+                    .restore(config, MonitorLauncher.PROCESS, launch.template().orElseThrow());
         } else {
             vm = settings.vmm().create(config, MonitorLauncher.PROCESS);
         }
@@ -234,7 +241,8 @@ public final class VmSandbox implements Sandbox {
         if (!rootOnDisk || !(vm instanceof QemuVm qemu)) {
             throw TaskException.failedPrecondition("container " + containerId + " cannot be checkpointed: only a"
                     + " container whose VM was restored from a template (its root on a disk, no virtiofs share) can be;"
-                    + " turn templates on in the runtime configuration");
+                    + " turn templates on in the runtime configuration (the first container of a size boots cold"
+                    + " while its template is made: templates make makes it ahead)");
         }
         long begin = System.nanoTime();
         Files.createDirectories(checkpoint.dir());

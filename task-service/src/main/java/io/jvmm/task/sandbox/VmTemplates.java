@@ -14,12 +14,14 @@ import io.jvmm.vmm.qemu.QemuVm;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -42,12 +44,59 @@ public final class VmTemplates {
     private static final String PINNED = "pinned";
     /** In a template's key directory: the file its makers lock, so concurrent shims make it once. */
     private static final String MAKER_LOCK = "lock";
+    /** In a template's key directory: what the last maker started beside a sandbox printed. */
+    public static final String MAKER_LOG = "maker.log";
 
     private VmTemplates() {}
 
-    /** The template for this image, size and accelerator, made now if there is none. */
+    /**
+     * The template for this image, size and accelerator, made now if there is none (what {@code templates
+     * make} and the maker a sandbox starts beside itself run: {@link TemplateMaker}).
+     */
     public static GuestSnapshot ensure(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
-        GuestSnapshot snapshot = made(settings, size, accel);
+        return readyForClones(settings, made(settings, size, accel));
+    }
+
+    /** The template of {@code settings} at {@code size} under its accelerator ({@code auto} resolved), made now if missing. */
+    public static GuestSnapshot ensure(SandboxSettings settings, VmSize size) throws IOException {
+        return ensure(settings, size, AccelChoice.resolve(settings));
+    }
+
+    /**
+     * The template for this image, size and accelerator if it is complete, ready for a clone; empty if it is
+     * not (yet): the sandbox then boots cold and has it made beside ({@link TemplateMaker}).
+     */
+    public static Optional<GuestSnapshot> ready(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
+        GuestSnapshot snapshot = locate(settings, size, accel);
+        if (!isWhole(snapshot)) {
+            return Optional.empty();
+        }
+        TemplatePruner.markUsed(snapshot);
+        return Optional.of(readyForClones(settings, snapshot));
+    }
+
+    /** Where a maker started beside a sandbox writes its output: in the template's key directory, made here. */
+    public static Path makerLog(SandboxSettings settings, VmSize size) throws IOException {
+        Path key = locate(settings, size, AccelChoice.resolve(settings)).dir().getParent();
+        StateRoot.createTraversable(settings.stateRoot(), key);
+        return key.resolve(MAKER_LOG);
+    }
+
+    /** Whether a maker holds this template's lock now (it is being made: no second maker need start). */
+    public static boolean beingMade(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
+        Path lockFile = locate(settings, size, accel).dir().resolveSibling(MAKER_LOCK);
+        if (!Files.exists(lockFile)) {
+            return false;
+        }
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE);
+                FileLock lock = channel.tryLock()) {
+            return lock == null;
+        } catch (OverlappingFileLockException e) {
+            return true; // this process makes it
+        }
+    }
+
+    private static GuestSnapshot readyForClones(SandboxSettings settings, GuestSnapshot snapshot) throws IOException {
         // Clones' QEMU, run as the VMM's user, opens the memory file inside: the directories let it through,
         // and QEMU 7.2 opens a private mapping's file read-write (rom=off with readonly=on, which would not,
         // came in 8.2), so its user may write it (docs/security.md says what that means).
@@ -97,6 +146,7 @@ public final class VmTemplates {
                 SandboxDirs.deleteTree(dir.resolve("vm"));
                 deleteHugeLeftovers(dir.getFileName().toString());
                 deleteStale(settings.stateRoot());
+                TemplatePruner.prune(settings.stateRoot(), settings.templateLimits(), size.memoryMib(), Instant.now());
                 make(settings, size, accel, dir, snapshot);
             }
         }
@@ -231,6 +281,16 @@ public final class VmTemplates {
     }
 
     /**
+     * Deletes what the configuration's {@link TemplateLimits} do not allow (unused too long, beyond the size);
+     * pinned templates and those a VM maps are kept.
+     *
+     * @return the deleted templates
+     */
+    public static List<GuestSnapshot> deleteBeyondLimits(Path stateRoot, TemplateLimits limits) throws IOException {
+        return TemplatePruner.prune(stateRoot, limits, 0, Instant.now());
+    }
+
+    /**
      * Deletes the templates whose guest image is gone or was replaced (a reinstall removes the image it
      * replaces): none can be restored again, and under the default state root ({@code /run}) each keeps
      * its memory, some 200 MiB, in RAM. A template a VM still maps, or that an operator pinned, is kept.
@@ -264,12 +324,16 @@ public final class VmTemplates {
     }
 
     /** A template's key directory once it holds nothing but the makers' lock file (no maker can need it again). */
-    private static void removeKeyIfEmpty(Path key) throws IOException {
+    static void removeKeyIfEmpty(Path key) throws IOException {
         try (var entries = Files.list(key)) {
-            if (entries.anyMatch(p -> !p.getFileName().toString().equals(MAKER_LOCK))) {
+            if (entries.anyMatch(p -> !p.getFileName().toString().equals(MAKER_LOCK)
+                    && !p.getFileName().toString().equals(MAKER_LOG)
+                    && !p.getFileName().toString().equals(TemplatePruner.USED))) {
                 return;
             }
         }
+        Files.deleteIfExists(key.resolve(TemplatePruner.USED));
+        Files.deleteIfExists(key.resolve(MAKER_LOG));
         Files.deleteIfExists(key.resolve(MAKER_LOCK));
         try {
             Files.deleteIfExists(key);
