@@ -15,7 +15,7 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * Makes a template in a process of its own: {@code containerd-shim-jvmm-v2 templates make} with this shim's
- * configuration file and the sandbox's size and kernel arguments, started through {@code setsid -f} (a
+ * configuration file and the sandbox's size and kernel arguments, niced, started through {@code setsid -f} (a
  * session of its own, not this shim's child: it finishes the template whether or not the sandbox that
  * asked lives that long, and no thread here waits for it). Its output goes to the template's
  * {@value VmTemplates#MAKER_LOG}.
@@ -35,11 +35,15 @@ final class DetachedTemplateMaker implements TemplateMaker {
 
     /** The command that makes the template of {@code settings} at {@code size}, as this maker runs it. */
     List<String> command(SandboxSettings settings, VmSize size) {
-        List<String> command = new ArrayList<>(List.of("setsid", "-f"));
+        // At the lowest CPU priority, niced and (--background) its session's autogroup too (its QEMU inherits
+        // both): the sandbox that asked boots at the same time, and on a host short of cores (or under TCG,
+        // where a boot is CPU-bound) a maker of equal priority nearly doubled that boot (docs/benchmarks.md).
+        List<String> command = new ArrayList<>(List.of("setsid", "-f", "nice", "-n", "19"));
         command.addAll(self);
         command.addAll(List.of(
                 "templates",
                 "make",
+                "--background",
                 "--vcpus",
                 Integer.toString(size.vcpus()),
                 "--memory-mib",

@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  *                     {@code ,feature=on|off}); empty for the host's own under KVM and everything QEMU
  *                     emulates under TCG. A fixed model lets VMs of hosts with different CPUs share
  *                     templates and checkpoints. QEMU only.
+ * @param hugePages    back a booted VM's memory with the host's huge pages when the pool can hold it
+ *                     (otherwise ordinary memory); QEMU only
  */
 public record VmConfig(
         Path stateDir,
@@ -34,7 +36,8 @@ public record VmConfig(
         String extraKernelArgs,
         Optional<GuestNic> nic,
         Optional<String> cpuModel,
-        Optional<VmmUser> vmmUser) {
+        Optional<VmmUser> vmmUser,
+        boolean hugePages) {
     /** sun_path is 108 bytes; our longest socket name below stateDir is 21 (vmm/agent-serial.sock). */
     private static final int MAX_STATE_DIR = 80;
     /** A QEMU CPU model and its feature switches: nothing that could read as another option. */
@@ -66,7 +69,8 @@ public record VmConfig(
                 extraKernelArgs,
                 nic,
                 Optional.empty(),
-                Optional.empty());
+                Optional.empty(),
+                false);
     }
 
     /** A VM without a network card (a lone container, or a pod on the host's network). */
@@ -150,7 +154,8 @@ public record VmConfig(
                 extraKernelArgs,
                 nic,
                 model,
-                vmmUser);
+                vmmUser,
+                hugePages);
     }
 
     /** The same VM with its monitor and vsock helper run as {@code user} (empty: as the shim's user). */
@@ -168,7 +173,27 @@ public record VmConfig(
                 extraKernelArgs,
                 nic,
                 cpuModel,
-                user);
+                user,
+                hugePages);
+    }
+
+    /** The same VM with its memory on the host's huge pages when the pool can hold it ({@code false}: never). */
+    public VmConfig withHugePages(boolean huge) {
+        return new VmConfig(
+                stateDir,
+                kernel,
+                initrd,
+                runtimeDisk,
+                shareDir,
+                vcpus,
+                memoryMib,
+                guestCid,
+                accel,
+                extraKernelArgs,
+                nic,
+                cpuModel,
+                vmmUser,
+                huge);
     }
 
     private static void requireFile(String what, Path path) {

@@ -15,8 +15,9 @@ import java.util.Set;
  *
  * @param templates start VMs by restoring a saved, agent-ready guest of the same size (QEMU only; see
  *                  {@link VmTemplates}) instead of booting each one
- * @param hugePages keep template memory on the host's huge pages when its hugetlbfs pool can hold it
- *                  (otherwise ordinary memory, as without); see {@link io.jvmm.vmm.HugePages}
+ * @param hugePages keep template memory, and a booted VM's memory, on the host's huge pages when its
+ *                  hugetlbfs pool can hold it (otherwise ordinary memory, as without); see
+ *                  {@link io.jvmm.vmm.HugePages}
  * @param cpuModel  the guest's CPU as QEMU names it, or empty for the accelerator's default; see
  *                  {@link io.jvmm.vmm.VmConfig}
  * @param vmmUser   the unprivileged user QEMU and its vsock helper run as ({@link io.jvmm.vmm.VmmUser}), or

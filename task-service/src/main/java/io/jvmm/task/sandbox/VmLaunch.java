@@ -86,7 +86,8 @@ record VmLaunch(
                 kernelArgs,
                 nic,
                 settings.cpuModel(),
-                vmmUser);
+                vmmUser,
+                settings.hugePages());
         return new VmLaunch(config, network, guestNetwork, template, rootOnDisk);
     }
 

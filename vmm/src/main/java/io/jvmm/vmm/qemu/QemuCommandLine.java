@@ -29,7 +29,12 @@ final class QemuCommandLine {
      * the devices are added over QMP before {@code cont} (see {@link DeviceSetup#QMP}).
      */
     static List<String> buildPaused(VmConfig config, boolean kvm) {
-        List<String> args = new ArrayList<>(base(config, kvm));
+        return buildPaused(config, kvm, false);
+    }
+
+    /** The same, its memory on huge pages when {@code hugeMemory} (the pool was found to hold it). */
+    static List<String> buildPaused(VmConfig config, boolean kvm, boolean hugeMemory) {
+        List<String> args = new ArrayList<>(base(config, kvm, hugeMemory));
         args.add("-S");
         for (int i = 0; i < ROOT_PORTS.size(); i++) {
             args.addAll(List.of(
@@ -39,8 +44,8 @@ final class QemuCommandLine {
         return args;
     }
 
-    private static List<String> base(VmConfig config, boolean kvm) {
-        List<String> args = machine(config, kvm, memfd(config));
+    private static List<String> base(VmConfig config, boolean kvm, boolean hugeMemory) {
+        List<String> args = machine(config, kvm, memfd(config, hugeMemory));
         config.nic()
                 .ifPresent(nic -> args.addAll(
                         switch (nic) {
@@ -86,7 +91,16 @@ final class QemuCommandLine {
 
     /** Guest memory in a shared memfd: what vhost-user back-ends (vsock, virtiofs) need to map. */
     static String memfd(VmConfig config) {
-        return "memory-backend-memfd,id=mem,size=" + config.memoryMib() + "M,share=on";
+        return memfd(config, false);
+    }
+
+    /**
+     * The same memfd on the host's default-size huge pages ({@code huge}): the kernel reserves them from its
+     * pool when QEMU maps the memfd, which fails outright if the pool cannot hold it (the caller checks
+     * first, under the pool's lock).
+     */
+    static String memfd(VmConfig config, boolean huge) {
+        return "memory-backend-memfd,id=mem,size=" + config.memoryMib() + "M,share=on" + (huge ? ",hugetlb=on" : "");
     }
 
     /**
@@ -198,7 +212,12 @@ final class QemuCommandLine {
     }
 
     static List<String> build(VmConfig config, boolean kvm) {
-        List<String> args = new ArrayList<>(base(config, kvm));
+        return build(config, kvm, false);
+    }
+
+    /** The same, its memory on huge pages when {@code hugeMemory}. */
+    static List<String> build(VmConfig config, boolean kvm, boolean hugeMemory) {
+        List<String> args = new ArrayList<>(base(config, kvm, hugeMemory));
         args.addAll(List.of(
                 "-chardev",
                 "socket,id=vsock,path=" + config.vhostVsockSocket(),

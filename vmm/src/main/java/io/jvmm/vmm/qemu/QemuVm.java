@@ -59,6 +59,8 @@ public final class QemuVm extends AbstractVm {
     /** Held from "the pool has room" until QEMU has mapped its memory. */
     private final HugePoolReservation hugePool = new HugePoolReservation();
 
+    private boolean onHugePages;
+
     private final QemuConfinement confinement;
 
     public QemuVm(VmConfig config, boolean kvm) {
@@ -148,6 +150,11 @@ public final class QemuVm extends AbstractVm {
         return vm;
     }
 
+    /** Whether this booted VM's memory is on the host's huge pages (once started; see {@link VmConfig#hugePages}). */
+    public boolean onHugePages() {
+        return onHugePages;
+    }
+
     /** Whether this VM's memory is a copy-on-write mapping of a snapshot shared with its other clones (once started). */
     public boolean sharesSnapshotMemory() {
         return mapsSnapshot;
@@ -189,7 +196,9 @@ public final class QemuVm extends AbstractVm {
         }
         GuestSnapshot snapshot = restoreFrom.get();
         if (config.shareDir().isEmpty()
-                && (!HugePages.holds(snapshot.memory()) || hugePool.reserve(config.memoryMib()))) {
+                && (!HugePages.holds(snapshot.memory())
+                        || hugePool.reserve(
+                                config.memoryMib(), "this clone runs on a copy of the template's memory"))) {
             mapsSnapshot = true;
             leaseSnapshot(snapshot); // the snapshot is not deleted while this VM maps it
             return QemuCommandLine.memoryFile(config, snapshot.memory(), false);
@@ -200,9 +209,13 @@ public final class QemuVm extends AbstractVm {
     }
 
     private void startQemu(long deadline) {
+        // A booted VM's memfd on huge pages: the pool's lock is held from "it has room" until QEMU has mapped it.
+        onHugePages = deviceSetup != DeviceSetup.SNAPSHOTTABLE
+                && config.hugePages()
+                && hugePool.reserve(config.memoryMib(), "this VM's memory is ordinary memory");
         List<String> command = switch (deviceSetup) {
-            case QMP -> QemuCommandLine.buildPaused(config, kvm);
-            case COMMAND_LINE -> QemuCommandLine.build(config, kvm);
+            case QMP -> QemuCommandLine.buildPaused(config, kvm, onHugePages);
+            case COMMAND_LINE -> QemuCommandLine.build(config, kvm, onHugePages);
             case SNAPSHOTTABLE ->
                 QemuCommandLine.buildSnapshottable(
                         config, kvm, snapshotLayoutMemory(), restoreFrom.isPresent() || checkpoint.isPresent());

@@ -40,6 +40,18 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void hugeMemoryIsTheSameSharedMemfdOnHugePages() throws Exception {
+        VmConfig c = config(Optional.empty());
+        assertThat(QemuCommandLine.build(c, false))
+                .contains("memory-backend-memfd,id=mem,size=256M,share=on")
+                .noneMatch(a -> a.contains("hugetlb"));
+        assertThat(QemuCommandLine.build(c, false, true))
+                .contains("memory-backend-memfd,id=mem,size=256M,share=on,hugetlb=on");
+        assertThat(QemuCommandLine.buildPaused(c, false, true))
+                .contains("memory-backend-memfd,id=mem,size=256M,share=on,hugetlb=on");
+    }
+
+    @Test
     void aPodTapCardRunsQemuInThePodNamespaceWithTheSameBackendAsQmp() throws Exception {
         GuestNic tap = new GuestNic.PodTap(Path.of("/run/netns/cni-1"), "jvmmtap0", "aa:bb:cc:dd:ee:ff");
         List<String> args = QemuCommandLine.build(config(Optional.of(tap)), false);
