@@ -340,6 +340,9 @@ class HostileGuestTest {
     @Test
     void garbageOnTheSerialMuxIsDroppedAndABrokenMuxEndsTheTaskCleanly() throws Exception {
         Path config = hostileConfig("mux-garbage", true);
+        // Restored, so that its agent is reached over the mux: the template (of this misbehaving agent, which
+        // only garbles after its cue) is made ahead, or this run would boot cold, over vsock.
+        jvmm.ensureTemplate(config);
         started.add("hv-m");
         try (CtrRun run = CtrRun.start(
                 containerd,

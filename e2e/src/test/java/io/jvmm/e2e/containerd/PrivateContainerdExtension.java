@@ -39,6 +39,9 @@ final class PrivateContainerdExtension implements BeforeAllCallback, AfterAllCal
             return;
         }
         JvmmRuntime jvmm = JvmmRuntime.get();
+        // A template maker a sandbox started beside its cold boot ends on its own once the template is saved;
+        // until then its VM would count as left behind.
+        jvmm.awaitNoTemplateMakers(300);
         List<String> left = jvmm.closeAndListLeftovers(containerd);
         WithPrivateContainerd settings = context.getRequiredTestClass().getAnnotation(WithPrivateContainerd.class);
         if (settings != null && settings.deletesTemplates()) {

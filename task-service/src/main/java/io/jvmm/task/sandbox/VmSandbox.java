@@ -41,7 +41,7 @@ public final class VmSandbox implements Sandbox {
 
     private final String sandboxId;
     /** The runtime's settings, as this sandbox's pod changed them at boot ({@link VmOverrides}). */
-    private SandboxSettings settings;
+    private volatile SandboxSettings settings;
 
     private final Path stateDir;
     private final TemplateMaker templateMaker;
