@@ -78,69 +78,7 @@ public record SandboxSettings(
                 TemplateLimits.NONE);
     }
 
-    /** With the VMM run as the shim's user. */
-    public SandboxSettings(
-            VmmType vmm,
-            Path kernel,
-            Path initrd,
-            Optional<Path> runtimeDisk,
-            int vcpus,
-            int memoryMib,
-            Accel accel,
-            Path stateRoot,
-            Duration bootTimeout,
-            String extraKernelArgs,
-            boolean templates,
-            boolean hugePages,
-            Optional<String> cpuModel) {
-        this(
-                vmm,
-                kernel,
-                initrd,
-                runtimeDisk,
-                vcpus,
-                memoryMib,
-                accel,
-                stateRoot,
-                bootTimeout,
-                extraKernelArgs,
-                templates,
-                hugePages,
-                cpuModel,
-                Optional.empty());
-    }
-
-    /** With the accelerator's default CPU. */
-    public SandboxSettings(
-            VmmType vmm,
-            Path kernel,
-            Path initrd,
-            Optional<Path> runtimeDisk,
-            int vcpus,
-            int memoryMib,
-            Accel accel,
-            Path stateRoot,
-            Duration bootTimeout,
-            String extraKernelArgs,
-            boolean templates,
-            boolean hugePages) {
-        this(
-                vmm,
-                kernel,
-                initrd,
-                runtimeDisk,
-                vcpus,
-                memoryMib,
-                accel,
-                stateRoot,
-                bootTimeout,
-                extraKernelArgs,
-                templates,
-                hugePages,
-                Optional.empty());
-    }
-
-    /** Without huge pages for templates. */
+    /** Without huge pages, with the accelerator's default CPU, the VMM run as the shim's user, no per-pod settings. */
     public SandboxSettings(
             VmmType vmm,
             Path kernel,
@@ -165,7 +103,9 @@ public record SandboxSettings(
                 bootTimeout,
                 extraKernelArgs,
                 templates,
-                false);
+                false,
+                Optional.empty(),
+                Optional.empty());
     }
 
     public SandboxSettings {
