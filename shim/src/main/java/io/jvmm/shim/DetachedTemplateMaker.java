@@ -4,6 +4,7 @@ import io.jvmm.task.sandbox.SandboxSettings;
 import io.jvmm.task.sandbox.TemplateMaker;
 import io.jvmm.task.sandbox.VmSize;
 import io.jvmm.task.sandbox.VmTemplates;
+import io.jvmm.vmm.GuestSnapshot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,9 +55,9 @@ final class DetachedTemplateMaker implements TemplateMaker {
     }
 
     @Override
-    public void makeBeside(SandboxSettings settings, VmSize size) {
+    public void makeBeside(SandboxSettings settings, VmSize size, GuestSnapshot template) {
         try {
-            Path log = VmTemplates.makerLog(settings, size);
+            Path log = VmTemplates.makerLog(settings, template);
             ProcessBuilder maker = new ProcessBuilder(command(settings, size))
                     .redirectInput(
                             ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))

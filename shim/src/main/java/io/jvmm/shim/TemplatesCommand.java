@@ -93,31 +93,31 @@ final class TemplatesCommand {
         int vcpus = s.vcpus();
         int memoryMib = s.memoryMib();
         String kernelArgs = s.extraKernelArgs();
-        List<String> rest = options;
-        if (!rest.isEmpty() && rest.getFirst().equals("--background")) {
-            lowerSessionPriority();
-            rest = rest.subList(1, rest.size());
-        }
-        options = rest;
-        for (int i = 0; i < options.size(); i += 2) {
-            if (i + 1 >= options.size()) {
-                err.println("templates make: " + options.get(i) + " needs a value");
+        int i = 0;
+        while (i < options.size()) {
+            String option = options.get(i++);
+            if (option.equals("--background")) { // a flag: no value follows
+                lowerSessionPriority();
+                continue;
+            }
+            if (i >= options.size()) {
+                err.println("templates make: " + option + " needs a value");
                 return 2;
             }
-            String value = options.get(i + 1);
+            String value = options.get(i++);
             try {
-                switch (options.get(i)) {
+                switch (option) {
                     case "--vcpus" -> vcpus = Integer.parseInt(value);
                     case "--memory-mib" -> memoryMib = Integer.parseInt(value);
                     case "--kernel-args" -> kernelArgs = value;
                     default -> {
-                        err.println("templates make: unknown option " + options.get(i)
+                        err.println("templates make: unknown option " + option
                                 + " (expected --background, --vcpus, --memory-mib, --kernel-args)");
                         return 2;
                     }
                 }
             } catch (NumberFormatException e) {
-                err.println("templates make: " + options.get(i) + " needs a whole number, not " + value);
+                err.println("templates make: " + option + " needs a whole number, not " + value);
                 return 2;
             }
         }

@@ -129,13 +129,18 @@ public record SandboxSettings(
 
     /** The same settings with other kernel arguments (a template maker's, given the sandbox's). */
     public SandboxSettings withExtraKernelArgs(String args) {
+        return with(VmSize.of(this), args, templates);
+    }
+
+    /** The same settings for one VM of another size, kernel arguments or templates choice (a pod's: {@link VmOverrides}). */
+    public SandboxSettings with(VmSize size, String args, boolean templates) {
         return new SandboxSettings(
                 vmm,
                 kernel,
                 initrd,
                 runtimeDisk,
-                vcpus,
-                memoryMib,
+                size.vcpus(),
+                size.memoryMib(),
                 accel,
                 stateRoot,
                 bootTimeout,

@@ -1,5 +1,7 @@
 package io.jvmm.task.sandbox;
 
+import io.jvmm.vmm.GuestSnapshot;
+
 /**
  * Has a missing VM template made away from the sandbox that found it missing, which meanwhile boots cold:
  * the first sandbox of a new configuration or size pays a cold boot, not a cold boot plus the template's
@@ -9,9 +11,12 @@ package io.jvmm.task.sandbox;
  */
 @FunctionalInterface
 public interface TemplateMaker {
-    /** Starts making the template of {@code settings} at {@code size}; returns at once, never throws. */
-    void makeBeside(SandboxSettings settings, VmSize size);
+    /**
+     * Starts making {@code template}, the template of {@code settings} at {@code size} ({@link
+     * VmTemplates#locate}); returns at once, never throws.
+     */
+    void makeBeside(SandboxSettings settings, VmSize size, GuestSnapshot template);
 
     /** Makes nothing: sandboxes of a templated configuration then boot cold until a template is made. */
-    TemplateMaker NONE = (settings, size) -> {};
+    TemplateMaker NONE = (settings, size, template) -> {};
 }

@@ -97,16 +97,17 @@ record VmLaunch(
      */
     private static Optional<GuestSnapshot> template(
             SandboxSettings settings, VmSize size, Accel accel, TemplateMaker maker) throws IOException {
-        Optional<GuestSnapshot> ready = VmTemplates.ready(settings, size, accel);
+        GuestSnapshot template = VmTemplates.locate(settings, size, accel);
+        Optional<GuestSnapshot> ready = VmTemplates.ready(settings, template);
         if (ready.isEmpty()) {
-            boolean making = VmTemplates.beingMade(settings, size, accel);
+            boolean making = VmTemplates.beingMade(template);
             LOG.info(
                     "no VM template of {} vCPU, {} MiB yet: this VM boots cold while the template is {}",
                     size.vcpus(),
                     size.memoryMib(),
                     making ? "being made" : "made beside it");
             if (!making) {
-                maker.makeBeside(settings, size);
+                maker.makeBeside(settings, size, template);
             }
         }
         return ready;

@@ -26,22 +26,6 @@ public record VmOverrides(
         VmSize size = size(VmSize.of(s));
         String args =
                 kernelParams.map(p -> (s.extraKernelArgs() + " " + p).strip()).orElse(s.extraKernelArgs());
-        return new SandboxSettings(
-                s.vmm(),
-                s.kernel(),
-                s.initrd(),
-                s.runtimeDisk(),
-                size.vcpus(),
-                size.memoryMib(),
-                s.accel(),
-                s.stateRoot(),
-                s.bootTimeout(),
-                args,
-                templates.orElse(s.templates()),
-                s.hugePages(),
-                s.cpuModel(),
-                s.vmmUser(),
-                s.enabledAnnotations(),
-                s.templateLimits());
+        return s.with(size, args, templates.orElse(s.templates()));
     }
 }

@@ -66,8 +66,7 @@ public final class VmTemplates {
      * The template for this image, size and accelerator if it is complete, ready for a clone; empty if it is
      * not (yet): the sandbox then boots cold and has it made beside ({@link TemplateMaker}).
      */
-    public static Optional<GuestSnapshot> ready(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
-        GuestSnapshot snapshot = locate(settings, size, accel);
+    public static Optional<GuestSnapshot> ready(SandboxSettings settings, GuestSnapshot snapshot) throws IOException {
         if (!isWhole(snapshot)) {
             return Optional.empty();
         }
@@ -76,15 +75,15 @@ public final class VmTemplates {
     }
 
     /** Where a maker started beside a sandbox writes its output: in the template's key directory, made here. */
-    public static Path makerLog(SandboxSettings settings, VmSize size) throws IOException {
-        Path key = locate(settings, size, AccelChoice.resolve(settings)).dir().getParent();
+    public static Path makerLog(SandboxSettings settings, GuestSnapshot template) throws IOException {
+        Path key = template.dir().getParent();
         StateRoot.createTraversable(settings.stateRoot(), key);
         return key.resolve(MAKER_LOG);
     }
 
     /** Whether a maker holds this template's lock now (it is being made: no second maker need start). */
-    public static boolean beingMade(SandboxSettings settings, VmSize size, Accel accel) throws IOException {
-        Path lockFile = locate(settings, size, accel).dir().resolveSibling(MAKER_LOCK);
+    public static boolean beingMade(GuestSnapshot template) throws IOException {
+        Path lockFile = template.dir().resolveSibling(MAKER_LOCK);
         if (!Files.exists(lockFile)) {
             return false;
         }
