@@ -159,10 +159,10 @@ final class AgentService {
     private PingResponse ping() throws IOException {
         double uptime =
                 Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+        // No boot_id: the kernel makes it at its first read, and a template saved after that read would give
+        // every clone the same one (a clone that reads it first gets its own, from its reseeded CSPRNG).
         return PingResponse.newBuilder()
                 .setAgentVersion(VERSION)
-                .setBootId(Files.readString(Path.of("/proc/sys/kernel/random/boot_id"))
-                        .strip())
                 .setUptimeNs((long) (uptime * 1e9))
                 .setKernelRelease(
                         Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip())
@@ -215,7 +215,8 @@ final class AgentService {
                 req.getBundlePath(),
                 req.getConfigJson().toByteArray(),
                 req.getStdio(),
-                req.getRootfsDiskSerial());
+                new ContainerRegistry.RootDisk(
+                        req.getRootfsDiskSerial(), req.getRootfsDiskMount(), req.getVolumeDirsList()));
         return CreateContainerResponse.newBuilder().setPid(c.init.pid()).build();
     }
 

@@ -8,6 +8,9 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Container {
     final String id;
     final Path bundle;
+    /** Where its root disk is (or would be) mounted: unmounted at delete if it is. */
+    final Path diskMount;
+
     final Path ioDir;
     final GuestProcess init;
     /** The cgroup crun put the container in (found from its init process). */
@@ -15,9 +18,10 @@ final class Container {
 
     final Map<String, GuestProcess> execs = new ConcurrentHashMap<>();
 
-    Container(String id, Path bundle, Path ioDir, GuestProcess init, Path cgroup) {
+    Container(String id, Path bundle, Path diskMount, Path ioDir, GuestProcess init, Path cgroup) {
         this.id = id;
         this.bundle = bundle;
+        this.diskMount = diskMount;
         this.ioDir = ioDir;
         this.init = init;
         this.cgroup = cgroup;

@@ -1,6 +1,7 @@
 package io.jvmm.guest;
 
 import io.jvmm.api.agent.v1.StdioSpec;
+import io.jvmm.api.agent.v1.VolumeDir;
 import io.jvmm.guest.sys.ConsoleSocket;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.TtrpcException;
@@ -19,6 +20,12 @@ import java.util.stream.Stream;
 
 /** The containers of this guest and what can be done to them, each step delegated to crun. */
 final class ContainerRegistry {
+    /**
+     * A container's root as a disk: its serial ("" for none: the root is where the spec says), where it is
+     * mounted ("" for the bundle's rootfs), and the pod's guest volumes its spec binds.
+     */
+    record RootDisk(String serial, String mount, List<VolumeDir> volumes) {}
+
     private final Path bundles;
     private final Path io;
     private final Crun crun;
@@ -46,8 +53,7 @@ final class ContainerRegistry {
      * Writes the bundle's config.json, mounts the root disk if there is one, and runs crun create; the
      * init process waits for start.
      */
-    synchronized Container create(
-            String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial)
+    synchronized Container create(String id, String bundlePath, byte[] configJson, StdioSpec stdio, RootDisk disk)
             throws IOException {
         Refusal.validId("container", id);
         if (containers.containsKey(id)) {
@@ -56,8 +62,12 @@ final class ContainerRegistry {
         Path bundle = bundlePath.isEmpty() ? bundles.resolve(id) : Path.of(bundlePath);
         Files.createDirectories(bundle);
         Files.write(bundle.resolve("config.json"), configJson);
-        if (!rootfsDiskSerial.isEmpty()) {
-            RootfsDisk.mount(rootfsDiskSerial, bundle.resolve("rootfs"));
+        Path diskMount = RootfsDisk.mountPoint(disk.mount(), bundle.resolve("rootfs"));
+        for (VolumeDir v : disk.volumes()) {
+            RootfsDisk.makeVolume(v.getPath(), v.getMode());
+        }
+        if (!disk.serial().isEmpty()) {
+            RootfsDisk.mount(disk.serial(), diskMount);
         }
         Path ioDir = io.resolve(id).resolve("init");
         Path pidFile = ioDir.resolve("pid");
@@ -70,13 +80,13 @@ final class ContainerRegistry {
                     List.of("create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString()));
         } catch (IOException e) {
             deleteTree(io.resolve(id));
-            RootfsDisk.unmountIfMounted(bundle.resolve("rootfs"));
+            RootfsDisk.unmountIfMounted(diskMount);
             throw e;
         }
         GuestProcess init = new GuestProcess(id, "", pipes);
         int pid = readPid(pidFile);
         init.created(pid);
-        Container container = new Container(id, bundle, io.resolve(id), init, CgroupStats.cgroupOf(pid));
+        Container container = new Container(id, bundle, diskMount, io.resolve(id), init, CgroupStats.cgroupOf(pid));
         containers.put(id, container);
         oomWatcher.watch(id, container.cgroup);
         return container;
@@ -206,7 +216,7 @@ final class ContainerRegistry {
         containers.remove(id);
         oomWatcher.forget(id);
         deleteTree(c.ioDir);
-        RootfsDisk.unmountIfMounted(c.bundle.resolve("rootfs"));
+        RootfsDisk.unmountIfMounted(c.diskMount);
     }
 
     /** Forgets an exited exec process: its pipes closed, its io directory removed, its id free again. */

@@ -122,8 +122,7 @@ final class ContainerCreation {
             GuestAgent agent = sb.agent();
             InitProcess init = new InitProcess(id, request.stdio(), false);
             long asked = System.nanoTime();
-            init.inGuest(
-                    agent.createContainerOrUndo(id, root.guestSpec(), request.stdio(), root.diskSerial()), sb.vmmPid());
+            init.inGuest(agent.createContainerOrUndo(id, root.guestSpec(), request.stdio(), root.disk()), sb.vmmPid());
             LOG.info(
                     "container {} created in the guest (pid {} there) in {} ms",
                     id,

@@ -9,6 +9,7 @@ import io.jvmm.task.sandbox.PauseContainer;
 import io.jvmm.task.sandbox.PodResources;
 import io.jvmm.task.sandbox.PodSizing;
 import io.jvmm.task.sandbox.Sandbox;
+import io.jvmm.task.sandbox.SandboxKind;
 import io.jvmm.task.sandbox.VmOverrides;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.sandbox.VmSize;
@@ -90,10 +91,12 @@ public final class SandboxLifecycle {
         VmSize size = PauseContainer.of(spec)
                 .map(p -> PodSizing.size(p.resources(), configured))
                 .orElse(configured);
-        // A lone container that needs no host path but its root can have it as a disk (from a template).
-        boolean loneWithoutBinds = PauseContainer.of(spec).isEmpty() && !GuestSpec.hasHostBinds(spec);
+        // What the sandbox holds decides how roots reach a VM from a template (on disks where they can).
+        SandboxKind kind = PauseContainer.of(spec).isPresent()
+                ? SandboxKind.POD
+                : GuestSpec.hasHostBinds(spec) ? SandboxKind.LONE : SandboxKind.LONE_ROOT_ONLY;
         start(sb, () -> {
-            sb.boot(size, PauseContainer.networkOf(spec), loneWithoutBinds, overrides);
+            sb.boot(size, PauseContainer.networkOf(spec), kind, overrides);
             return null;
         });
     }
@@ -112,7 +115,7 @@ public final class SandboxLifecycle {
         VmSize size = PodSizing.size(resources, overrides.size(sb.configuredSize()));
         try {
             start(sb, () -> {
-                sb.boot(size, network, false, overrides);
+                sb.boot(size, network, SandboxKind.POD, overrides);
                 return null;
             });
         } catch (IOException e) {

@@ -3,6 +3,7 @@ package io.jvmm.task;
 import io.jvmm.agent.client.StdioStream;
 import io.jvmm.task.guest.ContainerStats;
 import io.jvmm.task.guest.GuestAgent;
+import io.jvmm.task.guest.RootDisk;
 import io.jvmm.task.io.StdioConfig;
 import io.jvmm.task.process.ExitStatus;
 import io.jvmm.ttrpc.Code;
@@ -114,7 +115,7 @@ public final class FakeGuest implements GuestAgent {
      * real client's does when its thread is interrupted.
      */
     @Override
-    public int createContainer(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial) {
+    public int createContainer(String id, byte[] specJson, StdioConfig stdio, RootDisk disk) {
         calls.add("CreateContainer " + id);
         if (!awaitGate(createGate)) {
             createGate.thenRun(() -> created(id));

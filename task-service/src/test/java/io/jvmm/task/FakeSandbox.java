@@ -2,9 +2,11 @@ package io.jvmm.task;
 
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.task.guest.GuestAgent;
+import io.jvmm.task.guest.RootDisk;
 import io.jvmm.task.sandbox.ContainerCheckpoint;
 import io.jvmm.task.sandbox.NetworkPlan;
 import io.jvmm.task.sandbox.Sandbox;
+import io.jvmm.task.sandbox.SandboxKind;
 import io.jvmm.task.sandbox.VmAnnotations;
 import io.jvmm.task.sandbox.VmOverrides;
 import io.jvmm.task.sandbox.VmSandbox;
@@ -39,6 +41,9 @@ public final class FakeSandbox implements Sandbox {
     private volatile boolean booted;
     private volatile boolean paused;
     volatile IOException bootFailure;
+    /** What the last boot was told the sandbox holds. */
+    volatile SandboxKind bootedKind;
+
     volatile IOException rootFailure;
     volatile RuntimeException checkpointFailure;
     private volatile boolean aborted;
@@ -81,8 +86,8 @@ public final class FakeSandbox implements Sandbox {
     }
 
     @Override
-    public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated, VmOverrides overrides)
-            throws IOException {
+    public void boot(VmSize size, NetworkPlan plan, SandboxKind kind, VmOverrides overrides) throws IOException {
+        bootedKind = kind;
         calls.add("boot " + size.vcpus() + "x" + size.memoryMib()
                 + overrides.templates().map(t -> " templates=" + t).orElse("")
                 + overrides.kernelParams().map(p -> " kernel=" + p).orElse(""));
@@ -137,7 +142,7 @@ public final class FakeSandbox implements Sandbox {
             calls.add("release " + request.id());
             throw e;
         }
-        return new GuestRoot(("{\"root\":\"" + request.id() + "\"}").getBytes(StandardCharsets.UTF_8), "");
+        return new GuestRoot(("{\"root\":\"" + request.id() + "\"}").getBytes(StandardCharsets.UTF_8), RootDisk.NONE);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.jvmm.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvmm.task.sandbox.SandboxKind;
 import io.jvmm.task.sandbox.VmAnnotations;
 import io.jvmm.ttrpc.Code;
 import java.io.IOException;
@@ -33,6 +34,8 @@ class PodAnnotationsTest extends TaskFixtureTest {
                         + "\"jvmm.io/kernel-params\":\"loglevel=3\""));
         // The pod's limit (1 GiB) plus the guest's overhead, over the annotation's base of 512 MiB.
         assertThat(sandbox.calls).containsExactly("mount pod", "boot 2x1280 templates=false kernel=loglevel=3");
+        // A pod: its containers' binds come later, so a VM from a template gives each its own disk.
+        assertThat(sandbox.bootedKind).isEqualTo(SandboxKind.POD);
     }
 
     @Test
@@ -40,6 +43,19 @@ class PodAnnotationsTest extends TaskFixtureTest {
         sandbox.enabledAnnotations = EnumSet.of(VmAnnotations.Setting.MEMORY_MIB);
         tasks.create(create("c1", "\"jvmm.io/memory-mib\":\"768\""));
         assertThat(sandbox.calls).containsExactly("mount c1", "boot 1x768");
+        assertThat(sandbox.bootedKind).isEqualTo(SandboxKind.LONE_ROOT_ONLY);
+    }
+
+    @Test
+    void aLoneContainerWithAHostBindIsToldApartFromOneWithout() throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("c2"));
+        Files.writeString(
+                bundle.resolve("config.json"),
+                "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
+                        + "\"root\":{\"path\":\"rootfs\"},\"mounts\":[{\"destination\":\"/data\",\"type\":\"bind\","
+                        + "\"source\":\"/srv\",\"options\":[\"rbind\",\"rw\"]}]}");
+        tasks.create(new CreateTask("c2", bundle, List.of(), TaskServiceTest.NO_STDIO, ""));
+        assertThat(sandbox.bootedKind).isEqualTo(SandboxKind.LONE);
     }
 
     @Test

@@ -45,6 +45,20 @@ public interface VirtualMachine extends AutoCloseable {
         throw new VmException.InvalidConfig("this VM cannot take a disk after boot");
     }
 
+    /**
+     * Hot-plugs one of a pod's container disks (writable), found in the guest by {@code serial}: a VM
+     * without a share takes any number, and each goes with {@link #unplugPodDisk} when its container is
+     * deleted. Monitors or layouts that cannot answer {@link VmException.InvalidConfig}.
+     */
+    default void plugPodDisk(Path image, String serial, Duration timeout) {
+        throw new VmException.InvalidConfig("this VM cannot take a pod's disks");
+    }
+
+    /** Unplugs a disk {@link #plugPodDisk} plugged (none with {@code serial}: nothing happens). */
+    default void unplugPodDisk(String serial, Duration timeout) {
+        throw new VmException.InvalidConfig("this VM cannot take a pod's disks");
+    }
+
     /** The ACPI power button (QEMU system_powerdown): asks the guest to shut down. */
     void pressPowerButton(Duration timeout);
 

@@ -19,9 +19,14 @@ import java.util.Map;
  * plus one container created and started, with the runc handler and with jvmm's (shim sandboxer, TCG
  * here), and a bare QEMU boot of the same guest. For jvmm also the host memory the pod costs beside its
  * containers: the PSS of its shim and its VM's processes (QEMU, virtiofsd, vhost-device-vsock) with one
- * idle container — the figure behind the RuntimeClass overhead. Prints one RESULT line.
+ * idle container — the figure behind the RuntimeClass overhead — and, for pods from a template, the same
+ * per pod with {@link #SHARING} of them running at once (they share the template's memory, which one pod
+ * alone would count whole). Prints one RESULT line.
  */
 public final class PodBench {
+    /** Templated pods running at once for the memory figure. */
+    static final int SHARING = 10;
+
     private PodBench() {}
 
     public static void main(String[] args) throws Exception {
@@ -33,6 +38,7 @@ public final class PodBench {
         List<Double> restoredOverhead = new ArrayList<>();
         List<Double> bare = new ArrayList<>();
         List<Double> overhead = new ArrayList<>();
+        double sharedMib;
         // jvmm-podsandbox (the pause-container model) names a copy of the configuration with templates on.
         Path templatesConfig = Files.createTempFile(Path.of("/tmp"), "jvmm-bench-config", ".json");
         Files.writeString(templatesConfig, jvmm.configWith(Map.of("templates", true)));
@@ -52,6 +58,7 @@ public final class PodBench {
                 restoredOverhead.add(mib[0]);
                 bare.add(BootBench.bareBoot(GuestImage.get()));
             }
+            sharedMib = sharedPodMib(cri, containerd, jvmm);
         } finally {
             Files.deleteIfExists(templatesConfig);
         }
@@ -59,7 +66,8 @@ public final class PodBench {
         System.out.printf(
                 Locale.ROOT,
                 "RESULT runs=%d runc_pod_s=%.2f jvmm_pod_s=%.2f jvmm_template_pod_s=%.2f bare_boot_s=%.2f"
-                        + " pod_ratio=%.2f template_pod_ratio=%.2f jvmm_pod_host_mib=%.1f template_pod_host_mib=%.1f%n",
+                        + " pod_ratio=%.2f template_pod_ratio=%.2f jvmm_pod_host_mib=%.1f template_pod_host_mib=%.1f"
+                        + " template_pod_host_mib_%d_at_once=%.1f template_pod_pss_ratio=%.2f%n",
                 runs,
                 BootBench.median(runc),
                 BootBench.median(vm),
@@ -68,7 +76,10 @@ public final class PodBench {
                 BootBench.median(vm) / base,
                 BootBench.median(restored) / base,
                 BootBench.median(overhead),
-                BootBench.median(restoredOverhead));
+                BootBench.median(restoredOverhead),
+                SHARING,
+                sharedMib,
+                sharedMib / BootBench.median(overhead));
         System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm from template: " + restored + " bare: " + bare
                 + " host MiB: " + overhead + " / " + restoredOverhead);
     }
@@ -87,6 +98,23 @@ public final class PodBench {
         }
         pods.remove(pod);
         return seconds;
+    }
+
+    /** Mean host PSS per pod with {@link #SHARING} templated pods running at once, 5 s after the last started. */
+    private static double sharedPodMib(CriClient cri, PrivateContainerd containerd, JvmmRuntime jvmm) throws Exception {
+        PodChurn pods = new PodChurn(cri, containerd.dir());
+        List<PodChurn.Pod> started = new ArrayList<>();
+        try {
+            for (int i = 0; i < SHARING; i++) {
+                pods.start("jvmm-podsandbox", "bench-shared-" + i, started);
+            }
+            Thread.sleep(5000);
+            return podHostMib(jvmm, containerd) / SHARING;
+        } finally {
+            for (PodChurn.Pod pod : started) {
+                pods.remove(pod);
+            }
+        }
     }
 
     /**

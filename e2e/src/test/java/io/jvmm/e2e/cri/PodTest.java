@@ -25,6 +25,7 @@ import io.jvmm.api.cri.v1.LinuxContainerResources;
 import io.jvmm.api.cri.v1.LinuxContainerSecurityContext;
 import io.jvmm.api.cri.v1.LinuxPodSandboxConfig;
 import io.jvmm.api.cri.v1.LinuxSandboxSecurityContext;
+import io.jvmm.api.cri.v1.Mount;
 import io.jvmm.api.cri.v1.NamespaceMode;
 import io.jvmm.api.cri.v1.NamespaceOption;
 import io.jvmm.api.cri.v1.PodSandboxConfig;
@@ -182,16 +183,42 @@ class PodTest {
         PodSandboxStatus status = cri.podSandboxStatus(podId, false).getStatus();
         assertThat(status.getState()).isEqualTo(PodSandboxState.SANDBOX_READY);
         assertThat(status.getNetwork().getIp()).startsWith(CriNetwork.SUBNET_PREFIX);
+        // Volumes as the kubelet gives them: an emptyDir (an empty writable host directory both containers
+        // bind) and a ConfigMap (a read-only directory with a file).
+        Path emptyDir = Files.createTempDirectory(logs, "empty-dir");
+        Path configMap = Files.createTempDirectory(logs, "config-map");
+        Files.writeString(configMap.resolve("greeting"), "hello from the host\n");
+        List<Mount> volumes = List.of(
+                Mount.newBuilder()
+                        .setHostPath(emptyDir.toString())
+                        .setContainerPath("/shared")
+                        .build(),
+                Mount.newBuilder()
+                        .setHostPath(configMap.toString())
+                        .setContainerPath("/config")
+                        .setReadonly(true)
+                        .build());
 
         String server = createAndStart(
                 podId,
                 pod,
                 "server",
-                "mkdir -p /www && echo pong > /www/index.html && echo server up && exec httpd -f -p 8080 -h /www");
+                "mkdir -p /www && echo pong > /www/index.html && echo from-server > /shared/note && echo server up"
+                        + " && exec httpd -f -p 8080 -h /www",
+                volumes);
         String client = createAndStart(
-                podId, pod, "client", "echo client up; while read line; do echo got:$line; done; exec sleep 3600");
+                podId,
+                pod,
+                "client",
+                "echo client up; while read line; do echo got:$line; done; exec sleep 3600",
+                volumes);
 
         String answer = awaitHttp(client, "127.0.0.1");
+        // The emptyDir is one directory for the pod: what the server wrote, the client reads.
+        String sharedNote = output(client, "cat", "/shared/note");
+        String greeting = output(client, "cat", "/config/greeting");
+        ExecSyncResponse readOnly = cri.execSync(client, 60, "sh", "-c", "echo x > /config/greeting");
+        String rootDevice = output(client, "sh", "-c", "awk '$2 == \"/\" { print $1, $3 }' /proc/mounts");
         String podAddresses = output(client, "ip", "-4", "addr", "show", "eth0");
         String processes = output(client, "ps");
         ExecSyncResponse exec = cri.execSync(client, 60, "sh", "-c", "echo out; echo err >&2; exit 3");
@@ -252,6 +279,18 @@ class PodTest {
                 memoryMax,
                 memTotal);
         assertThat(seen.httpAnswer()).isEqualTo("pong\n");
+        assertThat(sharedNote).isEqualTo("from-server");
+        assertThat(greeting).isEqualTo("hello from the host");
+        assertThat(readOnly.getExitCode()).isNotZero();
+        if (handler.equals("jvmm-podsandbox")) {
+            // From a template, without a share: each container's root is a SCSI disk of its own, and the
+            // emptyDir lives in the guest (the host's directory stays empty; docs/snapshots.md).
+            assertThat(rootDevice).matches("/dev/sd[a-z]+ ext4");
+            assertThat(emptyDir).isEmptyDirectory();
+        } else {
+            assertThat(emptyDir.resolve("note")).hasContent("from-server\n");
+            assertThat(rootDevice).doesNotStartWith("/dev/sd");
+        }
         // The pod's address (CNI's, in the pod's namespace on the host) is on the containers' eth0.
         assertThat(podAddresses).contains("inet " + status.getNetwork().getIp() + "/24");
         // The pod shares its PID namespace: the client sees the server's process.
@@ -371,6 +410,11 @@ class PodTest {
     }
 
     private static String createAndStart(String podId, PodSandboxConfig pod, String name, String script) {
+        return createAndStart(podId, pod, name, script, List.of());
+    }
+
+    private static String createAndStart(
+            String podId, PodSandboxConfig pod, String name, String script, List<Mount> mounts) {
         String id = cri.createContainer(CreateContainerRequest.newBuilder()
                         .setPodSandboxId(podId)
                         .setSandboxConfig(pod)
@@ -382,6 +426,7 @@ class PodTest {
                                                 .setNamespaceOptions(SHARED_PIDS)))
                                 .setImage(ImageSpec.newBuilder().setImage(PrivateContainerd.IMAGE))
                                 .addAllCommand(List.of("sh", "-c", script))
+                                .addAllMounts(mounts)
                                 .setLogPath(name + ".log"))
                         .build())
                 .getContainerId();

@@ -48,7 +48,9 @@ class GuestContainerTest {
     void agentAnswersWithTheGuestsIdentity() {
         PingResponse ping = vm.agent.ping(Duration.ofSeconds(10));
         assertThat(ping.getAgentVersion()).isNotEmpty();
-        assertThat(ping.getBootId()).matches("[0-9a-f-]{36}");
+        assertThat(ping.getBootId())
+                .as("never read by the agent: clones must each make their own")
+                .isEmpty();
         assertThat(ping.getKernelRelease()).endsWith("cloud-amd64");
     }
 
@@ -352,6 +354,6 @@ class GuestContainerTest {
                         TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION));
         vm.agent.deleteContainer("twice");
         // After all that, the agent still serves.
-        assertThat(vm.agent.ping(Duration.ofSeconds(10)).getBootId()).isNotEmpty();
+        assertThat(vm.agent.ping(Duration.ofSeconds(10)).getAgentVersion()).isNotEmpty();
     }
 }

@@ -6,6 +6,7 @@ import io.jvmm.agent.client.StdioStream;
 import io.jvmm.api.agent.v1.ContainerStatsResponse;
 import io.jvmm.api.agent.v1.GuestEvent;
 import io.jvmm.api.agent.v1.StdioSpec;
+import io.jvmm.api.agent.v1.VolumeDir;
 import io.jvmm.api.agent.v1.WaitProcessResponse;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.io.StdioConfig;
@@ -34,8 +35,16 @@ public final class AgentGuest implements GuestAgent {
     }
 
     @Override
-    public int createContainer(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial) {
-        return call("CreateContainer", () -> agent.createContainer(id, "", specJson, spec(stdio), rootDiskSerial));
+    public int createContainer(String id, byte[] specJson, StdioConfig stdio, RootDisk disk) {
+        List<VolumeDir> volumes = disk.volumes().stream()
+                .map(v -> VolumeDir.newBuilder()
+                        .setPath(v.path())
+                        .setMode(v.mode())
+                        .build())
+                .toList();
+        return call(
+                "CreateContainer",
+                () -> agent.createContainer(id, "", specJson, spec(stdio), disk.serial(), disk.mount(), volumes));
     }
 
     @Override

@@ -18,15 +18,15 @@ import java.util.function.Consumer;
  */
 public interface GuestAgent {
     /** Creates the container (its init waiting for start); answers the init's pid in the guest. */
-    int createContainer(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial);
+    int createContainer(String id, byte[] specJson, StdioConfig stdio, RootDisk disk);
 
     /**
      * {@link #createContainer}, undone in the guest when it fails in any way but "exists": a create that
      * timed out here may still finish there, and a retry would then be refused as a duplicate.
      */
-    default int createContainerOrUndo(String id, byte[] specJson, StdioConfig stdio, String rootDiskSerial) {
+    default int createContainerOrUndo(String id, byte[] specJson, StdioConfig stdio, RootDisk disk) {
         try {
-            return createContainer(id, specJson, stdio, rootDiskSerial);
+            return createContainer(id, specJson, stdio, disk);
         } catch (TaskException e) {
             if (e.statusCode() != Code.ALREADY_EXISTS) {
                 try {

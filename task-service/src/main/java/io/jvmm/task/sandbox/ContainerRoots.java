@@ -2,29 +2,36 @@ package io.jvmm.task.sandbox;
 
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.task.CreateTask;
+import io.jvmm.task.guest.RootDisk;
 import io.jvmm.vmm.VirtualMachine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
  * The one owner of the containers' roots of a sandbox: assembled on the host from containerd's mounts (in
- * the share's tree), handed to the guest on the virtiofs share or as an ext4 image plugged as a disk,
- * with the spec's host paths shared, and all of it undone on release.
+ * the share's tree), handed to the guest as its {@link RootTransport} says (on the virtiofs share, as a
+ * lone container's disk, or as a pod container's disk with copies of its binds), and all of it undone on
+ * release.
  */
 final class ContainerRoots {
     private static final Logger LOG = LogManager.getLogger(ContainerRoots.class);
     /** Where the guest's init mounts the virtiofs share. */
     static final String GUEST_SHARE = "/run/jvmm/share";
-    /** The serial of a container's root disk: a sandbox that has one has no other. */
+    /** Where the guest's agent mounts a pod container's disk, below a directory named by its serial. */
+    static final String GUEST_DISKS = "/run/jvmm/disks";
+    /** The serial of a lone container's root disk: a sandbox that has one has no other. */
     static final String ROOT_DISK_SERIAL = "jvmm-rootfs";
 
     private final ShareTree share;
     private final Path stateDir;
+    /** The pod containers whose disks are plugged (unplugged at release). */
+    private final Set<String> podDisks = ConcurrentHashMap.newKeySet();
 
     ContainerRoots(ShareTree share, Path stateDir) {
         this.share = share;
@@ -32,41 +39,81 @@ final class ContainerRoots {
     }
 
     /**
-     * Mounts the root, lets {@code boot} bring the VM up, then gives the root to the guest: as a disk of
-     * {@code diskVm} when there is one (a sandbox without a share), else on the share. A failure leaves
-     * nothing mounted.
+     * Mounts the root, lets {@code boot} bring the VM up, then gives the root to the guest as {@code
+     * transport} (known once the VM is up) says, into {@code vm}. A failure leaves nothing mounted or plugged.
      */
     Sandbox.GuestRoot prepare(
-            CreateTask request, JsonObject spec, Sandbox.BootStep boot, Supplier<Optional<VirtualMachine>> diskVm)
+            CreateTask request,
+            JsonObject spec,
+            Sandbox.BootStep boot,
+            Supplier<RootTransport> transport,
+            Supplier<VirtualMachine> vm)
             throws IOException {
         String id = request.id();
         share.mountRootfs(id, request.rootfs(), request.bundle());
         try {
             boot.boot();
-            Optional<VirtualMachine> vm = diskVm.get();
-            String diskSerial = vm.isPresent() ? plug(id, vm.get()) : "";
-            String rootPath = diskSerial.isEmpty() ? GUEST_SHARE + "/" + id + "/rootfs" : "rootfs";
-            byte[] guestSpec = GuestSpec.translate(
-                    spec, id, rootPath, (host, i, ro) -> GUEST_SHARE + "/" + share.shareVolume(id, host, i, ro));
-            return new Sandbox.GuestRoot(guestSpec, diskSerial);
+            return switch (transport.get()) {
+                case SHARE ->
+                    new Sandbox.GuestRoot(
+                            GuestSpec.translate(
+                                    spec,
+                                    id,
+                                    GUEST_SHARE + "/" + id + "/rootfs",
+                                    (host, i, ro) -> GUEST_SHARE + "/" + share.shareVolume(id, host, i, ro)),
+                            RootDisk.NONE);
+                case LONE_DISK -> loneDisk(id, spec, vm.get());
+                case POD_DISKS -> podDisk(id, spec, vm.get());
+            };
         } catch (IOException | RuntimeException e) {
-            release(id);
+            release(id, vm);
             throw e;
         }
     }
 
-    /** An ext4 image of the root plugged into {@code vm} as a disk; answers its serial. */
-    private String plug(String containerId, VirtualMachine vm) throws IOException {
+    /** An ext4 image of the root alone, the VM's one virtio-blk disk, mounted as the bundle's rootfs. */
+    private Sandbox.GuestRoot loneDisk(String id, JsonObject spec, VirtualMachine vm) throws IOException {
+        byte[] guestSpec = GuestSpec.translate(spec, id, "rootfs", (host, i, ro) -> {
+            throw new IOException("a container whose root is a lone disk has no binds"); // SandboxKind.LONE_ROOT_ONLY
+        });
         long begin = System.nanoTime();
-        Path image = diskImage(containerId);
-        RootfsImage.build(share.rootfs(containerId), image);
+        Path image = diskImage(id);
+        RootfsImage.build(share.rootfs(id), image);
         vm.plugDisk(image, ROOT_DISK_SERIAL, VirtualMachine.MONITOR_CALL);
+        logPlugged(id, image, begin);
+        return new Sandbox.GuestRoot(guestSpec, RootDisk.lone(ROOT_DISK_SERIAL));
+    }
+
+    /**
+     * An ext4 image of the container's directory in the tree (its root at {@code rootfs/}, the binds it
+     * copies at {@code mounts/<i>}), plugged as a SCSI disk of its own; the guest mounts it below
+     * {@link #GUEST_DISKS} and the spec names the root and binds there.
+     */
+    private Sandbox.GuestRoot podDisk(String id, JsonObject spec, VirtualMachine vm) throws IOException {
+        String serial = podDiskSerial(id);
+        String mount = GUEST_DISKS + "/" + serial;
+        PodDiskBinds binds = new PodDiskBinds(share, id, mount);
+        byte[] guestSpec = GuestSpec.translate(spec, id, mount + "/rootfs", binds);
+        long begin = System.nanoTime();
+        Path image = diskImage(id);
+        RootfsImage.build(share.containerTree(id), image);
+        podDisks.add(id);
+        vm.plugPodDisk(image, serial, VirtualMachine.MONITOR_CALL);
+        logPlugged(id, image, begin);
+        return new Sandbox.GuestRoot(guestSpec, new RootDisk(serial, mount, binds.volumes()));
+    }
+
+    /** A pod container's disk serial: SCSI and QMP ids take 20 characters of this set. */
+    static String podDiskSerial(String containerId) {
+        return "jd-" + SandboxDirs.shortHash(containerId).substring(0, 16);
+    }
+
+    private static void logPlugged(String id, Path image, long begin) throws IOException {
         LOG.info(
                 "root of {} plugged as a disk ({} MiB image) in {} ms",
-                containerId,
+                id,
                 Files.size(image) >> 20,
                 (System.nanoTime() - begin) / 1_000_000);
-        return ROOT_DISK_SERIAL;
     }
 
     /** Where the root disk of a container is (checkpoints save and restore it). */
@@ -74,7 +121,19 @@ final class ContainerRoots {
         return stateDir.resolve("disks").resolve(SandboxDirs.shortHash(containerId) + ".img");
     }
 
-    void release(String containerId) {
+    /**
+     * Undoes what {@link #prepare} did: a pod container's disk unplugged from {@code vm} (its agent unmounted
+     * it at delete), the tree's mounts, the image.
+     */
+    void release(String containerId, Supplier<VirtualMachine> vm) {
+        if (podDisks.remove(containerId)) {
+            try {
+                vm.get().unplugPodDisk(podDiskSerial(containerId), VirtualMachine.MONITOR_CALL);
+            } catch (RuntimeException e) {
+                // A VM that has ended took its disks with it.
+                LOG.debug("disk of {} not unplugged: {}", containerId, e.getMessage());
+            }
+        }
         share.removeContainer(containerId);
         try {
             Files.deleteIfExists(diskImage(containerId)); // a VM still running keeps its open file

@@ -3,6 +3,7 @@ package io.jvmm.task.sandbox;
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.task.CreateTask;
 import io.jvmm.task.guest.GuestAgent;
+import io.jvmm.task.guest.RootDisk;
 import io.jvmm.vmm.VmExit;
 import java.io.IOException;
 import java.time.Duration;
@@ -22,7 +23,7 @@ public interface Sandbox extends AutoCloseable {
     }
 
     /** A container's root given to the guest: its spec rewritten for the guest, and the disk carrying the root (or empty). */
-    record GuestRoot(byte[] guestSpec, String diskSerial) {}
+    record GuestRoot(byte[] guestSpec, RootDisk disk) {}
 
     /** Booted, and its VM has not ended since. */
     boolean isBooted();
@@ -50,9 +51,9 @@ public interface Sandbox extends AutoCloseable {
 
     /**
      * Boots the VM at {@code size} with {@code overrides} (templates, kernel parameters) and connects to its
-     * agent. {@code rootOnDiskIfTemplated}: see {@link VmSandbox#boot}.
+     * agent. {@code kind}: what it will hold (see {@link VmSandbox#boot}).
      */
-    void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated, VmOverrides overrides) throws IOException;
+    void boot(VmSize size, NetworkPlan plan, SandboxKind kind, VmOverrides overrides) throws IOException;
 
     /** Starts the VM from a container's checkpoint instead; answers its manifest. */
     ContainerCheckpoint.Manifest bootFromCheckpoint(String containerId, ContainerCheckpoint checkpoint)

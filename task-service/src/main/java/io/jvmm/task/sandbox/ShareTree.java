@@ -72,6 +72,11 @@ final class ShareTree {
         return tree().resolve(containerId);
     }
 
+    /** A container's directory in the tree: its root at {@code rootfs}, its volumes at {@code mounts/<i>}. */
+    Path containerTree(String containerId) {
+        return containerDir(containerId);
+    }
+
     /** Where a container's root is assembled (the guest finds it at the same place below the share). */
     Path rootfs(String containerId) {
         return containerDir(containerId).resolve("rootfs");

@@ -25,7 +25,7 @@ record VmLaunch(
         Optional<PodNetwork> network,
         String guestNetwork,
         Optional<GuestSnapshot> template,
-        boolean rootOnDisk) {
+        RootTransport transport) {
     private static final Logger LOG = LogManager.getLogger(VmLaunch.class);
 
     boolean fromTemplate() {
@@ -34,9 +34,9 @@ record VmLaunch(
 
     /**
      * {@code templatesOn}: the configuration has templates; the VM is restored if its template is there.
-     * {@code rootOnDiskIfTemplated}: the one container of this sandbox needs nothing from the host but its
-     * root, so a VM restored from a template gets that root as a disk and no share: without vhost-user its
-     * memory stays a copy-on-write mapping of the template's (docs/snapshots.md).
+     * {@code kind}: what the sandbox holds, which decides whether a VM restored from a template gets its
+     * containers' roots on disks and no share: without vhost-user its memory stays a copy-on-write mapping
+     * of the template's ({@link RootTransport}, docs/snapshots.md).
      */
     static VmLaunch plan(
             SandboxSettings settings,
@@ -45,7 +45,7 @@ record VmLaunch(
             VmSize size,
             NetworkPlan plan,
             boolean templatesOn,
-            boolean rootOnDiskIfTemplated,
+            SandboxKind kind,
             TemplateMaker maker)
             throws IOException {
         Accel accel = AccelChoice.resolve(settings); // before anything is attached that would need undoing
@@ -72,13 +72,13 @@ record VmLaunch(
         String kernelArgs = templated || guestNetwork.isEmpty()
                 ? settings.extraKernelArgs()
                 : (settings.extraKernelArgs() + " jvmm.net=" + guestNetwork).strip();
-        boolean rootOnDisk = templated && rootOnDiskIfTemplated && plan instanceof NetworkPlan.Isolated;
+        RootTransport transport = RootTransport.of(templated, kind, plan);
         VmConfig config = new VmConfig(
                 stateDir,
                 settings.kernel(),
                 settings.initrd(),
                 settings.runtimeDisk(),
-                rootOnDisk ? Optional.empty() : Optional.of(shareDir),
+                transport.hasShare() ? Optional.of(shareDir) : Optional.empty(),
                 size.vcpus(),
                 size.memoryMib(),
                 3,
@@ -88,7 +88,7 @@ record VmLaunch(
                 settings.cpuModel(),
                 vmmUser,
                 settings.hugePages());
-        return new VmLaunch(config, network, guestNetwork, template, rootOnDisk);
+        return new VmLaunch(config, network, guestNetwork, template, transport);
     }
 
     /**

@@ -51,7 +51,7 @@ public final class VmSandbox implements Sandbox {
     private volatile AgentClient agent;
     private volatile GuestAgent guest;
     private PodNetwork network;
-    private boolean rootOnDisk;
+    private volatile RootTransport transport = RootTransport.SHARE;
 
     private VmSandbox(String sandboxId, SandboxSettings settings, Path stateDir, TemplateMaker templateMaker) {
         this.sandboxId = sandboxId;
@@ -119,7 +119,7 @@ public final class VmSandbox implements Sandbox {
 
     /** Boots the VM of the configured size, without a network card, and connects to its agent. */
     public void boot() throws IOException {
-        boot(VmSize.of(settings), NetworkPlan.ISOLATED, false, VmOverrides.NONE);
+        boot(VmSize.of(settings), NetworkPlan.ISOLATED, SandboxKind.LONE, VmOverrides.NONE);
     }
 
     @Override
@@ -136,14 +136,13 @@ public final class VmSandbox implements Sandbox {
      * Networks and the root's way into the guest as {@link VmLaunch} plans them.
      */
     @Override
-    public void boot(VmSize size, NetworkPlan plan, boolean rootOnDiskIfTemplated, VmOverrides overrides)
-            throws IOException {
+    public void boot(VmSize size, NetworkPlan plan, SandboxKind kind, VmOverrides overrides) throws IOException {
         Admission.requireMemory(size.memoryMib(), Admission.hostMemory());
         settings = overrides.applyTo(settings);
-        VmLaunch launch = VmLaunch.plan(
-                settings, stateDir, share.exported(), size, plan, templated(), rootOnDiskIfTemplated, templateMaker);
+        VmLaunch launch =
+                VmLaunch.plan(settings, stateDir, share.exported(), size, plan, templated(), kind, templateMaker);
         network = launch.network().orElse(null);
-        rootOnDisk = launch.rootOnDisk();
+        transport = launch.transport();
         boolean fromTemplate = launch.fromTemplate();
         String guestNetwork = launch.guestNetwork();
         VmConfig config = launch.config();
@@ -169,7 +168,7 @@ public final class VmSandbox implements Sandbox {
                     System.currentTimeMillis() * 1_000_000L,
                     hostname(),
                     entropy,
-                    rootOnDisk ? "" : "jvmm",
+                    transport.hasShare() ? "jvmm" : "",
                     guestNetwork);
         } else {
             agent = GuestConnector.connect(vm, settings.bootTimeout());
@@ -228,7 +227,7 @@ public final class VmSandbox implements Sandbox {
 
     @Override
     public GuestRoot prepareRoot(CreateTask request, JsonObject spec, BootStep boot) throws IOException {
-        return roots.prepare(request, spec, boot, () -> rootOnDisk ? Optional.of(vm) : Optional.empty());
+        return roots.prepare(request, spec, boot, () -> transport, () -> vm);
     }
 
     /**
@@ -238,7 +237,7 @@ public final class VmSandbox implements Sandbox {
      */
     @Override
     public void checkpoint(String containerId, int initPid, ContainerCheckpoint checkpoint) throws IOException {
-        if (!rootOnDisk || !(vm instanceof QemuVm qemu)) {
+        if (transport != RootTransport.LONE_DISK || !(vm instanceof QemuVm qemu)) {
             throw TaskException.failedPrecondition("container " + containerId + " cannot be checkpointed: only a"
                     + " container whose VM was restored from a template (its root on a disk, no virtiofs share) can be;"
                     + " turn templates on in the runtime configuration (the first container of a size boots cold"
@@ -293,7 +292,7 @@ public final class VmSandbox implements Sandbox {
         Admission.requireSpace(image.getParent(), m.rootDiskBytes(), "the checkpoint's root disk");
         checkpoint.restoreRootDisk(image, m.rootDiskBytes());
         VmConfig config = VmLaunch.restoring(settings, stateDir, m, accel);
-        rootOnDisk = true;
+        transport = RootTransport.LONE_DISK;
         long begin = System.nanoTime();
         vm = QemuVm.fromCheckpoint(
                 config,
@@ -315,7 +314,7 @@ public final class VmSandbox implements Sandbox {
 
     @Override
     public void releaseRoot(String containerId) {
-        roots.release(containerId);
+        roots.release(containerId, () -> vm);
     }
 
     /** The VM as it runs: its monitor's pid, size and accelerator, and what it uses on the host. */

@@ -49,7 +49,7 @@ public final class QemuVm extends AbstractVm {
     private QmpClient qmp;
     private SerialAgentBridge agentBridge;
     private boolean holdAtReset;
-    private boolean diskPlugged;
+    private ContainerDisks disks;
     /** A VM to be saved whose memory is a file on hugetlbfs (a template on huge pages). */
     private Optional<Path> hugeMemory = Optional.empty();
 
@@ -277,26 +277,34 @@ public final class QemuVm extends AbstractVm {
      */
     @Override
     public void plugDisk(Path image, String serial, Duration timeout) {
-        if (deviceSetup != DeviceSetup.SNAPSHOTTABLE || config.shareDir().isPresent()) {
-            throw new VmException.InvalidConfig("a disk is plugged only into a snapshot-layout VM without a share");
+        disks().plugLone(image, serial, timeout);
+    }
+
+    /** A pod's containers' disks on one SCSI controller in the share's port (a VM without a share). */
+    @Override
+    public void plugPodDisk(Path image, String serial, Duration timeout) {
+        disks().plugPod(image, serial, timeout);
+    }
+
+    @Override
+    public void unplugPodDisk(String serial, Duration timeout) {
+        disks().unplugPod(serial, timeout);
+    }
+
+    private synchronized ContainerDisks disks() {
+        if (deviceSetup != DeviceSetup.SNAPSHOTTABLE || config.shareDir().isPresent() || qmp == null) {
+            throw new VmException.InvalidConfig(
+                    "a disk is plugged only into a running snapshot-layout VM without a share");
         }
-        synchronized (this) {
-            if (diskPlugged) {
-                throw new VmException.InvalidConfig("this VM already has its container disk");
-            }
-            diskPlugged = true;
+        if (disks == null) {
+            disks = new ContainerDisks(qmp, confinement, QemuCommandLine.FS_PORT);
         }
-        confinement.give(image);
-        QmpDevices.plugDisk(qmp, "rootfs0", image, serial, QemuCommandLine.FS_PORT, timeout);
+        return disks;
     }
 
     /** The disk goes back where it was (same id, port, serial): the saved device state expects it there. */
     private void restoreCheckpoint(CheckpointFiles files, long deadline) {
-        files.rootDisk().ifPresent(disk -> {
-            diskPlugged = true;
-            confinement.give(disk);
-            QmpDevices.plugDisk(qmp, "rootfs0", disk, files.rootDiskSerial(), QemuCommandLine.FS_PORT, QMP_CALL);
-        });
+        files.rootDisk().ifPresent(disk -> disks().plugLone(disk, files.rootDiskSerial(), QMP_CALL));
         MigrationStream.restore(
                 qmp, files.state(), false, "restore from checkpoint " + files.state(), deadline, QMP_CALL);
     }

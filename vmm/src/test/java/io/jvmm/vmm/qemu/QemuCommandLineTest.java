@@ -68,6 +68,17 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void tcgKeepsASmallCacheOfTranslatedCodeAndKvmHasNone() throws Exception {
+        VmConfig config = config(Optional.empty());
+        assertThat(QemuCommandLine.build(config, false))
+                .containsSubsequence("-machine", "q35", "-accel", "tcg,tb-size=64");
+        assertThat(QemuCommandLine.buildSnapshottable(
+                        config, false, QemuCommandLine.memoryFile(config, Path.of("/t/guest.mem"), false), true))
+                .containsSubsequence("-accel", "tcg,tb-size=64");
+        assertThat(QemuCommandLine.build(config, true)).containsSubsequence("-machine", "q35", "-accel", "kvm");
+    }
+
+    @Test
     void theCpuIsTheHostsUnderKvmEverythingEmulatedUnderTcgOrTheConfiguredModel() throws Exception {
         VmConfig config = config(Optional.empty());
         assertThat(QemuCommandLine.build(config, true)).containsSubsequence("-cpu", "host");

@@ -4,16 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.vmm.VmException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -36,60 +27,21 @@ class QmpClientTest {
     @TempDir
     Path dir;
 
-    private Thread monitor;
-    private ServerSocketChannel listener;
-    private final List<String> received = new CopyOnWriteArrayList<>();
+    private ScriptedMonitor monitor;
+    private List<String> received = List.of();
 
     @AfterEach
     void stop() throws Exception {
-        if (listener != null) {
-            listener.close();
-        }
         if (monitor != null) {
-            monitor.interrupt();
-            monitor.join(5000);
-            assertThat(monitor.isAlive()).isFalse();
+            monitor.close();
         }
     }
 
     /** A monitor that greets, accepts capabilities and answers every other line with {@code answer}. */
     private Path monitor(Function<String, List<String>> answer) throws IOException {
-        Path socket = dir.resolve("qmp.sock");
-        listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket));
-        monitor = Thread.ofPlatform().daemon(true).start(() -> {
-            try (SocketChannel ch = listener.accept();
-                    BufferedReader in = new BufferedReader(
-                            new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8))) {
-                OutputStream out = Channels.newOutputStream(ch);
-                send(
-                        out,
-                        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 19, \"minor\": 2, \"major\": 7}}, \"capabilities\": [\"oob\"]}}");
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    received.add(line);
-                    List<String> replies = line.contains("qmp_capabilities")
-                            ? List.of("{\"return\": {}, \"id\": " + id(line) + "}")
-                            : answer.apply(line);
-                    if (replies == null) {
-                        return; // hang up
-                    }
-                    for (String reply : replies) {
-                        send(out, reply.replace("$ID", id(line)));
-                    }
-                }
-            } catch (IOException e) {
-                // the client went away
-            }
-        });
-        return socket;
-    }
-
-    private static String id(String line) {
-        return line.replaceAll(".*\"id\":(\\d+).*", "$1");
-    }
-
-    private static void send(OutputStream out, String line) throws IOException {
-        out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
+        monitor = new ScriptedMonitor(dir.resolve("qmp.sock"), answer);
+        received = monitor.received;
+        return monitor.socket;
     }
 
     @Test

@@ -33,6 +33,7 @@ import io.jvmm.api.agent.v1.SyncRequest;
 import io.jvmm.api.agent.v1.SyncResponse;
 import io.jvmm.api.agent.v1.UpdateContainerRequest;
 import io.jvmm.api.agent.v1.UpdateContainerResponse;
+import io.jvmm.api.agent.v1.VolumeDir;
 import io.jvmm.api.agent.v1.WaitProcessResponse;
 import io.jvmm.sys.HybridVsock;
 import io.jvmm.ttrpc.CallOptions;
@@ -179,6 +180,18 @@ public final class AgentClient implements AutoCloseable {
     /** With {@code rootfsDiskSerial} set, the guest mounts that disk as the container's root (see the proto). */
     public int createContainer(
             String id, String bundlePath, byte[] configJson, StdioSpec stdio, String rootfsDiskSerial) {
+        return createContainer(id, bundlePath, configJson, stdio, rootfsDiskSerial, "", List.of());
+    }
+
+    /** A pod's container: its disk mounted at {@code rootfsDiskMount}, the pod's guest volumes made first. */
+    public int createContainer(
+            String id,
+            String bundlePath,
+            byte[] configJson,
+            StdioSpec stdio,
+            String rootfsDiskSerial,
+            String rootfsDiskMount,
+            List<VolumeDir> volumeDirs) {
         return call(
                         "CreateContainer",
                         CreateContainerRequest.newBuilder()
@@ -187,6 +200,8 @@ public final class AgentClient implements AutoCloseable {
                                 .setConfigJson(ByteString.copyFrom(configJson))
                                 .setStdio(stdio)
                                 .setRootfsDiskSerial(rootfsDiskSerial)
+                                .setRootfsDiskMount(rootfsDiskMount)
+                                .addAllVolumeDirs(volumeDirs)
                                 .build(),
                         CreateContainerResponse.parser(),
                         WORK_CALL_TIMEOUT)
