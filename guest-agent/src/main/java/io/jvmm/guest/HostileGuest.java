@@ -15,7 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@value #OOM_FLOOD}); it writes garbage into the serial port's stream mux when a container is sent
  * SIGUSR1 (frames the host must shrug off) or SIGUSR2 (bytes that are no frame at all) instead of
  * signalling it ({@value #MUX_GARBAGE}); it holds CreateContainer of a container whose id starts with
- * {@code slow} for ten minutes before doing it, as a guest stuck in a create does ({@value #SLOW_CREATE}). Chosen on the kernel command line
+ * {@code slow} for ten minutes before doing it, as a guest stuck in a create does ({@value #SLOW_CREATE}); it
+ * skips the reseed of its CSPRNG at SetupGuest ({@value #NO_RESEED}: the tests' proof that clones of one
+ * template draw the same bytes without it). Chosen on the kernel command line
  * ({@code jvmm.hostile=instant-wait,oom-flood}), which only the host's runtime configuration sets; nothing
  * otherwise. It gives a guest nothing it lacks: the guest is untrusted whole, and its root can replace this
  * agent with one that does worse (docs/security.md).
@@ -25,6 +27,7 @@ final class HostileGuest {
     static final String OOM_FLOOD = "oom-flood";
     static final String MUX_GARBAGE = "mux-garbage";
     static final String SLOW_CREATE = "slow-create";
+    static final String NO_RESEED = "no-reseed";
     private static final long SLOW_CREATE_MILLIS = 600_000;
     static final int SIGUSR1 = 10;
     static final int SIGUSR2 = 12;
@@ -62,6 +65,10 @@ final class HostileGuest {
 
     boolean floodsOom() {
         return behaviours.contains(OOM_FLOOD);
+    }
+
+    boolean skipsReseed() {
+        return behaviours.contains(NO_RESEED);
     }
 
     /**

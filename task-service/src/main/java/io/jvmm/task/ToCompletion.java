@@ -1,11 +1,13 @@
 package io.jvmm.task;
 
 import io.jvmm.ttrpc.Code;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.apache.logging.log4j.ThreadContext;
 
 /**
  * Work that must end whole even when its caller gives up. containerd gives a call up at its deadline (5 s
@@ -26,7 +28,9 @@ final class ToCompletion {
      */
     static <T> T call(String name, Supplier<T> work, Runnable givenUp) {
         CompletableFuture<T> result = new CompletableFuture<>();
+        Map<String, String> logContext = ThreadContext.getContext(); // the container the work is about
         Thread.ofVirtual().name(name).start(() -> {
+            ThreadContext.putAll(logContext);
             try {
                 result.complete(work.get());
             } catch (Throwable t) {

@@ -77,6 +77,12 @@ class TemplateTest {
             random.add(run.stdout());
         }
         assertThat(random).as("16 bytes of /dev/urandom from each container").hasSize(3);
+        // The shim's lines name the sandbox and, for a call about a container, the container (issue 26).
+        assertThat(containerd.logLinesContaining("container tpl-2 created in the guest"))
+                .singleElement()
+                .asString()
+                .contains(" sandbox=\"tpl-2\"")
+                .contains(" container=\"tpl-2\"");
         assertThat(containerd.logLinesContaining(RESTORED))
                 .as("the second and third runs' shim logs")
                 .hasSize(restoredBefore + 2);

@@ -133,7 +133,7 @@ public final class PodBench {
      * memfd that QEMU, virtiofsd and vhost-device-vsock all map, so summing their RSS would count it up to
      * three times.
      */
-    private static double podHostMib(JvmmRuntime jvmm, PrivateContainerd containerd) {
+    static double podHostMib(JvmmRuntime jvmm, PrivateContainerd containerd) {
         long bytes = 0;
         for (ProcessHandle p : Leftovers.processesMentioning(jvmm.stateRoot().toString())) {
             bytes += HostTools.pssBytes(p.pid());

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -53,7 +54,15 @@ public final class PodChurn {
      * {@code started} gets the pod as soon as its sandbox runs, so a failure after that can still remove it.
      */
     public Pod start(String handler, String name, List<Pod> started) throws IOException {
-        PodSandboxConfig config = podConfig(name, Files.createTempDirectory(logRoot, "logs"));
+        return startAnnotated(handler, name, Map.of(), started);
+    }
+
+    /** The same, the pod's sandbox config carrying {@code annotations}. */
+    public Pod startAnnotated(String handler, String name, Map<String, String> annotations, List<Pod> started)
+            throws IOException {
+        PodSandboxConfig config = podConfig(name, Files.createTempDirectory(logRoot, "logs")).toBuilder()
+                .putAllAnnotations(annotations)
+                .build();
         String id = cri.runPodSandbox(RunPodSandboxRequest.newBuilder()
                         .setConfig(config)
                         .setRuntimeHandler(handler)

@@ -227,15 +227,6 @@ class PodTemplateTest {
 
     /** PSS of every jvmm pod's VM processes and shims now running, in MiB. */
     private static double podsHostMib() {
-        long bytes = 0;
-        for (ProcessHandle p : Leftovers.processesMentioning(jvmm.stateRoot().toString())) {
-            bytes += HostTools.pssBytes(p.pid());
-        }
-        for (ProcessHandle p : Leftovers.processesMentioning(containerd.socket().toString())) {
-            if (p.info().commandLine().orElse("").contains("jvmm")) {
-                bytes += HostTools.pssBytes(p.pid());
-            }
-        }
-        return bytes / (1024.0 * 1024);
+        return PodBench.podHostMib(jvmm, containerd);
     }
 }

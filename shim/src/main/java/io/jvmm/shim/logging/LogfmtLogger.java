@@ -8,6 +8,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.Marker;
+import org.apache.logging.log4j.ThreadContext;
 import org.apache.logging.log4j.message.Message;
 import org.apache.logging.log4j.spi.AbstractLogger;
 
@@ -20,6 +21,9 @@ import org.apache.logging.log4j.spi.AbstractLogger;
 final class LogfmtLogger extends AbstractLogger {
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneOffset.UTC);
+
+    /** The thread-context key naming the container a call is about (task-service's ContainerCalls). */
+    static final String CONTAINER_KEY = "container";
 
     private final String shortName;
     private final Level threshold;
@@ -54,20 +58,23 @@ final class LogfmtLogger extends AbstractLogger {
                 message.getFormattedMessage(),
                 shortName,
                 System.getProperty(LogfmtProvider.SANDBOX_PROPERTY),
+                ThreadContext.get(CONTAINER_KEY),
                 trace));
     }
 
     /** One event as a logfmt line (no line separator). */
     static String format(Instant time, Level level, String message, String logger) {
-        return format(time, level, message, logger, null, null);
+        return format(time, level, message, logger, null, null, null);
     }
 
     /**
-     * One event as one logfmt line: the sandbox (pod) this shim serves once it is known, and a throwable's
-     * stack trace as one escaped {@code error} value, so that containerd's log, which mixes every shim's
-     * lines, keeps each record on one line and names its pod.
+     * One event as one logfmt line: the sandbox (pod) this shim serves once it is known, the container the
+     * call that wrote it is about (the thread context's {@code container}, set by the Task service), and a
+     * throwable's stack trace as one escaped {@code error} value, so that containerd's log, which mixes
+     * every shim's lines, keeps each record on one line and names its pod and container.
      */
-    static String format(Instant time, Level level, String message, String logger, String sandbox, String error) {
+    static String format(
+            Instant time, Level level, String message, String logger, String sandbox, String container, String error) {
         StringBuilder line = new StringBuilder(160)
                 .append("time=\"")
                 .append(TIME.format(time))
@@ -79,6 +86,7 @@ final class LogfmtLogger extends AbstractLogger {
                 .append(logger)
                 .append(" runtime=io.containerd.jvmm.v2");
         field(line, "sandbox", sandbox);
+        field(line, "container", container);
         field(line, "error", error);
         return line.toString();
     }

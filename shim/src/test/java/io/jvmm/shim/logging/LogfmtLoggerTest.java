@@ -9,6 +9,7 @@ import java.time.Instant;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.apache.logging.log4j.ThreadContext;
 import org.junit.jupiter.api.Test;
 
 class LogfmtLoggerTest {
@@ -58,7 +59,7 @@ class LogfmtLoggerTest {
     @Test
     void onceTheSandboxIsKnownEveryLineNamesIt() {
         String line = LogfmtLogger.format(
-                Instant.parse("2026-11-27T08:00:01.234Z"), Level.WARN, "agent gone", "VmSandbox", "pod-7", null);
+                Instant.parse("2026-11-27T08:00:01.234Z"), Level.WARN, "agent gone", "VmSandbox", "pod-7", null, null);
         assertThat(line).endsWith(" logger=VmSandbox runtime=io.containerd.jvmm.v2 sandbox=\"pod-7\"");
         Logger logger = new LogfmtLogger("io.jvmm.task.sandbox.VmSandbox", Level.INFO);
         PrintStream saved = System.err;
@@ -74,5 +75,27 @@ class LogfmtLoggerTest {
         assertThat(captured.toString(StandardCharsets.UTF_8))
                 .contains("msg=\"restored\"")
                 .contains(" sandbox=\"pod-8\"");
+    }
+
+    @Test
+    void aCallAboutAContainerNamesItOnEveryLineItsThreadWrites() {
+        Logger logger = new LogfmtLogger("io.jvmm.task.ContainerCreation", Level.INFO);
+        PrintStream saved = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            ThreadContext.put(LogfmtLogger.CONTAINER_KEY, "c-9");
+            try {
+                logger.info("created");
+            } finally {
+                ThreadContext.remove(LogfmtLogger.CONTAINER_KEY);
+            }
+            logger.info("after the call");
+        } finally {
+            System.setErr(saved);
+        }
+        String[] lines = captured.toString(StandardCharsets.UTF_8).split("\n");
+        assertThat(lines[0]).contains("msg=\"created\"").endsWith(" container=\"c-9\"");
+        assertThat(lines[1]).doesNotContain("container=");
     }
 }

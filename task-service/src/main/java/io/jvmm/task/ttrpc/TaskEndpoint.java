@@ -126,7 +126,7 @@ public final class TaskEndpoint {
     }
 
     private ServiceDefinition definition(String name) {
-        return ServiceDefinition.builder(name)
+        return ContainerCalls.of(name)
                 .unary("State", StateRequest.parser(), (ctx, r) -> state(r))
                 .unary("Create", CreateTaskRequest.parser(), (ctx, r) -> create(r))
                 .unary(

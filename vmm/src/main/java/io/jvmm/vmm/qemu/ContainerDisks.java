@@ -59,16 +59,7 @@ final class ContainerDisks {
             qmp.execute("device_add", Map.of("driver", "virtio-scsi-pci", "id", CONTROLLER, "bus", rootPort), timeout);
             controller = true;
         }
-        qmp.execute(
-                "blockdev-add",
-                Map.of(
-                        "driver",
-                        "raw",
-                        "node-name",
-                        node(serial),
-                        "file",
-                        Map.of("driver", "file", "filename", image.toString())),
-                timeout);
+        QmpDevices.addRawNode(qmp, node(serial), image, timeout);
         try {
             // scsi-id 0 on channel 0; QEMU gives it the lowest free LUN.
             qmp.execute(

@@ -72,6 +72,15 @@ final class QmpDevices {
      * serial the guest finds it by. Cache and flushes as QEMU defaults (writeback, guest flushes honoured).
      */
     static void plugDisk(QmpClient qmp, String id, Path image, String serial, String rootPort, Duration timeout) {
+        addRawNode(qmp, id, image, timeout);
+        qmp.execute(
+                "device_add",
+                Map.of("driver", "virtio-blk-pci", "id", id + "-dev", "drive", id, "serial", serial, "bus", rootPort),
+                timeout);
+    }
+
+    /** A block node {@code id} reading and writing {@code image} as a raw file, for a disk device to use. */
+    static void addRawNode(QmpClient qmp, String id, Path image, Duration timeout) {
         qmp.execute(
                 "blockdev-add",
                 Map.of(
@@ -81,10 +90,6 @@ final class QmpDevices {
                         id,
                         "file",
                         Map.of("driver", "file", "filename", image.toString())),
-                timeout);
-        qmp.execute(
-                "device_add",
-                Map.of("driver", "virtio-blk-pci", "id", id + "-dev", "drive", id, "serial", serial, "bus", rootPort),
                 timeout);
     }
 
