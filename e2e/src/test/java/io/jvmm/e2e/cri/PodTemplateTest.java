@@ -136,6 +136,54 @@ class PodTemplateTest {
         }
     }
 
+    /**
+     * A container removed from a running pod takes its disk with it: QEMU no longer holds its image open
+     * (its space would stay taken until the pod ends), while the other container's stays, and answers.
+     */
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void aContainerRemovedFromARunningPodLetsGoOfItsDisk() throws Exception {
+        List<Pod> pods = new ArrayList<>();
+        try {
+            Pod pod = startPod("unplug", Map.of(), pods);
+            long qemu = Leftovers.processesMentioning(jvmm.stateRoot().toString()).stream()
+                    .filter(p -> p.info().commandLine().orElse("").contains("qemu-system"))
+                    .findFirst()
+                    .orElseThrow()
+                    .pid();
+            // The pause container's disk and the two containers'.
+            assertThat(openDiskImages(qemu)).hasSize(3);
+            String removed = pod.containers().getFirst();
+            cri.stopContainer(removed, 5);
+            cri.removeContainer(removed);
+            assertThat(openDiskImages(qemu)).as("disk images QEMU holds open").hasSize(2);
+            ExecSyncResponse r = cri.execSync(pod.containers().get(1), 120, "echo", "still here");
+            assertThat(r.getStdout().toStringUtf8()).isEqualTo("still here\n");
+        } finally {
+            for (Pod pod : List.copyOf(pods)) {
+                remove(pod, pods);
+            }
+        }
+    }
+
+    /** The containers' disk images a QEMU process has open (each once, however many descriptors). */
+    private static Set<String> openDiskImages(long pid) throws IOException {
+        Set<String> images = new HashSet<>();
+        try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.matches(".*/disks/[0-9a-f]+\\.img( \\(deleted\\))?")) {
+                        images.add(target);
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return images;
+    }
+
     private static Pod startPod(String name, Map<String, String> annotations, List<Pod> pods) throws Exception {
         PodSandboxConfig config =
                 PodChurn.podConfig(name, Files.createTempDirectory(containerd.dir(), "logs-" + name)).toBuilder()

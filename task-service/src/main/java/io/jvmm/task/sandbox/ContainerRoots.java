@@ -127,11 +127,16 @@ final class ContainerRoots {
      */
     void release(String containerId, Supplier<VirtualMachine> vm) {
         if (podDisks.remove(containerId)) {
+            VirtualMachine machine = vm.get();
             try {
-                vm.get().unplugPodDisk(podDiskSerial(containerId), VirtualMachine.MONITOR_CALL);
+                machine.unplugPodDisk(podDiskSerial(containerId), VirtualMachine.MONITOR_CALL);
             } catch (RuntimeException e) {
-                // A VM that has ended took its disks with it.
-                LOG.debug("disk of {} not unplugged: {}", containerId, e.getMessage());
+                if (machine.exitFuture().isDone()) {
+                    LOG.debug("disk of {} not unplugged: its VM has ended ({})", containerId, e.getMessage());
+                } else {
+                    // The running VM keeps the deleted image open: its space comes back when the pod ends.
+                    LOG.warn("cannot unplug the disk of {}: {}", containerId, e.getMessage());
+                }
             }
         }
         share.removeContainer(containerId);

@@ -19,6 +19,7 @@ final class ContainerDisks {
     private static final String SERIAL = "[A-Za-z0-9_-]{1,20}";
 
     private static final String CONTROLLER = "pod-scsi";
+    private static final long NODE_RETRY_MILLIS = 20;
     /** The lone disk's QMP id: a checkpoint's device state names it. */
     private static final String LONE = "rootfs0";
 
@@ -86,16 +87,35 @@ final class ContainerDisks {
     }
 
     /**
-     * Unplugs the disk with {@code serial} and lets go of its image (the shim deletes it). A SCSI disk leaves
-     * its bus at once, whatever the guest does with it: the guest's agent has unmounted it by then.
+     * Unplugs the disk with {@code serial} and lets go of its image (the shim deletes it), within
+     * {@code timeout}. A SCSI disk leaves its bus whatever the guest does with it (the guest's agent has
+     * unmounted it by then), but not within {@code device_del}: QEMU 7.2 answers it first and deletes the
+     * device just after (DEVICE_DELETED), and refuses to delete the image's node ("in use") until then, while
+     * the image stays open. So the node's delete is retried until it goes.
      */
     synchronized void unplugPod(String serial, Duration timeout) {
         requireSerial(serial);
         if (!plugged.remove(serial)) {
             return;
         }
+        long deadline = System.nanoTime() + timeout.toNanos();
         qmp.execute("device_del", Map.of("id", device(serial)), timeout);
-        qmp.execute("blockdev-del", Map.of("node-name", node(serial)), timeout);
+        while (true) {
+            try {
+                qmp.execute("blockdev-del", Map.of("node-name", node(serial)), timeout);
+                return;
+            } catch (VmException.MonitorError e) {
+                if (!e.getMessage().contains("in use") || System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(NODE_RETRY_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VmException.MonitorError("interrupted while unplugging disk " + serial, e);
+            }
+        }
     }
 
     private static void requireSerial(String serial) {
