@@ -37,7 +37,7 @@ public interface Sandbox extends AutoCloseable {
     /** The size the runtime configuration gives a VM. */
     VmSize configuredSize();
 
-    /** Whether this sandbox's VMs come from templates (then a lone container's root can travel as a disk). */
+    /** Whether this sandbox's VMs come from templates (then containers' roots travel as disks where they can: {@link RootTransport}). */
     boolean templated();
 
     /** The host pid of the VMM, the one host process every process of this sandbox lives in. */
