@@ -6,6 +6,7 @@ import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,9 +62,28 @@ public final class StreamMux implements Closeable {
     private StreamMux(Role role, String name, InputStream in, OutputStream out, byte[] hello) {
         this.role = role;
         this.name = name;
-        this.in = new DataInputStream(new BufferedInputStream(in, MuxFrame.HEADER + MuxFrame.MAX_PAYLOAD));
+        this.in = new DataInputStream(
+                new BufferedInputStream(new UnknownAvailable(in), MuxFrame.HEADER + MuxFrame.MAX_PAYLOAD));
         this.out = out;
         this.hello = hello;
+    }
+
+    /**
+     * A pipe that never claims to know how many bytes wait. A virtio-serial port cannot say (FIONREAD fails
+     * there, and the JDK's available() falls back to lseek: "Illegal seek"), and BufferedInputStream asks
+     * after every partial read: the guest then took the first frame larger than what had arrived for a
+     * broken pipe and dropped its session. Answering 0 makes the buffer return what it has, and the frame
+     * reader read on.
+     */
+    private static final class UnknownAvailable extends FilterInputStream {
+        UnknownAvailable(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int available() {
+            return 0;
+        }
     }
 
     /** The host end: sends HELLO and serves the pipe on a thread of its own. */

@@ -370,15 +370,21 @@ public final class PrivateContainerd implements AutoCloseable {
         byte[][] out = new byte[2][];
         Thread o = Thread.ofVirtual().start(() -> out[0] = readAll(p.getInputStream()));
         Thread e = Thread.ofVirtual().start(() -> out[1] = readAll(p.getErrorStream()));
-        try (var in = p.getOutputStream()) {
-            if (stdin != null) {
-                in.write(stdin);
+        // Fed from a thread of its own: a ctr that stops reading must not hold the test past the deadline below.
+        Thread feeder = Thread.ofVirtual().start(() -> {
+            try (var in = p.getOutputStream()) {
+                if (stdin != null) {
+                    in.write(stdin);
+                }
+            } catch (IOException ignored) {
+                // ctr ended or closed its stdin: what it read is what it got
             }
-        }
+        });
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();
             throw new IOException("ctr " + String.join(" ", args) + " timed out");
         }
+        feeder.join();
         o.join();
         e.join();
         return new Result(
