@@ -37,7 +37,8 @@ public record RuntimeConfig(
         String vmmUser,
         List<String> enableAnnotations,
         Integer templateMaxMib,
-        Integer templateMaxUnusedDays) {
+        Integer templateMaxUnusedDays,
+        Boolean loneRootDisk) {
     /** The VMM's user when the configuration names none; {@code ""} runs it as root. */
     public static final String DEFAULT_VMM_USER = "jvmm-vmm";
 
@@ -97,7 +98,8 @@ public record RuntimeConfig(
                 Optional.ofNullable(vmmUser == null ? DEFAULT_VMM_USER : vmmUser)
                         .filter(u -> !u.isEmpty()),
                 VmAnnotations.settings(enableAnnotations == null ? List.of() : enableAnnotations),
-                templateLimits());
+                templateLimits(),
+                !Boolean.FALSE.equals(loneRootDisk));
     }
 
     /** What the state root's templates may keep (no limit unless the configuration sets one). */

@@ -1,5 +1,6 @@
 package io.jvmm.task;
 
+import io.jvmm.api.GroupAnnotations;
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.task.guest.GuestAgent;
 import io.jvmm.task.sandbox.ContainerCheckpoint;
@@ -92,9 +93,14 @@ public final class SandboxLifecycle {
                 .map(p -> PodSizing.size(p.resources(), configured))
                 .orElse(configured);
         // What the sandbox holds decides how roots reach a VM from a template (on disks where they can).
+        // A group's first container is not alone: the others join its VM with binds of their own.
         SandboxKind kind = PauseContainer.of(spec).isPresent()
                 ? SandboxKind.POD
-                : GuestSpec.hasHostBinds(spec) ? SandboxKind.LONE : SandboxKind.LONE_ROOT_ONLY;
+                : GuestSpec.hasHostBinds(spec)
+                                || !GroupAnnotations.of(GuestSpec.annotations(spec))
+                                        .isEmpty()
+                        ? SandboxKind.LONE
+                        : SandboxKind.LONE_ROOT_ONLY;
         start(sb, () -> {
             sb.boot(size, PauseContainer.networkOf(spec), kind, overrides);
             return null;

@@ -59,6 +59,13 @@ class PodAnnotationsTest extends TaskFixtureTest {
     }
 
     @Test
+    void theFirstContainerOfAGroupIsNotAlone() throws Exception {
+        // Others join its VM with binds of their own: its root must not take the VM off the share.
+        tasks.create(create("g1", "\"io.containerd.runc.v2.group\":\"g\""));
+        assertThat(sandbox.bootedKind).isEqualTo(SandboxKind.LONE);
+    }
+
+    @Test
     void aDisabledAnnotationFailsTheCreateBeforeAnyBootAndLeavesNothing() throws Exception {
         Code code = TaskServiceTest.codeOf(() -> {
             try {

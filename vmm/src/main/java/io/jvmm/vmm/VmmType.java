@@ -42,6 +42,14 @@ public enum VmmType {
         return this == QEMU ? new QemuVm(config, useKvm(config), DeviceSetup.SNAPSHOTTABLE) : create(config, launcher);
     }
 
+    /**
+     * A VM to boot that can later be checkpointed ({@code QemuVm.saveCheckpoint}): for QEMU the snapshot
+     * device layout with its memory as a booted VM's; Firecracker and Cloud Hypervisor their usual layout.
+     */
+    public VirtualMachine createCheckpointable(VmConfig config, MonitorLauncher launcher) {
+        return this == QEMU ? QemuVm.checkpointable(config, useKvm(config)) : create(config, launcher);
+    }
+
     private static boolean useKvm(VmConfig config) {
         return switch (config.accel()) {
             case KVM -> true;

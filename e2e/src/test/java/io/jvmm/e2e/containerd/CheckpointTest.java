@@ -16,8 +16,10 @@ import org.junit.jupiter.api.Test;
  * Checkpoint and restore of a running container through real containerd: {@code ctr containers
  * checkpoint --task} and {@code ctr task checkpoint --exit} save its whole VM into checkpoint images,
  * {@code ctr containers restore --live} starts a new shim whose VM is restored from the first, and the
- * container's counter goes on counting from where it was, its output reaching the new clients. Containers whose VM comes from a template (root on a disk, no share) can be
- * checkpointed; others are refused with a clear reason.
+ * container's counter goes on counting from where it was, its output reaching the new clients: in the
+ * default configuration (a booted VM, the lone container's root on a disk) and with templates (a restored
+ * one). A container whose VM has the virtiofs share (here one with a bind mount, which keeps it) is refused
+ * with the reason.
  */
 @WithPrivateContainerd(deletesTemplates = true)
 class CheckpointTest {
@@ -30,19 +32,28 @@ class CheckpointTest {
     static void start() throws Exception {
         templated = containerd.dir().resolve("jvmm-ck.json");
         Files.writeString(templated, jvmm.configWith(Map.of("vcpus", 1, "memoryMib", 512, "templates", true)));
-        // Only a container restored from a template can be checkpointed: the template is made ahead (the
-        // first container of a size would otherwise boot cold while its template is made beside it).
+        // The templated case restores its container's VM from the template: made ahead (the first container
+        // of a size would otherwise boot cold while its template is made beside it).
         jvmm.ensureTemplate(templated);
+    }
+
+    /** The default configuration: no template, the VM booted in the snapshot layout, the root on a disk. */
+    @Test
+    void aCheckpointedCounterKeepsCountingInTheDefaultConfiguration() throws Exception {
+        checkpointAndRestoreACounter("ck-default", null);
     }
 
     @Test
     void aCheckpointedCounterKeepsCountingInANewShimAndItsOutputReachesTheNewClient() throws Exception {
-        String id = "ck-counter";
-        String checkpoint = "localhost/jvmm/checkpoints/ck-counter:1";
+        checkpointAndRestoreACounter("ck-counter", templated);
+    }
+
+    private void checkpointAndRestoreACounter(String id, Path config) throws Exception {
+        String checkpoint = "localhost/jvmm/checkpoints/" + id + ":1";
         String taskImage;
         List<Integer> before;
         try (CtrRun events = CtrRun.start(containerd, List.of("events"));
-                CtrRun first = CtrRun.start(containerd, run(id, List.of(), "sh", "-c", COUNTER))) {
+                CtrRun first = CtrRun.start(containerd, run(id, config, List.of(), "sh", "-c", COUNTER))) {
             awaitLine(first, "3");
             // The checkpoint restored below: "containers checkpoint --task" writes an image that
             // "containers restore" can read (ctr 2.1's "task checkpoint" image lacks the image-name
@@ -120,7 +131,7 @@ class CheckpointTest {
     void aCheckpointIntoAFullFileSystemFailsClearlyAndTheContainerRunsOn() throws Exception {
         String id = "ck-full";
         Path tmp = containerd.dir().resolve("tmp");
-        try (CtrRun counter = CtrRun.start(containerd, run(id, List.of(), "sh", "-c", COUNTER))) {
+        try (CtrRun counter = CtrRun.start(containerd, run(id, templated, List.of(), "sh", "-c", COUNTER))) {
             awaitLine(counter, "3");
             host("mount", "-t", "tmpfs", "-o", "size=32m", "jvmm-ck-full", tmp.toString());
             PrivateContainerd.Result ck;
@@ -158,39 +169,32 @@ class CheckpointTest {
     @Test
     void aContainerOnTheShareIsRefusedWithTheReason() throws Exception {
         String id = "ck-shared";
-        PrivateContainerd.Result run = containerd.ctr(
-                null,
-                "run",
-                "-d",
-                "--snapshotter",
-                "native",
-                "--runtime",
-                JvmmRuntime.RUNTIME,
-                PrivateContainerd.IMAGE,
-                id,
-                "sleep",
-                "1000");
-        assertThat(run.exitCode()).as(run.stderr()).isZero();
-        try {
+        Path data = Files.createTempDirectory(containerd.dir(), "ck-data");
+        try (CtrRun ctr = CtrRun.start(
+                containerd,
+                run(
+                        id,
+                        null, // the default configuration: a bind mount keeps the share
+                        List.of("--mount", "type=bind,src=" + data + ",dst=/data,options=rbind:rw"),
+                        "sleep",
+                        "1000"))) {
             containerd.awaitTask(id, "RUNNING", 600);
             PrivateContainerd.Result ck = containerd.ctr(null, "task", "checkpoint", id);
             assertThat(ck.exitCode()).isNotZero();
-            assertThat(ck.stderr()).contains("cannot be checkpointed").contains("turn templates on");
+            assertThat(ck.stderr()).contains("cannot be checkpointed").contains("virtiofs share");
             assertThat(containerd.ctr(null, "task", "ls").stdout()).containsPattern(id + "\\s+\\d+\\s+RUNNING");
         } finally {
             containerd.killAndRemove(id);
         }
     }
 
-    private static List<String> run(String id, List<String> flags, String... command) {
-        List<String> args = new ArrayList<>(List.of(
-                "run",
-                "--snapshotter",
-                "native",
-                "--runtime",
-                JvmmRuntime.RUNTIME,
-                "--runtime-config-path",
-                templated.toString()));
+    /** {@code ctr run} of {@code id} with {@code config} (null: the runtime's default configuration). */
+    private static List<String> run(String id, Path config, List<String> flags, String... command) {
+        List<String> args =
+                new ArrayList<>(List.of("run", "--snapshotter", "native", "--runtime", JvmmRuntime.RUNTIME));
+        if (config != null) {
+            args.addAll(List.of("--runtime-config-path", config.toString()));
+        }
         args.addAll(flags);
         args.addAll(List.of(PrivateContainerd.IMAGE, id));
         args.addAll(List.of(command));

@@ -111,9 +111,15 @@ class FaultTest {
         helperKilledEndsTheTask("f-vsock", "vhost-device-vsock");
     }
 
+    /**
+     * A lone container's VM has no helper by default (its root a disk, its agent over a serial port):
+     * these run with loneRootDisk off, which gives it the share and vsock as a container with binds has.
+     */
     private void helperKilledEndsTheTask(String id, String helper) throws Exception {
         started.add(id);
-        try (CtrRun ctr = CtrRun.start(containerd, runArgs(id, null, List.of(), "sleep", "1000"))) {
+        Path config = containerd.dir().resolve("fault-share.json");
+        Files.writeString(config, jvmm.configWith(Map.of("loneRootDisk", false)));
+        try (CtrRun ctr = CtrRun.start(containerd, runArgs(id, config, List.of(), "sleep", "1000"))) {
             containerd.awaitTask(id, "RUNNING", TIMEOUT);
             List<ProcessHandle> helpers = Leftovers.processesMentioning(
                             jvmm.stateRoot().toString())

@@ -40,6 +40,7 @@ public final class ShimBench {
         List<Double> bare = new ArrayList<>();
         List<Double> runc = new ArrayList<>();
         List<Double> vm = new ArrayList<>();
+        List<Double> onShare = new ArrayList<>();
         List<Double> fromTemplate = new ArrayList<>();
         List<Double> firstTemplated = new ArrayList<>();
         List<Double> makeThenRestore = new ArrayList<>();
@@ -61,6 +62,9 @@ public final class ShimBench {
             Files.writeString(templates, jvmm.configWith(Map.of("templates", true)));
             jvmm.ensureTemplate(templates);
             ctrRun(containerd, JvmmRuntime.RUNTIME, "warm-template", templates);
+            // The same runtime with the lone root over virtiofs (loneRootDisk off; the default gives a disk).
+            Path share = containerd.dir().resolve("jvmm-share.json");
+            Files.writeString(share, jvmm.configWith(Map.of("loneRootDisk", false)));
             // Untimed: the classes each JVM loads (-Xlog:class+load through the launcher's JVMM_JAVA_OPTS).
             counted = startAction(
                     containerd,
@@ -71,6 +75,7 @@ public final class ShimBench {
                 bare.add(BootBench.bareBoot(GuestImage.get()));
                 runc.add(ctrRun(containerd, RUNC, "b-runc-" + i));
                 vm.add(ctrRun(containerd, JvmmRuntime.RUNTIME, "b-jvmm-" + i));
+                onShare.add(ctrRun(containerd, JvmmRuntime.RUNTIME, "b-share-" + i, share));
                 fromTemplate.add(ctrRun(containerd, JvmmRuntime.RUNTIME, "b-tmpl-" + i, templates));
                 // The first run of a configuration whose template is not there yet (kernel arguments of their
                 // own make it another template): now a cold boot with the template made beside it; before
@@ -113,7 +118,7 @@ public final class ShimBench {
                         + " runc_delete_s=%.3f jvmm_delete_s=%.3f delete_ratio=%.2f jvmm_delete_live_server_s=%.3f"
                         + " start_classes=%d server_classes_at_first_answer=%d delete_classes=%d"
                         + " first_templated_run_s=%.2f first_vs_cold=%.2f make_then_restore_s=%.2f"
-                        + " make_then_restore_vs_cold=%.2f%n",
+                        + " make_then_restore_vs_cold=%.2f jvmm_share_run_s=%.2f share_total_ratio=%.2f%n",
                 runs,
                 BootBench.median(runc),
                 BootBench.median(vm),
@@ -140,8 +145,11 @@ public final class ShimBench {
                 BootBench.median(firstTemplated),
                 BootBench.median(firstTemplated) / BootBench.median(vm),
                 BootBench.median(makeThenRestore),
-                BootBench.median(makeThenRestore) / BootBench.median(vm));
-        System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm from a template: " + fromTemplate + " bare: "
+                BootBench.median(makeThenRestore) / BootBench.median(vm),
+                BootBench.median(onShare),
+                BootBench.median(onShare) / baseline);
+        System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm on the share: " + onShare
+                + " jvmm from a template: " + fromTemplate + " bare: "
                 + bare + " start runc: " + runcStart
                 + " start jvmm: " + jvmmStart + " first answer runc: " + runcAnswer + " first answer jvmm: "
                 + jvmmAnswer + " rss: " + rss

@@ -1,9 +1,9 @@
 package io.jvmm.shim.cli;
 
+import io.jvmm.api.GroupAnnotations;
 import io.jvmm.api.Identifiers;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,9 +12,6 @@ import java.util.Map;
  * id, so all of them reach the pod's one shim and VM.
  */
 public final class GroupId {
-    static final List<String> ANNOTATIONS =
-            List.of("io.containerd.jvmm.v2.group", "io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id");
-
     private GroupId() {}
 
     public static String of(Path bundle, String containerId) {
@@ -24,13 +21,8 @@ public final class GroupId {
         } catch (IOException e) {
             return containerId;
         }
-        for (String key : ANNOTATIONS) {
-            String value = annotations.getOrDefault(key, "");
-            if (!value.isEmpty()) {
-                return Identifiers.validate("group", value);
-            }
-        }
-        return containerId;
+        String group = GroupAnnotations.of(annotations);
+        return group.isEmpty() ? containerId : Identifiers.validate("group", group);
     }
 
     /** The string values of the spec's top-level {@code annotations} object (other members are skipped). */

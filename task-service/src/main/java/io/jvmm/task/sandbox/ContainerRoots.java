@@ -103,6 +103,20 @@ final class ContainerRoots {
         return new Sandbox.GuestRoot(guestSpec, new RootDisk(serial, mount, binds.volumes()));
     }
 
+    /**
+     * Whether the state root has room for a lone disk of {@code containerId}'s root (mounted by {@link
+     * #prepare}): a root that does not fit travels over the share instead of failing the container.
+     */
+    boolean loneDiskFits(String containerId) {
+        try {
+            Admission.requireSpace(stateDir, RootfsImage.sizeBytes(share.rootfs(containerId)), "a root disk");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.info("the root of {} travels over the share: {}", containerId, e.getMessage());
+            return false;
+        }
+    }
+
     /** A pod container's disk serial: SCSI and QMP ids take 20 characters of this set. */
     static String podDiskSerial(String containerId) {
         return "jd-" + SandboxDirs.shortHash(containerId).substring(0, 16);

@@ -15,14 +15,20 @@ enum RootTransport {
      */
     POD_DISKS;
 
-    /** A VM restored from a template ({@code templated}) carries its roots on disks wherever it can. */
-    static RootTransport of(boolean templated, SandboxKind kind, NetworkPlan plan) {
-        if (!templated) {
-            return SHARE;
-        }
+    /**
+     * A pod's containers travel on disks when its VM comes from a template ({@code templated}: the share
+     * would cost it the template's memory). A lone container that needs nothing from the host but its root,
+     * and has no network card, gets that root as a disk when its VM comes from a template or the
+     * configuration asks for it ({@code diskAsked}: {@code loneRootDisk}, a VMM that plugs disks), and the
+     * image has room ({@code diskFits}): its VM then has no vhost-user device, so it can be checkpointed and,
+     * when templated, share the template's memory. Everything else uses the share.
+     */
+    static RootTransport of(
+            boolean templated, SandboxKind kind, NetworkPlan plan, boolean diskAsked, boolean diskFits) {
         return switch (kind) {
-            case POD -> POD_DISKS;
-            case LONE_ROOT_ONLY -> plan instanceof NetworkPlan.Isolated ? LONE_DISK : SHARE;
+            case POD -> templated ? POD_DISKS : SHARE;
+            case LONE_ROOT_ONLY ->
+                (templated || diskAsked) && diskFits && plan instanceof NetworkPlan.Isolated ? LONE_DISK : SHARE;
             case LONE -> SHARE;
         };
     }

@@ -27,7 +27,7 @@ final class RootfsImage {
 
     /** Writes {@code image} (replacing it) with the contents of {@code root}, owner and modes kept. */
     static void build(Path root, Path image) throws IOException {
-        long sizeMib = (2 * usedBytes(root) + HEADROOM + MIB - 1) / MIB;
+        long sizeMib = sizeBytes(root) / MIB;
         Files.createDirectories(image.getParent());
         Files.deleteIfExists(image);
         Admission.requireSpace(image.getParent(), sizeMib * MIB, "the container's root disk image");
@@ -57,6 +57,11 @@ final class RootfsImage {
             }
         }
         throw new IOException("mkfs.ext4 not found (package e2fsprogs): needed to give a container its root as a disk");
+    }
+
+    /** The size of an image of {@code root}: twice what it holds plus the headroom, in whole MiB. */
+    static long sizeBytes(Path root) throws IOException {
+        return (2 * usedBytes(root) + HEADROOM + MIB - 1) / MIB * MIB;
     }
 
     /** Bytes the tree's files take, without following links or leaving its file system. */

@@ -37,6 +37,16 @@ public record SandboxRecord(long shimPid, List<ProcessRecord> processes, String 
         AtomicFile.write(stateDir.resolve(FILE), Json.writeBytes(this, false));
     }
 
+    /** The sandbox's VM processes (its monitor and helpers) that still run, as its record in {@code stateDir} lists them. */
+    public static List<Long> liveProcesses(Path stateDir) {
+        return read(stateDir)
+                .map(r -> r.processes().stream()
+                        .flatMap(p -> p.live().stream())
+                        .map(ProcessHandle::pid)
+                        .toList())
+                .orElse(List.of());
+    }
+
     static Optional<SandboxRecord> read(Path stateDir) {
         try {
             return Optional.of(JsonRecords.read(Json.parse(stateDir.resolve(FILE)), SandboxRecord.class));

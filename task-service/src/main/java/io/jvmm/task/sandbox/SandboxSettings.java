@@ -25,6 +25,10 @@ import java.util.Set;
  * @param enabledAnnotations the per-pod settings pods may ask for in {@code jvmm.io/*} annotations
  *                  ({@link VmAnnotations}); none unless the configuration lists them
  * @param templateLimits what the templates of the state root may keep ({@link TemplateLimits})
+ * @param loneRootDisk give a lone container that needs nothing from the host but its root that root as a
+ *                  disk (an ext4 image in the state root) instead of over the virtiofs share: its VM has no
+ *                  vhost-user device, so it can be checkpointed and share a template's memory; its writes
+ *                  stay in the image, not in the snapshotter ({@link RootTransport}); on by default
  */
 public record SandboxSettings(
         VmmType vmm,
@@ -42,8 +46,9 @@ public record SandboxSettings(
         Optional<String> cpuModel,
         Optional<String> vmmUser,
         Set<VmAnnotations.Setting> enabledAnnotations,
-        TemplateLimits templateLimits) {
-    /** No per-pod settings, no limits on templates. */
+        TemplateLimits templateLimits,
+        boolean loneRootDisk) {
+    /** No per-pod settings, no limits on templates, lone roots on disks (the configuration's default). */
     public SandboxSettings(
             VmmType vmm,
             Path kernel,
@@ -75,7 +80,8 @@ public record SandboxSettings(
                 cpuModel,
                 vmmUser,
                 Set.of(),
-                TemplateLimits.NONE);
+                TemplateLimits.NONE,
+                true);
     }
 
     /** Without huge pages, with the accelerator's default CPU, the VMM run as the shim's user, no per-pod settings. */
@@ -150,7 +156,8 @@ public record SandboxSettings(
                 cpuModel,
                 vmmUser,
                 enabledAnnotations,
-                templateLimits);
+                templateLimits,
+                loneRootDisk);
     }
 
     /** The VMM's user as the host knows it now (an error naming it if it does not exist). */

@@ -34,9 +34,11 @@ record VmLaunch(
 
     /**
      * {@code templatesOn}: the configuration has templates; the VM is restored if its template is there.
-     * {@code kind}: what the sandbox holds, which decides whether a VM restored from a template gets its
-     * containers' roots on disks and no share: without vhost-user its memory stays a copy-on-write mapping
-     * of the template's ({@link RootTransport}, docs/snapshots.md).
+     * {@code kind} (what the sandbox holds), {@code diskAsked} and {@code diskFits} (a lone root asked for
+     * as a disk by the configuration, and its image's room) decide whether
+     * the containers' roots travel on disks and the VM has no share: without vhost-user a VM can be
+     * checkpointed, and a restored one's memory stays a copy-on-write mapping of the template's
+     * ({@link RootTransport}, docs/snapshots.md).
      */
     static VmLaunch plan(
             SandboxSettings settings,
@@ -46,6 +48,8 @@ record VmLaunch(
             NetworkPlan plan,
             boolean templatesOn,
             SandboxKind kind,
+            boolean diskAsked,
+            boolean diskFits,
             TemplateMaker maker)
             throws IOException {
         Accel accel = AccelChoice.resolve(settings); // before anything is attached that would need undoing
@@ -72,7 +76,7 @@ record VmLaunch(
         String kernelArgs = templated || guestNetwork.isEmpty()
                 ? settings.extraKernelArgs()
                 : (settings.extraKernelArgs() + " jvmm.net=" + guestNetwork).strip();
-        RootTransport transport = RootTransport.of(templated, kind, plan);
+        RootTransport transport = RootTransport.of(templated, kind, plan, diskAsked, diskFits);
         VmConfig config = new VmConfig(
                 stateDir,
                 settings.kernel(),

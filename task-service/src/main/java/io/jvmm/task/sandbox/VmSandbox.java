@@ -139,8 +139,20 @@ public final class VmSandbox implements Sandbox {
     public void boot(VmSize size, NetworkPlan plan, SandboxKind kind, VmOverrides overrides) throws IOException {
         Admission.requireMemory(size.memoryMib(), Admission.hostMemory());
         settings = overrides.applyTo(settings);
-        VmLaunch launch =
-                VmLaunch.plan(settings, stateDir, share.exported(), size, plan, templated(), kind, templateMaker);
+        // A lone container's root (the container is the sandbox) as a disk: asked for, and room for its image.
+        boolean diskAsked = settings.loneRootDisk() && settings.vmm() == VmmType.QEMU;
+        boolean diskFits = kind == SandboxKind.LONE_ROOT_ONLY && roots.loneDiskFits(sandboxId);
+        VmLaunch launch = VmLaunch.plan(
+                settings,
+                stateDir,
+                share.exported(),
+                size,
+                plan,
+                templated(),
+                kind,
+                diskAsked,
+                diskFits,
+                templateMaker);
         network = launch.network().orElse(null);
         transport = launch.transport();
         boolean fromTemplate = launch.fromTemplate();
@@ -150,6 +162,9 @@ public final class VmSandbox implements Sandbox {
         if (fromTemplate) {
             vm = settings.vmm()
                     .restore(config, MonitorLauncher.PROCESS, launch.template().orElseThrow());
+        } else if (transport == RootTransport.LONE_DISK) {
+            // No vhost-user device: the container can be checkpointed (docs/snapshots.md).
+            vm = settings.vmm().createCheckpointable(config, MonitorLauncher.PROCESS);
         } else {
             vm = settings.vmm().create(config, MonitorLauncher.PROCESS);
         }
@@ -238,10 +253,10 @@ public final class VmSandbox implements Sandbox {
     @Override
     public void checkpoint(String containerId, int initPid, ContainerCheckpoint checkpoint) throws IOException {
         if (transport != RootTransport.LONE_DISK || !(vm instanceof QemuVm qemu)) {
-            throw TaskException.failedPrecondition("container " + containerId + " cannot be checkpointed: only a"
-                    + " container whose VM was restored from a template (its root on a disk, no virtiofs share) can be;"
-                    + " turn templates on in the runtime configuration (the first container of a size boots cold"
-                    + " while its template is made: templates make makes it ahead)");
+            throw TaskException.failedPrecondition("container " + containerId + " cannot be checkpointed: its VM"
+                    + " has the virtiofs share, which QEMU cannot save; only a lone container with its root on a disk"
+                    + " can be (no bind mounts, no group, no network card, loneRootDisk on in the runtime"
+                    + " configuration, room for the image in the state root)");
         }
         long begin = System.nanoTime();
         Files.createDirectories(checkpoint.dir());

@@ -52,6 +52,8 @@ public final class QemuVm extends AbstractVm {
     private ContainerDisks disks;
     /** A VM to be saved whose memory is a file on hugetlbfs (a template on huge pages). */
     private Optional<Path> hugeMemory = Optional.empty();
+    /** A booted VM of the snapshot layout that is never saved as a template: its memory a memfd, not a file. */
+    private boolean memfdMemory;
 
     private boolean memorySaved;
     /** Whether this restored VM maps the snapshot's memory (copy-on-write) rather than running on a copy. */
@@ -130,6 +132,16 @@ public final class QemuVm extends AbstractVm {
     }
 
     /**
+     * A VM to boot in the snapshot layout (no vhost-user device: it can be checkpointed) that is not made to
+     * be a template: its memory is a memfd, on huge pages when asked and the pool holds it, as a booted VM's.
+     */
+    public static QemuVm checkpointable(VmConfig config, boolean kvm) {
+        QemuVm vm = new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.empty());
+        vm.memfdMemory = true;
+        return vm;
+    }
+
+    /**
      * A VM in the snapshot layout that {@link #start} leaves paused at reset, before its first instruction:
      * saved, it is the device layout's state with nothing of a guest in it (memory all holes), small
      * enough to commit as the golden fixture that every later build must still restore.
@@ -189,6 +201,9 @@ public final class QemuVm extends AbstractVm {
 
     /** The memory of a VM in the snapshot layout (see {@link #restoring}). */
     private String snapshotLayoutMemory() {
+        if (memfdMemory) {
+            return QemuCommandLine.memfd(config, onHugePages);
+        }
         Path own = config.vmmDir().resolve(MEMORY_FILE);
         if (restoreFrom.isEmpty()) {
             hugeMemory.ifPresent(confinement::giveHugeMemory);
@@ -210,7 +225,7 @@ public final class QemuVm extends AbstractVm {
 
     private void startQemu(long deadline) {
         // A booted VM's memfd on huge pages: the pool's lock is held from "it has room" until QEMU has mapped it.
-        onHugePages = deviceSetup != DeviceSetup.SNAPSHOTTABLE
+        onHugePages = (deviceSetup != DeviceSetup.SNAPSHOTTABLE || memfdMemory)
                 && config.hugePages()
                 && hugePool.reserve(config.memoryMib(), "this VM's memory is ordinary memory");
         List<String> command = switch (deviceSetup) {
