@@ -15,6 +15,17 @@ GO_PEER_PREFIX=/var/cache/jvmm/go-unstable
 if [[ ! -d $GO_PEER_PREFIX/usr/share/gocode/src/github.com/containerd/ttrpc ]]; then
   unstable_unpack "$GO_PEER_PREFIX" golang-github-containerd-ttrpc-dev golang-github-containerd-log-dev
 fi
+# Prometheus and promtool (bookworm's), unpacked privately: the metrics test scrapes the monitor with a real
+# Prometheus it starts itself; installing the package would start a system service.
+PROMETHEUS_PREFIX=/var/cache/jvmm/prometheus
+if [[ ! -x $PROMETHEUS_PREFIX/usr/bin/prometheus ]]; then
+  work=$(mktemp -d)
+  [[ -f $APT_UPDATED_MARK ]] || { apt-get update -qq && touch "$APT_UPDATED_MARK"; }
+  (cd "$work" && apt-get download -qq prometheus >/dev/null)
+  mkdir -p "$PROMETHEUS_PREFIX"
+  dpkg -x "$work"/prometheus_*.deb "$PROMETHEUS_PREFIX"
+  rm -rf "$work"
+fi
 # QEMU's user-mode emulator: runs the installed shim's JVM on an older CPU model (ShimPortabilityTest).
 apt_install qemu-user
 # QEMU, virtiofsd, vhost-device-vsock, squashfs-tools: the VM tests boot real guests.

@@ -3,6 +3,8 @@ package io.jvmm.shim;
 import io.jvmm.api.Identifiers;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
+import io.jvmm.shim.metrics.MonitorCommand;
+import io.jvmm.task.sandbox.StateRoot;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -28,6 +30,9 @@ public final class ShimMain {
         PrintStream err = System.err;
         if (!args.isEmpty() && args.getFirst().equals("templates")) {
             return templates(args.subList(1, args.size()), System.out, err);
+        }
+        if (!args.isEmpty() && args.getFirst().equals("monitor")) {
+            return monitor(args.subList(1, args.size()), System.out, err);
         }
         ShimFlags flags;
         try {
@@ -86,6 +91,20 @@ public final class ShimMain {
                     .run(args);
         } catch (IOException | RuntimeException e) {
             err.println(RUNTIME + " templates: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** The operators' metrics endpoint for every shim of the host (not a containerd action). */
+    static int monitor(List<String> args, PrintStream out, PrintStream err) {
+        try {
+            RuntimeConfig config = RuntimeConfig.load(RuntimeConfig.location());
+            return new MonitorCommand(StateRoot.canonical(config.stateRootPath())).run(args, out, err);
+        } catch (IOException | RuntimeException e) {
+            err.println(RUNTIME + " monitor: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return 1;
         }
     }

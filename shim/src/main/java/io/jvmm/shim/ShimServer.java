@@ -4,10 +4,15 @@ import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.events.EventPublisher;
 import io.jvmm.shim.logging.LogfmtProvider;
+import io.jvmm.shim.metrics.LateMetrics;
+import io.jvmm.shim.metrics.MetricsSockets;
 import io.jvmm.sys.Umask;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.pod.SandboxService;
+import io.jvmm.task.sandbox.SandboxDirs;
+import io.jvmm.task.sandbox.SandboxRecord;
 import io.jvmm.task.sandbox.SandboxSettings;
+import io.jvmm.task.sandbox.StateRoot;
 import io.jvmm.task.sandbox.TemplateMaker;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.ttrpc.SandboxEndpoint;
@@ -27,8 +32,8 @@ import org.apache.logging.log4j.Logger;
  * The long-running shim: serves Task v2 and v3 and the Sandbox service on its socket for one sandbox (a
  * pod, or a lone container), publishes their events to containerd, and exits (removing its socket) after
  * ShutdownSandbox, or after a Task Shutdown that leaves no task when the Sandbox service holds no pod.
- * It owns, in order of creation: the event publisher, the task service (and through it the VM), the
- * ttrpc server; it closes them in reverse.
+ * It owns, in order of creation: the event publisher, its metrics (served on a unix socket for the
+ * monitor), the task service (and through it the VM), the ttrpc server; it closes them in reverse.
  */
 final class ShimServer {
     private static final Logger LOG = LogManager.getLogger(ShimServer.class);
@@ -60,11 +65,21 @@ final class ShimServer {
         // Every line from here on names the sandbox: containerd's log mixes the lines of all its shims.
         System.setProperty(LogfmtProvider.SANDBOX_PROPERTY, group);
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
+        Path stateDir = SandboxDirs.stateDir(settings, flags.namespace(), group);
+        LateMetrics metrics = LateMetrics.start(
+                group,
+                flags.namespace(),
+                bundle,
+                MetricsSockets.of(StateRoot.canonical(settings.stateRoot()), flags.namespace(), group),
+                () -> SandboxRecord.liveProcesses(stateDir));
         TemplateMaker templates = new DetachedTemplateMaker(configFile, StartAction.selfCommand());
         TaskService tasks = new TaskService(
-                flags.namespace(), () -> VmSandbox.prepare(settings, flags.namespace(), group, templates), events);
+                flags.namespace(),
+                () -> VmSandbox.prepare(settings, flags.namespace(), group, templates),
+                metrics.counting(events));
         SandboxService sandbox = new SandboxService(group, tasks);
-        TtrpcServer.Builder builder = TtrpcServer.builder().requireSameUser(true);
+        TtrpcServer.Builder builder =
+                TtrpcServer.builder().requireSameUser(true).observer(metrics);
         for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown, sandbox::holdsShim).definitions()) {
             builder.addService(d);
         }
@@ -85,6 +100,7 @@ final class ShimServer {
             // up (a Shutdown answers before a slow close is done), so the two never clean up together.
             tasks.close();
             server.shutdown(CALLS_GRACE);
+            metrics.close();
             removeStartLock();
             events.close(EVENTS_FLUSH);
         } finally {

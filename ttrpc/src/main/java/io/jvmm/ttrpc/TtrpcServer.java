@@ -30,6 +30,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -252,6 +253,7 @@ public final class TtrpcServer implements AutoCloseable {
         private final Map<String, ServiceDefinition> services = new LinkedHashMap<>();
         private ExecutorService executor;
         private boolean requireSameUser;
+        private CallObserver observer = CallObserver.NONE;
 
         public Builder addService(ServiceDefinition service) {
             if (services.putIfAbsent(service.name(), service) != null) {
@@ -267,6 +269,12 @@ public final class TtrpcServer implements AutoCloseable {
          */
         public Builder executor(ExecutorService value) {
             this.executor = value;
+            return this;
+        }
+
+        /** Told of every call this server ends ({@link CallObserver}); none by default. */
+        public Builder observer(CallObserver value) {
+            this.observer = Objects.requireNonNull(value, "observer");
             return this;
         }
 
@@ -306,7 +314,7 @@ public final class TtrpcServer implements AutoCloseable {
         private TtrpcServer create(Path socketPath, boolean sameUser) {
             boolean owns = executor == null;
             ExecutorService exec = owns ? Executors.newCachedThreadPool(HANDLER_THREADS) : executor;
-            return new TtrpcServer(socketPath, new ServerRuntime(services, exec, sameUser), owns);
+            return new TtrpcServer(socketPath, new ServerRuntime(services, exec, sameUser, observer), owns);
         }
 
         private interface Starter {

@@ -14,7 +14,7 @@ import java.util.Map;
  * parser cost it 9-18 ms of set-up (docs/benchmarks.md). A document this cannot follow, or one larger than
  * {@link #MAX_BYTES}, is an {@link IOException}; the server later parses the whole spec strictly.
  */
-final class TopLevelAnnotations {
+public final class TopLevelAnnotations {
     /** Specs are kilobytes; one far larger is not read at all. */
     static final int MAX_BYTES = 4 << 20;
 
@@ -25,7 +25,7 @@ final class TopLevelAnnotations {
         this.json = json;
     }
 
-    static Map<String, String> of(Path spec) throws IOException {
+    public static Map<String, String> of(Path spec) throws IOException {
         if (Files.size(spec) > MAX_BYTES) {
             throw new IOException("the spec is larger than " + MAX_BYTES + " bytes");
         }

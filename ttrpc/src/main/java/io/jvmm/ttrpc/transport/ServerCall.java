@@ -34,6 +34,7 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
     private final StreamInbox inbox;
     private final Object sendLock = new Object();
 
+    private final long startNanos = System.nanoTime();
     private volatile boolean finished;
     private volatile Thread handlerThread;
     private ScheduledFuture<?> deadlineTimer;
@@ -123,7 +124,7 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
             if (status.code() == Code.UNKNOWN || status.code() == Code.INTERNAL) {
                 LOG.debug("{}/{} failed", service(), definition().name(), t);
             }
-            finish(Frames.response(streamId, status, ByteString.EMPTY));
+            finish(Frames.response(streamId, status, ByteString.EMPTY), status.code());
         } finally {
             if (handlerThread != null) {
                 handlerThread = null;
@@ -136,16 +137,16 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
         if (response == null) {
             throw new TtrpcException(Code.INTERNAL, "ttrpc: handler returned no response");
         }
-        finish(Frames.response(streamId, Status.OK, response.toByteString()));
+        finish(Frames.response(streamId, Status.OK, response.toByteString()), Code.OK);
     }
 
     /** A streaming server's successful end: a Data frame that closes the stream and carries nothing. */
     private void finishStream() {
-        finish(Frame.empty(streamId, MessageType.DATA, (byte) (Flags.REMOTE_CLOSED | Flags.NO_DATA)));
+        finish(Frame.empty(streamId, MessageType.DATA, (byte) (Flags.REMOTE_CLOSED | Flags.NO_DATA)), Code.OK);
     }
 
     /** Sends the terminal frame unless the call already ended; then forgets the call. */
-    private void finish(Frame last) {
+    private void finish(Frame last, Code code) {
         synchronized (sendLock) {
             if (finished) {
                 last.release();
@@ -155,6 +156,20 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
             connection.write(last);
         }
         cleanUp();
+        observe(code);
+    }
+
+    /** Tells the server's observer how the call ended (once: only the caller that set {@code finished}). */
+    private void observe(Code code) {
+        try {
+            connection.observer().callEnded(service(), definition().name(), code, System.nanoTime() - startNanos);
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "the call observer failed on {}/{}: {}",
+                    service(),
+                    definition().name(),
+                    e.toString());
+        }
     }
 
     /**
@@ -173,6 +188,7 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
             }
         }
         cleanUp();
+        observe(status.code());
         Thread thread = handlerThread;
         if (thread != null) {
             thread.interrupt();

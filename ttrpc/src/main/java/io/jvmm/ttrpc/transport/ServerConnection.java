@@ -2,6 +2,7 @@ package io.jvmm.ttrpc.transport;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import io.jvmm.ttrpc.CallObserver;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Metadata;
 import io.jvmm.ttrpc.MethodDefinition;
@@ -48,6 +49,10 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
     Executor executor() {
         return runtime.executor();
+    }
+
+    CallObserver observer() {
+        return runtime.observer();
     }
 
     InboundFlowControl flowControl() {

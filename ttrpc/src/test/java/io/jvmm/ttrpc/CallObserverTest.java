@@ -1,0 +1,86 @@
+package io.jvmm.ttrpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.StringValue;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every call a server ends reaches its observer once, with the status the client saw, over the real wire. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CallObserverTest {
+    private static final String SVC = "jvmm.test.Observed";
+
+    @TempDir
+    Path dir;
+
+    record Ended(String service, String method, Code code, long nanos) {}
+
+    @Test
+    void answersErrorsMissedDeadlinesAndAFailingObserverAreAllSeenOrSurvived() throws Exception {
+        List<Ended> ended = new CopyOnWriteArrayList<>();
+        ServiceDefinition service = ServiceDefinition.builder(SVC)
+                .unary("Echo", StringValue.parser(), (ctx, req) -> {
+                    Thread.sleep(20);
+                    return req;
+                })
+                .unary("Refuse", StringValue.parser(), (ctx, req) -> {
+                    throw new TtrpcException(Code.FAILED_PRECONDITION, "no");
+                })
+                .unary("Hang", StringValue.parser(), (ctx, req) -> {
+                    Thread.sleep(30_000);
+                    return req;
+                })
+                .build();
+        CallObserver observer = (s, m, c, n) -> {
+            ended.add(new Ended(s, m, c, n));
+            if (m.equals("Refuse")) {
+                throw new IllegalStateException("a broken observer");
+            }
+        };
+        Path socket = dir.resolve("o.sock");
+        try (TtrpcServer server = TtrpcServer.builder()
+                        .addService(service)
+                        .observer(observer)
+                        .bind(socket);
+                TtrpcClient client = TtrpcClient.connect(socket)) {
+            assertThat(client.unary(SVC, "Echo", StringValue.of("a"), StringValue.parser())
+                            .getValue())
+                    .isEqualTo("a");
+            assertThatThrownBy(() -> client.unary(SVC, "Refuse", StringValue.of("b"), StringValue.parser()))
+                    .isInstanceOfSatisfying(
+                            TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION));
+            // The observer threw on Refuse: the server answers the next call all the same.
+            assertThat(client.unary(SVC, "Echo", StringValue.of("c"), StringValue.parser())
+                            .getValue())
+                    .isEqualTo("c");
+            assertThatThrownBy(() -> client.unary(
+                            SVC,
+                            "Hang",
+                            StringValue.of("d"),
+                            StringValue.parser(),
+                            CallOptions.withTimeout(Duration.ofMillis(300))))
+                    .isInstanceOfSatisfying(
+                            TtrpcException.class, e -> assertThat(e.code()).isEqualTo(Code.DEADLINE_EXCEEDED));
+            await().atMost(Duration.ofSeconds(10)).until(() -> ended.size() == 4);
+        }
+        assertThat(ended)
+                .extracting(Ended::method, Ended::code)
+                .containsExactly(
+                        tuple("Echo", Code.OK),
+                        tuple("Refuse", Code.FAILED_PRECONDITION),
+                        tuple("Echo", Code.OK),
+                        tuple("Hang", Code.DEADLINE_EXCEEDED));
+        assertThat(ended).allSatisfy(e -> assertThat(e.service()).isEqualTo(SVC));
+        assertThat(ended.getFirst().nanos()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(20));
+    }
+}
