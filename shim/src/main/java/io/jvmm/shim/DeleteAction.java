@@ -4,7 +4,9 @@ import io.jvmm.api.containerd.task.v3.DeleteResponse;
 import io.jvmm.shim.cli.GroupId;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
+import io.jvmm.shim.metrics.MetricsSockets;
 import io.jvmm.task.sandbox.SandboxDirs;
+import io.jvmm.task.sandbox.StateRoot;
 import io.jvmm.task.ttrpc.TaskEndpoint;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -39,6 +41,9 @@ final class DeleteAction {
                 SandboxDirs.cleanUp(stateDir);
             }
             StartAction.removeGroupFiles(socket);
+            // A server that was killed left its metrics socket: the monitor would ask it at every scrape.
+            Files.deleteIfExists(
+                    MetricsSockets.of(StateRoot.canonical(config.settings().stateRoot()), flags.namespace(), group));
         }
         DeleteResponse.newBuilder()
                 .setExitStatus(128 + 9)

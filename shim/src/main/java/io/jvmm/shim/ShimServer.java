@@ -100,10 +100,10 @@ final class ShimServer {
             // up (a Shutdown answers before a slow close is done), so the two never clean up together.
             tasks.close();
             server.shutdown(CALLS_GRACE);
-            metrics.close();
             removeStartLock();
             events.close(EVENTS_FLUSH);
         } finally {
+            metrics.close();
             stopped.countDown();
         }
     }

@@ -173,13 +173,22 @@ public final class JvmmRuntime {
         return left;
     }
 
-    /** What sandboxes left below the state root: VM processes, sandbox state, mounts (empty when nothing). */
+    /**
+     * What sandboxes left below the state root: VM processes, sandbox state, metrics sockets, mounts (empty
+     * when nothing).
+     */
     public List<String> sandboxLeftovers() throws IOException {
         List<String> left = new ArrayList<>();
         Leftovers.processesMentioning(stateRoot().toString())
                 .forEach(p -> left.add(
                         "VM process " + p.pid() + " " + p.info().command().orElse("?")));
         leftoverSandboxes().forEach(d -> left.add("sandbox state " + d));
+        Path metrics = stateRoot().resolve("metrics");
+        if (Files.isDirectory(metrics)) {
+            try (var sockets = Files.list(metrics)) {
+                sockets.forEach(s -> left.add("metrics socket " + s));
+            }
+        }
         Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
                 .map(l -> l.split(" ")[4])
                 .filter(m -> m.startsWith(stateRoot().toString()))
@@ -231,6 +240,7 @@ public final class JvmmRuntime {
         for (Path sandbox : leftoverSandboxes()) {
             Leftovers.deleteTree(sandbox);
         }
+        Leftovers.deleteTree(stateRoot().resolve("metrics"));
     }
 
     /** Sandbox directories left under the state root (none when every VM was cleaned up). */
