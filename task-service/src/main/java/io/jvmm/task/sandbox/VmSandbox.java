@@ -141,7 +141,9 @@ public final class VmSandbox implements Sandbox {
         settings = overrides.applyTo(settings);
         // A lone container's root (the container is the sandbox) as a disk: asked for, and room for its image.
         boolean diskAsked = settings.loneRootDisk() && settings.vmm() == VmmType.QEMU;
-        boolean diskFits = kind == SandboxKind.LONE_ROOT_ONLY && roots.loneDiskFits(sandboxId);
+        // Measured (a walk of the whole root) only where a disk may be given: asked for, or templates on.
+        boolean diskFits =
+                kind == SandboxKind.LONE_ROOT_ONLY && (diskAsked || templated()) && roots.loneDiskFits(sandboxId);
         VmLaunch launch = VmLaunch.plan(
                 settings,
                 stateDir,
