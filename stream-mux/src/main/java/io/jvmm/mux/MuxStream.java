@@ -5,8 +5,6 @@ import java.util.Arrays;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 
 /**
  * One stream of a {@link StreamMux}: a pump from the local socket to the peer, sending no more than the
@@ -14,7 +12,6 @@ import org.apache.logging.log4j.Logger;
  * back as bytes are delivered. End of stream travels as EOF in each direction; an error either side is a RESET.
  */
 final class MuxStream {
-    private static final Logger LOG = LogManager.getLogger(MuxStream.class);
     /** Bytes either side may have in flight per stream before the other grants more. */
     static final int WINDOW = 256 * 1024;
 
@@ -155,7 +152,7 @@ final class MuxStream {
     /** Ends the stream because of a local failure and tells the peer. */
     private void resetLocally(String why) {
         if (!reset.get()) {
-            LOG.debug("mux stream {} reset: {}", id, why);
+            MuxLog.get().debug("mux stream {} reset: {}", id, why);
             try {
                 mux.send(new MuxFrame(MuxFrame.Kind.RESET, id, new byte[0]));
             } catch (IOException e) {

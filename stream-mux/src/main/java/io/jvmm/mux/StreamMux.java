@@ -22,8 +22,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 
 /**
  * Many byte streams over one pipe: how the host reaches the guest agent's ports when the VM has no vsock
@@ -36,7 +34,6 @@ import org.apache.logging.log4j.Logger;
  * that are no frame, drops its streams and skips ahead to the next {@code HELLO}.
  */
 public final class StreamMux implements Closeable {
-    private static final Logger LOG = LogManager.getLogger(StreamMux.class);
     private static final byte[] MAGIC = "jvmm-mux".getBytes(StandardCharsets.US_ASCII);
     private static final int HELLO_PAYLOAD = MAGIC.length + 8;
     /** A guest whose host is away reads end of file until the next host connects (virtio-serial). */
@@ -231,7 +228,7 @@ public final class StreamMux implements Closeable {
             }
         } catch (IOException e) {
             if (!closed) {
-                LOG.debug("mux {}: pipe ended: {}", name, e.getMessage());
+                MuxLog.get().debug("mux {}: pipe ended: {}", name, e.getMessage());
             }
         } finally {
             session.completeExceptionally(new IOException("mux pipe ended"));
@@ -258,7 +255,7 @@ public final class StreamMux implements Closeable {
                 dropAll("host went away");
                 hostAway();
             } catch (IOException e) {
-                LOG.warn("mux {}: {}; waiting for the next session", name, e.getMessage());
+                MuxLog.get().warn("mux {}: {}; waiting for the next session", name, e.getMessage());
                 dropAll(e.getMessage());
             }
         }
@@ -303,7 +300,7 @@ public final class StreamMux implements Closeable {
         try {
             stream.receive(frame);
         } catch (MuxProtocolException e) {
-            LOG.warn("mux {}: {}", name, e.getMessage());
+            MuxLog.get().warn("mux {}: {}", name, e.getMessage());
             send(new MuxFrame(MuxFrame.Kind.RESET, frame.stream(), new byte[0]));
             stream.resetQuietly();
         }
@@ -346,7 +343,7 @@ public final class StreamMux implements Closeable {
 
     private void dropAll(String why) {
         if (!streams.isEmpty()) {
-            LOG.debug("mux {}: dropping {} streams ({})", name, streams.size(), why);
+            MuxLog.get().debug("mux {}: dropping {} streams ({})", name, streams.size(), why);
         }
         streams.values().forEach(MuxStream::resetQuietly);
         streams.clear();

@@ -55,6 +55,22 @@ class LayeringTest {
     }
 
     @Test
+    void theMuxLogsThroughItsLazyLogger() {
+        LayeringRules.muxLogsOnFirstMessage("io.jvmm").check(PRODUCTION);
+    }
+
+    @Test
+    void theRulesCatchAMuxClassThatInitialisesLog4jAsItLoads() {
+        EvaluationResult result =
+                LayeringRules.muxLogsOnFirstMessage("archfixture").evaluate(FIXTURES);
+        String report = String.join("\n", result.getFailureReport().getDetails());
+        assertThat(report)
+                .contains("archfixture.mux.EagerLog")
+                .doesNotContain("archfixture.mux.MuxLog")
+                .doesNotContain("archfixture.mux.LogsLazily");
+    }
+
+    @Test
     void onlyTheTtrpcModuleUsesItsTransport() {
         LayeringRules.ttrpcInternalsStayInside("io.jvmm").check(PRODUCTION);
     }

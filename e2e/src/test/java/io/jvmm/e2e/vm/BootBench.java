@@ -5,6 +5,7 @@ import io.jvmm.api.agent.AgentPorts;
 import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.task.sandbox.GuestConnector;
 import io.jvmm.vmm.qemu.DeviceSetup;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,6 +31,8 @@ public final class BootBench {
         List<Double> rssMib = new ArrayList<>();
         List<Double> readyQmp = new ArrayList<>();
         List<String> agentLines = new ArrayList<>();
+        List<Double> readyLone = new ArrayList<>();
+        List<String> loneLines = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
             bare.add(bareBoot(image));
             double[] jvmm = jvmmBoot(DeviceSetup.COMMAND_LINE, "", agentLines);
@@ -37,6 +40,7 @@ public final class BootBench {
             exited.add(jvmm[1]);
             rssMib.add(jvmm[2]);
             readyQmp.add(jvmmBoot(DeviceSetup.QMP, "", new ArrayList<>())[0]);
+            readyLone.add(checkpointableBoot(loneLines));
         }
         // One more boot, not timed: the JVM logs its class loading, and the agent counts it at readiness.
         List<String> counted = new ArrayList<>();
@@ -48,7 +52,8 @@ public final class BootBench {
         System.out.printf(
                 Locale.ROOT,
                 "RESULT runs=%d bare_s=%.2f agent_ready_s=%.2f container_exit_s=%.2f ready_ratio=%.2f host_rss_mib=%.0f"
-                        + " agent_ready_qmp_setup_s=%.2f qmp_vs_cmdline=%.2f%n",
+                        + " agent_ready_qmp_setup_s=%.2f qmp_vs_cmdline=%.2f agent_ready_snapshot_layout_s=%.2f"
+                        + " snapshot_layout_vs_cmdline=%.2f%n",
                 runs,
                 median(bare),
                 median(ready),
@@ -56,10 +61,14 @@ public final class BootBench {
                 median(ready) / median(bare),
                 median(rssMib),
                 median(readyQmp),
-                median(readyQmp) / median(ready));
-        System.out.println("bare: " + bare + " ready: " + ready + " exit: " + exited + " ready(qmp): " + readyQmp);
+                median(readyQmp) / median(ready),
+                median(readyLone),
+                median(readyLone) / median(ready));
+        System.out.println("bare: " + bare + " ready: " + ready + " exit: " + exited + " ready(qmp): " + readyQmp
+                + " ready(snapshot layout): " + readyLone);
         // The guest's own time-line at readiness: JVM up (its creation plus main), main, the kernel's uptime.
         agentLines.forEach(l -> System.out.println("agent: " + l));
+        loneLines.forEach(l -> System.out.println("agent (snapshot layout): " + l));
         counted.forEach(l -> System.out.println("agent (class count boot): " + l));
         phases.forEach(l -> System.out.println("agent (phases boot): " + l));
         System.exit(0);
@@ -121,12 +130,7 @@ public final class BootBench {
             t.agent = agent;
             double ready = (System.nanoTime() - start) / 1e9;
             double rss = t.vm.hostMemoryBytes() / 1048576.0;
-            Files.readAllLines(t.stateDir.resolve("console.log")).stream()
-                    .filter(l -> l.contains(AgentPorts.READY_ANNOUNCEMENT) || l.contains("[startuptime]"))
-                    .map(l -> l.contains("[startuptime]")
-                            ? l.strip()
-                            : l.substring(l.indexOf(':') + 1).strip())
-                    .forEach(agentLines::add);
+            readyLines(t, agentLines);
             agent.createContainer(
                     "bench", "", OciSpec.config("bench", rootfs, List.of("true")), StdioSpec.getDefaultInstance());
             agent.startContainer("bench");
@@ -137,6 +141,30 @@ public final class BootBench {
             }
             return new double[] {ready, exited, rss};
         }
+    }
+
+    /**
+     * Seconds to agent-ready of a VM as a default lone container's (snapshot layout, agent over the serial
+     * mux, no share, no helper); the agent's ready line goes to {@code agentLines}.
+     */
+    static double checkpointableBoot(List<String> agentLines) throws Exception {
+        try (TestVm t = TestVm.createCheckpointable("")) {
+            long start = System.nanoTime();
+            t.vm.start(TestVm.BOOT_TIMEOUT);
+            t.agent = GuestConnector.connect(t.vm, TestVm.BOOT_TIMEOUT);
+            double ready = (System.nanoTime() - start) / 1e9;
+            readyLines(t, agentLines);
+            return ready;
+        }
+    }
+
+    private static void readyLines(TestVm t, List<String> agentLines) throws IOException {
+        Files.readAllLines(t.stateDir.resolve("console.log")).stream()
+                .filter(l -> l.contains(AgentPorts.READY_ANNOUNCEMENT) || l.contains("[startuptime]"))
+                .map(l -> l.contains("[startuptime]")
+                        ? l.strip()
+                        : l.substring(l.indexOf(':') + 1).strip())
+                .forEach(agentLines::add);
     }
 
     public static double median(List<Double> values) {

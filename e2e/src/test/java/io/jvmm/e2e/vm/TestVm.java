@@ -75,23 +75,39 @@ final class TestVm implements AutoCloseable {
         return create(kernel, initrd, kernelArgs, setup, Optional.empty());
     }
 
+    /**
+     * A VM as a default lone container's: the snapshot layout (agent over the serial mux, no helper), no
+     * share, memory a memfd ({@link QemuVm#checkpointable}).
+     */
+    static TestVm createCheckpointable(String kernelArgs) throws IOException {
+        Path state = Files.createTempDirectory(Path.of("/tmp"), "jvmm-vm");
+        Path share = Files.createTempDirectory(Path.of("/tmp"), "jvmm-share");
+        VmConfig config =
+                config(state, GuestImage.get().kernel(), GuestImage.get().initrd(), Optional.empty(), kernelArgs);
+        return new TestVm(state, share, QemuVm.checkpointable(config, false));
+    }
+
+    private static VmConfig config(Path state, Path kernel, Path initrd, Optional<Path> share, String kernelArgs) {
+        return new VmConfig(
+                state,
+                kernel,
+                initrd,
+                Optional.of(GuestImage.get().runtimeDisk()),
+                share,
+                2,
+                1024,
+                3,
+                Accel.TCG,
+                kernelArgs);
+    }
+
     private static TestVm create(
             Path kernel, Path initrd, String kernelArgs, DeviceSetup setup, Optional<String> cpuModel)
             throws IOException {
         Path state = Files.createTempDirectory(Path.of("/tmp"), "jvmm-vm");
         Path share = Files.createTempDirectory(Path.of("/tmp"), "jvmm-share");
-        VmConfig config = new VmConfig(
-                        state,
-                        kernel,
-                        initrd,
-                        Optional.of(GuestImage.get().runtimeDisk()),
-                        Optional.of(share),
-                        2,
-                        1024,
-                        3,
-                        Accel.TCG,
-                        kernelArgs)
-                .withCpuModel(cpuModel);
+        VmConfig config =
+                config(state, kernel, initrd, Optional.of(share), kernelArgs).withCpuModel(cpuModel);
         return new TestVm(state, share, new QemuVm(config, false, setup));
     }
 
