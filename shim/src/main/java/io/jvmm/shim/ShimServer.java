@@ -75,8 +75,9 @@ final class ShimServer {
         TemplateMaker templates = new DetachedTemplateMaker(configFile, StartAction.selfCommand());
         TaskService tasks = new TaskService(
                 flags.namespace(),
-                () -> VmSandbox.prepare(settings, flags.namespace(), group, templates),
+                () -> VmSandbox.prepare(settings, flags.namespace(), group, templates, metrics),
                 metrics.counting(events));
+        metrics.watchGuest(tasks::guestStats);
         SandboxService sandbox = new SandboxService(group, tasks);
         TtrpcServer.Builder builder =
                 TtrpcServer.builder().requireSameUser(true).observer(metrics);

@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -243,15 +244,25 @@ public final class TaskService implements AutoCloseable {
 
     /** Processes running in the guest over all containers of the sandbox (containers gone meanwhile count 0). */
     public long guestProcessCount() {
-        long total = 0;
+        return guestStats().values().stream()
+                .mapToLong(ContainerStats::pidsCurrent)
+                .sum();
+    }
+
+    /**
+     * Each container's cgroup numbers as the guest reports them now (containers gone meanwhile, or whose
+     * guest does not answer, are left out); none before the VM runs.
+     */
+    public Map<String, ContainerStats> guestStats() {
+        Map<String, ContainerStats> stats = new TreeMap<>();
         for (String id : containers.keySet()) {
             try {
-                total += sandbox.whileRunning(() -> sandbox.agent().stats(id)).pidsCurrent();
+                stats.put(id, sandbox.whileRunning(() -> sandbox.agent().stats(id)));
             } catch (RuntimeException e) {
                 LOG.debug("no stats for {}: {}", id, e.getMessage());
             }
         }
-        return total;
+        return stats;
     }
 
     /** The init pid of a container, for Connect (0 if unknown). */

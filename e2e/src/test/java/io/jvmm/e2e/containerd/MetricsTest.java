@@ -114,6 +114,23 @@ class MetricsTest {
                         "code=\"OK\"",
                         "sandbox_id=\"m-run\""))
                 .isEqualTo(1);
+        // How the VM started and the agent's round trips, and the guest's own numbers for the container.
+        assertThat(value(metrics, "jvmm_vm_start_seconds_count", "how=\"boot\"", "sandbox_id=\"m-run\""))
+                .isEqualTo(1);
+        assertThat(value(metrics, "jvmm_vm_start_seconds_sum", "how=\"boot\"", "sandbox_id=\"m-run\""))
+                .isPositive();
+        assertThat(value(
+                        metrics,
+                        "jvmm_agent_calls_seconds_count",
+                        "method=\"CreateContainer\"",
+                        "result=\"ok\"",
+                        "sandbox_id=\"m-run\""))
+                .isEqualTo(1);
+        assertThat(value(
+                        metrics, "jvmm_guest_container_memory_bytes", "container_id=\"m-run\"", "sandbox_id=\"m-run\""))
+                .isPositive();
+        assertThat(value(metrics, "jvmm_guest_container_processes", "container_id=\"m-run\"", "sandbox_id=\"m-run\""))
+                .isGreaterThanOrEqualTo(1);
         assertThat(value(metrics, "jvmm_monitor_shims")).isGreaterThanOrEqualTo(2);
         assertThat(monitor.isAlive()).isTrue();
 

@@ -1,7 +1,9 @@
 package io.jvmm.shim.metrics;
 
 import io.jvmm.shim.cli.TopLevelAnnotations;
+import io.jvmm.task.SandboxObserver;
 import io.jvmm.task.event.EventSink;
+import io.jvmm.task.guest.ContainerStats;
 import io.jvmm.ttrpc.CallObserver;
 import io.jvmm.ttrpc.Code;
 import java.io.IOException;
@@ -19,13 +21,14 @@ import org.apache.logging.log4j.Logger;
  * events that end before they are ready (the first milliseconds: containerd's Connect) are not counted.
  * The owner of the registry and its socket: {@link #close} removes the socket.
  */
-public final class LateMetrics implements CallObserver, AutoCloseable {
+public final class LateMetrics implements CallObserver, SandboxObserver, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(LateMetrics.class);
     /** Where CRI names the pod a sandbox runs. */
     private static final Map<String, String> POD_LABELS = Map.of(
             "io.kubernetes.cri.sandbox-name", "pod_name", "io.kubernetes.cri.sandbox-namespace", "pod_namespace");
 
     private volatile ShimMetrics metrics;
+    private volatile Supplier<Map<String, ContainerStats>> guestStats = Map::of;
     private volatile MetricsSocket socket;
     private volatile boolean closed;
 
@@ -38,7 +41,9 @@ public final class LateMetrics implements CallObserver, AutoCloseable {
         LateMetrics late = new LateMetrics();
         Thread.ofPlatform().daemon(true).name("metrics-start").start(() -> {
             try {
-                late.ready(new ShimMetrics(labels(sandboxId, namespace, bundle), vmProcesses), socketPath);
+                late.ready(
+                        new ShimMetrics(labels(sandboxId, namespace, bundle), vmProcesses, () -> late.guestStats.get()),
+                        socketPath);
             } catch (IOException | RuntimeException e) {
                 LOG.warn("this shim serves no metrics: {}", e.getMessage());
             }
@@ -77,6 +82,43 @@ public final class LateMetrics implements CallObserver, AutoCloseable {
         ShimMetrics m = metrics;
         if (m != null) {
             m.callEnded(service, method, code, nanos);
+        }
+    }
+
+    /** Where the guest's numbers for each container come from (the task service, once it exists). */
+    public void watchGuest(Supplier<Map<String, ContainerStats>> stats) {
+        guestStats = stats;
+    }
+
+    @Override
+    public void vmStarted(Start how, long monitorNanos, long agentNanos) {
+        ShimMetrics m = metrics;
+        if (m != null) {
+            m.vmStarted(how, monitorNanos, agentNanos);
+        }
+    }
+
+    @Override
+    public void templateLookup(boolean hit) {
+        ShimMetrics m = metrics;
+        if (m != null) {
+            m.templateLookup(hit);
+        }
+    }
+
+    @Override
+    public void shutdownStep(String step, String result) {
+        ShimMetrics m = metrics;
+        if (m != null) {
+            m.shutdownStep(step, result);
+        }
+    }
+
+    @Override
+    public void agentCall(String method, boolean ok, long nanos) {
+        ShimMetrics m = metrics;
+        if (m != null) {
+            m.agentCall(method, ok, nanos);
         }
     }
 

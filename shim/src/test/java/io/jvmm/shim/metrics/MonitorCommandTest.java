@@ -18,8 +18,8 @@ class MonitorCommandTest {
 
     @Test
     void everyLiveShimsSeriesAreServedTogetherAndDeadSocketsCounted() throws Exception {
-        ShimMetrics a = new ShimMetrics(Map.of("sandbox_id", "a", "namespace", "default"), List::of);
-        ShimMetrics b = new ShimMetrics(Map.of("sandbox_id", "b", "namespace", "default"), List::of);
+        ShimMetrics a = new ShimMetrics(Map.of("sandbox_id", "a", "namespace", "default"), List::of, Map::of);
+        ShimMetrics b = new ShimMetrics(Map.of("sandbox_id", "b", "namespace", "default"), List::of, Map::of);
         a.callEnded("containerd.task.v2.Task", "State", Code.OK, 1000);
         b.callEnded("containerd.task.v2.Task", "State", Code.NOT_FOUND, 1000);
         Path dead = MetricsSockets.of(stateRoot, "default", "dead");

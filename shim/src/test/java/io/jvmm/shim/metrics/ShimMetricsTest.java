@@ -2,13 +2,16 @@ package io.jvmm.shim.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvmm.task.SandboxObserver;
 import io.jvmm.task.event.TaskEvent;
+import io.jvmm.task.guest.ContainerStats;
 import io.jvmm.ttrpc.Code;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,7 +25,8 @@ class ShimMetricsTest {
     @Test
     void callsExitsAndMemoryAreSeriesWithTheSandboxsLabels() {
         long self = ProcessHandle.current().pid();
-        ShimMetrics metrics = new ShimMetrics(Map.of("sandbox_id", "s1", "namespace", "default"), () -> List.of(self));
+        ShimMetrics metrics =
+                new ShimMetrics(Map.of("sandbox_id", "s1", "namespace", "default"), () -> List.of(self), Map::of);
         metrics.callEnded("containerd.task.v2.Task", "Create", Code.OK, TimeUnit.MILLISECONDS.toNanos(250));
         metrics.callEnded("containerd.task.v2.Task", "Create", Code.FAILED_PRECONDITION, 1000);
         metrics.count(new TaskEvent.Exited("c1", "c1", 10, 3, Instant.now()));
@@ -47,6 +51,67 @@ class ShimMetricsTest {
         assertThat(pss).isPositive().isLessThanOrEqualTo(rss);
         assertThat(value(text, "jvmm_shim_resident_memory_bytes\\{[^}]*\\} (\\S+)"))
                 .isGreaterThan(10e6);
+    }
+
+    @Test
+    void startsTemplatesShutdownStepsAndAgentCallsAreSeries() {
+        ShimMetrics metrics = new ShimMetrics(Map.of("sandbox_id", "s1", "namespace", "default"), List::of, Map::of);
+        metrics.vmStarted(SandboxObserver.Start.BOOT, TimeUnit.MILLISECONDS.toNanos(500), TimeUnit.SECONDS.toNanos(6));
+        metrics.vmStarted(
+                SandboxObserver.Start.TEMPLATE, TimeUnit.MILLISECONDS.toNanos(300), TimeUnit.SECONDS.toNanos(1));
+        metrics.templateLookup(true);
+        metrics.templateLookup(false);
+        metrics.templateLookup(false);
+        metrics.shutdownStep("agent", "continued");
+        metrics.shutdownStep("power-button", "exited");
+        metrics.agentCall("CreateContainer", true, TimeUnit.MILLISECONDS.toNanos(40));
+        metrics.agentCall("StartContainer", false, TimeUnit.MILLISECONDS.toNanos(2));
+        String text = metrics.scrape();
+        assertThat(value(text, "jvmm_vm_start_seconds_sum\\{how=\"boot\"[^}]*\\} (\\S+)"))
+                .isEqualTo(6.5);
+        assertThat(value(text, "jvmm_vm_agent_ready_seconds_sum\\{how=\"template\"[^}]*\\} (\\S+)"))
+                .isEqualTo(1.0);
+        assertThat(value(text, "jvmm_template_lookups_total\\{[^}]*result=\"hit\"[^}]*\\} (\\S+)"))
+                .isEqualTo(1);
+        assertThat(value(text, "jvmm_template_lookups_total\\{[^}]*result=\"miss\"[^}]*\\} (\\S+)"))
+                .isEqualTo(2);
+        assertThat(text)
+                .contains("jvmm_shutdown_steps_total{namespace=\"default\",result=\"continued\",sandbox_id=\"s1\","
+                        + "step=\"agent\"} 1.0")
+                .contains("jvmm_shutdown_steps_total{namespace=\"default\",result=\"exited\",sandbox_id=\"s1\","
+                        + "step=\"power-button\"} 1.0")
+                .contains(
+                        "jvmm_agent_calls_seconds_count{method=\"CreateContainer\",namespace=\"default\",result=\"ok\","
+                                + "sandbox_id=\"s1\"} 1")
+                .contains("jvmm_agent_calls_seconds_count{method=\"StartContainer\",namespace=\"default\","
+                        + "result=\"error\",sandbox_id=\"s1\"} 1");
+    }
+
+    @Test
+    void theGuestsNumbersForEachContainerAreAskedAtEveryScrape() {
+        Map<String, ContainerStats> now = new ConcurrentHashMap<>();
+        ShimMetrics metrics =
+                new ShimMetrics(Map.of("sandbox_id", "s1", "namespace", "default"), List::of, () -> Map.copyOf(now));
+        now.put("c1", stats(3, 2_500_000, 64L << 20));
+        now.put("c2", stats(1, 0, 1L << 20));
+        String first = metrics.scrape();
+        assertThat(value(first, "jvmm_guest_container_memory_bytes\\{container_id=\"c1\"[^}]*\\} (\\S+)"))
+                .isEqualTo(64 << 20);
+        assertThat(value(first, "jvmm_guest_container_cpu_usage_seconds\\{container_id=\"c1\"[^}]*\\} (\\S+)"))
+                .isEqualTo(2.5);
+        assertThat(value(first, "jvmm_guest_container_processes\\{container_id=\"c1\"[^}]*\\} (\\S+)"))
+                .isEqualTo(3);
+        assertThat(first).contains("container_id=\"c2\"");
+        now.remove("c2");
+        now.put("c1", stats(2, 4_000_000, 32L << 20));
+        String second = metrics.scrape();
+        assertThat(second).doesNotContain("container_id=\"c2\"");
+        assertThat(value(second, "jvmm_guest_container_cpu_usage_seconds\\{container_id=\"c1\"[^}]*\\} (\\S+)"))
+                .isEqualTo(4.0);
+    }
+
+    private static ContainerStats stats(long pids, long cpuUsec, long memory) {
+        return new ContainerStats(pids, 0, cpuUsec, 0, 0, 0, 0, 0, memory, 0, 0, 0, 0);
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.jvmm.api.agent.v1.GuestEvent;
 import io.jvmm.api.agent.v1.StdioSpec;
 import io.jvmm.api.agent.v1.VolumeDir;
 import io.jvmm.api.agent.v1.WaitProcessResponse;
+import io.jvmm.task.SandboxObserver;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.io.StdioConfig;
 import io.jvmm.task.process.ExitStatus;
@@ -29,9 +30,16 @@ import org.apache.logging.log4j.Logger;
 public final class AgentGuest implements GuestAgent {
     private static final Logger LOG = LogManager.getLogger(AgentGuest.class);
     private final AgentClient agent;
+    private final SandboxObserver observer;
 
     public AgentGuest(AgentClient agent) {
+        this(agent, SandboxObserver.NONE);
+    }
+
+    /** {@code observer} hears of every request's round trip (not of the waits for an exit). */
+    public AgentGuest(AgentClient agent, SandboxObserver observer) {
         this.agent = agent;
+        this.observer = observer;
     }
 
     @Override
@@ -64,7 +72,8 @@ public final class AgentGuest implements GuestAgent {
 
     @Override
     public ExitStatus waitProcess(String id, String execId, Duration timeout) {
-        WaitProcessResponse r = call("WaitProcess", () -> agent.waitProcess(id, execId, timeout));
+        // Not observed: its time is the process's, not the agent's.
+        WaitProcessResponse r = mapped("WaitProcess", () -> agent.waitProcess(id, execId, timeout));
         return new ExitStatus(r.getExitStatus(), Instant.ofEpochSecond(0, r.getExitedAtUnixNano()));
     }
 
@@ -142,7 +151,19 @@ public final class AgentGuest implements GuestAgent {
                 .build();
     }
 
-    private static <T> T call(String method, Supplier<T> call) {
+    private <T> T call(String method, Supplier<T> call) {
+        long begin = System.nanoTime();
+        boolean ok = false;
+        try {
+            T answer = mapped(method, call);
+            ok = true;
+            return answer;
+        } finally {
+            observer.agentCall(method, ok, System.nanoTime() - begin);
+        }
+    }
+
+    private static <T> T mapped(String method, Supplier<T> call) {
         try {
             return call.get();
         } catch (TtrpcException e) {
@@ -152,7 +173,7 @@ public final class AgentGuest implements GuestAgent {
         }
     }
 
-    private static void run(String method, Runnable call) {
+    private void run(String method, Runnable call) {
         call(method, () -> {
             call.run();
             return null;

@@ -3,6 +3,7 @@ package io.jvmm.task.sandbox;
 import io.jvmm.agent.client.AgentClient;
 import io.jvmm.api.json.JsonObject;
 import io.jvmm.task.CreateTask;
+import io.jvmm.task.SandboxObserver;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.guest.AgentGuest;
 import io.jvmm.task.guest.GuestAgent;
@@ -20,7 +21,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -45,6 +45,7 @@ public final class VmSandbox implements Sandbox {
 
     private final Path stateDir;
     private final TemplateMaker templateMaker;
+    private final SandboxObserver observer;
     private ShareTree share;
     private ContainerRoots roots;
     private volatile VirtualMachine vm;
@@ -53,24 +54,37 @@ public final class VmSandbox implements Sandbox {
     private PodNetwork network;
     private volatile RootTransport transport = RootTransport.SHARE;
 
-    private VmSandbox(String sandboxId, SandboxSettings settings, Path stateDir, TemplateMaker templateMaker) {
+    private VmSandbox(
+            String sandboxId,
+            SandboxSettings settings,
+            Path stateDir,
+            TemplateMaker templateMaker,
+            SandboxObserver observer) {
         this.sandboxId = sandboxId;
         this.settings = settings;
         this.stateDir = stateDir;
         this.templateMaker = templateMaker;
+        this.observer = observer;
     }
 
     /** Creates the state directory (the shim's alone) and the share's tree ({@link ShareTree}). */
     public static VmSandbox prepare(SandboxSettings settings, String namespace, String sandboxId) throws IOException {
-        return prepare(settings, namespace, sandboxId, TemplateMaker.NONE);
+        return prepare(settings, namespace, sandboxId, TemplateMaker.NONE, SandboxObserver.NONE);
     }
 
-    /** The same, with {@code templateMaker} making a missing template while this sandbox boots cold. */
+    /**
+     * The same, with {@code templateMaker} making a missing template while this sandbox boots cold, and
+     * {@code observer} told how the VM starts and stops and of every agent call.
+     */
     public static VmSandbox prepare(
-            SandboxSettings settings, String namespace, String sandboxId, TemplateMaker templateMaker)
+            SandboxSettings settings,
+            String namespace,
+            String sandboxId,
+            TemplateMaker templateMaker,
+            SandboxObserver observer)
             throws IOException {
         Path dir = SandboxDirs.stateDir(settings, namespace, sandboxId);
-        VmSandbox sandbox = new VmSandbox(sandboxId, settings, dir, templateMaker);
+        VmSandbox sandbox = new VmSandbox(sandboxId, settings, dir, templateMaker, observer);
         StateRoot.createPrivate(settings.stateRoot(), dir);
         try {
             sandbox.share = ShareTree.create(dir);
@@ -173,44 +187,27 @@ public final class VmSandbox implements Sandbox {
         vm.start(settings.bootTimeout());
         long started = System.nanoTime();
         recordProcesses();
-        byte[] entropy = freshEntropy();
-        if (fromTemplate) {
-            // The agent was listening when the template was saved: no console announcement this time.
-            agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
-            LOG.debug(
-                    "restored agent of {} answered {} ms after the monitor",
-                    sandboxId,
-                    (System.nanoTime() - started) / 1_000_000);
-            agent.setupRestoredGuest(
-                    System.currentTimeMillis() * 1_000_000L,
-                    hostname(),
-                    entropy,
-                    transport.hasShare() ? "jvmm" : "",
-                    guestNetwork);
-        } else {
-            agent = GuestConnector.connect(vm, settings.bootTimeout());
-            agent.setupGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy);
+        agent = fromTemplate
+                ? GuestHandshake.restored(
+                        vm, sandboxId, settings.bootTimeout(), transport.hasShare() ? "jvmm" : "", guestNetwork)
+                : GuestHandshake.booted(vm, sandboxId, settings.bootTimeout());
+        guest = new AgentGuest(agent, observer);
+        long ready = System.nanoTime();
+        observer.vmStarted(
+                fromTemplate ? SandboxObserver.Start.TEMPLATE : SandboxObserver.Start.BOOT,
+                started - begin,
+                ready - started);
+        if (templated()) {
+            observer.templateLookup(fromTemplate);
         }
-        guest = new AgentGuest(agent);
         LOG.info(
                 "sandbox {} {}: VM pid {}, monitor up in {} ms, agent ready {} ms later ({})",
                 sandboxId,
                 fromTemplate ? "restored from a template" : "booted",
                 vm.monitorPid(),
                 (started - begin) / 1_000_000,
-                (System.nanoTime() - started) / 1_000_000,
+                (ready - started) / 1_000_000,
                 config.accel());
-    }
-
-    /** Entropy from the host for a guest's CSPRNG (SetupGuest): every boot, restore and template gets its own. */
-    static byte[] freshEntropy() {
-        byte[] entropy = new byte[64];
-        new SecureRandom().nextBytes(entropy);
-        return entropy;
-    }
-
-    private String hostname() {
-        return sandboxId.length() > 63 ? sandboxId.substring(0, 63) : sandboxId;
     }
 
     private void recordProcesses() throws IOException {
@@ -260,38 +257,7 @@ public final class VmSandbox implements Sandbox {
                     + " can be (no bind mounts, no group, no network card, loneRootDisk on in the runtime"
                     + " configuration, room for the image in the state root)");
         }
-        long begin = System.nanoTime();
-        Files.createDirectories(checkpoint.dir());
-        try {
-            qemu.saveCheckpoint(checkpoint.state(), settings.bootTimeout());
-            checkpoint.saveRootDisk(roots.diskImage(containerId));
-            checkpoint.writeManifest(
-                    ContainerCheckpoint.Manifest.of(
-                            containerId,
-                            initPid,
-                            vm.config(),
-                            ContainerRoots.ROOT_DISK_SERIAL,
-                            checkpoint.fileHashes(),
-                            Files.size(roots.diskImage(containerId))),
-                    CheckpointSeal.of(settings.stateRoot()));
-        } catch (IOException | RuntimeException e) {
-            // No half-written checkpoint stays; a full file system is named as the cause (the VM state holds
-            // every page of guest memory at most, the disk its image's size at most).
-            checkpoint.removeFiles();
-            Path disk = roots.diskImage(containerId);
-            long most = ((long) vm.config().memoryMib() << 20) + (Files.exists(disk) ? Files.size(disk) : 0);
-            Optional<TaskException> shortage = Admission.shortage(checkpoint.dir(), most, "the checkpoint", e);
-            if (shortage.isPresent()) {
-                throw shortage.get();
-            }
-            throw e;
-        }
-        LOG.info(
-                "checkpointed {} into {} in {} ms ({} MiB of VM state)",
-                containerId,
-                checkpoint.dir(),
-                (System.nanoTime() - begin) / 1_000_000,
-                Files.size(checkpoint.state()) >> 20);
+        CheckpointSave.save(qemu, roots.diskImage(containerId), containerId, initPid, checkpoint, settings);
     }
 
     /**
@@ -316,11 +282,11 @@ public final class VmSandbox implements Sandbox {
                 accel == Accel.KVM,
                 new CheckpointFiles(checkpoint.state(), Optional.of(image), m.rootDiskSerial()));
         vm.start(settings.bootTimeout());
+        long started = System.nanoTime();
         recordProcesses();
-        byte[] entropy = freshEntropy();
-        agent = AgentClient.connect(config.vsockSocket(), settings.bootTimeout());
-        agent.setupRestoredGuest(System.currentTimeMillis() * 1_000_000L, hostname(), entropy, "", "");
-        guest = new AgentGuest(agent);
+        agent = GuestHandshake.restored(vm, sandboxId, settings.bootTimeout(), "", "");
+        guest = new AgentGuest(agent, observer);
+        observer.vmStarted(SandboxObserver.Start.CHECKPOINT, started - begin, System.nanoTime() - started);
         LOG.info(
                 "sandbox {} restored from checkpoint {} in {} ms",
                 sandboxId,
@@ -368,7 +334,7 @@ public final class VmSandbox implements Sandbox {
                 ? Duration.ofSeconds(1)
                 : timeout.dividedBy(3);
         AgentClient a = agent;
-        ShutdownLadder.run(
+        List<ShutdownLadder.Outcome> steps = ShutdownLadder.run(
                 vm,
                 ShutdownLadder.standard(
                         vm,
@@ -381,6 +347,7 @@ public final class VmSandbox implements Sandbox {
                         share,
                         share,
                         share));
+        steps.forEach(o -> observer.shutdownStep(o.step(), o.result()));
         vm.close();
         detachNetwork();
         agent = null;

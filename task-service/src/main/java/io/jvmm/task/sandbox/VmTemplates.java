@@ -248,7 +248,7 @@ public final class VmTemplates {
      */
     private static void warmUp(AgentClient agent) {
         agent.setupRestoredGuest(
-                System.currentTimeMillis() * 1_000_000L, "jvmm-template", VmSandbox.freshEntropy(), "", "");
+                System.currentTimeMillis() * 1_000_000L, "jvmm-template", GuestHandshake.freshEntropy(), "", "");
     }
 
     /**

@@ -1,0 +1,39 @@
+package io.jvmm.task;
+
+import java.util.Locale;
+
+/**
+ * What a sandbox tells whoever watches it (the shim's metrics): how its VM started and how long that took,
+ * whether a template served the start, each step its shutdown took, and every call it made to its guest's
+ * agent. Called on the sandbox's own threads: an observer returns at once and never throws.
+ */
+public interface SandboxObserver {
+    /** Watches nothing. */
+    SandboxObserver NONE = new SandboxObserver() {};
+
+    /** How a VM came up. */
+    enum Start {
+        /** Booted cold, kernel to agent. */
+        BOOT,
+        /** Restored from a template (an agent-ready guest saved once). */
+        TEMPLATE,
+        /** Restored from a container's checkpoint. */
+        CHECKPOINT;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** The VM is up: {@code monitorNanos} until its monitor ran the guest, then {@code agentNanos} to the agent's answer. */
+    default void vmStarted(Start how, long monitorNanos, long agentNanos) {}
+
+    /** With templates on, whether a template served this start ({@code false}: booted cold instead). */
+    default void templateLookup(boolean hit) {}
+
+    /** One step of the shutdown ladder (agent, power-button, sigterm, sigkill) and its result (exited, continued, action_failed). */
+    default void shutdownStep(String step, String result) {}
+
+    /** One request to the guest's agent (not the waits for an exit): its method, whether it succeeded, and its round trip. */
+    default void agentCall(String method, boolean ok, long nanos) {}
+}
