@@ -1,5 +1,6 @@
 package io.jvmm.e2e.containerd;
 
+import io.jvmm.ttrpc.testing.GoPeer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,20 @@ public final class CriNetwork {
     static final String BRIDGE = "jvmmcni0";
     public static final String SUBNET_PREFIX = "10.244.77.";
 
+    /**
+     * The containerd 2.x snippet operators merge into their configuration, imported as shipped (not a copy):
+     * every pod of handler {@code jvmm} in the tests runs through it. Its shim reads the configuration the
+     * launcher names ($JVMM_CONFIG): the snippet has no options table (containerd 2.1-2.3 fail every
+     * container start of a shim-sandboxer pod with one; fixed in 2.4.0).
+     */
+    static final String SHIPPED_SNIPPET = "packaging/kubernetes/containerd-2.x.toml";
+
     private CriNetwork() {}
+
+    /** The top-level line that imports {@link #SHIPPED_SNIPPET} from this checkout. */
+    static String importsLine() {
+        return "imports = ['" + GoPeer.repoRoot().resolve(SHIPPED_SNIPPET) + "']\n";
+    }
 
     static String containerdConfig(Path dir, Path jvmmConfig) {
         return """
@@ -42,14 +56,7 @@ public final class CriNetwork {
                     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
                       runtime_type = 'io.containerd.runc.v2'
                       snapshotter = 'native'
-                    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.jvmm]
-                      runtime_type = 'io.containerd.jvmm.v2'
-                      sandboxer = 'shim'
-                      snapshotter = 'native'
-                      pod_annotations = ['jvmm.io/*']
-                      # No options table here: containerd 2.1-2.3 then fail every container start in the pod
-                      # ("can't unmarshal type runtimeoptions.v1.Options to output containerd.runc.v1.Options",
-                      # client WithTaskAPIEndpoint; fixed in 2.4.0). The shim reads $JVMM_CONFIG instead.
+                    # Runtime jvmm (the shim sandboxer) is the shipped snippet's: imported, see SHIPPED_SNIPPET.
                     # The same runtime in the pause-container model (containerd's default sandboxer; 1.6/1.7's only one).
                     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.jvmm-podsandbox]
                       runtime_type = 'io.containerd.jvmm.v2'

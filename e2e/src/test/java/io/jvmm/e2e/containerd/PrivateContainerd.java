@@ -131,7 +131,8 @@ public final class PrivateContainerd implements AutoCloseable {
                         : "\"io.containerd.grpc.v1.cri\", \"io.containerd.cri.v1.images\", \"io.containerd.cri.v1.runtime\"";
         Files.writeString(
                 dir.resolve("config.toml"),
-                """
+                (cri ? CriNetwork.importsLine() : "")
+                        + """
                 version = %2$d
                 root = "%1$s/root"
                 state = "%1$s/state"
@@ -140,7 +141,8 @@ public final class PrivateContainerd implements AutoCloseable {
                   address = "%1$s/containerd.sock"
                 [ttrpc]
                   address = "%1$s/containerd.sock.ttrpc"
-                """.formatted(dir, old ? 2 : 3, disabled) + (cri ? CriNetwork.containerdConfig(dir, jvmmConfig) : ""));
+                """.formatted(dir, old ? 2 : 3, disabled)
+                        + (cri ? CriNetwork.containerdConfig(dir, jvmmConfig) : ""));
         if (cri) {
             CriNetwork.writeConfig(dir);
         }
