@@ -38,7 +38,8 @@ public record RuntimeConfig(
         List<String> enableAnnotations,
         Integer templateMaxMib,
         Integer templateMaxUnusedDays,
-        Boolean loneRootDisk) {
+        Boolean loneRootDisk,
+        Boolean metrics) {
     /** The VMM's user when the configuration names none; {@code ""} runs it as root. */
     public static final String DEFAULT_VMM_USER = "jvmm-vmm";
 
@@ -100,6 +101,14 @@ public record RuntimeConfig(
                 VmAnnotations.settings(enableAnnotations == null ? List.of() : enableAnnotations),
                 templateLimits(),
                 !Boolean.FALSE.equals(loneRootDisk));
+    }
+
+    /**
+     * Whether each shim serves its metrics on a socket in the state root (default on; docs/operations.md).
+     * Off, no registry is made and no socket bound: what benchmarks compare side by side.
+     */
+    public boolean metricsOn() {
+        return !Boolean.FALSE.equals(metrics);
     }
 
     /** What the state root's templates may keep (no limit unless the configuration sets one). */

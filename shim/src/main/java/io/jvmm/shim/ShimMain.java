@@ -117,7 +117,8 @@ public final class ShimMain {
         try {
             Path configFile = RuntimeConfig.location(bundle);
             RuntimeConfig config = RuntimeConfig.load(configFile);
-            new ShimServer(flags, bundle, listener, config.settings(), configFile.toAbsolutePath()).serve();
+            new ShimServer(flags, bundle, listener, config.settings(), configFile.toAbsolutePath(), config.metricsOn())
+                    .serve();
             return 0;
         } catch (IOException | RuntimeException e) {
             // start has already answered containerd: its log (the bundle's fifo) is where this shows.

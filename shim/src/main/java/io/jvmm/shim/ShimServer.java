@@ -44,12 +44,23 @@ final class ShimServer {
     private final Path bundle;
     private final ServerListener listener;
     private final SandboxSettings settings;
+    private final boolean metricsOn;
     private final Path configFile;
     private final CountDownLatch exit = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    /** {@code configFile}: the configuration {@code settings} came from (a template maker reads it again). */
-    ShimServer(ShimFlags flags, Path bundle, ServerListener listener, SandboxSettings settings, Path configFile) {
+    /**
+     * {@code configFile}: the configuration {@code settings} came from (a template maker reads it again);
+     * {@code metricsOn}: whether this shim serves metrics.
+     */
+    ShimServer(
+            ShimFlags flags,
+            Path bundle,
+            ServerListener listener,
+            SandboxSettings settings,
+            Path configFile,
+            boolean metricsOn) {
+        this.metricsOn = metricsOn;
         this.configFile = configFile;
         this.flags = flags;
         this.bundle = bundle;
@@ -66,12 +77,14 @@ final class ShimServer {
         System.setProperty(LogfmtProvider.SANDBOX_PROPERTY, group);
         EventPublisher events = new EventPublisher(ttrpcAddress(), flags.namespace());
         Path stateDir = SandboxDirs.stateDir(settings, flags.namespace(), group);
-        LateMetrics metrics = LateMetrics.start(
-                group,
-                flags.namespace(),
-                bundle,
-                MetricsSockets.of(StateRoot.canonical(settings.stateRoot()), flags.namespace(), group),
-                () -> SandboxRecord.liveProcesses(stateDir));
+        LateMetrics metrics = metricsOn
+                ? LateMetrics.start(
+                        group,
+                        flags.namespace(),
+                        bundle,
+                        MetricsSockets.of(StateRoot.canonical(settings.stateRoot()), flags.namespace(), group),
+                        () -> SandboxRecord.liveProcesses(stateDir))
+                : LateMetrics.none();
         TemplateMaker templates = new DetachedTemplateMaker(configFile, StartAction.selfCommand());
         TaskService tasks = new TaskService(
                 flags.namespace(),

@@ -68,6 +68,16 @@ class RuntimeConfigTest {
     }
 
     @Test
+    void metricsAreOnUnlessTurnedOff() throws IOException {
+        assertThat(RuntimeConfig.load(write("{\"kernel\": \"/k\", \"initrd\": \"/i\"}"))
+                        .metricsOn())
+                .isTrue();
+        assertThat(RuntimeConfig.load(write("{\"kernel\": \"/k\", \"initrd\": \"/i\", \"metrics\": false}"))
+                        .metricsOn())
+                .isFalse();
+    }
+
+    @Test
     void templateLimitsAreReadAndAbsentMeansNone() throws IOException {
         assertThat(RuntimeConfig.load(write("{\"kernel\": \"/k\", \"initrd\": \"/i\"}"))
                         .settings()

@@ -54,6 +54,12 @@ public final class ShimBench {
         List<Double> jvmmDeleteLive = new ArrayList<>();
         List<Double> jvmmDelete = new ArrayList<>();
         List<Double> runcDelete = new ArrayList<>();
+        // The same shim with "metrics": false, side by side: what the metrics cost its start and memory.
+        List<Double> startNoMetrics = new ArrayList<>();
+        List<Double> answerNoMetrics = new ArrayList<>();
+        List<Double> rssNoMetrics = new ArrayList<>();
+        List<Double> rssNoVmNoMetrics = new ArrayList<>();
+        List<Double> rssIdleNoMetrics = new ArrayList<>();
         StartRun counted;
         try (PrivateContainerd containerd = PrivateContainerd.start(List.of(jvmm.binDir()))) {
             ctrRun(containerd, RUNC, "warm-runc");
@@ -65,6 +71,8 @@ public final class ShimBench {
             // The same runtime with the lone root over virtiofs (loneRootDisk off; the default gives a disk).
             Path share = containerd.dir().resolve("jvmm-share.json");
             Files.writeString(share, jvmm.configWith(Map.of("loneRootDisk", false)));
+            Path noMetrics = containerd.dir().resolve("jvmm-no-metrics.json");
+            Files.writeString(noMetrics, jvmm.configWith(Map.of("metrics", false)));
             // Untimed: the classes each JVM loads (-Xlog:class+load through the launcher's JVMM_JAVA_OPTS).
             counted = startAction(
                     containerd,
@@ -91,6 +99,11 @@ public final class ShimBench {
                 jvmm.ensureTemplate(old);
                 double makeSeconds = (System.nanoTime() - made) / 1e9;
                 makeThenRestore.add(makeSeconds + ctrRun(containerd, JvmmRuntime.RUNTIME, "b-old-" + i, old));
+                StartRun off = startAction(containerd, jvmm.shim(), "sn" + i, null, noMetrics);
+                startNoMetrics.add(off.seconds());
+                answerNoMetrics.add(off.answered());
+                rssNoVmNoMetrics.add(off.rss());
+                rssIdleNoMetrics.add(off.settled());
                 StartRun j = startAction(containerd, jvmm.shim(), "sj" + i, null);
                 jvmmStart.add(j.seconds());
                 jvmmAnswer.add(j.answered());
@@ -103,7 +116,8 @@ public final class ShimBench {
                 runcStart.add(r.seconds());
                 runcAnswer.add(r.answered());
                 runcDelete.add(r.deleteAfter());
-                rss.add(runningShimRss(containerd, "b-rss-" + i));
+                rss.add(runningShimRss(containerd, "b-rss-" + i, null));
+                rssNoMetrics.add(runningShimRss(containerd, "b-rss-nm-" + i, noMetrics));
             }
         }
         jvmm.deleteTemplates();
@@ -118,7 +132,9 @@ public final class ShimBench {
                         + " runc_delete_s=%.3f jvmm_delete_s=%.3f delete_ratio=%.2f jvmm_delete_live_server_s=%.3f"
                         + " start_classes=%d server_classes_at_first_answer=%d delete_classes=%d"
                         + " first_templated_run_s=%.2f first_vs_cold=%.2f make_then_restore_s=%.2f"
-                        + " make_then_restore_vs_cold=%.2f jvmm_share_run_s=%.2f share_total_ratio=%.2f%n",
+                        + " make_then_restore_vs_cold=%.2f jvmm_share_run_s=%.2f share_total_ratio=%.2f"
+                        + " no_metrics_start_s=%.3f no_metrics_first_answer_s=%.3f no_metrics_rss_mib=%.1f"
+                        + " no_metrics_rss_before_vm_mib=%.1f no_metrics_rss_idle_mib=%.1f%n",
                 runs,
                 BootBench.median(runc),
                 BootBench.median(vm),
@@ -147,7 +163,12 @@ public final class ShimBench {
                 BootBench.median(makeThenRestore),
                 BootBench.median(makeThenRestore) / BootBench.median(vm),
                 BootBench.median(onShare),
-                BootBench.median(onShare) / baseline);
+                BootBench.median(onShare) / baseline,
+                BootBench.median(startNoMetrics),
+                BootBench.median(answerNoMetrics),
+                BootBench.median(rssNoMetrics),
+                BootBench.median(rssNoVmNoMetrics),
+                BootBench.median(rssIdleNoMetrics));
         System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm on the share: " + onShare
                 + " jvmm from a template: " + fromTemplate + " bare: "
                 + bare + " start runc: " + runcStart
@@ -155,7 +176,9 @@ public final class ShimBench {
                 + jvmmAnswer + " rss: " + rss
                 + " rss before its VM: " + rssNoVm + " rss idle: " + rssIdle + " delete runc: " + runcDelete
                 + " delete jvmm: " + jvmmDelete + " delete jvmm, its server alive: " + jvmmDeleteLive
-                + " first templated run: " + firstTemplated + " make then restore: " + makeThenRestore);
+                + " first templated run: " + firstTemplated + " make then restore: " + makeThenRestore
+                + " metrics off: start " + startNoMetrics + " first answer " + answerNoMetrics + " rss " + rssNoMetrics
+                + " rss before its VM " + rssNoVmNoMetrics + " rss idle " + rssIdleNoMetrics);
         System.exit(0);
     }
 
@@ -205,6 +228,12 @@ public final class ShimBench {
      */
     private static StartRun startAction(PrivateContainerd containerd, Path shim, String id, Path classLogs)
             throws Exception {
+        return startAction(containerd, shim, id, classLogs, null);
+    }
+
+    /** The same with the runtime's configuration {@code config} ($JVMM_CONFIG; null: the installed one). */
+    private static StartRun startAction(PrivateContainerd containerd, Path shim, String id, Path classLogs, Path config)
+            throws Exception {
         Path bundle = Files.createDirectories(
                 containerd.dir().resolve("bench-bundles").resolve(id));
         Files.writeString(
@@ -214,6 +243,9 @@ public final class ShimBench {
                 .directory(bundle.toFile())
                 .redirectErrorStream(true);
         pb.environment().put("TTRPC_ADDRESS", containerd.socket() + ".ttrpc");
+        if (config != null) {
+            pb.environment().put("JVMM_CONFIG", config.toString());
+        }
         if (classLogs != null) {
             // One file per JVM (%p: its pid); the server inherits the variable from start.
             pb.environment().put("JVMM_JAVA_OPTS", "-Xlog:class+load:file=" + classLogs + "/classes-%p.log");
@@ -376,20 +408,18 @@ public final class ShimBench {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    /** RSS of the jvmm shim serving one running container (its VM booted), after it settled. */
-    private static double runningShimRss(PrivateContainerd containerd, String id) throws Exception {
-        PrivateContainerd.Result r = containerd.ctr(
-                null,
-                "run",
-                "-d",
-                "--snapshotter",
-                "native",
-                "--runtime",
-                JvmmRuntime.RUNTIME,
-                PrivateContainerd.IMAGE,
-                id,
-                "sleep",
-                "1000");
+    /**
+     * RSS of the jvmm shim serving one running container (its VM booted), after it settled; with the runtime's
+     * configuration {@code config} when given.
+     */
+    private static double runningShimRss(PrivateContainerd containerd, String id, Path config) throws Exception {
+        List<String> args =
+                new ArrayList<>(List.of("run", "-d", "--snapshotter", "native", "--runtime", JvmmRuntime.RUNTIME));
+        if (config != null) {
+            args.addAll(List.of("--runtime-config-path", config.toString()));
+        }
+        args.addAll(List.of(PrivateContainerd.IMAGE, id, "sleep", "1000"));
+        PrivateContainerd.Result r = containerd.ctr(null, args.toArray(String[]::new));
         if (r.exitCode() != 0) {
             throw new IllegalStateException("detached run failed: " + r.stderr());
         }

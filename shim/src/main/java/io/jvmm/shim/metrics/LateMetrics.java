@@ -32,6 +32,8 @@ public final class LateMetrics implements CallObserver, SandboxObserver, AutoClo
     private volatile MetricsSocket socket;
     private volatile boolean closed;
 
+    private LateMetrics() {}
+
     /**
      * Starts making the metrics of sandbox {@code sandboxId} in containerd namespace {@code namespace}
      * (pod labels from {@code bundle}'s spec where CRI set them), served on {@code socketPath}.
@@ -57,6 +59,11 @@ public final class LateMetrics implements CallObserver, SandboxObserver, AutoClo
         }
         metrics = made;
         socket = MetricsSocket.serve(socketPath, made::scrape);
+    }
+
+    /** Metrics off: nothing is made, counted or served. */
+    public static LateMetrics none() {
+        return new LateMetrics();
     }
 
     static Map<String, String> labels(String sandboxId, String namespace, Path bundle) {
