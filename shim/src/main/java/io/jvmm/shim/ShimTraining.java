@@ -17,6 +17,7 @@ import io.jvmm.shim.cli.RuntimeOptions;
 import io.jvmm.shim.cli.ShimFlags;
 import io.jvmm.shim.cli.SocketAddress;
 import io.jvmm.shim.events.EventPublisher;
+import io.jvmm.shim.metrics.MetricsTraining;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.event.TaskEvent;
 import io.jvmm.task.pod.SandboxService;
@@ -197,5 +198,7 @@ final class ShimTraining {
             publisher.close(Duration.ofSeconds(5));
             tasks.close();
         }
+        // Made on a thread of its own after the first answer in a real server, but mapped from the cache.
+        MetricsTraining.exercise(dir);
     }
 }
