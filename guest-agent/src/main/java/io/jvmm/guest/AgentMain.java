@@ -77,6 +77,8 @@ public final class AgentMain {
         long start = System.nanoTime();
         warmUpInBackground();
         GuestSyscalls.becomeSubreaper();
+        // The first native call links FFM's downcall machinery: the time-line shows what that costs.
+        long firstCall = System.nanoTime();
         Path state = Path.of(System.getProperty("jvmm.agent.state", "/run/jvmm"));
         Crun crun = new Crun(
                 Path.of(System.getProperty("jvmm.agent.crun", "/usr/bin/crun")),
@@ -112,7 +114,8 @@ public final class AgentMain {
                 .orElse(-1L);
         System.out.printf(
                 "jvmm-agent %s " + AgentPorts.READY_ANNOUNCEMENT
-                        + " %d/%d: JVM up %d ms, main %d ms (setup %d ms, of which waiting for devices %d ms; servers %d ms);"
+                        + " %d/%d: JVM up %d ms, main %d ms (setup %d ms, of which the first system call %d ms and waiting"
+                        + " for devices %d ms; servers %d ms);"
                         + " guest up %s s%s%n",
                 AgentService.VERSION,
                 control,
@@ -120,6 +123,7 @@ public final class AgentMain {
                 jvmUptime,
                 (System.nanoTime() - start) / 1_000_000,
                 (prepared - start) / 1_000_000,
+                (firstCall - start) / 1_000_000,
                 devicesWait.toMillis(),
                 (System.nanoTime() - prepared) / 1_000_000,
                 guestUptime(),
