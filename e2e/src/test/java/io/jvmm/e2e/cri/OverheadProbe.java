@@ -1,6 +1,5 @@
 package io.jvmm.e2e.cri;
 
-import io.jvmm.e2e.Leftovers;
 import io.jvmm.e2e.containerd.JvmmRuntime;
 import io.jvmm.e2e.containerd.PrivateContainerd;
 import io.jvmm.e2e.vm.BootBench;
@@ -70,14 +69,7 @@ public final class OverheadProbe {
     /** CPU time (user + system) of the jvmm shims and VM processes of this test's containerd, in microseconds. */
     private static long cpuMicros(JvmmRuntime jvmm, PrivateContainerd containerd) {
         long total = 0;
-        List<ProcessHandle> processes =
-                new ArrayList<>(Leftovers.processesMentioning(jvmm.stateRoot().toString()));
-        for (ProcessHandle p : Leftovers.processesMentioning(containerd.socket().toString())) {
-            if (p.info().commandLine().orElse("").contains("jvmm")) {
-                processes.add(p);
-            }
-        }
-        for (ProcessHandle p : processes) {
+        for (ProcessHandle p : PodBench.podProcesses(jvmm, containerd)) {
             long[] micros = HostTools.cpuMicros(p.pid());
             total += micros[0] + micros[1];
         }

@@ -135,14 +135,21 @@ public final class PodBench {
      */
     static double podHostMib(JvmmRuntime jvmm, PrivateContainerd containerd) {
         long bytes = 0;
-        for (ProcessHandle p : Leftovers.processesMentioning(jvmm.stateRoot().toString())) {
+        for (ProcessHandle p : podProcesses(jvmm, containerd)) {
             bytes += HostTools.pssBytes(p.pid());
         }
+        return bytes / (1024.0 * 1024);
+    }
+
+    /** The jvmm shims of {@code containerd} and the VM processes (QEMU and helpers) under jvmm's state root. */
+    static List<ProcessHandle> podProcesses(JvmmRuntime jvmm, PrivateContainerd containerd) {
+        List<ProcessHandle> processes =
+                new ArrayList<>(Leftovers.processesMentioning(jvmm.stateRoot().toString()));
         for (ProcessHandle p : Leftovers.processesMentioning(containerd.socket().toString())) {
             if (p.info().commandLine().orElse("").contains("jvmm")) {
-                bytes += HostTools.pssBytes(p.pid());
+                processes.add(p);
             }
         }
-        return bytes / (1024.0 * 1024);
+        return processes;
     }
 }
