@@ -34,6 +34,45 @@ public interface SandboxObserver {
     /** One step of the shutdown ladder (agent, power-button, sigterm, sigkill) and its result (exited, continued, action_failed). */
     default void shutdownStep(String step, String result) {}
 
+    /**
+     * {@code observer} with whatever it throws caught and dropped: the sandbox's boot, stop and agent calls
+     * must not fail because a metric did (as the ttrpc server treats its CallObserver).
+     */
+    static SandboxObserver guarded(SandboxObserver observer) {
+        if (observer == NONE) {
+            return NONE;
+        }
+        return new SandboxObserver() {
+            @Override
+            public void vmStarted(Start how, long monitorNanos, long agentNanos) {
+                run(() -> observer.vmStarted(how, monitorNanos, agentNanos));
+            }
+
+            @Override
+            public void templateLookup(boolean hit) {
+                run(() -> observer.templateLookup(hit));
+            }
+
+            @Override
+            public void shutdownStep(String step, String result) {
+                run(() -> observer.shutdownStep(step, result));
+            }
+
+            @Override
+            public void agentCall(String method, boolean ok, long nanos) {
+                run(() -> observer.agentCall(method, ok, nanos));
+            }
+
+            private static void run(Runnable told) {
+                try {
+                    told.run();
+                } catch (RuntimeException e) {
+                    // a metric that failed is no reason for a sandbox to
+                }
+            }
+        };
+    }
+
     /** One request to the guest's agent (not the waits for an exit): its method, whether it succeeded, and its round trip. */
     default void agentCall(String method, boolean ok, long nanos) {}
 }

@@ -84,7 +84,7 @@ public final class VmSandbox implements Sandbox {
             SandboxObserver observer)
             throws IOException {
         Path dir = SandboxDirs.stateDir(settings, namespace, sandboxId);
-        VmSandbox sandbox = new VmSandbox(sandboxId, settings, dir, templateMaker, observer);
+        VmSandbox sandbox = new VmSandbox(sandboxId, settings, dir, templateMaker, SandboxObserver.guarded(observer));
         StateRoot.createPrivate(settings.stateRoot(), dir);
         try {
             sandbox.share = ShareTree.create(dir);

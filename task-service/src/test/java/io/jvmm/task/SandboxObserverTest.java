@@ -1,0 +1,50 @@
+package io.jvmm.task;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SandboxObserverTest {
+    @Test
+    void aGuardedObserverIsToldEverythingAndWhatItThrowsGoesNoFurther() {
+        List<String> told = new ArrayList<>();
+        SandboxObserver throwing = new SandboxObserver() {
+            @Override
+            public void vmStarted(Start how, long monitorNanos, long agentNanos) {
+                told.add("started " + how.label());
+                throw new IllegalStateException("broken metric");
+            }
+
+            @Override
+            public void templateLookup(boolean hit) {
+                told.add("template " + hit);
+                throw new IllegalStateException("broken metric");
+            }
+
+            @Override
+            public void shutdownStep(String step, String result) {
+                told.add(step + " " + result);
+                throw new IllegalStateException("broken metric");
+            }
+
+            @Override
+            public void agentCall(String method, boolean ok, long nanos) {
+                told.add(method + " " + ok);
+                throw new IllegalStateException("broken metric");
+            }
+        };
+        SandboxObserver guarded = SandboxObserver.guarded(throwing);
+        assertThatCode(() -> {
+                    guarded.vmStarted(SandboxObserver.Start.CHECKPOINT, 1, 2);
+                    guarded.templateLookup(true);
+                    guarded.shutdownStep("sigterm", "exited");
+                    guarded.agentCall("Ping", false, 3);
+                })
+                .doesNotThrowAnyException();
+        assertThat(told).containsExactly("started checkpoint", "template true", "sigterm exited", "Ping false");
+        assertThat(SandboxObserver.guarded(SandboxObserver.NONE)).isSameAs(SandboxObserver.NONE);
+    }
+}
