@@ -7,6 +7,7 @@ import io.jvmm.vmm.VirtualMachine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -32,6 +33,8 @@ final class ContainerRoots {
     private final Path stateDir;
     /** The pod containers whose disks are plugged (unplugged at release). */
     private final Set<String> podDisks = ConcurrentHashMap.newKeySet();
+    /** Image sizes {@link #loneDiskFits} measured at boot, for the build at create: one walk of the root, not two. */
+    private final Map<String, Long> measured = new ConcurrentHashMap<>();
 
     ContainerRoots(ShareTree share, Path stateDir) {
         this.share = share;
@@ -78,7 +81,8 @@ final class ContainerRoots {
         });
         long begin = System.nanoTime();
         Path image = diskImage(id);
-        RootfsImage.build(share.rootfs(id), image);
+        Long size = measured.remove(id);
+        RootfsImage.build(share.rootfs(id), image, size != null ? size : RootfsImage.sizeBytes(share.rootfs(id)));
         vm.plugDisk(image, ROOT_DISK_SERIAL, VirtualMachine.MONITOR_CALL);
         logPlugged(id, image, begin);
         return new Sandbox.GuestRoot(guestSpec, RootDisk.lone(ROOT_DISK_SERIAL));
@@ -109,7 +113,10 @@ final class ContainerRoots {
      */
     boolean loneDiskFits(String containerId) {
         try {
-            Admission.requireSpace(stateDir, RootfsImage.sizeBytes(share.rootfs(containerId)), "a root disk");
+            long size = RootfsImage.sizeBytes(share.rootfs(containerId));
+            Admission.requireSpace(stateDir, size, "a root disk");
+            // Nothing writes the root between the boot and the create (the container has not run).
+            measured.put(containerId, size);
             return true;
         } catch (IOException | RuntimeException e) {
             LOG.info("the root of {} travels over the share: {}", containerId, e.getMessage());
@@ -140,6 +147,7 @@ final class ContainerRoots {
      * it at delete), the tree's mounts, the image.
      */
     void release(String containerId, Supplier<VirtualMachine> vm) {
+        measured.remove(containerId);
         if (podDisks.remove(containerId)) {
             VirtualMachine machine = vm.get();
             try {

@@ -27,7 +27,12 @@ final class RootfsImage {
 
     /** Writes {@code image} (replacing it) with the contents of {@code root}, owner and modes kept. */
     static void build(Path root, Path image) throws IOException {
-        long sizeMib = sizeBytes(root) / MIB;
+        build(root, image, sizeBytes(root));
+    }
+
+    /** The same, with the image's size already measured ({@link #sizeBytes} of the same root). */
+    static void build(Path root, Path image, long sizeBytes) throws IOException {
+        long sizeMib = sizeBytes / MIB;
         Files.createDirectories(image.getParent());
         Files.deleteIfExists(image);
         Admission.requireSpace(image.getParent(), sizeMib * MIB, "the container's root disk image");
