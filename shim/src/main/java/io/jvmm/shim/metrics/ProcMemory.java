@@ -1,21 +1,20 @@
 package io.jvmm.shim.metrics;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.jvmm.vmm.HostTools;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.LongUnaryOperator;
 
-/** Memory of host processes as the kernel accounts it: resident (RSS) and proportional (PSS) sizes. */
+/** Memory of host processes as the kernel accounts it (HostTools reads /proc): resident (RSS) and proportional (PSS). */
 final class ProcMemory {
     enum Kind {
-        RSS("Rss:"),
-        PSS("Pss:");
+        RSS(HostTools::rssBytes),
+        PSS(HostTools::pssBytes);
 
-        private final String field;
+        private final LongUnaryOperator bytesOfPid;
 
-        Kind(String field) {
-            this.field = field;
+        Kind(LongUnaryOperator bytesOfPid) {
+            this.bytesOfPid = bytesOfPid;
         }
 
         String label() {
@@ -25,38 +24,17 @@ final class ProcMemory {
 
     private ProcMemory() {}
 
-    /** This JVM's resident bytes ({@code /proc/self/statm}'s second field, in pages of 4 KiB). */
+    /** This JVM's resident bytes. */
     static double selfRssBytes() {
-        try {
-            String[] fields =
-                    Files.readString(Path.of("/proc/self/statm")).trim().split(" ");
-            return Long.parseLong(fields[1]) * 4096.0;
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        }
+        return HostTools.rssBytes(ProcessHandle.current().pid());
     }
 
-    /** The sum over {@code pids} of {@code kind} from smaps_rollup; a process that is gone counts nothing. */
+    /** The sum over {@code pids} of {@code kind}; a process that is gone counts nothing. */
     static double sum(List<Long> pids, Kind kind) {
         long total = 0;
         for (long pid : pids) {
-            total += rollupBytes(Path.of("/proc", Long.toString(pid), "smaps_rollup"), kind);
+            total += kind.bytesOfPid.applyAsLong(pid);
         }
         return total;
-    }
-
-    /** One field of an smaps_rollup file, in bytes (0 when the file or the field is not there). */
-    static long rollupBytes(Path rollup, Kind kind) {
-        try {
-            for (String line : Files.readAllLines(rollup)) {
-                if (line.startsWith(kind.field)) {
-                    String[] parts = line.substring(kind.field.length()).trim().split("\\s+");
-                    return Long.parseLong(parts[0]) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return 0; // the process ended (or is not ours to read): it holds nothing any more
-        }
-        return 0;
     }
 }
