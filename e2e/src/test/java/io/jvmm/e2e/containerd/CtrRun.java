@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /** A running {@code ctr} process whose stdin the test writes and whose stdout/stderr it collects. */
@@ -76,9 +77,24 @@ final class CtrRun implements AutoCloseable {
 
     /** Waits for ctr to exit; returns its exit code. */
     int await(long seconds) throws InterruptedException, IOException {
+        return await(seconds, () -> "");
+    }
+
+    /**
+     * Waits for ctr to exit; returns its exit code. At the deadline, {@code diagnosis} describes the state of
+     * what ctr waited for (taken while it still waits) for the failure's message.
+     */
+    int await(long seconds, Callable<String> diagnosis) throws InterruptedException, IOException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            String state;
+            try {
+                state = diagnosis.call();
+            } catch (Exception e) {
+                state = "(no diagnosis: " + e + ")";
+            }
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            throw new IOException("ctr did not finish within " + seconds + " s; stderr: " + stderr());
+            throw new IOException("ctr did not finish within " + seconds + " s; stdout so far " + stdoutBytes().length
+                    + " bytes; stderr: " + stderr() + "\n" + state);
         }
         outReader.join(10_000);
         errReader.join(10_000);

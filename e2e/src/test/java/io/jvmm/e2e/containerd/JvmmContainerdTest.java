@@ -50,6 +50,35 @@ class JvmmContainerdTest {
         return (runtime.equals(JVMM) ? "j-" : "r-") + name;
     }
 
+    /**
+     * What a stalled {@code ctr run} of {@code id} waited on, for the failure's message: containerd's view of
+     * the task, its log lines about it, the guest's console and the shims' threads.
+     */
+    private static String stalled(String id) throws Exception {
+        StringBuilder b = new StringBuilder("task ls: ")
+                .append(containerd.ctr(null, "task", "ls").stdout())
+                .append("\ncontainerd's log about it:\n");
+        List<String> log = containerd.logLinesMentioning(id).lines().toList();
+        log.subList(Math.max(0, log.size() - 30), log.size())
+                .forEach(l -> b.append(l).append('\n'));
+        List<String> console = jvmm.consoleLines();
+        b.append("console:\n");
+        console.subList(Math.max(0, console.size() - 30), console.size())
+                .forEach(l -> b.append(l).append('\n'));
+        Path jstack = Path.of(System.getProperty("java.home"), "bin", "jstack");
+        for (ProcessHandle shim : Leftovers.processesMentioning(containerd.dir().toString())) {
+            if (shim.info().command().orElse("").endsWith("/java")) {
+                Process p = new ProcessBuilder(jstack.toString(), Long.toString(shim.pid()))
+                        .redirectErrorStream(true)
+                        .start();
+                String threads = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                p.waitFor(30, TimeUnit.SECONDS);
+                b.append("shim ").append(shim.pid()).append(":\n").append(threads);
+            }
+        }
+        return b.toString();
+    }
+
     private static void awaitRunning(String id) throws Exception {
         containerd.awaitTask(id, "RUNNING", RUN_TIMEOUT);
     }
@@ -189,7 +218,9 @@ class JvmmContainerdTest {
         String script = "head -c 52428800 /dev/urandom > /tmp/data && sha256sum /tmp/data >&2 && cat /tmp/data";
         try (CtrRun ctr = CtrRun.start(containerd, run(JVMM, "j-big", "sh", "-c", script))) {
             ctr.stdin().close();
-            assertThat(ctr.await(RUN_TIMEOUT)).as(ctr.stderr()).isZero();
+            assertThat(ctr.await(RUN_TIMEOUT, () -> stalled("j-big")))
+                    .as(ctr.stderr())
+                    .isZero();
             byte[] out = ctr.stdoutBytes();
             assertThat(out).hasSize(52428800);
             String digest = HexFormat.of()
