@@ -20,7 +20,29 @@ public final class AgentMain {
     /** How long the agent waits for init to load the guest's devices (~0.3 s under TCG). */
     private static final Duration DEVICES_TIMEOUT = Duration.ofSeconds(30);
 
+    /** How long the agent waits for its prctl before it gives up (~0.5 s under TCG). */
+    private static final Duration SUBREAPER_TIMEOUT = Duration.ofSeconds(60);
+    /** The start of the agent's second time-line line (scripts/bench-vm.sh prints it). */
+    public static final String SUBREAPER_LINE = "subreaper";
+
     private AgentMain() {}
+
+    /**
+     * The agent's servers: on the virtio-serial port's mux when the VM has one (the snapshot layout has no
+     * vsock device), else on vsock. Either waits for the subreaper thread's linking of FFM at its first
+     * system call (vsock's bind; the mux's socketpairs when the host opens a stream).
+     */
+    private static PlainServer serve(
+            ServiceDefinition definition, ContainerRegistry registry, int control, int stdio, HostileGuest hostile)
+            throws IOException {
+        var serialPort = SerialAgentPort.find();
+        if (serialPort.isPresent()) {
+            return SerialAgentPort.serve(serialPort.get(), definition, registry, control, stdio, hostile);
+        }
+        StdioServer.start(registry, stdio);
+        // The plain server, not Netty's: ~480 fewer classes to load before the first answer.
+        return PlainServer.serve(VsockListener.bind(control, 128), "vsock port " + control, List.of(definition));
+    }
 
     private static List<String> kernelArgs() {
         try {
@@ -32,10 +54,10 @@ public final class AgentMain {
 
     /**
      * Start-up is CPU-bound, and under TCG every instruction of it is emulated. Initialising protobuf's
-     * runtime and ttrpc's Request message (which the first call needs) does not depend on the native calls
-     * this thread links first, so a second thread does it meanwhile (the guest has two vCPUs); class
-     * initialisation is synchronised, so the main thread waits for it where it needs it. A failure here
-     * is left for that use to report.
+     * runtime and ttrpc's Request message (which the first call needs) depends on nothing else this agent
+     * sets up, so a thread of its own does it meanwhile (the guest has two vCPUs; the subreaper's prctl has
+     * another); class initialisation is synchronised, so the main thread waits for it where it needs it. A
+     * failure here is left for that use to report.
      */
     private static void warmUpInBackground() {
         Thread.ofPlatform().name("agent-warm-up").daemon(true).start(() -> {
@@ -76,14 +98,13 @@ public final class AgentMain {
     public static void main(String[] args) throws Exception {
         long start = System.nanoTime();
         warmUpInBackground();
-        GuestSyscalls.becomeSubreaper();
-        // The first native call links FFM's downcall machinery: the time-line shows what that costs.
-        long firstCall = System.nanoTime();
+        Subreaper subreaper = Subreaper.start(GuestSyscalls::becomeSubreaper);
         Path state = Path.of(System.getProperty("jvmm.agent.state", "/run/jvmm"));
         Crun crun = new Crun(
                 Path.of(System.getProperty("jvmm.agent.crun", "/usr/bin/crun")),
                 Path.of("/run/crun"),
-                state.resolve("crun-logs"));
+                state.resolve("crun-logs"),
+                subreaper);
         HostileGuest hostile = HostileGuest.fromKernelArgs(kernelArgs());
         ContainerRegistry registry =
                 new ContainerRegistry(state, crun, hostile.floodsOom() ? HostileGuest.OOM_EVENTS : 0);
@@ -94,16 +115,9 @@ public final class AgentMain {
         int stdio = Integer.getInteger("jvmm.agent.stdioPort", AgentPorts.STDIO);
         Duration devicesWait = DevicesReady.await(DevicesReady.marker(), DEVICES_TIMEOUT);
         long prepared = System.nanoTime();
-        StdioServer.start(registry, stdio);
         AgentService service = new AgentService(registry, hostile);
         ServiceDefinition definition = service.definition();
-        // The plain server, not Netty's: ~480 fewer classes to load before the first answer.
-        PlainServer server =
-                PlainServer.serve(VsockListener.bind(control, 128), "vsock port " + control, List.of(definition));
-        var serialPort = SerialAgentPort.find();
-        if (serialPort.isPresent()) {
-            SerialAgentPort.serve(serialPort.get(), definition, registry, control, stdio, hostile);
-        }
+        PlainServer server = serve(definition, registry, control, stdio, hostile);
         if (!kernelArgs().contains("jvmm.ignore_power_button")) {
             PowerButton.watch(() -> service.powerOff(2000));
         }
@@ -114,20 +128,24 @@ public final class AgentMain {
                 .orElse(-1L);
         System.out.printf(
                 "jvmm-agent %s " + AgentPorts.READY_ANNOUNCEMENT
-                        + " %d/%d: JVM up %d ms, main %d ms (setup %d ms, of which the first system call %d ms and waiting"
-                        + " for devices %d ms; servers %d ms);"
-                        + " guest up %s s%s%n",
+                        + " %d/%d: JVM up %d ms, main %d ms (setup %d ms, of which waiting for devices %d ms;"
+                        + " servers %d ms); guest up %s s%s%n",
                 AgentService.VERSION,
                 control,
                 stdio,
                 jvmUptime,
                 (System.nanoTime() - start) / 1_000_000,
                 (prepared - start) / 1_000_000,
-                (firstCall - start) / 1_000_000,
                 devicesWait.toMillis(),
                 (System.nanoTime() - prepared) / 1_000_000,
                 guestUptime(),
                 classesLoaded());
+        System.out.flush();
+        // An agent that cannot reap what it starts does not serve on: main throws, and init powers the guest off.
+        long linked = subreaper.await(SUBREAPER_TIMEOUT);
+        System.out.printf(
+                "jvmm-agent %s after %d ms (the first system call, FFM's linking, beside the set-up)%n",
+                SUBREAPER_LINE, linked);
         System.out.flush();
         if (Boolean.getBoolean("jvmm.agent.training")) {
             Training.exercise(definition);

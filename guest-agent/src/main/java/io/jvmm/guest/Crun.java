@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -15,12 +16,17 @@ import java.util.concurrent.TimeUnit;
 final class Crun {
     /** Only a hung crun takes this long; less than the host's deadline for such calls (5 min), so crun's own error is what the host sees. */
     private static final long TIMEOUT_SECONDS = 240;
+    /** The subreaper's prctl takes ~0.5 s under TCG; only a wedged guest takes this long. */
+    private static final Duration SUBREAPER_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path binary;
     private final Path root;
     private final Path logDir;
+    private final Subreaper subreaper;
 
-    Crun(Path binary, Path root, Path logDir) throws IOException {
+    /** crun runs only once {@code subreaper} is done, so no process it starts is orphaned to init. */
+    Crun(Path binary, Path root, Path logDir, Subreaper subreaper) throws IOException {
+        this.subreaper = subreaper;
         this.binary = binary;
         this.root = root;
         this.logDir = logDir;
@@ -30,6 +36,7 @@ final class Crun {
 
     /** Runs {@code crun <args>} with the given stdio; throws with crun's own message on failure. */
     void run(String containerId, List<String> args, Redirect in, Redirect out, Redirect err) throws IOException {
+        subreaper.await(SUBREAPER_TIMEOUT);
         Path log = logDir.resolve(containerId + ".log");
         Files.deleteIfExists(log);
         List<String> command = new ArrayList<>(

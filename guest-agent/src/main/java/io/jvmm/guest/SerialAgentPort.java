@@ -45,10 +45,10 @@ final class SerialAgentPort {
     }
 
     /**
-     * Serves {@code service} and stdio on the port's mux. The device is opened once for reading and
+     * Serves {@code service} and stdio on the port's mux; returns the control server. The device is opened once for reading and
      * writing (virtio-serial lets one opener in at a time).
      */
-    static void serve(
+    static PlainServer serve(
             Path device,
             ServiceDefinition service,
             ContainerRegistry registry,
@@ -60,7 +60,8 @@ final class SerialAgentPort {
         FileOutputStream pipe = new FileOutputStream(file.getFD());
         hostile.muxPipe(pipe);
         StreamMux mux = StreamMux.guest("agent-serial", new FileInputStream(file.getFD()), pipe);
-        PlainServer.serve(mux.listen(controlPort), "serial port " + device, List.of(service));
+        PlainServer server = PlainServer.serve(mux.listen(controlPort), "serial port " + device, List.of(service));
         StdioServer.start(registry, mux.listen(stdioPort));
+        return server;
     }
 }

@@ -16,7 +16,8 @@ class AgentServiceTest {
     Path state;
 
     private AgentService service() throws IOException {
-        Crun crun = new Crun(Path.of("/nonexistent/crun"), state.resolve("crun"), state.resolve("logs"));
+        Crun crun = new Crun(
+                Path.of("/nonexistent/crun"), state.resolve("crun"), state.resolve("logs"), Subreaper.start(() -> {}));
         return new AgentService(new ContainerRegistry(state, crun, 0), HostileGuest.fromKernelArgs(List.of()));
     }
 
