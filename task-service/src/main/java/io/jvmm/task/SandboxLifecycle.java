@@ -196,6 +196,19 @@ public final class SandboxLifecycle {
         }
     }
 
+    /**
+     * Runs {@code call} (an observer's guest call: the metrics' scrape) unless the VM is paused, and then
+     * answers empty: unlike Kill or Delete, looking must not make a frozen container run. A Pause that comes
+     * in between makes the call wait for its own deadline.
+     */
+    <T> Optional<T> unlessPaused(Supplier<T> call) {
+        Sandbox sb = sandbox;
+        if (sb != null && sb.isPaused()) {
+            return Optional.empty();
+        }
+        return Optional.of(call.get());
+    }
+
     void whileRunning(Runnable call) {
         whileRunning(() -> {
             call.run();

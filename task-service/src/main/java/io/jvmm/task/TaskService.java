@@ -40,6 +40,11 @@ public final class TaskService implements AutoCloseable {
     private static final Duration CREATED_EXIT_AFTER_DELETE = Duration.ofSeconds(10);
     /** Under containerd's 3 s for a Shutdown, with room for the answer's way back under load. */
     static final Duration SHUTDOWN_ANSWER = Duration.ofSeconds(2);
+    /**
+     * What one metrics scrape waits for the guest, over all containers: well inside Prometheus's default
+     * scrape timeout (10 s), since the endpoint answers scrapes one at a time.
+     */
+    public static final Duration GUEST_STATS_BUDGET = Duration.ofSeconds(3);
 
     private final String namespace;
     private final EventSink events;
@@ -250,14 +255,23 @@ public final class TaskService implements AutoCloseable {
     }
 
     /**
-     * Each container's cgroup numbers as the guest reports them now (containers gone meanwhile, or whose
-     * guest does not answer, are left out); none before the VM runs.
+     * Each container's cgroup numbers as the guest reports them now, for the metrics' scrape: containers
+     * gone meanwhile, or whose guest does not answer within what is left of {@link #GUEST_STATS_BUDGET},
+     * are left out, and so is every container of a paused VM (a scrape does not make it run); none before
+     * the VM runs.
      */
     public Map<String, ContainerStats> guestStats() {
         Map<String, ContainerStats> stats = new TreeMap<>();
+        long deadline = System.nanoTime() + GUEST_STATS_BUDGET.toNanos();
         for (String id : containers.keySet()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                LOG.debug("no stats for {}: the scrape's {} for the guest are spent", id, GUEST_STATS_BUDGET);
+                continue;
+            }
             try {
-                stats.put(id, sandbox.whileRunning(() -> sandbox.agent().stats(id)));
+                sandbox.unlessPaused(() -> sandbox.agent().stats(id, Duration.ofNanos(left)))
+                        .ifPresent(s -> stats.put(id, s));
             } catch (RuntimeException e) {
                 LOG.debug("no stats for {}: {}", id, e.getMessage());
             }

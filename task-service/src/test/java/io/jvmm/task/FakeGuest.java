@@ -35,6 +35,7 @@ public final class FakeGuest implements GuestAgent {
     private volatile Runnable onStart = () -> {};
     private volatile CompletableFuture<Void> createGate = CompletableFuture.completedFuture(null);
     private volatile CompletableFuture<Void> deleteGate = CompletableFuture.completedFuture(null);
+    private volatile CompletableFuture<Void> statsGate = CompletableFuture.completedFuture(null);
     private int nextPid = 100;
 
     static String key(String id, String execId) {
@@ -64,6 +65,11 @@ public final class FakeGuest implements GuestAgent {
      */
     void holdDeletes(CompletableFuture<Void> gate) {
         deleteGate = gate;
+    }
+
+    /** Every ContainerStats from now on waits until {@code gate} completes, the guest dies or its deadline passes. */
+    void holdStats(CompletableFuture<Void> gate) {
+        statsGate = gate;
     }
 
     /** Runs inside StartContainer, before it answers. */
@@ -219,6 +225,26 @@ public final class FakeGuest implements GuestAgent {
     @Override
     public ContainerStats stats(String id) {
         enter("ContainerStats", id);
+        if (!awaitGate(statsGate)) {
+            throw interrupted("ContainerStats");
+        }
+        return new ContainerStats(listProcesses(id).size(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** Waits for the stats gate as long as {@code timeout} and fails as the agent client does after it. */
+    @Override
+    public ContainerStats stats(String id, Duration timeout) {
+        enter("ContainerStats", id);
+        try {
+            statsGate.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw TaskException.deadlineExceeded("ContainerStats did not answer within " + timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw interrupted("ContainerStats");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
         return new ContainerStats(listProcesses(id).size(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 

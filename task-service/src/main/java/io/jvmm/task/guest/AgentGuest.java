@@ -89,7 +89,15 @@ public final class AgentGuest implements GuestAgent {
 
     @Override
     public ContainerStats stats(String id) {
-        ContainerStatsResponse s = call("ContainerStats", () -> agent.stats(id));
+        return toStats(call("ContainerStats", () -> agent.stats(id)));
+    }
+
+    @Override
+    public ContainerStats stats(String id, Duration timeout) {
+        return toStats(call("ContainerStats", () -> agent.stats(id, timeout)));
+    }
+
+    private static ContainerStats toStats(ContainerStatsResponse s) {
         return new ContainerStats(
                 s.getPidsCurrent(),
                 s.getPidsLimit(),

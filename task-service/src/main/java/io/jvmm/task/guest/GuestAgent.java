@@ -56,6 +56,9 @@ public interface GuestAgent {
 
     ContainerStats stats(String id);
 
+    /** The same, waiting {@code timeout} at most (DEADLINE_EXCEEDED then). */
+    ContainerStats stats(String id, Duration timeout);
+
     void updateContainer(String id, byte[] resourcesJson);
 
     /** Removes the container and everything of it; NOT_FOUND when the guest has no such container. */

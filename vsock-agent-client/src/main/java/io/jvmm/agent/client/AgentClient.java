@@ -274,11 +274,16 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public ContainerStatsResponse stats(String id) {
+        return stats(id, CALL_TIMEOUT);
+    }
+
+    /** The container's cgroup numbers, waiting {@code timeout} at most (the metrics' scrapes wait less). */
+    public ContainerStatsResponse stats(String id, Duration timeout) {
         return call(
                 "ContainerStats",
                 ContainerRef.newBuilder().setContainerId(id).build(),
                 ContainerStatsResponse.parser(),
-                CALL_TIMEOUT);
+                timeout);
     }
 
     public void updateContainer(String id, byte[] resourcesJson) {
