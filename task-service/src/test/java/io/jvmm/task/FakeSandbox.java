@@ -173,9 +173,11 @@ public final class FakeSandbox implements Sandbox {
 
     @Override
     public void stop(Duration timeout) {
-        calls.add("stop");
         guest.die();
         exit.complete(new VmExit(Instant.now(), false, -15, "stopped"));
+        // Recorded once done, as a real stop returns once the VM is gone: a test that awaits the call then
+        // sees the VM down (recorded first, VmLossTest once saw it still booted).
+        calls.add("stop");
     }
 
     @Override
