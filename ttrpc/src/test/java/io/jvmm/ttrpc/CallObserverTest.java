@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.StringValue;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -82,5 +83,52 @@ class CallObserverTest {
                         tuple("Hang", Code.DEADLINE_EXCEEDED));
         assertThat(ended).allSatisfy(e -> assertThat(e.service()).isEqualTo(SVC));
         assertThat(ended.getFirst().nanos()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(20));
+    }
+
+    /** {@link CallObserver#ended} gets the request's metadata (a trace context travels there) and its start. */
+    @Test
+    void theEndedCallCarriesTheRequestsMetadataAndWhenItArrived() throws Exception {
+        List<EndedCall> ended = new CopyOnWriteArrayList<>();
+        List<String> plain = new CopyOnWriteArrayList<>();
+        CallObserver recording = new CallObserver() {
+            @Override
+            public void callEnded(String service, String method, Code code, long nanos) {
+                plain.add(method);
+            }
+
+            @Override
+            public void ended(EndedCall call) {
+                ended.add(call);
+            }
+        };
+        CallObserver counting = (s, m, c, n) -> plain.add("counted " + m);
+        ServiceDefinition service = ServiceDefinition.builder(SVC)
+                .unary("Echo", StringValue.parser(), (ctx, req) -> req)
+                .build();
+        Path socket = dir.resolve("m.sock");
+        Instant before = Instant.now();
+        try (TtrpcServer server = TtrpcServer.builder()
+                        .addService(service)
+                        .observer(CallObserver.both(counting, recording))
+                        .bind(socket);
+                TtrpcClient client = TtrpcClient.connect(socket)) {
+            client.unary(
+                    SVC,
+                    "Echo",
+                    StringValue.of("a"),
+                    StringValue.parser(),
+                    CallOptions.DEFAULT.metadata(
+                            "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> ended.size() == 1 && plain.size() == 1);
+        }
+        EndedCall call = ended.getFirst();
+        assertThat(call.service()).isEqualTo(SVC);
+        assertThat(call.method()).isEqualTo("Echo");
+        assertThat(call.code()).isEqualTo(Code.OK);
+        assertThat(call.metadata().get("traceparent"))
+                .contains("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        assertThat(call.start()).isBetween(before, Instant.now());
+        // The first observer is told through its default ended(), which is its callEnded.
+        assertThat(plain).containsExactly("counted Echo");
     }
 }

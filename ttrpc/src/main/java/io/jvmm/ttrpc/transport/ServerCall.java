@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Dispatch;
+import io.jvmm.ttrpc.EndedCall;
 import io.jvmm.ttrpc.Metadata;
 import io.jvmm.ttrpc.MethodDefinition;
 import io.jvmm.ttrpc.MethodHandler;
@@ -15,6 +16,7 @@ import io.jvmm.ttrpc.TtrpcException;
 import io.jvmm.ttrpc.wire.Flags;
 import io.jvmm.ttrpc.wire.Frame;
 import io.jvmm.ttrpc.wire.MessageType;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +37,7 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
     private final Object sendLock = new Object();
 
     private final long startNanos = System.nanoTime();
+    private final Instant start = Instant.now();
     private volatile boolean finished;
     private volatile Thread handlerThread;
     private ScheduledFuture<?> deadlineTimer;
@@ -162,7 +165,10 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
     /** Tells the server's observer how the call ended (once: only the caller that set {@code finished}). */
     private void observe(Code code) {
         try {
-            connection.observer().callEnded(service(), definition().name(), code, System.nanoTime() - startNanos);
+            connection
+                    .observer()
+                    .ended(new EndedCall(
+                            service(), definition().name(), metadata(), code, start, System.nanoTime() - startNanos));
         } catch (RuntimeException e) {
             LOG.warn(
                     "the call observer failed on {}/{}: {}",
