@@ -6,6 +6,8 @@ import io.jvmm.shim.events.EventPublisher;
 import io.jvmm.shim.logging.LogfmtProvider;
 import io.jvmm.shim.metrics.LateMetrics;
 import io.jvmm.shim.metrics.MetricsSockets;
+import io.jvmm.shim.tracing.OtlpSettings;
+import io.jvmm.shim.tracing.Tracing;
 import io.jvmm.sys.Umask;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.pod.SandboxService;
@@ -17,12 +19,15 @@ import io.jvmm.task.sandbox.TemplateMaker;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.ttrpc.SandboxEndpoint;
 import io.jvmm.task.ttrpc.TaskEndpoint;
+import io.jvmm.ttrpc.CallObserver;
 import io.jvmm.ttrpc.ServiceDefinition;
 import io.jvmm.ttrpc.TtrpcServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
@@ -39,6 +44,8 @@ final class ShimServer {
     private static final Logger LOG = LogManager.getLogger(ShimServer.class);
     private static final Duration CALLS_GRACE = Duration.ofSeconds(5);
     private static final Duration EVENTS_FLUSH = Duration.ofSeconds(10);
+    /** What the shim's exit waits for its last spans (containerd's Delete and Shutdown among them). */
+    private static final Duration TRACES_FLUSH = Duration.ofSeconds(3);
 
     private final ShimFlags flags;
     private final Path bundle;
@@ -92,8 +99,14 @@ final class ShimServer {
                 metrics.counting(events));
         metrics.watchGuest(tasks::guestStats);
         SandboxService sandbox = new SandboxService(group, tasks);
+        Optional<Tracing> tracing = startTracing(group);
+        // No lambda over Tracing here: linking one loads its class even when tracing is off (TraceTest).
+        CallObserver observer = metrics;
+        if (tracing.isPresent()) {
+            observer = CallObserver.both(metrics, tracing.get().calls());
+        }
         TtrpcServer.Builder builder =
-                TtrpcServer.builder().requireSameUser(true).observer(metrics);
+                TtrpcServer.builder().requireSameUser(true).observer(observer);
         for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown, sandbox::holdsShim).definitions()) {
             builder.addService(d);
         }
@@ -118,7 +131,28 @@ final class ShimServer {
             events.close(EVENTS_FLUSH);
         } finally {
             metrics.close();
+            if (tracing.isPresent()) {
+                tracing.get().close(TRACES_FLUSH);
+            }
             stopped.countDown();
+        }
+    }
+
+    /**
+     * Traces only where the environment names an OTLP collector (containerd's own, which its shims inherit,
+     * or one set for them): otherwise nothing of the tracing package, OTLP's messages or the JDK's HTTP
+     * client is loaded. Settings it cannot follow leave this shim untraced, with a warning.
+     */
+    private Optional<Tracing> startTracing(String group) {
+        Map<String, String> env = System.getenv();
+        if (!OtlpSettings.requested(env)) {
+            return Optional.empty();
+        }
+        try {
+            return Tracing.fromEnvironment(env, group, flags.namespace());
+        } catch (IllegalArgumentException e) {
+            LOG.warn("this shim exports no traces: {}", e.getMessage());
+            return Optional.empty();
         }
     }
 

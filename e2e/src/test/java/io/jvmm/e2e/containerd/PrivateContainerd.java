@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -105,7 +106,16 @@ public final class PrivateContainerd implements AutoCloseable {
     /** The containerd installed under {@code prefix} (2.x or 1.6), configured in the format its version reads. */
     public static PrivateContainerd start(Path prefix, List<Path> extraBinDirs)
             throws IOException, InterruptedException {
-        return start(prefix, extraBinDirs, null);
+        return start(prefix, extraBinDirs, null, Map.of());
+    }
+
+    /**
+     * A containerd 2.1 with {@code env} added to its environment (which its shims inherit): the OpenTelemetry
+     * variables that make it trace, for one.
+     */
+    public static PrivateContainerd startWith(List<Path> extraBinDirs, Map<String, String> env)
+            throws IOException, InterruptedException {
+        return start(PREFIX, extraBinDirs, null, env);
     }
 
     /**
@@ -115,11 +125,12 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd startWithCri(List<Path> extraBinDirs, Path jvmmConfig)
             throws IOException, InterruptedException {
-        return start(PREFIX, extraBinDirs, jvmmConfig);
+        return start(PREFIX, extraBinDirs, jvmmConfig, Map.of());
     }
 
     /** {@code jvmmConfig} null: no CRI; else CRI on, the jvmm runtimes' options naming that configuration file. */
-    private static PrivateContainerd start(Path prefix, List<Path> extraBinDirs, Path jvmmConfig)
+    private static PrivateContainerd start(
+            Path prefix, List<Path> extraBinDirs, Path jvmmConfig, Map<String, String> env)
             throws IOException, InterruptedException {
         boolean cri = jvmmConfig != null;
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ctd");
@@ -160,6 +171,7 @@ public final class PrivateContainerd implements AutoCloseable {
         // (containerd/containerd#10166, ~170 MB for one of our VMs): keep its temporary files in this
         // directory, deleted with it at close.
         pb.environment().remove("XDG_RUNTIME_DIR");
+        pb.environment().putAll(env);
         pb.environment()
                 .put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
         Optional<TestCgroup> cgroup = TestCgroup.create("ctd-" + dir.getFileName());
