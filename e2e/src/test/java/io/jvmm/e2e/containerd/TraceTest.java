@@ -107,17 +107,7 @@ class TraceTest {
     private static void runExiting5(PrivateContainerd containerd, String id) throws Exception {
         PrivateContainerd.Result run = containerd.ctr(
                 null,
-                "run",
-                "--rm",
-                "--snapshotter",
-                "native",
-                "--runtime",
-                JvmmRuntime.RUNTIME,
-                PrivateContainerd.IMAGE,
-                id,
-                "sh",
-                "-c",
-                "exit 5");
+                CtrArgs.array(CtrArgs.run(false, JvmmRuntime.RUNTIME, null, List.of(), id, "sh", "-c", "exit 5")));
         assertThat(run.exitCode()).as(run.stderr()).isEqualTo(5);
         // ctr returns once the task is deleted; its shim then ends on its own (Shutdown): let it, rather than
         // have the containerd's close kill it halfway through its exit.
