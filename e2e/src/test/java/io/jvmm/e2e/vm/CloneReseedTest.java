@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
 /**
  * What the reseed at SetupGuest buys a clone (issue 25). Each clone of a template answers SetupGuest with a
  * machine id it draws from /dev/urandom right after the reseed. Clones of a template whose agent skips the
- * reseed ({@code jvmm.hostile=no-reseed}) draw the same id: the kernel has not reseeded on its own by then,
- * so without the agent's reseed every clone would read the same random stream. Clones of an ordinary
+ * reseed ({@code jvmm.hostile=no-reseed}) draw the same id: the template read its CSPRNG just before it was
+ * saved (as a real template's warm-up does), so the kernel has not reseeded on its own by then, and without
+ * the agent's reseed every clone would read the same random stream. Clones of an ordinary
  * template draw distinct ids. The first assertion is what makes the second one a proof: were the reseed
  * removed from the agent, the ordinary clones would draw the same id too and this test would fail.
  */
@@ -63,6 +64,12 @@ class CloneReseedTest {
             vm.start(TIMEOUT);
             try (AgentClient agent = GuestConnector.connect(vm, TIMEOUT)) {
                 agent.ping(Duration.ofSeconds(10));
+                // As VmTemplates' warm-up does before it saves: the guest reads its CSPRNG (the machine id)
+                // right before the save. The kernel reseeds on its own at a read once its key is older than
+                // half its uptime (at most a minute): without this read, how long before the save its last
+                // reseed came decided whether an unreseeded clone's first read reseeds anyway (this test
+                // failed so in one CI run, its template saved after ping alone).
+                agent.setupGuest(System.currentTimeMillis() * 1_000_000L, "template", new byte[0]);
             }
             vm.saveSnapshot(template, TIMEOUT);
         }
