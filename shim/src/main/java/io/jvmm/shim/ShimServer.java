@@ -9,6 +9,7 @@ import io.jvmm.shim.metrics.MetricsSockets;
 import io.jvmm.shim.tracing.OtlpSettings;
 import io.jvmm.shim.tracing.Tracing;
 import io.jvmm.sys.Umask;
+import io.jvmm.task.SandboxObserver;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.SandboxDirs;
@@ -92,19 +93,22 @@ final class ShimServer {
                         MetricsSockets.of(StateRoot.canonical(settings.stateRoot()), flags.namespace(), group),
                         () -> SandboxRecord.liveProcesses(stateDir))
                 : LateMetrics.none();
-        TemplateMaker templates = new DetachedTemplateMaker(configFile, StartAction.selfCommand());
-        TaskService tasks = new TaskService(
-                flags.namespace(),
-                () -> VmSandbox.prepare(settings, flags.namespace(), group, templates, metrics),
-                metrics.counting(events));
-        metrics.watchGuest(tasks::guestStats);
-        SandboxService sandbox = new SandboxService(group, tasks);
         Optional<Tracing> tracing = startTracing(group);
         // No lambda over Tracing here: linking one loads its class even when tracing is off (TraceTest).
         CallObserver observer = metrics;
+        SandboxObserver sandboxObserver = metrics;
         if (tracing.isPresent()) {
             observer = CallObserver.both(metrics, tracing.get().calls());
+            sandboxObserver = SandboxObserver.both(metrics, tracing.get().sandbox());
         }
+        SandboxObserver observing = sandboxObserver;
+        TemplateMaker templates = new DetachedTemplateMaker(configFile, StartAction.selfCommand());
+        TaskService tasks = new TaskService(
+                flags.namespace(),
+                () -> VmSandbox.prepare(settings, flags.namespace(), group, templates, observing),
+                metrics.counting(events));
+        metrics.watchGuest(tasks::guestStats);
+        SandboxService sandbox = new SandboxService(group, tasks);
         TtrpcServer.Builder builder =
                 TtrpcServer.builder().requireSameUser(true).observer(observer);
         for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown, sandbox::holdsShim).definitions()) {

@@ -75,4 +75,35 @@ public interface SandboxObserver {
 
     /** One request to the guest's agent (not the waits for an exit): its method, whether it succeeded, and its round trip. */
     default void agentCall(String method, boolean ok, long nanos) {}
+
+    /** Tells {@code first}, then {@code second} (the shim's metrics and its traces), each {@link #guarded}. */
+    static SandboxObserver both(SandboxObserver first, SandboxObserver second) {
+        SandboxObserver a = guarded(first);
+        SandboxObserver b = guarded(second);
+        return new SandboxObserver() {
+            @Override
+            public void vmStarted(Start how, long monitorNanos, long agentNanos) {
+                a.vmStarted(how, monitorNanos, agentNanos);
+                b.vmStarted(how, monitorNanos, agentNanos);
+            }
+
+            @Override
+            public void templateLookup(boolean hit) {
+                a.templateLookup(hit);
+                b.templateLookup(hit);
+            }
+
+            @Override
+            public void shutdownStep(String step, String result) {
+                a.shutdownStep(step, result);
+                b.shutdownStep(step, result);
+            }
+
+            @Override
+            public void agentCall(String method, boolean ok, long nanos) {
+                a.agentCall(method, ok, nanos);
+                b.agentCall(method, ok, nanos);
+            }
+        };
+    }
 }

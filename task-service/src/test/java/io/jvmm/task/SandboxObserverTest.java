@@ -47,4 +47,52 @@ class SandboxObserverTest {
         assertThat(told).containsExactly("started checkpoint", "template true", "sigterm exited", "Ping false");
         assertThat(SandboxObserver.guarded(SandboxObserver.NONE)).isSameAs(SandboxObserver.NONE);
     }
+
+    /** Two observers (the shim's metrics and traces) are each told everything, even when the first throws. */
+    @Test
+    void bothObserversAreToldEverythingWhateverTheFirstThrows() {
+        List<String> told = new ArrayList<>();
+        SandboxObserver throwing = new SandboxObserver() {
+            @Override
+            public void vmStarted(Start how, long monitorNanos, long agentNanos) {
+                throw new IllegalStateException("broken metric");
+            }
+
+            @Override
+            public void agentCall(String method, boolean ok, long nanos) {
+                throw new IllegalStateException("broken metric");
+            }
+        };
+        SandboxObserver recording = new SandboxObserver() {
+            @Override
+            public void vmStarted(Start how, long monitorNanos, long agentNanos) {
+                told.add("started " + how.label() + " " + monitorNanos + " " + agentNanos);
+            }
+
+            @Override
+            public void templateLookup(boolean hit) {
+                told.add("template " + hit);
+            }
+
+            @Override
+            public void shutdownStep(String step, String result) {
+                told.add(step + " " + result);
+            }
+
+            @Override
+            public void agentCall(String method, boolean ok, long nanos) {
+                told.add(method + " " + ok + " " + nanos);
+            }
+        };
+        SandboxObserver both = SandboxObserver.both(throwing, recording);
+        assertThatCode(() -> {
+                    both.vmStarted(SandboxObserver.Start.BOOT, 1, 2);
+                    both.templateLookup(false);
+                    both.shutdownStep("agent", "exited");
+                    both.agentCall("CreateContainer", true, 3);
+                })
+                .doesNotThrowAnyException();
+        assertThat(told)
+                .containsExactly("started boot 1 2", "template false", "agent exited", "CreateContainer true 3");
+    }
 }

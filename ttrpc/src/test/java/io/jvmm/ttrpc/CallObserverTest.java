@@ -131,4 +131,60 @@ class CallObserverTest {
         // The first observer is told through its default ended(), which is its callEnded.
         assertThat(plain).containsExactly("counted Echo");
     }
+
+    /**
+     * {@link CallObserver#handling} runs on the handler's thread before the handler; its scope is open while
+     * the handler runs, closed on that thread after, and comes back in the ended call (each composed
+     * observer its own).
+     */
+    @Test
+    void theHandlersScopeIsOpenWhileItRunsAndComesBackWithTheEndedCall() throws Exception {
+        record Seen(String method, Thread thread) implements CallObserver.Scope {
+            static final List<String> closed = new CopyOnWriteArrayList<>();
+
+            @Override
+            public void close() {
+                closed.add(method + (Thread.currentThread() == thread ? " on the handler's thread" : " elsewhere"));
+            }
+        }
+        ThreadLocal<Seen> current = new ThreadLocal<>();
+        List<String> seenByHandler = new CopyOnWriteArrayList<>();
+        List<EndedCall> ended = new CopyOnWriteArrayList<>();
+        CallObserver scoping = new CallObserver() {
+            @Override
+            public void callEnded(String service, String method, Code code, long nanos) {}
+
+            @Override
+            public Scope handling(StartedCall call) {
+                Seen seen = new Seen(call.method(), Thread.currentThread());
+                current.set(seen);
+                return seen;
+            }
+
+            @Override
+            public void ended(EndedCall call) {
+                ended.add(call);
+            }
+        };
+        ServiceDefinition service = ServiceDefinition.builder(SVC)
+                .unary("Echo", StringValue.parser(), (ctx, req) -> {
+                    seenByHandler.add(
+                            current.get() == null ? "none" : current.get().method());
+                    return req;
+                })
+                .build();
+        Path socket = dir.resolve("h.sock");
+        try (TtrpcServer server = TtrpcServer.builder()
+                        .addService(service)
+                        .observer(CallObserver.both((s, m, c, n) -> {}, scoping))
+                        .bind(socket);
+                TtrpcClient client = TtrpcClient.connect(socket)) {
+            client.unary(SVC, "Echo", StringValue.of("a"), StringValue.parser());
+            await().atMost(Duration.ofSeconds(10)).until(() -> ended.size() == 1 && Seen.closed.size() == 1);
+        }
+        assertThat(seenByHandler).containsExactly("Echo");
+        assertThat(Seen.closed).containsExactly("Echo on the handler's thread");
+        assertThat(ended.getFirst().scope())
+                .isInstanceOfSatisfying(Seen.class, s -> assertThat(s.method()).isEqualTo("Echo"));
+    }
 }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * Traces as an operator collects them (issue 26): containerd 2.1 traced through the OpenTelemetry
  * environment variables (its documented way), its shims inheriting them, both exporting to one OTLP/HTTP
  * collector run by the test. One {@code ctr run} is one trace: each of the shim's call spans is the child
- * of the client span containerd made for that call and sent along in the ttrpc metadata. Untraced, no
+ * of the client span containerd made for that call and sent along in the ttrpc metadata, and the VM's boot
+ * and the agent's requests are children of the shim's span of the call they ran in. Untraced, no
  * shim JVM loads the exporter, OTLP's messages or the JDK's HTTP client (their class logs show it).
  */
 class TraceTest {
@@ -67,10 +68,22 @@ class TraceTest {
                     assertThat(parent.getTraceId()).isEqualTo(shim.getTraceId());
                     assertThat(parent.getName()).endsWith(method);
                 }
+                // Inside the shim's Create: the VM's boot (and its wait for the agent), and the agent's requests.
                 Span create = shimSpan(collector, "/Create");
-                assertThat(create.getEndTimeUnixNano() - create.getStartTimeUnixNano())
-                        .as("the Create span covers the VM's boot")
-                        .isGreaterThan(TimeUnit.MILLISECONDS.toNanos(500));
+                Span boot = named(collector, "jvmm.vm.start");
+                assertThat(boot)
+                        .as("the VM's start; spans: " + names(collector))
+                        .isNotNull();
+                assertThat(boot.getParentSpanId()).isEqualTo(create.getSpanId());
+                assertThat(boot.getTraceId()).isEqualTo(create.getTraceId());
+                assertThat(boot.getStartTimeUnixNano()).isGreaterThanOrEqualTo(create.getStartTimeUnixNano());
+                assertThat(boot.getEndTimeUnixNano()).isLessThanOrEqualTo(create.getEndTimeUnixNano());
+                Span ready = named(collector, "jvmm.agent.ready");
+                assertThat(ready.getParentSpanId()).isEqualTo(boot.getSpanId());
+                Span createContainer = named(collector, "jvmm.agent/CreateContainer");
+                assertThat(createContainer.getParentSpanId()).isEqualTo(create.getSpanId());
+                assertThat(named(collector, "jvmm.agent/StartContainer").getParentSpanId())
+                        .isEqualTo(shimSpan(collector, "/Start").getSpanId());
             } finally {
                 assertThat(jvmm.closeAndListLeftovers(containerd))
                         .as("what the run left")
@@ -159,6 +172,13 @@ class TraceTest {
                 .filter(s -> s.getName().startsWith("containerd.task.")
                         && s.getName().endsWith(method))
                 .reduce((a, b) -> b)
+                .orElse(null);
+    }
+
+    private static Span named(OtlpReceiver collector, String name) {
+        return spans(collector, true).stream()
+                .filter(s -> s.getName().equals(name))
+                .findFirst()
                 .orElse(null);
     }
 

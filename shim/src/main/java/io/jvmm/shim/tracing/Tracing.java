@@ -6,10 +6,12 @@ import io.jvmm.api.otlp.common.KeyValue;
 import io.jvmm.api.otlp.resource.Resource;
 import io.jvmm.api.otlp.trace.Span;
 import io.jvmm.api.otlp.trace.Status;
+import io.jvmm.task.SandboxObserver;
 import io.jvmm.ttrpc.CallObserver;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.EndedCall;
 import io.jvmm.ttrpc.Metadata;
+import io.jvmm.ttrpc.StartedCall;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -24,6 +26,8 @@ import java.util.Optional;
 public final class Tracing implements AutoCloseable {
     private final OtlpExporter exporter;
     private final Sampler sampler;
+    /** Inherited: the work a handler hands to a thread of its own is still the call's. */
+    private final ThreadLocal<CallSpan> current = new InheritableThreadLocal<>();
 
     private Tracing(OtlpSettings settings, Resource resource) {
         this.sampler = settings.sampler();
@@ -45,17 +49,21 @@ public final class Tracing implements AutoCloseable {
         return new Tracing(settings, resource);
     }
 
-    /** Records the span of {@code call}, if it is sampled. Never blocks, never throws for a bad context. */
+    /**
+     * Records the span of {@code call}, if it is sampled (with the id its handler's children named as their
+     * parent). Never blocks, never throws for a bad context.
+     */
     public void record(EndedCall call) {
-        Optional<TraceParent> parent = call.metadata().get(TraceParent.KEY).flatMap(TraceParent::parse);
-        byte[] traceId = parent.map(TraceParent::traceId).orElseGet(() -> TraceParent.newId(16));
-        if (!sampler.sample(parent, traceId)) {
+        CallSpan span = call.scope() instanceof CallSpan s
+                ? s
+                : CallSpan.open(call.metadata().get(TraceParent.KEY).orElse(null), sampler, null);
+        if (!span.sampled()) {
             return;
         }
         long start = epochNanos(call.start());
-        Span.Builder span = Span.newBuilder()
-                .setTraceId(ByteString.copyFrom(traceId))
-                .setSpanId(ByteString.copyFrom(TraceParent.newId(8)))
+        Span.Builder built = Span.newBuilder()
+                .setTraceId(ByteString.copyFrom(span.traceId()))
+                .setSpanId(ByteString.copyFrom(span.spanId()))
                 .setName(call.service() + "/" + call.method())
                 .setKind(Span.SpanKind.SPAN_KIND_SERVER)
                 .setStartTimeUnixNano(start)
@@ -64,16 +72,50 @@ public final class Tracing implements AutoCloseable {
                 .addAttributes(attribute("rpc.service", call.service()))
                 .addAttributes(attribute("rpc.method", call.method()))
                 .addAttributes(attribute("rpc.ttrpc.status_code", call.code().name()));
-        parent.ifPresent(p -> span.setParentSpanId(ByteString.copyFrom(p.spanId())));
+        span.parent().ifPresent(p -> built.setParentSpanId(ByteString.copyFrom(p.spanId())));
         call.metadata()
                 .get(Metadata.CONTAINERD_NAMESPACE)
-                .ifPresent(ns -> span.addAttributes(attribute("containerd.namespace", ns)));
+                .ifPresent(ns -> built.addAttributes(attribute("containerd.namespace", ns)));
         if (call.code() != Code.OK) {
-            span.setStatus(Status.newBuilder()
+            built.setStatus(Status.newBuilder()
                     .setCode(Status.StatusCode.STATUS_CODE_ERROR)
                     .setMessage(call.code().name()));
         }
+        exporter.offer(built.build());
+    }
+
+    /** The span of the call whose handler runs on this thread; null outside a call. */
+    CallSpan current() {
+        CallSpan span = current.get();
+        return span != null && span.open() ? span : null;
+    }
+
+    /** Records a span of {@code call}'s trace under {@code parentSpanId}; returns its id. */
+    byte[] child(
+            CallSpan call,
+            byte[] parentSpanId,
+            String name,
+            Span.SpanKind kind,
+            long startEpochNanos,
+            long endEpochNanos,
+            Map<String, String> attributes) {
+        byte[] id = TraceParent.newId(8);
+        Span.Builder span = Span.newBuilder()
+                .setTraceId(ByteString.copyFrom(call.traceId()))
+                .setSpanId(ByteString.copyFrom(id))
+                .setParentSpanId(ByteString.copyFrom(parentSpanId))
+                .setName(name)
+                .setKind(kind)
+                .setStartTimeUnixNano(startEpochNanos)
+                .setEndTimeUnixNano(endEpochNanos);
+        attributes.forEach((k, v) -> span.addAttributes(attribute(k, v)));
         exporter.offer(span.build());
+        return id;
+    }
+
+    /** What the sandbox tells of its VM's start and its agent's calls: spans under the current call's. */
+    public SandboxObserver sandbox() {
+        return new SandboxSpans(this);
     }
 
     /** Spans the collector acknowledged so far. */
@@ -121,6 +163,11 @@ public final class Tracing implements AutoCloseable {
             @Override
             public void ended(EndedCall call) {
                 record(call);
+            }
+
+            @Override
+            public Scope handling(StartedCall call) {
+                return CallSpan.open(call.metadata().get(TraceParent.KEY).orElse(null), sampler, current);
             }
         };
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.StringValue;
 import io.jvmm.api.otlp.trace.Span;
 import io.jvmm.api.otlp.trace.Status;
+import io.jvmm.task.SandboxObserver;
 import io.jvmm.ttrpc.CallOptions;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Metadata;
@@ -19,7 +20,9 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,6 +129,77 @@ class TracingTest {
                     .containsKey("process.pid");
             assertThat(OtlpReceiver.scopes(collector.resources().getFirst())).containsOnly("io.jvmm.shim");
             assertThat(tracing.exported()).isEqualTo(4);
+        }
+    }
+
+    /**
+     * What the sandbox does inside a call (the VM's start, the agent's requests) becomes that call's children:
+     * the VM's start under the call's span, the wait for the agent under the VM's start; outside a call,
+     * nothing.
+     */
+    @Test
+    void theVmsStartAndTheAgentsCallsAreChildrenOfTheCallTheyRanIn() throws Exception {
+        try (OtlpReceiver collector = new OtlpReceiver()) {
+            Tracing tracing = Tracing.fromEnvironment(
+                            Map.of(
+                                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                                    collector.endpoint().toString()),
+                            "pod-3",
+                            "k8s.io")
+                    .orElseThrow();
+            SandboxObserver sandbox = tracing.sandbox();
+            List<Thread> late = new CopyOnWriteArrayList<>();
+            ServiceDefinition service = ServiceDefinition.builder(SVC)
+                    .unary("Create", StringValue.parser(), (ctx, req) -> {
+                        // As the task service does a Create's guest part: on a thread of its own, awaited.
+                        Thread.ofVirtual()
+                                .start(() ->
+                                        sandbox.agentCall("CreateContainer", true, TimeUnit.MILLISECONDS.toNanos(10)))
+                                .join();
+                        late.add(Thread.ofPlatform().unstarted(() -> sandbox.agentCall("Late", true, 1)));
+                        sandbox.vmStarted(
+                                SandboxObserver.Start.BOOT,
+                                TimeUnit.MILLISECONDS.toNanos(100),
+                                TimeUnit.MILLISECONDS.toNanos(50));
+                        return req;
+                    })
+                    .build();
+            Path socket = dir.resolve("c.sock");
+            try (TtrpcServer server = TtrpcServer.builder()
+                            .addService(service)
+                            .observer(tracing.calls())
+                            .bind(socket);
+                    TtrpcClient client = TtrpcClient.connect(socket)) {
+                client.unary(SVC, "Create", StringValue.of("c1"), StringValue.parser(), traced(PARENT));
+                sandbox.vmStarted(SandboxObserver.Start.TEMPLATE, 1, 1); // no call: no span
+                // A thread the handler made that runs on after the call ended: the call has no more children.
+                late.getFirst().start();
+                late.getFirst().join();
+                awaitSpans(collector, 4);
+            } finally {
+                tracing.close(Duration.ofSeconds(5));
+            }
+            Map<String, Span> byName = collector.spans().stream().collect(Collectors.toMap(Span::getName, sp -> sp));
+            assertThat(byName)
+                    .containsOnlyKeys(
+                            SVC + "/Create", "jvmm.vm.start", "jvmm.agent.ready", "jvmm.agent/CreateContainer");
+            Span create = byName.get(SVC + "/Create");
+            Span vm = byName.get("jvmm.vm.start");
+            Span ready = byName.get("jvmm.agent.ready");
+            Span agent = byName.get("jvmm.agent/CreateContainer");
+            assertThat(List.of(vm, ready, agent))
+                    .allSatisfy(sp -> assertThat(sp.getTraceId()).isEqualTo(create.getTraceId()));
+            assertThat(vm.getParentSpanId()).isEqualTo(create.getSpanId());
+            assertThat(agent.getParentSpanId()).isEqualTo(create.getSpanId());
+            assertThat(agent.getKind()).isEqualTo(Span.SpanKind.SPAN_KIND_CLIENT);
+            assertThat(ready.getParentSpanId()).isEqualTo(vm.getSpanId());
+            assertThat(vm.getEndTimeUnixNano() - vm.getStartTimeUnixNano())
+                    .isEqualTo(TimeUnit.MILLISECONDS.toNanos(150));
+            assertThat(ready.getEndTimeUnixNano() - ready.getStartTimeUnixNano())
+                    .isEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
+            assertThat(OtlpReceiver.attributes(vm.getAttributesList())).containsEntry("jvmm.vm.start", "boot");
+            assertThat(vm.getStartTimeUnixNano())
+                    .isGreaterThanOrEqualTo(create.getStartTimeUnixNano() - TimeUnit.MILLISECONDS.toNanos(200));
         }
     }
 

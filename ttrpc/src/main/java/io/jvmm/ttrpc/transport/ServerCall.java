@@ -2,6 +2,7 @@ package io.jvmm.ttrpc.transport;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import io.jvmm.ttrpc.CallObserver;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.Dispatch;
 import io.jvmm.ttrpc.EndedCall;
@@ -10,6 +11,7 @@ import io.jvmm.ttrpc.MethodDefinition;
 import io.jvmm.ttrpc.MethodHandler;
 import io.jvmm.ttrpc.RequestStream;
 import io.jvmm.ttrpc.ResponseSink;
+import io.jvmm.ttrpc.StartedCall;
 import io.jvmm.ttrpc.Status;
 import io.jvmm.ttrpc.Statuses;
 import io.jvmm.ttrpc.TtrpcException;
@@ -40,6 +42,9 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
     private final Instant start = Instant.now();
     private volatile boolean finished;
     private volatile Thread handlerThread;
+    /** What the server's observer keeps of this call while its handler runs (NONE until then). */
+    private volatile CallObserver.Scope scope = CallObserver.Scope.NONE;
+
     private ScheduledFuture<?> deadlineTimer;
 
     ServerCall(
@@ -110,6 +115,7 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
             if (cancelStatus() != null) {
                 return;
             }
+            scope = handling();
             switch (definition().handler()) {
                 case MethodHandler.Unary<Req, Resp> h -> finishWithResponse(h.invoke(this, parse(requestPayload)));
                 case MethodHandler.ServerStreaming<Req, Resp> h -> {
@@ -129,6 +135,7 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
             }
             finish(Frames.response(streamId, status, ByteString.EMPTY), status.code());
         } finally {
+            closeScope();
             if (handlerThread != null) {
                 handlerThread = null;
                 Thread.interrupted(); // a cancel may have interrupted us; do not leak it into the pool
@@ -162,13 +169,47 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
         observe(code);
     }
 
+    /** Tells the server's observer the handler runs now, on this thread; what it throws is logged and ignored. */
+    private CallObserver.Scope handling() {
+        try {
+            return connection
+                    .observer()
+                    .handling(new StartedCall(service(), definition().name(), metadata()));
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "the call observer failed on {}/{}: {}",
+                    service(),
+                    definition().name(),
+                    e.toString());
+            return CallObserver.Scope.NONE;
+        }
+    }
+
+    private void closeScope() {
+        try {
+            scope.close();
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "the call observer failed on {}/{}: {}",
+                    service(),
+                    definition().name(),
+                    e.toString());
+        }
+    }
+
     /** Tells the server's observer how the call ended (once: only the caller that set {@code finished}). */
     private void observe(Code code) {
         try {
             connection
                     .observer()
                     .ended(new EndedCall(
-                            service(), definition().name(), metadata(), code, start, System.nanoTime() - startNanos));
+                            service(),
+                            definition().name(),
+                            metadata(),
+                            code,
+                            start,
+                            System.nanoTime() - startNanos,
+                            scope));
         } catch (RuntimeException e) {
             LOG.warn(
                     "the call observer failed on {}/{}: {}",
