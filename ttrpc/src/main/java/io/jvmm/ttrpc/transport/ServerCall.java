@@ -169,6 +169,12 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
         observe(code);
     }
 
+    /** What the observer threw is logged and ignored: the call's answer never depends on it. */
+    private void observerFailed(RuntimeException e) {
+        LOG.warn(
+                "the call observer failed on {}/{}: {}", service(), definition().name(), e.toString());
+    }
+
     /** Tells the server's observer the handler runs now, on this thread; what it throws is logged and ignored. */
     private CallObserver.Scope handling() {
         try {
@@ -176,11 +182,7 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
                     .observer()
                     .handling(new StartedCall(service(), definition().name(), metadata()));
         } catch (RuntimeException e) {
-            LOG.warn(
-                    "the call observer failed on {}/{}: {}",
-                    service(),
-                    definition().name(),
-                    e.toString());
+            observerFailed(e);
             return CallObserver.Scope.NONE;
         }
     }
@@ -189,11 +191,7 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
         try {
             scope.close();
         } catch (RuntimeException e) {
-            LOG.warn(
-                    "the call observer failed on {}/{}: {}",
-                    service(),
-                    definition().name(),
-                    e.toString());
+            observerFailed(e);
         }
     }
 
@@ -211,11 +209,7 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
                             System.nanoTime() - startNanos,
                             scope));
         } catch (RuntimeException e) {
-            LOG.warn(
-                    "the call observer failed on {}/{}: {}",
-                    service(),
-                    definition().name(),
-                    e.toString());
+            observerFailed(e);
         }
     }
 
