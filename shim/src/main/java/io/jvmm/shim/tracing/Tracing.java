@@ -57,6 +57,7 @@ public final class Tracing implements AutoCloseable {
         CallSpan span = call.scope() instanceof CallSpan s
                 ? s
                 : CallSpan.open(call.metadata().get(TraceParent.KEY).orElse(null), sampler, null);
+        span.close(); // the call has ended: no more children (ttrpc tells this before the answer leaves)
         if (!span.sampled()) {
             return;
         }

@@ -163,10 +163,12 @@ final class ServerCall<Req extends Message, Resp extends Message> extends Server
                 return;
             }
             finished = true;
-            connection.write(last);
         }
-        cleanUp();
+        // The observer first: whoever has the answer can count on the observer having been told (no frame
+        // of this call can follow: every other sender checks finished under the lock).
         observe(code);
+        connection.write(last);
+        cleanUp();
     }
 
     /** What the observer threw is logged and ignored: the call's answer never depends on it. */
