@@ -24,7 +24,7 @@ import org.apache.logging.log4j.Logger;
  * queues its span (never blocks on the collector), a full queue drops spans (counted, logged at the next
  * export), and a collector that is down or slow costs each batch its timeout, never the shim's calls.
  */
-final class OtlpExporter implements AutoCloseable {
+final class OtlpExporter {
     private static final Logger LOG = LogManager.getLogger(OtlpExporter.class);
     /** A pod's lifecycle is tens of calls; this holds minutes of them if the collector is away. */
     private static final int QUEUE = 2048;
@@ -135,10 +135,5 @@ final class OtlpExporter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    @Override
-    public void close() {
-        close(settings.timeout());
     }
 }

@@ -62,7 +62,6 @@ final class SandboxSpans implements SandboxObserver {
     }
 
     private static long now() {
-        Instant t = Instant.now();
-        return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+        return Tracing.epochNanos(Instant.now());
     }
 }

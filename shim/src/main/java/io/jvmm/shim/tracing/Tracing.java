@@ -23,7 +23,7 @@ import java.util.Optional;
  * ({@link OtlpExporter}). Made only when the environment asks for it ({@link OtlpSettings}); otherwise no
  * class of this package is loaded.
  */
-public final class Tracing implements AutoCloseable {
+public final class Tracing {
     private final OtlpExporter exporter;
     private final Sampler sampler;
     /** Inherited: the work a handler hands to a thread of its own is still the call's. */
@@ -38,7 +38,7 @@ public final class Tracing implements AutoCloseable {
      * Tracing for the shim of sandbox {@code sandboxId} in containerd namespace {@code namespace}, as
      * {@code settings} say.
      */
-    public static Tracing start(OtlpSettings settings, String sandboxId, String namespace) {
+    private static Tracing start(OtlpSettings settings, String sandboxId, String namespace) {
         Resource resource = Resource.newBuilder()
                 .addAttributes(attribute("service.name", settings.serviceName()))
                 .addAttributes(attribute(
@@ -62,18 +62,19 @@ public final class Tracing implements AutoCloseable {
             return;
         }
         long start = epochNanos(call.start());
-        Span.Builder built = Span.newBuilder()
-                .setTraceId(ByteString.copyFrom(span.traceId()))
-                .setSpanId(ByteString.copyFrom(span.spanId()))
-                .setName(call.service() + "/" + call.method())
-                .setKind(Span.SpanKind.SPAN_KIND_SERVER)
-                .setStartTimeUnixNano(start)
-                .setEndTimeUnixNano(start + call.nanos())
-                .addAttributes(attribute("rpc.system", "ttrpc"))
-                .addAttributes(attribute("rpc.service", call.service()))
-                .addAttributes(attribute("rpc.method", call.method()))
-                .addAttributes(attribute("rpc.ttrpc.status_code", call.code().name()));
-        span.parent().ifPresent(p -> built.setParentSpanId(ByteString.copyFrom(p.spanId())));
+        Span.Builder built = span(
+                span.traceId(),
+                span.spanId(),
+                span.parent().map(TraceParent::spanId).orElse(null),
+                call.service() + "/" + call.method(),
+                Span.SpanKind.SPAN_KIND_SERVER,
+                start,
+                start + call.nanos(),
+                Map.of(
+                        "rpc.system", "ttrpc",
+                        "rpc.service", call.service(),
+                        "rpc.method", call.method(),
+                        "rpc.ttrpc.status_code", call.code().name()));
         call.metadata()
                 .get(Metadata.CONTAINERD_NAMESPACE)
                 .ifPresent(ns -> built.addAttributes(attribute("containerd.namespace", ns)));
@@ -101,17 +102,33 @@ public final class Tracing implements AutoCloseable {
             long endEpochNanos,
             Map<String, String> attributes) {
         byte[] id = TraceParent.newId(8);
+        exporter.offer(span(call.traceId(), id, parentSpanId, name, kind, startEpochNanos, endEpochNanos, attributes)
+                .build());
+        return id;
+    }
+
+    /** A span of trace {@code traceId}; {@code parentSpanId} null for a root. */
+    private static Span.Builder span(
+            byte[] traceId,
+            byte[] spanId,
+            byte[] parentSpanId,
+            String name,
+            Span.SpanKind kind,
+            long startEpochNanos,
+            long endEpochNanos,
+            Map<String, String> attributes) {
         Span.Builder span = Span.newBuilder()
-                .setTraceId(ByteString.copyFrom(call.traceId()))
-                .setSpanId(ByteString.copyFrom(id))
-                .setParentSpanId(ByteString.copyFrom(parentSpanId))
+                .setTraceId(ByteString.copyFrom(traceId))
+                .setSpanId(ByteString.copyFrom(spanId))
                 .setName(name)
                 .setKind(kind)
                 .setStartTimeUnixNano(startEpochNanos)
                 .setEndTimeUnixNano(endEpochNanos);
+        if (parentSpanId != null) {
+            span.setParentSpanId(ByteString.copyFrom(parentSpanId));
+        }
         attributes.forEach((k, v) -> span.addAttributes(attribute(k, v)));
-        exporter.offer(span.build());
-        return id;
+        return span;
     }
 
     /** What the sandbox tells of its VM's start and its agent's calls: spans under the current call's. */
@@ -124,7 +141,7 @@ public final class Tracing implements AutoCloseable {
         return exporter.exported();
     }
 
-    private static long epochNanos(Instant t) {
+    static long epochNanos(Instant t) {
         return t.getEpochSecond() * 1_000_000_000L + t.getNano();
     }
 
@@ -138,11 +155,6 @@ public final class Tracing implements AutoCloseable {
     /** Sends what is left, waiting {@code timeout} at most (the shim's last calls end just before it exits). */
     public void close(Duration timeout) {
         exporter.close(timeout);
-    }
-
-    @Override
-    public void close() {
-        exporter.close();
     }
 
     /**
