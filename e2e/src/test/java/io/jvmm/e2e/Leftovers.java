@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /** What tests use to find and remove what they left behind: processes and directories. */
@@ -29,6 +30,19 @@ public final class Leftovers {
      * return) in every JVM whose command line mentions {@code marker}, so a hang shows where it waits.
      */
     public static String awaitingThreads(String marker) {
+        return threads(
+                marker,
+                " awaiting exits or handling calls",
+                section -> section.startsWith("\"exit-") || section.startsWith("\"ttrpc-call"));
+    }
+
+    /** For a failure message: every thread's stack in every JVM whose command line mentions {@code marker}. */
+    public static String allThreads(String marker) {
+        return threads(marker, "", section -> true);
+    }
+
+    /** The thread dump sections {@code kept} of each JVM mentioning {@code marker}, headed "threads of PID{what}:". */
+    private static String threads(String marker, String what, Predicate<String> kept) {
         StringBuilder out = new StringBuilder();
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         for (ProcessHandle p : processesMentioning(marker)) {
@@ -41,9 +55,9 @@ public final class Leftovers {
                         .start();
                 String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 dump.waitFor(20, TimeUnit.SECONDS);
-                out.append("threads of ").append(p.pid()).append(" awaiting exits or handling calls:\n");
+                out.append("threads of ").append(p.pid()).append(what).append(":\n");
                 for (String section : text.split("\n\n")) {
-                    if (section.startsWith("\"exit-") || section.startsWith("\"ttrpc-call")) {
+                    if (kept.test(section)) {
                         out.append(section).append("\n");
                     }
                 }

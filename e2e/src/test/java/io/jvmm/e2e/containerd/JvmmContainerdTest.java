@@ -65,17 +65,7 @@ class JvmmContainerdTest {
         b.append("console:\n");
         console.subList(Math.max(0, console.size() - 30), console.size())
                 .forEach(l -> b.append(l).append('\n'));
-        Path jstack = Path.of(System.getProperty("java.home"), "bin", "jstack");
-        for (ProcessHandle shim : Leftovers.processesMentioning(containerd.dir().toString())) {
-            if (shim.info().command().orElse("").endsWith("/java")) {
-                Process p = new ProcessBuilder(jstack.toString(), Long.toString(shim.pid()))
-                        .redirectErrorStream(true)
-                        .start();
-                String threads = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                p.waitFor(30, TimeUnit.SECONDS);
-                b.append("shim ").append(shim.pid()).append(":\n").append(threads);
-            }
-        }
+        b.append(Leftovers.allThreads(containerd.dir().toString()));
         return b.toString();
     }
 
