@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fresh machine to a container in a VM: installs QEMU and its helpers, containerd 2.1 and runc, builds
-# jvmm, installs the runtime (guest image, shim launcher on PATH, /etc/jvmm/config.json), then starts a
+# jvmm, installs the runtime (guest image, shim launcher on PATH, /usr/local/etc/jvmm/config.json), then starts a
 # containerd of its own (its own root, state and socket; any system containerd is left alone) and runs
 #   ctr run --rm --runtime io.containerd.jvmm.v2 localhost/jvmm/busybox:latest hello echo ...
 # KVM is used when it works on this host; otherwise the guest runs under TCG (slower, same result).
@@ -16,8 +16,8 @@ containerd_bin=/var/cache/jvmm/containerd/usr/bin
 echo "==> building jvmm"
 "$root/scripts/mvn" -q -B -DskipTests package
 
-echo "==> installing the jvmm runtime (containerd-shim-jvmm-v2 on PATH, guest image, /etc/jvmm/config.json)"
-bash "$root/packaging/shim/install.sh" --prefix /usr/local --config /etc/jvmm/config.json --accel auto --vcpus 2 --memory-mib 1024
+echo "==> installing the jvmm runtime (containerd-shim-jvmm-v2 on PATH, guest image, /usr/local/etc/jvmm/config.json)"
+bash "$root/packaging/shim/install.sh" --prefix /usr/local --accel auto --vcpus 2 --memory-mib 1024
 image=$(bash "$root/packaging/images/build-busybox-image.sh" | tail -1)
 
 work=$(mktemp -d /tmp/jvmm-quickstart.XXXXXX)

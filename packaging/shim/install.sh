@@ -2,16 +2,19 @@
 # Installs the jvmm runtime for containerd: the guest image (built from Debian packages, cached, and
 # installed under <prefix>/lib/jvmm/guest), the shim's jars, the containerd-shim-jvmm-v2 launcher on
 # PATH and the runtime configuration. Expects `scripts/mvn package` to have built shim/ and guest-agent/.
-#   install.sh [--prefix /usr/local] [--config /etc/jvmm/config.json] [--accel auto|kvm|tcg]
+# The configuration goes to <prefix>/etc/jvmm/config.json (/etc/jvmm/config.json for prefix /usr): the
+# Debian package (packaging/deb) owns /etc/jvmm/config.json, and both may be on one host.
+#   install.sh [--prefix /usr/local] [--config FILE] [--accel auto|kvm|tcg]
 #              [--state-root /run/jvmm] [--vcpus N] [--memory-mib N] [--boot-timeout SECONDS] [--templates]
 #              [--huge-pages]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$root/scripts/lib/jdk.sh"
+source "$here/lib.sh"
 
 prefix=/usr/local
-config=/etc/jvmm/config.json
+config=''
 accel=auto
 state_root=/run/jvmm
 vcpus=1
@@ -33,11 +36,13 @@ while [[ $# -gt 0 ]]; do
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+if [[ -z $config ]]; then
+  config=$([[ $prefix == /usr ]] && echo /etc/jvmm/config.json || echo "$prefix/etc/jvmm/config.json")
+fi
 case $accel in auto|kvm|tcg) ;; *) echo "install.sh: --accel must be auto, kvm or tcg" >&2; exit 2 ;; esac
 
 jdk=$(find_jdk25)
-shim_jar=$(ls "$root"/shim/target/jvmm-shim-*.jar 2>/dev/null | grep -v -- '-tests.jar' | head -1 || true)
-[[ -n $shim_jar && -d $root/shim/target/lib ]] || { echo "shim not built: run scripts/mvn -DskipTests package" >&2; exit 1; }
+jvmm_built_shim_jar "$root" >/dev/null
 
 initrd_dir=$(bash "$root/packaging/guest/build-initrd.sh" | tail -1)
 runtime_disk=$(bash "$root/packaging/guest/build-runtime.sh" "$root/guest-agent/target" | tail -1)
@@ -65,55 +70,10 @@ done
 
 lib=$prefix/lib/jvmm/shim
 rm -rf "$lib"
-mkdir -p "$lib" "$prefix/bin" "$(dirname "$config")"
-# The shim's runtime dependencies are exactly what it loads (its POMs declare only the Netty modules used).
-cp "$shim_jar" "$root"/shim/target/lib/*.jar "$lib/"
-install -m 0644 "$root/packaging/shim/delete-fast.sh" "$lib/delete-fast.sh"
-
-# One JVM per pod: small heap, serial GC, and an AOT cache (JDK 25, trained below) keep its start quick
-# and its memory low; glibc's heap is trimmed every 2 s (what start-up's compilations freed stays
-# resident otherwise: about 6 MiB of an idle shim).
+mkdir -p "$prefix/bin" "$(dirname "$config")"
+jvmm_lay_out_shim_lib "$root" "$lib" "$lib"
 launcher=$prefix/bin/containerd-shim-jvmm-v2
-# -Xlog:disable: the JVM's own warnings would otherwise reach stdout, which containerd parses after start.
-# --sun-misc-unsafe-memory-access=allow: Netty allocates direct buffers through sun.misc.Unsafe, as the guest
-# agent does; without it Netty 4.2 on JDK 24+ links malloc and free through FFM at start-up, which loads
-# some 850 classes (method handles, the class-file API) into every shim: 2.5 MiB of its RSS.
-# -XX:-AOTAdapterCaching -XX:-AOTStubCaching: the AOT caches keep classes, not machine code. JDK 25 runs
-# cached code without checking the CPU's features, so a cache trained here crashed the shim (SIGSEGV/SIGILL)
-# on a CPU with fewer (a machine image installed on one host and started on another); generating that
-# code at start instead cost about 2 ms of `-v` (56 against 54 ms). ShimPortabilityTest runs the shim on an older CPU.
-# -Dio.netty.allocator.type=unpooled: a shim's ttrpc traffic is a few small messages; Netty 4.2's adaptive
-# pool reserves chunks per thread for them (bench-shim: RSS serving a container 68.9 -> 64.8 MiB, idle
-# 63.1 -> 59.5 MiB; the first answer as quick). Container output passes through Netty only for VMs made
-# from templates (the stream mux on their serial port), where a buffer per read is the cost.
-jvm_opts="-Xlog:disable -Xlog:all=error:stderr -XX:TrimNativeHeapInterval=2000 -XX:+UseSerialGC -Xms4m -Xmx64m -XX:MaxMetaspaceSize=64m -Xss512k -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
-  -XX:+UnlockDiagnosticVMOptions -XX:-AOTAdapterCaching -XX:-AOTStubCaching \
-  -XX:-UsePerfData --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dio.netty.allocator.type=unpooled"
-# The AOT cache is only valid for the class path it was trained with: list it explicitly, in order. It goes
-# to java in an argument file: on the command line it made the server's longer than a page, and then
-# /proc/<pid>/cmdline readers (ps, ProcessHandle.info(), the tests' leftover checks) lose its arguments.
-classpath=$(ls "$lib"/*.jar | LC_ALL=C sort | paste -sd:)
-printf -- '-cp\n"%s"\n' "$classpath" > "$lib/classpath.args"
-cat > "$launcher.tmp" <<LAUNCHER
-#!/bin/sh
-# containerd-shim-jvmm-v2, installed by jvmm's packaging/shim/install.sh
-# What the shim and its VM's processes create is theirs alone (the server checks, without a system call).
-umask 077
-JVMM_SHIM_BINARY="\$0"
-JVMM_CONFIG="\${JVMM_CONFIG:-$config}"
-export JVMM_SHIM_BINARY JVMM_CONFIG
-# containerd puts the action last: start and delete get small caches trained on them alone (mapping the
-# server's large one would cost them more than it saves), the server (and -v) the server's.
-for action do :; done
-case \${action:-} in delete) . "$lib/delete-fast.sh" && jvmm_delete_fast "\$@" ;; esac
-case \${action:-} in start) cache="$lib/start.aot" ;; delete) cache="$lib/delete.aot" ;; *) cache="$lib/shim.aot" ;; esac
-aot=""
-[ -f "\$cache" ] && aot="-XX:AOTCache=\$cache"
-# JVMM_JAVA_OPTS: more JVM options for a look inside (scripts/bench-shim.sh counts classes with it).
-exec "$jdk/bin/java" $jvm_opts \$aot \${JVMM_JAVA_OPTS:-} "@$lib/classpath.args" io.jvmm.shim.ShimMain "\$@"
-LAUNCHER
-chmod 0755 "$launcher.tmp"
-mv "$launcher.tmp" "$launcher"
+jvmm_write_launcher "$launcher" "$jdk/bin/java" "$lib" "$lib" "$config"
 
 # QEMU and vhost-device-vsock run as this unprivileged system user (docs/security.md): it owns nothing but
 # what the shim hands each VM. /dev/kvm is reached through the kvm group, which the shim adds at start.
@@ -128,31 +88,19 @@ if [[ -c /dev/net/tun && $(stat -c %a /dev/net/tun) != 666 ]]; then
   chmod 0666 /dev/net/tun
 fi
 
-cat > "$config.tmp" <<CONFIG
-{
-  "vmm": "qemu",
-  "kernel": "$kernel",
-  "initrd": "$initrd",
-  "runtimeDisk": "$runtime",
-  "vcpus": $vcpus,
-  "memoryMib": $memory,
-  "accel": "$accel",
-  "stateRoot": "$state_root",
-  "bootTimeoutSeconds": $boot_timeout,
-  "templates": $templates,
-  "hugePages": $huge_pages,
-  "vmmUser": "$vmm_user"
-}
-CONFIG
-mv "$config.tmp" "$config"
+# Earlier versions of this script wrote /etc/jvmm/config.json for every prefix: that file, when it names
+# this prefix's guest image and no package owns it, is removed (it is the package's path now).
+old=/etc/jvmm/config.json
+if [[ $config != "$old" && -f $old ]] && grep -q "\"kernel\": \"$guest/" "$old" \
+  && ! dpkg-query -S "$old" >/dev/null 2>&1; then
+  rm -f "$old"
+  rmdir /etc/jvmm 2>/dev/null || true
+fi
+jvmm_write_config "$config" "$kernel" "$initrd" "$runtime" "$vcpus" "$memory" "$accel" "$state_root" \
+  "$boot_timeout" "$templates" "$huge_pages" "$vmm_user"
 
 # AOT training runs: what start, delete and a serving shim load and link, recorded once per installation.
-for what in start delete serve; do
-  cache=$lib/$([[ $what == serve ]] && echo shim || echo "$what").aot
-  JVMM_CONFIG=$config "$jdk/bin/java" $jvm_opts -XX:AOTCacheOutput="$cache" @"$lib/classpath.args" \
-    io.jvmm.shim.ShimMain "aot-training-$what" >"$lib/aot-training-$what.log" 2>&1 \
-    || { echo "shim AOT training ($what) failed (the shim still works, only slower):" >&2; cat "$lib/aot-training-$what.log" >&2; rm -f "$cache"; }
-done
+sh "$lib/train-aot.sh" "$launcher" "$lib" || true
 
 # VM templates saved from an image this installation removed can never be restored again: deleted now, not
 # when the next template is made (under /run each holds its memory in RAM). Pinned ones and ones a VM

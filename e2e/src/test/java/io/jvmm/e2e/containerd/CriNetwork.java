@@ -32,9 +32,14 @@ public final class CriNetwork {
 
     private CriNetwork() {}
 
-    /** The top-level line that imports {@link #SHIPPED_SNIPPET} from this checkout. */
-    static String importsLine() {
-        return "imports = ['" + GoPeer.repoRoot().resolve(SHIPPED_SNIPPET) + "']\n";
+    /** {@link #SHIPPED_SNIPPET} in this checkout. */
+    static Path shippedSnippet() {
+        return GoPeer.repoRoot().resolve(SHIPPED_SNIPPET);
+    }
+
+    /** The top-level line that imports {@code snippet}. */
+    static String importsLine(Path snippet) {
+        return "imports = ['" + snippet + "']\n";
     }
 
     static String containerdConfig(Path dir, Path jvmmConfig) {

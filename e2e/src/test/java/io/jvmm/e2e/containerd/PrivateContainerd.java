@@ -106,7 +106,7 @@ public final class PrivateContainerd implements AutoCloseable {
     /** The containerd installed under {@code prefix} (2.x or 1.6), configured in the format its version reads. */
     public static PrivateContainerd start(Path prefix, List<Path> extraBinDirs)
             throws IOException, InterruptedException {
-        return start(prefix, extraBinDirs, null, Map.of());
+        return start(prefix, extraBinDirs, null, null, Map.of());
     }
 
     /**
@@ -115,7 +115,7 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd startWith(List<Path> extraBinDirs, Map<String, String> env)
             throws IOException, InterruptedException {
-        return start(PREFIX, extraBinDirs, null, env);
+        return start(PREFIX, extraBinDirs, null, null, env);
     }
 
     /**
@@ -125,12 +125,21 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd startWithCri(List<Path> extraBinDirs, Path jvmmConfig)
             throws IOException, InterruptedException {
-        return start(PREFIX, extraBinDirs, jvmmConfig, Map.of());
+        return start(PREFIX, extraBinDirs, jvmmConfig, CriNetwork.shippedSnippet(), Map.of());
     }
 
-    /** {@code jvmmConfig} null: no CRI; else CRI on, the jvmm runtimes' options naming that configuration file. */
+    /** The same with runtime {@code jvmm} from {@code snippet} (the Debian package's installed copy, say). */
+    public static PrivateContainerd startWithCri(List<Path> extraBinDirs, Path jvmmConfig, Path snippet)
+            throws IOException, InterruptedException {
+        return start(PREFIX, extraBinDirs, jvmmConfig, snippet, Map.of());
+    }
+
+    /**
+     * {@code jvmmConfig} null: no CRI; else CRI on, runtime {@code jvmm} imported from {@code snippet}, the
+     * other jvmm runtime's options naming that configuration file.
+     */
     private static PrivateContainerd start(
-            Path prefix, List<Path> extraBinDirs, Path jvmmConfig, Map<String, String> env)
+            Path prefix, List<Path> extraBinDirs, Path jvmmConfig, Path snippet, Map<String, String> env)
             throws IOException, InterruptedException {
         boolean cri = jvmmConfig != null;
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "jvmm-ctd");
@@ -142,7 +151,7 @@ public final class PrivateContainerd implements AutoCloseable {
                         : "\"io.containerd.grpc.v1.cri\", \"io.containerd.cri.v1.images\", \"io.containerd.cri.v1.runtime\"";
         Files.writeString(
                 dir.resolve("config.toml"),
-                (cri ? CriNetwork.importsLine() : "")
+                (cri ? CriNetwork.importsLine(snippet) : "")
                         + """
                 version = %2$d
                 root = "%1$s/root"

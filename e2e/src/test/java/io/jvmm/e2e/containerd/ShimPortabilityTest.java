@@ -79,7 +79,7 @@ class ShimPortabilityTest {
         String script = Files.readString(installed);
         Matcher java = JAVA_EXEC.matcher(script);
         assertThat(java.find())
-                .as("the launcher's exec line (packaging/shim/install.sh):%n%s", script)
+                .as("the launcher's exec line (packaging/shim/containerd-shim-jvmm-v2.in):%n%s", script)
                 .isTrue();
         String emulated =
                 java.replaceFirst(Matcher.quoteReplacement("exec qemu-x86_64 -cpu " + cpu + " " + java.group(1) + " "));
