@@ -108,7 +108,7 @@ final class ShimServer {
                 () -> VmSandbox.prepare(settings, flags.namespace(), group, templates, observing),
                 metrics.counting(events));
         metrics.watchGuest(tasks::guestStats);
-        SandboxService sandbox = new SandboxService(group, tasks);
+        SandboxService sandbox = new SandboxService(group, tasks, observing);
         TtrpcServer.Builder builder =
                 TtrpcServer.builder().requireSameUser(true).observer(observer);
         for (ServiceDefinition d : new TaskEndpoint(tasks, exit::countDown, sandbox::holdsShim).definitions()) {

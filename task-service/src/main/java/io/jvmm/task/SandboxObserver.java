@@ -31,6 +31,12 @@ public interface SandboxObserver {
     /** With templates on, whether a template served this start ({@code false}: booted cold instead). */
     default void templateLookup(boolean hit) {}
 
+    /**
+     * CreateSandbox made the sandbox for pod {@code pod} ({@link PodName#NONE} when it came without CRI's pod
+     * config). Told once, before the VM starts.
+     */
+    default void podCreated(PodName pod) {}
+
     /** One step of the shutdown ladder (agent, power-button, sigterm, sigkill) and its result (exited, continued, action_failed). */
     default void shutdownStep(String step, String result) {}
 
@@ -56,6 +62,11 @@ public interface SandboxObserver {
             @Override
             public void shutdownStep(String step, String result) {
                 run(() -> observer.shutdownStep(step, result));
+            }
+
+            @Override
+            public void podCreated(PodName pod) {
+                run(() -> observer.podCreated(pod));
             }
 
             @Override
@@ -97,6 +108,12 @@ public interface SandboxObserver {
             public void shutdownStep(String step, String result) {
                 a.shutdownStep(step, result);
                 b.shutdownStep(step, result);
+            }
+
+            @Override
+            public void podCreated(PodName pod) {
+                a.podCreated(pod);
+                b.podCreated(pod);
             }
 
             @Override

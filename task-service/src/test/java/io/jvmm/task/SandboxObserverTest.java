@@ -35,6 +35,12 @@ class SandboxObserverTest {
                 told.add(method + " " + ok);
                 throw new IllegalStateException("broken metric");
             }
+
+            @Override
+            public void podCreated(PodName pod) {
+                told.add("pod " + pod.name());
+                throw new IllegalStateException("broken metric");
+            }
         };
         SandboxObserver guarded = SandboxObserver.guarded(throwing);
         assertThatCode(() -> {
@@ -42,9 +48,11 @@ class SandboxObserverTest {
                     guarded.templateLookup(true);
                     guarded.shutdownStep("sigterm", "exited");
                     guarded.agentCall("Ping", false, 3);
+                    guarded.podCreated(new PodName("web", "shop"));
                 })
                 .doesNotThrowAnyException();
-        assertThat(told).containsExactly("started checkpoint", "template true", "sigterm exited", "Ping false");
+        assertThat(told)
+                .containsExactly("started checkpoint", "template true", "sigterm exited", "Ping false", "pod web");
         assertThat(SandboxObserver.guarded(SandboxObserver.NONE)).isSameAs(SandboxObserver.NONE);
     }
 
@@ -60,6 +68,11 @@ class SandboxObserverTest {
 
             @Override
             public void agentCall(String method, boolean ok, long nanos) {
+                throw new IllegalStateException("broken metric");
+            }
+
+            @Override
+            public void podCreated(PodName pod) {
                 throw new IllegalStateException("broken metric");
             }
         };
@@ -83,6 +96,11 @@ class SandboxObserverTest {
             public void agentCall(String method, boolean ok, long nanos) {
                 told.add(method + " " + ok + " " + nanos);
             }
+
+            @Override
+            public void podCreated(PodName pod) {
+                told.add("pod " + pod.namespace() + "/" + pod.name());
+            }
         };
         SandboxObserver both = SandboxObserver.both(throwing, recording);
         assertThatCode(() -> {
@@ -90,9 +108,11 @@ class SandboxObserverTest {
                     both.templateLookup(false);
                     both.shutdownStep("agent", "exited");
                     both.agentCall("CreateContainer", true, 3);
+                    both.podCreated(new PodName("web", "shop"));
                 })
                 .doesNotThrowAnyException();
         assertThat(told)
-                .containsExactly("started boot 1 2", "template false", "agent exited", "CreateContainer true 3");
+                .containsExactly(
+                        "started boot 1 2", "template false", "agent exited", "CreateContainer true 3", "pod shop/web");
     }
 }

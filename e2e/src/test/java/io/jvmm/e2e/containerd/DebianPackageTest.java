@@ -140,7 +140,16 @@ class DebianPackageTest {
                         .as("the pod's shim runs on the package's JRE and jars")
                         .startsWith("/usr/lib/jvmm/jre/bin/java ")
                         .contains("@/usr/lib/jvmm/shim/classpath.args");
-                assertThat(monitorMetrics(podId)).contains("sandbox_id=\"" + podId + "\"");
+                String metrics = monitorMetrics(podId);
+                assertThat(MetricsTest.value(
+                                metrics,
+                                "jvmm_vm_start_seconds_count",
+                                "sandbox_id=\"" + podId + "\"",
+                                "pod_name=\"deb-pod\"",
+                                "pod_namespace=\"default\"",
+                                "namespace=\"k8s.io\""))
+                        .as("the pod's VM start, labelled with the pod CRI named:%n%s", metrics)
+                        .isEqualTo(1);
                 cri.stopPodSandbox(podId);
                 cri.removePodSandbox(podId);
             } finally {

@@ -2,11 +2,11 @@ package io.jvmm.shim.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvmm.task.PodName;
 import io.jvmm.task.SandboxObserver;
 import io.jvmm.task.event.TaskEvent;
 import io.jvmm.task.guest.ContainerStats;
 import io.jvmm.ttrpc.Code;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -129,18 +129,22 @@ class ShimMetricsTest {
     }
 
     @Test
-    void podLabelsComeFromCrisAnnotations() throws Exception {
-        Files.writeString(
-                dir.resolve("config.json"),
-                "{\"annotations\":{\"io.kubernetes.cri.sandbox-name\":\"web\","
-                        + "\"io.kubernetes.cri.sandbox-namespace\":\"shop\"}}");
-        assertThat(LateMetrics.labels("p1", "k8s.io", dir))
+    void podLabelsComeFromCrisAnnotationsElseFromCreateSandbox() {
+        Map<String, String> annotations =
+                Map.of("io.kubernetes.cri.sandbox-name", "web", "io.kubernetes.cri.sandbox-namespace", "shop");
+        assertThat(LateMetrics.labels("p1", "k8s.io", annotations, PodName.NONE))
                 .containsExactlyInAnyOrderEntriesOf(Map.of(
                         "sandbox_id", "p1",
                         "namespace", "k8s.io",
                         "pod_name", "web",
                         "pod_namespace", "shop"));
-        assertThat(LateMetrics.labels("c1", "default", dir.resolve("none")))
+        assertThat(LateMetrics.labels("p2", "k8s.io", Map.of(), new PodName("api", "shop")))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        "sandbox_id", "p2",
+                        "namespace", "k8s.io",
+                        "pod_name", "api",
+                        "pod_namespace", "shop"));
+        assertThat(LateMetrics.labels("c1", "default", Map.of(), PodName.NONE))
                 .containsOnlyKeys("sandbox_id", "namespace");
     }
 

@@ -1,5 +1,7 @@
 package io.jvmm.task.pod;
 
+import io.jvmm.task.PodName;
+import io.jvmm.task.SandboxObserver;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.sandbox.NetworkPlan;
@@ -34,6 +36,7 @@ public final class SandboxService {
 
     private final String sandboxId;
     private final TaskService tasks;
+    private final SandboxObserver observer;
     private final Object lock = new Object();
     private final CompletableFuture<SandboxExit> exit = new CompletableFuture<>();
     private SandboxState state;
@@ -45,17 +48,32 @@ public final class SandboxService {
 
     private volatile boolean stopRequested;
 
-    /** What CreateSandbox told about the pod. */
-    /** @param annotations the pod's annotations (its {@code jvmm.io/*} ones may change its VM: {@code VmAnnotations}) */
+    /**
+     * What CreateSandbox told about the pod.
+     *
+     * @param annotations the pod's annotations (its {@code jvmm.io/*} ones may change its VM: {@code VmAnnotations})
+     * @param name the pod's name and Kubernetes namespace as CRI gave them (empty without CRI's pod config)
+     */
     public record Pod(
             String id,
             Path bundle,
             String netnsPath,
             PodResources resources,
             String hostname,
-            Map<String, String> annotations) {
+            Map<String, String> annotations,
+            PodName name) {
         public Pod {
             annotations = Map.copyOf(annotations);
+        }
+
+        public Pod(
+                String id,
+                Path bundle,
+                String netnsPath,
+                PodResources resources,
+                String hostname,
+                Map<String, String> annotations) {
+            this(id, bundle, netnsPath, resources, hostname, annotations, PodName.NONE);
         }
 
         public Pod(String id, Path bundle, String netnsPath, PodResources resources, String hostname) {
@@ -80,8 +98,14 @@ public final class SandboxService {
 
     /** @param sandboxId the one sandbox this shim serves (its group id) */
     public SandboxService(String sandboxId, TaskService tasks) {
+        this(sandboxId, tasks, SandboxObserver.NONE);
+    }
+
+    /** The same, telling {@code observer} which pod the sandbox runs once CreateSandbox names it. */
+    public SandboxService(String sandboxId, TaskService tasks, SandboxObserver observer) {
         this.sandboxId = sandboxId;
         this.tasks = tasks;
+        this.observer = SandboxObserver.guarded(observer);
     }
 
     public void create(Pod request) {
@@ -102,6 +126,7 @@ public final class SandboxService {
                     request.netnsPath().isEmpty() ? "host" : request.netnsPath(),
                     request.resources());
         }
+        observer.podCreated(request.name());
     }
 
     /**

@@ -28,6 +28,7 @@ import io.jvmm.api.containerd.types.Metric;
 import io.jvmm.api.containerd.types.Platform;
 import io.jvmm.api.cri.v1.LinuxContainerResources;
 import io.jvmm.api.cri.v1.PodSandboxConfig;
+import io.jvmm.task.PodName;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.pod.SandboxService;
 import io.jvmm.task.sandbox.PodResources;
@@ -92,7 +93,8 @@ public final class SandboxEndpoint {
                 r.getNetnsPath(),
                 PodResources.of(res.getCpuQuota(), res.getCpuPeriod(), res.getMemoryLimitInBytes()),
                 pod.getHostname(),
-                pod.getAnnotationsMap()));
+                pod.getAnnotationsMap(),
+                new PodName(pod.getMetadata().getName(), pod.getMetadata().getNamespace())));
         return CreateSandboxResponse.getDefaultInstance();
     }
 

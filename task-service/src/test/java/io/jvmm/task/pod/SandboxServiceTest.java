@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvmm.task.CreateTask;
 import io.jvmm.task.FakeSandbox;
+import io.jvmm.task.PodName;
+import io.jvmm.task.SandboxObserver;
 import io.jvmm.task.TaskException;
 import io.jvmm.task.TaskService;
 import io.jvmm.task.event.TaskEvent;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -69,6 +72,30 @@ class SandboxServiceTest {
         sandbox.create(pod(ID));
         assertThat(codeOf(() -> sandbox.ping("other"))).isEqualTo(Code.NOT_FOUND);
         assertThat(codeOf(() -> sandbox.create(pod(ID)))).isEqualTo(Code.ALREADY_EXISTS);
+    }
+
+    /** Its watcher (the shim's metrics) learns which pod the sandbox runs once, when it is made. */
+    @Test
+    void createTellsTheObserverThePodsNameOnce() {
+        List<PodName> told = new ArrayList<>();
+        SandboxService watched = new SandboxService(ID, tasks, new SandboxObserver() {
+            @Override
+            public void podCreated(PodName pod) {
+                told.add(pod);
+            }
+        });
+        SandboxService.Pod pod = new SandboxService.Pod(
+                ID,
+                Path.of("/run/bundle/" + ID),
+                "",
+                PodResources.NONE,
+                "web-0",
+                Map.of(),
+                new PodName("web-0", "shop"));
+        assertThat(codeOf(() -> watched.create(pod("other")))).isEqualTo(Code.INVALID_ARGUMENT);
+        watched.create(pod);
+        assertThat(codeOf(() -> watched.create(pod))).isEqualTo(Code.ALREADY_EXISTS);
+        assertThat(told).containsExactly(new PodName("web-0", "shop"));
     }
 
     @Test
