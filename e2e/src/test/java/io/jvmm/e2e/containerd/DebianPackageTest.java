@@ -51,6 +51,7 @@ class DebianPackageTest {
     private static final int TIMEOUT = 300;
 
     private static Path work;
+    private static Path deb;
     private static boolean installed;
     private static boolean userBefore;
     /** The package's paths that did not exist before it was installed: the purge must remove each. */
@@ -65,7 +66,7 @@ class DebianPackageTest {
                 .as("a file the package would own exists (an older packaging/shim/install.sh wrote it): remove it")
                 .doesNotExist();
         work = Files.createTempDirectory(Path.of("/tmp"), "jvmm-deb");
-        Path deb = build(work.resolve("a"));
+        deb = build(work.resolve("a"));
         Path again = build(work.resolve("b"));
         assertThat(Files.mismatch(deb, again))
                 .as("two builds of the package differ")
@@ -105,6 +106,13 @@ class DebianPackageTest {
         for (String cache : List.of("start.aot", "delete.aot", "shim.aot")) {
             assertThat(AOT.resolve(cache)).as("postinst trained " + cache).isNotEmptyFile();
         }
+        // An upgrade (here the same version again: dpkg runs prerm upgrade, then postinst configure) keeps
+        // the configuration and trains the caches again for the jars it brought.
+        long trained = Files.getLastModifiedTime(AOT.resolve("shim.aot")).toMillis();
+        run(List.of("env", "DEBIAN_FRONTEND=noninteractive", "dpkg", "-i", deb.toString()));
+        assertThat(Files.getLastModifiedTime(AOT.resolve("shim.aot")).toMillis())
+                .as("retrained")
+                .isGreaterThan(trained);
         if (Files.isExecutable(Path.of("/usr/bin/systemd-analyze"))) {
             run(List.of("systemd-analyze", "verify", UNIT.toString()));
         }
