@@ -4,15 +4,11 @@ import io.jvmm.api.json.Json;
 import io.jvmm.vmm.AbstractVm;
 import io.jvmm.vmm.GuestSnapshot;
 import io.jvmm.vmm.HostTools;
-import io.jvmm.vmm.HugePages;
 import io.jvmm.vmm.SupervisedProcess;
 import io.jvmm.vmm.VmConfig;
 import io.jvmm.vmm.VmException;
 import io.jvmm.vmm.VmState;
 import io.jvmm.vmm.VmmType;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -34,8 +30,6 @@ public final class QemuVm extends AbstractVm {
      * delay it by seconds; only a stuck monitor takes this long.
      */
     private static final Duration QMP_CALL = MONITOR_CALL;
-    /** The memory file of a VM in the snapshot layout that is its own (saved, or a clone's copy). */
-    private static final String MEMORY_FILE = "guest.mem";
 
     private final boolean kvm;
     private final DeviceSetup deviceSetup;
@@ -50,20 +44,8 @@ public final class QemuVm extends AbstractVm {
     private SerialAgentBridge agentBridge;
     private boolean holdAtReset;
     private ContainerDisks disks;
-    /** A VM to be saved whose memory is a file on hugetlbfs (a template on huge pages). */
-    private Optional<Path> hugeMemory = Optional.empty();
-    /** A booted VM of the snapshot layout that is never saved as a template: its memory a memfd, not a file. */
-    private boolean memfdMemory;
-
-    private boolean memorySaved;
-    /** Whether this restored VM maps the snapshot's memory (copy-on-write) rather than running on a copy. */
-    private boolean mapsSnapshot;
-    /** Held from "the pool has room" until QEMU has mapped its memory. */
-    private final HugePoolReservation hugePool = new HugePoolReservation();
-
-    private boolean onHugePages;
-
     private final QemuConfinement confinement;
+    private final QemuMemory memory;
 
     public QemuVm(VmConfig config, boolean kvm) {
         this(config, kvm, DeviceSetup.COMMAND_LINE);
@@ -79,6 +61,7 @@ public final class QemuVm extends AbstractVm {
         this.deviceSetup = deviceSetup;
         this.restoreFrom = restoreFrom;
         this.confinement = new QemuConfinement(config);
+        this.memory = new QemuMemory(config, confinement, restoreFrom);
     }
 
     /**
@@ -137,7 +120,7 @@ public final class QemuVm extends AbstractVm {
      */
     public static QemuVm checkpointable(VmConfig config, boolean kvm) {
         QemuVm vm = new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.empty());
-        vm.memfdMemory = true;
+        vm.memory.useMemfd();
         return vm;
     }
 
@@ -158,18 +141,18 @@ public final class QemuVm extends AbstractVm {
      */
     public static QemuVm onHugePages(VmConfig config, boolean kvm, Path memoryFile) {
         QemuVm vm = new QemuVm(config, kvm, DeviceSetup.SNAPSHOTTABLE, Optional.empty());
-        vm.hugeMemory = Optional.of(memoryFile);
+        vm.memory.useHugeFile(memoryFile);
         return vm;
     }
 
     /** Whether this booted VM's memory is on the host's huge pages (once started; see {@link VmConfig#hugePages}). */
     public boolean onHugePages() {
-        return onHugePages;
+        return memory.onHugePages();
     }
 
     /** Whether this VM's memory is a copy-on-write mapping of a snapshot shared with its other clones (once started). */
     public boolean sharesSnapshotMemory() {
-        return mapsSnapshot;
+        return memory.mapsSnapshot();
     }
 
     @Override
@@ -199,45 +182,22 @@ public final class QemuVm extends AbstractVm {
         startQemu(deadline);
     }
 
-    /** The memory of a VM in the snapshot layout (see {@link #restoring}). */
-    private String snapshotLayoutMemory() {
-        if (memfdMemory) {
-            return QemuCommandLine.memfd(config, onHugePages);
-        }
-        Path own = config.vmmDir().resolve(MEMORY_FILE);
-        if (restoreFrom.isEmpty()) {
-            hugeMemory.ifPresent(confinement::giveHugeMemory);
-            return QemuCommandLine.memoryFile(config, hugeMemory.orElse(own), true);
-        }
-        GuestSnapshot snapshot = restoreFrom.get();
-        if (config.shareDir().isEmpty()
-                && (!HugePages.holds(snapshot.memory())
-                        || hugePool.reserve(
-                                config.memoryMib(), "this clone runs on a copy of the template's memory"))) {
-            mapsSnapshot = true;
-            leaseSnapshot(snapshot); // the snapshot is not deleted while this VM maps it
-            return QemuCommandLine.memoryFile(config, snapshot.memory(), false);
-        }
-        SparseCopy.copy(snapshot.memory(), own);
-        confinement.give(own);
-        return QemuCommandLine.memoryFile(config, own, true);
-    }
-
     private void startQemu(long deadline) {
-        // A booted VM's memfd on huge pages: the pool's lock is held from "it has room" until QEMU has mapped it.
-        onHugePages = (deviceSetup != DeviceSetup.SNAPSHOTTABLE || memfdMemory)
-                && config.hugePages()
-                && hugePool.reserve(config.memoryMib(), "this VM's memory is ordinary memory");
+        // A booted VM's memory on huge pages: the pool's lock is held from "it has room" until QEMU has mapped it.
+        boolean onHugePages = memory.reserveHugePages(deviceSetup == DeviceSetup.SNAPSHOTTABLE);
         List<String> command = switch (deviceSetup) {
             case QMP -> QemuCommandLine.buildPaused(config, kvm, onHugePages);
             case COMMAND_LINE -> QemuCommandLine.build(config, kvm, onHugePages);
             case SNAPSHOTTABLE ->
                 QemuCommandLine.buildSnapshottable(
-                        config, kvm, snapshotLayoutMemory(), restoreFrom.isPresent() || checkpoint.isPresent());
+                        config,
+                        kvm,
+                        memory.snapshotLayout(this::leaseSnapshot),
+                        restoreFrom.isPresent() || checkpoint.isPresent());
         };
         SupervisedProcess qemu = SupervisedProcess.startWithConsole(
                 "qemu",
-                confinement.qemu(command, memoryOutsideStateDir()),
+                confinement.qemu(command, memory.outsideStateDir()),
                 config.stateDir().resolve("qemu.log"),
                 config.consoleLog());
         monitorStarted(qemu);
@@ -245,7 +205,7 @@ public final class QemuVm extends AbstractVm {
         try {
             qmp = QmpClient.connect(config.qmpSocket(), Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
         } finally {
-            hugePool.close(); // QMP answers once the machine exists: its memory is mapped (and reserved)
+            memory.mapped(); // QMP answers once the machine exists: its memory is mapped (and reserved)
         }
         qmp.onEvent(event -> {
             switch (event.name()) {
@@ -324,14 +284,6 @@ public final class QemuVm extends AbstractVm {
                 qmp, files.state(), false, "restore from checkpoint " + files.state(), deadline, QMP_CALL);
     }
 
-    /** The memory file QEMU maps that is not in its state directory: a template's, or one on the host's hugetlbfs. */
-    private List<Path> memoryOutsideStateDir() {
-        if (mapsSnapshot) {
-            return List.of(restoreFrom.orElseThrow().memory());
-        }
-        return restoreFrom.isEmpty() ? hugeMemory.stream().toList() : List.of();
-    }
-
     /** The devices of the snapshot layout that are not on the command line: the share, the card. */
     private void plugSnapshotDevices() {
         if (config.shareDir().isPresent()) {
@@ -368,23 +320,11 @@ public final class QemuVm extends AbstractVm {
                     "snapshot to " + target.dir(),
                     deadline,
                     QMP_CALL);
-            if (hugeMemory.isPresent()) {
-                // hugetlbfs files cannot be written or moved to another file system: the snapshot links to it
-                Files.createSymbolicLink(partial.resolve(target.memory().getFileName()), hugeMemory.get());
-            } else {
-                // The VMM's user writes vmm/: what the snapshot took from there must be a file, not a link a
-                // compromised QEMU put in its place (the template would name any file). Checked once moved,
-                // where only the shim writes.
-                Path memory = partial.resolve(target.memory().getFileName());
-                Files.move(config.vmmDir().resolve(MEMORY_FILE), memory);
-                if (!Files.isRegularFile(memory, LinkOption.NOFOLLOW_LINKS)) {
-                    throw new IOException("the guest's memory " + memory + " is not a regular file");
-                }
-            }
+            memory.saveInto(partial.resolve(target.memory().getFileName()));
             var version = qmp.execute("query-version", null, QMP_CALL).objectOrEmpty("qemu");
             return version.number("major", 0) + "." + version.number("minor", 0) + "." + version.number("micro", 0);
         });
-        memorySaved = true; // committed: the snapshot owns the memory file now
+        memory.committed();
     }
 
     @Override
@@ -415,14 +355,7 @@ public final class QemuVm extends AbstractVm {
     @Override
     public void close() {
         super.close();
-        hugePool.close();
-        if (hugeMemory.isPresent() && !memorySaved) {
-            try {
-                Files.deleteIfExists(hugeMemory.get()); // gives its huge pages back to the pool
-            } catch (IOException e) {
-                LOG.warn("cannot remove {}: {}", hugeMemory.get(), e.getMessage());
-            }
-        }
+        memory.close();
     }
 
     @Override
@@ -433,6 +366,6 @@ public final class QemuVm extends AbstractVm {
                 config.vhostVsockSocket(),
                 config.virtiofsSocket(),
                 QemuCommandLine.agentSerialSocket(config),
-                config.vmmDir().resolve(MEMORY_FILE));
+                memory.ownFile());
     }
 }
