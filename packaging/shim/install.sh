@@ -75,18 +75,9 @@ jvmm_lay_out_shim_lib "$root" "$lib" "$lib"
 launcher=$prefix/bin/containerd-shim-jvmm-v2
 jvmm_write_launcher "$launcher" "$jdk/bin/java" "$lib" "$lib" "$config"
 
-# QEMU and vhost-device-vsock run as this unprivileged system user (docs/security.md): it owns nothing but
-# what the shim hands each VM. /dev/kvm is reached through the kvm group, which the shim adds at start.
+# The VMM's user and /dev/net/tun's mode (host-setup.sh, which the Debian package's postinst runs too).
 vmm_user=jvmm-vmm
-if ! getent passwd "$vmm_user" >/dev/null; then
-  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$vmm_user"
-fi
-# A pod's QEMU attaches to the tap the shim made for it (owned by that user) through /dev/net/tun, which
-# Debian's udev rules make 0666; a host without udev (a container, a bare devtmpfs) leaves it 0600. Attaching
-# to a tap still needs its ownership, and creating one CAP_NET_ADMIN, so 0666 opens nothing else.
-if [[ -c /dev/net/tun && $(stat -c %a /dev/net/tun) != 666 ]]; then
-  chmod 0666 /dev/net/tun
-fi
+sh "$lib/host-setup.sh"
 
 # Earlier versions of this script wrote /etc/jvmm/config.json for every prefix: that file, when it names
 # this prefix's guest image and no package owns it, is removed (it is the package's path now).

@@ -11,7 +11,7 @@ jvmm_built_shim_jar() {
   echo "$jar"
 }
 
-# Fills DIR with the shim's jars, delete-fast.sh, train-aot.sh and classpath.args naming the jars where they
+# Fills DIR with the shim's jars, delete-fast.sh, train-aot.sh, host-setup.sh and classpath.args naming the jars where they
 # will be used from, FINAL (DIR itself for an installation in place; the package's path for its staging).
 #   jvmm_lay_out_shim_lib ROOT DIR FINAL
 jvmm_lay_out_shim_lib() {
@@ -22,6 +22,7 @@ jvmm_lay_out_shim_lib() {
   cp "$jar" "$root"/shim/target/lib/*.jar "$dir/"
   install -m 0644 "$jvmm_shim_dir/delete-fast.sh" "$dir/delete-fast.sh"
   install -m 0755 "$jvmm_shim_dir/train-aot.sh" "$dir/train-aot.sh"
+  install -m 0755 "$jvmm_shim_dir/host-setup.sh" "$dir/host-setup.sh"
   # The AOT cache is only valid for the class path it was trained with: listed explicitly, in order.
   local classpath
   classpath=$(cd "$dir" && ls ./*.jar | LC_ALL=C sort | sed "s|^\./|$final/|" | paste -sd:)
