@@ -11,7 +11,7 @@ jvmm_built_shim_jar() {
   echo "$jar"
 }
 
-# Fills DIR with the shim's jars, delete-fast.sh, train-aot.sh, host-setup.sh and classpath.args naming the jars where they
+# Fills DIR with the shim's jars, delete-fast.sh, start-fast.sh, train-aot.sh, host-setup.sh and classpath.args naming the jars where they
 # will be used from, FINAL (DIR itself for an installation in place; the package's path for its staging).
 #   jvmm_lay_out_shim_lib ROOT DIR FINAL
 jvmm_lay_out_shim_lib() {
@@ -21,6 +21,7 @@ jvmm_lay_out_shim_lib() {
   # The shim's runtime dependencies are exactly what it loads (its POMs declare only the Netty modules used).
   cp "$jar" "$root"/shim/target/lib/*.jar "$dir/"
   install -m 0644 "$jvmm_shim_dir/delete-fast.sh" "$dir/delete-fast.sh"
+  install -m 0644 "$jvmm_shim_dir/start-fast.sh" "$dir/start-fast.sh"
   install -m 0755 "$jvmm_shim_dir/train-aot.sh" "$dir/train-aot.sh"
   install -m 0755 "$jvmm_shim_dir/host-setup.sh" "$dir/host-setup.sh"
   # The AOT cache is only valid for the class path it was trained with: listed explicitly, in order.

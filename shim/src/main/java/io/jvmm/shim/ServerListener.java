@@ -16,22 +16,33 @@ final class ServerListener {
     /** The environment variable through which {@code start} tells its server which descriptor to serve. */
     static final String FD_VARIABLE = "JVMM_LISTENER_FD";
 
+    /**
+     * Set to {@code launcher} by the launcher's start without a JVM (packaging/shim/start-fast.sh), which binds
+     * and hands over the socket as the JVM's start does: only the server's first log line says so.
+     */
+    static final String STARTED_BY_VARIABLE = "JVMM_STARTED_BY";
+
     private final Path socket;
     private final OptionalInt inheritedFd;
+    private final boolean byLauncher;
     private boolean served;
 
-    private ServerListener(Path socket, OptionalInt inheritedFd) {
+    private ServerListener(Path socket, OptionalInt inheritedFd, boolean byLauncher) {
         this.socket = socket;
         this.inheritedFd = inheritedFd;
+        this.byLauncher = byLauncher;
     }
 
     static ServerListener fromEnvironment(Path socket) {
-        String fd = System.getenv(FD_VARIABLE);
+        return of(socket, System.getenv(FD_VARIABLE), System.getenv(STARTED_BY_VARIABLE));
+    }
+
+    static ServerListener of(Path socket, String fd, String startedBy) {
         if (fd == null || fd.isEmpty()) {
-            return new ServerListener(socket, OptionalInt.empty());
+            return new ServerListener(socket, OptionalInt.empty(), false);
         }
         try {
-            return new ServerListener(socket, OptionalInt.of(Integer.parseInt(fd)));
+            return new ServerListener(socket, OptionalInt.of(Integer.parseInt(fd)), "launcher".equals(startedBy));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(FD_VARIABLE + " must be a descriptor number, not " + fd);
         }
@@ -46,6 +57,15 @@ final class ServerListener {
                 inheritedFd.isPresent() ? builder.adopt(inheritedFd.getAsInt(), socket) : builder.bind(socket);
         served = true;
         return server;
+    }
+
+    /** How the socket came to be, for the server's first log line. */
+    @Override
+    public String toString() {
+        if (inheritedFd.isEmpty()) {
+            return "bound by the server";
+        }
+        return byLauncher ? "bound by the launcher's start, without a JVM" : "bound by start";
     }
 
     /** The server could not start: stop answering on the address and remove the group's files. */

@@ -122,7 +122,7 @@ final class ShimServer {
                 Long.toString(ProcessHandle.current().pid()));
         // SIGTERM: the JVM halts once its shutdown hooks return, so the hook waits for the cleanup below.
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAndWait, "shim-signal"));
-        LOG.info("jvmm shim {} serving sandbox {} on {}", ShimMain.VERSION, group, listener.socket());
+        LOG.info("jvmm shim {} serving sandbox {} on {} ({})", ShimMain.VERSION, group, listener.socket(), listener);
         exit.await();
         LOG.info("shutting down");
         try {

@@ -11,6 +11,7 @@ import io.jvmm.ttrpc.CallOptions;
 import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.TtrpcClient;
 import io.jvmm.ttrpc.TtrpcException;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +57,9 @@ public final class ShimBench {
         List<Double> runcDelete = new ArrayList<>();
         // The same shim with "metrics": false, side by side: what the metrics cost its start and memory.
         List<Double> startNoMetrics = new ArrayList<>();
+        // jvmm's start through its JVM (options on stdin), beside the launcher's start without one.
+        List<Double> jvmmJvmStart = new ArrayList<>();
+        List<Double> jvmmJvmAnswer = new ArrayList<>();
         List<Double> answerNoMetrics = new ArrayList<>();
         List<Double> rssNoMetrics = new ArrayList<>();
         List<Double> rssNoVmNoMetrics = new ArrayList<>();
@@ -99,11 +103,14 @@ public final class ShimBench {
                 jvmm.ensureTemplate(old);
                 double makeSeconds = (System.nanoTime() - made) / 1e9;
                 makeThenRestore.add(makeSeconds + ctrRun(containerd, JvmmRuntime.RUNTIME, "b-old-" + i, old));
-                StartRun off = startAction(containerd, jvmm.shim(), "sn" + i, null, noMetrics);
+                StartRun off = startAction(containerd, jvmm.shim(), "sn" + i, null, noMetrics, false);
                 startNoMetrics.add(off.seconds());
                 answerNoMetrics.add(off.answered());
                 rssNoVmNoMetrics.add(off.rss());
                 rssIdleNoMetrics.add(off.settled());
+                StartRun viaJvm = startAction(containerd, jvmm.shim(), "sp" + i, null, null, true);
+                jvmmJvmStart.add(viaJvm.seconds());
+                jvmmJvmAnswer.add(viaJvm.answered());
                 StartRun j = startAction(containerd, jvmm.shim(), "sj" + i, null);
                 jvmmStart.add(j.seconds());
                 jvmmAnswer.add(j.answered());
@@ -134,7 +141,8 @@ public final class ShimBench {
                         + " first_templated_run_s=%.2f first_vs_cold=%.2f make_then_restore_s=%.2f"
                         + " make_then_restore_vs_cold=%.2f jvmm_share_run_s=%.2f share_total_ratio=%.2f"
                         + " no_metrics_start_s=%.3f no_metrics_first_answer_s=%.3f no_metrics_rss_mib=%.1f"
-                        + " no_metrics_rss_before_vm_mib=%.1f no_metrics_rss_idle_mib=%.1f%n",
+                        + " no_metrics_rss_before_vm_mib=%.1f no_metrics_rss_idle_mib=%.1f"
+                        + " jvmm_start_through_jvm_s=%.3f jvmm_first_answer_through_jvm_s=%.3f%n",
                 runs,
                 BootBench.median(runc),
                 BootBench.median(vm),
@@ -168,7 +176,9 @@ public final class ShimBench {
                 BootBench.median(answerNoMetrics),
                 BootBench.median(rssNoMetrics),
                 BootBench.median(rssNoVmNoMetrics),
-                BootBench.median(rssIdleNoMetrics));
+                BootBench.median(rssIdleNoMetrics),
+                BootBench.median(jvmmJvmStart),
+                BootBench.median(jvmmJvmAnswer));
         System.out.println("runc: " + runc + " jvmm: " + vm + " jvmm on the share: " + onShare
                 + " jvmm from a template: " + fromTemplate + " bare: "
                 + bare + " start runc: " + runcStart
@@ -178,7 +188,8 @@ public final class ShimBench {
                 + " delete jvmm: " + jvmmDelete + " delete jvmm, its server alive: " + jvmmDeleteLive
                 + " first templated run: " + firstTemplated + " make then restore: " + makeThenRestore
                 + " metrics off: start " + startNoMetrics + " first answer " + answerNoMetrics + " rss " + rssNoMetrics
-                + " rss before its VM " + rssNoVmNoMetrics + " rss idle " + rssIdleNoMetrics);
+                + " rss before its VM " + rssNoVmNoMetrics + " rss idle " + rssIdleNoMetrics
+                + " start through the JVM " + jvmmJvmStart + " its first answer " + jvmmJvmAnswer);
         System.exit(0);
     }
 
@@ -228,11 +239,16 @@ public final class ShimBench {
      */
     private static StartRun startAction(PrivateContainerd containerd, Path shim, String id, Path classLogs)
             throws Exception {
-        return startAction(containerd, shim, id, classLogs, null);
+        return startAction(containerd, shim, id, classLogs, null, false);
     }
 
-    /** The same with the runtime's configuration {@code config} ($JVMM_CONFIG; null: the installed one). */
-    private static StartRun startAction(PrivateContainerd containerd, Path shim, String id, Path classLogs, Path config)
+    /**
+     * The same with the runtime's configuration {@code config} ($JVMM_CONFIG; null: the installed one); stdin
+     * an (empty) pipe when {@code options}, as containerd gives a shim when the container has runtime options
+     * (jvmm's launcher leaves that start to the JVM), else /dev/null, as for {@code ctr run}'s containers.
+     */
+    private static StartRun startAction(
+            PrivateContainerd containerd, Path shim, String id, Path classLogs, Path config, boolean options)
             throws Exception {
         Path bundle = Files.createDirectories(
                 containerd.dir().resolve("bench-bundles").resolve(id));
@@ -250,9 +266,14 @@ public final class ShimBench {
             // One file per JVM (%p: its pid); the server inherits the variable from start.
             pb.environment().put("JVMM_JAVA_OPTS", "-Xlog:class+load:file=" + classLogs + "/classes-%p.log");
         }
+        if (!options) {
+            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        }
         long t0 = System.nanoTime();
         Process p = pb.start();
-        p.getOutputStream().close();
+        if (options) {
+            p.getOutputStream().close();
+        }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(60, TimeUnit.SECONDS);
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -359,9 +380,12 @@ public final class ShimBench {
 
     /** Lines of the class-load log of JVM {@code pid} (one a class loaded), -1 when none was kept. */
     private static long classesIn(Path classLogs, long pid) throws IOException {
-        Path log = classLogs == null ? null : classLogs.resolve("classes-" + pid + ".log");
-        if (log == null || !Files.exists(log)) {
+        if (classLogs == null) {
             return -1;
+        }
+        Path log = classLogs.resolve("classes-" + pid + ".log");
+        if (!Files.exists(log)) {
+            return 0; // a JVM run with -Xlog:class+load always writes its file: this process ran none
         }
         try (var lines = Files.lines(log)) {
             return lines.count();

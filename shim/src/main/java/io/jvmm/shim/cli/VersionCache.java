@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -28,12 +30,18 @@ final class VersionCache {
         this.file = file;
     }
 
-    /** What identifies {@code binary}'s contents without reading them; empty when it cannot be looked at. */
+    /**
+     * What identifies {@code binary}'s contents without reading them; empty when it cannot be looked at.
+     * The launcher's start without a JVM (packaging/shim/start-fast.sh) makes the same string with
+     * {@code stat -L -c '%d|%i|%s|%.9Y'}: path, device, inode, size, modification time to the nanosecond.
+     */
     static Optional<String> identity(String binary) {
         try {
-            BasicFileAttributes a = Files.readAttributes(Path.of(binary), BasicFileAttributes.class);
-            return Optional.of(binary.replace('\t', ' ').replace('\n', ' ') + "|" + a.fileKey() + "|" + a.size() + "|"
-                    + a.lastModifiedTime().toInstant());
+            Map<String, Object> a = Files.readAttributes(Path.of(binary), "unix:dev,ino,size,lastModifiedTime");
+            Instant modified = ((FileTime) a.get("lastModifiedTime")).toInstant();
+            return Optional.of(binary.replace('\t', ' ').replace('\n', ' ') + "|" + a.get("dev") + "|" + a.get("ino")
+                    + "|" + a.get("size") + "|" + modified.getEpochSecond() + "."
+                    + String.format("%09d", modified.getNano()));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
