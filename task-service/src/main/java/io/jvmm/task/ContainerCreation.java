@@ -120,6 +120,7 @@ final class ContainerCreation {
                 throw givenUp(id);
             }
             GuestAgent agent = sb.agent();
+            sandbox.payGuestDeletes(agent);
             InitProcess init = new InitProcess(id, request.stdio(), false);
             long asked = System.nanoTime();
             init.inGuest(agent.createContainerOrUndo(id, root.guestSpec(), request.stdio(), root.disk()), sb.vmmPid());

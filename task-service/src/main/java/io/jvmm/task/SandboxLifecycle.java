@@ -14,12 +14,16 @@ import io.jvmm.task.sandbox.SandboxKind;
 import io.jvmm.task.sandbox.VmOverrides;
 import io.jvmm.task.sandbox.VmSandbox;
 import io.jvmm.task.sandbox.VmSize;
+import io.jvmm.ttrpc.Code;
 import io.jvmm.vmm.VmExit;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -51,6 +55,7 @@ public final class SandboxLifecycle {
     private volatile boolean stopped;
 
     private final AtomicBoolean lostOnce = new AtomicBoolean();
+    private final Set<String> guestDeletesOwed = ConcurrentHashMap.newKeySet();
 
     /** {@code oomListener}: told the container id of every OOM kill in the guest. */
     SandboxLifecycle(SandboxFactory factory, Consumer<String> oomListener) {
@@ -297,6 +302,35 @@ public final class SandboxLifecycle {
     }
 
     /** Stops the VM if it runs and removes the sandbox from the host. */
+    /**
+     * A container whose guest side was left to the VM's end ({@link ContainerWork#leaveGuestToVmEnd}): a
+     * Create that comes before that end (containerd sends Shutdown right after a lone container's Delete, so
+     * only a client of its own could) removes it first.
+     */
+    void oweGuestDelete(String id) {
+        guestDeletesOwed.add(id);
+    }
+
+    boolean owesGuestDelete(String id) {
+        return guestDeletesOwed.contains(id);
+    }
+
+    /** Removes what {@link #oweGuestDelete} left in the guest; a container the guest no longer has is fine. */
+    void payGuestDeletes(GuestAgent agent) {
+        for (String id : List.copyOf(guestDeletesOwed)) {
+            if (!guestDeletesOwed.remove(id)) {
+                continue; // another Create pays it
+            }
+            try {
+                agent.deleteContainer(id);
+            } catch (TaskException e) {
+                if (e.statusCode() != Code.NOT_FOUND) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     public synchronized void close() {
         closing = true;
         Sandbox sb = sandbox;

@@ -59,7 +59,9 @@ public final class TaskService implements AutoCloseable {
         this.namespace = namespace;
         this.events = events;
         this.sandbox = new SandboxLifecycle(sandboxes, id -> {
-            if (containers.containsKey(id)) {
+            // A container deleted with its guest side left to the VM's end is still watched there: its OOM
+            // kill, seen by the guest's watcher a poll after the exit that let containerd delete it, counts.
+            if (containers.containsKey(id) || sandbox().owesGuestDelete(id)) {
                 events.publish(new TaskEvent.Oom(id));
             }
         });
@@ -116,6 +118,14 @@ public final class TaskService implements AutoCloseable {
      * and the answer is NOT_FOUND, as containerd expects of a task that never came to be.
      */
     public DeleteResult delete(String id, String execId) {
+        return delete(id, execId, true);
+    }
+
+    /**
+     * The same; {@code podHoldsShim} false (no Sandbox-service pod keeps this shim) lets the sandbox's last
+     * container leave its guest side to the VM's end, which its Shutdown brings next.
+     */
+    public DeleteResult delete(String id, String execId, boolean podHoldsShim) {
         validId("container", id);
         if (execId == null || execId.isEmpty()) {
             if (creation.giveUp(id)) {
@@ -127,7 +137,8 @@ public final class TaskService implements AutoCloseable {
                 // containerd retries a Delete whose deadline passed; the first goes on to its end.
                 throw TaskException.notFound("container " + id + ": already being deleted");
             }
-            return ToCompletion.call("delete " + id, () -> deleteContainer(c), () -> {});
+            boolean vmEndsNext = !podHoldsShim && isLast(c);
+            return ToCompletion.call("delete " + id, () -> deleteContainer(c, vmEndsNext), () -> {});
         }
         Container c = container(id);
         ExecProcess exec = c.exec(execId);
@@ -144,9 +155,9 @@ public final class TaskService implements AutoCloseable {
      * (the root given back, the container forgotten) under it, so a Create of the same id or a Shutdown sees
      * the container until it is gone.
      */
-    private DeleteResult deleteContainer(Container c) {
+    private DeleteResult deleteContainer(Container c, boolean vmEndsNext) {
         InitProcess init = c.init();
-        ContainerWork work = work(c);
+        ContainerWork work = vmEndsNext ? work(c).leaveGuestToVmEnd() : work(c);
         sandbox.whileRunning(() -> init.apply(s -> s.delete(work)));
         if (work.deletedBeforeStart()) {
             // The guest ended the never-started init: its exit (seen by the watcher) comes first.
@@ -333,6 +344,13 @@ public final class TaskService implements AutoCloseable {
             }
             sandbox.close();
         }
+    }
+
+    /** Whether {@code c} is the only container here and none is being created. */
+    private boolean isLast(Container c) {
+        return containers.size() == 1
+                && containers.get(c.id()) == c
+                && creation.ids().isEmpty();
     }
 
     private ContainerWork work(Container c) {

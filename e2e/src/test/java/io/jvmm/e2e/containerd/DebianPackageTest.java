@@ -15,10 +15,7 @@ import io.jvmm.e2e.cri.CriClient;
 import io.jvmm.ttrpc.testing.GoPeer;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -252,26 +249,11 @@ class DebianPackageTest {
                 .redirectOutput(work.resolve("monitor.log").toFile())
                 .start();
         try (HttpClient http = HttpClient.newHttpClient()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            String last = "";
-            while (System.nanoTime() < deadline) {
-                try {
-                    last = http.send(
-                                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                                            .timeout(Duration.ofSeconds(10))
-                                            .build(),
-                                    HttpResponse.BodyHandlers.ofString())
-                            .body();
-                } catch (IOException e) {
-                    last = e.toString();
-                }
-                if (MetricsTest.value(last, "jvmm_vm_start_seconds_count", "sandbox_id=\"" + id + "\"") >= 1) {
-                    return last;
-                }
-                Thread.sleep(500);
-            }
-            throw new AssertionError("the monitor did not serve " + id + "'s VM start within 120 s; last:\n" + last
-                    + "\nits log: " + Files.readString(work.resolve("monitor.log")));
+            return Scrape.until(
+                    "the monitor's series of " + id + "'s VM start",
+                    () -> Scrape.get(http, "http://127.0.0.1:" + port + "/metrics"),
+                    text -> MetricsTest.value(text, "jvmm_vm_start_seconds_count", "sandbox_id=\"" + id + "\"") >= 1,
+                    () -> "its log: " + Files.readString(work.resolve("monitor.log")));
         } finally {
             monitor.destroy();
             if (!monitor.waitFor(10, TimeUnit.SECONDS)) {

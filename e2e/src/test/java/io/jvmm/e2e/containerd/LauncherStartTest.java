@@ -95,16 +95,7 @@ class LauncherStartTest {
             Path bundle, String id, String action, boolean devNull, Map<String, String> env, String publishBinary)
             throws Exception {
         ProcessBuilder pb = new ProcessBuilder(
-                        jvmm.shim().toString(),
-                        "-namespace",
-                        NS,
-                        "-address",
-                        dir.resolve("containerd.sock").toString(),
-                        "-publish-binary",
-                        publishBinary,
-                        "-id",
-                        id,
-                        action)
+                        ShimCommand.of(jvmm.shim(), NS, dir.resolve("containerd.sock"), publishBinary, id, action))
                 .directory(bundle.toFile());
         pb.environment().put("TTRPC_ADDRESS", dir.resolve("none.ttrpc").toString());
         pb.environment().putAll(env);
@@ -161,21 +152,13 @@ class LauncherStartTest {
         assertThat(socket).doesNotExist();
     }
 
-    private static void connectAnswered(Path socket, String id) throws Exception {
-        try (TtrpcClient client = TtrpcClient.connect(socket)) {
-            try {
-                client.unary(
-                        "containerd.task.v3.Task",
-                        "Connect",
-                        ConnectRequest.newBuilder().setId(id).build(),
-                        ConnectResponse.parser(),
-                        CALL);
-            } catch (TtrpcException e) {
-                assertThat(e.getMessage())
-                        .as("an answer, not the connection's end")
-                        .doesNotContain("closed");
-            }
-        }
+    /** Runs {@code start} for {@code id}; its answer must be {@code answer} and its server's first line say {@code how}. */
+    private static void startedBy(
+            Path bundle, String id, boolean devNull, String publishBinary, String answer, String how) throws Exception {
+        Run r = shim(bundle, id, "start", devNull, Map.of(), publishBinary);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(answer);
+        assertThat(serverLog(bundle)).contains(how);
     }
 
     @Test
@@ -183,11 +166,7 @@ class LauncherStartTest {
     void aLoneContainersStartIsAnsweredWithoutAJvmExactlyAsTheJvmAnswers() throws Exception {
         // The JVM's start (options on a pipe) first: it also records containerd's version, as a host's first
         // start of a containerd binary does.
-        Path viaJvm = bundle("via-jvm", "");
-        Run jvmStart = shim(viaJvm, "via-jvm", "start", false, Map.of());
-        assertThat(jvmStart.code()).as(jvmStart.err()).isZero();
-        assertThat(jvmStart.out()).isEqualTo(v3(socketOf("via-jvm")));
-        assertThat(serverLog(viaJvm)).contains(BY_START);
+        startedBy(bundle("via-jvm", ""), "via-jvm", false, publishBinary(), v3(socketOf("via-jvm")), BY_START);
 
         Path lone = bundle("lone", "\"other\":\"x\"");
         Run fast = shim(lone, "lone", "start", true, Map.of());
@@ -198,7 +177,7 @@ class LauncherStartTest {
         assertThat(Files.getPosixFilePermissions(socket)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
         assertThat(fast.out()).isEqualTo(v3(socket));
         assertThat(Files.readString(lone.resolve("address"))).isEqualTo("unix://" + socket);
-        connectAnswered(socket, "lone");
+        ShimCommand.connect(socket, "lone", Duration.ofSeconds(60));
         assertThat(serverLog(lone)).contains(FAST);
 
         shutDown(socket, "lone");
@@ -210,35 +189,22 @@ class LauncherStartTest {
     void whatTheLauncherCannotDecideGoesToTheJvm() throws Exception {
         // A group's container (its start finds or starts the group's one server).
         Path grouped = bundle("grouped", "\"io.containerd.jvmm.v2.group\":\"g1\"");
-        Run group = shim(grouped, "grouped", "start", true, Map.of());
-        assertThat(group.code()).as(group.err()).isZero();
-        assertThat(group.out()).isEqualTo(v3(socketOf("g1")));
-        assertThat(serverLog(grouped)).contains(BY_START);
+        startedBy(grouped, "grouped", true, publishBinary(), v3(socketOf("g1")), BY_START);
         shutDown(socketOf("g1"), "grouped");
 
         // A containerd whose version nobody recorded: the JVM asks it (here it says nothing: the plain address).
-        Path unknown = bundle("unknown", "");
-        Run plain = shim(unknown, "unknown", "start", true, Map.of(), "/bin/true");
-        assertThat(plain.code()).as(plain.err()).isZero();
-        assertThat(plain.out()).isEqualTo("unix://" + socketOf("unknown"));
-        assertThat(serverLog(unknown)).contains(BY_START);
+        startedBy(bundle("unknown", ""), "unknown", true, "/bin/true", "unix://" + socketOf("unknown"), BY_START);
         shutDown(socketOf("unknown"), "unknown");
 
         // Options on a pipe (what containerd sends when a container has runtime options): the JVM reads them.
-        Path piped = bundle("piped", "");
-        Run viaPipe = shim(piped, "piped", "start", false, Map.of());
-        assertThat(viaPipe.code()).as(viaPipe.err()).isZero();
-        assertThat(viaPipe.out()).isEqualTo(v3(socketOf("piped")));
-        assertThat(serverLog(piped)).contains(BY_START);
+        startedBy(bundle("piped", ""), "piped", false, publishBinary(), v3(socketOf("piped")), BY_START);
         shutDown(socketOf("piped"), "piped");
 
         // Something at the socket's name already: the JVM looks whether it answers (it does not) and replaces it.
         Path stale = bundle("stale", "");
         Files.writeString(socketOf("stale"), "");
-        Run replaced = shim(stale, "stale", "start", true, Map.of());
-        assertThat(replaced.code()).as(replaced.err()).isZero();
-        assertThat(serverLog(stale)).contains(BY_START);
-        connectAnswered(socketOf("stale"), "stale");
+        startedBy(stale, "stale", true, publishBinary(), v3(socketOf("stale")), BY_START);
+        ShimCommand.connect(socketOf("stale"), "stale", Duration.ofSeconds(60));
         shutDown(socketOf("stale"), "stale");
     }
 
@@ -290,16 +256,8 @@ class LauncherStartTest {
         String id = "fast-ctr";
         PrivateContainerd.Result run = containerd.ctr(
                 null,
-                "run",
-                "--rm",
-                "--snapshotter",
-                "native",
-                "--runtime",
-                JvmmRuntime.RUNTIME,
-                PrivateContainerd.IMAGE,
-                id,
-                "echo",
-                "hello from a fast start");
+                CtrArgs.array(CtrArgs.run(
+                        false, JvmmRuntime.RUNTIME, null, List.of(), id, "echo", "hello from a fast start")));
         assertThat(run.exitCode()).as(run.stderr()).isZero();
         assertThat(run.stdout()).contains("hello from a fast start");
         assertThat(containerd.logLinesMentioning(id)).contains(FAST);

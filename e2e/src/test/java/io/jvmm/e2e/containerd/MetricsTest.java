@@ -5,15 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jvmm.e2e.Leftovers;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -186,37 +182,11 @@ class MetricsTest {
     }
 
     private String get(String url) {
-        try {
-            HttpResponse<String> r = http.send(
-                    HttpRequest.newBuilder(URI.create(url))
-                            .timeout(Duration.ofSeconds(10))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? r.body() : "";
-        } catch (IOException e) {
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
+        return Scrape.get(http, url);
     }
 
-    private interface Source {
-        String get() throws Exception;
-    }
-
-    private String await(String what, Source source, Predicate<String> done) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            last = source.get();
-            if (done.test(last)) {
-                return last;
-            }
-            Thread.sleep(500);
-        }
-        throw new AssertionError(what + " not seen within 120 s; last:\n" + last + "\nlogs: "
-                + Files.readString(dir.resolve("monitor.log")));
+    private String await(String what, Scrape.Source source, Predicate<String> done) throws Exception {
+        return Scrape.until(what, source, done, () -> "logs: " + Files.readString(dir.resolve("monitor.log")));
     }
 
     /** The value of the first sample of {@code name} whose labels contain all of {@code labels} (-1: none). */

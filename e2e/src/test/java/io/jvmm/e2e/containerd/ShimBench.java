@@ -1,14 +1,11 @@
 package io.jvmm.e2e.containerd;
 
 import com.google.protobuf.Empty;
-import io.jvmm.api.containerd.task.v3.ConnectRequest;
-import io.jvmm.api.containerd.task.v3.ConnectResponse;
 import io.jvmm.api.containerd.task.v3.ShutdownRequest;
 import io.jvmm.e2e.Leftovers;
 import io.jvmm.e2e.vm.BootBench;
 import io.jvmm.e2e.vm.GuestImage;
 import io.jvmm.ttrpc.CallOptions;
-import io.jvmm.ttrpc.Code;
 import io.jvmm.ttrpc.TtrpcClient;
 import io.jvmm.ttrpc.TtrpcException;
 import java.io.File;
@@ -364,18 +361,13 @@ public final class ShimBench {
 
     /** A shim binary's command line as containerd builds it for task {@code id}, {@code tail} last. */
     private static List<String> shimCommand(PrivateContainerd containerd, Path shim, String id, String... tail) {
-        List<String> command = new ArrayList<>(List.of(
-                shim.toString(),
-                "-namespace",
+        return ShimCommand.of(
+                shim,
                 "bench",
-                "-address",
-                containerd.socket().toString(),
-                "-publish-binary",
+                containerd.socket(),
                 PrivateContainerd.PREFIX.resolve("containerd").toString(),
-                "-id",
-                id));
-        command.addAll(List.of(tail));
-        return command;
+                id,
+                tail);
     }
 
     /** Lines of the class-load log of JVM {@code pid} (one a class loaded), -1 when none was kept. */
@@ -414,21 +406,7 @@ public final class ShimBench {
 
     /** Seconds from {@code t0} until the server on {@code socket} answers a Connect call. */
     private static double firstAnswer(Path socket, String id, long t0) throws Exception {
-        try (TtrpcClient client = TtrpcClient.connect(socket)) {
-            try {
-                client.unary(
-                        "containerd.task.v3.Task",
-                        "Connect",
-                        ConnectRequest.newBuilder().setId(id).build(),
-                        ConnectResponse.parser(),
-                        CallOptions.withTimeout(Duration.ofSeconds(60)));
-            } catch (TtrpcException e) {
-                if (e.code() == Code.UNAVAILABLE || e.code() == Code.DEADLINE_EXCEEDED) {
-                    throw new IllegalStateException(socket + " did not answer: " + e.getMessage(), e);
-                }
-                // any other status is the server's answer
-            }
-        }
+        ShimCommand.connect(socket, id, Duration.ofSeconds(60));
         return (System.nanoTime() - t0) / 1e9;
     }
 

@@ -180,16 +180,7 @@ class ShimProcessTest {
             Path cwd, byte[] stdin, String action, String publishBinary, String id, Map<String, String> env)
             throws Exception {
         ProcessBuilder pb = new ProcessBuilder(
-                        jvmm.shim().toString(),
-                        "-namespace",
-                        NS,
-                        "-address",
-                        dir.resolve("containerd.sock").toString(),
-                        "-publish-binary",
-                        publishBinary,
-                        "-id",
-                        id,
-                        action)
+                        ShimCommand.of(jvmm.shim(), NS, dir.resolve("containerd.sock"), publishBinary, id, action))
                 .directory(cwd.toFile());
         pb.environment().put("TTRPC_ADDRESS", dir.resolve("ttrpc.sock").toString());
         pb.environment().putAll(env);

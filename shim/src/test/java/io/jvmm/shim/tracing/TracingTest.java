@@ -48,6 +48,17 @@ class TracingTest {
                 .build();
     }
 
+    /** Tracing of sandbox {@code sandboxId} (namespace k8s.io) exported to {@code collector}. */
+    private static Tracing tracingTo(OtlpReceiver collector, String sandboxId) {
+        return Tracing.fromEnvironment(
+                        Map.of(
+                                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                                collector.endpoint().toString()),
+                        sandboxId,
+                        "k8s.io")
+                .orElseThrow();
+    }
+
     private static CallOptions traced(String traceparent) {
         return CallOptions.DEFAULT
                 .metadata(Metadata.CONTAINERD_NAMESPACE, "k8s.io")
@@ -57,13 +68,7 @@ class TracingTest {
     @Test
     void callsBecomeServerSpansInContainerdsTraceAndReachTheCollector() throws Exception {
         try (OtlpReceiver collector = new OtlpReceiver()) {
-            Tracing tracing = Tracing.fromEnvironment(
-                            Map.of(
-                                    "OTEL_EXPORTER_OTLP_ENDPOINT",
-                                    collector.endpoint().toString()),
-                            "pod-1",
-                            "k8s.io")
-                    .orElseThrow();
+            Tracing tracing = tracingTo(collector, "pod-1");
             Path socket = dir.resolve("s.sock");
             try (TtrpcServer server = TtrpcServer.builder()
                             .addService(service())
@@ -140,13 +145,7 @@ class TracingTest {
     @Test
     void theVmsStartAndTheAgentsCallsAreChildrenOfTheCallTheyRanIn() throws Exception {
         try (OtlpReceiver collector = new OtlpReceiver()) {
-            Tracing tracing = Tracing.fromEnvironment(
-                            Map.of(
-                                    "OTEL_EXPORTER_OTLP_ENDPOINT",
-                                    collector.endpoint().toString()),
-                            "pod-3",
-                            "k8s.io")
-                    .orElseThrow();
+            Tracing tracing = tracingTo(collector, "pod-3");
             SandboxObserver sandbox = tracing.sandbox();
             List<Thread> late = new CopyOnWriteArrayList<>();
             ServiceDefinition service = ServiceDefinition.builder(SVC)

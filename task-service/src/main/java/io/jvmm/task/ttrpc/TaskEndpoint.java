@@ -219,7 +219,7 @@ public final class TaskEndpoint {
     }
 
     private DeleteResponse delete(DeleteRequest r) {
-        TaskService.DeleteResult d = tasks.delete(r.getId(), r.getExecId());
+        TaskService.DeleteResult d = tasks.delete(r.getId(), r.getExecId(), sandboxHeld.getAsBoolean());
         return DeleteResponse.newBuilder()
                 .setPid(d.pid())
                 .setExitStatus(d.exit().status())
