@@ -301,7 +301,6 @@ public final class SandboxLifecycle {
         }
     }
 
-    /** Stops the VM if it runs and removes the sandbox from the host. */
     /**
      * A container whose guest side was left to the VM's end ({@link ContainerWork#leaveGuestToVmEnd}): a
      * Create that comes before that end (containerd sends Shutdown right after a lone container's Delete, so
@@ -311,6 +310,7 @@ public final class SandboxLifecycle {
         guestDeletesOwed.add(id);
     }
 
+    /** Whether {@code id}'s guest side is still in the guest, left there by its Delete. */
     boolean owesGuestDelete(String id) {
         return guestDeletesOwed.contains(id);
     }
@@ -331,6 +331,7 @@ public final class SandboxLifecycle {
         }
     }
 
+    /** Stops the VM if it runs and removes the sandbox from the host. */
     public synchronized void close() {
         closing = true;
         Sandbox sb = sandbox;
