@@ -1,16 +1,9 @@
 package io.jvmm.e2e.containerd;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.google.protobuf.Empty;
-import io.jvmm.api.containerd.task.v3.ConnectRequest;
-import io.jvmm.api.containerd.task.v3.ConnectResponse;
-import io.jvmm.api.containerd.task.v3.ShutdownRequest;
 import io.jvmm.e2e.Leftovers;
 import io.jvmm.ttrpc.CallOptions;
-import io.jvmm.ttrpc.TtrpcClient;
-import io.jvmm.ttrpc.TtrpcException;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -136,16 +129,7 @@ class LauncherStartTest {
 
     private static void shutDown(Path socket, String id) throws Exception {
         List<ProcessHandle> servers = Leftovers.processesMentioning(socket.toString());
-        try (TtrpcClient client = TtrpcClient.connect(socket)) {
-            client.unary(
-                    "containerd.task.v3.Task",
-                    "Shutdown",
-                    ShutdownRequest.newBuilder().setId(id).build(),
-                    Empty.parser(),
-                    CALL);
-        } catch (TtrpcException | IOException e) {
-            // a server that exits while answering Shutdown closes the connection first
-        }
+        ShimCommand.shutdown(socket, id, Duration.ofSeconds(60));
         for (ProcessHandle p : servers) {
             assertThat(p.onExit().get(30, TimeUnit.SECONDS).isAlive()).isFalse();
         }
@@ -226,28 +210,8 @@ class LauncherStartTest {
         assertThat(r.code()).as(r.err()).isZero();
         Path socket = socketOf("broken");
         assertThat(r.out()).isEqualTo(v3(socket));
-        assertThatThrownBy(() -> {
-                    try (TtrpcClient waiting = TtrpcClient.connect(socket)) {
-                        waiting.unary(
-                                "containerd.task.v3.Task",
-                                "Connect",
-                                ConnectRequest.newBuilder().setId("broken").build(),
-                                ConnectResponse.parser(),
-                                CALL);
-                    }
-                })
-                .isInstanceOfAny(TtrpcException.class, IOException.class);
-        for (int i = 0; i < 600 && Files.exists(socket); i++) {
-            Thread.sleep(100);
-        }
-        assertThat(socket).doesNotExist();
+        ShimCommand.assertAbandoned(socket, "broken");
         assertThat(Files.readString(broken.resolve("shim.err"))).contains("no-such.json");
-        for (int i = 0;
-                i < 100 && !Leftovers.processesMentioning(socket.toString()).isEmpty();
-                i++) {
-            Thread.sleep(100);
-        }
-        assertThat(Leftovers.processesMentioning(socket.toString())).isEmpty();
     }
 
     @Test

@@ -1,13 +1,8 @@
 package io.jvmm.e2e.containerd;
 
-import com.google.protobuf.Empty;
-import io.jvmm.api.containerd.task.v3.ShutdownRequest;
 import io.jvmm.e2e.Leftovers;
 import io.jvmm.e2e.vm.BootBench;
 import io.jvmm.e2e.vm.GuestImage;
-import io.jvmm.ttrpc.CallOptions;
-import io.jvmm.ttrpc.TtrpcClient;
-import io.jvmm.ttrpc.TtrpcException;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -295,16 +290,7 @@ public final class ShimBench {
             settled = rssMib(pid);
         }
         // Both servers exit on Shutdown when they hold no task; jvmm's is also ended by pid should it not.
-        try (TtrpcClient client = TtrpcClient.connect(socket)) {
-            client.unary(
-                    "containerd.task.v3.Task",
-                    "Shutdown",
-                    ShutdownRequest.newBuilder().setId(id).build(),
-                    Empty.parser(),
-                    CallOptions.withTimeout(Duration.ofSeconds(30)));
-        } catch (TtrpcException e) {
-            // a server that exits while answering Shutdown closes the connection first
-        }
+        ShimCommand.shutdown(socket, id, Duration.ofSeconds(30));
         if (pid > 0) {
             ProcessHandle.of(pid).ifPresent(h -> {
                 if (h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join().isAlive()) {
