@@ -89,6 +89,9 @@ final class ContainerRegistry {
         Container container = new Container(id, bundle, diskMount, io.resolve(id), init, CgroupStats.cgroupOf(pid));
         containers.put(id, container);
         oomWatcher.watch(id, container.cgroup);
+        // The watcher polls every 200 ms; an OOM kill that ended the init is told before its exit, for after
+        // the exit the host may delete the container and end the VM at once (a lone container's Shutdown).
+        init.beforeExitReported(() -> oomWatcher.checkNow(id));
         return container;
     }
 

@@ -18,6 +18,7 @@ final class GuestProcess {
     private final CompletableFuture<Exit> exit = new CompletableFuture<>();
     private ProcessState state = ProcessState.CREATED;
     private int pid;
+    private volatile Runnable beforeExitReported = () -> {};
 
     record Exit(int status, Instant at) {}
 
@@ -41,6 +42,14 @@ final class GuestProcess {
         Thread.ofPlatform().name("reaper-" + newPid).daemon(true).start(this::reap);
     }
 
+    /**
+     * Runs {@code check} once the process has exited and before anyone learns of it: what the exit may have
+     * made true (an OOM kill) reaches the host first, while the VM surely still runs.
+     */
+    void beforeExitReported(Runnable check) {
+        this.beforeExitReported = check;
+    }
+
     synchronized void markRunning(String what) {
         state = state.to(ProcessState.RUNNING, what);
     }
@@ -51,7 +60,14 @@ final class GuestProcess {
             synchronized (this) {
                 state = state.to(ProcessState.EXITED, "exit");
             }
-            exit.complete(new Exit(status, Instant.now()));
+            Instant at = Instant.now();
+            try {
+                beforeExitReported.run();
+            } catch (RuntimeException e) {
+                System.getLogger(GuestProcess.class.getName())
+                        .log(System.Logger.Level.WARNING, "before the exit of {0}: {1}", containerId, e.toString());
+            }
+            exit.complete(new Exit(status, at));
         } catch (IOException e) {
             exit.completeExceptionally(e);
         }

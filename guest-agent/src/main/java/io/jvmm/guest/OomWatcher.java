@@ -79,6 +79,14 @@ final class OomWatcher {
         }
     }
 
+    /** Looks at {@code containerId}'s count now, outside the poll (an init that just exited). */
+    void checkNow(String containerId) {
+        Path cgroup = cgroups.get(containerId);
+        if (cgroup != null && !subscribers.isEmpty()) {
+            check(containerId, cgroup);
+        }
+    }
+
     private void check(String containerId, Path cgroup) {
         long kills = CgroupStats.oomKills(cgroup);
         Long before = seen.put(containerId, kills);
