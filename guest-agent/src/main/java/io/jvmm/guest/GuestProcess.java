@@ -12,6 +12,8 @@ final class GuestProcess {
     /** How long a finished process's output may take to reach the host before its exit is reported anyway. */
     private static final long DRAIN_SECONDS = 5;
 
+    private static final AgentLog LOG = AgentLog.of(GuestProcess.class);
+
     final String containerId;
     final String execId;
     final StdioPipes stdio;
@@ -64,8 +66,7 @@ final class GuestProcess {
             try {
                 beforeExitReported.run();
             } catch (RuntimeException e) {
-                System.getLogger(GuestProcess.class.getName())
-                        .log(System.Logger.Level.WARNING, "before the exit of {0}: {1}", containerId, e.toString());
+                LOG.warn("before the exit of {0}: {1}", containerId, e.toString());
             }
             exit.complete(new Exit(status, at));
         } catch (IOException e) {
